@@ -1,0 +1,125 @@
+package output
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gpbudget/gpbudget/scenarios"
+	"github.com/gpbudget/gpbudget/sim"
+)
+
+// Spec is one run to a folder.
+type Spec struct {
+	Scenario *scenarios.Scenario
+	Model    *sim.Model
+	Seed     uint64
+	Reps     int
+	Years    int
+	Workers  int
+	Dir      string
+	Version  string
+	Command  string
+	Progress *sim.Progress
+}
+
+// PrepareDir makes sure dir can take results: it creates it, checks it is
+// writable, and removes the results of an earlier run there (part files and
+// manifest) so they cannot be mixed with this one's.
+func PrepareDir(dir string) error {
+	if err := os.MkdirAll(filepath.Join(dir, "practice_years"), 0o755); err != nil {
+		return fmt.Errorf("output folder %s cannot be created: %w", dir, err)
+	}
+	probe := filepath.Join(dir, ".gpbudget-write-test")
+	if err := os.WriteFile(probe, []byte("x"), 0o644); err != nil {
+		return fmt.Errorf("output folder %s is not writable: %w", dir, err)
+	}
+	os.Remove(probe)
+	old, _ := filepath.Glob(filepath.Join(dir, "practice_years", "*.parquet"))
+	tmp, _ := filepath.Glob(filepath.Join(dir, "practice_years", ".*.tmp"))
+	for _, f := range append(old, tmp...) {
+		if err := os.Remove(f); err != nil {
+			return fmt.Errorf("removing earlier result %s: %w", f, err)
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, ManifestName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("removing earlier manifest: %w", err)
+	}
+	return nil
+}
+
+// Meta is the key-value metadata every Parquet file carries, so a file alone
+// says how to reproduce it.
+func Meta(sp *Spec) (map[string]string, error) {
+	y, err := sp.Scenario.YAML()
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{
+		"gpbudget.scenario":      string(y),
+		"gpbudget.scenario_name": sp.Scenario.Name,
+		"gpbudget.seed":          strconv.FormatUint(sp.Seed, 10),
+		"gpbudget.replications":  strconv.Itoa(sp.Reps),
+		"gpbudget.years":         strconv.Itoa(sp.Years),
+		"gpbudget.version":       sp.Version,
+		"gpbudget.go_version":    goVersion(),
+		"gpbudget.gonum_version": DepVersion("gonum.org/v1/gonum"),
+		"gpbudget.command":       sp.Command,
+	}, nil
+}
+
+// Execute runs a spec into its folder: part files under practice_years/, and
+// a manifest written first as incomplete and replaced, when every file is
+// closed, by one that says the run completed.
+func Execute(ctx context.Context, sp *Spec) (*Manifest, error) {
+	if err := PrepareDir(sp.Dir); err != nil {
+		return nil, err
+	}
+	man := &Manifest{
+		Scenario: sp.Scenario, ScenarioName: sp.Scenario.Name, Seed: sp.Seed,
+		Replications: sp.Reps, Years: sp.Years, Practices: len(sp.Model.Practices),
+		Workers: sp.Workers, Command: sp.Command, Started: time.Now().UTC(), Files: []string{},
+	}
+	man.Versions(sp.Version)
+	if err := man.Write(sp.Dir); err != nil {
+		return nil, err
+	}
+	meta, err := Meta(sp)
+	if err != nil {
+		return nil, err
+	}
+	w, err := NewPracticeYears(sp.Dir, "part", sp.Model, meta)
+	if err != nil {
+		return nil, err
+	}
+	runErr := sim.Run(ctx, sp.Model, sim.Options{
+		Seed: sp.Seed, FirstRep: 0, LastRep: sp.Reps, Years: sp.Years,
+		Workers: sp.Workers, Progress: sp.Progress,
+	}, w)
+	if runErr == nil {
+		runErr = w.Close()
+	} else {
+		w.Abort()
+	}
+	man.Files, man.Rows = w.Files, w.Rows
+	man.Ended = time.Now().UTC()
+	if runErr != nil {
+		man.Error = runErr.Error()
+		if err := man.Write(sp.Dir); err != nil {
+			return man, errors.Join(runErr, err)
+		}
+		return man, runErr
+	}
+	man.Completed = true
+	if err := man.Write(sp.Dir); err != nil {
+		return man, err
+	}
+	return man, nil
+}
+
+func goVersion() string { return strings.TrimSpace(runtimeVersion()) }

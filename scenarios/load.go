@@ -1,0 +1,360 @@
+package scenarios
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+//go:embed library/*.yaml
+var library embed.FS
+
+// Error is a problem with a scenario: the file, the line (0 if unknown), the
+// field path and what is accepted.
+type Error struct {
+	File  string
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Field != "" {
+		fmt.Fprintf(&b, ": %s", e.Field)
+	}
+	fmt.Fprintf(&b, ": %s", e.Msg)
+	return b.String()
+}
+
+// Names lists the built-in scenarios.
+func Names() []string {
+	names := []string{}
+	ents, _ := library.ReadDir("library")
+	for _, e := range ents {
+		names = append(names, strings.TrimSuffix(e.Name(), ".yaml"))
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Builtin returns the text of a built-in scenario.
+func Builtin(name string) ([]byte, bool) {
+	b, err := library.ReadFile("library/" + name + ".yaml")
+	return b, err == nil
+}
+
+// Load reads a scenario from a file path or a built-in name, fills in every
+// default and validates it.
+func Load(ref string) (*Scenario, error) {
+	if b, ok := Builtin(ref); ok && !strings.ContainsAny(ref, "/\\.") {
+		return Parse(b, "builtin:"+ref)
+	}
+	b, err := os.ReadFile(ref)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) && !strings.ContainsAny(ref, "/\\") {
+			return nil, fmt.Errorf("scenario %q: no such file, and no built-in scenario of that name (built-in: %s)", ref, strings.Join(Names(), ", "))
+		}
+		return nil, fmt.Errorf("scenario: %w", err)
+	}
+	return Parse(b, ref)
+}
+
+var lineRE = regexp.MustCompile(`line (\d+): (.*)`)
+
+// Parse decodes a scenario's YAML on top of the defaults and validates it;
+// file names the source in errors.
+func Parse(data []byte, file string) (*Scenario, error) {
+	s := Default()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(s); err != nil && !errors.Is(err, io.EOF) {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			var errs []error
+			for _, m := range te.Errors {
+				e := &Error{File: file, Msg: m}
+				if g := lineRE.FindStringSubmatch(m); g != nil {
+					e.Line, _ = strconv.Atoi(g[1])
+					e.Msg = g[2] + " (see `gpbudget schema` for the accepted fields and types)"
+				}
+				errs = append(errs, e)
+			}
+			return nil, errors.Join(errs...)
+		}
+		msg := err.Error()
+		e := &Error{File: file, Msg: "not valid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+		if g := lineRE.FindStringSubmatch(msg); g != nil {
+			e.Line, _ = strconv.Atoi(g[1])
+			e.Msg = "not valid YAML: " + g[2]
+		}
+		return nil, e
+	}
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root)
+	if err := s.validate(file, &root); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// lineOf finds the line of a dotted field path ("streams.ae.rate.male[3]") in a
+// YAML document; 0 when the field was not in the file (a default).
+func lineOf(root *yaml.Node, field string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, part := range strings.Split(field, ".") {
+		idx := -1
+		if i := strings.IndexByte(part, '['); i >= 0 {
+			idx, _ = strconv.Atoi(strings.TrimSuffix(part[i+1:], "]"))
+			part = part[:i]
+		}
+		if n.Kind != yaml.MappingNode {
+			return line
+		}
+		found := false
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			if n.Content[j].Value == part {
+				line = n.Content[j].Line
+				n = n.Content[j+1]
+				found = true
+				break
+			}
+		}
+		if !found {
+			return line
+		}
+		if idx >= 0 {
+			if n.Kind != yaml.SequenceNode || idx >= len(n.Content) {
+				return line
+			}
+			n = n.Content[idx]
+			line = n.Line
+		}
+	}
+	return line
+}
+
+type checker struct {
+	file string
+	root *yaml.Node
+	errs []error
+}
+
+func (c *checker) fail(field, format string, a ...any) {
+	c.errs = append(c.errs, &Error{File: c.file, Line: lineOf(c.root, field), Field: field, Msg: fmt.Sprintf(format, a...)})
+}
+
+// num checks a finite number in [lo, hi].
+func (c *checker) num(field string, v, lo, hi float64) {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v < lo || v > hi {
+		c.fail(field, "%v is out of range: accepted %s", v, rangeText(lo, hi))
+	}
+}
+
+func rangeText(lo, hi float64) string {
+	switch {
+	case math.IsInf(hi, 1):
+		return fmt.Sprintf("a finite number >= %v", lo)
+	default:
+		return fmt.Sprintf("%v to %v", lo, hi)
+	}
+}
+
+func (c *checker) bands(field string, v []float64, lo, hi float64) {
+	if len(v) != 20 {
+		c.fail(field, "has %d values: accepted exactly 20 (bands 0-4 ... 90-94, 95+)", len(v))
+		return
+	}
+	for i, x := range v {
+		c.num(fmt.Sprintf("%s[%d]", field, i), x, lo, hi)
+	}
+}
+
+var inf = math.Inf(1)
+
+func (s *Scenario) validate(file string, root *yaml.Node) error {
+	c := &checker{file: file, root: root}
+	if strings.TrimSpace(s.Name) == "" {
+		c.fail("name", "is empty: accepted any non-empty text")
+	}
+	if s.Replications < 1 {
+		c.fail("replications", "%d is out of range: accepted 1 or more", s.Replications)
+	}
+	if s.Years < 1 || s.Years > 50 {
+		c.fail("years", "%d is out of range: accepted 1 to 50", s.Years)
+	}
+	pop := s.Population
+	if len(pop.Practices) == 0 {
+		sy := pop.Synthetic
+		if sy == nil {
+			c.fail("population", "has neither synthetic nor practices: accepted one of them")
+		} else {
+			if sy.Practices < 1 || sy.Practices > 20000 {
+				c.fail("population.synthetic.practices", "%d is out of range: accepted 1 to 20000", sy.Practices)
+			}
+			c.num("population.synthetic.list_size_mean", sy.ListSizeMean, 1, 1e6)
+			c.num("population.synthetic.list_size_sd", sy.ListSizeSD, 0, 1e6)
+			if sy.MinList < 1 {
+				c.fail("population.synthetic.min_list", "%d is out of range: accepted 1 or more (a list size of zero is not a practice)", sy.MinList)
+			}
+			if sy.MaxList < sy.MinList || sy.MaxList > 1_000_000 {
+				c.fail("population.synthetic.max_list", "%d is out of range: accepted min_list (%d) to 1000000", sy.MaxList, sy.MinList)
+			}
+			c.bands("population.synthetic.age_share.male", sy.AgeShare.Male, 0, inf)
+			c.bands("population.synthetic.age_share.female", sy.AgeShare.Female, 0, inf)
+			c.num("population.synthetic.age_tilt_sd", sy.AgeTiltSD, 0, 5)
+			c.num("population.synthetic.need_sd", sy.NeedSD, 0, 3)
+		}
+	}
+	seen := map[string]bool{}
+	for i, p := range pop.Practices {
+		f := fmt.Sprintf("population.practices[%d]", i)
+		if p.ID == "" {
+			c.fail(f+".id", "is empty: accepted a practice code")
+		} else if seen[p.ID] {
+			c.fail(f+".id", "%q appears twice: accepted unique codes", p.ID)
+		}
+		seen[p.ID] = true
+		c.num(f+".need", p.Need, 1e-6, 100)
+		n := 0
+		for _, l := range []struct {
+			name string
+			v    []int
+		}{{"male", p.List.Male}, {"female", p.List.Female}} {
+			if len(l.v) != 20 {
+				c.fail(f+".list."+l.name, "has %d values: accepted exactly 20 (bands 0-4 ... 95+)", len(l.v))
+			}
+			for j, x := range l.v {
+				if x < 0 {
+					c.fail(fmt.Sprintf("%s.list.%s[%d]", f, l.name, j), "%d is negative: accepted 0 or more patients", x)
+				}
+				n += x
+			}
+		}
+		if n == 0 {
+			c.fail(f+".list", "list size is zero: accepted 1 or more patients")
+		}
+		for k, v := range p.Style {
+			if streamIndex(k) < 0 {
+				c.fail(f+".style."+k, "unknown stream: accepted %s", strings.Join(streamList(), ", "))
+			}
+			c.num(f+".style."+k, v, 1e-6, 100)
+		}
+	}
+	for i, st := range s.Streams.all() {
+		f := "streams." + streamList()[i]
+		c.bands(f+".rate.male", st.Rate.Male, 0, 1000)
+		c.bands(f+".rate.female", st.Rate.Female, 0, 1000)
+		c.num(f+".dispersion", st.Dispersion, 0, 1e6)
+		c.num(f+".frailty_loading", st.FrailtyLoading, 0, 5)
+		c.num(f+".need_elasticity", st.NeedElasticity, 0, 5)
+		c.num(f+".style_sd", st.StyleSD, 0, 3)
+		c.num(f+".rate_uncertainty_sd", st.RateUncertaintySD, 0, 3)
+		switch st.Cost.Family {
+		case "lognormal":
+		case "gamma":
+			if len(st.Cost.Parts) != 1 {
+				c.fail(f+".cost.parts", "has %d parts: a gamma cost has exactly 1", len(st.Cost.Parts))
+			}
+		default:
+			c.fail(f+".cost.family", "%q is not a cost family: accepted lognormal, gamma", st.Cost.Family)
+		}
+		if len(st.Cost.Parts) == 0 {
+			c.fail(f+".cost.parts", "is empty: accepted 1 or more parts")
+		}
+		sum := 0.0
+		for j, p := range st.Cost.Parts {
+			pf := fmt.Sprintf("%s.cost.parts[%d]", f, j)
+			c.num(pf+".share", p.Share, 0, 1)
+			c.num(pf+".mean", p.Mean, 0, 1e7)
+			c.num(pf+".cv", p.CV, 0, 20)
+			sum += p.Share
+		}
+		if len(st.Cost.Parts) > 0 && math.Abs(sum-1) > 1e-6 {
+			c.fail(f+".cost.parts", "shares sum to %v: accepted shares summing to 1", sum)
+		}
+	}
+	fr := s.Frailty
+	k := len(fr.Share)
+	if k == 0 || k > 50 {
+		c.fail("frailty.share", "has %d states: accepted 1 to 50", k)
+	}
+	for name, v := range map[string][]float64{"level": fr.Level, "persistence": fr.Persistence, "mortality": fr.Mortality} {
+		if len(v) != k {
+			c.fail("frailty."+name, "has %d values: accepted one per state (%d, as frailty.share)", len(v), k)
+		}
+	}
+	sum := 0.0
+	for i := range fr.Share {
+		c.num(fmt.Sprintf("frailty.share[%d]", i), fr.Share[i], 0, 1)
+		sum += fr.Share[i]
+	}
+	if k > 0 && math.Abs(sum-1) > 1e-6 {
+		c.fail("frailty.share", "sums to %v: accepted shares summing to 1", sum)
+	}
+	for i, v := range fr.Level {
+		c.num(fmt.Sprintf("frailty.level[%d]", i), v, 0, 1000)
+	}
+	for i, v := range fr.Persistence {
+		c.num(fmt.Sprintf("frailty.persistence[%d]", i), v, 0, 0.999999)
+	}
+	for i, v := range fr.Mortality {
+		c.num(fmt.Sprintf("frailty.mortality[%d]", i), v, 0, 1000)
+	}
+	d := s.Demography
+	c.bands("demography.mortality.male", d.Mortality.Male, 0, 1)
+	c.bands("demography.mortality.female", d.Mortality.Female, 0, 1)
+	c.num("demography.birth_rate", d.BirthRate, 0, 1)
+	c.num("demography.male_birth_share", d.MaleBirthShare, 0, 1)
+	c.num("demography.turnover", d.Turnover, 0, 1)
+	b := s.Budget
+	if _, ok := budgetMethods[b.Method]; !ok {
+		c.fail("budget.method", "%q is not a budget method: accepted capitation, historic, blend", b.Method)
+	}
+	c.num("budget.uplift", b.Uplift, -0.5, 1)
+	c.num("budget.pace", b.Pace, 0, 1)
+	if b.Weights != nil {
+		c.bands("budget.weights.male", b.Weights.Male, 0, 1e7)
+		c.bands("budget.weights.female", b.Weights.Female, 0, 1e7)
+	}
+	switch s.Rule.Type {
+	case "indicative", "hard":
+	default:
+		c.fail("rule.type", "%q is not a rule: accepted indicative, hard", s.Rule.Type)
+	}
+	c.num("rule.retention_share", s.Rule.RetentionShare, 0, 1)
+	if sl := s.StopLoss; sl != nil {
+		c.num("stop_loss.threshold", sl.Threshold, 1e-9, 1e9)
+		if len(sl.Streams) == 0 {
+			c.fail("stop_loss.streams", "is empty: accepted one or more of %s", strings.Join(streamList(), ", "))
+		}
+		for i, n := range sl.Streams {
+			if streamIndex(n) < 0 {
+				c.fail(fmt.Sprintf("stop_loss.streams[%d]", i), "%q is not a stream: accepted %s", n, strings.Join(streamList(), ", "))
+			}
+		}
+	}
+	return errors.Join(c.errs...)
+}
+
+// DisplayName returns a scenario reference as a short name for messages.
+func DisplayName(ref string) string { return strings.TrimSuffix(path.Base(ref), ".yaml") }

@@ -1,0 +1,134 @@
+// Package scenarios decodes, fills in and validates gpbudget scenario files
+// (YAML) and turns them into the engine's sim.Model. A scenario file states
+// only what differs from the defaults; every default, with its source, is in
+// defaults.go, and Resolved scenarios (as written to a run's manifest) carry
+// every value.
+package scenarios
+
+// Scenario is one scenario file. Units: money in pounds at 2009-10 prices,
+// rates in events per person-year, probabilities as fractions.
+type Scenario struct {
+	Name        string `yaml:"name" json:"name" jsonschema_description:"Scenario name, written to every result row."`
+	Description string `yaml:"description,omitempty" json:"description,omitempty" jsonschema_description:"What the scenario represents and its sources."`
+	// Run defaults; flags override them.
+	Seed         uint64 `yaml:"seed" json:"seed" jsonschema_description:"Default random seed (the --seed flag overrides it)."`
+	Replications int    `yaml:"replications" json:"replications" jsonschema:"minimum=1" jsonschema_description:"Default number of Monte Carlo replications (--reps overrides it)."`
+	Years        int    `yaml:"years" json:"years" jsonschema:"minimum=1,maximum=50" jsonschema_description:"Default number of simulated budget years after the base year (--years overrides it)."`
+	PriceYear    string `yaml:"price_year" json:"price_year" jsonschema_description:"Price year of all money amounts (informational)."`
+
+	Population Population `yaml:"population" json:"population"`
+	Streams    Streams    `yaml:"streams" json:"streams"`
+	Frailty    Frailty    `yaml:"frailty" json:"frailty"`
+	Demography Demography `yaml:"demography" json:"demography"`
+	Budget     Budget     `yaml:"budget" json:"budget"`
+	Rule       Rule       `yaml:"rule" json:"rule"`
+	StopLoss   *StopLoss  `yaml:"stop_loss,omitempty" json:"stop_loss,omitempty" jsonschema_description:"Per-patient annual stop-loss; omit for none."`
+}
+
+// BySexBand is a value for each sex and five-year age band (0-4, 5-9, ..., 90-94, 95+).
+type BySexBand struct {
+	Male   []float64 `yaml:"male" json:"male" jsonschema:"minItems=20,maxItems=20" jsonschema_description:"20 values, bands 0-4 ... 90-94, 95+."`
+	Female []float64 `yaml:"female" json:"female" jsonschema:"minItems=20,maxItems=20" jsonschema_description:"20 values, bands 0-4 ... 90-94, 95+."`
+}
+
+// Population is either a synthetic area or an explicit list of practices.
+type Population struct {
+	Seed      *uint64            `yaml:"seed,omitempty" json:"seed,omitempty" jsonschema_description:"Seed for the practices' fixed characteristics; default: the run seed."`
+	Synthetic *SyntheticPractices `yaml:"synthetic,omitempty" json:"synthetic,omitempty" jsonschema_description:"A synthetic area (ignored when practices are listed)."`
+	Practices []PracticeSpec      `yaml:"practices,omitempty" json:"practices,omitempty" jsonschema_description:"Explicit practices; when given, synthetic is not used."`
+}
+
+// SyntheticPractices draws an area's practices.
+type SyntheticPractices struct {
+	Practices    int       `yaml:"practices" json:"practices" jsonschema:"minimum=1,maximum=20000" jsonschema_description:"Number of practices (England had about 8,300 in 2009-10)."`
+	ListSizeMean float64   `yaml:"list_size_mean" json:"list_size_mean" jsonschema:"exclusiveMinimum=0" jsonschema_description:"Mean registered list size (patients)."`
+	ListSizeSD   float64   `yaml:"list_size_sd" json:"list_size_sd" jsonschema:"minimum=0" jsonschema_description:"SD of list size (patients); lists are lognormal."`
+	MinList      int       `yaml:"min_list" json:"min_list" jsonschema:"minimum=1" jsonschema_description:"Smallest list size drawn (patients)."`
+	MaxList      int       `yaml:"max_list" json:"max_list" jsonschema:"minimum=1" jsonschema_description:"Largest list size drawn (patients)."`
+	AgeShare     BySexBand `yaml:"age_share" json:"age_share" jsonschema_description:"Area age-sex structure (relative shares)."`
+	AgeTiltSD    float64   `yaml:"age_tilt_sd" json:"age_tilt_sd" jsonschema:"minimum=0" jsonschema_description:"SD of a practice's tilt towards younger or older patients (log-share per 10 bands)."`
+	NeedSD       float64   `yaml:"need_sd" json:"need_sd" jsonschema:"minimum=0" jsonschema_description:"Log-scale SD of the practices' need index (mean 1)."`
+	IDPrefix     string    `yaml:"id_prefix" json:"id_prefix" jsonschema_description:"Practice ids are this prefix and a number."`
+}
+
+// PracticeSpec is one explicit practice.
+type PracticeSpec struct {
+	ID    string             `yaml:"id" json:"id" jsonschema_description:"Practice code."`
+	Need  float64            `yaml:"need" json:"need" jsonschema:"exclusiveMinimum=0" jsonschema_description:"Need (deprivation) index, 1 = average."`
+	Group string             `yaml:"group,omitempty" json:"group,omitempty" jsonschema_description:"Budget-holding group (consortium), if any."`
+	Style map[string]float64 `yaml:"style,omitempty" json:"style,omitempty" jsonschema_description:"Style multiplier by stream name (mean 1); omitted streams are drawn from the stream's style_sd."`
+	List  struct {
+		Male   []int `yaml:"male" json:"male" jsonschema:"minItems=20,maxItems=20"`
+		Female []int `yaml:"female" json:"female" jsonschema:"minItems=20,maxItems=20"`
+	} `yaml:"list" json:"list" jsonschema_description:"Registered patients by sex and band (20 each)."`
+}
+
+// Streams holds the five cost streams.
+type Streams struct {
+	Outpatient  Stream `yaml:"outpatient" json:"outpatient"`
+	Prescribing Stream `yaml:"prescribing" json:"prescribing"`
+	AE          Stream `yaml:"ae" json:"ae"`
+	Emergency   Stream `yaml:"emergency" json:"emergency"`
+	Elective    Stream `yaml:"elective" json:"elective"`
+}
+
+// Stream is one cost stream's rates and costs.
+type Stream struct {
+	Rate              BySexBand `yaml:"rate" json:"rate" jsonschema_description:"Events per person-year by sex and band, at mean frailty, need 1, average style."`
+	Dispersion        float64   `yaml:"dispersion" json:"dispersion" jsonschema:"minimum=0" jsonschema_description:"Negative-binomial shape r of a year's count given frailty (variance mu + mu^2/r); 0 = Poisson."`
+	FrailtyLoading    float64   `yaml:"frailty_loading" json:"frailty_loading" jsonschema:"minimum=0" jsonschema_description:"Exponent on the frailty level (1 = fully concentrated in the frail)."`
+	NeedElasticity    float64   `yaml:"need_elasticity" json:"need_elasticity" jsonschema:"minimum=0" jsonschema_description:"Rate multiplier is need^elasticity."`
+	StyleSD           float64   `yaml:"style_sd" json:"style_sd" jsonschema:"minimum=0" jsonschema_description:"Log-scale SD of practice style (referral or prescribing) between practices."`
+	RateUncertaintySD float64   `yaml:"rate_uncertainty_sd" json:"rate_uncertainty_sd" jsonschema:"minimum=0" jsonschema_description:"Log-scale SD of a rate multiplier drawn once per replication (parameter uncertainty)."`
+	Cost              Cost      `yaml:"cost" json:"cost"`
+}
+
+// Cost is the distribution of cost per event.
+type Cost struct {
+	Family string     `yaml:"family" json:"family" jsonschema:"enum=lognormal,enum=gamma" jsonschema_description:"lognormal: each event's cost from a lognormal mixture; gamma: per-event Gamma costs summed exactly (one part)."`
+	Parts  []CostPart `yaml:"parts" json:"parts" jsonschema:"minItems=1"`
+}
+
+// CostPart is one component of the cost mixture.
+type CostPart struct {
+	Name  string  `yaml:"name" json:"name"`
+	Share float64 `yaml:"share" json:"share" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Share of events of this kind; shares sum to 1."`
+	Mean  float64 `yaml:"mean" json:"mean" jsonschema:"minimum=0" jsonschema_description:"Mean cost per event (pounds)."`
+	CV    float64 `yaml:"cv" json:"cv" jsonschema:"minimum=0" jsonschema_description:"Coefficient of variation of cost per event."`
+}
+
+// Frailty is the Markov chain of latent need (see sim.Frailty).
+type Frailty struct {
+	Share       []float64 `yaml:"share" json:"share" jsonschema_description:"Stationary share of patients in each state (sums to 1)."`
+	Level       []float64 `yaml:"level" json:"level" jsonschema_description:"Relative need in each state."`
+	Persistence []float64 `yaml:"persistence" json:"persistence" jsonschema_description:"Probability of staying in a state another year, in [0,1)."`
+	Mortality   []float64 `yaml:"mortality" json:"mortality" jsonschema_description:"Relative death rate in each state."`
+}
+
+// Demography drives list change.
+type Demography struct {
+	Mortality      BySexBand `yaml:"mortality" json:"mortality" jsonschema_description:"Annual probability of death by sex and band."`
+	BirthRate      float64   `yaml:"birth_rate" json:"birth_rate" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Live births per woman aged 15-44 per year."`
+	MaleBirthShare float64   `yaml:"male_birth_share" json:"male_birth_share" jsonschema:"minimum=0,maximum=1"`
+	Turnover       float64   `yaml:"turnover" json:"turnover" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Annual probability of leaving the list; as many join."`
+}
+
+// Budget says how budgets are set.
+type Budget struct {
+	Method  string     `yaml:"method" json:"method" jsonschema:"enum=capitation,enum=historic,enum=blend"`
+	Uplift  float64    `yaml:"uplift" json:"uplift" jsonschema:"minimum=-0.5,maximum=1" jsonschema_description:"Annual uplift on historic budgets (fraction, real terms)."`
+	Pace    float64    `yaml:"pace" json:"pace" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Share of the gap to capitation closed each year (blend)."`
+	Weights *BySexBand `yaml:"weights,omitempty" json:"weights,omitempty" jsonschema_description:"Supplied per-head capitation weights (relative); omit to use the model's expected costs."`
+}
+
+// Rule is the budget rule.
+type Rule struct {
+	Type           string  `yaml:"type" json:"type" jsonschema:"enum=indicative,enum=hard"`
+	RetentionShare float64 `yaml:"retention_share" json:"retention_share" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Share of an underspend the budget holder keeps."`
+}
+
+// StopLoss is a per-patient annual stop-loss.
+type StopLoss struct {
+	Threshold float64  `yaml:"threshold" json:"threshold" jsonschema:"exclusiveMinimum=0" jsonschema_description:"Pounds a year per patient above which the commissioner pays."`
+	Streams   []string `yaml:"streams" json:"streams" jsonschema_description:"Streams the stop-loss covers."`
+}

@@ -1,0 +1,267 @@
+// Package sim is gpbudget's engine: synthetic practice populations, the five
+// GP-driven cost streams simulated patient by patient, budget setting, budget
+// rules and a concurrent Monte Carlo runner whose results are fixed by the
+// seed alone. It knows no file format: a Model comes in, rows leave through a
+// Sink.
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Age-sex cells: 20 five-year bands (0-4 ... 90-94, 95+) for each sex.
+const (
+	NSex     = 2
+	NBands   = 20
+	NCells   = NSex * NBands
+	NStreams = 5
+	MaxAge   = 110
+)
+
+// Sex indices.
+const (
+	Male   = 0
+	Female = 1
+)
+
+// Stream identifies one of the five GP-driven cost streams.
+type Stream int
+
+const (
+	Outpatient  Stream = iota // GP-referred outpatient episodes (first attendance and follow-ups)
+	Prescribing               // prescription items
+	AE                        // A&E attendances
+	Emergency                 // emergency admissions
+	Elective                  // elective admissions, day case and inpatient
+)
+
+// StreamNames are the streams' names as used in scenario files and columns.
+var StreamNames = [NStreams]string{"outpatient", "prescribing", "ae", "emergency", "elective"}
+
+// BandLabel returns a band's label, e.g. "15-19" or "95+".
+func BandLabel(b int) string {
+	if b == NBands-1 {
+		return "95+"
+	}
+	return fmt.Sprintf("%d-%d", 5*b, 5*b+4)
+}
+
+// CellOf returns the age-sex cell of a person.
+func CellOf(sex, age int) int {
+	b := age / 5
+	if b >= NBands {
+		b = NBands - 1
+	}
+	return sex*NBands + b
+}
+
+// CostFamily says how the cost of a patient-year's events in a stream is drawn.
+type CostFamily int
+
+const (
+	// Lognormal: each event's cost is drawn from a mixture of lognormals
+	// (heavy-tailed, as admission costs are).
+	Lognormal CostFamily = iota
+	// GammaSum: each event's cost is Gamma with the part's mean and CV, so the
+	// sum of k events is one Gamma(k/CV², mean·CV²) draw (prescribing items).
+	GammaSum
+)
+
+// CostPart is one component of a cost-per-event distribution.
+type CostPart struct {
+	Name  string
+	Share float64 // probability an event is of this part
+	Mean  float64 // pounds per event
+	CV    float64 // coefficient of variation of cost per event
+}
+
+// StreamParams are one stream's event rates and costs.
+type StreamParams struct {
+	// Rate is events per person-year by sex and band, for a patient of mean
+	// frailty in a practice of need 1 and average style.
+	Rate [NSex][NBands]float64
+	// Dispersion is the negative-binomial shape r of a year's count given the
+	// patient's frailty state (Poisson with Gamma(r, 1/r) noise, variance
+	// mu + mu²/r). Zero or +Inf means Poisson.
+	Dispersion float64
+	// FrailtyLoading is the exponent on the frailty level: 1 for hospital
+	// admissions, smaller for streams less concentrated in the frail.
+	FrailtyLoading float64
+	// NeedElasticity: a practice of need n multiplies the rate by n^elasticity.
+	NeedElasticity float64
+	// StyleSD is the log-scale SD of the practice's referral or prescribing style.
+	StyleSD float64
+	// RateUncertaintySD is the log-scale SD of a rate multiplier drawn once per
+	// replication (parameter uncertainty); zero fixes the rate.
+	RateUncertaintySD float64
+	Family            CostFamily
+	Cost              []CostPart
+}
+
+// MeanCost is the expected cost of one event.
+func (s *StreamParams) MeanCost() float64 {
+	m := 0.0
+	for _, p := range s.Cost {
+		m += p.Share * p.Mean
+	}
+	return m
+}
+
+// Frailty is a patient's latent need for care as a Markov chain over states
+// that persists from year to year: state k multiplies a stream's rate by
+// Level[k]^loading (normalised to mean 1 over the stationary distribution).
+// From state k a patient stays with probability Persistence[k] and otherwise
+// moves to state j with probability q_j ∝ Share[j]·(1-Persistence[j]), which
+// keeps Share stationary and lets high-cost patients regress to the mean.
+type Frailty struct {
+	Share       []float64 // stationary share of the population in each state
+	Level       []float64 // relative need in each state
+	Persistence []float64 // probability of staying in the state for another year
+	Mortality   []float64 // death-rate multiplier in each state
+}
+
+// K is the number of states.
+func (f *Frailty) K() int { return len(f.Share) }
+
+// Demography drives the list from year to year.
+type Demography struct {
+	// Mortality is the annual probability of death by sex and band.
+	Mortality [NSex][NBands]float64
+	// BirthRate is live births a year per woman aged 15-44.
+	BirthRate float64
+	// MaleBirthShare is the share of births that are boys.
+	MaleBirthShare float64
+	// Turnover is the annual probability a patient leaves the list; as many
+	// join, in expectation, with the practice's own age-sex mix.
+	Turnover float64
+}
+
+// Practice is one practice's fixed characteristics.
+type Practice struct {
+	ID    string
+	Need  float64                // need (deprivation) index, 1 = average
+	Style [NStreams]float64      // referral/prescribing style multipliers, mean 1
+	Count [NSex][NBands]int      // registered patients by sex and band
+	Group string                 // budget-holding group (consortium); empty = the practice alone
+}
+
+// ListSize is the practice's registered list.
+func (p *Practice) ListSize() int {
+	n := 0
+	for s := range NSex {
+		for b := range NBands {
+			n += p.Count[s][b]
+		}
+	}
+	return n
+}
+
+// BudgetMethod is how a practice-year's budget is set.
+type BudgetMethod int
+
+const (
+	// Capitation: the practice's list weighted by age-sex cost weights and need.
+	Capitation BudgetMethod = iota
+	// Historic: last year's spend plus an uplift.
+	Historic
+	// Blend: historic, moving towards capitation by Pace of the gap each year.
+	Blend
+)
+
+// BudgetMethodNames are the methods' names in scenario files.
+var BudgetMethodNames = map[string]BudgetMethod{"capitation": Capitation, "historic": Historic, "blend": Blend}
+
+// Budget sets each practice-year's budget.
+type Budget struct {
+	Method BudgetMethod
+	// Uplift is the annual uplift on historic budgets (fraction; the model
+	// works in constant prices, so this is real growth).
+	Uplift float64
+	// Pace is the share of the gap to capitation closed each year (Blend).
+	Pace float64
+	// Weights, if set, are supplied per-head cost weights by sex and band
+	// (relative; scaled so the area's capitation total equals its expected
+	// spend). Nil uses the model's own expected cost per head.
+	Weights *[NSex][NBands]float64
+}
+
+// Model is everything a run needs apart from the seed and run size.
+type Model struct {
+	Name       string
+	Streams    [NStreams]StreamParams
+	Frailty    Frailty
+	Demography Demography
+	Practices  []Practice
+	Budget     Budget
+	Rule       Rule
+	StopLoss   *StopLoss // nil: no per-patient stop-loss
+}
+
+// Validate checks the model's invariants; scenarios should catch bad input
+// earlier with field names, so this is the engine's own guard.
+func (m *Model) Validate() error {
+	var errs []error
+	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) || v < 0 }
+	for s, sp := range m.Streams {
+		for sex := range NSex {
+			for b := range NBands {
+				if bad(sp.Rate[sex][b]) {
+					errs = append(errs, fmt.Errorf("stream %s: rate for %s is %v", StreamNames[s], BandLabel(b), sp.Rate[sex][b]))
+				}
+			}
+		}
+		if len(sp.Cost) == 0 {
+			errs = append(errs, fmt.Errorf("stream %s: no cost distribution", StreamNames[s]))
+		}
+		if sp.Family == GammaSum && len(sp.Cost) != 1 {
+			errs = append(errs, fmt.Errorf("stream %s: a gamma cost has exactly one part", StreamNames[s]))
+		}
+		share := 0.0
+		for _, c := range sp.Cost {
+			if bad(c.Mean) || bad(c.CV) || bad(c.Share) {
+				errs = append(errs, fmt.Errorf("stream %s: cost part %q has a negative or non-finite value", StreamNames[s], c.Name))
+			}
+			share += c.Share
+		}
+		if math.Abs(share-1) > 1e-9 {
+			errs = append(errs, fmt.Errorf("stream %s: cost part shares sum to %v, not 1", StreamNames[s], share))
+		}
+		if sp.Dispersion < 0 || math.IsNaN(sp.Dispersion) {
+			errs = append(errs, fmt.Errorf("stream %s: dispersion %v < 0", StreamNames[s], sp.Dispersion))
+		}
+	}
+	f := m.Frailty
+	k := f.K()
+	if k == 0 || len(f.Level) != k || len(f.Persistence) != k || len(f.Mortality) != k {
+		errs = append(errs, errors.New("frailty: share, level, persistence and mortality need one entry per state"))
+	} else {
+		sum := 0.0
+		for i := range k {
+			if bad(f.Share[i]) || bad(f.Level[i]) || bad(f.Mortality[i]) || f.Persistence[i] < 0 || f.Persistence[i] >= 1 {
+				errs = append(errs, fmt.Errorf("frailty state %d: bad share, level, mortality or persistence (persistence must be in [0,1))", i))
+			}
+			sum += f.Share[i]
+		}
+		if math.Abs(sum-1) > 1e-9 {
+			errs = append(errs, fmt.Errorf("frailty: shares sum to %v, not 1", sum))
+		}
+	}
+	if len(m.Practices) == 0 {
+		errs = append(errs, errors.New("no practices"))
+	}
+	for i := range m.Practices {
+		p := &m.Practices[i]
+		if p.ListSize() <= 0 {
+			errs = append(errs, fmt.Errorf("practice %s: empty list", p.ID))
+		}
+		if bad(p.Need) || p.Need == 0 {
+			errs = append(errs, fmt.Errorf("practice %s: need index %v must be > 0", p.ID, p.Need))
+		}
+	}
+	if m.Rule == nil {
+		errs = append(errs, errors.New("no budget rule"))
+	}
+	return errors.Join(errs...)
+}

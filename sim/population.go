@@ -1,0 +1,93 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Synthetic describes a synthetic area of practices whose list sizes, age-sex
+// mix, need and style are drawn once per scenario and seed (purpose
+// PurposePopulation), so they stay fixed across replications.
+type Synthetic struct {
+	Practices int
+	// List size is lognormal with this mean and SD, truncated to [MinList, MaxList].
+	ListMean, ListSD float64
+	MinList, MaxList int
+	// AgeShare is the area's age-sex structure (any positive scale).
+	AgeShare [NSex][NBands]float64
+	// AgeTiltSD: each practice's log-share of band b is shifted by
+	// tilt·(b-9.5)/10 with tilt ~ N(0, AgeTiltSD²): younger and older lists.
+	AgeTiltSD float64
+	// NeedSD is the log-scale SD of the need index (mean 1).
+	NeedSD float64
+	// IDPrefix names practices IDPrefix0001, IDPrefix0002, ...
+	IDPrefix string
+}
+
+// Generate draws the practices. styleSD is each stream's style SD.
+func (s *Synthetic) Generate(seed uint64, styleSD [NStreams]float64) ([]Practice, error) {
+	if s.Practices < 1 {
+		return nil, fmt.Errorf("synthetic population needs at least 1 practice, got %d", s.Practices)
+	}
+	if s.ListMean <= 0 || s.ListSD < 0 || s.MinList < 1 || s.MaxList < s.MinList {
+		return nil, fmt.Errorf("synthetic list sizes: mean %v, sd %v, range [%d, %d] is not usable", s.ListMean, s.ListSD, s.MinList, s.MaxList)
+	}
+	s2 := math.Log(1 + (s.ListSD/s.ListMean)*(s.ListSD/s.ListMean))
+	mu, sig := math.Log(s.ListMean)-s2/2, math.Sqrt(s2)
+	out := make([]Practice, s.Practices)
+	var d Draws
+	for i := range out {
+		d.Reseed(seed, PurposePopulation, -1, i, -1)
+		n := 0
+		for try := 0; ; try++ {
+			n = int(math.Round(math.Exp(mu + sig*d.Norm())))
+			if (n >= s.MinList && n <= s.MaxList) || try > 1000 {
+				n = min(max(n, s.MinList), s.MaxList)
+				break
+			}
+		}
+		tilt := s.AgeTiltSD * d.Norm()
+		var w [NCells]float64
+		tot := 0.0
+		for c := range NCells {
+			b := c % NBands
+			w[c] = s.AgeShare[c/NBands][b] * math.Exp(tilt*(float64(b)-9.5)/10)
+			tot += w[c]
+		}
+		counts := apportion(n, w[:], tot)
+		p := Practice{ID: fmt.Sprintf("%s%04d", s.IDPrefix, i+1)}
+		for c := range NCells {
+			p.Count[c/NBands][c%NBands] = counts[c]
+		}
+		p.Need = math.Exp(s.NeedSD*d.Norm() - s.NeedSD*s.NeedSD/2)
+		for st := range NStreams {
+			sd := styleSD[st]
+			p.Style[st] = math.Exp(sd*d.Norm() - sd*sd/2)
+		}
+		out[i] = p
+	}
+	return out, nil
+}
+
+// apportion splits n into integer counts proportional to w by largest remainder.
+func apportion(n int, w []float64, tot float64) []int {
+	out := make([]int, len(w))
+	type rem struct {
+		i int
+		r float64
+	}
+	rs := make([]rem, len(w))
+	left := n
+	for i, x := range w {
+		e := float64(n) * x / tot
+		out[i] = int(e)
+		left -= out[i]
+		rs[i] = rem{i, e - float64(out[i])}
+	}
+	sort.SliceStable(rs, func(a, b int) bool { return rs[a].r > rs[b].r })
+	for j := 0; j < left; j++ {
+		out[rs[j%len(rs)].i]++
+	}
+	return out
+}

@@ -1,0 +1,217 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+)
+
+// prepared holds what a run derives once from a Model: normalised frailty
+// multipliers, cost-sampling constants, demographic transition thresholds and
+// capitation weights.
+type prepared struct {
+	m *Model
+	k int
+
+	// frailMult[s][k]: stream s's rate multiplier in frailty state k (stationary mean 1).
+	frailMult [NStreams][]float64
+	// trans[cell*K+k]: thresholds over outcomes 0..K-1 (next state), K (death), K+1 (leaves).
+	trans [][]uint64
+	// cost sampling per stream
+	cost [NStreams]costSampler
+	// capitation: expected cost per head by cell and stream for need 1, style 1
+	unitCost [NCells][NStreams]float64
+	// capWeight[c]: per-head weight used for budgets (model's own or supplied)
+	capWeight [NCells]float64
+	capScale  float64 // scales the area's capitation total to its expected spend
+	// joiner distribution per practice: cumulative over cells
+	joinCDF [][NCells]float64
+	// style-and-need multipliers per practice and stream
+	pmult [][NStreams]float64
+	// need adjustment used by capitation per practice
+	needAdj []float64
+}
+
+type costSampler struct {
+	family CostFamily
+	cum    []float64 // cumulative part shares
+	mu     []float64 // lognormal log-mean per part
+	sigma  []float64 // lognormal log-sd per part
+	mean   []float64
+	shape  float64 // GammaSum: shape per event (1/CV²); 0 means fixed cost
+	scale  float64 // GammaSum: mean·CV²
+}
+
+func prepare(m *Model) (*prepared, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	p := &prepared{m: m, k: m.Frailty.K()}
+	f := &m.Frailty
+	K := p.k
+	for s := range NStreams {
+		load := m.Streams[s].FrailtyLoading
+		mult := make([]float64, K)
+		mean := 0.0
+		for k := range K {
+			mult[k] = math.Pow(f.Level[k], load)
+			mean += f.Share[k] * mult[k]
+		}
+		for k := range K {
+			mult[k] /= mean
+		}
+		p.frailMult[s] = mult
+	}
+	// Mortality multipliers are normalised to stationary mean 1 so the life
+	// table's average death rate holds.
+	mm, mmean := make([]float64, K), 0.0
+	for k := range K {
+		mmean += f.Share[k] * f.Mortality[k]
+	}
+	for k := range K {
+		mm[k] = f.Mortality[k] / mmean
+	}
+	// q_j ∝ share_j (1 - persistence_j) keeps Share stationary.
+	q, qs := make([]float64, K), 0.0
+	for j := range K {
+		q[j] = f.Share[j] * (1 - f.Persistence[j])
+		qs += q[j]
+	}
+	for j := range K {
+		if qs > 0 {
+			q[j] /= qs
+		} else {
+			q[j] = f.Share[j]
+		}
+	}
+	p.trans = make([][]uint64, NCells*K)
+	for c := range NCells {
+		sex, b := c/NBands, c%NBands
+		for k := range K {
+			die := math.Min(m.Demography.Mortality[sex][b]*mm[k], 0.95)
+			leave := (1 - die) * m.Demography.Turnover
+			stay := 1 - die - leave
+			row := make([]uint64, K+2)
+			cum := 0.0
+			for j := range K {
+				pj := (1 - f.Persistence[k]) * q[j]
+				if j == k {
+					pj += f.Persistence[k]
+				}
+				cum += stay * pj
+				row[j] = toThreshold(cum)
+			}
+			cum += die
+			row[K] = toThreshold(cum)
+			row[K+1] = math.MaxUint64
+			p.trans[c*K+k] = row
+		}
+	}
+	for s := range NStreams {
+		sp := &m.Streams[s]
+		cs := costSampler{family: sp.Family}
+		cum := 0.0
+		for _, part := range sp.Cost {
+			cum += part.Share
+			cs.cum = append(cs.cum, cum)
+			s2 := math.Log(1 + part.CV*part.CV)
+			cs.sigma = append(cs.sigma, math.Sqrt(s2))
+			lm := math.Inf(-1)
+			if part.Mean > 0 {
+				lm = math.Log(part.Mean) - s2/2
+			}
+			cs.mu = append(cs.mu, lm)
+			cs.mean = append(cs.mean, part.Mean)
+		}
+		cs.cum[len(cs.cum)-1] = 1
+		if sp.Family == GammaSum {
+			cv := sp.Cost[0].CV
+			if cv > 0 {
+				cs.shape = 1 / (cv * cv)
+				cs.scale = sp.Cost[0].Mean * cv * cv
+			}
+		}
+		p.cost[s] = cs
+		mc := sp.MeanCost()
+		for c := range NCells {
+			p.unitCost[c][s] = sp.Rate[c/NBands][c%NBands] * mc
+		}
+	}
+	for c := range NCells {
+		if m.Budget.Weights != nil {
+			p.capWeight[c] = m.Budget.Weights[c/NBands][c%NBands]
+		} else {
+			for s := range NStreams {
+				p.capWeight[c] += p.unitCost[c][s]
+			}
+		}
+	}
+	np := len(m.Practices)
+	p.joinCDF = make([][NCells]float64, np)
+	p.pmult = make([][NStreams]float64, np)
+	p.needAdj = make([]float64, np)
+	expected, capRaw := 0.0, 0.0
+	for i := range m.Practices {
+		pr := &m.Practices[i]
+		n := float64(pr.ListSize())
+		cum := 0.0
+		var byStream [NStreams]float64
+		head := 0.0
+		for c := range NCells {
+			cnt := float64(pr.Count[c/NBands][c%NBands])
+			cum += cnt / n
+			p.joinCDF[i][c] = cum
+			for s := range NStreams {
+				byStream[s] += cnt * p.unitCost[c][s]
+			}
+			head += cnt * p.capWeight[c]
+		}
+		p.joinCDF[i][NCells-1] = 1
+		// Need adjustment: the cost-weighted mean of need^elasticity, so a
+		// capitation formula recognises need but not the practice's style.
+		num, den := 0.0, 0.0
+		for s := range NStreams {
+			nm := math.Pow(pr.Need, m.Streams[s].NeedElasticity)
+			p.pmult[i][s] = pr.Style[s] * nm
+			num += byStream[s] * nm
+			den += byStream[s]
+			expected += byStream[s] * p.pmult[i][s]
+		}
+		p.needAdj[i] = 1
+		if den > 0 {
+			p.needAdj[i] = num / den
+		}
+		capRaw += head * p.needAdj[i]
+	}
+	if capRaw <= 0 || math.IsNaN(capRaw) {
+		return nil, fmt.Errorf("capitation weights give a zero or invalid total (%v)", capRaw)
+	}
+	p.capScale = expected / capRaw
+	return p, nil
+}
+
+// capitation returns the capitation target for practice i with cell counts n.
+func (p *prepared) capitation(i int, n *[NCells]int32) float64 {
+	t := 0.0
+	for c := range NCells {
+		t += float64(n[c]) * p.capWeight[c]
+	}
+	return t * p.needAdj[i] * p.capScale
+}
+
+// ExpectedSpend returns the model's expected spend per stream for practice i
+// with its starting list, frailty at its stationary mean.
+func (m *Model) ExpectedSpend(i int) [NStreams]float64 {
+	var out [NStreams]float64
+	pr := &m.Practices[i]
+	for s := range NStreams {
+		sp := &m.Streams[s]
+		mult := pr.Style[s] * math.Pow(pr.Need, sp.NeedElasticity)
+		mc := sp.MeanCost()
+		for sex := range NSex {
+			for b := range NBands {
+				out[s] += float64(pr.Count[sex][b]) * sp.Rate[sex][b] * mult * mc
+			}
+		}
+	}
+	return out
+}
