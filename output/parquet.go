@@ -65,13 +65,13 @@ type PracticeYears struct {
 	needs    []float64
 	meta     []parquet.WriterOption
 
-	f       *os.File
-	w       *parquet.GenericWriter[Row]
-	inFile  int
-	next    int
-	buf     []Row
-	Files   []string // completed files, relative to dir
-	Rows    int64
+	f      *os.File
+	w      *parquet.GenericWriter[Row]
+	inFile int
+	next   int
+	buf    []Row
+	Files  []string // completed files, relative to dir
+	Rows   int64
 }
 
 // NewPracticeYears prepares a writer for model m's rows; meta is written as

@@ -226,9 +226,9 @@ func Default() *Scenario {
 			},
 			Prescribing: Stream{
 				Rate:           same(prescribingRates()),
-				Dispersion:     4.0, // ASSUMPTION
-				FrailtyLoading: 0.8, // ASSUMPTION
-				NeedElasticity: 0.5, // ASSUMPTION
+				Dispersion:     4.0,  // ASSUMPTION
+				FrailtyLoading: 0.8,  // ASSUMPTION
+				NeedElasticity: 0.5,  // ASSUMPTION
 				StyleSD:        0.15, // ASSUMPTION
 				Cost: Cost{Family: "gamma", Parts: []CostPart{
 					// £9.64 net ingredient cost per item, 2009 [ref §3]; CV ASSUMPTION (item costs are very skewed).
@@ -237,9 +237,9 @@ func Default() *Scenario {
 			},
 			AE: Stream{
 				Rate:           same(aeRates()),
-				Dispersion:     1.2, // ASSUMPTION
-				FrailtyLoading: 0.6, // ASSUMPTION
-				NeedElasticity: 1.0, // ASSUMPTION
+				Dispersion:     1.2,  // ASSUMPTION
+				FrailtyLoading: 0.6,  // ASSUMPTION
+				NeedElasticity: 1.0,  // ASSUMPTION
 				StyleSD:        0.20, // ASSUMPTION, cf. practice A&E CV 0.29 [ref §2]
 				Cost: Cost{Family: "lognormal", Parts: []CostPart{
 					{Name: "attendance", Share: 1, Mean: round2(aeCost20167 * dc), CV: 0.6}, // [ref §3] deflated; CV ASSUMPTION
@@ -247,9 +247,9 @@ func Default() *Scenario {
 			},
 			Emergency: Stream{
 				Rate:           same(scaleGradient(emergencyGradient, emergencyPerHead)),
-				Dispersion:     1.0, // ASSUMPTION
-				FrailtyLoading: 1.0, // ASSUMPTION
-				NeedElasticity: 1.0, // ASSUMPTION
+				Dispersion:     1.0,  // ASSUMPTION
+				FrailtyLoading: 1.0,  // ASSUMPTION
+				NeedElasticity: 1.0,  // ASSUMPTION
 				StyleSD:        0.10, // ASSUMPTION: GPs influence emergencies least
 				Cost: Cost{Family: "lognormal", Parts: []CostPart{
 					{Name: "admission", Share: 1, Mean: emergencyCost, CV: 1.5}, // [ref §3]; CV ASSUMPTION (heavy tail)
@@ -257,12 +257,12 @@ func Default() *Scenario {
 			},
 			Elective: Stream{
 				Rate:           same(scaleGradient(electiveGradient, electiveRate)),
-				Dispersion:     1.0, // ASSUMPTION
-				FrailtyLoading: 0.8, // ASSUMPTION
-				NeedElasticity: 0.3, // ASSUMPTION
+				Dispersion:     1.0,  // ASSUMPTION
+				FrailtyLoading: 0.8,  // ASSUMPTION
+				NeedElasticity: 0.3,  // ASSUMPTION
 				StyleSD:        0.20, // ASSUMPTION
 				Cost: Cost{Family: "lognormal", Parts: []CostPart{
-					{Name: "day_case", Share: round4(dayCasePerHead / electiveRate), Mean: round2(dayCaseCost201617 * dc), CV: 0.8},     // [ref §2, §3]; CV ASSUMPTION
+					{Name: "day_case", Share: round4(dayCasePerHead / electiveRate), Mean: round2(dayCaseCost201617 * dc), CV: 0.8},    // [ref §2, §3]; CV ASSUMPTION
 					{Name: "inpatient", Share: round4(inpatientPerHead / electiveRate), Mean: round2(inpatientCost1617 * dc), CV: 1.2}, // [ref §3]; CV ASSUMPTION
 				}},
 			},

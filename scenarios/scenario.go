@@ -33,7 +33,7 @@ type BySexBand struct {
 
 // Population is either a synthetic area or an explicit list of practices.
 type Population struct {
-	Seed      *uint64            `yaml:"seed,omitempty" json:"seed,omitempty" jsonschema_description:"Seed for the practices' fixed characteristics; default: the run seed."`
+	Seed      *uint64             `yaml:"seed,omitempty" json:"seed,omitempty" jsonschema_description:"Seed for the practices' fixed characteristics; default: the run seed."`
 	Synthetic *SyntheticPractices `yaml:"synthetic,omitempty" json:"synthetic,omitempty" jsonschema_description:"A synthetic area (ignored when practices are listed)."`
 	Practices []PracticeSpec      `yaml:"practices,omitempty" json:"practices,omitempty" jsonschema_description:"Explicit practices; when given, synthetic is not used."`
 }

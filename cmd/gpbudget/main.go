@@ -38,7 +38,7 @@ func newApp() *cli.App {
 			validateCommand(),
 			schemaCommand(),
 		},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return inputError{err} },
+		OnUsageError:   func(_ *cli.Context, err error, _ bool) error { return inputError{err} },
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
 	for _, c := range app.Commands {
