@@ -124,3 +124,23 @@ func avg(v []float64) float64 {
 	}
 	return m / float64(len(v))
 }
+
+func TestExplicitPracticesAndStopLoss(t *testing.T) {
+	s, err := Load("testdata/scenarios/explicit.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.Model(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Practices) != 2 || m.Practices[0].ID != "A81001" || m.Practices[0].Style[2] != 1.3 || m.Practices[1].ListSize() != 800 {
+		t.Errorf("practices: %+v", m.Practices)
+	}
+	if m.StopLoss == nil || m.StopLoss.Threshold != 5000 || !m.StopLoss.Streams[0] || m.StopLoss.Streams[2] {
+		t.Errorf("stop-loss: %+v", m.StopLoss)
+	}
+	if _, err := Load("testdata/scenarios/bad-types.yaml"); err == nil || !strings.Contains(err.Error(), "bad-types.yaml:1:") {
+		t.Errorf("bad types: %v", err)
+	}
+}
