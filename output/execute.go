@@ -26,6 +26,9 @@ type Spec struct {
 	Version  string
 	Command  string
 	Progress *sim.Progress
+	// CheckpointEvery ends part files at replication boundaries this often
+	// (zero: only by size), bounding the work an interruption loses.
+	CheckpointEvery time.Duration
 }
 
 // PrepareDir makes sure dir can take results: it creates it, checks it is
@@ -97,6 +100,13 @@ func Execute(ctx context.Context, sp *Spec) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
+	w.CheckpointEvery = sp.CheckpointEvery
+	// Each finished file is recorded at once, so a manifest always lists
+	// exactly the complete files.
+	w.OnChunk = func(Chunk) error {
+		man.Files, man.Chunks, man.Rows = w.Files(), w.Chunks, w.Rows
+		return man.Write(sp.Dir)
+	}
 	runErr := sim.Run(ctx, sp.Model, sim.Options{
 		Seed: sp.Seed, FirstRep: 0, LastRep: sp.Reps, Years: sp.Years,
 		Workers: sp.Workers, Progress: sp.Progress,
@@ -106,7 +116,7 @@ func Execute(ctx context.Context, sp *Spec) (*Manifest, error) {
 	} else {
 		w.Abort()
 	}
-	man.Files, man.Rows = w.Files, w.Rows
+	man.Files, man.Chunks, man.Rows = w.Files(), w.Chunks, w.Rows
 	man.Ended = time.Now().UTC()
 	if runErr != nil {
 		man.Error = runErr.Error()

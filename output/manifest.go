@@ -32,6 +32,7 @@ type Manifest struct {
 	Completed      bool      `json:"completed"`
 	Rows           int64     `json:"rows"`
 	Files          []string  `json:"files"`
+	Chunks         []Chunk   `json:"chunks"` // complete files with their replication ranges and checksums
 	Error          string    `json:"error,omitempty"`
 }
 
