@@ -64,7 +64,6 @@ func TestChunksAreCompleteAndChecksummed(t *testing.T) {
 	}
 }
 
-
 // A run that fails leaves a manifest saying it did not complete, and no
 // temporary or partial file.
 func TestFailedRunIsNotComplete(t *testing.T) {
