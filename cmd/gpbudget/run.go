@@ -79,9 +79,9 @@ func runCommand() *cli.Command {
 			})
 			if err != nil {
 				if c.Context.Err() != nil {
-					return fmt.Errorf("interrupted: %s is incomplete (manifest says completed: false): %w", dir, err)
+					return fmt.Errorf("interrupted: %s is incomplete (manifest says completed: false); finish it with: gpbudget run --resume %s: %w", dir, dir, err)
 				}
-				return err
+				return fmt.Errorf("%w\n%s is incomplete (manifest says completed: false); after fixing the cause, finish it with: gpbudget run --resume %s", err, dir, dir)
 			}
 			if !c.Bool("quiet") {
 				patients := 0
