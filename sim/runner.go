@@ -38,12 +38,17 @@ type PracticeYear struct {
 	// StopLossExcess is the cost above the per-patient stop-loss threshold in
 	// the covered streams; the rule decides who pays it.
 	StopLossExcess float64
+	// TopSlice is what the commissioner kept back from this practice's
+	// budget as a contingency reserve (Budget is after the top-slice).
+	TopSlice float64
 }
 
 // StopLoss caps what a budget holder bears for one patient in a year: cost
-// above Threshold in the covered streams falls to the commissioner.
+// above Threshold (uprated each year by Uprating) in the covered streams
+// falls to the commissioner.
 type StopLoss struct {
-	Threshold float64
+	Threshold float64 // pounds per patient in year 1
+	Uprating  float64 // yearly growth of the threshold (fraction)
 	Streams   [NStreams]bool
 }
 
@@ -221,39 +226,118 @@ func repMultipliers(m *Model, seed uint64, rep int) [NStreams]float64 {
 }
 
 // run simulates practice i of replication rep through the base year and
-// Years reported years, writing its rows (and their budgets) into rows.
+// Years reported years, writing its rows (and their budgets) into rows. It
+// also plays the policy's part that shapes the simulation itself: whether the
+// practice takes part, its regime each year (earned autonomy depends on
+// earlier years' results), the streams its budget covers, and the behaviour
+// effect on its rates.
 func (w *worker) run(seed uint64, rep, i, years int, mult *[NStreams]float64, rows []PracticeYear) error {
 	p := w.p
 	m := p.m
 	np := len(m.Practices)
+	pol := planOf(m.Rule)
 	w.initList(seed, rep, i)
-	w.buildTables(i, mult)
-	prevSpend, prevBudget := 0.0, 0.0
+
+	// Chance events of the policy, keyed by what they model: engagement per
+	// (replication, practice), behaviour per replication.
+	var d Draws
+	d.Reseed(seed, PurposeRules, rep, i, -1)
+	engaged := d.Float64() < pol.Participation && m.Practices[i].ListSize() >= pol.MinList
+	d.Reseed(seed, PurposeRules, rep, -1, -2)
+	var z [NStreams]float64
+	for s := range NStreams {
+		z[s] = d.Norm()
+	}
+	strength := math.Max(0, 52-m.Budget.IssueWeek) / 52
+
+	built := *mult
+	w.buildTables(i, &built)
+	var sl *StopLoss
+	if m.StopLoss != nil {
+		c := *m.StopLoss
+		sl = &c
+	}
+	var hist, histCov []float64 // spend in earlier years, all streams and covered streams
+	prevRaw, prevCover := 0.0, false
+	calm := 0 // consecutive years within the earned-autonomy band
+	regime := RegimeNone
 	for year := 0; year <= years; year++ {
+		if year > 0 {
+			switch {
+			case !engaged:
+				regime = RegimeNone
+			case pol.Start == RegimeHard:
+				regime = RegimeHard
+			case pol.Start == RegimeIndicative:
+				regime = RegimeIndicative
+				if a := pol.Autonomy; a != nil && calm >= a.Years {
+					regime = RegimeHard
+				}
+			default:
+				regime = ""
+			}
+		}
+		want := *mult
+		bm := pol.Behaviour.multipliers(regime, &z, strength)
+		for s := range NStreams {
+			want[s] *= bm[s]
+		}
+		if want != built {
+			built = want
+			w.buildTables(i, &built)
+		}
+		if sl != nil && year > 1 {
+			sl.Threshold = m.StopLoss.Threshold * math.Pow(1+m.StopLoss.Uprating, float64(year-1))
+		}
 		target := p.capitation(i, &w.pop.cells)
 		var y yearOut
 		w.counts.Reseed(seed, PurposeCounts, rep, i, year)
 		w.costs.Reseed(seed, PurposeCosts, rep, i, year)
-		w.simulateYear(m.StopLoss, &y)
+		w.simulateYear(sl, &y)
 		if err := checkFinite(rep, i, m.Practices[i].ID, &y); err != nil {
 			return err
 		}
-		total := 0.0
-		for _, v := range y.spend {
+		total, cov := 0.0, 0.0
+		for s, v := range y.spend {
 			total += v
+			if pol.Hard.Cover == nil || pol.Hard.Cover[s] {
+				cov += v
+			}
 		}
 		if year > 0 {
-			b := setBudget(&m.Budget, target, prevSpend, prevBudget, year)
+			covered := regime == RegimeHard && pol.Hard.Cover != nil
+			h, tg := hist, target
+			if covered {
+				h, tg = histCov, target*p.coveredShare(&w.pop.cells, pol.Hard.Cover)
+			}
+			base := prevRaw
+			if covered != prevCover {
+				base = 0 // the budget covers other streams now: restart from history
+			}
+			raw := setBudget(&m.Budget, tg, h, base, year)
 			r := &rows[(year-1)*np+i]
+			b := raw * (1 - m.Budget.TopSlice)
+			spent := total
+			if covered {
+				spent = cov
+			}
 			*r = PracticeYear{
 				Replication: rep, Year: year, Practice: i, ListSize: y.listSize,
-				Budget: b, Target: target, Spend: y.spend, Events: y.events,
-				SpendTotal: total, Variance: b - total, StopLossExcess: y.stopLoss,
-				Holder: m.Practices[i].ID,
+				Budget: b, Target: tg, Spend: y.spend, Events: y.events,
+				SpendTotal: total, Variance: b - spent, StopLossExcess: y.stopLoss,
+				Holder: m.Practices[i].ID, Regime: regime, TopSlice: raw - b,
 			}
-			prevBudget = b
+			if regime == RegimeIndicative && pol.Autonomy != nil {
+				if math.Abs(r.Budget-total) <= pol.Autonomy.Band*r.Budget {
+					calm++
+				} else {
+					calm = 0
+				}
+			}
+			prevRaw, prevCover = raw, covered
 		}
-		prevSpend = total
+		hist = append(hist, total)
+		histCov = append(histCov, cov)
 		if year < years {
 			w.advance(seed, rep, i, year)
 		}
@@ -261,22 +345,50 @@ func (w *worker) run(seed uint64, rep, i, years int, mult *[NStreams]float64, ro
 	return nil
 }
 
-// setBudget returns a practice-year's budget. Historic: last year's spend
-// times (1+uplift). Capitation: the target. Blend: last year's budget (the
-// base year's spend in year 1) with uplift, moved Pace of the way to target.
-func setBudget(b *Budget, target, prevSpend, prevBudget float64, year int) float64 {
-	hist := prevSpend * (1 + b.Uplift)
+// coveredShare is the share of a list's expected cost (age-sex unit costs)
+// that falls in the covered streams.
+func (p *prepared) coveredShare(cells *[NCells]int32, cover *[NStreams]bool) float64 {
+	num, den := 0.0, 0.0
+	for c := range NCells {
+		n := float64(cells[c])
+		for s := range NStreams {
+			v := n * p.unitCost[c][s]
+			den += v
+			if cover[s] {
+				num += v
+			}
+		}
+	}
+	if den == 0 {
+		return 0
+	}
+	return num / den
+}
+
+// setBudget returns a practice-year's budget before any top-slice, from the
+// target, the spend of earlier years (hist, oldest first, at least one) and
+// last year's budget (0 if there is none to follow). Historic: the mean spend
+// of the last HistoricYears years (all there are if fewer) times (1+Uplift).
+// Capitation: the target. Blend: last year's budget (historic in the first
+// year) with uplift, moved Pace of the way to the target.
+func setBudget(b *Budget, target float64, hist []float64, prev float64, year int) float64 {
+	k := max(b.HistoricYears, 1)
+	k = min(k, len(hist))
+	sum := 0.0
+	for _, v := range hist[len(hist)-k:] {
+		sum += v
+	}
+	histBudget := sum / float64(k) * (1 + b.Uplift)
 	switch b.Method {
 	case Capitation:
 		return target
 	case Historic:
-		return hist
+		return histBudget
 	default:
-		base := prevBudget
-		if year == 1 {
-			base = prevSpend
+		base := prev * (1 + b.Uplift)
+		if year == 1 || prev == 0 {
+			base = histBudget
 		}
-		base *= 1 + b.Uplift
 		return base + b.Pace*(target-base)
 	}
 }
