@@ -141,10 +141,10 @@ type Demography struct {
 // Practice is one practice's fixed characteristics.
 type Practice struct {
 	ID    string
-	Need  float64                // need (deprivation) index, 1 = average
-	Style [NStreams]float64      // referral/prescribing style multipliers, mean 1
-	Count [NSex][NBands]int      // registered patients by sex and band
-	Group string                 // budget-holding group (consortium); empty = the practice alone
+	Need  float64           // need (deprivation) index, 1 = average
+	Style [NStreams]float64 // referral/prescribing style multipliers, mean 1
+	Count [NSex][NBands]int // registered patients by sex and band
+	Group string            // budget-holding group (consortium); empty = the practice alone
 }
 
 // ListSize is the practice's registered list.
