@@ -268,3 +268,29 @@ func TestTopSliceAndHistory(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyRowsIndependentOfWorkers: the policy's chance events
+// (engagement, business cases, behaviour draws) are keyed by what they
+// model, so rows are identical with 1 and 3 workers.
+func TestPolicyRowsIndependentOfWorkers(t *testing.T) {
+	s := policyScenario(t, "pbc-indicative-2009", 9)
+	s.Behaviour.Indicative.Elective = scenarios.Effect{Mean: -0.05, SD: 0.05}
+	s.Rule.EarnedAutonomy = scenarios.Autonomy{Years: 1, Band: 0.05}
+	m, err := s.Model(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b policyRows
+	if err := sim.Run(context.Background(), m, sim.Options{Seed: 8, LastRep: 4, Years: 3, Workers: 1}, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Run(context.Background(), m, sim.Options{Seed: 8, LastRep: 4, Years: 3, Workers: 3}, &b); err != nil {
+		t.Fatal(err)
+	}
+	for i := range a.rows {
+		if a.rows[i] != b.rows[i] {
+			t.Fatalf("row %d differs with 3 workers:\n%+v\n%+v", i, a.rows[i], b.rows[i])
+		}
+	}
+	checkConserved(t, "pbc with autonomy", a.rows)
+}
