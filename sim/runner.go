@@ -226,70 +226,23 @@ func repMultipliers(m *Model, seed uint64, rep int) [NStreams]float64 {
 }
 
 // run simulates practice i of replication rep through the base year and
-// Years reported years, writing its rows (and their budgets) into rows. It
-// also plays the policy's part that shapes the simulation itself: whether the
-// practice takes part, its regime each year (earned autonomy depends on
-// earlier years' results), the streams its budget covers, and the behaviour
-// effect on its rates.
+// Years reported years, writing its rows (and their budgets) into rows; the
+// practice's policy (see practicePlan) shapes its rates, budgets and regime.
 func (w *worker) run(seed uint64, rep, i, years int, mult *[NStreams]float64, rows []PracticeYear) error {
 	p := w.p
 	m := p.m
 	np := len(m.Practices)
-	pol := planOf(m.Rule)
 	w.initList(seed, rep, i)
-
-	// Chance events of the policy, keyed by what they model: engagement per
-	// (replication, practice), behaviour per replication.
-	var d Draws
-	d.Reseed(seed, PurposeRules, rep, i, -1)
-	engaged := d.Float64() < pol.Participation && m.Practices[i].ListSize() >= pol.MinList
-	d.Reseed(seed, PurposeRules, rep, -1, -2)
-	var z [NStreams]float64
-	for s := range NStreams {
-		z[s] = d.Norm()
-	}
-	strength := math.Max(0, 52-m.Budget.IssueWeek) / 52
-
+	var pl practicePlan
+	pl.reset(p, seed, rep, i)
 	built := *mult
 	w.buildTables(i, &built)
-	var sl *StopLoss
-	if m.StopLoss != nil {
-		c := *m.StopLoss
-		sl = &c
-	}
-	var hist, histCov []float64 // spend in earlier years, all streams and covered streams
-	prevRaw, prevCover := 0.0, false
-	calm := 0 // consecutive years within the earned-autonomy band
-	regime := RegimeNone
 	for year := 0; year <= years; year++ {
-		if year > 0 {
-			switch {
-			case !engaged:
-				regime = RegimeNone
-			case pol.Start == RegimeHard:
-				regime = RegimeHard
-			case pol.Start == RegimeIndicative:
-				regime = RegimeIndicative
-				if a := pol.Autonomy; a != nil && calm >= a.Years {
-					regime = RegimeHard
-				}
-			default:
-				regime = ""
-			}
-		}
-		want := *mult
-		bm := pol.Behaviour.multipliers(regime, &z, strength)
-		for s := range NStreams {
-			want[s] *= bm[s]
-		}
+		want, sl := pl.yearStart(year, mult)
 		if want != built {
 			built = want
 			w.buildTables(i, &built)
 		}
-		if sl != nil && year > 1 {
-			sl.Threshold = m.StopLoss.Threshold * math.Pow(1+m.StopLoss.Uprating, float64(year-1))
-		}
-		target := p.capitation(i, &w.pop.cells)
 		var y yearOut
 		w.counts.Reseed(seed, PurposeCounts, rep, i, year)
 		w.costs.Reseed(seed, PurposeCosts, rep, i, year)
@@ -297,52 +250,139 @@ func (w *worker) run(seed uint64, rep, i, years int, mult *[NStreams]float64, ro
 		if err := checkFinite(rep, i, m.Practices[i].ID, &y); err != nil {
 			return err
 		}
-		total, cov := 0.0, 0.0
-		for s, v := range y.spend {
-			total += v
-			if pol.Hard.Cover == nil || pol.Hard.Cover[s] {
-				cov += v
-			}
-		}
+		var r *PracticeYear
 		if year > 0 {
-			covered := regime == RegimeHard && pol.Hard.Cover != nil
-			h, tg := hist, target
-			if covered {
-				h, tg = histCov, target*p.coveredShare(&w.pop.cells, pol.Hard.Cover)
-			}
-			base := prevRaw
-			if covered != prevCover {
-				base = 0 // the budget covers other streams now: restart from history
-			}
-			raw := setBudget(&m.Budget, tg, h, base, year)
-			r := &rows[(year-1)*np+i]
-			b := raw * (1 - m.Budget.TopSlice)
-			spent := total
-			if covered {
-				spent = cov
-			}
-			*r = PracticeYear{
-				Replication: rep, Year: year, Practice: i, ListSize: y.listSize,
-				Budget: b, Target: tg, Spend: y.spend, Events: y.events,
-				SpendTotal: total, Variance: b - spent, StopLossExcess: y.stopLoss,
-				Holder: m.Practices[i].ID, Regime: regime, TopSlice: raw - b,
-			}
-			if regime == RegimeIndicative && pol.Autonomy != nil {
-				if math.Abs(r.Budget-total) <= pol.Autonomy.Band*r.Budget {
-					calm++
-				} else {
-					calm = 0
-				}
-			}
-			prevRaw, prevCover = raw, covered
+			r = &rows[(year-1)*np+i]
 		}
-		hist = append(hist, total)
-		histCov = append(histCov, cov)
+		pl.yearEnd(year, &w.pop.cells, &y, r)
 		if year < years {
 			w.advance(seed, rep, i, year)
 		}
 	}
 	return nil
+}
+
+// practicePlan is the part of a practice's policy that shapes the
+// simulation itself, for one (replication, practice) task: whether the
+// practice takes part, its regime each year (earned autonomy depends on
+// earlier years' results), the streams its budget covers, its budgets, and
+// the behaviour effect on its rates. Any way of simulating a practice's
+// years calls reset once, then yearStart and yearEnd around each year.
+type practicePlan struct {
+	p        *prepared
+	pol      *Policy
+	i, rep   int
+	engaged  bool
+	z        [NStreams]float64 // behaviour draws of the replication
+	strength float64           // share of the year left after budgets are issued
+	regime   string
+	calm     int       // consecutive years within the earned-autonomy band
+	hist     []float64 // spend in earlier years, all streams
+	histCov  []float64 // spend in earlier years, covered streams
+	prevRaw  float64   // last year's budget before top-slice
+	prevCov  bool      // whether last year's budget covered only some streams
+	sl       StopLoss
+}
+
+// reset prepares the plan of practice i in replication rep. Its chance
+// events are keyed by what they model: engagement per (replication,
+// practice), behaviour per replication.
+func (pl *practicePlan) reset(p *prepared, seed uint64, rep, i int) {
+	m := p.m
+	*pl = practicePlan{p: p, pol: planOf(m.Rule), i: i, rep: rep, regime: RegimeNone, hist: pl.hist[:0], histCov: pl.histCov[:0]}
+	var d Draws
+	d.Reseed(seed, PurposeRules, rep, i, -1)
+	pl.engaged = d.Float64() < pl.pol.Participation && m.Practices[i].ListSize() >= pl.pol.MinList
+	d.Reseed(seed, PurposeRules, rep, -1, -2)
+	for s := range NStreams {
+		pl.z[s] = d.Norm()
+	}
+	pl.strength = math.Max(0, 52-m.Budget.IssueWeek) / 52
+	if m.StopLoss != nil {
+		pl.sl = *m.StopLoss
+	}
+}
+
+// yearStart sets the year's regime and returns the rate multipliers (base
+// times behaviour) and the stop-loss (uprated) to simulate it with.
+func (pl *practicePlan) yearStart(year int, base *[NStreams]float64) ([NStreams]float64, *StopLoss) {
+	pol := pl.pol
+	if year > 0 {
+		switch {
+		case !pl.engaged:
+			pl.regime = RegimeNone
+		case pol.Start == RegimeHard:
+			pl.regime = RegimeHard
+		case pol.Start == RegimeIndicative:
+			pl.regime = RegimeIndicative
+			if a := pol.Autonomy; a != nil && pl.calm >= a.Years {
+				pl.regime = RegimeHard
+			}
+		default:
+			pl.regime = ""
+		}
+	}
+	want := *base
+	bm := pol.Behaviour.multipliers(pl.regime, &pl.z, pl.strength)
+	for s := range NStreams {
+		want[s] *= bm[s]
+	}
+	sl := pl.p.m.StopLoss
+	if sl == nil {
+		return want, nil
+	}
+	if year > 1 {
+		pl.sl.Threshold = sl.Threshold * math.Pow(1+sl.Uprating, float64(year-1))
+	}
+	return want, &pl.sl
+}
+
+// yearEnd records the year's spend as history and, for a reported year
+// (r non-nil), sets the budget and fills the row. cells is the list at the
+// start of the year (for the capitation target).
+func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, r *PracticeYear) {
+	p, m, pol := pl.p, pl.p.m, pl.pol
+	total, cov := 0.0, 0.0
+	for s, v := range y.spend {
+		total += v
+		if pol.Hard.Cover == nil || pol.Hard.Cover[s] {
+			cov += v
+		}
+	}
+	if r != nil {
+		target := p.capitation(pl.i, cells)
+		covered := pl.regime == RegimeHard && pol.Hard.Cover != nil
+		h := pl.hist
+		if covered {
+			h, target = pl.histCov, target*p.coveredShare(cells, pol.Hard.Cover)
+		}
+		prev := pl.prevRaw
+		if covered != pl.prevCov {
+			prev = 0 // the budget covers other streams now: restart from history
+		}
+		raw := setBudget(&m.Budget, target, h, prev, year)
+		b := raw * (1 - m.Budget.TopSlice)
+		spent := total
+		if covered {
+			spent = cov
+		}
+		*r = PracticeYear{
+			Replication: pl.rep, Year: year, Practice: pl.i, ListSize: y.listSize,
+			Budget: b, Target: target, Spend: y.spend, Events: y.events,
+			SpendTotal: total, Variance: b - spent, StopLossExcess: y.stopLoss,
+			Holder: m.Practices[pl.i].ID, Regime: pl.regime, TopSlice: raw - b,
+		}
+		if pl.regime == RegimeIndicative && pol.Autonomy != nil {
+			if math.Abs(b-total) <= pol.Autonomy.Band*b {
+				pl.calm++
+			} else {
+				pl.calm = 0
+			}
+		}
+		pl.prevRaw, pl.prevCov = raw, covered
+	}
+	pl.hist = append(pl.hist, total)
+	pl.histCov = append(pl.histCov, cov)
 }
 
 // coveredShare is the share of a list's expected cost (age-sex unit costs)
