@@ -34,6 +34,8 @@ func newApp() *cli.App {
 		Version: version,
 		Commands: []*cli.Command{
 			runCommand(),
+			summarizeCommand(),
+			reportCommand(),
 			scenariosCommand(),
 			validateCommand(),
 			schemaCommand(),
