@@ -26,7 +26,7 @@ func summarizeCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			sum, err := loadSummary(dir)
+			_, sum, err := loadSummary(dir)
 			if err != nil {
 				return err
 			}
@@ -60,13 +60,14 @@ func runDirArg(c *cli.Context, cmd string) (string, error) {
 
 // loadSummary reads a completed run and summarises it; a folder that is not
 // a completed run is bad input.
-func loadSummary(dir string) (*output.Summary, error) {
+func loadSummary(dir string) (*output.Results, *output.Summary, error) {
 	res, err := output.ReadResults(dir)
 	if err != nil {
 		if errors.Is(err, output.ErrIncomplete) || errors.Is(err, os.ErrNotExist) {
-			return nil, inputError{err}
+			return nil, nil, inputError{err}
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	return output.Summarize(res)
+	sum, err := output.Summarize(res)
+	return res, sum, err
 }
