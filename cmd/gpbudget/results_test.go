@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -115,5 +117,54 @@ func TestProgressBar(t *testing.T) {
 	finish(true)
 	if out := b.String(); !strings.Contains(out, "40/40") || !strings.Contains(out, "/s") || !strings.Contains(out, "ETA") {
 		t.Errorf("progress bar output: %q", out)
+	}
+}
+
+// Ctrl-C stops a run cleanly: it says what was written, the manifest says
+// completed: false, and no half-written file is left.
+func TestInterruptLeavesNothingThatLooksComplete(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GPBUDGET_TEST_MAIN=1", "GPBUDGET_TEST_ARGS=run --reps 100000 --years 3 --workers 2 --out res")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the run is under way (its manifest exists), then interrupt.
+	for i := 0; ; i++ {
+		if _, err := os.Stat(filepath.Join(dir, "res", "manifest.json")); err == nil {
+			break
+		}
+		if i > 600 {
+			cmd.Process.Kill()
+			t.Fatal("run did not start within 60s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("interrupted run: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "interrupted after") || !strings.Contains(out.String(), "completed: false") {
+		t.Errorf("message does not say what was written:\n%s", out.String())
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "res", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Completed bool `json:"completed"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil || m.Completed {
+		t.Fatalf("manifest after interrupt: %s", b)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, "res", "practice_years", ".*"))
+	if len(left) > 0 {
+		t.Errorf("half-written files left: %v", left)
 	}
 }
