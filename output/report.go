@@ -155,6 +155,7 @@ func newPlot(title, x, y string) *plot.Plot {
 	}
 	p.Title.TextStyle.Font.Weight = xfont.WeightBold
 	p.Add(plotter.NewGrid())
+	p.Legend.Padding = vg.Points(2) // keeps legend entries from touching
 	return p
 }
 
@@ -419,13 +420,22 @@ func fanFigure(sum *Summary, band string) (Figure, bool, error) {
 		f.Series = append(f.Series, Series{Name: name, X: x, Y: q[k]})
 	}
 	p := newPlot(f.Title, f.XLabel, f.YLabel)
-	band90 := func(lo, hi []float64, c color.Color) (*plotter.Polygon, error) {
-		pts := make(plotter.XYs, 0, 2*n)
-		for i := range n {
-			pts = append(pts, plotter.XY{X: x[i], Y: lo[i]})
+	// A single year is drawn as a short band around it, so it stays visible.
+	qd, xd := q, x
+	if n == 1 {
+		xd = []float64{x[0] - 0.15, x[0] + 0.15}
+		qd = make([][]float64, 5)
+		for k := range q {
+			qd[k] = []float64{q[k][0], q[k][0]}
 		}
-		for i := n - 1; i >= 0; i-- {
-			pts = append(pts, plotter.XY{X: x[i], Y: hi[i]})
+	}
+	band90 := func(lo, hi []float64, c color.Color) (*plotter.Polygon, error) {
+		pts := make(plotter.XYs, 0, 2*len(xd))
+		for i := range xd {
+			pts = append(pts, plotter.XY{X: xd[i], Y: lo[i]})
+		}
+		for i := len(xd) - 1; i >= 0; i-- {
+			pts = append(pts, plotter.XY{X: xd[i], Y: hi[i]})
 		}
 		pg, err := plotter.NewPolygon(pts)
 		if err != nil {
@@ -434,15 +444,15 @@ func fanFigure(sum *Summary, band string) (Figure, bool, error) {
 		pg.Color, pg.LineStyle.Width = c, 0
 		return pg, nil
 	}
-	outer, err := band90(q[0], q[4], color.NRGBA{0, 114, 178, 55})
+	outer, err := band90(qd[0], qd[4], color.NRGBA{0, 114, 178, 55})
 	if err != nil {
 		return f, false, fmt.Errorf("%s: %w", f.Title, err)
 	}
-	inner, err := band90(q[1], q[3], color.NRGBA{0, 114, 178, 120})
+	inner, err := band90(qd[1], qd[3], color.NRGBA{0, 114, 178, 120})
 	if err != nil {
 		return f, false, fmt.Errorf("%s: %w", f.Title, err)
 	}
-	med, pts, err := plotter.NewLinePoints(xys(x, q[2]))
+	med, pts, err := plotter.NewLinePoints(xys(xd, qd[2]))
 	if err != nil {
 		return f, false, fmt.Errorf("%s: %w", f.Title, err)
 	}
@@ -461,6 +471,11 @@ func fanFigure(sum *Summary, band string) (Figure, bool, error) {
 	}
 	p.Y.Min, p.Y.Max = lo-0.05*(hi-lo), hi+0.4*(hi-lo)
 	f.SVG, err = svgOf(p, fanW, fanH)
+	if n == 1 {
+		f.Reading = fmt.Sprintf("Median spend per head of %s is £%.0f in year %d; 90%% of practice-years lie between £%.0f and £%.0f.",
+			who, q[2][0], rows[0].Year, q[0][0], q[4][0])
+		return f, true, err
+	}
 	f.Reading = fmt.Sprintf("Median spend per head of %s moves from £%.0f in year %d to £%.0f in year %d; 90%% of practice-years lie between £%.0f and £%.0f in the last year.",
 		who, q[2][0], rows[0].Year, q[2][n-1], rows[n-1].Year, q[0][n-1], q[4][n-1])
 	return f, true, err
@@ -534,8 +549,12 @@ func commissionerFigure(sum *Summary) (Figure, error) {
 	reading := ""
 	for _, c := range sum.Commissioner {
 		if c.Year == "all" {
-			reading = fmt.Sprintf("Over all years the area over- or underspends by £%.0fk on average (below 0: underspend); with a reserve of £%.0fk the commissioner covers its excess in 95%% of replications.",
-				c.OverspendMean/1e3, c.Reserve95/1e3)
+			way, v := "overspends", c.OverspendMean
+			if v < 0 {
+				way, v = "underspends", -v
+			}
+			reading = fmt.Sprintf("Over all years together the area %s its budgets by £%.0fk on average and overspends in %s of replications; a reserve of £%.0fk covers the commissioner's excess in 95%% of them.",
+				way, v/1e3, pct(c.ProbAreaOverspend), c.Reserve95/1e3)
 		}
 	}
 	return ComparisonFigure("area-overspend", "Area overspend by year (mean, 95% confidence interval)",
