@@ -24,26 +24,27 @@ type Band struct {
 	Lo, Hi int
 }
 
-// ListBands are the list-size bands of the summary tables. The cut points
+// SummaryBands are the list-size bands of the summary tables. The cut points
 // (3,000, 6,000 and 10,000 patients) roughly split English practices of the
-// late 2000s into small, middling, large and very large: the 10th and 90th
-// percentiles of list size were about 2,200 and 11,800 and the mean about
-// 6,600 (reference README §1). They are a reading aid, not a model parameter.
-var ListBands = []Band{
-	{"<3k", 0, 3000},
-	{"3-6k", 3000, 6000},
-	{"6-10k", 6000, 10000},
-	{"10k+", 10000, math.MaxInt32},
+// late 2000s into small, middling, large and very large: 20.1% of practices
+// had under 3,000 patients in 2006-07, the 2007 median was 5,590 and the 90th
+// percentile 11,784 (shared/reference §1). The names match the bands
+// of the compare tables. They are a reading aid, not a model parameter.
+var SummaryBands = []Band{
+	{"<3000", 0, 3000},
+	{"3000-5999", 3000, 6000},
+	{"6000-9999", 6000, 10000},
+	{"10000+", 10000, math.MaxInt32},
 }
 
 // BandOf names the band of a list size.
 func BandOf(list float64) string {
-	for _, b := range ListBands {
+	for _, b := range SummaryBands {
 		if list >= float64(b.Lo) && list < float64(b.Hi) {
 			return b.Name
 		}
 	}
-	return ListBands[len(ListBands)-1].Name
+	return SummaryBands[len(SummaryBands)-1].Name
 }
 
 // SummaryDir is the folder under a run folder that takes the summary tables.
@@ -419,7 +420,7 @@ func Summarize(res *Results) (*Summary, error) {
 		byBand[b] = append(byBand[b], obs...)
 		sum.Practices = append(sum.Practices, PracticeStats{PracticeID: id, Band: b, Stats: st})
 	}
-	for _, b := range ListBands {
+	for _, b := range SummaryBands {
 		if obs := byBand[b.Name]; len(obs) > 0 {
 			sum.Bands = append(sum.Bands, BandStats{Band: b.Name, Stats: statsOf(obs)})
 		}
@@ -545,8 +546,8 @@ func Summarize(res *Results) (*Summary, error) {
 }
 
 func bandNames() []string {
-	n := make([]string, len(ListBands))
-	for i, b := range ListBands {
+	n := make([]string, len(SummaryBands))
+	for i, b := range SummaryBands {
 		n[i] = b.Name
 	}
 	return n

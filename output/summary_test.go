@@ -89,10 +89,10 @@ func TestSummarizeByHand(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(sum.Practices) != 2 || len(sum.Bands) != 3 {
-		t.Fatalf("%d practices, %d bands (want 2 and <3k, 10k+, all)", len(sum.Practices), len(sum.Bands))
+		t.Fatalf("%d practices, %d bands (want 2 and <3000, 10000+, all)", len(sum.Practices), len(sum.Bands))
 	}
 	a := sum.Practices[0]
-	if a.PracticeID != "A" || a.Band != "<3k" || sum.Practices[1].Band != "10k+" {
+	if a.PracticeID != "A" || a.Band != "<3000" || sum.Practices[1].Band != "10000+" {
 		t.Fatalf("practices %+v", sum.Practices)
 	}
 	// Spend per head 0.1, 0.11, 0.094, 0.12: mean 0.106, squared deviations sum 392e-6.
@@ -139,9 +139,9 @@ func TestSummarizeByHand(t *testing.T) {
 	near(t, "all years overspend", whole.OverspendMean, 12) // 10 and 14
 	near(t, "all years budget", whole.BudgetMean, 2200)
 
-	// By-year spend per head of band <3k in year 2: 0.11 and 0.12.
+	// By-year spend per head of band <3000 in year 2: 0.11 and 0.12.
 	for _, y := range sum.ByYear {
-		if y.Band == "<3k" && y.Year == 2 {
+		if y.Band == "<3000" && y.Year == 2 {
 			near(t, "year 2 median", y.P50, 0.115)
 			near(t, "year 2 p05", y.P05, 0.1105)
 		}

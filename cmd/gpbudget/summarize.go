@@ -16,7 +16,7 @@ func summarizeCommand() *cli.Command {
 		ArgsUsage: "DIR",
 		Description: "Reads a completed run's Parquet results and writes DIR/summary/{by_band,by_practice,\n" +
 			"by_year,commissioner}.{csv,parquet}, then prints the main tables as text. List-size bands:\n" +
-			"<3k, 3-6k, 6-10k and 10k+ patients (a practice's band is that of its mean list size).",
+			"<3000, 3000-5999, 6000-9999 and 10000+ patients (a practice's band is that of its mean list size).",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "practices", Value: 20, Usage: "list at most `N` practices in the printed table (0: all)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "write the tables, print nothing"},
