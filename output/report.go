@@ -8,11 +8,14 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/parquet-go/parquet-go"
 	xfont "golang.org/x/image/font"
 
 	"gonum.org/v1/plot"
@@ -514,7 +517,9 @@ func ComparisonFigure(id, title, xlabel, ylabel, reading string, labels []string
 	}
 	f.Series = []Series{{Name: "mean", Labels: labels, X: x, Y: mean}, {Name: "low", Labels: labels, X: x, Y: lo}, {Name: "high", Labels: labels, X: x, Y: hi}}
 	p := newPlot(title, xlabel, ylabel)
-	bars, err := plotter.NewBarChart(plotter.Values(mean), vg.Points(40))
+	// Bars fill at most half their slot, so neighbours never touch.
+	bw := min(vg.Points(40), 0.5*(chartW-vg.Inch)/vg.Length(max(1, len(labels))))
+	bars, err := plotter.NewBarChart(plotter.Values(mean), bw)
 	if err != nil {
 		return f, fmt.Errorf("%s: %w", title, err)
 	}
@@ -528,7 +533,20 @@ func ComparisonFigure(id, title, xlabel, ylabel, reading string, labels []string
 	zero.Color = grey
 	p.Add(bars, eb, zero)
 	p.NominalX(labels...)
-	f.SVG, err = svgOf(p, chartW, chartH)
+	// Many or long labels would overlap: slant them.
+	chars := 0
+	for _, l := range labels {
+		chars += len(l)
+	}
+	if chars > 60 {
+		p.X.Tick.Label.Rotation = math.Pi / 6
+		p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = draw.XRight, draw.YCenter
+	}
+	h := chartH
+	if chars > 60 {
+		h += 1.2 * vg.Inch
+	}
+	f.SVG, err = svgOf(p, chartW, h)
 	return f, err
 }
 
@@ -597,4 +615,135 @@ func commissionerTable(sum *Summary) Table {
 			f0(c.DeficitCarried), f0(c.StopLossPaid), f0(c.OverspendMean), f0(c.OverspendP95), f3(c.ProbAreaOverspend), f0(c.Reserve95), f0(c.Reserve99)})
 	}
 	return t
+}
+
+// ComparisonFile is the Parquet file a comparison folder holds (written by
+// gpbudget compare): one row per metric, band and scenario, with the paired
+// difference from the baseline and its standard errors.
+const ComparisonFile = "compare.parquet"
+
+// comparisonRow mirrors the columns of ComparisonFile that the report draws.
+type comparisonRow struct {
+	Metric        string  `parquet:"metric"`
+	Band          string  `parquet:"band"`
+	Baseline      string  `parquet:"baseline"`
+	Scenario      string  `parquet:"scenario"`
+	BaselineValue float64 `parquet:"baseline_value"`
+	ScenarioValue float64 `parquet:"scenario_value"`
+	Difference    float64 `parquet:"difference"`
+	SEPaired      float64 `parquet:"se_paired"`
+	SEIndependent float64 `parquet:"se_independent"`
+	Replications  int32   `parquet:"replications"`
+}
+
+// IsComparison says whether dir holds a comparison's results.
+func IsComparison(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, ComparisonFile))
+	return err == nil
+}
+
+// comparisonMetrics are the metrics drawn, with their reading, in order:
+// money in £ thousand, probabilities in percentage points.
+var comparisonMetrics = []struct {
+	metric, title, unit string
+	scale               float64
+}{
+	{"commissioner_cost", "Commissioner's cost over the run", "£ thousand", 1e-3},
+	{"reserve_p95", "Reserve needed, 95th percentile", "£ thousand", 1e-3},
+	{"reserve_p99", "Reserve needed, 99th percentile", "£ thousand", 1e-3},
+	{"savings_retained", "Savings retained by budget holders", "£ thousand", 1e-3},
+	{"deficit_carried", "Deficits carried at the end", "£ thousand", 1e-3},
+	{"p_overspend_5", "Probability of overspend beyond 5% of budget", "percentage points", 100},
+	{"p_overspend_10", "Probability of overspend beyond 10% of budget", "percentage points", 100},
+}
+
+// ComparisonPage builds the report of a comparison folder: for each metric,
+// bars of each scenario's paired difference from the baseline with 95%
+// confidence intervals (difference ± 1.96 paired standard errors).
+func ComparisonPage(dir string) (*Page, error) {
+	path := filepath.Join(dir, ComparisonFile)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading comparison: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("reading comparison: %w", err)
+	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	meta := func(k string) string { v, _ := pf.Lookup(k); return v }
+	r := parquet.NewGenericReader[comparisonRow](f)
+	defer r.Close()
+	rows := make([]comparisonRow, r.NumRows())
+	if n, err := r.Read(rows); n != len(rows) && err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%s: no rows", path)
+	}
+	var scen []string
+	for _, row := range rows {
+		if !slices.Contains(scen, row.Scenario) {
+			scen = append(scen, row.Scenario)
+		}
+	}
+	p := &Page{Title: "GP practice budgets: " + strings.Join(scen, ", ") + " against " + rows[0].Baseline,
+		Generated: time.Now().UTC(), Version: meta("gpbudget.version")}
+	p.Facts = []Fact{
+		{"Baseline", rows[0].Baseline},
+		{"Compared", strings.Join(scen, ", ")},
+		{"Seed", meta("gpbudget.seed")},
+		{"Replications", strconv.Itoa(int(rows[0].Replications))},
+		{"Method", "paired: every scenario run with the same seed (common random numbers); intervals are difference ± 1.96 paired standard errors"},
+		{"Results", path},
+	}
+	if cmd := meta("gpbudget.command"); cmd != "" {
+		p.Reproduce = []string{cmd, "gpbudget report " + dir}
+	}
+	sec := Section{Heading: "Differences from " + rows[0].Baseline,
+		Intro: "Each bar is a scenario's value minus the baseline's; the error bar is its 95% confidence interval. " +
+			"An interval that crosses zero means the run cannot tell the two apart."}
+	for _, m := range comparisonMetrics {
+		var labels []string
+		var mean, lo, hi []float64
+		var read []string
+		for _, row := range rows {
+			if row.Metric != m.metric {
+				continue
+			}
+			label := row.Scenario
+			if row.Band != "all" {
+				label += " " + row.Band
+			}
+			d, h := row.Difference*m.scale, 1.96*row.SEPaired*m.scale
+			labels, mean, lo, hi = append(labels, label), append(mean, d), append(lo, d-h), append(hi, d+h)
+			if row.Band == "all" {
+				read = append(read, fmt.Sprintf("%s %+.1f (%.1f to %.1f)", row.Scenario, d, d-h, d+h))
+			}
+		}
+		if len(labels) == 0 {
+			continue
+		}
+		reading := fmt.Sprintf("Change against %s in %s: %s.", rows[0].Baseline, m.unit, strings.Join(read, "; "))
+		fig, err := ComparisonFigure("cmp-"+strings.ReplaceAll(m.metric, "_", "-"), m.title+": difference from "+rows[0].Baseline,
+			"Scenario (and list-size band)", "Scenario minus baseline ("+m.unit+")", reading, labels, mean, lo, hi)
+		if err != nil {
+			return nil, err
+		}
+		sec.Figures = append(sec.Figures, fig)
+	}
+	t := Table{Caption: "All compared metrics (probabilities as fractions, money in £)",
+		Columns: []string{"metric", "band", "scenario", rows[0].Baseline, "scenario value", "difference", "SE paired", "SE independent"}}
+	for _, row := range rows {
+		t.Rows = append(t.Rows, []string{row.Metric, row.Band, row.Scenario, strconv.FormatFloat(row.BaselineValue, 'g', 6, 64),
+			strconv.FormatFloat(row.ScenarioValue, 'g', 6, 64), strconv.FormatFloat(row.Difference, 'g', 4, 64),
+			strconv.FormatFloat(row.SEPaired, 'g', 3, 64), strconv.FormatFloat(row.SEIndependent, 'g', 3, 64)})
+	}
+	sec.Tables = []Table{t}
+	p.Sections = []Section{sec}
+	return p, nil
 }

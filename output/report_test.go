@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parquet-go/parquet-go"
 )
 
 // smallReport renders the report of a small run into its folder.
@@ -251,5 +253,64 @@ func TestReportRendersInChromium(t *testing.T) {
 	// Text, grey grid lines and the blue and orange charts give many colours.
 	if len(colours) < 20 {
 		t.Errorf("screenshot has %d colours: the page looks blank", len(colours))
+	}
+}
+
+// A comparison folder's page draws each scenario's paired difference from
+// the baseline with difference ± 1.96 paired SE, as the table says.
+func TestComparisonPage(t *testing.T) {
+	dir := t.TempDir()
+	rows := []comparisonRow{
+		{Metric: "commissioner_cost", Band: "all", Baseline: "pbc", Scenario: "hard", BaselineValue: 5e6, ScenarioValue: 4.9e6, Difference: -1e5, SEPaired: 2e4, SEIndependent: 9e4, Replications: 50},
+		{Metric: "commissioner_cost", Band: "all", Baseline: "pbc", Scenario: "fundholding", BaselineValue: 5e6, ScenarioValue: 5.05e6, Difference: 5e4, SEPaired: 3e4, SEIndependent: 9e4, Replications: 50},
+		{Metric: "p_overspend_5", Band: "all", Baseline: "pbc", Scenario: "hard", BaselineValue: .2, ScenarioValue: .15, Difference: -.05, SEPaired: .01, Replications: 50},
+		{Metric: "p_overspend_5", Band: "<3000", Baseline: "pbc", Scenario: "hard", BaselineValue: .3, ScenarioValue: .2, Difference: -.1, SEPaired: .02, Replications: 50},
+	}
+	f, err := os.Create(filepath.Join(dir, ComparisonFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := parquet.NewGenericWriter[comparisonRow](f, parquet.KeyValueMetadata("gpbudget.seed", "9"),
+		parquet.KeyValueMetadata("gpbudget.command", "gpbudget compare pbc hard fundholding --seed 9"))
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if !IsComparison(dir) {
+		t.Fatal("not recognised as a comparison folder")
+	}
+	page, err := ComparisonPage(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	figs := page.Figures()
+	if len(figs) != 2 {
+		t.Fatalf("%d figures, want commissioner cost and overspend probability", len(figs))
+	}
+	cost := figs[0]
+	same(t, "cost differences (£k)", series(t, cost, "mean").Y, []float64{-100, 50})
+	near(t, "cost low", series(t, cost, "low").Y[0], -100-1.96*20)
+	near(t, "cost high", series(t, cost, "high").Y[1], 50+1.96*30)
+	if got := series(t, cost, "mean").Labels; !slices.Equal(got, []string{"hard", "fundholding"}) {
+		t.Errorf("labels %v", got)
+	}
+	prob := figs[1]
+	same(t, "overspend differences (points)", series(t, prob, "mean").Y, []float64{-5, -10})
+	if got := series(t, prob, "mean").Labels; got[1] != "hard <3000" {
+		t.Errorf("labels %v", got)
+	}
+	path, err := WriteReport(dir, page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	html := string(b)
+	for _, want := range []string{"<th scope=\"row\">Seed</th><td>9</td>", "gpbudget compare pbc hard fundholding --seed 9", `id="cmp-commissioner-cost"`, "<svg"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("comparison page lacks %q", want)
+		}
 	}
 }
