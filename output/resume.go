@@ -128,7 +128,12 @@ func RequireComplete(dir string) (*Manifest, error) {
 		if n := len(man.Chunks); n > 0 {
 			done = man.Chunks[n-1].LastRep + 1
 		}
-		return man, fmt.Errorf("%w: %s has %d of %d replications complete; finish it with: gpbudget run --resume %s", ErrIncomplete, dir, done, man.Replications, dir)
+		why := "it was interrupted or is still running"
+		if man.Error != "" {
+			why = "it stopped: " + man.Error
+		}
+		return man, fmt.Errorf("%w: %s/%s says completed: false (%s); %d of %d replications are complete; finish it with: gpbudget run --resume %s",
+			ErrIncomplete, dir, ManifestName, why, done, man.Replications, dir)
 	}
 	return man, nil
 }

@@ -35,6 +35,8 @@ func newApp() *cli.App {
 		Commands: []*cli.Command{
 			runCommand(),
 			compareCommand(),
+			summarizeCommand(),
+			reportCommand(),
 			scenariosCommand(),
 			validateCommand(),
 			schemaCommand(),

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gpbudget/gpbudget/output"
 	"github.com/gpbudget/gpbudget/scenarios"
+	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
 )
 
@@ -71,15 +72,28 @@ func runCommand() *cli.Command {
 			if err := output.PrepareDir(dir); err != nil {
 				return inputError{err}
 			}
+			// Tables and a report of an earlier run here would look like this run's.
+			if err := output.RemoveDerived(dir); err != nil {
+				return inputError{err}
+			}
 			start := time.Now()
+			var prog sim.Progress
+			finish := showProgress(c.App.ErrWriter, progressModeFor(c.Bool("quiet"), c.App.ErrWriter), &prog, plainProgressEvery)
 			man, err := output.Execute(c.Context, &output.Spec{
 				Scenario: s, Model: m, Seed: seed, Reps: reps, Years: years, Workers: workers,
-				Dir: dir, Version: version, Command: strings.Join(os.Args, " "),
+				Dir: dir, Version: version, Command: strings.Join(os.Args, " "), Progress: &prog,
 				CheckpointEvery: c.Duration("checkpoint"),
 			})
+			finish(err == nil)
 			if err != nil {
 				if c.Context.Err() != nil {
-					return fmt.Errorf("interrupted: %s is incomplete (manifest says completed: false); finish it with: gpbudget run --resume %s: %w", dir, dir, err)
+					kept := "no finished part files"
+					if man != nil && len(man.Chunks) > 0 {
+						kept = fmt.Sprintf("%d finished part files (%d rows)", len(man.Chunks), man.Rows)
+					}
+					return fmt.Errorf("interrupted after %d of %d practice simulations: %s/practice_years/ holds %s "+
+						"and %s/%s says completed: false, so summarize and report refuse the folder; finish it with: gpbudget run --resume %s: %w",
+						prog.Done.Load(), prog.Total.Load(), dir, kept, dir, output.ManifestName, dir, err)
 				}
 				return fmt.Errorf("%w\n%s is incomplete (manifest says completed: false); after fixing the cause, finish it with: gpbudget run --resume %s", err, dir, dir)
 			}
