@@ -41,6 +41,38 @@ type worker struct {
 	mu     []float64
 	pop    list
 	ages   []uint8 // scratch for the fixed starting ages
+
+	// Built once per worker (they depend only on the model): rowOf maps
+	// (sex, age, state) to a patient's table row, trans is p.trans flattened
+	// (row*(K+2) + outcome) so advance reads one contiguous slice.
+	rowOf []uint16
+	trans []uint64
+
+	// patientYears counts patient-years simulated, for benchmarks.
+	patientYears int64
+
+	coh cohort // cohort-mode state (cohort.go)
+}
+
+// setup builds the worker's model-wide lookup tables on first use.
+func (w *worker) setup() {
+	if w.rowOf != nil {
+		return
+	}
+	K := w.p.k
+	w.rowOf = make([]uint16, NSex*(MaxAge+1)*K)
+	for sex := range NSex {
+		for age := 0; age <= MaxAge; age++ {
+			c := CellOf(sex, age)
+			for k := range K {
+				w.rowOf[(sex*(MaxAge+1)+age)*K+k] = uint16(c*K + k)
+			}
+		}
+	}
+	w.trans = make([]uint64, 0, NCells*K*(K+2))
+	for _, row := range w.p.trans {
+		w.trans = append(w.trans, row...)
+	}
 }
 
 // yearOut is what simulating one practice-year yields.
@@ -111,18 +143,52 @@ func (w *worker) buildTables(i int, mult *[NStreams]float64) {
 }
 
 // simulateYear draws one year of events and costs for the current list. It is
-// the hot loop: one uniform per patient per stream from the counts stream,
-// cost draws only for patients with events.
+// the hot loop: one uniform per patient per stream from the counts stream
+// (in patient order, stream order, so counts are common random numbers
+// across scenarios), then the cost draws. Costs are independent of which
+// patient has the event, so streams without a per-patient stop-loss draw
+// their costs after the loop from the year's total count: a gamma-sum
+// stream's total is one Gamma(N·shape) draw (the sum of independent gammas
+// of equal scale), a lognormal stream's is N lognormal draws in a tight loop.
+// Only streams a stop-loss covers need each patient's own cost.
 func (w *worker) simulateYear(sl *StopLoss, out *yearOut) {
+	w.setup()
 	t := &w.tab
 	rows := w.pop.row
 	out.listSize = len(rows)
+	w.patientYears += int64(len(rows))
 	g := &w.counts.G
-	var covered [NStreams]bool
-	threshold := math.Inf(1)
-	if sl != nil && sl.Threshold > 0 {
-		covered, threshold = sl.Streams, sl.Threshold
+	var ev [NStreams]int
+	if sl == nil || sl.Threshold <= 0 || sl.Streams == [NStreams]bool{} {
+		zero := t.zero
+		for _, row := range rows {
+			base := int(row) * NStreams
+			z := zero[base : base+NStreams : base+NStreams]
+			if u := g.Uint64(); u >= z[0] {
+				ev[0] += t.sample(base, u)
+			}
+			if u := g.Uint64(); u >= z[1] {
+				ev[1] += t.sample(base+1, u)
+			}
+			if u := g.Uint64(); u >= z[2] {
+				ev[2] += t.sample(base+2, u)
+			}
+			if u := g.Uint64(); u >= z[3] {
+				ev[3] += t.sample(base+3, u)
+			}
+			if u := g.Uint64(); u >= z[4] {
+				ev[4] += t.sample(base+4, u)
+			}
+		}
+		for s := range NStreams {
+			out.events[s] = ev[s]
+			out.spend[s] = w.costSum(s, ev[s])
+		}
+		return
 	}
+	// With a stop-loss: covered streams' costs are drawn per patient.
+	covered, threshold := sl.Streams, sl.Threshold
+	var inline [NStreams]float64
 	for i := range rows {
 		base := int(rows[i]) * NStreams
 		pc := 0.0
@@ -133,21 +199,32 @@ func (w *worker) simulateYear(sl *StopLoss, out *yearOut) {
 				continue
 			}
 			k := t.sample(r, u)
-			c := w.cost(s, k)
 			out.events[s] += k
-			out.spend[s] += c
 			if covered[s] {
+				c := w.costSum(s, k)
+				inline[s] += c
 				pc += c
+			} else {
+				ev[s] += k
 			}
 		}
 		if pc > threshold {
 			out.stopLoss += pc - threshold
 		}
 	}
+	for s := range NStreams {
+		out.spend[s] = inline[s] + w.costSum(s, ev[s])
+	}
 }
 
-// cost draws the total cost of k events of stream s from the costs stream.
-func (w *worker) cost(s, k int) float64 {
+// costSum draws the total cost of k events of stream s from the costs stream:
+// for a gamma-sum stream one Gamma(k·shape)·scale draw, for a lognormal
+// mixture k draws of part j (chosen with the parts' shares) with cost
+// exp(mu_j + sigma_j·Z).
+func (w *worker) costSum(s, k int) float64 {
+	if k == 0 {
+		return 0
+	}
 	cs := &w.p.cost[s]
 	d := &w.costs
 	if cs.family == GammaSum {
@@ -157,18 +234,27 @@ func (w *worker) cost(s, k int) float64 {
 		return d.Gamma(float64(k)*cs.shape) * cs.scale
 	}
 	total := 0.0
+	if len(cs.cum) == 1 {
+		mu, sigma := cs.mu[0], cs.sigma[0]
+		if sigma == 0 {
+			return float64(k) * cs.mean[0]
+		}
+		for range k {
+			total += math.Exp(mu + sigma*d.NormZ())
+		}
+		return total
+	}
+	last := len(cs.cum) - 1
 	for range k {
 		j := 0
-		if len(cs.cum) > 1 {
-			u := d.Float64()
-			for j < len(cs.cum)-1 && u >= cs.cum[j] {
-				j++
-			}
+		u := d.Float64()
+		for j < last && u >= cs.cum[j] {
+			j++
 		}
 		if cs.sigma[j] == 0 {
 			total += cs.mean[j]
 		} else {
-			total += math.Exp(cs.mu[j] + cs.sigma[j]*d.Norm())
+			total += math.Exp(cs.mu[j] + cs.sigma[j]*d.NormZ())
 		}
 	}
 	return total
@@ -182,17 +268,21 @@ func (w *worker) advance(seed uint64, rep, i, year int) {
 	l := &w.pop
 	d := &w.demo
 	d.Reseed(seed, PurposeDemography, rep, i, year)
+	w.setup()
 	women := 0
 	n := len(l.row)
 	start := n
+	K2 := K + 2
+	trans, rowOf := w.trans, w.rowOf
 	for j := 0; j < n; {
-		row := p.trans[l.row[j]]
-		u := d.Uint64()
+		r := int(l.row[j])
+		row := trans[r*K2 : r*K2+K2]
+		u := d.G.Uint64()
 		next := 0
 		for next < K+1 && u >= row[next] {
 			next++
 		}
-		c := int(l.row[j]) / K
+		c := r / K
 		if next >= K { // died or left: swap-remove
 			l.cells[c]--
 			n--
@@ -204,10 +294,10 @@ func (w *worker) advance(seed uint64, rep, i, year int) {
 			age++
 		}
 		sex := int(l.sex[j])
-		nc := CellOf(sex, age)
+		nr := rowOf[(sex*(MaxAge+1)+age)*K+next]
 		l.cells[c]--
-		l.cells[nc]++
-		l.age[j], l.state[j], l.row[j] = uint8(age), uint8(next), uint16(nc*K+next)
+		l.cells[int(nr)/K]++
+		l.age[j], l.state[j], l.row[j] = uint8(age), uint8(next), nr
 		if sex == Female && age >= 15 && age <= 44 {
 			women++
 		}
@@ -252,3 +342,44 @@ func checkFinite(rep, practice int, id string, y *yearOut) error {
 	}
 	return nil
 }
+
+// Kernel runs the work of one (replication, practice) task outside Run, on
+// the same code path as a run's workers, so benchmarks and profiles measure
+// what runs do. A Kernel is not safe for concurrent use.
+type Kernel struct {
+	w      worker
+	rows   []PracticeYear
+	years  int
+	cohort bool
+}
+
+// NewKernel prepares m for Kernel.Practice with the given number of years
+// after the base year; cohort selects the cohort (aggregate) mode.
+func NewKernel(m *Model, years int, cohort bool) (*Kernel, error) {
+	if years < 1 {
+		return nil, fmt.Errorf("years must be at least 1, got %d", years)
+	}
+	p, err := prepare(m)
+	if err != nil {
+		return nil, fmt.Errorf("model %q: %w", m.Name, err)
+	}
+	return &Kernel{w: worker{p: p}, rows: make([]PracticeYear, len(m.Practices)*years), years: years, cohort: cohort}, nil
+}
+
+// Practice simulates practice i of replication rep through the base year and
+// the Kernel's years (with no rate uncertainty draw) and returns the
+// patient-years it simulated (in cohort mode, the patient-years represented).
+func (k *Kernel) Practice(seed uint64, rep, i int) (int64, error) {
+	before := k.w.patientYears
+	mult := [NStreams]float64{1, 1, 1, 1, 1}
+	var err error
+	if k.cohort {
+		err = k.w.runCohort(seed, rep, i, k.years, &mult, k.rows)
+	} else {
+		err = k.w.run(seed, rep, i, k.years, &mult, k.rows)
+	}
+	return k.w.patientYears - before, err
+}
+
+// Rows are the rows the Kernel's last calls wrote (year-major, as in Run).
+func (k *Kernel) Rows() []PracticeYear { return k.rows }

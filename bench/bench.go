@@ -1,0 +1,210 @@
+// Package bench measures the engine on a fixed, seeded workload: the
+// patient-level kernel against the random-number floor, whole runs at 1 to N
+// workers, and cohort mode. `gpbudget bench` prints what Measure returns; the
+// Go benchmarks beside it (go test -bench . ./bench) report the same domain
+// units per operation.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/gpbudget/gpbudget/scenarios"
+	"github.com/gpbudget/gpbudget/sim"
+)
+
+// Config is a benchmark workload.
+type Config struct {
+	Scenario string // scenario name or file; the default scenario if empty
+	Seed     uint64
+	Reps     int // replications timed for the kernel and cohort mode
+	Years    int // years after the base year
+	Workers  int // the most workers for the scaling runs (1, 2, 4, ... up to this)
+	RunReps  int // replications per scaling run
+}
+
+// DefaultConfig takes a few seconds on a 2-core laptop.
+func DefaultConfig() Config {
+	return Config{Scenario: "default", Seed: 1, Reps: 4, Years: 3, Workers: runtime.GOMAXPROCS(0), RunReps: 3}
+}
+
+// Scale is one scaling run's throughput.
+type Scale struct {
+	Workers            int     `json:"workers"`
+	PatientYearsPerSec float64 `json:"patient_years_per_sec"`
+	Speedup            float64 `json:"speedup"` // over 1 worker
+}
+
+// Result is what Measure found. Patient-years and practice-years count every
+// simulated year, the unreported base year included.
+type Result struct {
+	Scenario string `json:"scenario"`
+	Seed     uint64 `json:"seed"`
+	// Whole runs (sim.Run, rules settled, output discarded) at Workers workers.
+	PatientYearsPerSec float64 `json:"patient_years_per_sec"`
+	Workers            int     `json:"workers"`
+	// Single-goroutine patient-level kernel: list set-up, count tables,
+	// events, costs and demography for whole practices.
+	PatientYears           int64   `json:"patient_years"`
+	NsPerPatientYear       float64 `json:"ns_per_patient_year"`
+	FloorNsPerPatientYear  float64 `json:"floor_ns_per_patient_year"` // 5 uniforms (one per stream) from the same PCG
+	FloorRatio             float64 `json:"floor_ratio"`
+	AllocsPerPatientYear   float64 `json:"allocs_per_patient_year"`
+	KernelPatientYearsPerS float64 `json:"kernel_patient_years_per_sec"`
+	// Cohort mode, single goroutine.
+	CohortPracticeYearsPerSec float64 `json:"cohort_practice_years_per_sec"`
+	CohortPatientYearsPerSec  float64 `json:"cohort_patient_years_per_sec"`
+	Scaling                   []Scale `json:"scaling"`
+	PeakRSSBytes              int64   `json:"peak_rss_bytes"`
+	GoVersion                 string  `json:"go_version"`
+	CPUs                      int     `json:"cpus"`
+	GOMAXPROCS                int     `json:"gomaxprocs"`
+}
+
+// Measure runs the workload.
+func Measure(ctx context.Context, c Config) (*Result, error) {
+	if c.Scenario == "" {
+		c.Scenario = "default"
+	}
+	if c.Reps < 1 || c.Years < 1 || c.Workers < 1 || c.RunReps < 1 {
+		return nil, fmt.Errorf("bench: reps, years, workers and run reps must be at least 1")
+	}
+	s, err := scenarios.Load(c.Scenario)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.Model(c.Seed)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Scenario: s.Name, Seed: c.Seed, GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0)}
+
+	// Kernel: a warm-up pass (replication 0) grows every buffer, then
+	// replications 1..Reps are timed and their allocations counted.
+	k, err := sim.NewKernel(m, c.Years, false)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := kernelPass(ctx, k, m, c.Seed, 0, 1); err != nil {
+		return nil, err
+	}
+	var ms0, ms1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms0)
+	t0 := time.Now()
+	py, err := kernelPass(ctx, k, m, c.Seed, 1, 1+c.Reps)
+	el := time.Since(t0)
+	runtime.ReadMemStats(&ms1)
+	if err != nil {
+		return nil, err
+	}
+	res.PatientYears = py
+	res.NsPerPatientYear = float64(el.Nanoseconds()) / float64(py)
+	res.KernelPatientYearsPerS = float64(py) / el.Seconds()
+	res.AllocsPerPatientYear = float64(ms1.Mallocs-ms0.Mallocs) / float64(py)
+
+	// Floor: the same number of patient-years' worth of uniforms, one per
+	// stream, from the same generator, measured right after.
+	t0 = time.Now()
+	sink = sim.Floor(c.Seed, int(py)*sim.NStreams)
+	res.FloorNsPerPatientYear = float64(time.Since(t0).Nanoseconds()) / float64(py)
+	res.FloorRatio = res.NsPerPatientYear / res.FloorNsPerPatientYear
+
+	// Cohort mode.
+	kc, err := sim.NewKernel(m, c.Years, true)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := kernelPass(ctx, kc, m, c.Seed, 0, 1); err != nil {
+		return nil, err
+	}
+	t0 = time.Now()
+	cpy, err := kernelPass(ctx, kc, m, c.Seed, 1, 1+c.Reps)
+	el = time.Since(t0)
+	if err != nil {
+		return nil, err
+	}
+	res.CohortPracticeYearsPerSec = float64(c.Reps*len(m.Practices)*(c.Years+1)) / el.Seconds()
+	res.CohortPatientYearsPerSec = float64(cpy) / el.Seconds()
+
+	// Whole runs at 1, 2, 4, ... workers.
+	for w := 1; ; w *= 2 {
+		w = min(w, c.Workers)
+		pys, err := RunThroughput(ctx, m, c.Seed, c.RunReps, c.Years, w)
+		if err != nil {
+			return nil, err
+		}
+		sc := Scale{Workers: w, PatientYearsPerSec: pys, Speedup: 1}
+		if len(res.Scaling) > 0 {
+			sc.Speedup = pys / res.Scaling[0].PatientYearsPerSec
+		}
+		res.Scaling = append(res.Scaling, sc)
+		res.Workers, res.PatientYearsPerSec = w, pys
+		if w >= c.Workers {
+			break
+		}
+	}
+	res.PeakRSSBytes = PeakRSS()
+	return res, nil
+}
+
+var sink uint64
+
+// kernelPass runs every practice of replications [from, to) and returns the
+// patient-years simulated.
+func kernelPass(ctx context.Context, k *sim.Kernel, m *sim.Model, seed uint64, from, to int) (int64, error) {
+	total := int64(0)
+	for r := from; r < to; r++ {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		for i := range m.Practices {
+			n, err := k.Practice(seed, r, i)
+			if err != nil {
+				return total, err
+			}
+			total += n
+		}
+	}
+	return total, nil
+}
+
+// discard is a Sink that counts the patient-years its rows stand for.
+type discard struct{ listYears int64 }
+
+func (d *discard) Write(rows []sim.PracticeYear) error {
+	for i := range rows {
+		d.listYears += int64(rows[i].ListSize)
+	}
+	return nil
+}
+
+// RunThroughput times sim.Run over reps replications with the given workers
+// and returns patient-years per second (base years included: each practice's
+// base year has exactly its starting list).
+func RunThroughput(ctx context.Context, m *sim.Model, seed uint64, reps, years, workers int) (float64, error) {
+	var d discard
+	t0 := time.Now()
+	if err := sim.Run(ctx, m, sim.Options{Seed: seed, FirstRep: 0, LastRep: reps, Years: years, Workers: workers}, &d); err != nil {
+		return 0, err
+	}
+	el := time.Since(t0)
+	base := int64(0)
+	for i := range m.Practices {
+		base += int64(m.Practices[i].ListSize())
+	}
+	return float64(d.listYears+base*int64(reps)) / el.Seconds(), nil
+}
+
+// PeakRSS is the process's peak resident set size in bytes (Linux reports
+// ru_maxrss in KiB).
+func PeakRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return int64(ru.Maxrss) * 1024
+}
