@@ -46,14 +46,19 @@ type Result struct {
 	// Whole runs (sim.Run, rules settled, output discarded) at Workers workers.
 	PatientYearsPerSec float64 `json:"patient_years_per_sec"`
 	Workers            int     `json:"workers"`
-	// Single-goroutine patient-level kernel: list set-up, count tables,
-	// events, costs and demography for whole practices.
+	// Single-goroutine patient-level kernel: events, costs and demography
+	// per patient-year, the practice's count tables built.
 	PatientYears           int64   `json:"patient_years"`
 	NsPerPatientYear       float64 `json:"ns_per_patient_year"`
 	FloorNsPerPatientYear  float64 `json:"floor_ns_per_patient_year"` // 5 uniforms (one per stream) from the same PCG
 	FloorRatio             float64 `json:"floor_ratio"`
 	AllocsPerPatientYear   float64 `json:"allocs_per_patient_year"`
 	KernelPatientYearsPerS float64 `json:"kernel_patient_years_per_sec"`
+	// Whole (replication, practice) tasks on one goroutine, as in a run:
+	// starting list and count tables included.
+	PracticeNsPerPatientYear     float64 `json:"practice_ns_per_patient_year"`
+	PracticeFloorRatio           float64 `json:"practice_floor_ratio"`
+	PracticeAllocsPerPatientYear float64 `json:"practice_allocs_per_patient_year"`
 	// Cohort mode, single goroutine.
 	CohortPracticeYearsPerSec float64 `json:"cohort_practice_years_per_sec"`
 	CohortPatientYearsPerSec  float64 `json:"cohort_patient_years_per_sec"`
@@ -82,21 +87,21 @@ func Measure(ctx context.Context, c Config) (*Result, error) {
 	}
 	res := &Result{Scenario: s.Name, Seed: c.Seed, GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0)}
 
-	// Kernel: a warm-up pass (replication 0) grows every buffer, then
-	// replications 1..Reps are timed and their allocations counted.
+	// Kernel: per-patient-year work (events, costs, demography) with the
+	// practice's tables built, timed apart from each practice's set-up. A
+	// warm-up pass over the same replications grows every buffer first, so
+	// the timed pass shows steady-state allocations.
 	k, err := sim.NewKernel(m, c.Years, false)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := kernelPass(ctx, k, m, c.Seed, 0, 1); err != nil {
+	if _, _, _, err := yearPass(ctx, k, m, c); err != nil {
 		return nil, err
 	}
 	var ms0, ms1 runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms0)
-	t0 := time.Now()
-	py, err := kernelPass(ctx, k, m, c.Seed, 1, 1+c.Reps)
-	el := time.Since(t0)
+	py, el, fl, err := yearPass(ctx, k, m, c)
 	runtime.ReadMemStats(&ms1)
 	if err != nil {
 		return nil, err
@@ -105,13 +110,27 @@ func Measure(ctx context.Context, c Config) (*Result, error) {
 	res.NsPerPatientYear = float64(el.Nanoseconds()) / float64(py)
 	res.KernelPatientYearsPerS = float64(py) / el.Seconds()
 	res.AllocsPerPatientYear = float64(ms1.Mallocs-ms0.Mallocs) / float64(py)
-
-	// Floor: the same number of patient-years' worth of uniforms, one per
-	// stream, from the same generator, measured right after.
-	t0 = time.Now()
-	sink = sim.Floor(c.Seed, int(py)*sim.NStreams)
-	res.FloorNsPerPatientYear = float64(time.Since(t0).Nanoseconds()) / float64(py)
+	// The floor: the uniforms those patient-years need at least (one per
+	// stream) from the same generator, timed after each practice's kernel.
+	res.FloorNsPerPatientYear = float64(fl.Nanoseconds()) / float64(py)
 	res.FloorRatio = res.NsPerPatientYear / res.FloorNsPerPatientYear
+
+	// Whole practice tasks as Run's workers do them: starting list, count
+	// tables (built lazily), base year and Years years.
+	if _, err := kernelPass(ctx, k, m, c.Seed, 1, 1+c.Reps); err != nil {
+		return nil, err
+	}
+	runtime.ReadMemStats(&ms0)
+	t0 := time.Now()
+	tpy, err := kernelPass(ctx, k, m, c.Seed, 1, 1+c.Reps)
+	el = time.Since(t0)
+	runtime.ReadMemStats(&ms1)
+	if err != nil {
+		return nil, err
+	}
+	res.PracticeNsPerPatientYear = float64(el.Nanoseconds()) / float64(tpy)
+	res.PracticeFloorRatio = res.PracticeNsPerPatientYear / res.FloorNsPerPatientYear
+	res.PracticeAllocsPerPatientYear = float64(ms1.Mallocs-ms0.Mallocs) / float64(tpy)
 
 	// Cohort mode.
 	kc, err := sim.NewKernel(m, c.Years, true)
@@ -152,6 +171,34 @@ func Measure(ctx context.Context, c Config) (*Result, error) {
 }
 
 var sink uint64
+
+// yearPass runs the kernel over every practice of replications 1..Reps,
+// timing only the per-patient-year work (Kernel.Year), not Kernel.Start.
+func yearPass(ctx context.Context, k *sim.Kernel, m *sim.Model, c Config) (int64, time.Duration, time.Duration, error) {
+	total := int64(0)
+	var el, floor time.Duration
+	for r := 1; r <= c.Reps; r++ {
+		if err := ctx.Err(); err != nil {
+			return total, el, floor, err
+		}
+		for i := range m.Practices {
+			k.Start(c.Seed, r, i)
+			t0 := time.Now()
+			n := int64(0)
+			for y := 0; y <= c.Years; y++ {
+				n += k.Year(c.Seed, r, i, y)
+			}
+			t1 := time.Now()
+			// The floor for the same patient-years, straight after, so both
+			// see the same load on a shared machine.
+			sink ^= sim.Floor(c.Seed, int(n)*sim.NStreams)
+			floor += time.Since(t1)
+			el += t1.Sub(t0)
+			total += n
+		}
+	}
+	return total, el, floor, nil
+}
 
 // kernelPass runs every practice of replications [from, to) and returns the
 // patient-years simulated.

@@ -45,8 +45,9 @@ type worker struct {
 	// Built once per worker (they depend only on the model): rowOf maps
 	// (sex, age, state) to a patient's table row, trans is p.trans flattened
 	// (row*(K+2) + outcome) so advance reads one contiguous slice.
-	rowOf []uint16
-	trans []uint64
+	rowOf   []uint16
+	trans   []uint64
+	rowCell []uint8 // row (cell*K + state) -> cell, sparing a division by K
 
 	// patientYears counts patient-years simulated, for benchmarks.
 	patientYears int64
@@ -68,6 +69,10 @@ func (w *worker) setup() {
 				w.rowOf[(sex*(MaxAge+1)+age)*K+k] = uint16(c*K + k)
 			}
 		}
+	}
+	w.rowCell = make([]uint8, NCells*K)
+	for r := range w.rowCell {
+		w.rowCell[r] = uint8(r / K)
 	}
 	w.trans = make([]uint64, 0, NCells*K*(K+2))
 	for _, row := range w.p.trans {
@@ -273,7 +278,7 @@ func (w *worker) advance(seed uint64, rep, i, year int) {
 	n := len(l.row)
 	start := n
 	K2 := K + 2
-	trans, rowOf := w.trans, w.rowOf
+	trans, rowOf, rowCell := w.trans, w.rowOf, w.rowCell
 	for j := 0; j < n; {
 		r := int(l.row[j])
 		row := trans[r*K2 : r*K2+K2]
@@ -282,7 +287,7 @@ func (w *worker) advance(seed uint64, rep, i, year int) {
 		for next < K+1 && u >= row[next] {
 			next++
 		}
-		c := r / K
+		c := rowCell[r]
 		if next >= K { // died or left: swap-remove
 			l.cells[c]--
 			n--
@@ -296,7 +301,7 @@ func (w *worker) advance(seed uint64, rep, i, year int) {
 		sex := int(l.sex[j])
 		nr := rowOf[(sex*(MaxAge+1)+age)*K+next]
 		l.cells[c]--
-		l.cells[int(nr)/K]++
+		l.cells[rowCell[nr]]++
 		l.age[j], l.state[j], l.row[j] = uint8(age), uint8(next), nr
 		if sex == Female && age >= 15 && age <= 44 {
 			women++
@@ -379,6 +384,29 @@ func (k *Kernel) Practice(seed uint64, rep, i int) (int64, error) {
 		err = k.w.run(seed, rep, i, k.years, &mult, k.rows)
 	}
 	return k.w.patientYears - before, err
+}
+
+// Start sets up practice i of replication rep (its starting list and count
+// tables, every table row built) for Year, untimed by kernel benchmarks.
+func (k *Kernel) Start(seed uint64, rep, i int) {
+	mult := [NStreams]float64{1, 1, 1, 1, 1}
+	k.w.setup()
+	k.w.initList(seed, rep, i)
+	k.w.buildTables(i, &mult)
+	k.w.tab.buildAll()
+}
+
+// Year is the per-patient-year kernel: year's events and costs for the
+// current list, then its demography (the list moves on a year). It returns
+// the patient-years simulated.
+func (k *Kernel) Year(seed uint64, rep, i, year int) int64 {
+	w := &k.w
+	var y yearOut
+	w.counts.Reseed(seed, PurposeCounts, rep, i, year)
+	w.costs.Reseed(seed, PurposeCosts, rep, i, year)
+	w.simulateYear(w.p.m.StopLoss, &y)
+	w.advance(seed, rep, i, year)
+	return int64(y.listSize)
 }
 
 // Rows are the rows the Kernel's last calls wrote (year-major, as in Run).

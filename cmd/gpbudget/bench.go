@@ -47,6 +47,7 @@ func benchCommand() *cli.Command {
 			fmt.Fprintf(w, "scenario %s, seed %d, %s, %d CPUs\n", r.Scenario, r.Seed, r.GoVersion, r.CPUs)
 			fmt.Fprintf(w, "kernel (1 goroutine): %.1f ns/patient-year (%.3g patient-years/s), floor %.1f ns (5 uniforms), ratio %.2f, %.3g allocs/patient-year\n",
 				r.NsPerPatientYear, r.KernelPatientYearsPerS, r.FloorNsPerPatientYear, r.FloorRatio, r.AllocsPerPatientYear)
+			fmt.Fprintf(w, "whole practice tasks (1 goroutine, set-up included): %.1f ns/patient-year, ratio %.2f to the floor, %.3g allocs/patient-year\n", r.PracticeNsPerPatientYear, r.PracticeFloorRatio, r.PracticeAllocsPerPatientYear)
 			fmt.Fprintf(w, "cohort mode (1 goroutine): %.3g practice-years/s (%.3g patient-years/s)\n", r.CohortPracticeYearsPerSec, r.CohortPatientYearsPerSec)
 			for _, s := range r.Scaling {
 				fmt.Fprintf(w, "run, %d workers: %.3g patient-years/s (x%.2f)\n", s.Workers, s.PatientYearsPerSec, s.Speedup)
