@@ -147,6 +147,122 @@ func (w *worker) buildTables(i int, mult *[NStreams]float64) {
 	w.tab.build(w.mu, &disp)
 }
 
+// stepYear simulates practice i's year: events and costs for the list at the
+// start of the year, then (unless it is the last year) the list moves on a
+// year. Without a per-patient stop-loss both happen in one pass over the
+// patients (yearAndAdvance); the counts and demography streams are separate
+// generators, so their draws overlap in the processor.
+func (w *worker) stepYear(seed uint64, rep, i, year int, last bool, out *yearOut) {
+	w.counts.Reseed(seed, PurposeCounts, rep, i, year)
+	w.costs.Reseed(seed, PurposeCosts, rep, i, year)
+	sl := w.p.m.StopLoss
+	if last || (sl != nil && sl.Threshold > 0 && sl.Streams != [NStreams]bool{}) {
+		w.simulateYear(sl, out)
+		if !last {
+			w.advance(seed, rep, i, year)
+		}
+		return
+	}
+	w.yearAndAdvance(seed, rep, i, year, out)
+}
+
+// yearAndAdvance is simulateYear (without stop-loss) and advance fused: for
+// each patient, one uniform per stream for the counts, then one from the
+// demography stream for next state, death or leaving. A patient who dies or
+// leaves is replaced by the list's last, not yet simulated, patient, who is
+// simulated next; so every patient at the start of the year is simulated
+// once.
+func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
+	w.setup()
+	p := w.p
+	K := p.k
+	K2 := K + 2
+	t := &w.tab
+	l := &w.pop
+	n := len(l.row)
+	start := n
+	out.listSize = n
+	w.patientYears += int64(n)
+	d := &w.demo
+	d.Reseed(seed, PurposeDemography, rep, i, year)
+	g, dg := &w.counts.G, &d.G
+	trans, rowOf, rowCell := w.trans, w.rowOf, w.rowCell
+	zero, info := t.zero, t.info
+	sex, age, state, rows := l.sex, l.age, l.state, l.row
+	var ev [NStreams]int
+	women := 0
+	for j := 0; j < n; {
+		r := int(rows[j])
+		base := r * NStreams
+		z := zero[base : base+NStreams : base+NStreams]
+		if u := g.Uint64(); u >= z[0] {
+			ev[0] += t.sample(base, u)
+		}
+		if u := g.Uint64(); u >= z[1] {
+			// Prescribing draws past zero for nearly every patient: the
+			// table's fast path by hand (sample is too big to inline).
+			in := &info[base+1]
+			if in.off < 0 {
+				ev[1] += t.sampleLazy(base+1, u)
+			} else {
+				u = min(u, math.MaxUint64-1)
+				k := t.guide[in.goff+int32(u>>in.shift)]
+				c := t.cdf[in.off : in.off+in.n]
+				for u >= c[k] {
+					k++
+				}
+				if k == in.n-1 {
+					ev[1] += t.walk(base+1, u, false)
+				} else {
+					ev[1] += int(k)
+				}
+			}
+		}
+		if u := g.Uint64(); u >= z[2] {
+			ev[2] += t.sample(base+2, u)
+		}
+		if u := g.Uint64(); u >= z[3] {
+			ev[3] += t.sample(base+3, u)
+		}
+		if u := g.Uint64(); u >= z[4] {
+			ev[4] += t.sample(base+4, u)
+		}
+		// Demography: outcomes 0..K-1 (next state), K (death), K+1 (leaves).
+		tr := trans[r*K2 : r*K2+K2]
+		u := dg.Uint64()
+		next := 0
+		for next < K+1 && u >= tr[next] {
+			next++
+		}
+		c := rowCell[r]
+		if next >= K {
+			l.cells[c]--
+			n--
+			sex[j], age[j], state[j], rows[j] = sex[n], age[n], state[n], rows[n]
+			continue
+		}
+		a := int(age[j])
+		if a < MaxAge {
+			a++
+		}
+		sx := int(sex[j])
+		nr := rowOf[(sx*(MaxAge+1)+a)*K+next]
+		l.cells[c]--
+		l.cells[rowCell[nr]]++
+		age[j], state[j], rows[j] = uint8(a), uint8(next), nr
+		if sx == Female && a >= 15 && a <= 44 {
+			women++
+		}
+		j++
+	}
+	l.sex, l.age, l.state, l.row = sex[:n], age[:n], state[:n], rows[:n]
+	for s := range NStreams {
+		out.events[s] = ev[s]
+		out.spend[s] = w.costSum(s, ev[s])
+	}
+	w.addJoiners(seed, rep, i, year, women, start)
+}
+
 // simulateYear draws one year of events and costs for the current list. It is
 // the hot loop: one uniform per patient per stream from the counts stream
 // (in patient order, stream order, so counts are common random numbers
@@ -166,6 +282,7 @@ func (w *worker) simulateYear(sl *StopLoss, out *yearOut) {
 	var ev [NStreams]int
 	if sl == nil || sl.Threshold <= 0 || sl.Streams == [NStreams]bool{} {
 		zero := t.zero
+		info := t.info // fixed length; t.cdf and t.guide grow as rows are built
 		for _, row := range rows {
 			base := int(row) * NStreams
 			z := zero[base : base+NStreams : base+NStreams]
@@ -173,7 +290,24 @@ func (w *worker) simulateYear(sl *StopLoss, out *yearOut) {
 				ev[0] += t.sample(base, u)
 			}
 			if u := g.Uint64(); u >= z[1] {
-				ev[1] += t.sample(base+1, u)
+				// Prescribing draws past zero for nearly every patient: the
+				// table's fast path by hand (sample is too big to inline).
+				in := &info[base+1]
+				if in.off < 0 {
+					ev[1] += t.sampleLazy(base+1, u)
+				} else {
+					u = min(u, math.MaxUint64-1)
+					k := t.guide[in.goff+int32(u>>in.shift)]
+					c := t.cdf[in.off : in.off+in.n]
+					for u >= c[k] {
+						k++
+					}
+					if k == in.n-1 {
+						ev[1] += t.walk(base+1, u, false)
+					} else {
+						ev[1] += int(k)
+					}
+				}
 			}
 			if u := g.Uint64(); u >= z[2] {
 				ev[2] += t.sample(base+2, u)
@@ -245,7 +379,12 @@ func (w *worker) costSum(s, k int) float64 {
 			return float64(k) * cs.mean[0]
 		}
 		for range k {
-			total += math.Exp(mu + sigma*d.NormZ())
+			x := mu + sigma*d.NormZ()
+			if x > -700 && x < 700 {
+				total += expPoly(x) // fastExp, inlined
+			} else {
+				total += math.Exp(x)
+			}
 		}
 		return total
 	}
@@ -259,7 +398,7 @@ func (w *worker) costSum(s, k int) float64 {
 		if cs.sigma[j] == 0 {
 			total += cs.mean[j]
 		} else {
-			total += math.Exp(cs.mu[j] + cs.sigma[j]*d.NormZ())
+			total += fastExp(cs.mu[j] + cs.sigma[j]*d.NormZ())
 		}
 	}
 	return total
@@ -309,6 +448,16 @@ func (w *worker) advance(seed uint64, rep, i, year int) {
 		j++
 	}
 	l.sex, l.age, l.state, l.row = l.sex[:n], l.age[:n], l.state[:n], l.row[:n]
+	w.addJoiners(seed, rep, i, year, women, start)
+}
+
+// addJoiners adds the year's births (to women aged 15-44 after ageing) and
+// new registrations (as many as turnover takes, in expectation, from a list
+// of start patients) with the practice's own age-sex mix.
+func (w *worker) addJoiners(seed uint64, rep, i, year, women, start int) {
+	p := w.p
+	K := p.k
+	l := &w.pop
 	dm := &p.m.Demography
 	j := &w.other
 	j.Reseed(seed, PurposeJoiners, rep, i, year)
@@ -402,10 +551,7 @@ func (k *Kernel) Start(seed uint64, rep, i int) {
 func (k *Kernel) Year(seed uint64, rep, i, year int) int64 {
 	w := &k.w
 	var y yearOut
-	w.counts.Reseed(seed, PurposeCounts, rep, i, year)
-	w.costs.Reseed(seed, PurposeCosts, rep, i, year)
-	w.simulateYear(w.p.m.StopLoss, &y)
-	w.advance(seed, rep, i, year)
+	w.stepYear(seed, rep, i, year, false, &y)
 	return int64(y.listSize)
 }
 

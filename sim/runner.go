@@ -242,9 +242,7 @@ func (w *worker) run(seed uint64, rep, i, years int, mult *[NStreams]float64, ro
 	for year := 0; year <= years; year++ {
 		target := p.capitation(i, &w.pop.cells)
 		var y yearOut
-		w.counts.Reseed(seed, PurposeCounts, rep, i, year)
-		w.costs.Reseed(seed, PurposeCosts, rep, i, year)
-		w.simulateYear(m.StopLoss, &y)
+		w.stepYear(seed, rep, i, year, year == years, &y)
 		if err := checkFinite(rep, i, m.Practices[i].ID, &y); err != nil {
 			return err
 		}
@@ -264,9 +262,6 @@ func (w *worker) run(seed uint64, rep, i, years int, mult *[NStreams]float64, ro
 			prevBudget = b
 		}
 		prevSpend = total
-		if year < years {
-			w.advance(seed, rep, i, year)
-		}
 	}
 	return nil
 }

@@ -17,7 +17,7 @@ import (
 // table (Chen & Asau, 1974) of 2^gbits entries per row gives the first k to
 // try, so long rows (prescribing) cost O(1) comparisons on average.
 // The tail beyond P = 1-1e-13 is folded into the last count. Tables store
-// thresholds up to P = 1 - 2^-24 and a sentinel; the rare u beyond is
+// thresholds up to P = 1 - 2^-12 and a sentinel; the rare u beyond is
 // resolved by walking the sums.
 //
 // Rows are built lazily: build sets only each row's P(N = 0) threshold (the
@@ -46,7 +46,7 @@ type rowInfo struct {
 
 const (
 	tailMass  = 1e-13
-	tableTail = 0x1p-24 // rows store thresholds up to P = 1 - tableTail; beyond, sample walks
+	tableTail = 0x1p-12 // rows store thresholds up to P = 1 - tableTail; beyond, sample walks
 	lazyUses  = 8
 )
 
@@ -192,29 +192,34 @@ func (t *countTables) buildAll() {
 }
 
 // sample returns the count for row r and a uniform word u with u >= zero[r].
+// The fast path (a built row) is small enough to inline into the hot loop.
 func (t *countTables) sample(r int, u uint64) int {
 	in := &t.info[r]
 	if in.off < 0 {
-		if in.uses < lazyUses {
-			in.uses++
-			return t.walk(r, u, false)
-		}
-		t.buildRow(r)
+		return t.sampleLazy(r, u)
 	}
-	u = min(u, math.MaxUint64-1) // the sentinel stops every scan
-	var j uint64
-	if in.shift < 64 {
-		j = u >> in.shift
-	}
-	k := t.guide[in.goff+int32(j)]
+	u = min(u, math.MaxUint64-1)             // the sentinel stops every scan
+	k := t.guide[in.goff+int32(u>>in.shift)] // a shift of 64 gives 0
 	cdf := t.cdf[in.off : in.off+in.n]
 	for u >= cdf[k] {
 		k++
 	}
-	if k == in.n-1 { // beyond the stored part: walk the tail (probability < tableTail)
-		return t.walk(r, u, false)
+	if k == in.n-1 {
+		return t.walk(r, u, false) // beyond the stored part (probability < tableTail)
 	}
 	return int(k)
+}
+
+// sampleLazy draws from a row not yet built: directly for its first
+// lazyUses draws, then from its newly built table.
+func (t *countTables) sampleLazy(r int, u uint64) int {
+	in := &t.info[r]
+	if in.uses < lazyUses {
+		in.uses++
+		return t.walk(r, u, false)
+	}
+	t.buildRow(r)
+	return t.sample(r, u)
 }
 
 func toThreshold(p float64) uint64 {
