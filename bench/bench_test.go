@@ -2,9 +2,11 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/gpbudget/gpbudget/output"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 )
@@ -83,4 +85,105 @@ func BenchmarkFloor(b *testing.B) {
 		n += 1000
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/patient-year")
+}
+
+// BenchmarkCohortPractice is one (replication, practice) task in cohort
+// mode: base year and 3 years of the default scenario's practices in turn.
+func BenchmarkCohortPractice(b *testing.B) {
+	m := model(b, "default")
+	k, err := sim.NewKernel(m, 3, true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := kernelPass(context.Background(), k, m, 1, 0, 1); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	n := 0
+	for i := 0; b.Loop(); i++ {
+		if _, err := k.Practice(1, 1+i/len(m.Practices), i%len(m.Practices)); err != nil {
+			b.Fatal(err)
+		}
+		n += 4
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "practice-years/s")
+}
+
+// BenchmarkRun is a whole run of the default scenario (2 replications x 3
+// years, rules settled, output discarded) at 1 and 2 workers.
+func BenchmarkRun(b *testing.B) {
+	m := model(b, "default")
+	for _, w := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
+			var pys float64
+			for b.Loop() {
+				p, err := RunThroughput(context.Background(), m, 1, 2, 3, w)
+				if err != nil {
+					b.Fatal(err)
+				}
+				pys = p
+			}
+			b.ReportMetric(pys, "patient-years/s")
+		})
+	}
+}
+
+// rowsFor simulates one replication of the default scenario (3 years) to
+// feed the rule and writer benchmarks.
+func rowsFor(b *testing.B) (*sim.Model, []sim.PracticeYear) {
+	m := model(b, "default")
+	var c collect
+	if err := sim.Run(context.Background(), m, sim.Options{Seed: 1, LastRep: 20, Years: 3, Workers: 2}, &c); err != nil {
+		b.Fatal(err)
+	}
+	return m, c.rows
+}
+
+type collect struct{ rows []sim.PracticeYear }
+
+func (c *collect) Write(rows []sim.PracticeYear) error {
+	c.rows = append(c.rows, rows...)
+	return nil
+}
+
+// BenchmarkRules settles a replication's practice-years under each budget
+// rule; one op is one replication (150 rows).
+func BenchmarkRules(b *testing.B) {
+	m, rows := rowsFor(b)
+	per := len(m.Practices) * 3
+	for _, r := range []sim.Rule{sim.Indicative{RetentionShare: 0.7}, sim.Hard{RetentionShare: 0.5}} {
+		b.Run(r.Name(), func(b *testing.B) {
+			var d sim.Draws
+			n := 0
+			for i := 0; b.Loop(); i++ {
+				j := i % (len(rows) / per)
+				if err := r.Settle(rows[j*per:(j+1)*per], m.Practices, &d); err != nil {
+					b.Fatal(err)
+				}
+				n += per
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// BenchmarkParquetWriter writes practice-year rows through the output sink
+// (zstd, row groups of 128 Ki rows) into a temporary folder.
+func BenchmarkParquetWriter(b *testing.B) {
+	m, rows := rowsFor(b)
+	w, err := output.NewPracticeYears(b.TempDir(), "part", m, map[string]string{"bench": "1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for b.Loop() {
+		if err := w.Write(rows); err != nil {
+			b.Fatal(err)
+		}
+		n += len(rows)
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "rows/s")
 }
