@@ -75,6 +75,9 @@ type Options struct {
 	Years             int
 	Workers           int // 0 = all cores
 	Progress          *Progress
+	// Cohort simulates practices from group counts rather than patient by
+	// patient (see cohort.go); not for models with a per-patient stop-loss.
+	Cohort bool
 }
 
 // Run simulates the model and streams each replication's rows to sink.
@@ -88,6 +91,9 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 	p, err := prepare(m)
 	if err != nil {
 		return fmt.Errorf("model %q: %w", m.Name, err)
+	}
+	if o.Cohort && m.StopLoss != nil && m.StopLoss.Threshold > 0 && m.StopLoss.Streams != [NStreams]bool{} {
+		return fmt.Errorf("model %q: %w", m.Name, ErrCohortStopLoss)
 	}
 	workers := o.Workers
 	if workers <= 0 {
@@ -144,11 +150,15 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 		go func() {
 			defer wg.Done()
 			w := &worker{p: p}
+			run := w.run
+			if o.Cohort {
+				run = w.runCohort
+			}
 			for t := range tasks {
 				if ctx.Err() != nil {
 					continue
 				}
-				if err := w.run(o.Seed, t.rs.rep, t.i, o.Years, &t.rs.mult, t.rs.rows); err != nil {
+				if err := run(o.Seed, t.rs.rep, t.i, o.Years, &t.rs.mult, t.rs.rows); err != nil {
 					cancel(err)
 					continue
 				}
@@ -244,9 +254,7 @@ func (w *worker) run(seed uint64, rep, i, years int, mult *[NStreams]float64, ro
 			w.buildTables(i, &built)
 		}
 		var y yearOut
-		w.counts.Reseed(seed, PurposeCounts, rep, i, year)
-		w.costs.Reseed(seed, PurposeCosts, rep, i, year)
-		w.simulateYear(sl, &y)
+		w.stepYear(seed, rep, i, year, year == years, sl, &y)
 		if err := checkFinite(rep, i, m.Practices[i].ID, &y); err != nil {
 			return err
 		}
@@ -255,9 +263,6 @@ func (w *worker) run(seed uint64, rep, i, years int, mult *[NStreams]float64, ro
 			r = &rows[(year-1)*np+i]
 		}
 		pl.yearEnd(year, &w.pop.cells, &y, r)
-		if year < years {
-			w.advance(seed, rep, i, year)
-		}
 	}
 	return nil
 }

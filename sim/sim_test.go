@@ -399,3 +399,30 @@ func TestBadRunOptions(t *testing.T) {
 		t.Error("NaN rate accepted")
 	}
 }
+
+// TestStopLossKeepsCommonRandomNumbers: a stop-loss changes who pays, not what
+// happens, so a model with one and a model without give every practice-year
+// the same event counts and list sizes (the same patients draw the same
+// numbers, although the engine takes a different loop for each).
+func TestStopLossKeepsCommonRandomNumbers(t *testing.T) {
+	s := scenarios.Default()
+	s.Population.Synthetic.Practices = 4
+	m, err := s.Model(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := sim.Options{Seed: 8, FirstRep: 0, LastRep: 3, Years: 3, Workers: 2}
+	without := run(t, m, o)
+	m.StopLoss = &sim.StopLoss{Threshold: 5000, Streams: [sim.NStreams]bool{true, true, false, false, true}}
+	with := run(t, m, o)
+	paid := 0.0
+	for i := range with {
+		if with[i].Events != without[i].Events || with[i].ListSize != without[i].ListSize {
+			t.Fatalf("row %d: events %v / list %d with a stop-loss, %v / %d without", i, with[i].Events, with[i].ListSize, without[i].Events, without[i].ListSize)
+		}
+		paid += with[i].StopLossExcess
+	}
+	if paid <= 0 {
+		t.Error("the stop-loss never applied, so the test shows nothing")
+	}
+}

@@ -40,6 +40,7 @@ func newApp() *cli.App {
 			scenariosCommand(),
 			validateCommand(),
 			schemaCommand(),
+			benchCommand(),
 		},
 		OnUsageError:   func(_ *cli.Context, err error, _ bool) error { return inputError{err} },
 		ExitErrHandler: func(*cli.Context, error) {},
