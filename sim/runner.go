@@ -278,9 +278,9 @@ type practicePlan struct {
 	regime   string
 	calm     int       // consecutive years within the earned-autonomy band
 	hist     []float64 // spend in earlier years, all streams
-	histCov  []float64 // spend in earlier years, covered streams
+	histHold []float64 // spend a hard-budget holder would have answered for: covered streams, net of stop-loss
 	prevRaw  float64   // last year's budget before top-slice
-	prevCov  bool      // whether last year's budget covered only some streams
+	prevHold bool      // whether last year's budget was a hard one (set on histHold)
 	sl       StopLoss
 }
 
@@ -289,7 +289,7 @@ type practicePlan struct {
 // practice), behaviour per replication.
 func (pl *practicePlan) reset(p *prepared, seed uint64, rep, i int) {
 	m := p.m
-	*pl = practicePlan{p: p, pol: planOf(m.Rule), i: i, rep: rep, regime: RegimeNone, hist: pl.hist[:0], histCov: pl.histCov[:0]}
+	*pl = practicePlan{p: p, pol: planOf(m.Rule), i: i, rep: rep, regime: RegimeNone, hist: pl.hist[:0], histHold: pl.histHold[:0]}
 	var d Draws
 	d.Reseed(seed, PurposeRules, rep, i, -1)
 	pl.engaged = d.Float64() < pl.pol.Participation && m.Practices[i].ListSize() >= pl.pol.MinList
@@ -353,12 +353,17 @@ func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, r *P
 		target := p.capitation(pl.i, cells)
 		covered := pl.regime == RegimeHard && pol.Hard.Cover != nil
 		h := pl.hist
+		if pl.regime == RegimeHard {
+			// A hard budget is set on what its holder answers for, so cost
+			// the stop-loss passes to the commissioner is not in its base.
+			h = pl.histHold
+		}
 		if covered {
-			h, target = pl.histCov, target*p.coveredShare(cells, pol.Hard.Cover)
+			target *= p.coveredShare(cells, pol.Hard.Cover)
 		}
 		prev := pl.prevRaw
-		if covered != pl.prevCov {
-			prev = 0 // the budget covers other streams now: restart from history
+		if hold := pl.regime == RegimeHard; hold != pl.prevHold {
+			prev = 0 // the budget covers other costs now: restart from history
 		}
 		raw := setBudget(&m.Budget, target, h, prev, year)
 		b := raw * (1 - m.Budget.TopSlice)
@@ -379,10 +384,10 @@ func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, r *P
 				pl.calm = 0
 			}
 		}
-		pl.prevRaw, pl.prevCov = raw, covered
+		pl.prevRaw, pl.prevHold = raw, pl.regime == RegimeHard
 	}
 	pl.hist = append(pl.hist, total)
-	pl.histCov = append(pl.histCov, cov)
+	pl.histHold = append(pl.histHold, cov-y.stopLoss)
 }
 
 // coveredShare is the share of a list's expected cost (age-sex unit costs)
