@@ -90,7 +90,13 @@ func compareCommand() *cli.Command {
 				}
 				spec.Names = append(spec.Names, name)
 				spec.Models = append(spec.Models, m)
-				spec.Meta["gpbudget.scenario."+strconv.Itoa(k)] = name
+				y, err := s.YAML()
+				if err != nil {
+					return err
+				}
+				// Each scenario resolved, so the file alone says how to reproduce it.
+				spec.Meta["gpbudget.scenario."+strconv.Itoa(k)] = string(y)
+				spec.Meta["gpbudget.scenario_name."+strconv.Itoa(k)] = name
 			}
 			rows, err := output.Compare(c.Context, spec)
 			if err != nil {
