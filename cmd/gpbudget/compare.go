@@ -80,6 +80,7 @@ func compareCommand() *cli.Command {
 				Meta: map[string]string{"gpbudget.command": strings.Join(os.Args, " "), "gpbudget.seed": strconv.FormatUint(seed, 10), "gpbudget.version": version}}
 			seen := map[string]int{}
 			for k, s := range ss {
+				s.Replications, s.Years, s.Seed = reps, years, seed // recorded as run
 				m, err := s.Model(seed)
 				if err != nil {
 					return inputError{fmt.Errorf("%s: %w", refs[k], err)}
