@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -412,6 +413,8 @@ func (s *Scenario) validate(file string, root *yaml.Node) error {
 		for i, n := range sl.Streams {
 			if streamIndex(n) < 0 {
 				c.fail(fmt.Sprintf("stop_loss.streams[%d]", i), "%q is not a stream: accepted %s", n, strings.Join(streamList(), ", "))
+			} else if r.Type == "fundholding" && len(r.CoveredStreams) > 0 && !slices.Contains(r.CoveredStreams, n) {
+				c.fail(fmt.Sprintf("stop_loss.streams[%d]", i), "%q is not one of the fund's covered_streams: accepted %s", n, strings.Join(r.CoveredStreams, ", "))
 			}
 		}
 	}

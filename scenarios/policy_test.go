@@ -62,6 +62,7 @@ func TestPolicyFieldErrors(t *testing.T) {
 		{"top slice", "name: x\nbudget:\n  top_slice: 0.9\n", []string{"bad.yaml:3:", "budget.top_slice"}},
 		{"issue week", "name: x\nbudget:\n  issue_week: 60\n", []string{"bad.yaml:3:", "budget.issue_week", "0 to 52"}},
 		{"historic years", "name: x\nbudget:\n  historic_years: 0\n", []string{"bad.yaml:3:", "budget.historic_years", "1 to 10"}},
+		{"stop-loss outside the fund", "name: x\nrule:\n  type: fundholding\n  covered_streams: [elective]\nstop_loss:\n  threshold: 5000\n  streams: [elective, emergency]\n", []string{"bad.yaml:7:", "stop_loss.streams[1]", "covered_streams"}},
 		{"uprating", "name: x\nstop_loss:\n  threshold: 5000\n  streams: [elective]\n  uprating: 3\n", []string{"bad.yaml:5:", "stop_loss.uprating"}},
 	}
 	for _, c := range cases {

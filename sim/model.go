@@ -186,7 +186,7 @@ type Budget struct {
 	// spend). Nil uses the model's own expected cost per head.
 	Weights *[NSex][NBands]float64
 	// HistoricYears is how many past years' spend a historic budget averages
-	// (0 or 1: last year only; fewer are used while fewer exist).
+	// (0 or 1: last year only; fewer are used while fewer exist; at most 16).
 	HistoricYears int
 	// TopSlice is the share of each budget the commissioner keeps back as a
 	// contingency reserve.

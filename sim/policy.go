@@ -88,19 +88,20 @@ func (p *Policy) Settle(rows []PracticeYear, practices []Practice, d *Draws) err
 }
 
 // planOf returns the policy a run follows: the model's Policy, or a policy
-// in which every practice holds the given plain rule.
-func planOf(r Rule) *Policy {
+// in which every practice holds the given plain rule. A value, so a task
+// that takes its policy allocates nothing.
+func planOf(r Rule) Policy {
 	switch x := r.(type) {
 	case *Policy:
-		return x
+		return *x
 	case Indicative:
-		return &Policy{Start: RegimeIndicative, Participation: 1, Indicative: x}
+		return Policy{Start: RegimeIndicative, Participation: 1, Indicative: x}
 	case *Indicative:
-		return &Policy{Start: RegimeIndicative, Participation: 1, Indicative: *x}
+		return Policy{Start: RegimeIndicative, Participation: 1, Indicative: *x}
 	case Hard:
-		return &Policy{Start: RegimeHard, Participation: 1, Hard: x}
+		return Policy{Start: RegimeHard, Participation: 1, Hard: x}
 	case *Hard:
-		return &Policy{Start: RegimeHard, Participation: 1, Hard: *x}
+		return Policy{Start: RegimeHard, Participation: 1, Hard: *x}
 	}
-	return &Policy{Participation: 1}
+	return Policy{Participation: 1}
 }

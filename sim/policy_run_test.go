@@ -294,3 +294,46 @@ func TestPolicyRowsIndependentOfWorkers(t *testing.T) {
 	}
 	checkConserved(t, "pbc with autonomy", a.rows)
 }
+
+// TestBehaviourDrawnPerReplication: an elective effect of mean 0 and SD 0.2
+// is drawn once per replication, so the ratio of a replication's elective
+// admissions to the same replication without the effect (common random
+// numbers keep counting noise small) varies across replications with SD
+// about 0.2. With 50 replications the sample SD has a standard error of
+// about 0.2/√100 = 0.02; the test allows 4 of them plus 0.01 for the
+// counting noise that remains.
+func TestBehaviourDrawnPerReplication(t *testing.T) {
+	const reps = 50
+	base := policyScenario(t, "default", 4)
+	base.Rule.Type = "hard"
+	base.Budget.IssueWeek = 0
+	base.Behaviour.Hard = scenarios.RegimeEffects{}
+	m0, none := policyRun(t, base, 9, reps, 1)
+	base.Behaviour.Hard.Elective = scenarios.Effect{Mean: 0, SD: 0.2}
+	_, eff := policyRun(t, base, 9, reps, 1)
+	np := len(m0.Practices)
+	ratios := make([]float64, reps)
+	for r := range reps {
+		a, b := 0.0, 0.0
+		for i := range np {
+			a += float64(none[r*np+i].Events[sim.Elective])
+			b += float64(eff[r*np+i].Events[sim.Elective])
+		}
+		ratios[r] = b / a
+	}
+	mean, sd := 0.0, 0.0
+	for _, x := range ratios {
+		mean += x / reps
+	}
+	for _, x := range ratios {
+		sd += (x - mean) * (x - mean) / (reps - 1)
+	}
+	sd = math.Sqrt(sd)
+	t.Logf("elective ratio across replications: mean %.4f, SD %.4f", mean, sd)
+	if math.Abs(sd-0.2) > 4*0.02+0.01 {
+		t.Errorf("SD of the drawn effect %v, want 0.2", sd)
+	}
+	if math.Abs(mean-1) > 4*0.2/math.Sqrt(reps) {
+		t.Errorf("mean ratio %v, want 1", mean)
+	}
+}

@@ -275,18 +275,22 @@ func (w *worker) run(seed uint64, rep, i, years int, mult *[NStreams]float64, ro
 // years calls reset once, then yearStart and yearEnd around each year.
 type practicePlan struct {
 	p        *prepared
-	pol      *Policy
+	pol      Policy
 	i, rep   int
 	engaged  bool
 	z        [NStreams]float64 // behaviour draws of the replication
 	strength float64           // share of the year left after budgets are issued
 	regime   string
-	calm     int       // consecutive years within the earned-autonomy band
-	hist     []float64 // spend in earlier years, all streams
-	histCov  []float64 // spend in earlier years, covered streams
-	prevRaw  float64   // last year's budget before top-slice
-	prevCov  bool      // whether last year's budget covered only some streams
-	sl       StopLoss
+	calm     int // consecutive years within the earned-autonomy band
+	// Spend in the last histCap years (rings indexed by year % histCap): all
+	// streams, and what a hard-budget holder answers for (covered streams, net
+	// of stop-loss). Fixed arrays, so a task allocates nothing.
+	hist, histHold [histCap]float64
+	nHist          int
+	scratch        [histCap]float64
+	prevRaw        float64 // last year's budget before top-slice
+	prevHold       bool    // whether last year's budget was a hard one (set on histHold)
+	sl             StopLoss
 }
 
 // reset prepares the plan of practice i in replication rep. Its chance
@@ -294,7 +298,7 @@ type practicePlan struct {
 // practice), behaviour per replication.
 func (pl *practicePlan) reset(p *prepared, seed uint64, rep, i int) {
 	m := p.m
-	*pl = practicePlan{p: p, pol: planOf(m.Rule), i: i, rep: rep, regime: RegimeNone, hist: pl.hist[:0], histCov: pl.histCov[:0]}
+	*pl = practicePlan{p: p, pol: planOf(m.Rule), i: i, rep: rep, regime: RegimeNone}
 	var d Draws
 	d.Reseed(seed, PurposeRules, rep, i, -1)
 	pl.engaged = d.Float64() < pl.pol.Participation && m.Practices[i].ListSize() >= pl.pol.MinList
@@ -311,7 +315,7 @@ func (pl *practicePlan) reset(p *prepared, seed uint64, rep, i int) {
 // yearStart sets the year's regime and returns the rate multipliers (base
 // times behaviour) and the stop-loss (uprated) to simulate it with.
 func (pl *practicePlan) yearStart(year int, base *[NStreams]float64) ([NStreams]float64, *StopLoss) {
-	pol := pl.pol
+	pol := &pl.pol
 	if year > 0 {
 		switch {
 		case !pl.engaged:
@@ -346,7 +350,7 @@ func (pl *practicePlan) yearStart(year int, base *[NStreams]float64) ([NStreams]
 // (r non-nil), sets the budget and fills the row. cells is the list at the
 // start of the year (for the capitation target).
 func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, r *PracticeYear) {
-	p, m, pol := pl.p, pl.p.m, pl.pol
+	p, m, pol := pl.p, pl.p.m, &pl.pol
 	total, cov := 0.0, 0.0
 	for s, v := range y.spend {
 		total += v
@@ -357,13 +361,19 @@ func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, r *P
 	if r != nil {
 		target := p.capitation(pl.i, cells)
 		covered := pl.regime == RegimeHard && pol.Hard.Cover != nil
-		h := pl.hist
+		ring := &pl.hist
+		if pl.regime == RegimeHard {
+			// A hard budget is set on what its holder answers for, so cost
+			// the stop-loss passes to the commissioner is not in its base.
+			ring = &pl.histHold
+		}
+		h := pl.recent(ring)
 		if covered {
-			h, target = pl.histCov, target*p.coveredShare(cells, pol.Hard.Cover)
+			target *= p.coveredShare(cells, pol.Hard.Cover)
 		}
 		prev := pl.prevRaw
-		if covered != pl.prevCov {
-			prev = 0 // the budget covers other streams now: restart from history
+		if hold := pl.regime == RegimeHard; hold != pl.prevHold {
+			prev = 0 // the budget covers other costs now: restart from history
 		}
 		raw := setBudget(&m.Budget, target, h, prev, year)
 		b := raw * (1 - m.Budget.TopSlice)
@@ -384,10 +394,24 @@ func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, r *P
 				pl.calm = 0
 			}
 		}
-		pl.prevRaw, pl.prevCov = raw, covered
+		pl.prevRaw, pl.prevHold = raw, pl.regime == RegimeHard
 	}
-	pl.hist = append(pl.hist, total)
-	pl.histCov = append(pl.histCov, cov)
+	pl.hist[pl.nHist%histCap] = total
+	pl.histHold[pl.nHist%histCap] = cov - y.stopLoss
+	pl.nHist++
+}
+
+// histCap is the most past years a historic budget can average.
+const histCap = 16
+
+// recent returns the recorded years of a history ring, oldest first (at most
+// histCap), in the plan's scratch space.
+func (pl *practicePlan) recent(ring *[histCap]float64) []float64 {
+	n := min(pl.nHist, histCap)
+	for k := range n {
+		pl.scratch[k] = ring[(pl.nHist-n+k)%histCap]
+	}
+	return pl.scratch[:n]
 }
 
 // coveredShare is the share of a list's expected cost (age-sex unit costs)
@@ -414,7 +438,8 @@ func (p *prepared) coveredShare(cells *[NCells]int32, cover *[NStreams]bool) flo
 // target, the spend of earlier years (hist, oldest first, at least one) and
 // last year's budget (0 if there is none to follow). Historic: the mean spend
 // of the last HistoricYears years (all there are if fewer) times (1+Uplift).
-// Capitation: the target. Blend: last year's budget (historic in the first
+// HistoricYears above histCap (16) averages histCap years. Capitation: the
+// target. Blend: last year's budget (historic in the first
 // year) with uplift, moved Pace of the way to the target.
 func setBudget(b *Budget, target float64, hist []float64, prev float64, year int) float64 {
 	k := max(b.HistoricYears, 1)

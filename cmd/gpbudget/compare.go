@@ -80,6 +80,7 @@ func compareCommand() *cli.Command {
 				Meta: map[string]string{"gpbudget.command": strings.Join(os.Args, " "), "gpbudget.seed": strconv.FormatUint(seed, 10), "gpbudget.version": version}}
 			seen := map[string]int{}
 			for k, s := range ss {
+				s.Replications, s.Years, s.Seed = reps, years, seed // recorded as run
 				m, err := s.Model(seed)
 				if err != nil {
 					return inputError{fmt.Errorf("%s: %w", refs[k], err)}
@@ -90,7 +91,13 @@ func compareCommand() *cli.Command {
 				}
 				spec.Names = append(spec.Names, name)
 				spec.Models = append(spec.Models, m)
-				spec.Meta["gpbudget.scenario."+strconv.Itoa(k)] = name
+				y, err := s.YAML()
+				if err != nil {
+					return err
+				}
+				// Each scenario resolved, so the file alone says how to reproduce it.
+				spec.Meta["gpbudget.scenario."+strconv.Itoa(k)] = string(y)
+				spec.Meta["gpbudget.scenario_name."+strconv.Itoa(k)] = name
 			}
 			rows, err := output.Compare(c.Context, spec)
 			if err != nil {
