@@ -26,11 +26,24 @@ type Spec struct {
 	Version  string
 	Command  string
 	Progress *sim.Progress
+	// Shard, when set, runs only the shard's share of the Reps replications,
+	// into the shard's own files and manifest (see Shard).
+	Shard *Shard
 }
 
-// PrepareDir makes sure dir can take results: it creates it, checks it is
-// writable, and removes the results of an earlier run there (part files and
-// manifest) so they cannot be mixed with this one's.
+// Prepare makes sure the spec's folder can take its results (see PrepareDir
+// and PrepareShardDir).
+func (sp *Spec) Prepare() error {
+	if sp.Shard != nil {
+		return PrepareShardDir(sp.Dir, *sp.Shard)
+	}
+	return PrepareDir(sp.Dir)
+}
+
+// PrepareDir makes sure dir can take a single process's results: it creates
+// it, checks it is writable, and removes the results of an earlier run there
+// (part files and manifest, a sharded run's included) so they cannot be mixed
+// with this one's. A shard uses PrepareShardDir instead.
 func PrepareDir(dir string) error {
 	if err := os.MkdirAll(filepath.Join(dir, "practice_years"), 0o755); err != nil {
 		return fmt.Errorf("output folder %s cannot be created: %w", dir, err)
@@ -50,6 +63,12 @@ func PrepareDir(dir string) error {
 	if err := os.Remove(filepath.Join(dir, ManifestName)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("removing earlier manifest: %w", err)
 	}
+	shards, _ := filepath.Glob(filepath.Join(dir, ManifestsDir, "shard-*.json"))
+	for _, f := range shards {
+		if err := os.Remove(f); err != nil {
+			return fmt.Errorf("removing earlier shard manifest %s: %w", f, err)
+		}
+	}
 	return nil
 }
 
@@ -60,7 +79,7 @@ func Meta(sp *Spec) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]string{
+	meta := map[string]string{
 		"gpbudget.scenario":      string(y),
 		"gpbudget.scenario_name": sp.Scenario.Name,
 		"gpbudget.seed":          strconv.FormatUint(sp.Seed, 10),
@@ -70,20 +89,42 @@ func Meta(sp *Spec) (map[string]string, error) {
 		"gpbudget.go_version":    goVersion(),
 		"gpbudget.gonum_version": DepVersion("gonum.org/v1/gonum"),
 		"gpbudget.command":       sp.Command,
-	}, nil
+	}
+	if sp.Shard != nil {
+		first, last := sp.Shard.Range(sp.Reps)
+		meta["gpbudget.shard"] = sp.Shard.String()
+		meta["gpbudget.shard_replications"] = fmt.Sprintf("%d-%d", first, last-1)
+	}
+	return meta, nil
 }
 
 // Execute runs a spec into its folder: part files under practice_years/, and
 // a manifest written first as incomplete and replaced, when every file is
 // closed, by one that says the run completed.
+//
+// With sp.Shard set it runs the shard's replications only, into part files
+// named shard-IIII-of-NNNN-part-NNNNN.parquet and the manifest
+// manifests/shard-IIII-of-NNNN.json; 'gpbudget merge' (Merge) joins the
+// shards.
 func Execute(ctx context.Context, sp *Spec) (*Manifest, error) {
-	if err := PrepareDir(sp.Dir); err != nil {
+	first, last, prefix := 0, sp.Reps, "part"
+	var shard *ShardRun
+	if sp.Shard != nil {
+		first, last = sp.Shard.Range(sp.Reps)
+		if first == last {
+			return nil, fmt.Errorf("shard %s has no replications: %d replications make at most %d shards", sp.Shard, sp.Reps, sp.Reps)
+		}
+		prefix = sp.Shard.partPrefix()
+		shard = &ShardRun{Shard: *sp.Shard, FirstRep: first, LastRep: last}
+	}
+	if err := sp.Prepare(); err != nil {
 		return nil, err
 	}
 	man := &Manifest{
 		Scenario: sp.Scenario, ScenarioName: sp.Scenario.Name, Seed: sp.Seed,
 		Replications: sp.Reps, Years: sp.Years, Practices: len(sp.Model.Practices),
 		Workers: sp.Workers, Command: sp.Command, Started: time.Now().UTC(), Files: []string{},
+		Shard: shard,
 	}
 	man.Versions(sp.Version)
 	if err := man.Write(sp.Dir); err != nil {
@@ -93,12 +134,12 @@ func Execute(ctx context.Context, sp *Spec) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := NewPracticeYears(sp.Dir, "part", sp.Model, meta)
+	w, err := NewPracticeYears(sp.Dir, prefix, sp.Model, meta)
 	if err != nil {
 		return nil, err
 	}
 	runErr := sim.Run(ctx, sp.Model, sim.Options{
-		Seed: sp.Seed, FirstRep: 0, LastRep: sp.Reps, Years: sp.Years,
+		Seed: sp.Seed, FirstRep: first, LastRep: last, Years: sp.Years,
 		Workers: sp.Workers, Progress: sp.Progress,
 	}, w)
 	if runErr == nil {

@@ -18,7 +18,11 @@ func runCommand() *cli.Command {
 		Usage: "run a scenario's Monte Carlo simulation and write Parquet results",
 		Description: "With no flags, runs the built-in default scenario (50 practices, about 300,000\n" +
 			"patients) and writes ./results. Results are identical for the same scenario and\n" +
-			"seed whatever the number of workers.",
+			"seed whatever the number of workers.\n\n" +
+			"Sharded runs: N processes (a Slurm job array, a Kubernetes Indexed Job, or by hand\n" +
+			"with --shard I/N) each run a share of the replications into the same --out folder,\n" +
+			"with their own part files and manifest; 'gpbudget merge DIR' then checks them and\n" +
+			"marks the run complete. The rows equal a single process's, row for row.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "scenario", Aliases: []string{"s"}, Value: "default", Usage: "scenario `FILE|NAME` (see 'gpbudget scenarios')"},
 			&cli.IntFlag{Name: "reps", Usage: "replications `N` (default: the scenario's)"},
@@ -27,6 +31,10 @@ func runCommand() *cli.Command {
 			&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "worker goroutines `N`"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "results", Usage: "output `DIR`"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+			&cli.StringFlag{Name: "shard", Usage: "run only shard `I/N` (0 <= I < N) of the replications, for 'gpbudget merge'; " +
+				"default: from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX when set; 'off' ignores those"},
+			&cli.IntFlag{Name: "shards", Usage: "shard count `N` where the scheduler gives only an index (Kubernetes JOB_COMPLETION_INDEX); " +
+				"default: $" + output.ShardsEnv},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -56,6 +64,13 @@ func runCommand() *cli.Command {
 			if workers < 1 || workers > 4096 {
 				return badInput("--workers %d is out of range: accepted 1 to 4096", workers)
 			}
+			shard, source, err := resolveShard(c)
+			if err != nil {
+				return inputError{err}
+			}
+			if shard != nil && reps < shard.Count {
+				return badInput("%d replications cannot make %d shards: each shard needs at least one replication", reps, shard.Count)
+			}
 			// The manifest records the run as resolved.
 			s.Replications, s.Years, s.Seed = reps, years, seed
 			m, err := s.Model(seed)
@@ -63,14 +78,15 @@ func runCommand() *cli.Command {
 				return inputError{err}
 			}
 			dir := c.String("out")
-			if err := output.PrepareDir(dir); err != nil {
+			spec := &output.Spec{
+				Scenario: s, Model: m, Seed: seed, Reps: reps, Years: years, Workers: workers,
+				Dir: dir, Version: version, Command: strings.Join(os.Args, " "), Shard: shard,
+			}
+			if err := spec.Prepare(); err != nil {
 				return inputError{err}
 			}
 			start := time.Now()
-			man, err := output.Execute(c.Context, &output.Spec{
-				Scenario: s, Model: m, Seed: seed, Reps: reps, Years: years, Workers: workers,
-				Dir: dir, Version: version, Command: strings.Join(os.Args, " "),
-			})
+			man, err := output.Execute(c.Context, spec)
 			if err != nil {
 				if c.Context.Err() != nil {
 					return fmt.Errorf("interrupted: %s is incomplete (manifest says completed: false): %w", dir, err)
@@ -84,10 +100,43 @@ func runCommand() *cli.Command {
 				}
 				fmt.Fprintf(c.App.Writer, "%s: %d replications x %d years x %d practices (%d patients), seed %d\n",
 					s.Name, reps, years, len(m.Practices), patients, seed)
+				if shard != nil {
+					fmt.Fprintf(c.App.Writer, "shard %s (%s): replications %d to %d\n", shard, source, man.Shard.FirstRep, man.Shard.LastRep-1)
+					fmt.Fprintf(c.App.Writer, "wrote %d rows to %s/practice_years/ in %.1fs; manifest %s/%s (merge the shards with 'gpbudget merge %s')\n",
+						man.Rows, dir, time.Since(start).Seconds(), dir, shard.ManifestPath(), dir)
+					return nil
+				}
 				fmt.Fprintf(c.App.Writer, "wrote %d rows to %s/practice_years/ in %.1fs; manifest %s/%s\n",
 					man.Rows, dir, time.Since(start).Seconds(), dir, output.ManifestName)
 			}
 			return nil
 		},
 	}
+}
+
+// resolveShard finds which shard this process runs: --shard I/N, else what
+// Slurm or Kubernetes set (see output.ShardFromEnv); nil for a whole run.
+func resolveShard(c *cli.Context) (*output.Shard, string, error) {
+	if c.IsSet("shards") && c.Int("shards") < 1 {
+		return nil, "", fmt.Errorf("--shards %d is out of range: accepted 1 to %d", c.Int("shards"), output.MaxShards)
+	}
+	if c.IsSet("shard") {
+		v := c.String("shard")
+		if v == "off" {
+			return nil, "", nil
+		}
+		sh, err := output.ParseShard(v)
+		if err != nil {
+			return nil, "", fmt.Errorf("--shard: %w", err)
+		}
+		if c.IsSet("shards") && c.Int("shards") != sh.Count {
+			return nil, "", fmt.Errorf("--shard %s and --shards %d disagree on the shard count", v, c.Int("shards"))
+		}
+		return &sh, "--shard", nil
+	}
+	sh, source, ok, err := output.ShardFromEnv(os.Getenv, c.Int("shards"))
+	if err != nil || !ok {
+		return nil, "", err
+	}
+	return &sh, source, nil
 }
