@@ -91,61 +91,16 @@ func Merge(dir string) (*Manifest, error) {
 	refShard := Shard{}
 	for i := range n {
 		sh := Shard{Index: i, Count: n}
-		path := filepath.Join(dir, sh.ManifestPath())
-		m, err := readManifestFile(path)
-		if errors.Is(err, os.ErrNotExist) {
-			problems = append(problems, fmt.Sprintf("shard %s is missing (no %s): run it with --shard %s", sh, sh.ManifestPath(), sh))
-			continue
-		}
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("shard %s: %v", sh, err))
-			continue
-		}
-		if m.Shard == nil || m.Shard.Shard != sh {
-			problems = append(problems, fmt.Sprintf("%s does not describe shard %s (it says %v): rerun shard %s", sh.ManifestPath(), sh, describeShard(m), sh))
-			continue
-		}
-		// Keep the scenario as written, so that the merged manifest shows it
-		// in the same order as a single process's.
-		var raw struct {
-			Scenario json.RawMessage `json:"scenario"`
-		}
-		if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &raw) == nil && len(raw.Scenario) > 0 {
-			m.Scenario = raw.Scenario
-		}
+		m, p := VerifyShard(dir, sh)
+		problems = append(problems, p...)
 		mans[i] = m
-		if ref == nil {
+		if m != nil && ref == nil {
 			ref, refShard = m, sh
 		}
 	}
 	for i, m := range mans {
-		if m == nil {
-			continue
-		}
-		sh := Shard{Index: i, Count: n}
-		if m != ref {
-			problems = append(problems, mismatches(sh, m, refShard, ref)...)
-		}
-		if !m.Completed {
-			why := "it did not finish (still running, or killed)"
-			if m.Error != "" {
-				why = "it failed: " + m.Error
-			}
-			problems = append(problems, fmt.Sprintf("shard %s is incomplete, %s; rerun it: %s", sh, why, rerun(m, sh)))
-			continue
-		}
-		first, last := sh.Range(m.Replications)
-		if m.Shard.FirstRep != first || m.Shard.LastRep != last {
-			problems = append(problems, fmt.Sprintf("shard %s ran replications [%d, %d) but its share of %d is [%d, %d); rerun it: %s",
-				sh, m.Shard.FirstRep, m.Shard.LastRep, m.Replications, first, last, rerun(m, sh)))
-		}
-		if want := int64(m.Shard.LastRep-m.Shard.FirstRep) * int64(m.Years) * int64(m.Practices); m.Rows != want {
-			problems = append(problems, fmt.Sprintf("shard %s wrote %d rows but its replications make %d; rerun it: %s", sh, m.Rows, want, rerun(m, sh)))
-		}
-		for _, f := range m.Files {
-			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-				problems = append(problems, fmt.Sprintf("shard %s's file %s is missing; rerun it: %s", sh, f, rerun(m, sh)))
-			}
+		if m != nil && m != ref {
+			problems = append(problems, mismatches(Shard{Index: i, Count: n}, m, refShard, ref)...)
 		}
 	}
 
@@ -196,6 +151,55 @@ func Merge(dir string) (*Manifest, error) {
 		return nil, err
 	}
 	return &merged, nil
+}
+
+// VerifyShard checks one shard of the run in dir: its manifest is there and
+// describes the shard, says it completed, covers the shard's replications
+// with the rows they make, and every file it lists exists. No problems means
+// the shard is done: a resume can keep it, and only shards with problems need
+// to run again. m is the shard's manifest when it could be read (even with
+// problems), else nil.
+func VerifyShard(dir string, sh Shard) (m *Manifest, problems []string) {
+	path := filepath.Join(dir, sh.ManifestPath())
+	m, err := readManifestFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, []string{fmt.Sprintf("shard %s is missing (no %s): run it with --shard %s", sh, sh.ManifestPath(), sh)}
+	}
+	if err != nil {
+		return nil, []string{fmt.Sprintf("shard %s: %v", sh, err)}
+	}
+	if m.Shard == nil || m.Shard.Shard != sh {
+		return nil, []string{fmt.Sprintf("%s does not describe shard %s (it says %v): rerun shard %s", sh.ManifestPath(), sh, describeShard(m), sh)}
+	}
+	// Keep the scenario as written, so that a merged manifest shows it in
+	// the same order as a single process's.
+	var raw struct {
+		Scenario json.RawMessage `json:"scenario"`
+	}
+	if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &raw) == nil && len(raw.Scenario) > 0 {
+		m.Scenario = raw.Scenario
+	}
+	if !m.Completed {
+		why := "it did not finish (still running, or killed)"
+		if m.Error != "" {
+			why = "it failed: " + m.Error
+		}
+		return m, []string{fmt.Sprintf("shard %s is incomplete, %s; rerun it: %s", sh, why, rerun(m, sh))}
+	}
+	first, last := sh.Range(m.Replications)
+	if m.Shard.FirstRep != first || m.Shard.LastRep != last {
+		problems = append(problems, fmt.Sprintf("shard %s ran replications [%d, %d) but its share of %d is [%d, %d); rerun it: %s",
+			sh, m.Shard.FirstRep, m.Shard.LastRep, m.Replications, first, last, rerun(m, sh)))
+	}
+	if want := int64(m.Shard.LastRep-m.Shard.FirstRep) * int64(m.Years) * int64(m.Practices); m.Rows != want {
+		problems = append(problems, fmt.Sprintf("shard %s wrote %d rows but its replications make %d; rerun it: %s", sh, m.Rows, want, rerun(m, sh)))
+	}
+	for _, f := range m.Files {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			problems = append(problems, fmt.Sprintf("shard %s's file %s is missing; rerun it: %s", sh, f, rerun(m, sh)))
+		}
+	}
+	return m, problems
 }
 
 func describeShard(m *Manifest) string {

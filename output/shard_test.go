@@ -244,6 +244,13 @@ func TestMergeRefuses(t *testing.T) {
 		{"mixed shard counts", func(t *testing.T, dir string) {
 			runShards(t, dir, 3, 6, 2, 0)
 		}, []string{"runs split into 2 shards", "and 3 shards"}},
+		{"manifest of another shard", func(t *testing.T, dir string) {
+			b, _ := os.ReadFile(filepath.Join(dir, Shard{0, 3}.ManifestPath()))
+			os.WriteFile(filepath.Join(dir, Shard{1, 3}.ManifestPath()), b, 0o644)
+		}, []string{"manifests/shard-0001-of-0003.json does not describe shard 1/3 (it says shard 0/3)"}},
+		{"corrupt manifest", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, Shard{2, 3}.ManifestPath()), []byte(`{"completed": tru`), 0o644)
+		}, []string{"shard 2/3: ", "shard-0002-of-0003.json"}},
 		{"no shards", func(t *testing.T, dir string) {
 			os.RemoveAll(filepath.Join(dir, ManifestsDir))
 		}, []string{"no shard manifests", "--shard I/N"}},
@@ -350,5 +357,28 @@ func TestShardFromEnv(t *testing.T) {
 				t.Fatalf("got %v ok=%v err=%v; want %v ok=%v", sh, ok, err, c.want, c.ok)
 			}
 		})
+	}
+}
+
+// A shard stopped part way (here: cancelled) leaves a manifest that says so,
+// and merge will not take the run for complete.
+func TestInterruptedShardIsNeverMerged(t *testing.T) {
+	dir := t.TempDir()
+	runShards(t, dir, 8, 4, 2, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Execute(ctx, spec(t, dir, 8, 4, &Shard{1, 2})); err == nil {
+		t.Fatal("a cancelled shard reported success")
+	}
+	m, problems := VerifyShard(dir, Shard{1, 2})
+	if m == nil || m.Completed || len(problems) != 1 {
+		t.Fatalf("cancelled shard: manifest %+v, problems %v", m, problems)
+	}
+	_, err := Merge(dir)
+	if err == nil || !strings.Contains(err.Error(), "shard 1/2 is incomplete, it failed: context canceled") {
+		t.Fatalf("merge of a run with a cancelled shard: %v", err)
+	}
+	if _, problems := VerifyShard(dir, Shard{0, 2}); len(problems) != 0 {
+		t.Fatalf("the complete shard 0/2: %v", problems)
 	}
 }
