@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -87,8 +88,16 @@ func (c *cluster) daemon(t *testing.T, name string, args ...string) {
 		t.Fatalf("starting %s: %v", name, err)
 	}
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		// SIGTERM lets slurmctld stop its helper (slurmscriptd) too.
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
 		log.Close()
 	})
 }
@@ -196,6 +205,16 @@ PartitionName=test Nodes=gpbnode Default=YES MaxTime=INFINITE State=UP
 	}
 	c.daemon(t, "slurmctld", "-D")
 	c.daemon(t, "slurmd", "-D", "-N", "gpbnode")
+	// Cleanups run last-registered first: cancel any job still running (a
+	// failed test) before the daemons stop, so no task outlives the test.
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, ok := lookPath("scancel"); ok {
+			c.cmd(ctx, "scancel", "--partition=test").Run()
+			time.Sleep(500 * time.Millisecond)
+		}
+	})
 
 	// Wait for the node to be up.
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
