@@ -33,8 +33,8 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
 			&cli.StringFlag{Name: "shard", Usage: "run only shard `I/N` (0 <= I < N) of the replications, for 'gpbudget merge'; " +
 				"default: from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX when set; 'off' ignores those"},
-			&cli.IntFlag{Name: "shards", Usage: "shard count `N` where the scheduler gives only an index (Kubernetes JOB_COMPLETION_INDEX); " +
-				"default: $" + output.ShardsEnv},
+			&cli.IntFlag{Name: "shards", Usage: "shard count `N` where the scheduler gives only an index (Kubernetes JOB_COMPLETION_INDEX)",
+				DefaultText: "$" + output.ShardsEnv},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
