@@ -18,10 +18,10 @@ case $n in '' | *[!0-9]*) echo "submit.sh: the shard count must be a whole numbe
 export GPBUDGET_OUT
 array=$(sbatch --parsable --array="0-$((n - 1))" "$@" "$here/gpbudget-array.sbatch")
 array=${array%%;*} # "id;cluster" on multi-cluster sites
-wait=()
+wait=() # ${wait[@]+...} below: bash before 4.4 calls an empty array unbound under set -u
 [ "${GPBUDGET_WAIT:-0}" = 1 ] && wait=(--wait)
 echo "submitted array job $array ($n shards) writing to $GPBUDGET_OUT"
-merge=$(sbatch --parsable "${wait[@]}" --job-name=gpbudget-merge --output=gpbudget-merge-%j.log \
+merge=$(sbatch --parsable ${wait[@]+"${wait[@]}"} --job-name=gpbudget-merge --output=gpbudget-merge-%j.log \
   --dependency="afterok:$array" --kill-on-invalid-dep=yes \
   --wrap="$(printf '%q merge %q' "${GPBUDGET:-gpbudget}" "$GPBUDGET_OUT")")
 echo "submitted merge job ${merge%%;*} (runs when every shard has succeeded)"
