@@ -131,10 +131,11 @@ func Merge(dir string) (*Manifest, error) {
 
 	merged := *ref
 	merged.Shard, merged.Error = nil, ""
-	merged.Files, merged.Rows, merged.Merged = nil, 0, nil
+	merged.Files, merged.Chunks, merged.Rows, merged.Merged = nil, nil, 0, nil
 	merged.Completed = true
 	for i, m := range mans {
 		merged.Files = append(merged.Files, m.Files...)
+		merged.Chunks = append(merged.Chunks, m.Chunks...)
 		merged.Rows += m.Rows
 		merged.Merged = append(merged.Merged, Shard{Index: i, Count: n}.ManifestPath())
 		if m.Started.Before(merged.Started) {
@@ -198,6 +199,18 @@ func VerifyShard(dir string, sh Shard) (m *Manifest, problems []string) {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			problems = append(problems, fmt.Sprintf("shard %s's file %s is missing; rerun it: %s", sh, f, rerun(m, sh)))
 		}
+	}
+	// The chunks (files with their replication ranges) tile the shard's share.
+	next := m.Shard.FirstRep
+	for _, c := range m.Chunks {
+		if c.FirstRep != next || c.LastRep < c.FirstRep {
+			break
+		}
+		next = c.LastRep + 1
+	}
+	if next != m.Shard.LastRep {
+		problems = append(problems, fmt.Sprintf("shard %s's files cover replications %d to %d, not its share %d to %d; rerun it: %s",
+			sh, m.Shard.FirstRep, next-1, m.Shard.FirstRep, m.Shard.LastRep-1, rerun(m, sh)))
 	}
 	return m, problems
 }

@@ -37,7 +37,7 @@ func spec(t *testing.T, dir string, seed uint64, reps int, sh *Shard) *Spec {
 		Dir: dir, Version: "test", Command: "test", Shard: sh}
 }
 
-func execute(t *testing.T, sp *Spec) *Manifest {
+func runSpec(t *testing.T, sp *Spec) *Manifest {
 	t.Helper()
 	man, err := Execute(context.Background(), sp)
 	if err != nil {
@@ -53,7 +53,7 @@ func runShards(t *testing.T, dir string, seed uint64, reps, n int, order ...int)
 		sh := Shard{Index: i, Count: n}
 		sp := spec(t, dir, seed, reps, &sh)
 		sp.Workers = 1 + i%3 // results must not depend on workers either
-		execute(t, sp)
+		runSpec(t, sp)
 	}
 }
 
@@ -98,7 +98,7 @@ func TestShardRangesCoverEveryReplicationOnce(t *testing.T) {
 func TestShardsEqualOneProcess(t *testing.T) {
 	root := t.TempDir()
 	one := filepath.Join(root, "one")
-	single := execute(t, spec(t, one, 11, 7, nil))
+	single := runSpec(t, spec(t, one, 11, 7, nil))
 
 	sharded := filepath.Join(root, "sharded")
 	runShards(t, sharded, 11, 7, 4, 2, 0, 3, 1)
@@ -285,7 +285,7 @@ func TestMergeRefuses(t *testing.T) {
 
 func TestMergeOfSingleProcessRunIsNoOp(t *testing.T) {
 	dir := t.TempDir()
-	execute(t, spec(t, dir, 1, 2, nil))
+	runSpec(t, spec(t, dir, 1, 2, nil))
 	man, err := Merge(dir)
 	if err != nil || !man.Completed || len(man.Merged) != 0 {
 		t.Fatalf("merge of a complete single run: %+v, %v", man, err)

@@ -34,6 +34,7 @@ func newApp() *cli.App {
 		Version: version,
 		Commands: []*cli.Command{
 			runCommand(),
+			compareCommand(),
 			scenariosCommand(),
 			validateCommand(),
 			schemaCommand(),

@@ -22,7 +22,8 @@ func runCommand() *cli.Command {
 			"Sharded runs: N processes (a Slurm job array, a Kubernetes Indexed Job, or by hand\n" +
 			"with --shard I/N) each run a share of the replications into the same --out folder,\n" +
 			"with their own part files and manifest; 'gpbudget merge DIR' then checks them and\n" +
-			"marks the run complete. The rows equal a single process's, row for row.",
+			"marks the run complete. The rows equal a single process's, row for row. A shard\n" +
+			"resumes on its own: --resume DIR with the same shard.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "scenario", Aliases: []string{"s"}, Value: "default", Usage: "scenario `FILE|NAME` (see 'gpbudget scenarios')"},
 			&cli.IntFlag{Name: "reps", Usage: "replications `N` (default: the scenario's)"},
@@ -31,6 +32,8 @@ func runCommand() *cli.Command {
 			&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "worker goroutines `N`"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "results", Usage: "output `DIR`"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+			&cli.StringFlag{Name: "resume", Usage: "finish the interrupted run in `DIR` (same scenario, seed and size)"},
+			&cli.DurationFlag{Name: "checkpoint", Value: time.Minute, Usage: "end a result file at least this often, so an interruption loses at most about this much `TIME` (0: by size only)"},
 			&cli.StringFlag{Name: "shard", Usage: "run only shard `I/N` (0 <= I < N) of the replications, for 'gpbudget merge'; " +
 				"default: from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX when set; 'off' ignores those"},
 			&cli.IntFlag{Name: "shards", Usage: "shard count `N` where the scheduler gives only an index (Kubernetes JOB_COMPLETION_INDEX)",
@@ -39,6 +42,9 @@ func runCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return badInput("run: unexpected argument %q (use --scenario)", c.Args().First())
+			}
+			if c.IsSet("resume") {
+				return resume(c)
 			}
 			s, err := scenarios.Load(c.String("scenario"))
 			if err != nil {
@@ -80,7 +86,8 @@ func runCommand() *cli.Command {
 			dir := c.String("out")
 			spec := &output.Spec{
 				Scenario: s, Model: m, Seed: seed, Reps: reps, Years: years, Workers: workers,
-				Dir: dir, Version: version, Command: strings.Join(os.Args, " "), Shard: shard,
+				Dir: dir, Version: version, Command: strings.Join(os.Args, " "),
+				CheckpointEvery: c.Duration("checkpoint"), Shard: shard,
 			}
 			if err := spec.Prepare(); err != nil {
 				return inputError{err}
@@ -88,10 +95,14 @@ func runCommand() *cli.Command {
 			start := time.Now()
 			man, err := output.Execute(c.Context, spec)
 			if err != nil {
-				if c.Context.Err() != nil {
-					return fmt.Errorf("interrupted: %s is incomplete (manifest says completed: false): %w", dir, err)
+				what, how := dir, "gpbudget run --resume "+dir
+				if shard != nil {
+					what, how = fmt.Sprintf("shard %s of %s", shard, dir), fmt.Sprintf("gpbudget run --resume %s --shard %s", dir, shard)
 				}
-				return err
+				if c.Context.Err() != nil {
+					return fmt.Errorf("interrupted: %s is incomplete (manifest says completed: false); finish it with: %s: %w", what, how, err)
+				}
+				return fmt.Errorf("%w\n%s is incomplete (manifest says completed: false); after fixing the cause, finish it with: %s", err, what, how)
 			}
 			if !c.Bool("quiet") {
 				patients := 0
@@ -112,6 +123,62 @@ func runCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// resume finishes an interrupted run from its manifest.
+func resume(c *cli.Context) error {
+	for _, f := range []string{"scenario", "reps", "years", "seed", "out"} {
+		if c.IsSet(f) {
+			return badInput("--resume takes the scenario, size, seed and folder from the run's manifest: drop --%s", f)
+		}
+	}
+	dir := c.String("resume")
+	// A shard (from --shard, Slurm or Kubernetes, as for a run) resumes
+	// from its own manifest, touching no other shard's files.
+	shard, _, err := resolveShard(c)
+	if err != nil {
+		return inputError{err}
+	}
+	what := dir
+	var r *output.Resumable
+	if shard != nil {
+		what = fmt.Sprintf("shard %s of %s", shard, dir)
+		r, err = output.OpenShardResume(dir, version, *shard)
+	} else {
+		r, err = output.OpenResume(dir, version)
+	}
+	if err != nil {
+		return inputError{err}
+	}
+	if r.Manifest.Completed {
+		if !c.Bool("quiet") {
+			fmt.Fprintf(c.App.Writer, "%s is already complete; nothing to do\n", what)
+		}
+		return nil
+	}
+	m, err := r.Scenario.Model(r.Manifest.Seed)
+	if err != nil {
+		return inputError{err}
+	}
+	start := time.Now()
+	man, err := output.Resume(c.Context, &output.Spec{
+		Scenario: r.Scenario, Model: m, Workers: c.Int("workers"), Dir: dir, Version: version,
+		Command: strings.Join(os.Args, " "), CheckpointEvery: c.Duration("checkpoint"),
+	}, r)
+	if err != nil {
+		if c.Context.Err() != nil {
+			how := dir
+			if shard != nil {
+				how += " --shard " + shard.String()
+			}
+			return fmt.Errorf("interrupted again: %s is incomplete; resume it with: gpbudget run --resume %s: %w", what, how, err)
+		}
+		return err
+	}
+	if !c.Bool("quiet") {
+		fmt.Fprintf(c.App.Writer, "resumed %s: %d rows in %d files, complete (%.1fs)\n", what, man.Rows, len(man.Files), time.Since(start).Seconds())
+	}
+	return nil
 }
 
 // resolveShard finds which shard this process runs: --shard I/N, else what
