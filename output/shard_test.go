@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/parquet-go/parquet-go"
@@ -380,5 +381,82 @@ func TestInterruptedShardIsNeverMerged(t *testing.T) {
 	}
 	if _, problems := VerifyShard(dir, Shard{0, 2}); len(problems) != 0 {
 		t.Fatalf("the complete shard 0/2: %v", problems)
+	}
+}
+
+// A shard interrupted part way resumes on its own: it keeps its complete
+// files, redoes the rest, touches no other shard's files, and the merged run
+// equals one process's.
+func TestShardResumesAloneToTheSameRows(t *testing.T) {
+	root := t.TempDir()
+	one := filepath.Join(root, "one")
+	single := runSpec(t, spec(t, one, 13, 8, nil))
+	dir := filepath.Join(root, "sharded")
+	runShards(t, dir, 13, 8, 2, 0)
+	sp := spec(t, dir, 13, 8, &Shard{1, 2})
+	sp.CheckpointEvery = time.Nanosecond // a file per replication
+	runSpec(t, sp)
+
+	// What a kill after shard 1's first file leaves: a manifest listing that
+	// file alone, later files and a temporary no manifest vouches for.
+	sh := Shard{1, 2}
+	m, err := readManifestFile(filepath.Join(dir, sh.ManifestPath()))
+	if err != nil || len(m.Chunks) < 2 {
+		t.Fatalf("shard 1/2 should have several files: %v, %v", m, err)
+	}
+	m.Chunks, m.Files, m.Completed = m.Chunks[:1], m.Files[:1], false
+	m.Rows = m.Chunks[0].Rows
+	if err := m.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "practice_years", ".shard-0001-of-0002-part-00009.parquet.tmp"), []byte("x"), 0o644)
+	other := filepath.Join(dir, "practice_years", "shard-0000-of-0002-part-00000.parquet")
+	before, _ := os.Stat(other)
+	if _, err := Merge(dir); err == nil {
+		t.Fatal("merge took an interrupted shard")
+	}
+	if _, err := OpenResume(dir, "test"); err == nil || !strings.Contains(err.Error(), "--shard I/N") {
+		t.Fatalf("resuming a sharded folder as one run: %v", err)
+	}
+	if _, err := RequireComplete(dir); !errors.Is(err, ErrIncomplete) || !strings.Contains(err.Error(), "gpbudget merge") {
+		t.Fatalf("an unmerged sharded folder: %v", err)
+	}
+
+	r, err := OpenShardResume(dir, "test", sh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := r.Scenario.Model(r.Manifest.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, err := Resume(context.Background(), &Spec{Scenario: r.Scenario, Model: model, Workers: 2, Dir: dir, Version: "test", Command: "test"}, r)
+	if err != nil || !man.Completed || man.Shard == nil || man.Shard.Shard != sh {
+		t.Fatalf("resumed shard: %+v, %v", man, err)
+	}
+	if after, err := os.Stat(other); err != nil || !after.ModTime().Equal(before.ModTime()) {
+		t.Fatalf("resuming shard 1/2 touched shard 0/2's file: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "practice_years", ".*")); len(left) > 0 {
+		t.Errorf("temporaries left after resume: %v", left)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ManifestName)); err == nil {
+		t.Fatal("a shard's resume wrote the run's manifest.json")
+	}
+	merged, err := Merge(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := readRows(t, one, single), readRows(t, dir, merged)
+	if len(a) != 8*2*4 || len(a) != len(b) {
+		t.Fatalf("%d rows from one process, %d after resume and merge", len(a), len(b))
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("row %d differs after resume:\none process %+v\nshards      %+v", i, a[i], b[i])
+		}
+	}
+	if len(merged.Chunks) != len(merged.Files) {
+		t.Errorf("merged manifest: %d chunks for %d files", len(merged.Chunks), len(merged.Files))
 	}
 }

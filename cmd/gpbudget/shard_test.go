@@ -91,3 +91,24 @@ func TestShardBadInputExitsTwo(t *testing.T) {
 		}
 	}
 }
+
+// A shard resumes alone (--resume with the shard); a sharded folder cannot
+// be resumed as one run.
+func TestShardResumeCLI(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "small.yaml"), []byte(smallScenario), 0o644)
+	for _, sh := range []string{"0/2", "1/2"} {
+		if code, out := gpbudget(t, dir, "run", "--scenario", "small.yaml", "--reps", "4", "--years", "1", "--out", "res", "--shard", sh); code != 0 {
+			t.Fatalf("shard %s: %d %s", sh, code, out)
+		}
+	}
+	if code, out := gpbudget(t, dir, "run", "--resume", "res", "--shard", "1/2"); code != 0 || !strings.Contains(out, "shard 1/2 of res is already complete") {
+		t.Errorf("resume of a complete shard: %d %s", code, out)
+	}
+	if code, out := gpbudget(t, dir, "run", "--resume", "res", "--shard", "off"); code != 2 || !strings.Contains(out, "--shard I/N") {
+		t.Errorf("resume of a sharded folder as one run: %d %s", code, out)
+	}
+	if code, out := gpbudget(t, dir, "run", "--resume", "res", "--shard", "1/3"); code != 2 || !strings.Contains(out, "shard 1/3") {
+		t.Errorf("resume of a shard that never ran: %d %s", code, out)
+	}
+}

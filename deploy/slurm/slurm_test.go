@@ -326,3 +326,36 @@ func TestSlurmArrayEqualsOneProcess(t *testing.T) {
 		}
 	}
 }
+
+// The array script, run as Slurm would run a task (its variables set by
+// hand, no cluster needed): a first attempt runs the shard; a requeued
+// attempt (SLURM_RESTART_COUNT > 0) resumes it instead of starting again.
+func TestArrayScriptRunsThenResumesWhenRequeued(t *testing.T) {
+	dir := t.TempDir()
+	gpb := filepath.Join(dir, "gpbudget")
+	if out, err := exec.Command("go", "build", "-o", gpb, "github.com/gpbudget/gpbudget/cmd/gpbudget").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	scen := filepath.Join(dir, "s.yaml")
+	os.WriteFile(scen, []byte(scenario), 0o644)
+	script, _ := filepath.Abs("gpbudget-array.sbatch")
+	task := func(restarts string) string {
+		cmd := exec.Command("bash", script)
+		cmd.Dir = dir
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "GPBUDGET=" + gpb, "GPBUDGET_OUT=" + filepath.Join(dir, "out"),
+			"GPBUDGET_SCENARIO=" + scen, "GPBUDGET_ARGS=--reps 4 --years 1 --seed 5",
+			"SLURM_ARRAY_TASK_ID=2", "SLURM_ARRAY_TASK_MIN=1", "SLURM_ARRAY_TASK_MAX=2", "SLURM_ARRAY_TASK_COUNT=2",
+			"SLURM_CPUS_PER_TASK=1", "SLURM_RESTART_COUNT=" + restarts}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("array task (restarts %s): %v\n%s", restarts, err, out)
+		}
+		return string(out)
+	}
+	if out := task("0"); !strings.Contains(out, "shard 1/2 (Slurm array task 2): replications 2 to 3") {
+		t.Fatalf("first attempt: %s", out)
+	}
+	if out := task("1"); !strings.Contains(out, "shard 1/2 of "+filepath.Join(dir, "out")+" is already complete") {
+		t.Fatalf("requeued attempt did not resume: %s", out)
+	}
+}
