@@ -28,8 +28,29 @@ type Resumable struct {
 func OpenResume(dir, version string) (*Resumable, error) {
 	man, err := ReadManifest(dir)
 	if err != nil {
+		if shards, _ := filepath.Glob(filepath.Join(dir, ManifestsDir, "shard-*.json")); len(shards) > 0 {
+			return nil, fmt.Errorf("%s holds a sharded run: resume each shard with --resume %s --shard I/N (or as its Slurm array task or Kubernetes pod), then gpbudget merge %s", dir, dir, dir)
+		}
 		return nil, fmt.Errorf("%s cannot be resumed: %w", dir, err)
 	}
+	return openResume(dir, version, man, filepath.Join(dir, ManifestName))
+}
+
+// OpenShardResume reads shard sh's manifest in DIR for resuming the shard
+// alone, as OpenResume does for a whole run.
+func OpenShardResume(dir, version string, sh Shard) (*Resumable, error) {
+	path := filepath.Join(dir, sh.ManifestPath())
+	man, err := readManifestFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("shard %s of %s cannot be resumed (run it afresh with --shard %s): %w", sh, dir, sh, err)
+	}
+	if man.Shard == nil || man.Shard.Shard != sh {
+		return nil, fmt.Errorf("%s does not describe shard %s: run the shard afresh with --shard %s", path, sh, sh)
+	}
+	return openResume(dir, version, man, path)
+}
+
+func openResume(dir, version string, man *Manifest, path string) (*Resumable, error) {
 	if man.Version != version {
 		return nil, fmt.Errorf("%s was written by gpbudget %s and this is %s: resume it with %s, or start again", dir, man.Version, version, man.Version)
 	}
@@ -42,7 +63,7 @@ func OpenResume(dir, version string) (*Resumable, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: manifest scenario: %w", dir, err)
 	}
-	s, err := scenarios.Parse(b, filepath.Join(dir, ManifestName))
+	s, err := scenarios.Parse(b, path)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +83,13 @@ func OpenResume(dir, version string) (*Resumable, error) {
 func Resume(ctx context.Context, sp *Spec, r *Resumable) (*Manifest, error) {
 	man := r.Manifest
 	keep := []Chunk{}
-	next := 0
+	next, prefix := 0, ""
+	if man.Shard != nil {
+		// A shard keeps and removes only its own files: other shards may be
+		// running into the same folder.
+		next, prefix = man.Shard.FirstRep, man.Shard.partPrefix()+"-"
+		sp.Shard = &man.Shard.Shard
+	}
 	for _, c := range man.Chunks {
 		if c.FirstRep != next || c.LastRep < c.FirstRep || !checksumOK(filepath.Join(sp.Dir, c.File), c.SHA256) {
 			break
@@ -76,8 +103,8 @@ func Resume(ctx context.Context, sp *Spec, r *Resumable) (*Manifest, error) {
 		kept[filepath.Base(c.File)] = true
 		rows += c.Rows
 	}
-	others, _ := filepath.Glob(filepath.Join(sp.Dir, "practice_years", "*.parquet"))
-	tmps, _ := filepath.Glob(filepath.Join(sp.Dir, "practice_years", ".*.tmp"))
+	others, _ := filepath.Glob(filepath.Join(sp.Dir, "practice_years", prefix+"*.parquet"))
+	tmps, _ := filepath.Glob(filepath.Join(sp.Dir, "practice_years", "."+prefix+"*.tmp"))
 	for _, f := range append(others, tmps...) {
 		if !kept[filepath.Base(f)] {
 			if err := os.Remove(f); err != nil {
@@ -121,6 +148,9 @@ var ErrIncomplete = errors.New("run is incomplete")
 func RequireComplete(dir string) (*Manifest, error) {
 	man, err := ReadManifest(dir)
 	if err != nil {
+		if shards, _ := filepath.Glob(filepath.Join(dir, ManifestsDir, "shard-*.json")); len(shards) > 0 {
+			return nil, fmt.Errorf("%w: %s holds shards of a run that are not merged: check and merge them with: gpbudget merge %s", ErrIncomplete, dir, dir)
+		}
 		return nil, fmt.Errorf("%s holds no finished run: %w", dir, err)
 	}
 	if !man.Completed {

@@ -41,6 +41,7 @@ func newApp() *cli.App {
 			validateCommand(),
 			schemaCommand(),
 			benchCommand(),
+			mergeCommand(),
 		},
 		OnUsageError:   func(_ *cli.Context, err error, _ bool) error { return inputError{err} },
 		ExitErrHandler: func(*cli.Context, error) {},
