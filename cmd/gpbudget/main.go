@@ -37,8 +37,9 @@ func newApp() *cli.App {
 			scenariosCommand(),
 			validateCommand(),
 			schemaCommand(),
+			backtestCommand(),
 		},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return inputError{err} },
+		OnUsageError:   func(_ *cli.Context, err error, _ bool) error { return inputError{err} },
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
 }
