@@ -292,3 +292,44 @@ func WritePopulation(w io.Writer, ps []PracticeSpec, commissioner, extract strin
 	cw.Flush()
 	return cw.Error()
 }
+
+// ApportionList returns a practice of n patients spread over sex and band in
+// proportion to share (largest remainder), need 1: a stand-in when only a
+// practice's list size is known.
+func ApportionList(id string, n int, share BySexBand) PracticeSpec {
+	w := append(append([]float64(nil), share.Male...), share.Female...)
+	tot := 0.0
+	for _, x := range w {
+		tot += x
+	}
+	counts := make([]int, len(w))
+	type rem struct {
+		i int
+		r float64
+	}
+	var rs []rem
+	left := n
+	for i, x := range w {
+		e := float64(n) * x / tot
+		counts[i] = int(e)
+		left -= counts[i]
+		rs = append(rs, rem{i, e - float64(counts[i])})
+	}
+	sort.SliceStable(rs, func(a, b int) bool { return rs[a].r > rs[b].r })
+	for j := 0; j < left; j++ {
+		counts[rs[j%len(rs)].i]++
+	}
+	p := PracticeSpec{ID: id, Need: 1}
+	p.List.Male = counts[:20]
+	p.List.Female = counts[20:]
+	return p
+}
+
+// AreaAgeShare is the scenario's synthetic age-sex structure, or the
+// default's when the scenario lists its practices.
+func (s *Scenario) AreaAgeShare() BySexBand {
+	if s.Population.Synthetic != nil {
+		return s.Population.Synthetic.AgeShare
+	}
+	return Default().Population.Synthetic.AgeShare
+}

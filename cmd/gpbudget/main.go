@@ -37,6 +37,7 @@ func newApp() *cli.App {
 			scenariosCommand(),
 			validateCommand(),
 			schemaCommand(),
+			fitCommand(),
 			backtestCommand(),
 		},
 		OnUsageError:   func(_ *cli.Context, err error, _ bool) error { return inputError{err} },
