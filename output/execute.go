@@ -26,6 +26,9 @@ type Spec struct {
 	Version  string
 	Command  string
 	Progress *sim.Progress
+	// CheckpointEvery ends part files at replication boundaries this often
+	// (zero: only by size), bounding the work an interruption loses.
+	CheckpointEvery time.Duration
 }
 
 // PrepareDir makes sure dir can take results: it creates it, checks it is
@@ -54,7 +57,8 @@ func PrepareDir(dir string) error {
 }
 
 // Meta is the key-value metadata every Parquet file carries, so a file alone
-// says how to reproduce it.
+// says how to reproduce it. It leaves out the command line and worker count,
+// which do not change results, so files are byte-identical across them.
 func Meta(sp *Spec) (map[string]string, error) {
 	y, err := sp.Scenario.YAML()
 	if err != nil {
@@ -69,13 +73,12 @@ func Meta(sp *Spec) (map[string]string, error) {
 		"gpbudget.version":       sp.Version,
 		"gpbudget.go_version":    goVersion(),
 		"gpbudget.gonum_version": DepVersion("gonum.org/v1/gonum"),
-		"gpbudget.command":       sp.Command,
 	}, nil
 }
 
 // Execute runs a spec into its folder: part files under practice_years/, and
-// a manifest written first as incomplete and replaced, when every file is
-// closed, by one that says the run completed.
+// a manifest written first as incomplete, updated as each file lands, and
+// finally replaced by one that says the run completed.
 func Execute(ctx context.Context, sp *Spec) (*Manifest, error) {
 	if err := PrepareDir(sp.Dir); err != nil {
 		return nil, err
@@ -83,12 +86,17 @@ func Execute(ctx context.Context, sp *Spec) (*Manifest, error) {
 	man := &Manifest{
 		Scenario: sp.Scenario, ScenarioName: sp.Scenario.Name, Seed: sp.Seed,
 		Replications: sp.Reps, Years: sp.Years, Practices: len(sp.Model.Practices),
-		Workers: sp.Workers, Command: sp.Command, Started: time.Now().UTC(), Files: []string{},
+		Workers: sp.Workers, Command: sp.Command, Started: time.Now().UTC(), Files: []string{}, Chunks: []Chunk{},
 	}
 	man.Versions(sp.Version)
 	if err := man.Write(sp.Dir); err != nil {
 		return nil, err
 	}
+	return execute(ctx, sp, man)
+}
+
+// execute runs the replications after those in man.Chunks and appends files.
+func execute(ctx context.Context, sp *Spec, man *Manifest) (*Manifest, error) {
 	meta, err := Meta(sp)
 	if err != nil {
 		return nil, err
@@ -97,16 +105,32 @@ func Execute(ctx context.Context, sp *Spec) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	runErr := sim.Run(ctx, sp.Model, sim.Options{
-		Seed: sp.Seed, FirstRep: 0, LastRep: sp.Reps, Years: sp.Years,
-		Workers: sp.Workers, Progress: sp.Progress,
-	}, w)
+	w.Chunks, w.Rows = man.Chunks, man.Rows
+	w.StartAt(len(man.Chunks))
+	first := 0
+	if n := len(man.Chunks); n > 0 {
+		first = man.Chunks[n-1].LastRep + 1
+	}
+	w.CheckpointEvery = sp.CheckpointEvery
+	// Each finished file is recorded at once, so a manifest always lists
+	// exactly the complete files.
+	w.OnChunk = func(Chunk) error {
+		man.Files, man.Chunks, man.Rows = w.Files(), w.Chunks, w.Rows
+		return man.Write(sp.Dir)
+	}
+	var runErr error
+	if first < sp.Reps {
+		runErr = sim.Run(ctx, sp.Model, sim.Options{
+			Seed: sp.Seed, FirstRep: first, LastRep: sp.Reps, Years: sp.Years,
+			Workers: sp.Workers, Progress: sp.Progress,
+		}, w)
+	}
 	if runErr == nil {
 		runErr = w.Close()
 	} else {
 		w.Abort()
 	}
-	man.Files, man.Rows = w.Files, w.Rows
+	man.Files, man.Chunks, man.Rows = w.Files(), w.Chunks, w.Rows
 	man.Ended = time.Now().UTC()
 	if runErr != nil {
 		man.Error = runErr.Error()
@@ -115,7 +139,7 @@ func Execute(ctx context.Context, sp *Spec) (*Manifest, error) {
 		}
 		return man, runErr
 	}
-	man.Completed = true
+	man.Completed, man.Error = true, ""
 	if err := man.Write(sp.Dir); err != nil {
 		return man, err
 	}

@@ -14,25 +14,27 @@ import (
 // Manifest describes a run: what was run, how to reproduce it and whether it
 // finished. It is replaced atomically, so a reader never sees half of one.
 type Manifest struct {
-	Program        string    `json:"program"`
-	Version        string    `json:"version"`
-	GoVersion      string    `json:"go_version"`
-	GonumVersion   string    `json:"gonum_version"`
-	ParquetVersion string    `json:"parquet_go_version"`
-	Scenario       any       `json:"scenario"` // resolved, every default filled in
-	ScenarioName   string    `json:"scenario_name"`
-	Seed           uint64    `json:"seed"`
-	Replications   int       `json:"replications"`
-	Years          int       `json:"years"`
-	Practices      int       `json:"practices"`
-	Workers        int       `json:"workers"`
-	Command        string    `json:"command"`
-	Started        time.Time `json:"started"`
-	Ended          time.Time `json:"ended,omitzero"`
-	Completed      bool      `json:"completed"`
-	Rows           int64     `json:"rows"`
-	Files          []string  `json:"files"`
-	Error          string    `json:"error,omitempty"`
+	Program        string      `json:"program"`
+	Version        string      `json:"version"`
+	GoVersion      string      `json:"go_version"`
+	GonumVersion   string      `json:"gonum_version"`
+	ParquetVersion string      `json:"parquet_go_version"`
+	Scenario       any         `json:"scenario"` // resolved, every default filled in
+	ScenarioName   string      `json:"scenario_name"`
+	Seed           uint64      `json:"seed"`
+	Replications   int         `json:"replications"`
+	Years          int         `json:"years"`
+	Practices      int         `json:"practices"`
+	Workers        int         `json:"workers"`
+	Command        string      `json:"command"`
+	Started        time.Time   `json:"started"`
+	Ended          time.Time   `json:"ended,omitzero"`
+	Completed      bool        `json:"completed"`
+	Resumed        []time.Time `json:"resumed,omitempty"` // when the run was resumed after an interruption
+	Rows           int64       `json:"rows"`
+	Files          []string    `json:"files"`
+	Chunks         []Chunk     `json:"chunks"` // complete files with their replication ranges and checksums
+	Error          string      `json:"error,omitempty"`
 }
 
 // ManifestName is the manifest's file name in a run folder.

@@ -41,6 +41,43 @@ type worker struct {
 	mu     []float64
 	pop    list
 	ages   []uint8 // scratch for the fixed starting ages
+
+	// Built once per worker (they depend only on the model): rowOf maps
+	// (sex, age, state) to a patient's table row, trans is p.trans flattened
+	// (row*(K+2) + outcome) so advance reads one contiguous slice.
+	rowOf   []uint16
+	trans   []uint64
+	rowCell []uint8 // row (cell*K + state) -> cell, sparing a division by K
+
+	// patientYears counts patient-years simulated, for benchmarks.
+	patientYears int64
+
+	coh cohort // cohort-mode state (cohort.go)
+}
+
+// setup builds the worker's model-wide lookup tables on first use.
+func (w *worker) setup() {
+	if w.rowOf != nil {
+		return
+	}
+	K := w.p.k
+	w.rowOf = make([]uint16, NSex*(MaxAge+1)*K)
+	for sex := range NSex {
+		for age := 0; age <= MaxAge; age++ {
+			c := CellOf(sex, age)
+			for k := range K {
+				w.rowOf[(sex*(MaxAge+1)+age)*K+k] = uint16(c*K + k)
+			}
+		}
+	}
+	w.rowCell = make([]uint8, NCells*K)
+	for r := range w.rowCell {
+		w.rowCell[r] = uint8(r / K)
+	}
+	w.trans = make([]uint64, 0, NCells*K*(K+2))
+	for _, row := range w.p.trans {
+		w.trans = append(w.trans, row...)
+	}
 }
 
 // yearOut is what simulating one practice-year yields.
@@ -110,19 +147,188 @@ func (w *worker) buildTables(i int, mult *[NStreams]float64) {
 	w.tab.build(w.mu, &disp)
 }
 
+// stepYear simulates practice i's year: events and costs for the list at the
+// start of the year, then (unless it is the last year) the list moves on a
+// year. Without a per-patient stop-loss both happen in one pass over the
+// patients (yearAndAdvance); the counts and demography streams are separate
+// generators, so their draws overlap in the processor. Both paths visit the
+// patients in the same order and drop leavers without reordering the list,
+// so a scenario with a stop-loss and one without give the same patients the
+// same counts and demography draws (common random numbers).
+func (w *worker) stepYear(seed uint64, rep, i, year int, last bool, sl *StopLoss, out *yearOut) {
+	w.counts.Reseed(seed, PurposeCounts, rep, i, year)
+	w.costs.Reseed(seed, PurposeCosts, rep, i, year)
+	if last || (sl != nil && sl.Threshold > 0 && sl.Streams != [NStreams]bool{}) {
+		w.simulateYear(sl, out)
+		if !last {
+			w.advance(seed, rep, i, year)
+		}
+		return
+	}
+	w.yearAndAdvance(seed, rep, i, year, out)
+}
+
+// yearAndAdvance is simulateYear (without stop-loss) and advance fused: for
+// each patient, one uniform per stream for the counts, then one from the
+// demography stream for next state, death or leaving. A patient who dies or
+// leaves is dropped and later patients move up, so every patient at the
+// start of the year is simulated once, in list order.
+func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
+	w.setup()
+	p := w.p
+	K := p.k
+	K2 := K + 2
+	t := &w.tab
+	l := &w.pop
+	n := len(l.row)
+	start := n
+	out.listSize = n
+	w.patientYears += int64(n)
+	d := &w.demo
+	d.Reseed(seed, PurposeDemography, rep, i, year)
+	g, dg := &w.counts.G, &d.G
+	trans, rowOf, rowCell := w.trans, w.rowOf, w.rowCell
+	zero, info := t.zero, t.info
+	sex, age, state, rows := l.sex, l.age, l.state, l.row
+	var ev [NStreams]int
+	women := 0
+	wi := 0
+	for j := 0; j < n; j++ {
+		r := int(rows[j])
+		base := r * NStreams
+		z := zero[base : base+NStreams : base+NStreams]
+		if u := g.Uint64(); u >= z[0] {
+			ev[0] += t.sample(base, u)
+		}
+		if u := g.Uint64(); u >= z[1] {
+			// Prescribing draws past zero for nearly every patient: the
+			// table's fast path by hand (sample is too big to inline).
+			in := &info[base+1]
+			if in.off < 0 {
+				ev[1] += t.sampleLazy(base+1, u)
+			} else {
+				u = min(u, math.MaxUint64-1)
+				k := t.guide[in.goff+int32(u>>in.shift)]
+				c := t.cdf[in.off : in.off+in.n]
+				for u >= c[k] {
+					k++
+				}
+				if k == in.n-1 {
+					ev[1] += t.walk(base+1, u, false)
+				} else {
+					ev[1] += int(k)
+				}
+			}
+		}
+		if u := g.Uint64(); u >= z[2] {
+			ev[2] += t.sample(base+2, u)
+		}
+		if u := g.Uint64(); u >= z[3] {
+			ev[3] += t.sample(base+3, u)
+		}
+		if u := g.Uint64(); u >= z[4] {
+			ev[4] += t.sample(base+4, u)
+		}
+		// Demography: outcomes 0..K-1 (next state), K (death), K+1 (leaves).
+		tr := trans[r*K2 : r*K2+K2]
+		u := dg.Uint64()
+		next := 0
+		for next < K+1 && u >= tr[next] {
+			next++
+		}
+		c := rowCell[r]
+		if next >= K { // died or left: dropped; the list keeps its order
+			l.cells[c]--
+			continue
+		}
+		a := int(age[j])
+		if a < MaxAge {
+			a++
+		}
+		sx := int(sex[j])
+		nr := rowOf[(sx*(MaxAge+1)+a)*K+next]
+		l.cells[c]--
+		l.cells[rowCell[nr]]++
+		sex[wi], age[wi], state[wi], rows[wi] = uint8(sx), uint8(a), uint8(next), nr
+		wi++
+		if sx == Female && a >= 15 && a <= 44 {
+			women++
+		}
+	}
+	n = wi
+	l.sex, l.age, l.state, l.row = sex[:n], age[:n], state[:n], rows[:n]
+	for s := range NStreams {
+		out.events[s] = ev[s]
+		out.spend[s] = w.costSum(s, ev[s])
+	}
+	w.addJoiners(seed, rep, i, year, women, start)
+}
+
 // simulateYear draws one year of events and costs for the current list. It is
-// the hot loop: one uniform per patient per stream from the counts stream,
-// cost draws only for patients with events.
+// the hot loop: one uniform per patient per stream from the counts stream
+// (in patient order, stream order, so counts are common random numbers
+// across scenarios), then the cost draws. Costs are independent of which
+// patient has the event, so streams without a per-patient stop-loss draw
+// their costs after the loop from the year's total count: a gamma-sum
+// stream's total is one Gamma(N·shape) draw (the sum of independent gammas
+// of equal scale), a lognormal stream's is N lognormal draws in a tight loop.
+// Only streams a stop-loss covers need each patient's own cost.
 func (w *worker) simulateYear(sl *StopLoss, out *yearOut) {
+	w.setup()
 	t := &w.tab
 	rows := w.pop.row
 	out.listSize = len(rows)
+	w.patientYears += int64(len(rows))
 	g := &w.counts.G
-	var covered [NStreams]bool
-	threshold := math.Inf(1)
-	if sl != nil && sl.Threshold > 0 {
-		covered, threshold = sl.Streams, sl.Threshold
+	var ev [NStreams]int
+	if sl == nil || sl.Threshold <= 0 || sl.Streams == [NStreams]bool{} {
+		zero := t.zero
+		info := t.info // fixed length; t.cdf and t.guide grow as rows are built
+		for _, row := range rows {
+			base := int(row) * NStreams
+			z := zero[base : base+NStreams : base+NStreams]
+			if u := g.Uint64(); u >= z[0] {
+				ev[0] += t.sample(base, u)
+			}
+			if u := g.Uint64(); u >= z[1] {
+				// Prescribing draws past zero for nearly every patient: the
+				// table's fast path by hand (sample is too big to inline).
+				in := &info[base+1]
+				if in.off < 0 {
+					ev[1] += t.sampleLazy(base+1, u)
+				} else {
+					u = min(u, math.MaxUint64-1)
+					k := t.guide[in.goff+int32(u>>in.shift)]
+					c := t.cdf[in.off : in.off+in.n]
+					for u >= c[k] {
+						k++
+					}
+					if k == in.n-1 {
+						ev[1] += t.walk(base+1, u, false)
+					} else {
+						ev[1] += int(k)
+					}
+				}
+			}
+			if u := g.Uint64(); u >= z[2] {
+				ev[2] += t.sample(base+2, u)
+			}
+			if u := g.Uint64(); u >= z[3] {
+				ev[3] += t.sample(base+3, u)
+			}
+			if u := g.Uint64(); u >= z[4] {
+				ev[4] += t.sample(base+4, u)
+			}
+		}
+		for s := range NStreams {
+			out.events[s] = ev[s]
+			out.spend[s] = w.costSum(s, ev[s])
+		}
+		return
 	}
+	// With a stop-loss: covered streams' costs are drawn per patient.
+	covered, threshold := sl.Streams, sl.Threshold
+	var inline [NStreams]float64
 	for i := range rows {
 		base := int(rows[i]) * NStreams
 		pc := 0.0
@@ -133,21 +339,32 @@ func (w *worker) simulateYear(sl *StopLoss, out *yearOut) {
 				continue
 			}
 			k := t.sample(r, u)
-			c := w.cost(s, k)
 			out.events[s] += k
-			out.spend[s] += c
 			if covered[s] {
+				c := w.costSum(s, k)
+				inline[s] += c
 				pc += c
+			} else {
+				ev[s] += k
 			}
 		}
 		if pc > threshold {
 			out.stopLoss += pc - threshold
 		}
 	}
+	for s := range NStreams {
+		out.spend[s] = inline[s] + w.costSum(s, ev[s])
+	}
 }
 
-// cost draws the total cost of k events of stream s from the costs stream.
-func (w *worker) cost(s, k int) float64 {
+// costSum draws the total cost of k events of stream s from the costs stream:
+// for a gamma-sum stream one Gamma(k·shape)·scale draw, for a lognormal
+// mixture k draws of part j (chosen with the parts' shares) with cost
+// exp(mu_j + sigma_j·Z).
+func (w *worker) costSum(s, k int) float64 {
+	if k == 0 {
+		return 0
+	}
 	cs := &w.p.cost[s]
 	d := &w.costs
 	if cs.family == GammaSum {
@@ -157,18 +374,32 @@ func (w *worker) cost(s, k int) float64 {
 		return d.Gamma(float64(k)*cs.shape) * cs.scale
 	}
 	total := 0.0
+	if len(cs.cum) == 1 {
+		mu, sigma := cs.mu[0], cs.sigma[0]
+		if sigma == 0 {
+			return float64(k) * cs.mean[0]
+		}
+		for range k {
+			x := mu + sigma*d.NormZ()
+			if x > -700 && x < 700 {
+				total += expPoly(x) // fastExp, inlined
+			} else {
+				total += math.Exp(x)
+			}
+		}
+		return total
+	}
+	last := len(cs.cum) - 1
 	for range k {
 		j := 0
-		if len(cs.cum) > 1 {
-			u := d.Float64()
-			for j < len(cs.cum)-1 && u >= cs.cum[j] {
-				j++
-			}
+		u := d.Float64()
+		for j < last && u >= cs.cum[j] {
+			j++
 		}
 		if cs.sigma[j] == 0 {
 			total += cs.mean[j]
 		} else {
-			total += math.Exp(cs.mu[j] + cs.sigma[j]*d.Norm())
+			total += fastExp(cs.mu[j] + cs.sigma[j]*d.NormZ())
 		}
 	}
 	return total
@@ -182,21 +413,24 @@ func (w *worker) advance(seed uint64, rep, i, year int) {
 	l := &w.pop
 	d := &w.demo
 	d.Reseed(seed, PurposeDemography, rep, i, year)
+	w.setup()
 	women := 0
 	n := len(l.row)
 	start := n
-	for j := 0; j < n; {
-		row := p.trans[l.row[j]]
-		u := d.Uint64()
+	K2 := K + 2
+	trans, rowOf, rowCell := w.trans, w.rowOf, w.rowCell
+	wi := 0
+	for j := 0; j < n; j++ {
+		r := int(l.row[j])
+		row := trans[r*K2 : r*K2+K2]
+		u := d.G.Uint64()
 		next := 0
 		for next < K+1 && u >= row[next] {
 			next++
 		}
-		c := int(l.row[j]) / K
-		if next >= K { // died or left: swap-remove
+		c := rowCell[r]
+		if next >= K { // died or left: dropped; the list keeps its order
 			l.cells[c]--
-			n--
-			l.sex[j], l.age[j], l.state[j], l.row[j] = l.sex[n], l.age[n], l.state[n], l.row[n]
 			continue
 		}
 		age := int(l.age[j])
@@ -204,16 +438,27 @@ func (w *worker) advance(seed uint64, rep, i, year int) {
 			age++
 		}
 		sex := int(l.sex[j])
-		nc := CellOf(sex, age)
+		nr := rowOf[(sex*(MaxAge+1)+age)*K+next]
 		l.cells[c]--
-		l.cells[nc]++
-		l.age[j], l.state[j], l.row[j] = uint8(age), uint8(next), uint16(nc*K+next)
+		l.cells[rowCell[nr]]++
+		l.sex[wi], l.age[wi], l.state[wi], l.row[wi] = uint8(sex), uint8(age), uint8(next), nr
+		wi++
 		if sex == Female && age >= 15 && age <= 44 {
 			women++
 		}
-		j++
 	}
+	n = wi
 	l.sex, l.age, l.state, l.row = l.sex[:n], l.age[:n], l.state[:n], l.row[:n]
+	w.addJoiners(seed, rep, i, year, women, start)
+}
+
+// addJoiners adds the year's births (to women aged 15-44 after ageing) and
+// new registrations (as many as turnover takes, in expectation, from a list
+// of start patients) with the practice's own age-sex mix.
+func (w *worker) addJoiners(seed uint64, rep, i, year, women, start int) {
+	p := w.p
+	K := p.k
+	l := &w.pop
 	dm := &p.m.Demography
 	j := &w.other
 	j.Reseed(seed, PurposeJoiners, rep, i, year)
@@ -252,3 +497,64 @@ func checkFinite(rep, practice int, id string, y *yearOut) error {
 	}
 	return nil
 }
+
+// Kernel runs the work of one (replication, practice) task outside Run, on
+// the same code path as a run's workers, so benchmarks and profiles measure
+// what runs do. A Kernel is not safe for concurrent use.
+type Kernel struct {
+	w      worker
+	rows   []PracticeYear
+	years  int
+	cohort bool
+}
+
+// NewKernel prepares m for Kernel.Practice with the given number of years
+// after the base year; cohort selects the cohort (aggregate) mode.
+func NewKernel(m *Model, years int, cohort bool) (*Kernel, error) {
+	if years < 1 {
+		return nil, fmt.Errorf("years must be at least 1, got %d", years)
+	}
+	p, err := prepare(m)
+	if err != nil {
+		return nil, fmt.Errorf("model %q: %w", m.Name, err)
+	}
+	return &Kernel{w: worker{p: p}, rows: make([]PracticeYear, len(m.Practices)*years), years: years, cohort: cohort}, nil
+}
+
+// Practice simulates practice i of replication rep through the base year and
+// the Kernel's years (with no rate uncertainty draw) and returns the
+// patient-years it simulated (in cohort mode, the patient-years represented).
+func (k *Kernel) Practice(seed uint64, rep, i int) (int64, error) {
+	before := k.w.patientYears
+	mult := [NStreams]float64{1, 1, 1, 1, 1}
+	var err error
+	if k.cohort {
+		err = k.w.runCohort(seed, rep, i, k.years, &mult, k.rows)
+	} else {
+		err = k.w.run(seed, rep, i, k.years, &mult, k.rows)
+	}
+	return k.w.patientYears - before, err
+}
+
+// Start sets up practice i of replication rep (its starting list and count
+// tables, every table row built) for Year, untimed by kernel benchmarks.
+func (k *Kernel) Start(seed uint64, rep, i int) {
+	mult := [NStreams]float64{1, 1, 1, 1, 1}
+	k.w.setup()
+	k.w.initList(seed, rep, i)
+	k.w.buildTables(i, &mult)
+	k.w.tab.buildAll()
+}
+
+// Year is the per-patient-year kernel: year's events and costs for the
+// current list, then its demography (the list moves on a year). It returns
+// the patient-years simulated.
+func (k *Kernel) Year(seed uint64, rep, i, year int) int64 {
+	w := &k.w
+	var y yearOut
+	w.stepYear(seed, rep, i, year, false, w.p.m.StopLoss, &y)
+	return int64(y.listSize)
+}
+
+// Rows are the rows the Kernel's last calls wrote (year-major, as in Run).
+func (k *Kernel) Rows() []PracticeYear { return k.rows }

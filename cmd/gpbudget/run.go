@@ -9,6 +9,7 @@ import (
 
 	"github.com/gpbudget/gpbudget/output"
 	"github.com/gpbudget/gpbudget/scenarios"
+	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
 )
 
@@ -29,10 +30,15 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "population", Usage: "NHS Digital list-size `FILE.csv` (five-year-band or single-year layout) whose practices replace the scenario's"},
 			&cli.StringFlag{Name: "practices", Usage: "with --population: only these practice or commissioner `CODE,...`"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+			&cli.StringFlag{Name: "resume", Usage: "finish the interrupted run in `DIR` (same scenario, seed and size)"},
+			&cli.DurationFlag{Name: "checkpoint", Value: time.Minute, Usage: "end a result file at least this often, so an interruption loses at most about this much `TIME` (0: by size only)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return badInput("run: unexpected argument %q (use --scenario)", c.Args().First())
+			}
+			if c.IsSet("resume") {
+				return resume(c)
 			}
 			s, err := scenarios.Load(c.String("scenario"))
 			if err != nil {
@@ -77,16 +83,30 @@ func runCommand() *cli.Command {
 			if err := output.PrepareDir(dir); err != nil {
 				return inputError{err}
 			}
+			// Tables and a report of an earlier run here would look like this run's.
+			if err := output.RemoveDerived(dir); err != nil {
+				return inputError{err}
+			}
 			start := time.Now()
+			var prog sim.Progress
+			finish := showProgress(c.App.ErrWriter, progressModeFor(c.Bool("quiet"), c.App.ErrWriter), &prog, plainProgressEvery)
 			man, err := output.Execute(c.Context, &output.Spec{
 				Scenario: s, Model: m, Seed: seed, Reps: reps, Years: years, Workers: workers,
-				Dir: dir, Version: version, Command: strings.Join(os.Args, " "),
+				Dir: dir, Version: version, Command: strings.Join(os.Args, " "), Progress: &prog,
+				CheckpointEvery: c.Duration("checkpoint"),
 			})
+			finish(err == nil)
 			if err != nil {
 				if c.Context.Err() != nil {
-					return fmt.Errorf("interrupted: %s is incomplete (manifest says completed: false): %w", dir, err)
+					kept := "no finished part files"
+					if man != nil && len(man.Chunks) > 0 {
+						kept = fmt.Sprintf("%d finished part files (%d rows)", len(man.Chunks), man.Rows)
+					}
+					return fmt.Errorf("interrupted after %d of %d practice simulations: %s/practice_years/ holds %s "+
+						"and %s/%s says completed: false, so summarize and report refuse the folder; finish it with: gpbudget run --resume %s: %w",
+						prog.Done.Load(), prog.Total.Load(), dir, kept, dir, output.ManifestName, dir, err)
 				}
-				return err
+				return fmt.Errorf("%w\n%s is incomplete (manifest says completed: false); after fixing the cause, finish it with: gpbudget run --resume %s", err, dir, dir)
 			}
 			if !c.Bool("quiet") {
 				patients := 0
@@ -101,4 +121,43 @@ func runCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// resume finishes an interrupted run from its manifest.
+func resume(c *cli.Context) error {
+	for _, f := range []string{"scenario", "reps", "years", "seed", "out"} {
+		if c.IsSet(f) {
+			return badInput("--resume takes the scenario, size, seed and folder from the run's manifest: drop --%s", f)
+		}
+	}
+	dir := c.String("resume")
+	r, err := output.OpenResume(dir, version)
+	if err != nil {
+		return inputError{err}
+	}
+	if r.Manifest.Completed {
+		if !c.Bool("quiet") {
+			fmt.Fprintf(c.App.Writer, "%s is already complete; nothing to do\n", dir)
+		}
+		return nil
+	}
+	m, err := r.Scenario.Model(r.Manifest.Seed)
+	if err != nil {
+		return inputError{err}
+	}
+	start := time.Now()
+	man, err := output.Resume(c.Context, &output.Spec{
+		Scenario: r.Scenario, Model: m, Workers: c.Int("workers"), Dir: dir, Version: version,
+		Command: strings.Join(os.Args, " "), CheckpointEvery: c.Duration("checkpoint"),
+	}, r)
+	if err != nil {
+		if c.Context.Err() != nil {
+			return fmt.Errorf("interrupted again: %s is incomplete; resume it with: gpbudget run --resume %s: %w", dir, dir, err)
+		}
+		return err
+	}
+	if !c.Bool("quiet") {
+		fmt.Fprintf(c.App.Writer, "resumed %s: %d rows in %d files, complete (%.1fs)\n", dir, man.Rows, len(man.Files), time.Since(start).Seconds())
+	}
+	return nil
 }

@@ -1,0 +1,189 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/gpbudget/gpbudget/output"
+	"github.com/gpbudget/gpbudget/scenarios"
+	"github.com/gpbudget/gpbudget/sim"
+)
+
+func model(b *testing.B, name string) *sim.Model {
+	b.Helper()
+	s, err := scenarios.Load(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := s.Model(1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
+// BenchmarkKernel is the per-patient-year kernel: events, costs and
+// demography for one practice-year of the default scenario's practices in
+// turn, with the practice's count tables built (set-up untimed).
+func BenchmarkKernel(b *testing.B) {
+	m := model(b, "default")
+	k, err := sim.NewKernel(m, 3, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	py := int64(0)
+	var el time.Duration
+	for i := 0; b.Loop(); i++ {
+		p, rep := i%len(m.Practices), 1+i/len(m.Practices)
+		b.StopTimer()
+		k.Start(1, rep, p)
+		b.StartTimer()
+		t0 := time.Now()
+		for y := range 4 {
+			py += k.Year(1, rep, p, y)
+		}
+		el += time.Since(t0)
+	}
+	b.ReportMetric(float64(py)/el.Seconds(), "patient-years/s")
+	b.ReportMetric(float64(el.Nanoseconds())/float64(py), "ns/patient-year")
+}
+
+// BenchmarkPracticeTask is one (replication, practice) task as a run's
+// workers do it: starting list, lazily built count tables, base year and 3
+// years. One op is one practice.
+func BenchmarkPracticeTask(b *testing.B) {
+	m := model(b, "default")
+	k, err := sim.NewKernel(m, 3, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := kernelPass(context.Background(), k, m, 1, 0, 1); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	py := int64(0)
+	for i := 0; b.Loop(); i++ {
+		n, err := k.Practice(1, 1+i/len(m.Practices), i%len(m.Practices))
+		if err != nil {
+			b.Fatal(err)
+		}
+		py += n
+	}
+	b.ReportMetric(float64(py)/b.Elapsed().Seconds(), "patient-years/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(py), "ns/patient-year")
+}
+
+// BenchmarkFloor draws 5 uniforms (one per stream) per op from the same
+// generator: the floor the kernel is measured against.
+func BenchmarkFloor(b *testing.B) {
+	n := 0
+	for b.Loop() {
+		sink ^= sim.Floor(1, 5*1000)
+		n += 1000
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/patient-year")
+}
+
+// BenchmarkCohortPractice is one (replication, practice) task in cohort
+// mode: base year and 3 years of the default scenario's practices in turn.
+func BenchmarkCohortPractice(b *testing.B) {
+	m := model(b, "default")
+	k, err := sim.NewKernel(m, 3, true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := kernelPass(context.Background(), k, m, 1, 0, 1); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	n := 0
+	for i := 0; b.Loop(); i++ {
+		if _, err := k.Practice(1, 1+i/len(m.Practices), i%len(m.Practices)); err != nil {
+			b.Fatal(err)
+		}
+		n += 4
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "practice-years/s")
+}
+
+// BenchmarkRun is a whole run of the default scenario (2 replications x 3
+// years, rules settled, output discarded) at 1 and 2 workers.
+func BenchmarkRun(b *testing.B) {
+	m := model(b, "default")
+	for _, w := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
+			var pys float64
+			for b.Loop() {
+				p, err := RunThroughput(context.Background(), m, 1, 2, 3, w)
+				if err != nil {
+					b.Fatal(err)
+				}
+				pys = p
+			}
+			b.ReportMetric(pys, "patient-years/s")
+		})
+	}
+}
+
+// rowsFor simulates one replication of the default scenario (3 years) to
+// feed the rule and writer benchmarks.
+func rowsFor(b *testing.B) (*sim.Model, []sim.PracticeYear) {
+	m := model(b, "default")
+	var c collect
+	if err := sim.Run(context.Background(), m, sim.Options{Seed: 1, LastRep: 20, Years: 3, Workers: 2}, &c); err != nil {
+		b.Fatal(err)
+	}
+	return m, c.rows
+}
+
+type collect struct{ rows []sim.PracticeYear }
+
+func (c *collect) Write(rows []sim.PracticeYear) error {
+	c.rows = append(c.rows, rows...)
+	return nil
+}
+
+// BenchmarkRules settles a replication's practice-years under each budget
+// rule; one op is one replication (150 rows).
+func BenchmarkRules(b *testing.B) {
+	m, rows := rowsFor(b)
+	per := len(m.Practices) * 3
+	for _, r := range []sim.Rule{sim.Indicative{RetentionShare: 0.7}, sim.Hard{RetentionShare: 0.5}} {
+		b.Run(r.Name(), func(b *testing.B) {
+			var d sim.Draws
+			n := 0
+			for i := 0; b.Loop(); i++ {
+				j := i % (len(rows) / per)
+				if err := r.Settle(rows[j*per:(j+1)*per], m.Practices, &d); err != nil {
+					b.Fatal(err)
+				}
+				n += per
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// BenchmarkParquetWriter writes practice-year rows through the output sink
+// (zstd, row groups of 128 Ki rows) into a temporary folder.
+func BenchmarkParquetWriter(b *testing.B) {
+	m, rows := rowsFor(b)
+	w, err := output.NewPracticeYears(b.TempDir(), "part", m, map[string]string{"bench": "1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for b.Loop() {
+		if err := w.Write(rows); err != nil {
+			b.Fatal(err)
+		}
+		n += len(rows)
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "rows/s")
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/gpbudget/gpbudget/bench"
+	"github.com/urfave/cli/v2"
+)
+
+func benchCommand() *cli.Command {
+	d := bench.DefaultConfig()
+	return &cli.Command{
+		Name:  "bench",
+		Usage: "measure the engine on a fixed, seeded workload (kernel vs random-number floor, workers, cohort mode, memory)",
+		Description: "Times the patient-level kernel on one goroutine against the floor (5 uniforms per\n" +
+			"patient-year from the same generator, in the same run), cohort mode, and whole runs\n" +
+			"at 1, 2, 4, ... workers. Patient-years include each practice's base year.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "scenario", Aliases: []string{"s"}, Value: d.Scenario, Usage: "scenario `FILE|NAME`"},
+			&cli.Uint64Flag{Name: "seed", Value: d.Seed, Usage: "random `SEED`"},
+			&cli.IntFlag{Name: "reps", Value: d.Reps, Usage: "replications `N` timed for the kernel and cohort mode"},
+			&cli.IntFlag{Name: "run-reps", Value: d.RunReps, Usage: "replications `N` per whole-run timing"},
+			&cli.IntFlag{Name: "years", Value: d.Years, Usage: "years `N` after the base year"},
+			&cli.IntFlag{Name: "workers", Value: d.Workers, Usage: "most workers `N` for the scaling runs"},
+			&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
+		},
+		Action: func(c *cli.Context) error {
+			cfg := bench.Config{Scenario: c.String("scenario"), Seed: c.Uint64("seed"), Reps: c.Int("reps"),
+				RunReps: c.Int("run-reps"), Years: c.Int("years"), Workers: c.Int("workers")}
+			if cfg.Reps < 1 || cfg.RunReps < 1 || cfg.Years < 1 || cfg.Years > 50 || cfg.Workers < 1 || cfg.Workers > 4096 {
+				return badInput("bench: --reps and --run-reps must be >= 1, --years 1 to 50, --workers 1 to 4096")
+			}
+			r, err := bench.Measure(c.Context, cfg)
+			if err != nil {
+				return err
+			}
+			if c.Bool("json") {
+				b, err := json.Marshal(r)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(c.App.Writer, string(b))
+				return nil
+			}
+			w := c.App.Writer
+			fmt.Fprintf(w, "scenario %s, seed %d, %s, %d CPUs\n", r.Scenario, r.Seed, r.GoVersion, r.CPUs)
+			fmt.Fprintf(w, "kernel (1 goroutine): %.1f ns/patient-year (%.3g patient-years/s), floor %.1f ns (5 uniforms), ratio %.2f, %.3g allocs/patient-year\n",
+				r.NsPerPatientYear, r.KernelPatientYearsPerS, r.FloorNsPerPatientYear, r.FloorRatio, r.AllocsPerPatientYear)
+			fmt.Fprintf(w, "whole practice tasks (1 goroutine, set-up included): %.1f ns/patient-year, ratio %.2f to the floor, %.3g allocs/patient-year\n", r.PracticeNsPerPatientYear, r.PracticeFloorRatio, r.PracticeAllocsPerPatientYear)
+			fmt.Fprintf(w, "cohort mode (1 goroutine): %.3g practice-years/s (%.3g patient-years/s)\n", r.CohortPracticeYearsPerSec, r.CohortPatientYearsPerSec)
+			for _, s := range r.Scaling {
+				fmt.Fprintf(w, "run, %d workers: %.3g patient-years/s (x%.2f)\n", s.Workers, s.PatientYearsPerSec, s.Speedup)
+			}
+			fmt.Fprintf(w, "peak RSS %.1f MiB\n", float64(r.PeakRSSBytes)/(1<<20))
+			return nil
+		},
+	}
+}
