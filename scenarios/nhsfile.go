@@ -258,6 +258,8 @@ func parseAge(s string, single bool) (int, error) {
 func (s *Scenario) UsePractices(ps []PracticeSpec) {
 	s.Population.Practices = ps
 	s.Population.Synthetic = nil
+	// A file's lists are today's: the first budget year starts from them.
+	s.Population.ListsAtYearOne = true
 }
 
 // WritePopulation writes practices in NHS Digital's five-year-band layout
