@@ -60,6 +60,7 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 		MaleBirthShare: s.Demography.MaleBirthShare,
 		Turnover:       s.Demography.Turnover,
 	}
+	m.ListsAtYearOne = s.Population.ListsAtYearOne
 	popSeed := seed
 	if s.Population.Seed != nil {
 		popSeed = *s.Population.Seed

@@ -34,9 +34,10 @@ type BySexBand struct {
 
 // Population is either a synthetic area or an explicit list of practices.
 type Population struct {
-	Seed      *uint64             `yaml:"seed,omitempty" json:"seed,omitempty" jsonschema_description:"Seed for the practices' fixed characteristics; default: the run seed."`
-	Synthetic *SyntheticPractices `yaml:"synthetic,omitempty" json:"synthetic,omitempty" jsonschema_description:"A synthetic area (ignored when practices are listed)."`
-	Practices []PracticeSpec      `yaml:"practices,omitempty" json:"practices,omitempty" jsonschema_description:"Explicit practices; when given, synthetic is not used."`
+	Seed           *uint64             `yaml:"seed,omitempty" json:"seed,omitempty" jsonschema_description:"Seed for the practices' fixed characteristics; default: the run seed."`
+	Synthetic      *SyntheticPractices `yaml:"synthetic,omitempty" json:"synthetic,omitempty" jsonschema_description:"A synthetic area (ignored when practices are listed)."`
+	Practices      []PracticeSpec      `yaml:"practices,omitempty" json:"practices,omitempty" jsonschema_description:"Explicit practices; when given, synthetic is not used."`
+	ListsAtYearOne bool                `yaml:"lists_at_year_one,omitempty" json:"lists_at_year_one,omitempty" jsonschema_description:"The practices' lists are those at the start of budget year 1 (as in a list-size file): the base year is simulated on the same list. Default: the lists are the base year's and move on a year before year 1."`
 }
 
 // SyntheticPractices draws an area's practices.

@@ -132,7 +132,7 @@ func (w *worker) runCohort(seed uint64, rep, i, years int, mult *[NStreams]float
 			r = &rows[(year-1)*np+i]
 		}
 		pl.yearEnd(year, &cells, &y, r)
-		if year < years {
+		if year < years && !(year == 0 && w.p.m.ListsAtYearOne) {
 			w.advanceCohort(seed, rep, i, year)
 		}
 	}

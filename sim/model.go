@@ -206,6 +206,10 @@ type Model struct {
 	Budget     Budget
 	Rule       Rule
 	StopLoss   *StopLoss // nil: no per-patient stop-loss
+	// ListsAtYearOne says the practices' lists are those at the start of
+	// year 1 (as a list-size file's are): the base year is simulated on the
+	// same list, which moves on only from year 1.
+	ListsAtYearOne bool
 }
 
 // Validate checks the model's invariants; scenarios should catch bad input

@@ -254,7 +254,7 @@ func (w *worker) run(seed uint64, rep, i, years int, mult *[NStreams]float64, ro
 			w.buildTables(i, &built)
 		}
 		var y yearOut
-		w.stepYear(seed, rep, i, year, year == years, sl, &y)
+		w.stepYear(seed, rep, i, year, year == years || (year == 0 && m.ListsAtYearOne), sl, &y)
 		if err := checkFinite(rep, i, m.Practices[i].ID, &y); err != nil {
 			return err
 		}

@@ -32,6 +32,8 @@ func runCommand() *cli.Command {
 			&cli.Uint64Flag{Name: "seed", Usage: "random `SEED` (default: the scenario's)"},
 			&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "worker goroutines `N`"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "results", Usage: "output `DIR`"},
+			&cli.StringFlag{Name: "population", Usage: "NHS Digital list-size `FILE.csv` (five-year-band or single-year layout) whose practices replace the scenario's"},
+			&cli.StringFlag{Name: "practices", Usage: "with --population: only these practice or commissioner `CODE,...`"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
 			&cli.StringFlag{Name: "resume", Usage: "finish the interrupted run in `DIR` (same scenario, seed and size)"},
 			&cli.DurationFlag{Name: "checkpoint", Value: time.Minute, Usage: "end a result file at least this often, so an interruption loses at most about this much `TIME` (0: by size only)"},
@@ -50,6 +52,15 @@ func runCommand() *cli.Command {
 			s, err := scenarios.Load(c.String("scenario"))
 			if err != nil {
 				return inputError{err}
+			}
+			if pf := c.String("population"); pf != "" {
+				ps, err := scenarios.ReadPopulationFile(pf, strings.Split(c.String("practices"), ","))
+				if err != nil {
+					return inputError{err}
+				}
+				s.UsePractices(ps)
+			} else if c.IsSet("practices") {
+				return badInput("--practices needs --population FILE.csv")
 			}
 			reps, years, seed := s.Replications, s.Years, s.Seed
 			if c.IsSet("reps") {
