@@ -352,6 +352,9 @@ func Default() *Scenario {
 			// No cap by default; the Conservative 2007 plan's failure regime, in
 			// which the PCT steps in, is a scenario option [ref §6].
 			DeficitCap: 0,
+			// No risk pool by default (ASSUMPTION); Jones 2009: high-cost,
+			// low-frequency events belong in a pool of over 1 million [ref §5].
+			PoolShare: 0,
 			Consortium: Consortium{
 				By: "none",
 				// Jones 2009: a fixed capitation budget is too risky below

@@ -379,6 +379,7 @@ func (s *Scenario) validate(file string, root *yaml.Node) error {
 		c.fail("rule.repay_years", "%d is out of range: accepted 0 to 10", r.RepayYears)
 	}
 	c.num("rule.deficit_cap", r.DeficitCap, 0, 10)
+	c.num("rule.pool_share", r.PoolShare, 0, 0.5)
 	switch r.Consortium.By {
 	case "none", "supplied":
 	case "population":

@@ -146,6 +146,7 @@ func (s *Scenario) policy() *sim.Policy {
 		RetentionShare: r.RetentionShare,
 		RepayYears:     r.RepayYears,
 		DeficitCap:     r.DeficitCap,
+		PoolShare:      r.PoolShare,
 		Pooled:         r.Consortium.By != "none",
 	}
 	switch r.Type {

@@ -34,6 +34,9 @@ func TestPolicyLibrary(t *testing.T) {
 	if hard.Start != sim.RegimeHard || hard.Hard.RetentionShare != 1 || hard.Hard.RepayYears != 3 || hard.Hard.Pooled {
 		t.Errorf("conservative-hard-budgets-2010: %+v", hard)
 	}
+	if rp := get("conservative-risk-pool-2010"); rp.Hard.PoolShare != 0.02 {
+		t.Errorf("conservative-risk-pool-2010: pool share %v", rp.Hard.PoolShare)
+	}
 	if c := get("conservative-consortia-2010"); !c.Hard.Pooled {
 		t.Errorf("conservative-consortia-2010 does not pool")
 	}
@@ -63,6 +66,7 @@ func TestPolicyFieldErrors(t *testing.T) {
 		{"issue week", "name: x\nbudget:\n  issue_week: 60\n", []string{"bad.yaml:3:", "budget.issue_week", "0 to 52"}},
 		{"historic years", "name: x\nbudget:\n  historic_years: 0\n", []string{"bad.yaml:3:", "budget.historic_years", "1 to 10"}},
 		{"stop-loss outside the fund", "name: x\nrule:\n  type: fundholding\n  covered_streams: [elective]\nstop_loss:\n  threshold: 5000\n  streams: [elective, emergency]\n", []string{"bad.yaml:7:", "stop_loss.streams[1]", "covered_streams"}},
+		{"pool share", "name: x\nrule:\n  pool_share: 0.6\n", []string{"bad.yaml:3:", "rule.pool_share", "0 to 0.5"}},
 		{"uprating", "name: x\nstop_loss:\n  threshold: 5000\n  streams: [elective]\n  uprating: 3\n", []string{"bad.yaml:5:", "stop_loss.uprating"}},
 	}
 	for _, c := range cases {

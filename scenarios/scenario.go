@@ -143,6 +143,7 @@ type Rule struct {
 	// Hard and fundholding options.
 	RepayYears     int        `yaml:"repay_years" json:"repay_years" jsonschema:"minimum=0,maximum=10" jsonschema_description:"Hard: a year's deficit is deducted from the next N years' budgets in equal parts; 0 = repaid from later underspends before savings are kept."`
 	DeficitCap     float64    `yaml:"deficit_cap" json:"deficit_cap" jsonschema:"minimum=0,maximum=10" jsonschema_description:"Hard: outstanding deficit above this share of the holder's yearly budget is written off to the commissioner's reserve (failure regime); 0 = no cap."`
+	PoolShare      float64    `yaml:"pool_share" json:"pool_share" jsonschema:"minimum=0,maximum=0.5" jsonschema_description:"Hard: share of each budget paid yearly into an area-wide risk pool that pays overspends (the commissioner's reserve pays what it cannot), in place of carried deficits; 0 = no pool."`
 	Consortium     Consortium `yaml:"consortium" json:"consortium"`
 	CoveredStreams []string   `yaml:"covered_streams,omitempty" json:"covered_streams,omitempty" jsonschema_description:"Fundholding: the streams the fund covers (others stay with the commissioner)."`
 }

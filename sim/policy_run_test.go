@@ -152,6 +152,29 @@ func TestLibraryRulesAtWork(t *testing.T) {
 		}
 	})
 
+	t.Run("risk pool", func(t *testing.T) {
+		s := policyScenario(t, "conservative-risk-pool-2010", np)
+		_, rows := policyRun(t, s, 3, reps, years)
+		in, out := 0, 0
+		for _, r := range rows {
+			got := r.CommissionerPaid + r.HolderPaid - r.PoolTransfer - r.SavingsRetained
+			if math.Abs(got-r.SpendTotal) > 1e-9*r.SpendTotal {
+				t.Fatalf("risk pool: paid %v, spent %v", got, r.SpendTotal)
+			}
+			if r.DeficitCarried != 0 {
+				t.Fatalf("risk pool: deficit %v carried", r.DeficitCarried)
+			}
+			if r.PoolTransfer > 0 {
+				in++
+			} else if r.PoolTransfer < 0 {
+				out++
+			}
+		}
+		if in == 0 || out == 0 {
+			t.Errorf("risk pool: %d rows paid in, %d were paid out; want both", in, out)
+		}
+	})
+
 	t.Run("fundholding", func(t *testing.T) {
 		s := policyScenario(t, "fundholding-1996", np)
 		m, rows := policyRun(t, s, 3, reps, years)

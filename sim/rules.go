@@ -126,12 +126,19 @@ func (r *Indicative) settle(x *PracticeYear, st *indicativeState, approved, refu
 // lists the streams the budget covers (fundholding covered only some); the
 // budget is then set on those streams and Variance is budget minus covered
 // spend. Cost above a per-patient stop-loss is the commissioner's.
+//
+// PoolShare > 0 replaces carried deficits with an area-wide risk pool: each
+// year every holder pays PoolShare of its budget into the pool (PoolTransfer
+// +), the pool pays holders' overspends from its balance (PoolTransfer -),
+// pro rata when it cannot pay them all, and the commissioner's reserve pays
+// what the pool cannot. The balance carries over years.
 type Hard struct {
 	RetentionShare float64
 	RepayYears     int
 	DeficitCap     float64
 	Pooled         bool
 	Cover          *[NStreams]bool
+	PoolShare      float64
 	Label          string // regime column; "" = "hard"
 }
 
@@ -168,6 +175,7 @@ func (r *Hard) covered(x *PracticeYear) float64 {
 type hardState struct {
 	debt map[string]float64
 	due  map[string][]float64 // due[h][k]: repayment due k+1 years from now
+	pool float64              // balance of the area's risk pool (PoolShare > 0)
 }
 
 // hardYear settles one year's hard rows (indices into rows) holder by holder.
@@ -199,12 +207,41 @@ func (r *Hard) hardYear(rows []PracticeYear, idx []int, practices []Practice, st
 		// The holder answers for covered spend net of stop-loss.
 		a.net += x.Variance + x.StopLossPaid
 	}
+	// Risk pool: every holder pays PoolShare of its budget in first; then
+	// the pool pays overspends, pro rata if it cannot pay them all, and the
+	// commissioner's reserve pays the rest. No deficit is carried.
+	var contrib, payout map[string]float64
+	if r.PoolShare > 0 {
+		contrib, payout = map[string]float64{}, map[string]float64{}
+		over := 0.0
+		for _, h := range order {
+			a := holders[h]
+			contrib[h] = r.PoolShare * a.budget
+			st.pool += contrib[h]
+			over += math.Max(0, -(a.net - contrib[h]))
+		}
+		f := 1.0
+		if over > st.pool {
+			f = st.pool / over
+		}
+		for _, h := range order {
+			a := holders[h]
+			payout[h] = f * math.Max(0, -(a.net-contrib[h]))
+			st.pool -= payout[h]
+		}
+		st.pool = math.Max(st.pool, 0) // rounding
+	}
 	for _, h := range order {
 		a := holders[h]
 		debt := st.debt[h]
 		var holderPaid, retained float64
 		net := a.net
-		if r.RepayYears > 0 {
+		if r.PoolShare > 0 {
+			net -= contrib[h]
+			if net > 0 {
+				retained = r.RetentionShare * net
+			}
+		} else if r.RepayYears > 0 {
 			sched := st.due[h]
 			if len(sched) > 0 {
 				due := math.Min(sched[0], debt)
@@ -258,6 +295,9 @@ func (r *Hard) hardYear(rows []PracticeYear, idx []int, practices []Practice, st
 			x.PoolTransfer = 0
 			if len(a.members) > 1 {
 				x.PoolTransfer = own - w*a.net
+			}
+			if r.PoolShare > 0 {
+				x.PoolTransfer += w * (contrib[h] - payout[h])
 			}
 			x.HolderPaid = w * holderPaid
 			x.SavingsRetained = w * retained

@@ -232,3 +232,28 @@ func TestSetBudget(t *testing.T) {
 	near(t, "blend", setBudget(&b, 120, hist, 100, 2), 110+0.25*10)
 	near(t, "blend year 1 from history", setBudget(&b, 120, hist[:1], 0, 1), 99+0.25*21)
 }
+
+// TestRiskPool: an area pool funded by 5% of budgets. Year 1: A (budget
+// 100, spend 120) and B (100, 80) pay 5 each in; A's overspend after its
+// contribution is 25 but the pool holds only 10, so it pays 10 and the
+// commissioner's reserve 15; B keeps its 15. Year 2: both spend 90; each
+// pays 5 in and keeps 5; the pool's balance is 10. No deficit is carried.
+func TestRiskPool(t *testing.T) {
+	ps := []Practice{{ID: "A"}, {ID: "B"}}
+	rows := yearRows(RegimeHard, [][]float64{{100, 100}, {100, 100}}, [][]float64{{120, 80}, {90, 90}})
+	if err := (Hard{RetentionShare: 1, PoolShare: 0.05}).Settle(rows, ps, nil); err != nil {
+		t.Fatal(err)
+	}
+	a, b := rows[0], rows[1]
+	near(t, "A pool", a.PoolTransfer, 5-10)
+	near(t, "B pool", b.PoolTransfer, 5)
+	near(t, "A commissioner", a.CommissionerPaid, 115)
+	near(t, "B retained", b.SavingsRetained, 15)
+	near(t, "B commissioner", b.CommissionerPaid, 100)
+	near(t, "A deficit", a.DeficitCarried, 0)
+	for _, r := range rows[2:] {
+		near(t, "year 2 pool", r.PoolTransfer, 5)
+		near(t, "year 2 retained", r.SavingsRetained, 5)
+	}
+	conserved(t, rows)
+}
