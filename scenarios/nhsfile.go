@@ -104,14 +104,17 @@ func ReadPopulation(r io.Reader, name string, codes []string) ([]PracticeSpec, e
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			// FieldPos is only defined after a successful Read: take the
+			// line from the parse error.
+			line := 0
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				line = pe.Line
 			}
 			return nil, popErr(name, line, "", fmt.Sprintf("not valid CSV: %v", err))
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}
