@@ -47,7 +47,7 @@ type GroupFit struct {
 	ListGrowthVar float64
 	meanList      []float64
 	areaList      float64
-	PerHead    bool // list sizes known: modelled per head
+	PerHead       bool // list sizes known: modelled per head
 	// Skipped counts practice-years left out of a quantity's fit for zero
 	// spend (log undefined).
 	Skipped [NQuantities]int
