@@ -40,7 +40,14 @@ type GroupFit struct {
 	// ListGrowth is the area's mean annual log change in list size, used to
 	// carry lists forward.
 	ListGrowth float64
-	PerHead    bool // list sizes known: modelled per head
+	// ListGrowthVar is the variance of a practice's annual log list change
+	// about ListGrowth, for a practice of the area's mean list (it scales as
+	// 1/list, joiners and leavers being counts); a forecast's list is
+	// uncertain by that much per year ahead.
+	ListGrowthVar float64
+	meanList      []float64
+	areaList      float64
+	PerHead       bool // list sizes known: modelled per head
 	// Skipped counts practice-years left out of a quantity's fit for zero
 	// spend (log undefined).
 	Skipped [NQuantities]int
@@ -73,6 +80,8 @@ func FitHistory(recs []Record, quantities []int) (*GroupFit, error) {
 	}
 	meanList := make([]float64, np)
 	nbar, growth, ng := 0.0, 0.0, 0
+	type step struct{ d, w float64 }
+	var steps []step
 	for i, p := range g.Practices {
 		rs := byP[p]
 		sort.Slice(rs, func(a, b int) bool { return rs[a].Year < rs[b].Year })
@@ -85,8 +94,11 @@ func FitHistory(recs []Record, quantities []int) (*GroupFit, error) {
 			for j, r := range rs {
 				s += r.List
 				if j > 0 && r.Year > rs[j-1].Year {
-					growth += math.Log(r.List/rs[j-1].List) / float64(r.Year-rs[j-1].Year)
+					dy := float64(r.Year - rs[j-1].Year)
+					d := math.Log(r.List/rs[j-1].List) / dy
+					growth += d
 					ng++
+					steps = append(steps, step{d, r.List * dy})
 				}
 			}
 			meanList[i] = s / float64(len(rs))
@@ -100,6 +112,16 @@ func FitHistory(recs []Record, quantities []int) (*GroupFit, error) {
 	if ng > 0 {
 		g.ListGrowth = growth / float64(ng)
 	}
+	if len(steps) > 1 {
+		// Var(d) ≈ v·nbar/(list·dy): estimate v from the scaled squares.
+		v := 0.0
+		for _, st := range steps {
+			e := st.d - g.ListGrowth
+			v += e * e * st.w / nbar
+		}
+		g.ListGrowthVar = v / float64(len(steps)-1)
+	}
+	g.meanList, g.areaList = meanList, nbar
 	for _, q := range quantities {
 		ss := make([]Series, np)
 		for i, p := range g.Practices {
@@ -136,6 +158,7 @@ func (g *GroupFit) Predictive(i, q, h int) (mu, sd float64) {
 	n := 1.0
 	if g.PerHead {
 		n = g.LastList[i] * math.Exp(float64(h)*g.ListGrowth)
+		v += float64(h) * g.ListGrowthVar * g.areaList / g.meanList[i]
 	}
 	return m + math.Log(n), math.Sqrt(v)
 }

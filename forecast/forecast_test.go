@@ -1,0 +1,244 @@
+package forecast
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/gpbudget/gpbudget/scenarios"
+	"github.com/gpbudget/gpbudget/sim"
+)
+
+// knownModel is the default area with every practice difference but style
+// switched off (no need spread, no age tilt, no per-replication rate
+// uncertainty), so each practice's true log spend per head is known exactly:
+// log(ExpectedSpend/list) for its starting list. Frailty is redrawn every
+// year with no excess mortality in the frail: with persistent frailty a
+// practice's realised mix of frail patients is itself a lasting practice
+// effect, which history cannot tell from style (the backtest covers that case).
+func knownModel(t *testing.T) *sim.Model {
+	t.Helper()
+	s := scenarios.Default()
+	s.Population.Synthetic.NeedSD = 0
+	s.Population.Synthetic.AgeTiltSD = 0
+	for _, st := range []*scenarios.Stream{&s.Streams.Outpatient, &s.Streams.Prescribing, &s.Streams.AE, &s.Streams.Emergency, &s.Streams.Elective} {
+		st.RateUncertaintySD = 0
+	}
+	for k := range s.Frailty.Persistence {
+		s.Frailty.Persistence[k] = 0
+		s.Frailty.Mortality[k] = 1
+	}
+	m, err := s.Model(11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestFitRecoversPracticeEffects fits engine history (one replication, 6
+// years, 50 practices) and checks each stream's fitted practice effect at the
+// base year against the truth. The fitted effects carry standard errors (the
+// BLUP's prediction SD); about 95% must lie within 1.96 SE. Tolerance: with 50
+// practices per stream, 250 in all, the binomial SE of that share is
+// sqrt(.95·.05/250) = 0.014; we accept 0.95 − 3·0.014 = 0.91 or more. The
+// spread of practice effects (Tau) must match the streams' style_sd within
+// 3 of its standard errors.
+func TestFitRecoversPracticeEffects(t *testing.T) {
+	m := knownModel(t)
+	h, err := Simulate(context.Background(), m, 5, 1, 6, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := FitHistory(h.Records, []int{0, 1, 2, 3, 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := map[string]int{}
+	for i := range m.Practices {
+		idx[m.Practices[i].ID] = i
+	}
+	within, n := 0, 0
+	for s := range sim.NStreams {
+		f := g.Fits[s]
+		for gi, id := range g.Practices {
+			i := idx[id]
+			truth := math.Log(m.ExpectedSpend(i)[s] / float64(m.Practices[i].ListSize()))
+			est, v := f.Predict(gi, 0, true)
+			n++
+			if math.Abs(est-truth) < 1.96*math.Sqrt(v) {
+				within++
+			}
+		}
+		sd := m.Streams[s].StyleSD
+		if math.Abs(f.Tau-sd) > 3*f.TauSE {
+			t.Errorf("%s: practice SD %.3f ± %.3f, style_sd %.3f", sim.StreamNames[s], f.Tau, f.TauSE, sd)
+		}
+	}
+	share := float64(within) / float64(n)
+	t.Logf("%d of %d practice effects within 1.96 SE (%.3f)", within, n, share)
+	if share < 0.91 {
+		t.Errorf("%.3f of practice effects within 1.96 SE of the truth, want about 0.95 (>= 0.91)", share)
+	}
+}
+
+// TestBacktestCoverage runs the backtest on 8 engine histories of the
+// default area (6 years each, the last held out): 400 forecasts. Each
+// interval's coverage must be within 3 binomial SEs of nominal, SE =
+// sqrt(p(1−p)/400): 0.025, 0.020, 0.011 for 50%, 80%, 95%. (Forecasts in
+// one history share fitted parameters, so they are not quite independent;
+// 3 SEs leaves room for that.) The model must also beat the naive forecast.
+func TestBacktestCoverage(t *testing.T) {
+	s := scenarios.Default()
+	m, err := s.Model(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := Simulate(context.Background(), m, 3, 8, 6, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Backtest(h, 1, math.NaN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", *res)
+	if res.Forecasts != 400 {
+		t.Fatalf("%d forecasts, want 400", res.Forecasts)
+	}
+	for _, c := range []struct{ got, p float64 }{{res.Coverage50, 0.5}, {res.Coverage80, 0.8}, {res.Coverage95, 0.95}} {
+		se := math.Sqrt(c.p * (1 - c.p) / 400)
+		if math.Abs(c.got-c.p) > 3*se {
+			t.Errorf("coverage of the %.0f%% interval %.3f, want within %.3f of nominal", 100*c.p, c.got, 3*se)
+		}
+	}
+	if res.CRPS >= res.NaiveCRPS || res.MAE >= res.NaiveMAE {
+		t.Errorf("model (MAE %.0f, CRPS %.0f) does not beat the naive forecast (MAE %.0f, CRPS %.0f)", res.MAE, res.CRPS, res.NaiveMAE, res.NaiveCRPS)
+	}
+}
+
+// TestFitSeriesKnownParameters simulates the model's own process with known
+// parameters and checks REML recovers them: A, B within 3 of their standard
+// errors; Tau, Sigma within 15% (200 practices, 8 years: their sampling SDs
+// are about 5% and 2%), Rho within 0.1.
+func TestFitSeriesKnownParameters(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const A, B, tau, sig, rho = 5.0, 0.02, 0.2, 0.05, 0.5
+	ss := make([]Series, 200)
+	for i := range ss {
+		u := tau * r.NormFloat64()
+		e := sig * r.NormFloat64()
+		for y := range 8 {
+			if y > 0 {
+				e = rho*e + sig*math.Sqrt(1-rho*rho)*r.NormFloat64()
+			}
+			ss[i].T = append(ss[i].T, float64(2000+y))
+			ss[i].Z = append(ss[i].Z, A+B*(float64(2000+y)-2003.5)+u+e)
+		}
+		ss[i].Scale = 1
+	}
+	f, err := FitSeries(ss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := f.A + f.B*(2003.5-f.T0)
+	if d := math.Abs(a - A); d > 3*math.Sqrt(f.CovAB[0][0]) {
+		t.Errorf("A %.4f, want %.4f ± %.4f", a, A, math.Sqrt(f.CovAB[0][0]))
+	}
+	if d := math.Abs(f.B - B); d > 3*math.Sqrt(f.CovAB[1][1]) {
+		t.Errorf("B %.4f, want %.4f ± %.4f", f.B, B, math.Sqrt(f.CovAB[1][1]))
+	}
+	if math.Abs(f.Tau/tau-1) > 0.15 || math.Abs(f.Sigma/sig-1) > 0.15 || math.Abs(f.Rho-rho) > 0.1 {
+		t.Errorf("tau %.3f sigma %.3f rho %.2f, want %.3f %.3f %.2f", f.Tau, f.Sigma, f.Rho, tau, sig, rho)
+	}
+}
+
+// TestCRPSLogNormal checks the closed form against the definition
+// E|X−y| − E|X−X'|/2 estimated from 400,000 draws (Monte Carlo SE well
+// under 0.5% of the score here; tolerance 1.5%).
+func TestCRPSLogNormal(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	mu, sd := 1.0, 0.4
+	const n = 400000
+	x := make([]float64, n)
+	for i := range x {
+		x[i] = math.Exp(mu + sd*r.NormFloat64())
+	}
+	for _, y := range []float64{1.5, 2.7, 6} {
+		a, b := 0.0, 0.0
+		for i := range n {
+			a += math.Abs(x[i] - y)
+			b += math.Abs(x[i] - x[(i+1)%n])
+		}
+		mc := a/n - b/(2*n)
+		if got := CRPSLogNormal(mu, sd, y); math.Abs(got/mc-1) > 0.015 {
+			t.Errorf("y=%v: CRPS %.4f, Monte Carlo %.4f", y, got, mc)
+		}
+	}
+}
+
+func TestHistoryFiles(t *testing.T) {
+	dir := t.TempDir()
+	h := &History{Records: []Record{
+		{Practice: "A1", Year: 2008, List: 5000, Spend: [5]float64{1, 2, 3, 4, 5}},
+		{Practice: "A1", Year: 2009, List: 5100, Spend: [5]float64{2, 3, 4, 5, 6}},
+	}}
+	long := filepath.Join(dir, "long.csv")
+	f, _ := os.Create(long)
+	if err := h.WriteCSV(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	got, err := ReadHistory(long)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Records) != 2 || got.Records[1].Spend != h.Records[1].Spend || got.Records[1].List != 5100 {
+		t.Fatalf("long CSV read back as %+v", got.Records)
+	}
+	wide := filepath.Join(dir, "wide.csv")
+	os.WriteFile(wide, []byte("practice_id,year,spend_outpatient,spend_prescribing,spend_ae,spend_emergency,spend_elective,other\nA1,2008,1,2,3,4,5,z\n"), 0o644)
+	if got, err := ReadHistory(wide); err != nil || got.Records[0].Total() != 15 || got.Records[0].List != 0 {
+		t.Fatalf("wide CSV: %+v, %v", got, err)
+	}
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("practice_id,year,stream,spend\nA1,2008,outpatient,1\nA1,2008,dentistry,2\n"), 0o644)
+	if _, err := ReadHistory(bad); err == nil || !strings.Contains(err.Error(), "line 3") {
+		t.Errorf("unknown stream: %v (want the line)", err)
+	}
+	short := filepath.Join(dir, "short.csv")
+	os.WriteFile(short, []byte("practice_id,year,stream,spend\nA1,2008,outpatient,1\n"), 0o644)
+	if _, err := ReadHistory(short); err == nil || !strings.Contains(err.Error(), "lacks some streams") {
+		t.Errorf("missing streams: %v", err)
+	}
+}
+
+// TestAgeingFactors: a young list's cost per head rises as it ages, and
+// lists of different ages age differently.
+func TestAgeingFactors(t *testing.T) {
+	m := knownModel(t)
+	young, old := m.Practices[0], m.Practices[0]
+	for b := range sim.NBands {
+		for s := range sim.NSex {
+			if b < 10 {
+				young.Count[s][b] = 10
+			} else {
+				old.Count[s][b] = 10
+			}
+		}
+	}
+	m.Practices = []sim.Practice{young, old}
+	f := AgeingFactors(m, 3)
+	if !(f[0][2][Total] > f[0][0][Total] && f[0][0][Total] > 1) {
+		t.Errorf("a young list's cost per head should rise with age: %v", f[0])
+	}
+	vals := []float64{f[0][2][Total], f[1][2][Total]}
+	sort.Float64s(vals)
+	if vals[0] == vals[1] {
+		t.Error("ageing factors do not depend on the age mix")
+	}
+}
