@@ -14,6 +14,7 @@ import (
 
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
+	"golang.org/x/sys/unix"
 )
 
 // Config is a benchmark workload.
@@ -132,9 +133,11 @@ func Measure(ctx context.Context, c Config) (*Result, error) {
 		return nil, err
 	}
 	runtime.ReadMemStats(&ms0)
-	t0 := time.Now()
+	runtime.LockOSThread()
+	t0 := threadCPU()
 	tpy, err := kernelPass(ctx, k, m, c.Seed, 1, 1+c.Reps)
-	el = time.Since(t0)
+	el = threadCPU() - t0
+	runtime.UnlockOSThread()
 	runtime.ReadMemStats(&ms1)
 	if err != nil {
 		return nil, err
@@ -143,7 +146,7 @@ func Measure(ctx context.Context, c Config) (*Result, error) {
 	res.PracticeFloorRatio = res.PracticeNsPerPatientYear / res.FloorNsPerPatientYear
 	res.PracticeAllocsPerPatientYear = float64(ms1.Mallocs-ms0.Mallocs) / float64(tpy)
 
-	// Cohort mode.
+	// Cohort mode (thread CPU time, as the kernel).
 	kc, err := sim.NewKernel(m, c.Years, true)
 	if err != nil {
 		return nil, err
@@ -151,9 +154,11 @@ func Measure(ctx context.Context, c Config) (*Result, error) {
 	if _, err := kernelPass(ctx, kc, m, c.Seed, 0, 1); err != nil {
 		return nil, err
 	}
-	t0 = time.Now()
+	runtime.LockOSThread()
+	t0 = threadCPU()
 	cpy, err := kernelPass(ctx, kc, m, c.Seed, 1, 1+c.Reps)
-	el = time.Since(t0)
+	el = threadCPU() - t0
+	runtime.UnlockOSThread()
 	if err != nil {
 		return nil, err
 	}
@@ -185,12 +190,14 @@ var sink uint64
 
 // yearPass runs the kernel over every practice of replications 1..Reps,
 // timing only the per-patient-year work (Kernel.Year), not Kernel.Start, and
-// straight after it the floor for the same patient-years. Each practice is
-// timed three times (the same seeded work) and the fastest kept, for both
-// kernel and floor, so that load from other processes on a shared machine
-// distorts the ratio as little as possible.
+// straight after it the floor for the same patient-years. Both are timed in
+// the thread's CPU time (time the thread was descheduled does not count),
+// three times each (the same seeded work), keeping the fastest, so that other
+// processes on a shared machine distort the ratio as little as possible.
 func yearPass(ctx context.Context, k *sim.Kernel, m *sim.Model, c Config) (int64, time.Duration, time.Duration, error) {
 	const repeats = 3
+	runtime.LockOSThread() // threadCPU reads this thread's clock
+	defer runtime.UnlockOSThread()
 	total := int64(0)
 	var el, floor time.Duration
 	for r := 1; r <= c.Reps; r++ {
@@ -202,15 +209,15 @@ func yearPass(ctx context.Context, k *sim.Kernel, m *sim.Model, c Config) (int64
 			bestK, bestF := time.Duration(1<<62), time.Duration(1<<62)
 			for range repeats {
 				k.Start(c.Seed, r, i)
-				t0 := time.Now()
+				t0 := threadCPU()
 				n = 0
 				for y := 0; y <= c.Years; y++ {
 					n += k.Year(c.Seed, r, i, y)
 				}
-				t1 := time.Now()
+				t1 := threadCPU()
 				sink ^= sim.Floor(c.Seed, int(n)*sim.NStreams)
-				bestF = min(bestF, time.Since(t1))
-				bestK = min(bestK, t1.Sub(t0))
+				bestF = min(bestF, threadCPU()-t1)
+				bestK = min(bestK, t1-t0)
 			}
 			el += bestK
 			floor += bestF
@@ -264,6 +271,15 @@ func RunThroughput(ctx context.Context, m *sim.Model, seed uint64, reps, years, 
 		base += int64(m.Practices[i].ListSize())
 	}
 	return float64(d.listYears+base*int64(reps)) / el.Seconds(), nil
+}
+
+// threadCPU is the calling thread's CPU time.
+func threadCPU() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return time.Duration(time.Now().UnixNano())
+	}
+	return time.Duration(ts.Nano())
 }
 
 // PeakRSS is the process's peak resident set size in bytes (Linux reports

@@ -187,7 +187,7 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 	d.Reseed(seed, PurposeDemography, rep, i, year)
 	g, dg := &w.counts.G, &d.G
 	trans, rowOf, rowCell := w.trans, w.rowOf, w.rowCell
-	zero, info := t.zero, t.info
+	zero, one, info := t.zero, t.one, t.info
 	sex, age, state, rows := l.sex, l.age, l.state, l.row
 	var ev [NStreams]int
 	women := 0
@@ -195,8 +195,13 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 		r := int(rows[j])
 		base := r * NStreams
 		z := zero[base : base+NStreams : base+NStreams]
+		o := one[base : base+NStreams : base+NStreams] // count 1, the commonest past zero
 		if u := g.Uint64(); u >= z[0] {
-			ev[0] += t.sample(base, u)
+			if u < o[0] {
+				ev[0]++
+			} else {
+				ev[0] += t.sample(base, u)
+			}
 		}
 		if u := g.Uint64(); u >= z[1] {
 			// Prescribing draws past zero for nearly every patient: the
@@ -219,13 +224,25 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 			}
 		}
 		if u := g.Uint64(); u >= z[2] {
-			ev[2] += t.sample(base+2, u)
+			if u < o[2] {
+				ev[2]++
+			} else {
+				ev[2] += t.sample(base+2, u)
+			}
 		}
 		if u := g.Uint64(); u >= z[3] {
-			ev[3] += t.sample(base+3, u)
+			if u < o[3] {
+				ev[3]++
+			} else {
+				ev[3] += t.sample(base+3, u)
+			}
 		}
 		if u := g.Uint64(); u >= z[4] {
-			ev[4] += t.sample(base+4, u)
+			if u < o[4] {
+				ev[4]++
+			} else {
+				ev[4] += t.sample(base+4, u)
+			}
 		}
 		// Demography: outcomes 0..K-1 (next state), K (death), K+1 (leaves).
 		tr := trans[r*K2 : r*K2+K2]
@@ -473,9 +490,13 @@ func (w *worker) addJoiners(seed uint64, rep, i, year, women, start int) {
 	cdf := &p.joinCDF[i]
 	for range joiners {
 		u := j.Float64()
-		c := 0
-		for c < NCells-1 && u >= cdf[c] {
-			c++
+		c, hi := 0, NCells-1 // the first cell with u < cdf[c], by bisection
+		for c < hi {
+			if mid := (c + hi) / 2; u >= cdf[mid] {
+				c = mid + 1
+			} else {
+				hi = mid
+			}
 		}
 		sex, b := c/NBands, c%NBands
 		age := 5*b + int(j.G.Uint64()%5)
