@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"math/bits"
 )
 
 // list is one practice's patients in structure-of-arrays form, owned by a
@@ -195,12 +196,16 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 		r := int(rows[j])
 		base := r * NStreams
 		z := zero[base : base+NStreams : base+NStreams]
-		o := one[base : base+NStreams : base+NStreams] // count 1, the commonest past zero
-		if u := g.Uint64(); u >= z[0] {
-			if u < o[0] {
-				ev[0]++
-			} else {
-				ev[0] += t.sample(base, u)
+		// Streams other than prescribing are mostly 0 or 1 events: counted
+		// without branches against zero and one, so only counts of 2 or more
+		// branch to the table.
+		o := one[base : base+NStreams : base+NStreams]
+		if u := g.Uint64(); true {
+			_, b0 := bits.Sub64(u, z[0], 0) // 1 if u < zero: count 0
+			_, b1 := bits.Sub64(u, o[0], 0) // 1 if u < one: count <= 1
+			ev[0] += int(2 - b0 - b1)
+			if b1 == 0 { // count 2 or more (rare), or a row not yet built
+				ev[0] += t.sample(base, u) - 2
 			}
 		}
 		if u := g.Uint64(); u >= z[1] {
@@ -223,25 +228,28 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 				}
 			}
 		}
-		if u := g.Uint64(); u >= z[2] {
-			if u < o[2] {
-				ev[2]++
-			} else {
-				ev[2] += t.sample(base+2, u)
+		if u := g.Uint64(); true {
+			_, b0 := bits.Sub64(u, z[2], 0) // 1 if u < zero: count 0
+			_, b1 := bits.Sub64(u, o[2], 0) // 1 if u < one: count <= 1
+			ev[2] += int(2 - b0 - b1)
+			if b1 == 0 { // count 2 or more (rare), or a row not yet built
+				ev[2] += t.sample(base+2, u) - 2
 			}
 		}
-		if u := g.Uint64(); u >= z[3] {
-			if u < o[3] {
-				ev[3]++
-			} else {
-				ev[3] += t.sample(base+3, u)
+		if u := g.Uint64(); true {
+			_, b0 := bits.Sub64(u, z[3], 0) // 1 if u < zero: count 0
+			_, b1 := bits.Sub64(u, o[3], 0) // 1 if u < one: count <= 1
+			ev[3] += int(2 - b0 - b1)
+			if b1 == 0 { // count 2 or more (rare), or a row not yet built
+				ev[3] += t.sample(base+3, u) - 2
 			}
 		}
-		if u := g.Uint64(); u >= z[4] {
-			if u < o[4] {
-				ev[4]++
-			} else {
-				ev[4] += t.sample(base+4, u)
+		if u := g.Uint64(); true {
+			_, b0 := bits.Sub64(u, z[4], 0) // 1 if u < zero: count 0
+			_, b1 := bits.Sub64(u, o[4], 0) // 1 if u < one: count <= 1
+			ev[4] += int(2 - b0 - b1)
+			if b1 == 0 { // count 2 or more (rare), or a row not yet built
+				ev[4] += t.sample(base+4, u) - 2
 			}
 		}
 		// Demography: outcomes 0..K-1 (next state), K (death), K+1 (leaves).
@@ -395,10 +403,21 @@ func (w *worker) costSum(s, k int) float64 {
 		if sigma == 0 {
 			return float64(k) * cs.mean[0]
 		}
+		g := &d.G
 		for range k {
-			x := mu + sigma*d.NormZ()
+			// NormZ's fast path and fastExp, by hand: this loop runs once
+			// per lognormal event.
+			u := g.Uint64()
+			i, j := u&127, int64(u)>>8
+			var z float64
+			if (j^(j>>63))-(j>>63) < zigK[i] {
+				z = float64(j) * zigW[i]
+			} else {
+				z = d.normSlow(u)
+			}
+			x := mu + sigma*z
 			if x > -700 && x < 700 {
-				total += expPoly(x) // fastExp, inlined
+				total += expPoly(x)
 			} else {
 				total += math.Exp(x)
 			}

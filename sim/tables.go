@@ -28,7 +28,7 @@ import (
 // most are never built.
 type countTables struct {
 	zero  []uint64 // per row: threshold for N = 0 (fast path)
-	one   []uint64 // per row: threshold for N <= 1 once the row is built, else 0
+	one   []uint64 // per row: threshold for N <= 1 once the row is built, else zero's
 	info  []rowInfo
 	mu    []float64 // per row: mean count
 	p0    []float64 // per row: P(N = 0)
@@ -66,8 +66,8 @@ func (t *countTables) build(mu []float64, disp *[NStreams]float64) {
 	t.guide = t.guide[:0]
 	for r := range n {
 		t.info[r] = rowInfo{off: -1}
-		t.one[r] = 0
 		t.zero[r] = t.firstThreshold(r)
+		t.one[r] = t.zero[r] // until built, every u past zero goes to sample
 	}
 }
 
