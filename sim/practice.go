@@ -49,6 +49,7 @@ type worker struct {
 	rowOf   []uint16
 	trans   []uint64
 	rowCell []uint8 // row (cell*K + state) -> cell, sparing a division by K
+	woman   []uint8 // (sex, age) -> 1 for women aged 15-44 (who may give birth)
 
 	// patientYears counts patient-years simulated, for benchmarks.
 	patientYears int64
@@ -70,6 +71,10 @@ func (w *worker) setup() {
 				w.rowOf[(sex*(MaxAge+1)+age)*K+k] = uint16(c*K + k)
 			}
 		}
+	}
+	w.woman = make([]uint8, NSex*(MaxAge+1))
+	for a := 15; a <= 44; a++ {
+		w.woman[Female*(MaxAge+1)+a] = 1
 	}
 	w.rowCell = make([]uint8, NCells*K)
 	for r := range w.rowCell {
@@ -218,6 +223,12 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 				u = min(u, math.MaxUint64-1)
 				k := t.guide[in.goff+int32(u>>in.shift)]
 				c := t.cdf[in.off : in.off+in.n]
+				// The guide leaves k at most a step or two short: take two
+				// steps without branches, then loop for the rare rest.
+				_, br := bits.Sub64(u, c[k], 0)
+				k += 1 - int32(br)
+				_, br = bits.Sub64(u, c[k], 0)
+				k += 1 - int32(br)
 				for u >= c[k] {
 					k++
 				}
@@ -256,8 +267,9 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 		tr := trans[r*K2 : r*K2+K2]
 		u := dg.Uint64()
 		next := 0
-		for next < K+1 && u >= tr[next] {
-			next++
+		for _, th := range tr[:K+1] { // increasing thresholds: count those <= u, branch-free
+			_, br := bits.Sub64(u, th, 0)
+			next += int(1 - br)
 		}
 		c := rowCell[r]
 		if next >= K {
@@ -275,9 +287,7 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 		l.cells[c]--
 		l.cells[rowCell[nr]]++
 		age[j], state[j], rows[j] = uint8(a), uint8(next), nr
-		if sx == Female && a >= 15 && a <= 44 {
-			women++
-		}
+		women += int(w.woman[sx*(MaxAge+1)+a])
 		j++
 	}
 	l.sex, l.age, l.state, l.row = sex[:n], age[:n], state[:n], rows[:n]
