@@ -36,6 +36,7 @@ type worker struct {
 	p      *prepared
 	counts Draws
 	costs  Draws
+	costsB Draws // lognormal events alternate between costs and costsB
 	demo   Draws
 	other  Draws
 	tab    countTables
@@ -161,6 +162,7 @@ func (w *worker) buildTables(i int, mult *[NStreams]float64) {
 func (w *worker) stepYear(seed uint64, rep, i, year int, last bool, out *yearOut) {
 	w.counts.Reseed(seed, PurposeCounts, rep, i, year)
 	w.costs.Reseed(seed, PurposeCosts, rep, i, year)
+	w.costsB.Reseed(seed, PurposeCostsB, rep, i, year)
 	sl := w.p.m.StopLoss
 	if last || (sl != nil && sl.Threshold > 0 && sl.Streams != [NStreams]bool{}) {
 		w.simulateYear(sl, out)
@@ -413,23 +415,41 @@ func (w *worker) costSum(s, k int) float64 {
 		if sigma == 0 {
 			return float64(k) * cs.mean[0]
 		}
-		g := &d.G
-		for range k {
-			// NormZ's fast path and fastExp, by hand: this loop runs once
-			// per lognormal event.
-			u := g.Uint64()
-			i, j := u&127, int64(u)>>8
-			var z float64
-			if (j^(j>>63))-(j>>63) < zigK[i] {
-				z = float64(j) * zigW[i]
-			} else {
-				z = d.normSlow(u)
+		// Events alternate between two generators, whose draws are
+		// independent chains the processor overlaps.
+		g, gb := &d.G, &w.costsB.G
+		db := &w.costsB
+		for e := 0; e < k; e += 2 {
+			// NormZ's fast path and fastExp, by hand, for each generator.
+			ua, ub := g.Uint64(), uint64(0)
+			if e+1 < k {
+				ub = gb.Uint64()
 			}
-			x := mu + sigma*z
-			if x > -700 && x < 700 {
-				total += expPoly(x)
+			ia, ja := ua&127, int64(ua)>>8
+			ib, jb := ub&127, int64(ub)>>8
+			var za, zb float64
+			if (ja^(ja>>63))-(ja>>63) < zigK[ia] {
+				za = float64(ja) * zigW[ia]
 			} else {
-				total += math.Exp(x)
+				za = d.normSlow(ua)
+			}
+			if (jb^(jb>>63))-(jb>>63) < zigK[ib] {
+				zb = float64(jb) * zigW[ib]
+			} else {
+				zb = db.normSlow(ub)
+			}
+			xa, xb := mu+sigma*za, mu+sigma*zb
+			if xa > -700 && xa < 700 && xb > -700 && xb < 700 {
+				ea, eb := expPoly(xa), expPoly(xb)
+				total += ea
+				if e+1 < k {
+					total += eb
+				}
+			} else {
+				total += math.Exp(xa)
+				if e+1 < k {
+					total += math.Exp(xb)
+				}
 			}
 		}
 		return total
