@@ -190,12 +190,16 @@ var sink uint64
 
 // yearPass runs the kernel over every practice of replications 1..Reps,
 // timing only the per-patient-year work (Kernel.Year), not Kernel.Start, and
-// straight after it the floor for the same patient-years. Both are timed in
-// the thread's CPU time (time the thread was descheduled does not count),
-// three times each (the same seeded work), keeping the fastest, so that other
-// processes on a shared machine distort the ratio as little as possible.
+// straight after each practice-year the floor for the same patient-years.
+// Both are timed in the thread's CPU time (time the thread was descheduled
+// does not count), each practice five times over (the same seeded work),
+// keeping each practice-year's fastest, so that other processes on a shared
+// machine distort the ratio as little as possible.
 func yearPass(ctx context.Context, k *sim.Kernel, m *sim.Model, c Config) (int64, time.Duration, time.Duration, error) {
-	const repeats = 3
+	const repeats = 5
+	bestK := make([]time.Duration, c.Years+1)
+	bestF := make([]time.Duration, c.Years+1)
+	ns := make([]int64, c.Years+1)
 	runtime.LockOSThread() // threadCPU reads this thread's clock
 	defer runtime.UnlockOSThread()
 	total := int64(0)
@@ -205,23 +209,26 @@ func yearPass(ctx context.Context, k *sim.Kernel, m *sim.Model, c Config) (int64
 			return total, el, floor, err
 		}
 		for i := range m.Practices {
-			var n int64
-			bestK, bestF := time.Duration(1<<62), time.Duration(1<<62)
+			for y := range bestK {
+				bestK[y], bestF[y] = 1<<62, 1<<62
+			}
 			for range repeats {
 				k.Start(c.Seed, r, i)
-				t0 := threadCPU()
-				n = 0
 				for y := 0; y <= c.Years; y++ {
-					n += k.Year(c.Seed, r, i, y)
+					t0 := threadCPU()
+					n := k.Year(c.Seed, r, i, y)
+					t1 := threadCPU()
+					sink ^= sim.Floor(c.Seed, int(n)*sim.NStreams)
+					bestF[y] = min(bestF[y], threadCPU()-t1)
+					bestK[y] = min(bestK[y], t1-t0)
+					ns[y] = n
 				}
-				t1 := threadCPU()
-				sink ^= sim.Floor(c.Seed, int(n)*sim.NStreams)
-				bestF = min(bestF, threadCPU()-t1)
-				bestK = min(bestK, t1-t0)
 			}
-			el += bestK
-			floor += bestF
-			total += n
+			for y := range bestK {
+				el += bestK[y]
+				floor += bestF[y]
+				total += ns[y]
+			}
 		}
 	}
 	return total, el, floor, nil
