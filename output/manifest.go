@@ -14,25 +14,44 @@ import (
 // Manifest describes a run: what was run, how to reproduce it and whether it
 // finished. It is replaced atomically, so a reader never sees half of one.
 type Manifest struct {
-	Program        string    `json:"program"`
-	Version        string    `json:"version"`
-	GoVersion      string    `json:"go_version"`
-	GonumVersion   string    `json:"gonum_version"`
-	ParquetVersion string    `json:"parquet_go_version"`
-	Scenario       any       `json:"scenario"` // resolved, every default filled in
-	ScenarioName   string    `json:"scenario_name"`
-	Seed           uint64    `json:"seed"`
-	Replications   int       `json:"replications"`
-	Years          int       `json:"years"`
-	Practices      int       `json:"practices"`
-	Workers        int       `json:"workers"`
-	Command        string    `json:"command"`
-	Started        time.Time `json:"started"`
-	Ended          time.Time `json:"ended,omitzero"`
-	Completed      bool      `json:"completed"`
-	Rows           int64     `json:"rows"`
-	Files          []string  `json:"files"`
-	Error          string    `json:"error,omitempty"`
+	Program        string      `json:"program"`
+	Version        string      `json:"version"`
+	GoVersion      string      `json:"go_version"`
+	GonumVersion   string      `json:"gonum_version"`
+	ParquetVersion string      `json:"parquet_go_version"`
+	Scenario       any         `json:"scenario"` // resolved, every default filled in
+	ScenarioName   string      `json:"scenario_name"`
+	Seed           uint64      `json:"seed"`
+	Replications   int         `json:"replications"`
+	Years          int         `json:"years"`
+	Practices      int         `json:"practices"`
+	Workers        int         `json:"workers"`
+	Command        string      `json:"command"`
+	Started        time.Time   `json:"started"`
+	Ended          time.Time   `json:"ended,omitzero"`
+	Completed      bool        `json:"completed"`
+	Resumed        []time.Time `json:"resumed,omitempty"` // when the run was resumed after an interruption
+	Rows           int64       `json:"rows"`
+	Files          []string    `json:"files"`
+	Chunks         []Chunk     `json:"chunks"` // complete files with their replication ranges and checksums
+	Error          string      `json:"error,omitempty"`
+
+	// Shard, in a shard's manifest (DIR/manifests/shard-IIII-of-NNNN.json),
+	// says which shard it is and which replications [first_rep, last_rep) of
+	// Replications it runs; Files, Chunks and Rows are then that shard's
+	// alone. Each shard resumes on its own (see Resume).
+	Shard *ShardRun `json:"shard,omitempty"`
+	// Merged, in DIR/manifest.json after 'gpbudget merge', names the shard
+	// manifests the run was assembled from; Files, Chunks and Rows are then
+	// the whole run's.
+	Merged []string `json:"merged_from,omitempty"`
+}
+
+// ShardRun is a shard and its share of the replications.
+type ShardRun struct {
+	Shard
+	FirstRep int `json:"first_rep"`
+	LastRep  int `json:"last_rep"` // exclusive (unlike Chunk.LastRep)
 }
 
 // ManifestName is the manifest's file name in a run folder.
@@ -56,24 +75,33 @@ func DepVersion(path string) string {
 	return "unknown"
 }
 
-// Write replaces DIR/manifest.json atomically.
+// Write replaces the run's manifest atomically: DIR/manifest.json, or for a
+// shard DIR/manifests/shard-IIII-of-NNNN.json.
 func (m *Manifest) Write(dir string) error {
+	path := filepath.Join(dir, ManifestName)
+	if m.Shard != nil {
+		path = filepath.Join(dir, m.Shard.ManifestPath())
+	}
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return fmt.Errorf("manifest: %w", err)
 	}
-	return WriteFileAtomic(filepath.Join(dir, ManifestName), append(b, '\n'))
+	return WriteFileAtomic(path, append(b, '\n'))
 }
 
 // ReadManifest reads DIR/manifest.json.
 func ReadManifest(dir string) (*Manifest, error) {
-	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	return readManifestFile(filepath.Join(dir, ManifestName))
+}
+
+func readManifestFile(path string) (*Manifest, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading manifest: %w", err)
 	}
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ManifestName), err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &m, nil
 }

@@ -4,9 +4,14 @@
 package output
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"hash"
+	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/parquet-go/parquet-go"
@@ -50,9 +55,20 @@ type Row struct {
 // column scans, small enough to buffer comfortably.
 const RowGroupRows = 128 * 1024
 
-// FileRows is the most rows one Parquet file takes before the writer starts
-// another, so very large runs give files of manageable size.
+// FileRows is about the most rows one Parquet file takes before the writer
+// starts another (files end at replication boundaries), so very large runs
+// give files of manageable size.
 const FileRows = 4 * RowGroupRows * 8
+
+// Chunk is one complete, closed part file: which replications it holds and a
+// checksum, so a resumed run can trust it without reading it.
+type Chunk struct {
+	File     string `json:"file"` // relative to the run folder
+	FirstRep int    `json:"first_replication"`
+	LastRep  int    `json:"last_replication"` // inclusive
+	Rows     int64  `json:"rows"`
+	SHA256   string `json:"sha256"`
+}
 
 // PracticeYears writes rows into DIR/practice_years/ as part files named
 // PREFIX-NNNNN.parquet. Each file is written under a temporary name and
@@ -65,14 +81,38 @@ type PracticeYears struct {
 	needs    []float64
 	meta     []parquet.WriterOption
 
-	f       *os.File
-	w       *parquet.GenericWriter[Row]
-	inFile  int
-	next    int
-	buf     []Row
-	Files   []string // completed files, relative to dir
-	Rows    int64
+	f        *os.File
+	h        hash.Hash
+	w        *parquet.GenericWriter[Row]
+	opened   time.Time
+	inFile   int
+	firstRep int
+	lastRep  int
+	next     int
+	buf      []Row
+	Chunks   []Chunk // completed files
+	Rows     int64
+
+	// CheckpointEvery, if positive, also ends a file at the first replication
+	// boundary this long after it was opened, so an interrupted long run
+	// keeps most of its finished replications.
+	CheckpointEvery time.Duration
+	// OnChunk, if set, is called after each file is complete and in place
+	// (e.g. to record it in the manifest).
+	OnChunk func(Chunk) error
 }
+
+// Files lists the completed files relative to the run folder.
+func (w *PracticeYears) Files() []string {
+	out := make([]string, len(w.Chunks))
+	for i, c := range w.Chunks {
+		out[i] = c.File
+	}
+	return out
+}
+
+// StartAt numbers the next file n (a resumed run continues the numbering).
+func (w *PracticeYears) StartAt(n int) { w.next = n }
 
 // NewPracticeYears prepares a writer for model m's rows; meta is written as
 // key-value metadata into every file.
@@ -108,7 +148,8 @@ func (w *PracticeYears) open() error {
 		parquet.Compression(&zstd.Codec{Level: zstd.SpeedDefault}),
 		parquet.MaxRowsPerRowGroup(RowGroupRows),
 	}, w.meta...)
-	w.f, w.w, w.inFile = f, parquet.NewGenericWriter[Row](f, opts...), 0
+	w.h = sha256.New()
+	w.f, w.w, w.inFile, w.opened = f, parquet.NewGenericWriter[Row](io.MultiWriter(f, w.h), opts...), 0, time.Now()
 	return nil
 }
 
@@ -132,24 +173,23 @@ func (w *PracticeYears) Write(rows []sim.PracticeYear) error {
 			EventsAE: int32(r.Events[sim.AE]), EventsEmergency: int32(r.Events[sim.Emergency]), EventsElective: int32(r.Events[sim.Elective]),
 		})
 	}
-	for len(w.buf) > 0 {
-		if w.w == nil {
-			if err := w.open(); err != nil {
-				return err
-			}
+	if len(w.buf) == 0 {
+		return nil
+	}
+	if w.w == nil {
+		if err := w.open(); err != nil {
+			return err
 		}
-		n := min(len(w.buf), FileRows-w.inFile)
-		if _, err := w.w.Write(w.buf[:n]); err != nil {
-			return fmt.Errorf("writing %s: %w", w.f.Name(), err)
-		}
-		w.inFile += n
-		w.Rows += int64(n)
-		w.buf = w.buf[n:]
-		if w.inFile >= FileRows {
-			if err := w.closeFile(); err != nil {
-				return err
-			}
-		}
+		w.firstRep = rows[0].Replication
+	}
+	if _, err := w.w.Write(w.buf); err != nil {
+		return fmt.Errorf("writing %s: %w", w.f.Name(), err)
+	}
+	w.lastRep = rows[len(rows)-1].Replication
+	w.inFile += len(w.buf)
+	w.Rows += int64(len(w.buf))
+	if w.inFile >= FileRows || (w.CheckpointEvery > 0 && time.Since(w.opened) >= w.CheckpointEvery) {
+		return w.closeFile()
 	}
 	return nil
 }
@@ -175,8 +215,13 @@ func (w *PracticeYears) closeFile() error {
 	if err := os.Rename(tmp, filepath.Join(w.dir, "practice_years", name)); err != nil {
 		return fmt.Errorf("renaming %s: %w", tmp, err)
 	}
-	w.Files = append(w.Files, filepath.Join("practice_years", name))
+	c := Chunk{File: filepath.Join("practice_years", name), FirstRep: w.firstRep, LastRep: w.lastRep,
+		Rows: int64(w.inFile), SHA256: hex.EncodeToString(w.h.Sum(nil))}
+	w.Chunks = append(w.Chunks, c)
 	w.next++
+	if w.OnChunk != nil {
+		return w.OnChunk(c)
+	}
 	return nil
 }
 

@@ -226,9 +226,9 @@ func Default() *Scenario {
 			},
 			Prescribing: Stream{
 				Rate:           same(prescribingRates()),
-				Dispersion:     4.0, // ASSUMPTION
-				FrailtyLoading: 0.8, // ASSUMPTION
-				NeedElasticity: 0.5, // ASSUMPTION
+				Dispersion:     4.0,  // ASSUMPTION
+				FrailtyLoading: 0.8,  // ASSUMPTION
+				NeedElasticity: 0.5,  // ASSUMPTION
 				StyleSD:        0.15, // ASSUMPTION
 				Cost: Cost{Family: "gamma", Parts: []CostPart{
 					// £9.64 net ingredient cost per item, 2009 [ref §3]; CV ASSUMPTION (item costs are very skewed).
@@ -237,9 +237,9 @@ func Default() *Scenario {
 			},
 			AE: Stream{
 				Rate:           same(aeRates()),
-				Dispersion:     1.2, // ASSUMPTION
-				FrailtyLoading: 0.6, // ASSUMPTION
-				NeedElasticity: 1.0, // ASSUMPTION
+				Dispersion:     1.2,  // ASSUMPTION
+				FrailtyLoading: 0.6,  // ASSUMPTION
+				NeedElasticity: 1.0,  // ASSUMPTION
 				StyleSD:        0.20, // ASSUMPTION, cf. practice A&E CV 0.29 [ref §2]
 				Cost: Cost{Family: "lognormal", Parts: []CostPart{
 					{Name: "attendance", Share: 1, Mean: round2(aeCost20167 * dc), CV: 0.6}, // [ref §3] deflated; CV ASSUMPTION
@@ -247,9 +247,9 @@ func Default() *Scenario {
 			},
 			Emergency: Stream{
 				Rate:           same(scaleGradient(emergencyGradient, emergencyPerHead)),
-				Dispersion:     1.0, // ASSUMPTION
-				FrailtyLoading: 1.0, // ASSUMPTION
-				NeedElasticity: 1.0, // ASSUMPTION
+				Dispersion:     1.0,  // ASSUMPTION
+				FrailtyLoading: 1.0,  // ASSUMPTION
+				NeedElasticity: 1.0,  // ASSUMPTION
 				StyleSD:        0.10, // ASSUMPTION: GPs influence emergencies least
 				Cost: Cost{Family: "lognormal", Parts: []CostPart{
 					{Name: "admission", Share: 1, Mean: emergencyCost, CV: 1.5}, // [ref §3]; CV ASSUMPTION (heavy tail)
@@ -257,12 +257,12 @@ func Default() *Scenario {
 			},
 			Elective: Stream{
 				Rate:           same(scaleGradient(electiveGradient, electiveRate)),
-				Dispersion:     1.0, // ASSUMPTION
-				FrailtyLoading: 0.8, // ASSUMPTION
-				NeedElasticity: 0.3, // ASSUMPTION
+				Dispersion:     1.0,  // ASSUMPTION
+				FrailtyLoading: 0.8,  // ASSUMPTION
+				NeedElasticity: 0.3,  // ASSUMPTION
 				StyleSD:        0.20, // ASSUMPTION
 				Cost: Cost{Family: "lognormal", Parts: []CostPart{
-					{Name: "day_case", Share: round4(dayCasePerHead / electiveRate), Mean: round2(dayCaseCost201617 * dc), CV: 0.8},     // [ref §2, §3]; CV ASSUMPTION
+					{Name: "day_case", Share: round4(dayCasePerHead / electiveRate), Mean: round2(dayCaseCost201617 * dc), CV: 0.8},    // [ref §2, §3]; CV ASSUMPTION
 					{Name: "inpatient", Share: round4(inpatientPerHead / electiveRate), Mean: round2(inpatientCost1617 * dc), CV: 1.2}, // [ref §3]; CV ASSUMPTION
 				}},
 			},
@@ -297,12 +297,88 @@ func Default() *Scenario {
 			Method: "blend",
 			Uplift: 0, // constant 2009-10 prices: no real uplift by default
 			Pace:   0.05,
+			// PBC 2007-08 budgets: "historic activity at current prices" [ref §6],
+			// i.e. last year's spend.
+			HistoricYears: 1,
+			// ASSUMPTION: no top-slice unless a scenario sets one (PCTs held
+			// contingency reserves, but no figure is in shared/reference).
+			TopSlice: 0,
+			// March 2009 vision: every practice gets its indicative budget by
+			// 1 May [ref §6], about week 4 of the financial year.
+			IssueWeek: 4,
 		},
 		Rule: Rule{
 			// PBC 2006-07: practices entitled to redirect at least 70% of
 			// freed-up resources [ref §6, Hansard 6 Nov 2006].
 			Type:           "indicative",
 			RetentionShare: 0.70,
+			// ASSUMPTION: every practice of the default area holds a budget
+			// (the MORI 2009 survey's 73% is used in pbc-indicative-2009 [ref §6]).
+			Participation: 1,
+			// No entry threshold by default; fundholding's was 9,000 patients
+			// (1991), later 5,000 [ref §6].
+			MinListSize: 0,
+			BusinessCase: BusinessCase{
+				// Not required by default: the 2006-07 entitlement to redirect
+				// freed-up resources [ref §6]; pbc-indicative-2009 requires one.
+				Required: false,
+				// ASSUMPTION: no published approval rate; NHS Alliance 2006
+				// delegates doubted they would see savings [ref §6].
+				ApprovalProb: 0.75,
+				// March 2009: PCTs decide on business cases "within eight weeks
+				// at most" [ref §6]; taken as the mean (ASSUMPTION: no data on
+				// how often the promise was kept).
+				TurnaroundWeeks: 8,
+				// ASSUMPTION: freed-up resources not committed within a quarter
+				// (13 weeks) of the year's end return to the commissioner.
+				LapseWeeks: 13,
+			},
+			// PBC 2004 draft: an overspend in one year may be offset by savings
+			// in another [ref §6]. Off by default: 2006-07's entitlement was to
+			// each year's freed-up resources.
+			MakeUpOverspends: false,
+			// ASSUMPTION: off by default; a scenario sets it to model a PCT in
+			// deficit refusing retention.
+			RefuseInDeficit: false,
+			// Off by default (years 0). When used: 3 years within 5%, after the
+			// PBC 2004 draft's three-year horizon for balancing a budget [ref
+			// §6]; the 5% band is an ASSUMPTION (cf. Asthana et al.'s 5%
+			// overspend threshold [ref §5]).
+			EarnedAutonomy: Autonomy{Years: 0, Band: 0.05},
+			// Hard budgets: deficits repaid from later underspends (years 0);
+			// fundholding savings could be held for up to four years [ref §6],
+			// a scenario may set repay_years instead.
+			RepayYears: 0,
+			// No cap by default; the Conservative 2007 plan's failure regime, in
+			// which the PCT steps in, is a scenario option [ref §6].
+			DeficitCap: 0,
+			Consortium: Consortium{
+				By: "none",
+				// Jones 2009: a fixed capitation budget is too risky below
+				// 100,000 people [ref §5]; the 2010 consortia were of this order.
+				TargetPopulation: 100000,
+			},
+		},
+		Behaviour: Behaviour{
+			// ASSUMPTION: no sourced effect of indicative budgets on demand;
+			// Smith 1999 found spend largely beyond GPs' control [ref §5].
+			Indicative: RegimeEffects{},
+			Hard: RegimeEffects{
+				// ASSUMPTION: no sourced effect on referrals or prescribing; the
+				// SD of 1% expresses that uncertainty around no effect.
+				Outpatient:  Effect{Mean: 0, SD: 0.01},
+				Prescribing: Effect{Mean: 0, SD: 0.01},
+				// Dusheiko et al. 2006 [ref §6]: fundholders had 3.5-5.1%
+				// fewer chargeable elective admissions, about 60% of it
+				// incentive (40% selection): midpoint 4.3% × 0.6 ≈ 2.6% fewer
+				// under a budget that covers all electives. SD: the 3.5-5.1%
+				// range as about ±2 SD, widened for the split (ASSUMPTION).
+				Elective: Effect{Mean: -0.026, SD: 0.005},
+			},
+			// Dusheiko et al. 2006: no change in emergency admissions [ref §6];
+			// ASSUMPTION: no substitution to A&E either.
+			SubstitutionAE:        0,
+			SubstitutionEmergency: 0,
 		},
 	}
 }

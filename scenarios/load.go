@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -336,20 +337,84 @@ func (s *Scenario) validate(file string, root *yaml.Node) error {
 		c.bands("budget.weights.male", b.Weights.Male, 0, 1e7)
 		c.bands("budget.weights.female", b.Weights.Female, 0, 1e7)
 	}
-	switch s.Rule.Type {
-	case "indicative", "hard":
-	default:
-		c.fail("rule.type", "%q is not a rule: accepted indicative, hard", s.Rule.Type)
+	if b.HistoricYears < 1 || b.HistoricYears > 10 {
+		c.fail("budget.historic_years", "%d is out of range: accepted 1 to 10", b.HistoricYears)
 	}
-	c.num("rule.retention_share", s.Rule.RetentionShare, 0, 1)
+	c.num("budget.top_slice", b.TopSlice, 0, 0.5)
+	c.num("budget.issue_week", b.IssueWeek, 0, 52)
+	r := s.Rule
+	switch r.Type {
+	case "indicative", "hard":
+		if len(r.CoveredStreams) > 0 {
+			c.fail("rule.covered_streams", "is set for rule type %s: accepted only with type fundholding", r.Type)
+		}
+	case "fundholding":
+		if len(r.CoveredStreams) == 0 {
+			c.fail("rule.covered_streams", "is empty: fundholding needs one or more of %s", strings.Join(streamList(), ", "))
+		}
+	default:
+		c.fail("rule.type", "%q is not a rule: accepted indicative, hard, fundholding", r.Type)
+	}
+	for i, n := range r.CoveredStreams {
+		if streamIndex(n) < 0 {
+			c.fail(fmt.Sprintf("rule.covered_streams[%d]", i), "%q is not a stream: accepted %s", n, strings.Join(streamList(), ", "))
+		}
+	}
+	c.num("rule.retention_share", r.RetentionShare, 0, 1)
+	c.num("rule.participation", r.Participation, 0, 1)
+	if r.MinListSize < 0 || r.MinListSize > 1_000_000 {
+		c.fail("rule.min_list_size", "%d is out of range: accepted 0 to 1000000 patients", r.MinListSize)
+	}
+	c.num("rule.business_case.approval_prob", r.BusinessCase.ApprovalProb, 0, 1)
+	c.num("rule.business_case.turnaround_weeks", r.BusinessCase.TurnaroundWeeks, 0, 104)
+	c.num("rule.business_case.lapse_weeks", r.BusinessCase.LapseWeeks, 0, 104)
+	if r.EarnedAutonomy.Years < 0 || r.EarnedAutonomy.Years > 50 {
+		c.fail("rule.earned_autonomy.years", "%d is out of range: accepted 0 (never) to 50", r.EarnedAutonomy.Years)
+	}
+	if r.EarnedAutonomy.Years > 0 && r.Type != "indicative" {
+		c.fail("rule.earned_autonomy.years", "is set for rule type %s: earned autonomy moves practices from indicative to hard budgets, so accepted only with type indicative", r.Type)
+	}
+	c.num("rule.earned_autonomy.band", r.EarnedAutonomy.Band, 0, 1)
+	if r.RepayYears < 0 || r.RepayYears > 10 {
+		c.fail("rule.repay_years", "%d is out of range: accepted 0 to 10", r.RepayYears)
+	}
+	c.num("rule.deficit_cap", r.DeficitCap, 0, 10)
+	switch r.Consortium.By {
+	case "none", "supplied":
+	case "population":
+		if r.Consortium.TargetPopulation < 1 {
+			c.fail("rule.consortium.target_population", "%d is out of range: accepted 1 or more patients", r.Consortium.TargetPopulation)
+		}
+	default:
+		c.fail("rule.consortium.by", "%q is not a grouping: accepted none, supplied, population", r.Consortium.By)
+	}
+	bh := s.Behaviour
+	for _, g := range []struct {
+		name string
+		e    RegimeEffects
+	}{{"indicative", bh.Indicative}, {"hard", bh.Hard}} {
+		for _, x := range []struct {
+			name string
+			e    Effect
+		}{{"outpatient", g.e.Outpatient}, {"prescribing", g.e.Prescribing}, {"elective", g.e.Elective}} {
+			f := "behaviour." + g.name + "." + x.name
+			c.num(f+".mean", x.e.Mean, -0.9, 1)
+			c.num(f+".sd", x.e.SD, 0, 1)
+		}
+	}
+	c.num("behaviour.substitution_ae", bh.SubstitutionAE, 0, 5)
+	c.num("behaviour.substitution_emergency", bh.SubstitutionEmergency, 0, 5)
 	if sl := s.StopLoss; sl != nil {
 		c.num("stop_loss.threshold", sl.Threshold, 1e-9, 1e9)
+		c.num("stop_loss.uprating", sl.Uprating, -0.5, 1)
 		if len(sl.Streams) == 0 {
 			c.fail("stop_loss.streams", "is empty: accepted one or more of %s", strings.Join(streamList(), ", "))
 		}
 		for i, n := range sl.Streams {
 			if streamIndex(n) < 0 {
 				c.fail(fmt.Sprintf("stop_loss.streams[%d]", i), "%q is not a stream: accepted %s", n, strings.Join(streamList(), ", "))
+			} else if r.Type == "fundholding" && len(r.CoveredStreams) > 0 && !slices.Contains(r.CoveredStreams, n) {
+				c.fail(fmt.Sprintf("stop_loss.streams[%d]", i), "%q is not one of the fund's covered_streams: accepted %s", n, strings.Join(r.CoveredStreams, ", "))
 			}
 		}
 	}

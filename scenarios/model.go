@@ -60,6 +60,7 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 		MaleBirthShare: s.Demography.MaleBirthShare,
 		Turnover:       s.Demography.Turnover,
 	}
+	m.ListsAtYearOne = s.Population.ListsAtYearOne
 	popSeed := seed
 	if s.Population.Seed != nil {
 		popSeed = *s.Population.Seed
@@ -101,14 +102,15 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 		w := bySexBand(*s.Budget.Weights)
 		m.Budget.Weights = &w
 	}
-	switch s.Rule.Type {
-	case "hard":
-		m.Rule = sim.Hard{RetentionShare: s.Rule.RetentionShare}
-	default:
-		m.Rule = sim.Indicative{RetentionShare: s.Rule.RetentionShare}
+	m.Budget.HistoricYears = s.Budget.HistoricYears
+	m.Budget.TopSlice = s.Budget.TopSlice
+	m.Budget.IssueWeek = s.Budget.IssueWeek
+	m.Rule = s.policy()
+	if err := s.group(m.Practices); err != nil {
+		return nil, err
 	}
 	if sl := s.StopLoss; sl != nil {
-		x := &sim.StopLoss{Threshold: sl.Threshold}
+		x := &sim.StopLoss{Threshold: sl.Threshold, Uprating: sl.Uprating}
 		for _, n := range sl.Streams {
 			if i := streamIndex(n); i >= 0 {
 				x.Streams[i] = true
@@ -124,3 +126,90 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 
 // YAML renders the resolved scenario (every default filled in).
 func (s *Scenario) YAML() ([]byte, error) { return yaml.Marshal(s) }
+
+// policy builds the engine's budget rule from the rule and behaviour sections.
+func (s *Scenario) policy() *sim.Policy {
+	r := &s.Rule
+	p := &sim.Policy{Start: sim.RegimeIndicative, Participation: r.Participation, MinList: r.MinListSize}
+	p.Indicative = sim.Indicative{
+		RetentionShare:   r.RetentionShare,
+		MakeUpOverspends: r.MakeUpOverspends,
+		RefuseInDeficit:  r.RefuseInDeficit,
+	}
+	if bc := r.BusinessCase; bc.Required {
+		p.Indicative.BusinessCase = &sim.BusinessCase{ApprovalProb: bc.ApprovalProb, TurnaroundWeeks: bc.TurnaroundWeeks, LapseWeeks: bc.LapseWeeks}
+	}
+	if a := r.EarnedAutonomy; a.Years > 0 {
+		p.Autonomy = &sim.EarnedAutonomy{Years: a.Years, Band: a.Band}
+	}
+	p.Hard = sim.Hard{
+		RetentionShare: r.RetentionShare,
+		RepayYears:     r.RepayYears,
+		DeficitCap:     r.DeficitCap,
+		Pooled:         r.Consortium.By != "none",
+	}
+	switch r.Type {
+	case "hard":
+		p.Start = sim.RegimeHard
+	case "fundholding":
+		p.Start = sim.RegimeHard
+		p.Hard.Label = "fundholding"
+		var cover [sim.NStreams]bool
+		for _, n := range r.CoveredStreams {
+			if i := streamIndex(n); i >= 0 {
+				cover[i] = true
+			}
+		}
+		p.Hard.Cover = &cover
+	}
+	eff := func(e RegimeEffects) (out [sim.NStreams]sim.Effect) {
+		out[sim.Outpatient] = sim.Effect{Mean: e.Outpatient.Mean, SD: e.Outpatient.SD}
+		out[sim.Prescribing] = sim.Effect{Mean: e.Prescribing.Mean, SD: e.Prescribing.SD}
+		out[sim.Elective] = sim.Effect{Mean: e.Elective.Mean, SD: e.Elective.SD}
+		return out
+	}
+	p.Behaviour = sim.Behaviour{
+		Indicative:            eff(s.Behaviour.Indicative),
+		Hard:                  eff(s.Behaviour.Hard),
+		SubstitutionAE:        s.Behaviour.SubstitutionAE,
+		SubstitutionEmergency: s.Behaviour.SubstitutionEmergency,
+	}
+	return p
+}
+
+// group sets the practices' budget-holding groups for consortia: "supplied"
+// keeps the population's group fields, "population" groups consecutive
+// practices (in list order, standing in for neighbours) until each group
+// reaches the target population; a remainder smaller than half the target
+// joins the last group.
+func (s *Scenario) group(ps []sim.Practice) error {
+	switch s.Rule.Consortium.By {
+	case "none":
+		for i := range ps {
+			ps[i].Group = ""
+		}
+	case "population":
+		target := s.Rule.Consortium.TargetPopulation
+		g, n := 1, 0
+		start := 0
+		for i := range ps {
+			ps[i].Group = fmt.Sprintf("C%03d", g)
+			n += ps[i].ListSize()
+			if n >= target {
+				g, n, start = g+1, 0, i+1
+			}
+		}
+		if n > 0 && n < target/2 && g > 1 {
+			for i := start; i < len(ps); i++ {
+				ps[i].Group = fmt.Sprintf("C%03d", g-1)
+			}
+		}
+	case "supplied":
+		for i := range ps {
+			if ps[i].Group == "" {
+				return fmt.Errorf("scenario %s: rule.consortium.by is supplied but practice %s has no group: accepted a group for every practice", s.Name, ps[i].ID)
+			}
+		}
+	}
+	return nil
+}

@@ -23,6 +23,7 @@ type Scenario struct {
 	Budget     Budget     `yaml:"budget" json:"budget"`
 	Rule       Rule       `yaml:"rule" json:"rule"`
 	StopLoss   *StopLoss  `yaml:"stop_loss,omitempty" json:"stop_loss,omitempty" jsonschema_description:"Per-patient annual stop-loss; omit for none."`
+	Behaviour  Behaviour  `yaml:"behaviour" json:"behaviour"`
 }
 
 // BySexBand is a value for each sex and five-year age band (0-4, 5-9, ..., 90-94, 95+).
@@ -33,9 +34,10 @@ type BySexBand struct {
 
 // Population is either a synthetic area or an explicit list of practices.
 type Population struct {
-	Seed      *uint64            `yaml:"seed,omitempty" json:"seed,omitempty" jsonschema_description:"Seed for the practices' fixed characteristics; default: the run seed."`
-	Synthetic *SyntheticPractices `yaml:"synthetic,omitempty" json:"synthetic,omitempty" jsonschema_description:"A synthetic area (ignored when practices are listed)."`
-	Practices []PracticeSpec      `yaml:"practices,omitempty" json:"practices,omitempty" jsonschema_description:"Explicit practices; when given, synthetic is not used."`
+	Seed           *uint64             `yaml:"seed,omitempty" json:"seed,omitempty" jsonschema_description:"Seed for the practices' fixed characteristics; default: the run seed."`
+	Synthetic      *SyntheticPractices `yaml:"synthetic,omitempty" json:"synthetic,omitempty" jsonschema_description:"A synthetic area (ignored when practices are listed)."`
+	Practices      []PracticeSpec      `yaml:"practices,omitempty" json:"practices,omitempty" jsonschema_description:"Explicit practices; when given, synthetic is not used."`
+	ListsAtYearOne bool                `yaml:"lists_at_year_one,omitempty" json:"lists_at_year_one,omitempty" jsonschema_description:"The practices' lists are those at the start of budget year 1 (as in a list-size file): the base year is simulated on the same list. Default: the lists are the base year's and move on a year before year 1."`
 }
 
 // SyntheticPractices draws an area's practices.
@@ -115,20 +117,81 @@ type Demography struct {
 
 // Budget says how budgets are set.
 type Budget struct {
-	Method  string     `yaml:"method" json:"method" jsonschema:"enum=capitation,enum=historic,enum=blend"`
-	Uplift  float64    `yaml:"uplift" json:"uplift" jsonschema:"minimum=-0.5,maximum=1" jsonschema_description:"Annual uplift on historic budgets (fraction, real terms)."`
-	Pace    float64    `yaml:"pace" json:"pace" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Share of the gap to capitation closed each year (blend)."`
-	Weights *BySexBand `yaml:"weights,omitempty" json:"weights,omitempty" jsonschema_description:"Supplied per-head capitation weights (relative); omit to use the model's expected costs."`
+	Method        string     `yaml:"method" json:"method" jsonschema:"enum=capitation,enum=historic,enum=blend"`
+	Uplift        float64    `yaml:"uplift" json:"uplift" jsonschema:"minimum=-0.5,maximum=1" jsonschema_description:"Annual uplift on historic budgets (fraction, real terms)."`
+	Pace          float64    `yaml:"pace" json:"pace" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Share of the gap to capitation closed each year (blend)."`
+	Weights       *BySexBand `yaml:"weights,omitempty" json:"weights,omitempty" jsonschema_description:"Supplied per-head capitation weights (relative); omit to use the model's expected costs."`
+	HistoricYears int        `yaml:"historic_years" json:"historic_years" jsonschema:"minimum=1,maximum=10" jsonschema_description:"Years of past spend a historic budget averages (1 = last year; fewer are used while fewer exist)."`
+	TopSlice      float64    `yaml:"top_slice" json:"top_slice" jsonschema:"minimum=0,maximum=0.5" jsonschema_description:"Share of each budget the commissioner keeps back as a contingency reserve (fraction)."`
+	IssueWeek     float64    `yaml:"issue_week" json:"issue_week" jsonschema:"minimum=0,maximum=52" jsonschema_description:"Week of the financial year (from 1 April) in which practices receive budgets; behaviour effects act on the rest of the year only."`
 }
 
-// Rule is the budget rule.
+// Rule is the budget rule and who takes part.
 type Rule struct {
-	Type           string  `yaml:"type" json:"type" jsonschema:"enum=indicative,enum=hard"`
-	RetentionShare float64 `yaml:"retention_share" json:"retention_share" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Share of an underspend the budget holder keeps."`
+	Type           string  `yaml:"type" json:"type" jsonschema:"enum=indicative,enum=hard,enum=fundholding" jsonschema_description:"indicative: practice-based commissioning (the commissioner carries overspends); hard: Conservative real budgets (the holder keeps savings and carries deficits); fundholding: a hard budget over covered_streams only, usually with a stop_loss."`
+	RetentionShare float64 `yaml:"retention_share" json:"retention_share" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Share of an underspend (freed-up resources) the budget holder keeps to reinvest (fraction)."`
+	Participation  float64 `yaml:"participation" json:"participation" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Share of practices engaged (holding a budget); the others stay with the commissioner. Which practices engage is drawn per replication."`
+
+	MinListSize int `yaml:"min_list_size" json:"min_list_size" jsonschema:"minimum=0" jsonschema_description:"Practices with fewer patients than this cannot take part (fundholding's entry threshold); 0 = all eligible."`
+
+	// Indicative (PBC) options.
+	BusinessCase     BusinessCase `yaml:"business_case" json:"business_case"`
+	MakeUpOverspends bool         `yaml:"make_up_overspends" json:"make_up_overspends" jsonschema_description:"Indicative: a practice must make up earlier overspends from later savings before it retains any."`
+	RefuseInDeficit  bool         `yaml:"refuse_in_deficit" json:"refuse_in_deficit" jsonschema_description:"Indicative: in a year when the commissioner overspends (budgets plus top-slice), no practice retains savings."`
+	EarnedAutonomy   Autonomy     `yaml:"earned_autonomy" json:"earned_autonomy"`
+
+	// Hard and fundholding options.
+	RepayYears     int        `yaml:"repay_years" json:"repay_years" jsonschema:"minimum=0,maximum=10" jsonschema_description:"Hard: a year's deficit is deducted from the next N years' budgets in equal parts; 0 = repaid from later underspends before savings are kept."`
+	DeficitCap     float64    `yaml:"deficit_cap" json:"deficit_cap" jsonschema:"minimum=0,maximum=10" jsonschema_description:"Hard: outstanding deficit above this share of the holder's yearly budget is written off to the commissioner's reserve (failure regime); 0 = no cap."`
+	Consortium     Consortium `yaml:"consortium" json:"consortium"`
+	CoveredStreams []string   `yaml:"covered_streams,omitempty" json:"covered_streams,omitempty" jsonschema_description:"Fundholding: the streams the fund covers (others stay with the commissioner)."`
+}
+
+// BusinessCase is PBC's condition on retaining freed-up resources.
+type BusinessCase struct {
+	Required        bool    `yaml:"required" json:"required" jsonschema_description:"Indicative: savings are retained only if a business case is approved in time."`
+	ApprovalProb    float64 `yaml:"approval_prob" json:"approval_prob" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Probability the commissioner approves a business case."`
+	TurnaroundWeeks float64 `yaml:"turnaround_weeks" json:"turnaround_weeks" jsonschema:"minimum=0,maximum=104" jsonschema_description:"Mean weeks to a decision (exponential); 0 = immediate."`
+	LapseWeeks      float64 `yaml:"lapse_weeks" json:"lapse_weeks" jsonschema:"minimum=0,maximum=104" jsonschema_description:"A decision later than this many weeks comes too late and the resources return to the commissioner; 0 = no limit."`
+}
+
+// Autonomy is earned autonomy: indicative to hard after a record of control.
+type Autonomy struct {
+	Years int     `yaml:"years" json:"years" jsonschema:"minimum=0,maximum=50" jsonschema_description:"Indicative: after this many consecutive years with spend within band of budget a practice moves to a hard budget; 0 = never."`
+	Band  float64 `yaml:"band" json:"band" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Band around the budget (fraction of budget) that counts as managing it."`
+}
+
+// Consortium groups practices into budget-holding consortia that pool risk.
+type Consortium struct {
+	By               string `yaml:"by" json:"by" jsonschema:"enum=none,enum=supplied,enum=population" jsonschema_description:"none: each practice holds its own budget; supplied: practices' group field; population: consecutive practices grouped until each group reaches target_population."`
+	TargetPopulation int    `yaml:"target_population" json:"target_population" jsonschema:"minimum=1" jsonschema_description:"Patients per consortium when by = population."`
+}
+
+// Behaviour is how budget holders manage demand (see sim.Behaviour).
+type Behaviour struct {
+	Indicative            RegimeEffects `yaml:"indicative" json:"indicative" jsonschema_description:"Effects on practices holding indicative budgets."`
+	Hard                  RegimeEffects `yaml:"hard" json:"hard" jsonschema_description:"Effects on practices holding hard budgets (and fundholding)."`
+	SubstitutionAE        float64       `yaml:"substitution_ae" json:"substitution_ae" jsonschema:"minimum=0,maximum=5" jsonschema_description:"Proportional rise in A&E attendances per proportional fall in outpatient referrals."`
+	SubstitutionEmergency float64       `yaml:"substitution_emergency" json:"substitution_emergency" jsonschema:"minimum=0,maximum=5" jsonschema_description:"Proportional rise in emergency admissions per proportional fall in elective admissions."`
+}
+
+// RegimeEffects are the behaviour effects under one regime.
+type RegimeEffects struct {
+	Outpatient  Effect `yaml:"outpatient" json:"outpatient"`
+	Prescribing Effect `yaml:"prescribing" json:"prescribing"`
+	Elective    Effect `yaml:"elective" json:"elective"`
+}
+
+// Effect is a proportional change in a stream's rate, uncertain: Normal(mean, sd)
+// drawn once per replication, kept within [-0.9, 1].
+type Effect struct {
+	Mean float64 `yaml:"mean" json:"mean" jsonschema:"minimum=-0.9,maximum=1" jsonschema_description:"Mean proportional change in the rate (-0.03 = 3% fewer)."`
+	SD   float64 `yaml:"sd" json:"sd" jsonschema:"minimum=0,maximum=1" jsonschema_description:"SD of the change across replications (parameter uncertainty)."`
 }
 
 // StopLoss is a per-patient annual stop-loss.
 type StopLoss struct {
 	Threshold float64  `yaml:"threshold" json:"threshold" jsonschema:"exclusiveMinimum=0" jsonschema_description:"Pounds a year per patient above which the commissioner pays."`
 	Streams   []string `yaml:"streams" json:"streams" jsonschema_description:"Streams the stop-loss covers."`
+	Uprating  float64  `yaml:"uprating" json:"uprating" jsonschema:"minimum=-0.5,maximum=1" jsonschema_description:"Yearly growth of the threshold after year 1 (fraction)."`
 }

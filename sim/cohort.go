@@ -102,16 +102,22 @@ func (w *worker) runCohort(seed uint64, rep, i, years int, mult *[NStreams]float
 	for cell := range NCells {
 		w.multinomialStates(&w.demo, int64(pr.Count[cell/NBands][cell%NBands]), cell, c.n)
 	}
-	w.cohortRates(i, mult)
-	prevSpend, prevBudget := 0.0, 0.0
+	// The practice's policy (regime, behaviour, budgets) as at patient level.
+	var pl practicePlan
+	pl.reset(p, seed, rep, i)
+	built := *mult
+	w.cohortRates(i, &built)
 	for year := 0; year <= years; year++ {
+		if want, _ := pl.yearStart(year, mult); want != built {
+			built = want
+			w.cohortRates(i, &built)
+		}
 		var cells [NCells]int32
 		size := int64(0)
 		for g, x := range c.n {
 			cells[g/K] += int32(x)
 			size += x
 		}
-		target := p.capitation(i, &cells)
 		var y yearOut
 		y.listSize = int(size)
 		w.patientYears += size
@@ -122,21 +128,12 @@ func (w *worker) runCohort(seed uint64, rep, i, years int, mult *[NStreams]float
 		if err := checkFinite(rep, i, pr.ID, &y); err != nil {
 			return err
 		}
-		total := 0.0
-		for _, v := range y.spend {
-			total += v
-		}
+		var r *PracticeYear
 		if year > 0 {
-			b := setBudget(&m.Budget, target, prevSpend, prevBudget, year)
-			rows[(year-1)*np+i] = PracticeYear{
-				Replication: rep, Year: year, Practice: i, ListSize: y.listSize,
-				Budget: b, Target: target, Spend: y.spend, Events: y.events,
-				SpendTotal: total, Variance: b - total, Holder: pr.ID,
-			}
-			prevBudget = b
+			r = &rows[(year-1)*np+i]
 		}
-		prevSpend = total
-		if year < years {
+		pl.yearEnd(year, &cells, &y, r)
+		if year < years && !(year == 0 && w.p.m.ListsAtYearOne) {
 			w.advanceCohort(seed, rep, i, year)
 		}
 	}

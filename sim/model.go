@@ -141,10 +141,10 @@ type Demography struct {
 // Practice is one practice's fixed characteristics.
 type Practice struct {
 	ID    string
-	Need  float64                // need (deprivation) index, 1 = average
-	Style [NStreams]float64      // referral/prescribing style multipliers, mean 1
-	Count [NSex][NBands]int      // registered patients by sex and band
-	Group string                 // budget-holding group (consortium); empty = the practice alone
+	Need  float64           // need (deprivation) index, 1 = average
+	Style [NStreams]float64 // referral/prescribing style multipliers, mean 1
+	Count [NSex][NBands]int // registered patients by sex and band
+	Group string            // budget-holding group (consortium); empty = the practice alone
 }
 
 // ListSize is the practice's registered list.
@@ -185,6 +185,15 @@ type Budget struct {
 	// (relative; scaled so the area's capitation total equals its expected
 	// spend). Nil uses the model's own expected cost per head.
 	Weights *[NSex][NBands]float64
+	// HistoricYears is how many past years' spend a historic budget averages
+	// (0 or 1: last year only; fewer are used while fewer exist; at most 16).
+	HistoricYears int
+	// TopSlice is the share of each budget the commissioner keeps back as a
+	// contingency reserve.
+	TopSlice float64
+	// IssueWeek is the week of the financial year in which budgets reach
+	// practices; behaviour effects act on the (52-IssueWeek)/52 of the year left.
+	IssueWeek float64
 }
 
 // Model is everything a run needs apart from the seed and run size.
@@ -197,6 +206,10 @@ type Model struct {
 	Budget     Budget
 	Rule       Rule
 	StopLoss   *StopLoss // nil: no per-patient stop-loss
+	// ListsAtYearOne says the practices' lists are those at the start of
+	// year 1 (as a list-size file's are): the base year is simulated on the
+	// same list, which moves on only from year 1.
+	ListsAtYearOne bool
 }
 
 // Validate checks the model's invariants; scenarios should catch bad input

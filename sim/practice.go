@@ -158,12 +158,14 @@ func (w *worker) buildTables(i int, mult *[NStreams]float64) {
 // start of the year, then (unless it is the last year) the list moves on a
 // year. Without a per-patient stop-loss both happen in one pass over the
 // patients (yearAndAdvance); the counts and demography streams are separate
-// generators, so their draws overlap in the processor.
-func (w *worker) stepYear(seed uint64, rep, i, year int, last bool, out *yearOut) {
+// generators, so their draws overlap in the processor. Both paths visit the
+// patients in the same order and drop leavers without reordering the list,
+// so a scenario with a stop-loss and one without give the same patients the
+// same counts and demography draws (common random numbers).
+func (w *worker) stepYear(seed uint64, rep, i, year int, last bool, sl *StopLoss, out *yearOut) {
 	w.counts.Reseed(seed, PurposeCounts, rep, i, year)
 	w.costs.Reseed(seed, PurposeCosts, rep, i, year)
 	w.costsB.Reseed(seed, PurposeCostsB, rep, i, year)
-	sl := w.p.m.StopLoss
 	if last || (sl != nil && sl.Threshold > 0 && sl.Streams != [NStreams]bool{}) {
 		w.simulateYear(sl, out)
 		if !last {
@@ -177,9 +179,8 @@ func (w *worker) stepYear(seed uint64, rep, i, year int, last bool, out *yearOut
 // yearAndAdvance is simulateYear (without stop-loss) and advance fused: for
 // each patient, one uniform per stream for the counts, then one from the
 // demography stream for next state, death or leaving. A patient who dies or
-// leaves is replaced by the list's last, not yet simulated, patient, who is
-// simulated next; so every patient at the start of the year is simulated
-// once.
+// leaves is dropped and later patients move up, so every patient at the
+// start of the year is simulated once, in list order.
 func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 	w.setup()
 	p := w.p
@@ -199,7 +200,8 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 	sex, age, state, rows := l.sex, l.age, l.state, l.row
 	var ev [NStreams]int
 	women := 0
-	for j := 0; j < n; {
+	wi := 0
+	for j := 0; j < n; j++ {
 		r := int(rows[j])
 		base := r * NStreams
 		z := zero[base : base+NStreams : base+NStreams]
@@ -274,10 +276,8 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 			next += int(1 - br)
 		}
 		c := rowCell[r]
-		if next >= K {
+		if next >= K { // died or left: dropped; the list keeps its order
 			l.cells[c]--
-			n--
-			sex[j], age[j], state[j], rows[j] = sex[n], age[n], state[n], rows[n]
 			continue
 		}
 		a := int(age[j])
@@ -288,10 +288,11 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 		nr := rowOf[(sx*(MaxAge+1)+a)*K+next]
 		l.cells[c]--
 		l.cells[rowCell[nr]]++
-		age[j], state[j], rows[j] = uint8(a), uint8(next), nr
+		sex[wi], age[wi], state[wi], rows[wi] = uint8(sx), uint8(a), uint8(next), nr
+		wi++
 		women += int(w.woman[sx*(MaxAge+1)+a])
-		j++
 	}
+	n = wi
 	l.sex, l.age, l.state, l.row = sex[:n], age[:n], state[:n], rows[:n]
 	for s := range NStreams {
 		out.events[s] = ev[s]
@@ -484,7 +485,8 @@ func (w *worker) advance(seed uint64, rep, i, year int) {
 	start := n
 	K2 := K + 2
 	trans, rowOf, rowCell := w.trans, w.rowOf, w.rowCell
-	for j := 0; j < n; {
+	wi := 0
+	for j := 0; j < n; j++ {
 		r := int(l.row[j])
 		row := trans[r*K2 : r*K2+K2]
 		u := d.G.Uint64()
@@ -493,10 +495,8 @@ func (w *worker) advance(seed uint64, rep, i, year int) {
 			next++
 		}
 		c := rowCell[r]
-		if next >= K { // died or left: swap-remove
+		if next >= K { // died or left: dropped; the list keeps its order
 			l.cells[c]--
-			n--
-			l.sex[j], l.age[j], l.state[j], l.row[j] = l.sex[n], l.age[n], l.state[n], l.row[n]
 			continue
 		}
 		age := int(l.age[j])
@@ -507,12 +507,13 @@ func (w *worker) advance(seed uint64, rep, i, year int) {
 		nr := rowOf[(sex*(MaxAge+1)+age)*K+next]
 		l.cells[c]--
 		l.cells[rowCell[nr]]++
-		l.age[j], l.state[j], l.row[j] = uint8(age), uint8(next), nr
+		l.sex[wi], l.age[wi], l.state[wi], l.row[wi] = uint8(sex), uint8(age), uint8(next), nr
+		wi++
 		if sex == Female && age >= 15 && age <= 44 {
 			women++
 		}
-		j++
 	}
+	n = wi
 	l.sex, l.age, l.state, l.row = l.sex[:n], l.age[:n], l.state[:n], l.row[:n]
 	w.addJoiners(seed, rep, i, year, women, start)
 }
@@ -621,7 +622,7 @@ func (k *Kernel) Start(seed uint64, rep, i int) {
 func (k *Kernel) Year(seed uint64, rep, i, year int) int64 {
 	w := &k.w
 	var y yearOut
-	w.stepYear(seed, rep, i, year, false, &y)
+	w.stepYear(seed, rep, i, year, false, w.p.m.StopLoss, &y)
 	return int64(y.listSize)
 }
 

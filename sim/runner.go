@@ -38,12 +38,17 @@ type PracticeYear struct {
 	// StopLossExcess is the cost above the per-patient stop-loss threshold in
 	// the covered streams; the rule decides who pays it.
 	StopLossExcess float64
+	// TopSlice is what the commissioner kept back from this practice's
+	// budget as a contingency reserve (Budget is after the top-slice).
+	TopSlice float64
 }
 
 // StopLoss caps what a budget holder bears for one patient in a year: cost
-// above Threshold in the covered streams falls to the commissioner.
+// above Threshold (uprated each year by Uprating) in the covered streams
+// falls to the commissioner.
 type StopLoss struct {
-	Threshold float64
+	Threshold float64 // pounds per patient in year 1
+	Uprating  float64 // yearly growth of the threshold (fraction)
 	Streams   [NStreams]bool
 }
 
@@ -231,57 +236,229 @@ func repMultipliers(m *Model, seed uint64, rep int) [NStreams]float64 {
 }
 
 // run simulates practice i of replication rep through the base year and
-// Years reported years, writing its rows (and their budgets) into rows.
+// Years reported years, writing its rows (and their budgets) into rows; the
+// practice's policy (see practicePlan) shapes its rates, budgets and regime.
 func (w *worker) run(seed uint64, rep, i, years int, mult *[NStreams]float64, rows []PracticeYear) error {
 	p := w.p
 	m := p.m
 	np := len(m.Practices)
 	w.initList(seed, rep, i)
-	w.buildTables(i, mult)
-	prevSpend, prevBudget := 0.0, 0.0
+	var pl practicePlan
+	pl.reset(p, seed, rep, i)
+	built := *mult
+	w.buildTables(i, &built)
 	for year := 0; year <= years; year++ {
-		target := p.capitation(i, &w.pop.cells)
+		want, sl := pl.yearStart(year, mult)
+		if want != built {
+			built = want
+			w.buildTables(i, &built)
+		}
 		var y yearOut
-		w.stepYear(seed, rep, i, year, year == years, &y)
+		w.stepYear(seed, rep, i, year, year == years || (year == 0 && m.ListsAtYearOne), sl, &y)
 		if err := checkFinite(rep, i, m.Practices[i].ID, &y); err != nil {
 			return err
 		}
-		total := 0.0
-		for _, v := range y.spend {
-			total += v
-		}
+		var r *PracticeYear
 		if year > 0 {
-			b := setBudget(&m.Budget, target, prevSpend, prevBudget, year)
-			r := &rows[(year-1)*np+i]
-			*r = PracticeYear{
-				Replication: rep, Year: year, Practice: i, ListSize: y.listSize,
-				Budget: b, Target: target, Spend: y.spend, Events: y.events,
-				SpendTotal: total, Variance: b - total, StopLossExcess: y.stopLoss,
-				Holder: m.Practices[i].ID,
-			}
-			prevBudget = b
+			r = &rows[(year-1)*np+i]
 		}
-		prevSpend = total
+		pl.yearEnd(year, &w.pop.cells, &y, r)
 	}
 	return nil
 }
 
-// setBudget returns a practice-year's budget. Historic: last year's spend
-// times (1+uplift). Capitation: the target. Blend: last year's budget (the
-// base year's spend in year 1) with uplift, moved Pace of the way to target.
-func setBudget(b *Budget, target, prevSpend, prevBudget float64, year int) float64 {
-	hist := prevSpend * (1 + b.Uplift)
+// practicePlan is the part of a practice's policy that shapes the
+// simulation itself, for one (replication, practice) task: whether the
+// practice takes part, its regime each year (earned autonomy depends on
+// earlier years' results), the streams its budget covers, its budgets, and
+// the behaviour effect on its rates. Any way of simulating a practice's
+// years calls reset once, then yearStart and yearEnd around each year.
+type practicePlan struct {
+	p        *prepared
+	pol      Policy
+	i, rep   int
+	engaged  bool
+	z        [NStreams]float64 // behaviour draws of the replication
+	strength float64           // share of the year left after budgets are issued
+	regime   string
+	calm     int // consecutive years within the earned-autonomy band
+	// Spend in the last histCap years (rings indexed by year % histCap): all
+	// streams, and what a hard-budget holder answers for (covered streams, net
+	// of stop-loss). Fixed arrays, so a task allocates nothing.
+	hist, histHold [histCap]float64
+	nHist          int
+	scratch        [histCap]float64
+	prevRaw        float64 // last year's budget before top-slice
+	prevHold       bool    // whether last year's budget was a hard one (set on histHold)
+	sl             StopLoss
+}
+
+// reset prepares the plan of practice i in replication rep. Its chance
+// events are keyed by what they model: engagement per (replication,
+// practice), behaviour per replication.
+func (pl *practicePlan) reset(p *prepared, seed uint64, rep, i int) {
+	m := p.m
+	*pl = practicePlan{p: p, pol: planOf(m.Rule), i: i, rep: rep, regime: RegimeNone}
+	var d Draws
+	d.Reseed(seed, PurposeRules, rep, i, -1)
+	pl.engaged = d.Float64() < pl.pol.Participation && m.Practices[i].ListSize() >= pl.pol.MinList
+	d.Reseed(seed, PurposeRules, rep, -1, -2)
+	for s := range NStreams {
+		pl.z[s] = d.Norm()
+	}
+	pl.strength = math.Max(0, 52-m.Budget.IssueWeek) / 52
+	if m.StopLoss != nil {
+		pl.sl = *m.StopLoss
+	}
+}
+
+// yearStart sets the year's regime and returns the rate multipliers (base
+// times behaviour) and the stop-loss (uprated) to simulate it with.
+func (pl *practicePlan) yearStart(year int, base *[NStreams]float64) ([NStreams]float64, *StopLoss) {
+	pol := &pl.pol
+	if year > 0 {
+		switch {
+		case !pl.engaged:
+			pl.regime = RegimeNone
+		case pol.Start == RegimeHard:
+			pl.regime = RegimeHard
+		case pol.Start == RegimeIndicative:
+			pl.regime = RegimeIndicative
+			if a := pol.Autonomy; a != nil && pl.calm >= a.Years {
+				pl.regime = RegimeHard
+			}
+		default:
+			pl.regime = ""
+		}
+	}
+	want := *base
+	bm := pol.Behaviour.multipliers(pl.regime, &pl.z, pl.strength)
+	for s := range NStreams {
+		want[s] *= bm[s]
+	}
+	sl := pl.p.m.StopLoss
+	if sl == nil {
+		return want, nil
+	}
+	if year > 1 {
+		pl.sl.Threshold = sl.Threshold * math.Pow(1+sl.Uprating, float64(year-1))
+	}
+	return want, &pl.sl
+}
+
+// yearEnd records the year's spend as history and, for a reported year
+// (r non-nil), sets the budget and fills the row. cells is the list at the
+// start of the year (for the capitation target).
+func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, r *PracticeYear) {
+	p, m, pol := pl.p, pl.p.m, &pl.pol
+	total, cov := 0.0, 0.0
+	for s, v := range y.spend {
+		total += v
+		if pol.Hard.Cover == nil || pol.Hard.Cover[s] {
+			cov += v
+		}
+	}
+	if r != nil {
+		target := p.capitation(pl.i, cells)
+		covered := pl.regime == RegimeHard && pol.Hard.Cover != nil
+		ring := &pl.hist
+		if pl.regime == RegimeHard {
+			// A hard budget is set on what its holder answers for, so cost
+			// the stop-loss passes to the commissioner is not in its base.
+			ring = &pl.histHold
+		}
+		h := pl.recent(ring)
+		if covered {
+			target *= p.coveredShare(cells, pol.Hard.Cover)
+		}
+		prev := pl.prevRaw
+		if hold := pl.regime == RegimeHard; hold != pl.prevHold {
+			prev = 0 // the budget covers other costs now: restart from history
+		}
+		raw := setBudget(&m.Budget, target, h, prev, year)
+		b := raw * (1 - m.Budget.TopSlice)
+		spent := total
+		if covered {
+			spent = cov
+		}
+		*r = PracticeYear{
+			Replication: pl.rep, Year: year, Practice: pl.i, ListSize: y.listSize,
+			Budget: b, Target: target, Spend: y.spend, Events: y.events,
+			SpendTotal: total, Variance: b - spent, StopLossExcess: y.stopLoss,
+			Holder: m.Practices[pl.i].ID, Regime: pl.regime, TopSlice: raw - b,
+		}
+		if pl.regime == RegimeIndicative && pol.Autonomy != nil {
+			if math.Abs(b-total) <= pol.Autonomy.Band*b {
+				pl.calm++
+			} else {
+				pl.calm = 0
+			}
+		}
+		pl.prevRaw, pl.prevHold = raw, pl.regime == RegimeHard
+	}
+	pl.hist[pl.nHist%histCap] = total
+	pl.histHold[pl.nHist%histCap] = cov - y.stopLoss
+	pl.nHist++
+}
+
+// histCap is the most past years a historic budget can average.
+const histCap = 16
+
+// recent returns the recorded years of a history ring, oldest first (at most
+// histCap), in the plan's scratch space.
+func (pl *practicePlan) recent(ring *[histCap]float64) []float64 {
+	n := min(pl.nHist, histCap)
+	for k := range n {
+		pl.scratch[k] = ring[(pl.nHist-n+k)%histCap]
+	}
+	return pl.scratch[:n]
+}
+
+// coveredShare is the share of a list's expected cost (age-sex unit costs)
+// that falls in the covered streams.
+func (p *prepared) coveredShare(cells *[NCells]int32, cover *[NStreams]bool) float64 {
+	num, den := 0.0, 0.0
+	for c := range NCells {
+		n := float64(cells[c])
+		for s := range NStreams {
+			v := n * p.unitCost[c][s]
+			den += v
+			if cover[s] {
+				num += v
+			}
+		}
+	}
+	if den == 0 {
+		return 0
+	}
+	return num / den
+}
+
+// setBudget returns a practice-year's budget before any top-slice, from the
+// target, the spend of earlier years (hist, oldest first, at least one) and
+// last year's budget (0 if there is none to follow). Historic: the mean spend
+// of the last HistoricYears years (all there are if fewer) times (1+Uplift).
+// HistoricYears above histCap (16) averages histCap years. Capitation: the
+// target. Blend: last year's budget (historic in the first
+// year) with uplift, moved Pace of the way to the target.
+func setBudget(b *Budget, target float64, hist []float64, prev float64, year int) float64 {
+	k := max(b.HistoricYears, 1)
+	k = min(k, len(hist))
+	sum := 0.0
+	for _, v := range hist[len(hist)-k:] {
+		sum += v
+	}
+	histBudget := sum / float64(k) * (1 + b.Uplift)
 	switch b.Method {
 	case Capitation:
 		return target
 	case Historic:
-		return hist
+		return histBudget
 	default:
-		base := prevBudget
-		if year == 1 {
-			base = prevSpend
+		base := prev * (1 + b.Uplift)
+		if year == 1 || prev == 0 {
+			base = histBudget
 		}
-		base *= 1 + b.Uplift
 		return base + b.Pace*(target-base)
 	}
 }

@@ -28,20 +28,32 @@ func (e inputError) Unwrap() error { return e.err }
 func badInput(format string, a ...any) error { return inputError{fmt.Errorf(format, a...)} }
 
 func newApp() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:    "gpbudget",
 		Usage:   "simulate and forecast GP practice budgets in the English NHS",
 		Version: version,
 		Commands: []*cli.Command{
 			runCommand(),
+			compareCommand(),
+			summarizeCommand(),
+			reportCommand(),
 			scenariosCommand(),
 			validateCommand(),
 			schemaCommand(),
 			benchCommand(),
+			mergeCommand(),
+			synthCommand(),
+			fitCommand(),
+			forecastCommand(),
+			backtestCommand(),
 		},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return inputError{err} },
+		OnUsageError:   func(_ *cli.Context, err error, _ bool) error { return inputError{err} },
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
+	for _, c := range app.Commands {
+		c.OnUsageError = app.OnUsageError
+	}
+	return app
 }
 
 func main() {

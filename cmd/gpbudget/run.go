@@ -9,6 +9,7 @@ import (
 
 	"github.com/gpbudget/gpbudget/output"
 	"github.com/gpbudget/gpbudget/scenarios"
+	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
 )
 
@@ -18,7 +19,12 @@ func runCommand() *cli.Command {
 		Usage: "run a scenario's Monte Carlo simulation and write Parquet results",
 		Description: "With no flags, runs the built-in default scenario (50 practices, about 300,000\n" +
 			"patients) and writes ./results. Results are identical for the same scenario and\n" +
-			"seed whatever the number of workers.",
+			"seed whatever the number of workers.\n\n" +
+			"Sharded runs: N processes (a Slurm job array, a Kubernetes Indexed Job, or by hand\n" +
+			"with --shard I/N) each run a share of the replications into the same --out folder,\n" +
+			"with their own part files and manifest; 'gpbudget merge DIR' then checks them and\n" +
+			"marks the run complete. The rows equal a single process's, row for row. A shard\n" +
+			"resumes on its own: --resume DIR with the same shard.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "scenario", Aliases: []string{"s"}, Value: "default", Usage: "scenario `FILE|NAME` (see 'gpbudget scenarios')"},
 			&cli.IntFlag{Name: "reps", Usage: "replications `N` (default: the scenario's)"},
@@ -26,15 +32,35 @@ func runCommand() *cli.Command {
 			&cli.Uint64Flag{Name: "seed", Usage: "random `SEED` (default: the scenario's)"},
 			&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "worker goroutines `N`"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "results", Usage: "output `DIR`"},
+			&cli.StringFlag{Name: "population", Usage: "NHS Digital list-size `FILE.csv` (five-year-band or single-year layout) whose practices replace the scenario's"},
+			&cli.StringFlag{Name: "practices", Usage: "with --population: only these practice or commissioner `CODE,...`"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+			&cli.StringFlag{Name: "resume", Usage: "finish the interrupted run in `DIR` (same scenario, seed and size)"},
+			&cli.DurationFlag{Name: "checkpoint", Value: time.Minute, Usage: "end a result file at least this often, so an interruption loses at most about this much `TIME` (0: by size only)"},
+			&cli.StringFlag{Name: "shard", Usage: "run only shard `I/N` (0 <= I < N) of the replications, for 'gpbudget merge'; " +
+				"default: from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX when set; 'off' ignores those"},
+			&cli.IntFlag{Name: "shards", Usage: "shard count `N` where the scheduler gives only an index (Kubernetes JOB_COMPLETION_INDEX)",
+				DefaultText: "$" + output.ShardsEnv},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return badInput("run: unexpected argument %q (use --scenario)", c.Args().First())
 			}
+			if c.IsSet("resume") {
+				return resume(c)
+			}
 			s, err := scenarios.Load(c.String("scenario"))
 			if err != nil {
 				return inputError{err}
+			}
+			if pf := c.String("population"); pf != "" {
+				ps, err := scenarios.ReadPopulationFile(pf, strings.Split(c.String("practices"), ","))
+				if err != nil {
+					return inputError{err}
+				}
+				s.UsePractices(ps)
+			} else if c.IsSet("practices") {
+				return badInput("--practices needs --population FILE.csv")
 			}
 			reps, years, seed := s.Replications, s.Years, s.Seed
 			if c.IsSet("reps") {
@@ -56,6 +82,13 @@ func runCommand() *cli.Command {
 			if workers < 1 || workers > 4096 {
 				return badInput("--workers %d is out of range: accepted 1 to 4096", workers)
 			}
+			shard, source, err := resolveShard(c)
+			if err != nil {
+				return inputError{err}
+			}
+			if shard != nil && reps < shard.Count {
+				return badInput("%d replications cannot make %d shards: each shard needs at least one replication", reps, shard.Count)
+			}
 			// The manifest records the run as resolved.
 			s.Replications, s.Years, s.Seed = reps, years, seed
 			m, err := s.Model(seed)
@@ -63,19 +96,39 @@ func runCommand() *cli.Command {
 				return inputError{err}
 			}
 			dir := c.String("out")
-			if err := output.PrepareDir(dir); err != nil {
+			spec := &output.Spec{
+				Scenario: s, Model: m, Seed: seed, Reps: reps, Years: years, Workers: workers,
+				Dir: dir, Version: version, Command: strings.Join(os.Args, " "),
+				CheckpointEvery: c.Duration("checkpoint"), Shard: shard,
+			}
+			if err := spec.Prepare(); err != nil {
+				return inputError{err}
+			}
+			// Tables and a report of an earlier run here would look like this run's.
+			if err := output.RemoveDerived(dir); err != nil {
 				return inputError{err}
 			}
 			start := time.Now()
-			man, err := output.Execute(c.Context, &output.Spec{
-				Scenario: s, Model: m, Seed: seed, Reps: reps, Years: years, Workers: workers,
-				Dir: dir, Version: version, Command: strings.Join(os.Args, " "),
-			})
+			var prog sim.Progress
+			spec.Progress = &prog
+			finish := showProgress(c.App.ErrWriter, progressModeFor(c.Bool("quiet"), c.App.ErrWriter), &prog, plainProgressEvery)
+			man, err := output.Execute(c.Context, spec)
+			finish(err == nil)
 			if err != nil {
-				if c.Context.Err() != nil {
-					return fmt.Errorf("interrupted: %s is incomplete (manifest says completed: false): %w", dir, err)
+				what, how := dir, "gpbudget run --resume "+dir
+				if shard != nil {
+					what, how = fmt.Sprintf("shard %s of %s", shard, dir), fmt.Sprintf("gpbudget run --resume %s --shard %s", dir, shard)
 				}
-				return err
+				if c.Context.Err() != nil {
+					kept := "no finished part files"
+					if man != nil && len(man.Chunks) > 0 {
+						kept = fmt.Sprintf("%d finished part files (%d rows)", len(man.Chunks), man.Rows)
+					}
+					return fmt.Errorf("interrupted after %d of %d practice simulations: %s holds %s and its manifest says completed: false, "+
+						"so summarize and report refuse it; finish it with: %s: %w",
+						prog.Done.Load(), prog.Total.Load(), what, kept, how, err)
+				}
+				return fmt.Errorf("%w\n%s is incomplete (manifest says completed: false); after fixing the cause, finish it with: %s", err, what, how)
 			}
 			if !c.Bool("quiet") {
 				patients := 0
@@ -84,10 +137,99 @@ func runCommand() *cli.Command {
 				}
 				fmt.Fprintf(c.App.Writer, "%s: %d replications x %d years x %d practices (%d patients), seed %d\n",
 					s.Name, reps, years, len(m.Practices), patients, seed)
+				if shard != nil {
+					fmt.Fprintf(c.App.Writer, "shard %s (%s): replications %d to %d\n", shard, source, man.Shard.FirstRep, man.Shard.LastRep-1)
+					fmt.Fprintf(c.App.Writer, "wrote %d rows to %s/practice_years/ in %.1fs; manifest %s/%s (merge the shards with 'gpbudget merge %s')\n",
+						man.Rows, dir, time.Since(start).Seconds(), dir, shard.ManifestPath(), dir)
+					return nil
+				}
 				fmt.Fprintf(c.App.Writer, "wrote %d rows to %s/practice_years/ in %.1fs; manifest %s/%s\n",
 					man.Rows, dir, time.Since(start).Seconds(), dir, output.ManifestName)
 			}
 			return nil
 		},
 	}
+}
+
+// resume finishes an interrupted run from its manifest.
+func resume(c *cli.Context) error {
+	for _, f := range []string{"scenario", "reps", "years", "seed", "out"} {
+		if c.IsSet(f) {
+			return badInput("--resume takes the scenario, size, seed and folder from the run's manifest: drop --%s", f)
+		}
+	}
+	dir := c.String("resume")
+	// A shard (from --shard, Slurm or Kubernetes, as for a run) resumes
+	// from its own manifest, touching no other shard's files.
+	shard, _, err := resolveShard(c)
+	if err != nil {
+		return inputError{err}
+	}
+	what := dir
+	var r *output.Resumable
+	if shard != nil {
+		what = fmt.Sprintf("shard %s of %s", shard, dir)
+		r, err = output.OpenShardResume(dir, version, *shard)
+	} else {
+		r, err = output.OpenResume(dir, version)
+	}
+	if err != nil {
+		return inputError{err}
+	}
+	if r.Manifest.Completed {
+		if !c.Bool("quiet") {
+			fmt.Fprintf(c.App.Writer, "%s is already complete; nothing to do\n", what)
+		}
+		return nil
+	}
+	m, err := r.Scenario.Model(r.Manifest.Seed)
+	if err != nil {
+		return inputError{err}
+	}
+	start := time.Now()
+	man, err := output.Resume(c.Context, &output.Spec{
+		Scenario: r.Scenario, Model: m, Workers: c.Int("workers"), Dir: dir, Version: version,
+		Command: strings.Join(os.Args, " "), CheckpointEvery: c.Duration("checkpoint"),
+	}, r)
+	if err != nil {
+		if c.Context.Err() != nil {
+			how := dir
+			if shard != nil {
+				how += " --shard " + shard.String()
+			}
+			return fmt.Errorf("interrupted again: %s is incomplete; resume it with: gpbudget run --resume %s: %w", what, how, err)
+		}
+		return err
+	}
+	if !c.Bool("quiet") {
+		fmt.Fprintf(c.App.Writer, "resumed %s: %d rows in %d files, complete (%.1fs)\n", what, man.Rows, len(man.Files), time.Since(start).Seconds())
+	}
+	return nil
+}
+
+// resolveShard finds which shard this process runs: --shard I/N, else what
+// Slurm or Kubernetes set (see output.ShardFromEnv); nil for a whole run.
+func resolveShard(c *cli.Context) (*output.Shard, string, error) {
+	if c.IsSet("shards") && c.Int("shards") < 1 {
+		return nil, "", fmt.Errorf("--shards %d is out of range: accepted 1 to %d", c.Int("shards"), output.MaxShards)
+	}
+	if c.IsSet("shard") {
+		v := c.String("shard")
+		if v == "off" {
+			return nil, "", nil
+		}
+		sh, err := output.ParseShard(v)
+		if err != nil {
+			return nil, "", fmt.Errorf("--shard: %w", err)
+		}
+		if c.IsSet("shards") && c.Int("shards") != sh.Count {
+			return nil, "", fmt.Errorf("--shard %s and --shards %d disagree on the shard count", v, c.Int("shards"))
+		}
+		return &sh, "--shard", nil
+	}
+	sh, source, ok, err := output.ShardFromEnv(os.Getenv, c.Int("shards"))
+	if err != nil || !ok {
+		return nil, "", err
+	}
+	return &sh, source, nil
 }

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/gpbudget/gpbudget/output"
+	"github.com/gpbudget/gpbudget/scenarios"
+	"github.com/urfave/cli/v2"
+)
+
+func compareCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "compare",
+		Usage:     "run scenarios with common random numbers and report paired differences",
+		ArgsUsage: "A B [C...]",
+		Description: "Runs each scenario with the same seed, so scenarios that share a population share\n" +
+			"its patients and chance events, and reports each scenario minus the first (A):\n" +
+			"total cost to the commissioner, savings retained, deficits carried, the chance\n" +
+			"that a practice over- or underspends by more than 5% and 10% by list-size band,\n" +
+			"and the commissioner's reserve need at the 95th and 99th percentile, each with\n" +
+			"its paired Monte Carlo standard error and the one independent runs would give.\n" +
+			"Writes DIR/compare.parquet and DIR/compare.csv.",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "reps", Usage: "replications `N` (default: the first scenario's)"},
+			&cli.IntFlag{Name: "years", Usage: "budget years `N` after the base year (default: the first scenario's)"},
+			&cli.Uint64Flag{Name: "seed", Usage: "random `SEED` shared by all scenarios (default: the first scenario's)"},
+			&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "worker goroutines `N`"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "comparison", Usage: "output `DIR`"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+		},
+		// Flags may follow the scenario names (gpbudget compare A B --reps 10),
+		// which the CLI library's parser does not allow, so they are parsed here.
+		SkipFlagParsing: true,
+		Action: func(c *cli.Context) error {
+			o, refs, err := parseCompareArgs(c.Args().Slice())
+			if err != nil {
+				return inputError{err}
+			}
+			if o.help {
+				return cli.ShowSubcommandHelp(c)
+			}
+			if len(refs) < 2 {
+				return badInput("compare: name two or more scenarios (A B [C...]); got %d", len(refs))
+			}
+			var ss []*scenarios.Scenario
+			for _, ref := range refs {
+				s, err := scenarios.Load(ref)
+				if err != nil {
+					return inputError{err}
+				}
+				ss = append(ss, s)
+			}
+			reps, years, seed := ss[0].Replications, ss[0].Years, ss[0].Seed
+			if o.set["reps"] {
+				reps = o.reps
+			}
+			if o.set["years"] {
+				years = o.years
+			}
+			if o.set["seed"] {
+				seed = o.seed
+			}
+			if reps < 2 {
+				return badInput("--reps %d is out of range: accepted 2 or more (standard errors need two)", reps)
+			}
+			if years < 1 || years > 50 {
+				return badInput("--years %d is out of range: accepted 1 to 50", years)
+			}
+			workers := o.workers
+			if workers < 1 || workers > 4096 {
+				return badInput("--workers %d is out of range: accepted 1 to 4096", workers)
+			}
+			spec := &output.CompareSpec{Seed: seed, Reps: reps, Years: years, Workers: workers,
+				Meta: map[string]string{"gpbudget.command": strings.Join(os.Args, " "), "gpbudget.seed": strconv.FormatUint(seed, 10), "gpbudget.version": version}}
+			seen := map[string]int{}
+			for k, s := range ss {
+				s.Replications, s.Years, s.Seed = reps, years, seed // recorded as run
+				m, err := s.Model(seed)
+				if err != nil {
+					return inputError{fmt.Errorf("%s: %w", refs[k], err)}
+				}
+				name := s.Name
+				if seen[name]++; seen[name] > 1 {
+					name = fmt.Sprintf("%s#%d", name, seen[name])
+				}
+				spec.Names = append(spec.Names, name)
+				spec.Models = append(spec.Models, m)
+				y, err := s.YAML()
+				if err != nil {
+					return err
+				}
+				// Each scenario resolved, so the file alone says how to reproduce it.
+				spec.Meta["gpbudget.scenario."+strconv.Itoa(k)] = string(y)
+				spec.Meta["gpbudget.scenario_name."+strconv.Itoa(k)] = name
+			}
+			rows, err := output.Compare(c.Context, spec)
+			if err != nil {
+				return err
+			}
+			dir := o.out
+			if err := output.WriteComparison(dir, rows, spec.Meta); err != nil {
+				return inputError{err}
+			}
+			if !o.quiet {
+				fmt.Fprintf(c.App.Writer, "paired comparison: %d replications x %d years, seed %d (common random numbers)\n", reps, years, seed)
+				output.PrintComparison(c.App.Writer, rows)
+				fmt.Fprintf(c.App.Writer, "wrote %s/%s and %s/%s\n", dir, output.CompareParquet, dir, output.CompareCSV)
+			}
+			return nil
+		},
+	}
+}
+
+type compareOpts struct {
+	reps, years, workers int
+	seed                 uint64
+	out                  string
+	quiet, help          bool
+	set                  map[string]bool
+}
+
+// parseCompareArgs splits args into flags (anywhere) and scenario references.
+func parseCompareArgs(args []string) (*compareOpts, []string, error) {
+	o := &compareOpts{set: map[string]bool{}}
+	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.IntVar(&o.reps, "reps", 0, "")
+	fs.IntVar(&o.years, "years", 0, "")
+	fs.Uint64Var(&o.seed, "seed", 0, "")
+	fs.IntVar(&o.workers, "workers", runtime.NumCPU(), "")
+	fs.StringVar(&o.out, "out", "comparison", "")
+	fs.StringVar(&o.out, "o", "comparison", "")
+	fs.BoolVar(&o.quiet, "quiet", false, "")
+	fs.BoolVar(&o.quiet, "q", false, "")
+	fs.BoolVar(&o.help, "help", false, "")
+	fs.BoolVar(&o.help, "h", false, "")
+	var refs []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, nil, fmt.Errorf("compare: %w (accepted flags: --reps, --years, --seed, --workers, --out, --quiet)", err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		refs = append(refs, args[0])
+		args = args[1:]
+	}
+	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	return o, refs, nil
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// compareApp runs the CLI in process and returns its error and output.
+func compareApp(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	app := newApp()
+	var out bytes.Buffer
+	app.Writer, app.ErrWriter = &out, &out
+	err := app.Run(append([]string{"gpbudget", "compare"}, args...))
+	return out.String(), err
+}
+
+// TestCompareCLI: flags may follow the scenario names; a self-comparison
+// prints zero differences and writes Parquet and CSV; too few scenarios or a
+// bad flag is bad input (exit status 2).
+func TestCompareCLI(t *testing.T) {
+	dir := t.TempDir()
+	small := filepath.Join(dir, "small.yaml")
+	if err := os.WriteFile(small, []byte("name: small\npopulation:\n  synthetic:\n    practices: 4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "cmp")
+	text, err := compareApp(t, small, small, "--reps", "3", "--years", "1", "--seed", "5", "--out", out, "--workers", "2")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	if !strings.Contains(text, "commissioner_cost") || !strings.Contains(text, "small#2 - small") {
+		t.Errorf("output lacks the comparison:\n%s", text)
+	}
+	csv, err := os.ReadFile(filepath.Join(out, "compare.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(csv)), "\n")[1:] {
+		f := strings.Split(line, ",")
+		if f[6] != "0" && f[6] != "NaN" {
+			t.Errorf("self-comparison difference %s in %s", f[6], line)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "compare.parquet")); err != nil {
+		t.Error(err)
+	}
+	for _, args := range [][]string{{small}, {small, small, "--reps", "x"}, {small, small, "--reps", "1"}, {small, "no-such-scenario"}} {
+		_, err := compareApp(t, args...)
+		var ie inputError
+		if !errors.As(err, &ie) {
+			t.Errorf("compare %v: error %v is not bad input (exit 2)", args, err)
+		}
+	}
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"strings"
+
+	"github.com/gpbudget/gpbudget/forecast"
+	"github.com/gpbudget/gpbudget/scenarios"
+	"github.com/urfave/cli/v2"
+)
+
+func fitCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "fit",
+		Usage: "estimate practice effects and stream rates from a spending history and write a scenario",
+		Description: "Fits, for each stream, log spend per head = area level + trend + practice effect\n" +
+			"(shrunk towards the area mean) + a persistent (AR(1)) year effect, by REML. The\n" +
+			"scenario written is --scenario with each stream's rates scaled to the area's\n" +
+			"level, style_sd set to the fitted spread of practice effects, and the history's\n" +
+			"practices listed with their fitted styles; 'gpbudget run --scenario OUT' runs it.\n" +
+			"Without --history it fits history the engine generates (one replication).\n\n" + forecast.HistoryColumns,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "history", Usage: "spending history `FILE` (.csv or .parquet, or a folder of .parquet)"},
+			&cli.IntFlag{Name: "replication", Value: -1, Usage: "fit this history `N` when the file has several (default: the first)"},
+			&cli.StringFlag{Name: "scenario", Value: "default", Usage: "base scenario `FILE|NAME` (costs, frailty, demography; also generates history without --history)"},
+			&cli.StringFlag{Name: "population", Usage: "NHS Digital list-size `FILE.csv` with the practices' age-sex lists (default: last list size spread by the area's age mix)"},
+			&cli.IntFlag{Name: "reps", Value: 1, Hidden: true},
+			&cli.IntFlag{Name: "years", Value: 5, Usage: "without --history: years of history `N`"},
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "without --history: random `SEED`"},
+			&cli.IntFlag{Name: "workers", Value: 0, Hidden: true},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "fitted.yaml", Usage: "scenario `FILE` to write (- for standard output)"},
+		},
+		Action: func(c *cli.Context) error {
+			h, err := historyFrom(c)
+			if err != nil {
+				return err
+			}
+			recs := pickGroup(h, c.Int("replication"))
+			if len(recs) == 0 {
+				return badInput("--replication %d: no such history in the file", c.Int("replication"))
+			}
+			all := []int{0, 1, 2, 3, 4}
+			g, err := forecast.FitHistory(recs, all)
+			if err != nil {
+				return inputError{err}
+			}
+			base, err := scenarios.Load(c.String("scenario"))
+			if err != nil {
+				return inputError{err}
+			}
+			specs, err := practiceSpecs(c.String("population"), g, base)
+			if err != nil {
+				return err
+			}
+			base.UsePractices(specs)
+			m, err := base.Model(base.Seed)
+			if err != nil {
+				return inputError{err}
+			}
+			cal := forecast.Calibrate(g, m)
+			for s, st := range streamsOf(base) {
+				for b := range st.Rate.Male {
+					st.Rate.Male[b] *= cal.RateScale[s]
+					st.Rate.Female[b] *= cal.RateScale[s]
+				}
+				st.StyleSD = math.Min(cal.StyleSD[s], 3)
+			}
+			for i := range base.Population.Practices {
+				p := &base.Population.Practices[i]
+				p.Style = map[string]float64{}
+				for s := range 5 {
+					p.Style[forecast.QuantityName(s)] = math.Round(cal.Practices[i].Style[s]*1e4) / 1e4
+				}
+			}
+			base.Name = "fitted"
+			base.Description = fmt.Sprintf("Fitted by gpbudget fit to %d practices' history (years to %d) on base scenario %s.", len(g.Practices), g.LastYear, c.String("scenario"))
+			b, err := base.YAML()
+			if err != nil {
+				return err
+			}
+			if _, err := scenarios.Parse(b, "fitted scenario"); err != nil {
+				return fmt.Errorf("the fitted scenario does not validate: %w", err)
+			}
+			var sum strings.Builder
+			fmt.Fprintf(&sum, "# %d practices, %d practice-years; log spend per head by stream (REML):\n", len(g.Practices), len(recs))
+			for s := range 5 {
+				f := g.Fits[s]
+				fmt.Fprintf(&sum, "#   %-11s level %.4f ± %.4f  trend %+.4f/yr ± %.4f  practice SD %.3f ± %.3f  residual SD %.3f  AR(1) %.2f\n",
+					forecast.QuantityName(s), f.A, math.Sqrt(f.CovAB[0][0]), f.B, math.Sqrt(f.CovAB[1][1]), f.Tau, f.TauSE, f.Sigma, f.Rho)
+			}
+			out := []byte(sum.String())
+			out = append(out, b...)
+			if c.String("out") == "-" {
+				_, err = c.App.Writer.Write(out)
+				return err
+			}
+			if err := os.WriteFile(c.String("out"), out, 0o644); err != nil {
+				return inputError{fmt.Errorf("--out: %w", err)}
+			}
+			fmt.Fprint(c.App.ErrWriter, sum.String())
+			fmt.Fprintf(c.App.ErrWriter, "wrote %s\n", c.String("out"))
+			return nil
+		},
+	}
+}
+
+func streamsOf(s *scenarios.Scenario) []*scenarios.Stream {
+	st := &s.Streams
+	return []*scenarios.Stream{&st.Outpatient, &st.Prescribing, &st.AE, &st.Emergency, &st.Elective}
+}
+
+// pickGroup returns the records of history group id (-1: the first).
+func pickGroup(h *forecast.History, id int) []forecast.Record {
+	if id < 0 && len(h.Records) > 0 {
+		id = h.Records[0].Group
+	}
+	var out []forecast.Record
+	for _, r := range h.Records {
+		if r.Group == id {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// practiceSpecs gives each fitted practice its age-sex list: from a
+// population file, or its last list size spread by the area's age mix.
+func practiceSpecs(pop string, g *forecast.GroupFit, base *scenarios.Scenario) ([]scenarios.PracticeSpec, error) {
+	var byID map[string]scenarios.PracticeSpec
+	if pop != "" {
+		ps, err := scenarios.ReadPopulationFile(pop, nil)
+		if err != nil {
+			return nil, inputError{err}
+		}
+		byID = map[string]scenarios.PracticeSpec{}
+		for _, p := range ps {
+			byID[p.ID] = p
+		}
+	}
+	share := base.AreaAgeShare()
+	out := make([]scenarios.PracticeSpec, len(g.Practices))
+	for i, id := range g.Practices {
+		if byID != nil {
+			p, ok := byID[strings.ToUpper(id)]
+			if !ok {
+				return nil, badInput("--population %s has no practice %s (in the history)", pop, id)
+			}
+			p.ID = id
+			out[i] = p
+			continue
+		}
+		n := int(math.Round(g.LastList[i]))
+		if !g.PerHead || n < 1 {
+			return nil, badInput("the history has no list_size: give --population FILE.csv with the practices' lists")
+		}
+		out[i] = scenarios.ApportionList(id, n, share)
+	}
+	return out, nil
+}

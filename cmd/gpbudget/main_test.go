@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestMain lets tests run the real main() in a child process, so exit
+// statuses are checked as a user sees them.
+func TestMain(m *testing.M) {
+	if os.Getenv("GPBUDGET_TEST_MAIN") == "1" {
+		os.Args = append([]string{"gpbudget"}, strings.Fields(os.Getenv("GPBUDGET_TEST_ARGS"))...)
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// gpbudget runs the command in a child process and returns its status and output.
+func gpbudget(t *testing.T, dir string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GPBUDGET_TEST_MAIN=1", "GPBUDGET_TEST_ARGS="+strings.Join(args, " "))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), out.String()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0, out.String()
+}
+
+const smallScenario = `name: small
+population:
+  synthetic:
+    practices: 4
+`
+
+func TestRunWritesResultsAndManifest(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "small.yaml"), []byte(smallScenario), 0o644)
+	code, out := gpbudget(t, dir, "run", "--scenario", "small.yaml", "--reps", "3", "--years", "2", "--seed", "7", "--out", "res")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	var man struct {
+		Completed    bool     `json:"completed"`
+		Seed         uint64   `json:"seed"`
+		Replications int      `json:"replications"`
+		Rows         int      `json:"rows"`
+		Files        []string `json:"files"`
+		Scenario     struct {
+			Name  string `json:"name"`
+			Years int    `json:"years"`
+		} `json:"scenario"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "res", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &man); err != nil {
+		t.Fatal(err)
+	}
+	if !man.Completed || man.Seed != 7 || man.Replications != 3 || man.Rows != 3*2*4 || man.Scenario.Name != "small" || man.Scenario.Years != 2 || len(man.Files) == 0 {
+		t.Errorf("manifest: %s", b)
+	}
+	for _, f := range man.Files {
+		if _, err := os.Stat(filepath.Join(dir, "res", f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// Bad input exits with status 2, names what is wrong, and leaves no result.
+func TestBadInputExitsTwoAndWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte("name: x\nstreams:\n  ae:\n    dispersion: -2\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "small.yaml"), []byte(smallScenario), 0o644)
+	os.WriteFile(filepath.Join(dir, "afile"), []byte("x"), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--scenario", "bad.yaml", "--out", "r1"}, "bad.yaml:4: streams.ae.dispersion"},
+		{[]string{"run", "--scenario", "small.yaml", "--reps", "0", "--out", "r2"}, "--reps 0"},
+		{[]string{"run", "--scenario", "small.yaml", "--workers", "0", "--out", "r3"}, "--workers 0"},
+		{[]string{"run", "--scenario", "small.yaml", "--out", "afile/sub"}, "afile/sub"},
+		{[]string{"run", "--scenario", "nope", "--out", "r4"}, "no built-in scenario"},
+		{[]string{"run", "--no-such-flag"}, "no-such-flag"},
+		{[]string{"validate", "bad.yaml"}, "accepted 0 to"},
+	} {
+		code, out := gpbudget(t, dir, c.args...)
+		if code != 2 || !strings.Contains(out, c.want) {
+			t.Errorf("%v: exit %d, output %q (want 2 and %q)", c.args, code, out, c.want)
+		}
+	}
+	for _, d := range []string{"r1", "r2", "r3", "r4"} {
+		if _, err := os.Stat(filepath.Join(dir, d)); err == nil {
+			t.Errorf("%s was created by a run with bad input", d)
+		}
+	}
+}
+
+func TestScenariosValidateSchema(t *testing.T) {
+	dir := t.TempDir()
+	code, out := gpbudget(t, dir, "scenarios")
+	if code != 0 || !strings.Contains(out, "default") {
+		t.Errorf("scenarios: %d %s", code, out)
+	}
+	code, out = gpbudget(t, dir, "validate", "default")
+	if code != 0 || !strings.Contains(out, "ok") {
+		t.Errorf("validate: %d %s", code, out)
+	}
+	code, out = gpbudget(t, dir, "schema")
+	var v map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &v) != nil {
+		t.Errorf("schema: %d %.200s", code, out)
+	}
+}

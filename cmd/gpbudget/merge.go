@@ -1,0 +1,43 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/gpbudget/gpbudget/output"
+	"github.com/urfave/cli/v2"
+)
+
+func mergeCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "merge",
+		Usage:     "check a sharded run's shards and mark the run complete",
+		ArgsUsage: "DIR",
+		Description: "Checks that DIR holds every shard of one run (same scenario, seed, replications\n" +
+			"and program version), each complete with all its files, and writes DIR/manifest.json\n" +
+			"saying the merged run is complete. The part files stay where the shards wrote them.\n" +
+			"Refuses, naming the shard, if any is missing, incomplete or from another run.",
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return badInput("merge: name one run folder, e.g. gpbudget merge results")
+			}
+			dir := c.Args().First()
+			man, err := output.Merge(dir)
+			var re *output.RefusedError
+			if errors.As(err, &re) {
+				return inputError{err}
+			}
+			if err != nil {
+				return err
+			}
+			if len(man.Merged) == 0 {
+				fmt.Fprintf(c.App.Writer, "%s is a complete single-process run: nothing to merge\n", dir)
+				return nil
+			}
+			fmt.Fprintf(c.App.Writer, "%s: merged %d shards of %q (seed %d, %d replications x %d years x %d practices): %d rows in %d files; manifest %s/%s\n",
+				dir, len(man.Merged), man.ScenarioName, man.Seed, man.Replications, man.Years, man.Practices,
+				man.Rows, len(man.Files), dir, output.ManifestName)
+			return nil
+		},
+	}
+}

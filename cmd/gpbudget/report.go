@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/gpbudget/gpbudget/output"
+	"github.com/urfave/cli/v2"
+)
+
+func reportCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "report",
+		Usage:     "write DIR/report.html: a self-contained page of charts and tables for a run or a comparison",
+		ArgsUsage: "DIR",
+		Description: "Reads a completed run's results, writes its summary tables (as 'summarize' does)\n" +
+			"and one HTML file with inline SVG charts that opens offline in any browser. For a\n" +
+			"comparison folder (DIR/compare.parquet from 'gpbudget compare') it draws each\n" +
+			"scenario's difference from the baseline with its 95% confidence interval.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+		},
+		Action: func(c *cli.Context) error {
+			dir, err := runDirArg(c, "report")
+			if err != nil {
+				return err
+			}
+			// A comparison folder (from compare) has no manifest, only its table.
+			if _, err := os.Stat(filepath.Join(dir, output.ManifestName)); err != nil && output.IsComparison(dir) {
+				page, err := output.ComparisonPage(dir)
+				if err != nil {
+					return err
+				}
+				path, err := output.WriteReport(dir, page)
+				if err != nil {
+					return err
+				}
+				if !c.Bool("quiet") {
+					fmt.Fprintf(c.App.Writer, "wrote %s (%d charts)\n", path, len(page.Figures()))
+				}
+				return nil
+			}
+			res, sum, err := loadSummary(dir)
+			if err != nil {
+				return err
+			}
+			if _, err := sum.Write(dir); err != nil {
+				return err
+			}
+			page, err := output.RunPage(res, sum)
+			if err != nil {
+				return err
+			}
+			path, err := output.WriteReport(dir, page)
+			if err != nil {
+				return err
+			}
+			if !c.Bool("quiet") {
+				fmt.Fprintf(c.App.Writer, "wrote %s (%d charts) and the tables in %s/%s/\n", path, len(page.Figures()), dir, output.SummaryDir)
+			}
+			return nil
+		},
+	}
+}

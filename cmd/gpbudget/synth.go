@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+
+	"github.com/gpbudget/gpbudget/forecast"
+	"github.com/gpbudget/gpbudget/scenarios"
+	"github.com/gpbudget/gpbudget/sim"
+	"github.com/urfave/cli/v2"
+)
+
+func synthCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "synth",
+		Usage: "write a synthetic population in NHS Digital's list-size layout (and optionally its spending history)",
+		Description: "Draws a scenario's synthetic practices and writes them as NHS Digital's\n" +
+			"\"Patients Registered at a GP Practice\" five-year-band CSV (newer column names,\n" +
+			"with the ALL total rows), for 'gpbudget run --population'. With --history, also\n" +
+			"writes one engine-simulated spending history of those practices (long layout).",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "scenario", Value: "default", Usage: "scenario `FILE|NAME` whose synthetic population is drawn"},
+			&cli.IntFlag{Name: "practices", Usage: "number of practices `N` (default: the scenario's)"},
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "random `SEED`"},
+			&cli.StringFlag{Name: "commissioner", Value: "99Z", Usage: "commissioner `CODE` written in SUB_ICB_LOCATION_CODE"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "population.csv", Usage: "population `FILE` (- for standard output)"},
+			&cli.StringFlag{Name: "history", Usage: "also write a simulated spending history to `FILE.csv`"},
+			&cli.IntFlag{Name: "years", Value: 5, Usage: "with --history: years `N`"},
+		},
+		Action: func(c *cli.Context) error {
+			s, err := scenarios.Load(c.String("scenario"))
+			if err != nil {
+				return inputError{err}
+			}
+			if n := c.Int("practices"); c.IsSet("practices") {
+				if n < 1 || n > 20000 {
+					return badInput("--practices %d is out of range: accepted 1 to 20000", n)
+				}
+				if s.Population.Synthetic == nil {
+					return badInput("--practices: scenario %s lists its practices; it has no synthetic population to size", c.String("scenario"))
+				}
+				s.Population.Synthetic.Practices = n
+			}
+			seed := c.Uint64("seed")
+			m, err := s.Model(seed)
+			if err != nil {
+				return inputError{err}
+			}
+			specs := make([]scenarios.PracticeSpec, len(m.Practices))
+			for i := range m.Practices {
+				p := &m.Practices[i]
+				specs[i] = scenarios.PracticeSpec{ID: p.ID, Need: 1}
+				specs[i].List.Male = append([]int(nil), p.Count[sim.Male][:]...)
+				specs[i].List.Female = append([]int(nil), p.Count[sim.Female][:]...)
+			}
+			var buf bytes.Buffer
+			if err := scenarios.WritePopulation(&buf, specs, c.String("commissioner"), "01APR2009"); err != nil {
+				return err
+			}
+			if err := writeOut(c, c.String("out"), buf.Bytes()); err != nil {
+				return err
+			}
+			if hf := c.String("history"); hf != "" {
+				y := c.Int("years")
+				if y < 1 || y > 50 {
+					return badInput("--years %d is out of range: accepted 1 to 50", y)
+				}
+				h, err := forecast.Simulate(c.Context, m, seed, 1, y, 0)
+				if err != nil {
+					return err
+				}
+				var hb bytes.Buffer
+				if err := h.WriteCSV(&hb); err != nil {
+					return err
+				}
+				if err := writeOut(c, hf, hb.Bytes()); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+}
+
+// writeOut writes b to path (- for standard output) via a temporary file.
+func writeOut(c *cli.Context, path string, b []byte) error {
+	if path == "-" {
+		_, err := c.App.Writer.Write(b)
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return inputError{fmt.Errorf("cannot write %s: %w", path, err)}
+	}
+	return os.Rename(tmp, path)
+}

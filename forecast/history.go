@@ -1,0 +1,372 @@
+package forecast
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/gpbudget/gpbudget/sim"
+	"github.com/parquet-go/parquet-go"
+)
+
+// Record is one practice-year of history: spend by stream in pounds and the
+// registered list (0 if unknown). Group separates independent histories of
+// the same practices (the engine's replications); real data has one group.
+type Record struct {
+	Group    int
+	Practice string
+	Year     int
+	List     float64
+	Spend    [sim.NStreams]float64
+}
+
+// Total is the practice-year's spend over all streams.
+func (r *Record) Total() float64 {
+	t := 0.0
+	for _, v := range r.Spend {
+		t += v
+	}
+	return t
+}
+
+// History is practice x year x stream spend, sorted by group, practice, year.
+type History struct{ Records []Record }
+
+func (h *History) sort() {
+	sort.SliceStable(h.Records, func(i, j int) bool {
+		a, b := &h.Records[i], &h.Records[j]
+		if a.Group != b.Group {
+			return a.Group < b.Group
+		}
+		if a.Practice != b.Practice {
+			return a.Practice < b.Practice
+		}
+		return a.Year < b.Year
+	})
+}
+
+// HistoryColumns documents the accepted history layouts, for help texts.
+const HistoryColumns = `History files (CSV, or Parquet with the same column names) have one row per
+practice and year, either wide or long:
+  wide: practice_id, year, spend_outpatient, spend_prescribing, spend_ae,
+        spend_emergency, spend_elective [, list_size] [, replication]
+        (the layout of 'gpbudget run' output, so its Parquet files are history)
+  long: practice_id, year, stream, spend [, list_size] [, replication]
+        with stream one of outpatient, prescribing, ae, emergency, elective,
+        and one row per practice, year and stream.
+year is an integer (e.g. 2009 for 2009-10); spend in pounds; list_size is the
+registered list in the year (without it, spend is modelled per practice, not
+per head). replication, if present, separates independent histories.`
+
+// ReadHistory reads a history file (.parquet, or CSV otherwise); a directory
+// reads every .parquet file in it. Errors name the file and, for CSV, line.
+func ReadHistory(path string) (*History, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	var tabs []table
+	if st.IsDir() {
+		ents, err := os.ReadDir(path)
+		if err != nil {
+			return nil, fmt.Errorf("history: %w", err)
+		}
+		for _, e := range ents {
+			if strings.HasSuffix(e.Name(), ".parquet") && !strings.HasPrefix(e.Name(), ".") {
+				t, err := readParquet(path + "/" + e.Name())
+				if err != nil {
+					return nil, err
+				}
+				tabs = append(tabs, t)
+			}
+		}
+		if len(tabs) == 0 {
+			return nil, fmt.Errorf("history: %s has no .parquet files", path)
+		}
+	} else if strings.HasSuffix(strings.ToLower(path), ".parquet") {
+		t, err := readParquet(path)
+		if err != nil {
+			return nil, err
+		}
+		tabs = append(tabs, t)
+	} else {
+		t, err := readCSV(path)
+		if err != nil {
+			return nil, err
+		}
+		tabs = append(tabs, t)
+	}
+	h := &History{}
+	for _, t := range tabs {
+		if err := h.add(t); err != nil {
+			return nil, err
+		}
+	}
+	h.sort()
+	return h, nil
+}
+
+// table is a file's rows as text cells by column name, with line numbers.
+type table struct {
+	file  string
+	cols  map[string]int
+	rows  [][]string
+	lines []int
+}
+
+func readCSV(path string) (table, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return table{}, fmt.Errorf("history: %w", err)
+	}
+	defer f.Close()
+	cr := csv.NewReader(f)
+	cr.FieldsPerRecord = -1
+	t := table{file: path, cols: map[string]int{}}
+	hdr, err := cr.Read()
+	if err != nil {
+		return t, fmt.Errorf("%s, line 1: cannot read the header: %w", path, err)
+	}
+	for i, h := range hdr {
+		t.cols[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return t, fmt.Errorf("%s: not valid CSV: %w", path, err)
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rec) < len(hdr) {
+			return t, fmt.Errorf("%s, line %d: %d fields, the header has %d", path, line, len(rec), len(hdr))
+		}
+		t.rows = append(t.rows, rec)
+		t.lines = append(t.lines, line)
+	}
+	return t, nil
+}
+
+func readParquet(path string) (table, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return table{}, fmt.Errorf("history: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return table{}, fmt.Errorf("history: %w", err)
+	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		return table{}, fmt.Errorf("history %s: not a readable Parquet file: %w", path, err)
+	}
+	t := table{file: path, cols: map[string]int{}}
+	fields := pf.Schema().Fields()
+	for i, fl := range fields {
+		t.cols[strings.ToLower(fl.Name())] = i
+	}
+	rowNo := 0
+	for _, rg := range pf.RowGroups() {
+		rr := rg.Rows()
+		buf := make([]parquet.Row, 256)
+		for {
+			n, err := rr.ReadRows(buf)
+			for _, row := range buf[:n] {
+				cells := make([]string, len(fields))
+				for _, v := range row {
+					c := v.Column()
+					if c >= 0 && c < len(cells) {
+						cells[c] = valueText(v)
+					}
+				}
+				rowNo++
+				t.rows = append(t.rows, cells)
+				t.lines = append(t.lines, rowNo)
+			}
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				rr.Close()
+				return t, fmt.Errorf("history %s: %w", path, err)
+			}
+		}
+		rr.Close()
+	}
+	return t, nil
+}
+
+func valueText(v parquet.Value) string {
+	switch v.Kind() {
+	case parquet.Int32, parquet.Int64:
+		return strconv.FormatInt(v.Int64(), 10)
+	case parquet.Float:
+		return strconv.FormatFloat(float64(v.Float()), 'g', -1, 64)
+	case parquet.Double:
+		return strconv.FormatFloat(v.Double(), 'g', -1, 64)
+	case parquet.ByteArray, parquet.FixedLenByteArray:
+		return string(v.ByteArray())
+	default:
+		return v.String()
+	}
+}
+
+// add appends a table's rows in either layout.
+func (h *History) add(t table) error {
+	col := func(n string) int {
+		if i, ok := t.cols[n]; ok {
+			return i
+		}
+		return -1
+	}
+	iP, iY, iL, iR := col("practice_id"), col("year"), col("list_size"), col("replication")
+	if iP < 0 || iY < 0 {
+		return fmt.Errorf("%s: needs columns practice_id and year\n%s", t.file, HistoryColumns)
+	}
+	var iS [sim.NStreams]int
+	wide := true
+	for s, n := range sim.StreamNames {
+		iS[s] = col("spend_" + n)
+		if iS[s] < 0 {
+			wide = false
+		}
+	}
+	iStream, iSpend := col("stream"), col("spend")
+	if !wide && (iStream < 0 || iSpend < 0) {
+		return fmt.Errorf("%s: needs spend_<stream> columns for all five streams, or stream and spend columns\n%s", t.file, HistoryColumns)
+	}
+	type key struct {
+		g    int
+		p    string
+		year int
+	}
+	idx := map[key]int{}
+	seen := map[key]int{} // long layout: bit set of streams seen
+	where := func(j int) string {
+		if strings.HasSuffix(t.file, ".parquet") {
+			return fmt.Sprintf("%s, row %d", t.file, t.lines[j])
+		}
+		return fmt.Sprintf("%s, line %d", t.file, t.lines[j])
+	}
+	num := func(j, c int, name string) (float64, error) {
+		v, err := strconv.ParseFloat(strings.TrimSpace(t.rows[j][c]), 64)
+		if err != nil || v < 0 || v != v || v > 1e15 {
+			return 0, fmt.Errorf("%s: %s %q: accepted a finite number 0 or more", where(j), name, t.rows[j][c])
+		}
+		return v, nil
+	}
+	for j, row := range t.rows {
+		k := key{p: strings.TrimSpace(row[iP])}
+		if k.p == "" {
+			return fmt.Errorf("%s: practice_id is empty", where(j))
+		}
+		y, err := strconv.Atoi(strings.TrimSpace(row[iY]))
+		if err != nil {
+			return fmt.Errorf("%s: year %q: accepted a whole number", where(j), row[iY])
+		}
+		k.year = y
+		if iR >= 0 {
+			g, err := strconv.Atoi(strings.TrimSpace(row[iR]))
+			if err != nil {
+				return fmt.Errorf("%s: replication %q: accepted a whole number", where(j), row[iR])
+			}
+			k.g = g
+		}
+		list := 0.0
+		if iL >= 0 {
+			if list, err = num(j, iL, "list_size"); err != nil {
+				return err
+			}
+		}
+		ri, ok := idx[k]
+		if !ok {
+			ri = len(h.Records)
+			idx[k] = ri
+			h.Records = append(h.Records, Record{Group: k.g, Practice: k.p, Year: y, List: list})
+		} else if wide {
+			return fmt.Errorf("%s: practice %s, year %d appears twice", where(j), k.p, y)
+		}
+		r := &h.Records[ri]
+		if wide {
+			for s := range sim.NStreams {
+				if r.Spend[s], err = num(j, iS[s], "spend_"+sim.StreamNames[s]); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		name := strings.ToLower(strings.TrimSpace(row[iStream]))
+		s := -1
+		for i, n := range sim.StreamNames {
+			if n == name {
+				s = i
+			}
+		}
+		if s < 0 {
+			return fmt.Errorf("%s: stream %q: accepted %s", where(j), row[iStream], strings.Join(sim.StreamNames[:], ", "))
+		}
+		if seen[k]&(1<<s) != 0 {
+			return fmt.Errorf("%s: practice %s, year %d, stream %s appears twice", where(j), k.p, y, name)
+		}
+		seen[k] |= 1 << s
+		if r.Spend[s], err = num(j, iSpend, "spend"); err != nil {
+			return err
+		}
+	}
+	if !wide {
+		for k, bits := range seen {
+			if bits != 1<<sim.NStreams-1 {
+				return fmt.Errorf("%s: practice %s, year %d lacks some streams: every practice-year needs all five", t.file, k.p, k.year)
+			}
+		}
+	}
+	return nil
+}
+
+// WriteCSV writes the history in the long layout.
+func (h *History) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"replication", "practice_id", "year", "list_size", "stream", "spend"})
+	for _, r := range h.Records {
+		for s, n := range sim.StreamNames {
+			_ = cw.Write([]string{strconv.Itoa(r.Group), r.Practice, strconv.Itoa(r.Year), strconv.FormatFloat(r.List, 'f', -1, 64), n, strconv.FormatFloat(r.Spend[s], 'f', 2, 64)})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// Simulate runs the engine and returns its practice-years as history, one
+// group per replication (years 1..years).
+func Simulate(ctx context.Context, m *sim.Model, seed uint64, reps, years, workers int) (*History, error) {
+	c := &collector{m: m}
+	if err := sim.Run(ctx, m, sim.Options{Seed: seed, FirstRep: 0, LastRep: reps, Years: years, Workers: workers}, c); err != nil {
+		return nil, err
+	}
+	c.h.sort()
+	return &c.h, nil
+}
+
+type collector struct {
+	mu sync.Mutex
+	m  *sim.Model
+	h  History
+}
+
+func (c *collector) Write(rows []sim.PracticeYear) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range rows {
+		c.h.Records = append(c.h.Records, Record{Group: r.Replication, Practice: c.m.Practices[r.Practice].ID, Year: r.Year, List: float64(r.ListSize), Spend: r.Spend})
+	}
+	return nil
+}

@@ -1,0 +1,164 @@
+package forecast
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/gpbudget/gpbudget/sim"
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// NQuantities is the five streams and the total (index Total).
+const (
+	NQuantities = sim.NStreams + 1
+	Total       = sim.NStreams
+)
+
+// QuantityName names a quantity: a stream's name or "total".
+func QuantityName(q int) string {
+	if q == Total {
+		return "total"
+	}
+	return sim.StreamNames[q]
+}
+
+func value(r *Record, q int) float64 {
+	if q == Total {
+		return r.Total()
+	}
+	return r.Spend[q]
+}
+
+// GroupFit is one history's fitted model for each requested quantity.
+type GroupFit struct {
+	Practices []string
+	Fits      [NQuantities]*Fit // nil for quantities not fitted
+	LastYear  int
+	LastList  []float64 // each practice's list in its last year (1 when unknown)
+	LastSpend [NQuantities][]float64
+	// ListGrowth is the area's mean annual log change in list size, used to
+	// carry lists forward.
+	ListGrowth float64
+	PerHead    bool // list sizes known: modelled per head
+	// Skipped counts practice-years left out of a quantity's fit for zero
+	// spend (log undefined).
+	Skipped [NQuantities]int
+}
+
+// FitHistory fits the records of one group (one practice-year each) for
+// the quantities asked for.
+func FitHistory(recs []Record, quantities []int) (*GroupFit, error) {
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("no history to fit")
+	}
+	g := &GroupFit{PerHead: true}
+	byP := map[string][]*Record{}
+	for i := range recs {
+		r := &recs[i]
+		if _, ok := byP[r.Practice]; !ok {
+			g.Practices = append(g.Practices, r.Practice)
+		}
+		byP[r.Practice] = append(byP[r.Practice], r)
+		if r.List <= 0 {
+			g.PerHead = false
+		}
+		g.LastYear = max(g.LastYear, r.Year)
+	}
+	sort.Strings(g.Practices)
+	np := len(g.Practices)
+	g.LastList = make([]float64, np)
+	for q := range NQuantities {
+		g.LastSpend[q] = make([]float64, np)
+	}
+	meanList := make([]float64, np)
+	nbar, growth, ng := 0.0, 0.0, 0
+	for i, p := range g.Practices {
+		rs := byP[p]
+		sort.Slice(rs, func(a, b int) bool { return rs[a].Year < rs[b].Year })
+		last := rs[len(rs)-1]
+		g.LastList[i] = 1
+		meanList[i] = 1
+		if g.PerHead {
+			g.LastList[i] = last.List
+			s := 0.0
+			for j, r := range rs {
+				s += r.List
+				if j > 0 && r.Year > rs[j-1].Year {
+					growth += math.Log(r.List/rs[j-1].List) / float64(r.Year-rs[j-1].Year)
+					ng++
+				}
+			}
+			meanList[i] = s / float64(len(rs))
+		}
+		nbar += meanList[i]
+		for q := range NQuantities {
+			g.LastSpend[q][i] = value(last, q)
+		}
+	}
+	nbar /= float64(np)
+	if ng > 0 {
+		g.ListGrowth = growth / float64(ng)
+	}
+	for _, q := range quantities {
+		ss := make([]Series, np)
+		for i, p := range g.Practices {
+			s := Series{Scale: nbar / meanList[i]}
+			for _, r := range byP[p] {
+				v := value(r, q)
+				if v <= 0 {
+					g.Skipped[q]++
+					continue
+				}
+				n := 1.0
+				if g.PerHead {
+					n = r.List
+				}
+				s.T = append(s.T, float64(r.Year))
+				s.Z = append(s.Z, math.Log(v/n))
+			}
+			ss[i] = s
+		}
+		f, err := FitSeries(ss)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", QuantityName(q), err)
+		}
+		g.Fits[q] = f
+	}
+	return g, nil
+}
+
+// Predictive returns the log-scale mean and SD of practice i's spend on
+// quantity q in year LastYear+h (constant prices; list carried forward at
+// the area's growth).
+func (g *GroupFit) Predictive(i, q, h int) (mu, sd float64) {
+	m, v := g.Fits[q].Predict(i, float64(g.LastYear+h), false)
+	n := 1.0
+	if g.PerHead {
+		n = g.LastList[i] * math.Exp(float64(h)*g.ListGrowth)
+	}
+	return m + math.Log(n), math.Sqrt(v)
+}
+
+// LogNormalQuantile is exp(mu + sd·Φ⁻¹(p)).
+func LogNormalQuantile(mu, sd, p float64) float64 {
+	return math.Exp(mu + sd*distuv.UnitNormal.Quantile(p))
+}
+
+// CRPSLogNormal is the continuous ranked probability score of a lognormal
+// forecast LN(mu, sd²) for outcome y (Baran & Lerch 2015, eq. 5):
+//
+//	y[2Φ(w) − 1] − 2 exp(mu + sd²/2)[Φ(w − sd) + Φ(sd/√2) − 1],  w = (log y − mu)/sd.
+func CRPSLogNormal(mu, sd, y float64) float64 {
+	if y <= 0 {
+		// All mass is above y: CRPS = E|X − y| − E|X − X'|/2 with X > 0 ≥ y.
+		m := math.Exp(mu + sd*sd/2)
+		return m - y - m*(2*distuv.UnitNormal.CDF(sd/math.Sqrt2)-1)
+	}
+	phi := distuv.UnitNormal.CDF
+	if sd == 0 {
+		return math.Abs(y - math.Exp(mu))
+	}
+	w := (math.Log(y) - mu) / sd
+	return y*(2*phi(w)-1) - 2*math.Exp(mu+sd*sd/2)*(phi(w-sd)+phi(sd/math.Sqrt2)-1)
+}

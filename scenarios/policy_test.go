@@ -1,0 +1,117 @@
+package scenarios
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gpbudget/gpbudget/sim"
+)
+
+// TestPolicyLibrary: the policy scenarios load, and each builds the rule its
+// header describes.
+func TestPolicyLibrary(t *testing.T) {
+	get := func(name string) *sim.Policy {
+		t.Helper()
+		s, err := Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := s.Model(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, ok := m.Rule.(*sim.Policy)
+		if !ok {
+			t.Fatalf("%s: rule %T", name, m.Rule)
+		}
+		return p
+	}
+	pbc := get("pbc-indicative-2009")
+	if pbc.Start != sim.RegimeIndicative || pbc.Participation != 0.73 || pbc.Indicative.BusinessCase == nil || pbc.Indicative.BusinessCase.TurnaroundWeeks != 8 || !pbc.Indicative.MakeUpOverspends {
+		t.Errorf("pbc-indicative-2009: %+v", pbc)
+	}
+	hard := get("conservative-hard-budgets-2010")
+	if hard.Start != sim.RegimeHard || hard.Hard.RetentionShare != 1 || hard.Hard.RepayYears != 3 || hard.Hard.Pooled {
+		t.Errorf("conservative-hard-budgets-2010: %+v", hard)
+	}
+	if c := get("conservative-consortia-2010"); !c.Hard.Pooled {
+		t.Errorf("conservative-consortia-2010 does not pool")
+	}
+	fh := get("fundholding-1996")
+	if fh.Hard.Cover == nil || fh.Hard.Cover[sim.Emergency] || !fh.Hard.Cover[sim.Elective] || fh.MinList != 5000 || fh.Name() != "fundholding" {
+		t.Errorf("fundholding-1996: %+v", fh)
+	}
+}
+
+// TestPolicyFieldErrors: bad policy fields are named with their line and
+// what is accepted.
+func TestPolicyFieldErrors(t *testing.T) {
+	cases := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"fundholding without streams", "name: x\nrule:\n  type: fundholding\n", []string{"bad.yaml:2:", "rule.covered_streams", "fundholding needs"}},
+		{"covered stream", "name: x\nrule:\n  type: fundholding\n  covered_streams: [outpatient, dentistry]\n", []string{"rule.covered_streams[1]", "dentistry"}},
+		{"covered streams on hard", "name: x\nrule:\n  type: hard\n  covered_streams: [outpatient]\n", []string{"bad.yaml:4:", "only with type fundholding"}},
+		{"participation", "name: x\nrule:\n  participation: 1.5\n", []string{"bad.yaml:3:", "rule.participation", "0 to 1"}},
+		{"approval", "name: x\nrule:\n  business_case:\n    approval_prob: -0.1\n", []string{"bad.yaml:4:", "rule.business_case.approval_prob"}},
+		{"consortium", "name: x\nrule:\n  consortium:\n    by: postcode\n", []string{"bad.yaml:4:", "rule.consortium.by", "none, supplied, population"}},
+		{"autonomy on hard", "name: x\nrule:\n  type: hard\n  earned_autonomy:\n    years: 2\n", []string{"bad.yaml:5:", "rule.earned_autonomy.years", "only with type indicative"}},
+		{"repay years", "name: x\nrule:\n  repay_years: 11\n", []string{"bad.yaml:3:", "rule.repay_years", "0 to 10"}},
+		{"effect", "name: x\nbehaviour:\n  hard:\n    elective:\n      mean: -2\n", []string{"bad.yaml:5:", "behaviour.hard.elective.mean", "-0.9 to 1"}},
+		{"top slice", "name: x\nbudget:\n  top_slice: 0.9\n", []string{"bad.yaml:3:", "budget.top_slice"}},
+		{"issue week", "name: x\nbudget:\n  issue_week: 60\n", []string{"bad.yaml:3:", "budget.issue_week", "0 to 52"}},
+		{"historic years", "name: x\nbudget:\n  historic_years: 0\n", []string{"bad.yaml:3:", "budget.historic_years", "1 to 10"}},
+		{"stop-loss outside the fund", "name: x\nrule:\n  type: fundholding\n  covered_streams: [elective]\nstop_loss:\n  threshold: 5000\n  streams: [elective, emergency]\n", []string{"bad.yaml:7:", "stop_loss.streams[1]", "covered_streams"}},
+		{"uprating", "name: x\nstop_loss:\n  threshold: 5000\n  streams: [elective]\n  uprating: 3\n", []string{"bad.yaml:5:", "stop_loss.uprating"}},
+	}
+	for _, c := range cases {
+		_, err := Parse([]byte(c.yaml), "bad.yaml")
+		if err == nil {
+			t.Errorf("%s: accepted", c.name)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q lacks %q", c.name, err, w)
+			}
+		}
+	}
+}
+
+// TestConsortiumGrouping: by population, consecutive practices form groups
+// of at least the target, except a last group of at least half the target (a
+// smaller remainder joins the group before it); supplied
+// grouping needs a group for every practice.
+func TestConsortiumGrouping(t *testing.T) {
+	s, err := Parse([]byte("name: x\nrule:\n  type: hard\n  consortium:\n    by: population\n    target_population: 50000\n"), "x.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.Model(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := map[string]int{}
+	total := 0
+	for _, p := range m.Practices {
+		if p.Group == "" {
+			t.Fatalf("practice %s has no group", p.ID)
+		}
+		size[p.Group] += p.ListSize()
+		total += p.ListSize()
+	}
+	if len(size) < 2 || len(size) > total/50000+1 {
+		t.Errorf("%d groups for %d patients", len(size), total)
+	}
+	last := m.Practices[len(m.Practices)-1].Group
+	for g, n := range size {
+		if n < 50000 && (g != last || n < 25000) {
+			t.Errorf("group %s has %d patients, below the target", g, n)
+		}
+	}
+	s.Rule.Consortium.By = "supplied"
+	if _, err := s.Model(3); err == nil || !strings.Contains(err.Error(), "no group") {
+		t.Errorf("supplied grouping without groups: %v", err)
+	}
+}

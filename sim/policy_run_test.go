@@ -1,0 +1,339 @@
+package sim_test
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/gpbudget/gpbudget/scenarios"
+	"github.com/gpbudget/gpbudget/sim"
+)
+
+type policyRows struct{ rows []sim.PracticeYear }
+
+func (c *policyRows) Write(rows []sim.PracticeYear) error {
+	c.rows = append(c.rows, rows...)
+	return nil
+}
+
+// policyScenario loads a scenario and shrinks its area to n practices so
+// tests stay quick.
+func policyScenario(t *testing.T, name string, n int) *scenarios.Scenario {
+	t.Helper()
+	s, err := scenarios.Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Population.Synthetic.Practices = n
+	return s
+}
+
+func policyRun(t *testing.T, s *scenarios.Scenario, seed uint64, reps, years int) (*sim.Model, []sim.PracticeYear) {
+	t.Helper()
+	m, err := s.Model(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c policyRows
+	if err := sim.Run(context.Background(), m, sim.Options{Seed: seed, FirstRep: 0, LastRep: reps, Years: years, Workers: 2}, &c); err != nil {
+		t.Fatal(err)
+	}
+	return m, c.rows
+}
+
+func checkConserved(t *testing.T, name string, rows []sim.PracticeYear) {
+	t.Helper()
+	type key struct {
+		rep, year int
+		holder    string
+	}
+	pool := map[key]float64{}
+	scale := map[key]float64{}
+	for _, r := range rows {
+		got := r.CommissionerPaid + r.HolderPaid - r.PoolTransfer - r.SavingsRetained
+		if math.Abs(got-r.SpendTotal) > 1e-9*r.SpendTotal {
+			t.Fatalf("%s: rep %d year %d practice %d: paid %v, spent %v", name, r.Replication, r.Year, r.Practice, got, r.SpendTotal)
+		}
+		k := key{r.Replication, r.Year, r.Holder}
+		pool[k] += r.PoolTransfer
+		scale[k] += math.Abs(r.PoolTransfer)
+	}
+	for k, v := range pool {
+		if math.Abs(v) > 1e-9*math.Max(1, scale[k]) {
+			t.Errorf("%s: pool of %s in rep %d year %d does not balance: %v", name, k.holder, k.rep, k.year, v)
+		}
+	}
+}
+
+// TestLibraryRulesAtWork runs each library policy scenario on a small area
+// and checks that money is conserved on every row, that pools balance, and
+// that each rule shows in the rows as documented.
+func TestLibraryRulesAtWork(t *testing.T) {
+	const reps, years, np = 6, 3, 20
+
+	t.Run("pbc", func(t *testing.T) {
+		s := policyScenario(t, "pbc-indicative-2009", np)
+		_, rows := policyRun(t, s, 3, reps, years)
+		checkConserved(t, "pbc", rows)
+		engaged, kept, refusedOrOwed := 0, 0, 0
+		for _, r := range rows {
+			if r.Regime == sim.RegimeIndicative {
+				if r.Year == 1 {
+					engaged++
+				}
+				if r.SavingsRetained > 0 {
+					kept++
+				}
+				if r.Variance > 0 && r.SavingsRetained == 0 {
+					refusedOrOwed++
+				}
+			}
+			if r.SavingsRetained > 0.70*math.Max(r.Variance, 0)+1e-9 {
+				t.Fatalf("pbc: retained %v of an underspend of %v", r.SavingsRetained, r.Variance)
+			}
+			if r.HolderPaid != 0 {
+				t.Fatalf("pbc: a practice paid %v", r.HolderPaid)
+			}
+		}
+		if kept == 0 || refusedOrOwed == 0 {
+			t.Errorf("pbc: %d practice-years kept savings, %d underspent and kept none; want both", kept, refusedOrOwed)
+		}
+		// Participation 73%: engaged (replication, practice) pairs are
+		// binomial; 4 standard errors.
+		n := float64(reps * np)
+		p := float64(engaged) / n
+		if se := math.Sqrt(0.73 * 0.27 / n); math.Abs(p-0.73) > 4*se {
+			t.Errorf("pbc: %v engaged, want 0.73 ± %v", p, 4*se)
+		}
+	})
+
+	t.Run("hard", func(t *testing.T) {
+		s := policyScenario(t, "conservative-hard-budgets-2010", np)
+		_, rows := policyRun(t, s, 3, reps, years)
+		checkConserved(t, "hard", rows)
+		carried := 0
+		for _, r := range rows {
+			if r.Regime != sim.RegimeHard {
+				t.Fatalf("hard: regime %q", r.Regime)
+			}
+			if r.DeficitCarried > 0 {
+				carried++
+			}
+			if r.DeficitCarried > 0.10*r.Budget+1e-6 {
+				t.Fatalf("hard: deficit %v above the 10%% cap of budget %v", r.DeficitCarried, r.Budget)
+			}
+		}
+		if carried == 0 {
+			t.Error("hard: no deficit carried")
+		}
+	})
+
+	t.Run("consortia", func(t *testing.T) {
+		s := policyScenario(t, "conservative-consortia-2010", np)
+		s.Rule.Consortium.TargetPopulation = 40000
+		m, rows := policyRun(t, s, 3, reps, years)
+		checkConserved(t, "consortia", rows)
+		groups := map[string]bool{}
+		for _, p := range m.Practices {
+			groups[p.Group] = true
+		}
+		if len(groups) < 2 || len(groups) >= np {
+			t.Errorf("consortia: %d groups of %d practices", len(groups), np)
+		}
+		moved := false
+		for _, r := range rows {
+			if r.Holder != m.Practices[r.Practice].Group {
+				t.Fatalf("consortia: practice %s held by %q, its group is %q", m.Practices[r.Practice].ID, r.Holder, m.Practices[r.Practice].Group)
+			}
+			moved = moved || r.PoolTransfer != 0
+		}
+		if !moved {
+			t.Error("consortia: the pool never moved money")
+		}
+	})
+
+	t.Run("fundholding", func(t *testing.T) {
+		s := policyScenario(t, "fundholding-1996", np)
+		m, rows := policyRun(t, s, 3, reps, years)
+		checkConserved(t, "fundholding", rows)
+		paid := 0
+		for _, r := range rows {
+			if r.Regime == "fundholding" {
+				if m.Practices[r.Practice].ListSize() < 5000 {
+					t.Fatalf("fundholding: practice of %d patients took part", m.Practices[r.Practice].ListSize())
+				}
+				covered := r.Spend[sim.Outpatient] + r.Spend[sim.Prescribing] + r.Spend[sim.Elective]
+				if math.Abs(r.Variance-(r.Budget-covered)) > 1e-6 {
+					t.Fatalf("fundholding: variance %v is not budget - covered spend %v", r.Variance, r.Budget-covered)
+				}
+				if r.StopLossPaid > 0 {
+					paid++
+				}
+			} else if r.StopLossPaid != 0 {
+				t.Fatalf("regime %s row has stop-loss paid", r.Regime)
+			}
+		}
+		if paid == 0 {
+			t.Error("fundholding: the stop-loss never paid")
+		}
+	})
+}
+
+// TestEarnedAutonomy: with a band wide enough for every practice (100%) and
+// one year, every practice is indicative in year 1 and hard after; with a
+// band of zero none ever moves.
+func TestEarnedAutonomy(t *testing.T) {
+	s := policyScenario(t, "default", 8)
+	s.Rule.EarnedAutonomy.Years = 1
+	s.Rule.EarnedAutonomy.Band = 1
+	_, rows := policyRun(t, s, 2, 2, 3)
+	for _, r := range rows {
+		want := sim.RegimeHard
+		if r.Year == 1 {
+			want = sim.RegimeIndicative
+		}
+		if r.Regime != want {
+			t.Fatalf("year %d: regime %s, want %s", r.Year, r.Regime, want)
+		}
+	}
+	checkConserved(t, "autonomy", rows)
+	s.Rule.EarnedAutonomy.Band = 0
+	_, rows = policyRun(t, s, 2, 2, 3)
+	for _, r := range rows {
+		if r.Regime != sim.RegimeIndicative {
+			t.Fatalf("band 0: year %d regime %s", r.Year, r.Regime)
+		}
+	}
+}
+
+// TestBehaviour: a hard budget that halves elective admissions, with full
+// substitution to emergency admissions. Issued on day one, expected
+// electives halve and emergencies rise by half (checked within 3%, far
+// above the Monte Carlo error of about 100,000 events); issued in week 52
+// it has no time to act and every count equals the no-effect run's exactly
+// (common random numbers).
+func TestBehaviour(t *testing.T) {
+	base := policyScenario(t, "default", 10)
+	base.Rule.Type = "hard"
+	base.Behaviour.Hard = scenarios.RegimeEffects{}
+	_, none := policyRun(t, base, 4, 3, 2)
+
+	s := policyScenario(t, "default", 10)
+	s.Rule.Type = "hard"
+	s.Behaviour.Hard = scenarios.RegimeEffects{Elective: scenarios.Effect{Mean: -0.5}}
+	s.Behaviour.SubstitutionEmergency = 1
+	s.Budget.IssueWeek = 52
+	_, late := policyRun(t, s, 4, 3, 2)
+	for i := range none {
+		if none[i].Events != late[i].Events {
+			t.Fatalf("row %d: a budget issued in week 52 changed events: %v vs %v", i, late[i].Events, none[i].Events)
+		}
+	}
+	s.Budget.IssueWeek = 0
+	_, early := policyRun(t, s, 4, 3, 2)
+	var e0, e1, m0, m1 float64
+	for i := range none {
+		e0 += float64(none[i].Events[sim.Elective])
+		e1 += float64(early[i].Events[sim.Elective])
+		m0 += float64(none[i].Events[sim.Emergency])
+		m1 += float64(early[i].Events[sim.Emergency])
+	}
+	if r := e1 / e0; math.Abs(r-0.5) > 0.03*0.5 {
+		t.Errorf("electives ratio %v, want 0.5", r)
+	}
+	if r := m1 / m0; math.Abs(r-1.5) > 0.03*1.5 {
+		t.Errorf("emergencies ratio %v, want 1.5", r)
+	}
+}
+
+// TestTopSliceAndHistory: historic budgets on the mean of the last two
+// years' spend, 10% top-sliced: year 3's budget is 0.9 × (S1 + S2)/2 and the
+// top-slice column holds the other 10%.
+func TestTopSliceAndHistory(t *testing.T) {
+	s := policyScenario(t, "default", 5)
+	s.Budget.Method = "historic"
+	s.Budget.HistoricYears = 2
+	s.Budget.TopSlice = 0.1
+	m, rows := policyRun(t, s, 6, 2, 3)
+	np := len(m.Practices)
+	for rep := range 2 {
+		for i := range np {
+			y1 := rows[(rep*3+0)*np+i]
+			y2 := rows[(rep*3+1)*np+i]
+			y3 := rows[(rep*3+2)*np+i]
+			raw := (y1.SpendTotal + y2.SpendTotal) / 2
+			if math.Abs(y3.Budget-0.9*raw) > 1e-6*raw || math.Abs(y3.TopSlice-0.1*raw) > 1e-6*raw {
+				t.Fatalf("practice %d: budget %v top-slice %v, want %v and %v", i, y3.Budget, y3.TopSlice, 0.9*raw, 0.1*raw)
+			}
+		}
+	}
+}
+
+// TestPolicyRowsIndependentOfWorkers: the policy's chance events
+// (engagement, business cases, behaviour draws) are keyed by what they
+// model, so rows are identical with 1 and 3 workers.
+func TestPolicyRowsIndependentOfWorkers(t *testing.T) {
+	s := policyScenario(t, "pbc-indicative-2009", 9)
+	s.Behaviour.Indicative.Elective = scenarios.Effect{Mean: -0.05, SD: 0.05}
+	s.Rule.EarnedAutonomy = scenarios.Autonomy{Years: 1, Band: 0.05}
+	m, err := s.Model(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b policyRows
+	if err := sim.Run(context.Background(), m, sim.Options{Seed: 8, LastRep: 4, Years: 3, Workers: 1}, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Run(context.Background(), m, sim.Options{Seed: 8, LastRep: 4, Years: 3, Workers: 3}, &b); err != nil {
+		t.Fatal(err)
+	}
+	for i := range a.rows {
+		if a.rows[i] != b.rows[i] {
+			t.Fatalf("row %d differs with 3 workers:\n%+v\n%+v", i, a.rows[i], b.rows[i])
+		}
+	}
+	checkConserved(t, "pbc with autonomy", a.rows)
+}
+
+// TestBehaviourDrawnPerReplication: an elective effect of mean 0 and SD 0.2
+// is drawn once per replication, so the ratio of a replication's elective
+// admissions to the same replication without the effect (common random
+// numbers keep counting noise small) varies across replications with SD
+// about 0.2. With 50 replications the sample SD has a standard error of
+// about 0.2/√100 = 0.02; the test allows 4 of them plus 0.01 for the
+// counting noise that remains.
+func TestBehaviourDrawnPerReplication(t *testing.T) {
+	const reps = 50
+	base := policyScenario(t, "default", 4)
+	base.Rule.Type = "hard"
+	base.Budget.IssueWeek = 0
+	base.Behaviour.Hard = scenarios.RegimeEffects{}
+	m0, none := policyRun(t, base, 9, reps, 1)
+	base.Behaviour.Hard.Elective = scenarios.Effect{Mean: 0, SD: 0.2}
+	_, eff := policyRun(t, base, 9, reps, 1)
+	np := len(m0.Practices)
+	ratios := make([]float64, reps)
+	for r := range reps {
+		a, b := 0.0, 0.0
+		for i := range np {
+			a += float64(none[r*np+i].Events[sim.Elective])
+			b += float64(eff[r*np+i].Events[sim.Elective])
+		}
+		ratios[r] = b / a
+	}
+	mean, sd := 0.0, 0.0
+	for _, x := range ratios {
+		mean += x / reps
+	}
+	for _, x := range ratios {
+		sd += (x - mean) * (x - mean) / (reps - 1)
+	}
+	sd = math.Sqrt(sd)
+	t.Logf("elective ratio across replications: mean %.4f, SD %.4f", mean, sd)
+	if math.Abs(sd-0.2) > 4*0.02+0.01 {
+		t.Errorf("SD of the drawn effect %v, want 0.2", sd)
+	}
+	if math.Abs(mean-1) > 4*0.2/math.Sqrt(reps) {
+		t.Errorf("mean ratio %v, want 1", mean)
+	}
+}
