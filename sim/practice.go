@@ -201,6 +201,7 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 	var ev [NStreams]int
 	women := 0
 	wi := 0
+	cells := l.cells // a local copy: stores to the list's slices cannot alias it
 	for j := 0; j < n; j++ {
 		r := int(rows[j])
 		base := r * NStreams
@@ -277,7 +278,7 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 		}
 		c := rowCell[r]
 		if next >= K { // died or left: dropped; the list keeps its order
-			l.cells[c]--
+			cells[c]--
 			continue
 		}
 		a := int(age[j])
@@ -286,13 +287,14 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 		}
 		sx := int(sex[j])
 		nr := rowOf[(sx*(MaxAge+1)+a)*K+next]
-		l.cells[c]--
-		l.cells[rowCell[nr]]++
+		cells[c]--
+		cells[rowCell[nr]]++
 		sex[wi], age[wi], state[wi], rows[wi] = uint8(sx), uint8(a), uint8(next), nr
 		wi++
 		women += int(w.woman[sx*(MaxAge+1)+a])
 	}
 	n = wi
+	l.cells = cells
 	l.sex, l.age, l.state, l.row = sex[:n], age[:n], state[:n], rows[:n]
 	for s := range NStreams {
 		out.events[s] = ev[s]
