@@ -195,7 +195,7 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 	d := &w.demo
 	d.Reseed(seed, PurposeDemography, rep, i, year)
 	g, dg := &w.counts.G, &d.G
-	trans, rowOf, rowCell := w.trans, w.rowOf, w.rowCell
+	trans, rowOf, rowCell, woman := w.trans, w.rowOf, w.rowCell, w.woman
 	zero, one, info := t.zero, t.one, t.info
 	sex, age, state, rows := l.sex, l.age, l.state, l.row
 	var ev [NStreams]int
@@ -291,7 +291,7 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 		cells[rowCell[nr]]++
 		sex[wi], age[wi], state[wi], rows[wi] = uint8(sx), uint8(a), uint8(next), nr
 		wi++
-		women += int(w.woman[sx*(MaxAge+1)+a])
+		women += int(woman[sx*(MaxAge+1)+a])
 	}
 	n = wi
 	l.cells = cells
