@@ -14,6 +14,7 @@ import (
 
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
+	"golang.org/x/sys/unix"
 )
 
 // Config is a benchmark workload.
@@ -132,9 +133,11 @@ func Measure(ctx context.Context, c Config) (*Result, error) {
 		return nil, err
 	}
 	runtime.ReadMemStats(&ms0)
-	t0 := time.Now()
+	runtime.LockOSThread()
+	t0 := threadCPU()
 	tpy, err := kernelPass(ctx, k, m, c.Seed, 1, 1+c.Reps)
-	el = time.Since(t0)
+	el = threadCPU() - t0
+	runtime.UnlockOSThread()
 	runtime.ReadMemStats(&ms1)
 	if err != nil {
 		return nil, err
@@ -143,7 +146,7 @@ func Measure(ctx context.Context, c Config) (*Result, error) {
 	res.PracticeFloorRatio = res.PracticeNsPerPatientYear / res.FloorNsPerPatientYear
 	res.PracticeAllocsPerPatientYear = float64(ms1.Mallocs-ms0.Mallocs) / float64(tpy)
 
-	// Cohort mode.
+	// Cohort mode (thread CPU time, as the kernel).
 	kc, err := sim.NewKernel(m, c.Years, true)
 	if err != nil {
 		return nil, err
@@ -151,9 +154,11 @@ func Measure(ctx context.Context, c Config) (*Result, error) {
 	if _, err := kernelPass(ctx, kc, m, c.Seed, 0, 1); err != nil {
 		return nil, err
 	}
-	t0 = time.Now()
+	runtime.LockOSThread()
+	t0 = threadCPU()
 	cpy, err := kernelPass(ctx, kc, m, c.Seed, 1, 1+c.Reps)
-	el = time.Since(t0)
+	el = threadCPU() - t0
+	runtime.UnlockOSThread()
 	if err != nil {
 		return nil, err
 	}
@@ -185,12 +190,18 @@ var sink uint64
 
 // yearPass runs the kernel over every practice of replications 1..Reps,
 // timing only the per-patient-year work (Kernel.Year), not Kernel.Start, and
-// straight after it the floor for the same patient-years. Each practice is
-// timed three times (the same seeded work) and the fastest kept, for both
-// kernel and floor, so that load from other processes on a shared machine
-// distorts the ratio as little as possible.
+// straight after each practice-year the floor for the same patient-years.
+// Both are timed in the thread's CPU time (time the thread was descheduled
+// does not count), each practice five times over (the same seeded work),
+// keeping each practice-year's fastest, so that other processes on a shared
+// machine distort the ratio as little as possible.
 func yearPass(ctx context.Context, k *sim.Kernel, m *sim.Model, c Config) (int64, time.Duration, time.Duration, error) {
-	const repeats = 3
+	const repeats = 5
+	bestK := make([]time.Duration, c.Years+1)
+	bestF := make([]time.Duration, c.Years+1)
+	ns := make([]int64, c.Years+1)
+	runtime.LockOSThread() // threadCPU reads this thread's clock
+	defer runtime.UnlockOSThread()
 	total := int64(0)
 	var el, floor time.Duration
 	for r := 1; r <= c.Reps; r++ {
@@ -198,23 +209,26 @@ func yearPass(ctx context.Context, k *sim.Kernel, m *sim.Model, c Config) (int64
 			return total, el, floor, err
 		}
 		for i := range m.Practices {
-			var n int64
-			bestK, bestF := time.Duration(1<<62), time.Duration(1<<62)
+			for y := range bestK {
+				bestK[y], bestF[y] = 1<<62, 1<<62
+			}
 			for range repeats {
 				k.Start(c.Seed, r, i)
-				t0 := time.Now()
-				n = 0
 				for y := 0; y <= c.Years; y++ {
-					n += k.Year(c.Seed, r, i, y)
+					t0 := threadCPU()
+					n := k.Year(c.Seed, r, i, y)
+					t1 := threadCPU()
+					sink ^= sim.Floor(c.Seed, int(n)*sim.NStreams)
+					bestF[y] = min(bestF[y], threadCPU()-t1)
+					bestK[y] = min(bestK[y], t1-t0)
+					ns[y] = n
 				}
-				t1 := time.Now()
-				sink ^= sim.Floor(c.Seed, int(n)*sim.NStreams)
-				bestF = min(bestF, time.Since(t1))
-				bestK = min(bestK, t1.Sub(t0))
 			}
-			el += bestK
-			floor += bestF
-			total += n
+			for y := range bestK {
+				el += bestK[y]
+				floor += bestF[y]
+				total += ns[y]
+			}
 		}
 	}
 	return total, el, floor, nil
@@ -264,6 +278,15 @@ func RunThroughput(ctx context.Context, m *sim.Model, seed uint64, reps, years, 
 		base += int64(m.Practices[i].ListSize())
 	}
 	return float64(d.listYears+base*int64(reps)) / el.Seconds(), nil
+}
+
+// threadCPU is the calling thread's CPU time.
+func threadCPU() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return time.Duration(time.Now().UnixNano())
+	}
+	return time.Duration(ts.Nano())
 }
 
 // PeakRSS is the process's peak resident set size in bytes (Linux reports

@@ -187,3 +187,25 @@ func BenchmarkParquetWriter(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// BenchmarkEnglandTask is one (replication, practice) task of the whole-England
+// scenario (base year and 1 year, as `england-2009` runs by default), its
+// 8,300 practices in turn.
+func BenchmarkEnglandTask(b *testing.B) {
+	m := model(b, "england-2009")
+	k, err := sim.NewKernel(m, 1, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	py := int64(0)
+	for i := 0; b.Loop(); i++ {
+		n, err := k.Practice(1, i/len(m.Practices), i%len(m.Practices))
+		if err != nil {
+			b.Fatal(err)
+		}
+		py += n
+	}
+	b.ReportMetric(float64(py)/b.Elapsed().Seconds(), "patient-years/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(py), "ns/patient-year")
+}

@@ -123,6 +123,7 @@ func (w *worker) runCohort(seed uint64, rep, i, years int, mult *[NStreams]float
 		w.patientYears += size
 		w.counts.Reseed(seed, PurposeCounts, rep, i, year)
 		w.costs.Reseed(seed, PurposeCosts, rep, i, year)
+		w.costsB.Reseed(seed, PurposeCostsB, rep, i, year)
 		w.cohortYear(&y)
 		if err := checkFinite(rep, i, pr.ID, &y); err != nil {
 			return err

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"math/bits"
 )
 
 // list is one practice's patients in structure-of-arrays form, owned by a
@@ -35,6 +36,7 @@ type worker struct {
 	p      *prepared
 	counts Draws
 	costs  Draws
+	costsB Draws // lognormal events alternate between costs and costsB
 	demo   Draws
 	other  Draws
 	tab    countTables
@@ -48,6 +50,7 @@ type worker struct {
 	rowOf   []uint16
 	trans   []uint64
 	rowCell []uint8 // row (cell*K + state) -> cell, sparing a division by K
+	woman   []uint8 // (sex, age) -> 1 for women aged 15-44 (who may give birth)
 
 	// patientYears counts patient-years simulated, for benchmarks.
 	patientYears int64
@@ -69,6 +72,10 @@ func (w *worker) setup() {
 				w.rowOf[(sex*(MaxAge+1)+age)*K+k] = uint16(c*K + k)
 			}
 		}
+	}
+	w.woman = make([]uint8, NSex*(MaxAge+1))
+	for a := 15; a <= 44; a++ {
+		w.woman[Female*(MaxAge+1)+a] = 1
 	}
 	w.rowCell = make([]uint8, NCells*K)
 	for r := range w.rowCell {
@@ -158,6 +165,7 @@ func (w *worker) buildTables(i int, mult *[NStreams]float64) {
 func (w *worker) stepYear(seed uint64, rep, i, year int, last bool, sl *StopLoss, out *yearOut) {
 	w.counts.Reseed(seed, PurposeCounts, rep, i, year)
 	w.costs.Reseed(seed, PurposeCosts, rep, i, year)
+	w.costsB.Reseed(seed, PurposeCostsB, rep, i, year)
 	if last || (sl != nil && sl.Threshold > 0 && sl.Streams != [NStreams]bool{}) {
 		w.simulateYear(sl, out)
 		if !last {
@@ -187,18 +195,28 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 	d := &w.demo
 	d.Reseed(seed, PurposeDemography, rep, i, year)
 	g, dg := &w.counts.G, &d.G
-	trans, rowOf, rowCell := w.trans, w.rowOf, w.rowCell
-	zero, info := t.zero, t.info
+	trans, rowOf, rowCell, woman := w.trans, w.rowOf, w.rowCell, w.woman
+	zero, one, info := t.zero, t.one, t.info
 	sex, age, state, rows := l.sex, l.age, l.state, l.row
 	var ev [NStreams]int
 	women := 0
 	wi := 0
+	cells := l.cells // a local copy: stores to the list's slices cannot alias it
 	for j := 0; j < n; j++ {
 		r := int(rows[j])
 		base := r * NStreams
 		z := zero[base : base+NStreams : base+NStreams]
-		if u := g.Uint64(); u >= z[0] {
-			ev[0] += t.sample(base, u)
+		// Streams other than prescribing are mostly 0 or 1 events: counted
+		// without branches against zero and one, so only counts of 2 or more
+		// branch to the table.
+		o := one[base : base+NStreams : base+NStreams]
+		if u := g.Uint64(); true {
+			_, b0 := bits.Sub64(u, z[0], 0) // 1 if u < zero: count 0
+			_, b1 := bits.Sub64(u, o[0], 0) // 1 if u < one: count <= 1
+			ev[0] += int(2 - b0 - b1)
+			if b1 == 0 { // count 2 or more (rare), or a row not yet built
+				ev[0] += t.sample(base, u) - 2
+			}
 		}
 		if u := g.Uint64(); u >= z[1] {
 			// Prescribing draws past zero for nearly every patient: the
@@ -210,6 +228,12 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 				u = min(u, math.MaxUint64-1)
 				k := t.guide[in.goff+int32(u>>in.shift)]
 				c := t.cdf[in.off : in.off+in.n]
+				// The guide leaves k at most a step or two short: take two
+				// steps without branches, then loop for the rare rest.
+				_, br := bits.Sub64(u, c[k], 0)
+				k += 1 - int32(br)
+				_, br = bits.Sub64(u, c[k], 0)
+				k += 1 - int32(br)
 				for u >= c[k] {
 					k++
 				}
@@ -220,25 +244,41 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 				}
 			}
 		}
-		if u := g.Uint64(); u >= z[2] {
-			ev[2] += t.sample(base+2, u)
+		if u := g.Uint64(); true {
+			_, b0 := bits.Sub64(u, z[2], 0) // 1 if u < zero: count 0
+			_, b1 := bits.Sub64(u, o[2], 0) // 1 if u < one: count <= 1
+			ev[2] += int(2 - b0 - b1)
+			if b1 == 0 { // count 2 or more (rare), or a row not yet built
+				ev[2] += t.sample(base+2, u) - 2
+			}
 		}
-		if u := g.Uint64(); u >= z[3] {
-			ev[3] += t.sample(base+3, u)
+		if u := g.Uint64(); true {
+			_, b0 := bits.Sub64(u, z[3], 0) // 1 if u < zero: count 0
+			_, b1 := bits.Sub64(u, o[3], 0) // 1 if u < one: count <= 1
+			ev[3] += int(2 - b0 - b1)
+			if b1 == 0 { // count 2 or more (rare), or a row not yet built
+				ev[3] += t.sample(base+3, u) - 2
+			}
 		}
-		if u := g.Uint64(); u >= z[4] {
-			ev[4] += t.sample(base+4, u)
+		if u := g.Uint64(); true {
+			_, b0 := bits.Sub64(u, z[4], 0) // 1 if u < zero: count 0
+			_, b1 := bits.Sub64(u, o[4], 0) // 1 if u < one: count <= 1
+			ev[4] += int(2 - b0 - b1)
+			if b1 == 0 { // count 2 or more (rare), or a row not yet built
+				ev[4] += t.sample(base+4, u) - 2
+			}
 		}
 		// Demography: outcomes 0..K-1 (next state), K (death), K+1 (leaves).
 		tr := trans[r*K2 : r*K2+K2]
 		u := dg.Uint64()
 		next := 0
-		for next < K+1 && u >= tr[next] {
-			next++
+		for _, th := range tr[:K+1] { // increasing thresholds: count those <= u, branch-free
+			_, br := bits.Sub64(u, th, 0)
+			next += int(1 - br)
 		}
 		c := rowCell[r]
 		if next >= K { // died or left: dropped; the list keeps its order
-			l.cells[c]--
+			cells[c]--
 			continue
 		}
 		a := int(age[j])
@@ -247,15 +287,14 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 		}
 		sx := int(sex[j])
 		nr := rowOf[(sx*(MaxAge+1)+a)*K+next]
-		l.cells[c]--
-		l.cells[rowCell[nr]]++
+		cells[c]--
+		cells[rowCell[nr]]++
 		sex[wi], age[wi], state[wi], rows[wi] = uint8(sx), uint8(a), uint8(next), nr
 		wi++
-		if sx == Female && a >= 15 && a <= 44 {
-			women++
-		}
+		women += int(woman[sx*(MaxAge+1)+a])
 	}
 	n = wi
+	l.cells = cells
 	l.sex, l.age, l.state, l.row = sex[:n], age[:n], state[:n], rows[:n]
 	for s := range NStreams {
 		out.events[s] = ev[s]
@@ -379,12 +418,41 @@ func (w *worker) costSum(s, k int) float64 {
 		if sigma == 0 {
 			return float64(k) * cs.mean[0]
 		}
-		for range k {
-			x := mu + sigma*d.NormZ()
-			if x > -700 && x < 700 {
-				total += expPoly(x) // fastExp, inlined
+		// Events alternate between two generators, whose draws are
+		// independent chains the processor overlaps.
+		g, gb := &d.G, &w.costsB.G
+		db := &w.costsB
+		for e := 0; e < k; e += 2 {
+			// NormZ's fast path and fastExp, by hand, for each generator.
+			ua, ub := g.Uint64(), uint64(0)
+			if e+1 < k {
+				ub = gb.Uint64()
+			}
+			ia, ja := ua&127, int64(ua)>>8
+			ib, jb := ub&127, int64(ub)>>8
+			var za, zb float64
+			if (ja^(ja>>63))-(ja>>63) < zigK[ia] {
+				za = float64(ja) * zigW[ia]
 			} else {
-				total += math.Exp(x)
+				za = d.normSlow(ua)
+			}
+			if (jb^(jb>>63))-(jb>>63) < zigK[ib] {
+				zb = float64(jb) * zigW[ib]
+			} else {
+				zb = db.normSlow(ub)
+			}
+			xa, xb := mu+sigma*za, mu+sigma*zb
+			if xa > -700 && xa < 700 && xb > -700 && xb < 700 {
+				ea, eb := expPoly(xa), expPoly(xb)
+				total += ea
+				if e+1 < k {
+					total += eb
+				}
+			} else {
+				total += math.Exp(xa)
+				if e+1 < k {
+					total += math.Exp(xb)
+				}
 			}
 		}
 		return total
@@ -474,9 +542,13 @@ func (w *worker) addJoiners(seed uint64, rep, i, year, women, start int) {
 	cdf := &p.joinCDF[i]
 	for range joiners {
 		u := j.Float64()
-		c := 0
-		for c < NCells-1 && u >= cdf[c] {
-			c++
+		c, hi := 0, NCells-1 // the first cell with u < cdf[c], by bisection
+		for c < hi {
+			if mid := (c + hi) / 2; u >= cdf[mid] {
+				c = mid + 1
+			} else {
+				hi = mid
+			}
 		}
 		sex, b := c/NBands, c%NBands
 		age := 5*b + int(j.G.Uint64()%5)

@@ -21,6 +21,7 @@ const (
 	PurposePopulation                    // synthetic practice characteristics (fixed per scenario and seed)
 	PurposeAges                          // ages within band of the starting list
 	PurposeRules                         // chance events in budget rules (e.g. business-case approval)
+	PurposeCostsB                        // a second cost stream, so two chains of cost draws run side by side
 )
 
 // mix64 is the SplitMix64 finaliser (Steele, Lea & Flood, OOPSLA 2014): a

@@ -28,6 +28,7 @@ import (
 // most are never built.
 type countTables struct {
 	zero  []uint64 // per row: threshold for N = 0 (fast path)
+	one   []uint64 // per row: threshold for N <= 1 once the row is built, else zero's
 	info  []rowInfo
 	mu    []float64 // per row: mean count
 	p0    []float64 // per row: P(N = 0)
@@ -55,6 +56,7 @@ const (
 func (t *countTables) build(mu []float64, disp *[NStreams]float64) {
 	n := len(mu)
 	t.zero = grow(t.zero, n)
+	t.one = grow(t.one, n)
 	t.info = grow(t.info, n)
 	t.mu = grow(t.mu, n)
 	t.p0 = grow(t.p0, n)
@@ -65,6 +67,7 @@ func (t *countTables) build(mu []float64, disp *[NStreams]float64) {
 	for r := range n {
 		t.info[r] = rowInfo{off: -1}
 		t.zero[r] = t.firstThreshold(r)
+		t.one[r] = t.zero[r] // until built, every u past zero goes to sample
 	}
 }
 
@@ -126,7 +129,7 @@ func (t *countTables) walk(r int, u uint64, emit bool) int {
 		}
 		if emit {
 			t.cdf = append(t.cdf, toThreshold(cum))
-			if cum >= 1-tableTail {
+			if cum >= 1-tableTail && k >= 1 { // t.one relies on entry 1 being real
 				t.cdf = append(t.cdf, math.MaxUint64)
 				return k + 2
 			}
@@ -165,6 +168,7 @@ func (t *countTables) buildRow(r int) {
 	in := &t.info[r]
 	in.off = int32(start)
 	in.n = int32(len(row))
+	t.one[r] = row[1] // a real threshold: walk stores at least counts 0 and 1
 	b := bits.Len(uint(len(row) - 1))
 	in.shift = uint8(64 - b)
 	in.goff = int32(len(t.guide))
