@@ -107,6 +107,9 @@ func ReadResults(dir string) (*Results, error) {
 	return res, nil
 }
 
+// readBatch is the number of rows read at a time.
+const readBatch = 8192
+
 func readObs(path string, into []Obs) ([]Obs, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -120,7 +123,9 @@ func readObs(path string, into []Obs) ([]Obs, error) {
 	into = slices.Grow(into, int(n))[:start+int(n)]
 	got := 0
 	for got < int(n) {
-		k, err := r.Read(into[start+got:])
+		// Reading in modest batches keeps the reader's conversion buffers
+		// small (one read of every row at once allocated ~1.7 kB per row).
+		k, err := r.Read(into[start+got : start+min(int(n), got+readBatch)])
 		got += k
 		if err != nil {
 			if errors.Is(err, io.EOF) && got == int(n) {

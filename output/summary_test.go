@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/parquet-go/parquet-go"
@@ -258,6 +259,31 @@ func TestCSVFlattensAndBlanksNaN(t *testing.T) {
 	for i, name := range h {
 		if name == "variance_cv" && v[i] != "" {
 			t.Errorf("NaN written as %q", v[i])
+		}
+	}
+}
+
+// A run split over many part files is read whole, in replication order.
+func TestReadResultsOverManyFiles(t *testing.T) {
+	sp := smallSpec(t, 5)
+	sp.CheckpointEvery = time.Nanosecond // a file per replication
+	if _, err := Execute(context.Background(), sp); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(sp.Dir, "practice_years", "*.parquet"))
+	if len(files) != 5 {
+		t.Fatalf("%d part files, want 5", len(files))
+	}
+	res, err := ReadResults(sp.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Obs) != 5*2*3 {
+		t.Fatalf("read %d rows, want %d", len(res.Obs), 5*2*3)
+	}
+	for i := 1; i < len(res.Obs); i++ {
+		if res.Obs[i].Replication < res.Obs[i-1].Replication {
+			t.Fatalf("rows out of replication order at %d", i)
 		}
 	}
 }
