@@ -32,6 +32,9 @@ type Spec struct {
 	// Shard, when set, runs only the shard's share of the Reps replications,
 	// into the shard's own files and manifest (see Shard).
 	Shard *Shard
+	// Cohort simulates practices from group counts (sim.Options.Cohort);
+	// its results differ from patient level, so the manifest records it.
+	Cohort bool
 }
 
 // Prepare makes sure the spec's folder can take its results (see PrepareDir
@@ -125,7 +128,7 @@ func Execute(ctx context.Context, sp *Spec) (*Manifest, error) {
 		Scenario: sp.Scenario, ScenarioName: sp.Scenario.Name, Seed: sp.Seed,
 		Replications: sp.Reps, Years: sp.Years, Practices: len(sp.Model.Practices),
 		Workers: sp.Workers, Command: sp.Command, Started: time.Now().UTC(), Files: []string{}, Chunks: []Chunk{},
-		Shard: shard,
+		Shard: shard, Cohort: sp.Cohort,
 	}
 	man.Versions(sp.Version)
 	if err := man.Write(sp.Dir); err != nil {
@@ -165,7 +168,7 @@ func execute(ctx context.Context, sp *Spec, man *Manifest) (*Manifest, error) {
 	if first < last {
 		runErr = sim.Run(ctx, sp.Model, sim.Options{
 			Seed: sp.Seed, FirstRep: first, LastRep: last, Years: sp.Years,
-			Workers: sp.Workers, Progress: sp.Progress,
+			Workers: sp.Workers, Progress: sp.Progress, Cohort: sp.Cohort,
 		}, w)
 	}
 	if runErr == nil {

@@ -18,6 +18,7 @@ type Manifest struct {
 	Version        string      `json:"version"`
 	GoVersion      string      `json:"go_version"`
 	GonumVersion   string      `json:"gonum_version"`
+	Cohort         bool        `json:"cohort,omitempty"` // practices simulated from group counts, not patient by patient
 	ParquetVersion string      `json:"parquet_go_version"`
 	Scenario       any         `json:"scenario"` // resolved, every default filled in
 	ScenarioName   string      `json:"scenario_name"`

@@ -262,6 +262,9 @@ func mismatches(sh Shard, m *Manifest, rs Shard, ref *Manifest) []string {
 	if m.Program != ref.Program || m.Version != ref.Version {
 		diff("program version", m.Program+" "+m.Version, ref.Program+" "+ref.Version)
 	}
+	if m.Cohort != ref.Cohort {
+		diff("simulation mode (cohort)", fmt.Sprint(m.Cohort), fmt.Sprint(ref.Cohort))
+	}
 	if m.GonumVersion != ref.GonumVersion {
 		diff("gonum version", m.GonumVersion, ref.GonumVersion)
 	}

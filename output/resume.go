@@ -122,7 +122,7 @@ func Resume(ctx context.Context, sp *Spec, r *Resumable) (*Manifest, error) {
 	if err := man.Write(sp.Dir); err != nil {
 		return nil, err
 	}
-	sp.Seed, sp.Reps, sp.Years = man.Seed, man.Replications, man.Years
+	sp.Seed, sp.Reps, sp.Years, sp.Cohort = man.Seed, man.Replications, man.Years, man.Cohort
 	return execute(ctx, sp, man)
 }
 

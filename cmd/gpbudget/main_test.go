@@ -128,3 +128,21 @@ func TestScenariosValidateSchema(t *testing.T) {
 		t.Errorf("schema: %d %.200s", code, out)
 	}
 }
+
+// --cohort runs, is recorded in the manifest (a resume keeps the mode), and
+// refuses a scenario with a per-patient stop-loss.
+func TestCohortFlag(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "small.yaml"), []byte(smallScenario), 0o644)
+	code, out := gpbudget(t, dir, "run", "--cohort", "--scenario", "small.yaml", "--reps", "3", "--years", "2", "--out", "c", "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "c", "manifest.json"))
+	if !strings.Contains(string(b), `"cohort": true`) || !strings.Contains(string(b), `"completed": true`) {
+		t.Errorf("manifest does not record a completed cohort run: %.300s", b)
+	}
+	if code, out := gpbudget(t, dir, "run", "--cohort", "--scenario", "fundholding-1996", "--reps", "1", "--out", "f"); code != 2 || !strings.Contains(out, "stop-loss") {
+		t.Errorf("cohort with a stop-loss: exit %d, %s", code, out)
+	}
+}

@@ -35,6 +35,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "population", Usage: "NHS Digital list-size `FILE.csv` (five-year-band or single-year layout) whose practices replace the scenario's"},
 			&cli.StringFlag{Name: "practices", Usage: "with --population: only these practice or commissioner `CODE,...`"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+			&cli.BoolFlag{Name: "cohort", Usage: "simulate practices from age-sex-frailty group counts rather than patient by patient (much faster; not with a per-patient stop-loss; see docs/model.md)"},
 			&cli.StringFlag{Name: "resume", Usage: "finish the interrupted run in `DIR` (same scenario, seed and size)"},
 			&cli.DurationFlag{Name: "checkpoint", Value: time.Minute, Usage: "end a result file at least this often, so an interruption loses at most about this much `TIME` (0: by size only)"},
 			&cli.StringFlag{Name: "shard", Usage: "run only shard `I/N` (0 <= I < N) of the replications, for 'gpbudget merge'; " +
@@ -99,7 +100,10 @@ func runCommand() *cli.Command {
 			spec := &output.Spec{
 				Scenario: s, Model: m, Seed: seed, Reps: reps, Years: years, Workers: workers,
 				Dir: dir, Version: version, Command: strings.Join(os.Args, " "),
-				CheckpointEvery: c.Duration("checkpoint"), Shard: shard,
+				CheckpointEvery: c.Duration("checkpoint"), Shard: shard, Cohort: c.Bool("cohort"),
+			}
+			if spec.Cohort && m.StopLoss != nil {
+				return badInput("--cohort cannot apply scenario %s's per-patient stop-loss: run it without --cohort", s.Name)
 			}
 			if err := spec.Prepare(); err != nil {
 				return inputError{err}
@@ -153,7 +157,7 @@ func runCommand() *cli.Command {
 
 // resume finishes an interrupted run from its manifest.
 func resume(c *cli.Context) error {
-	for _, f := range []string{"scenario", "reps", "years", "seed", "out"} {
+	for _, f := range []string{"scenario", "reps", "years", "seed", "out", "cohort"} {
 		if c.IsSet(f) {
 			return badInput("--resume takes the scenario, size, seed and folder from the run's manifest: drop --%s", f)
 		}
