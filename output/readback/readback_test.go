@@ -1,15 +1,19 @@
-// Package readback checks gpbudget's Parquet output with DuckDB, a reader
-// that shares no code with the writer.
+// Package readback reads gpbudget's Parquet output back with DuckDB, a reader
+// independent of the parquet-go library that wrote it. It is a separate
+// module so that the main module, and the gpbudget binary, stay free of cgo.
 package readback
 
 import (
+	"bytes"
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -18,169 +22,470 @@ import (
 	"github.com/gpbudget/gpbudget/scenarios"
 )
 
+// Small runs keep the module's tests to seconds: 8 practices of the default
+// area, a few replications and years.
 const (
 	practices = 8
-	reps      = 6
-	years     = 3
+	version   = "readback-test"
 )
 
-// runTo runs a small default-area scenario into a fresh folder.
-func runTo(t *testing.T, workers int) string {
+// indicativeYAML is the built-in default (indicative budgets) cut to 8 practices.
+const indicativeYAML = `
+name: readback-indicative
+population:
+  synthetic:
+    practices: 8
+`
+
+// hardYAML adds a hard budget and a per-patient stop-loss, so that the holder
+// pays, carries deficits and is relieved of high-cost patients: every money
+// column is exercised by the conservation check.
+const hardYAML = `
+name: readback-hard
+population:
+  synthetic:
+    practices: 8
+rule:
+  type: hard
+  retention_share: 0.5
+stop_loss:
+  threshold: 5000
+  streams: [emergency, elective]
+`
+
+func parse(t *testing.T, text string) *scenarios.Scenario {
 	t.Helper()
-	s := scenarios.Default()
-	s.Population.Synthetic.Practices = practices
-	s.Seed, s.Replications, s.Years = 17, reps, years
-	m, err := s.Model(s.Seed)
+	s, err := scenarios.Parse([]byte(text), "readback_test.go")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("scenario: %v", err)
+	}
+	return s
+}
+
+// execute runs s through the library into a fresh folder, as `gpbudget run` does.
+func execute(t *testing.T, s *scenarios.Scenario, seed uint64, reps, years, workers int) (string, *output.Manifest) {
+	t.Helper()
+	m, err := s.Model(seed)
+	if err != nil {
+		t.Fatalf("model: %v", err)
+	}
+	if len(m.Practices) != practices {
+		t.Fatalf("model has %d practices, want %d", len(m.Practices), practices)
 	}
 	dir := t.TempDir()
-	if _, err := output.Execute(context.Background(), &output.Spec{
-		Scenario: s, Model: m, Seed: s.Seed, Reps: reps, Years: years, Workers: workers, Dir: dir, Version: "readback-test",
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-func db(t *testing.T) *sql.DB {
-	t.Helper()
-	d, err := sql.Open("duckdb", "")
+	man, err := output.Execute(context.Background(), &output.Spec{
+		Scenario: s, Model: m, Seed: seed, Reps: reps, Years: years, Workers: workers,
+		Dir: dir, Version: version, Command: "readback test",
+	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("execute: %v", err)
 	}
-	t.Cleanup(func() { d.Close() })
-	return d
+	return dir, man
 }
 
-func one[T any](t *testing.T, d *sql.DB, q string) T {
+func openDB(t *testing.T) *sql.DB {
 	t.Helper()
-	var v T
-	if err := d.QueryRow(q).Scan(&v); err != nil {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatalf("duckdb: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// files is a SQL string literal globbing a run's part files.
+func files(dir string) string {
+	g := filepath.Join(dir, "practice_years", "*.parquet")
+	return "'" + strings.ReplaceAll(g, "'", "''") + "'"
+}
+
+// query returns every row of q as values, in the order DuckDB gives them.
+func query(t *testing.T, db *sql.DB, q string) [][]any {
+	t.Helper()
+	rows, err := db.Query(q)
+	if err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
-	return v
-}
-
-func files(dir string) string { return fmt.Sprintf("read_parquet('%s/practice_years/*.parquet')", dir) }
-
-// TestDuckDBReadsColumnsRowsAndIdentities: every promised column is there
-// with the promised type, one row per replication × year × practice, and the
-// rows satisfy the accounting identities.
-func TestDuckDBReadsColumnsRowsAndIdentities(t *testing.T) {
-	dir := runTo(t, 2)
-	d := db(t)
-	rows, err := d.Query("select column_name, column_type from (describe select * from " + files(dir) + ")")
+	defer rows.Close()
+	cols, err := rows.Columns()
 	if err != nil {
 		t.Fatal(err)
 	}
-	types := map[string]string{}
+	var out [][]any
 	for rows.Next() {
-		var n, ty string
-		if err := rows.Scan(&n, &ty); err != nil {
-			t.Fatal(err)
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
 		}
-		types[n] = ty
-	}
-	money := []string{"budget", "spend_outpatient", "spend_prescribing", "spend_ae", "spend_emergency", "spend_elective",
-		"spend_total", "variance", "savings_retained", "deficit_carried", "stop_loss_paid", "pool_transfer", "commissioner_paid", "reinvested"}
-	for _, c := range money {
-		if types[c] != "DOUBLE" {
-			t.Errorf("column %s: type %q, want DOUBLE", c, types[c])
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatalf("%s: %v", q, err)
 		}
+		out = append(out, vals)
 	}
-	for _, c := range []string{"scenario", "replication", "year", "practice_id", "list_size", "regime", "budget_holder"} {
-		if _, ok := types[c]; !ok {
-			t.Errorf("missing column %s", c)
-		}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", q, err)
 	}
-	if n := one[int64](t, d, "select count(*) from "+files(dir)); n != reps*years*practices {
-		t.Errorf("%d rows, want %d", n, reps*years*practices)
+	return out
+}
+
+// one returns the single row of q.
+func one(t *testing.T, db *sql.DB, q string) []any {
+	t.Helper()
+	r := query(t, db, q)
+	if len(r) != 1 {
+		t.Fatalf("%s: %d rows, want 1", q, len(r))
 	}
-	if n := one[int64](t, d, "select count(*) from (select distinct replication, year, practice_id from "+files(dir)+")"); n != reps*years*practices {
-		t.Errorf("%d distinct (replication, year, practice), want %d", n, reps*years*practices)
+	return r[0]
+}
+
+func toInt(t *testing.T, v any) int64 {
+	t.Helper()
+	switch x := v.(type) {
+	case int64:
+		return x
+	case int32:
+		return int64(x)
+	case uint64:
+		return int64(x)
+	case nil:
+		return 0
 	}
-	if n := one[int64](t, d, "select count(distinct year) from "+files(dir)+" where year between 1 and "+fmt.Sprint(years)); n != years {
-		t.Errorf("years: %d", n)
-	}
-	bad := one[int64](t, d, `select count(*) from `+files(dir)+` where
-		abs(spend_outpatient + spend_prescribing + spend_ae + spend_emergency + spend_elective - spend_total) > 1e-6 * greatest(1, spend_total)
-		or abs(budget - spend_total - variance) > 1e-6 * greatest(1, budget)
-		or abs(commissioner_paid + holder_paid - savings_retained - spend_total) > 1e-6 * greatest(1, spend_total)
-		or spend_total <= 0 or budget <= 0 or list_size <= 0 or savings_retained < 0 or deficit_carried < 0`)
-	if bad != 0 {
-		t.Errorf("%d rows break the identities (streams sum to total, variance = budget - spend, money conserved)", bad)
+	t.Fatalf("%v (%T) is not an integer", v, v)
+	return 0
+}
+
+var required = []string{
+	"scenario", "replication", "year", "practice_id", "list_size", "budget",
+	"spend_outpatient", "spend_prescribing", "spend_ae", "spend_emergency", "spend_elective",
+	"spend_total", "variance", "savings_retained", "deficit_carried",
+	"regime", "budget_holder", "stop_loss_paid", "pool_transfer", "commissioner_paid",
+	"holder_paid", "reinvested",
+}
+
+var money = []string{
+	"budget", "spend_outpatient", "spend_prescribing", "spend_ae", "spend_emergency",
+	"spend_elective", "spend_total", "variance", "savings_retained", "deficit_carried",
+	"stop_loss_paid", "pool_transfer", "commissioner_paid", "holder_paid", "reinvested",
+}
+
+// TestColumnsAndRows checks the schema DuckDB sees, the shape of the table
+// (one row per replication x year x practice) and the accounting identities
+// on every row, under both budget rules.
+func TestColumnsAndRows(t *testing.T) {
+	const seed, reps, years = 11, 3, 3
+	for _, tc := range []struct{ yaml, regime string }{
+		{indicativeYAML, "indicative"},
+		{hardYAML, "hard"},
+	} {
+		t.Run(tc.regime, func(t *testing.T) {
+			s := parse(t, tc.yaml)
+			dir, _ := execute(t, s, seed, reps, years, 2)
+			db := openDB(t)
+			src := "read_parquet(" + files(dir) + ")"
+
+			types := map[string]string{}
+			for _, r := range query(t, db, "DESCRIBE SELECT * FROM "+src) {
+				types[r[0].(string)] = r[1].(string)
+			}
+			for _, c := range required {
+				if _, ok := types[c]; !ok {
+					t.Errorf("column %s missing; have %v", c, types)
+				}
+			}
+			for _, c := range money {
+				if types[c] != "DOUBLE" {
+					t.Errorf("money column %s is %q, want DOUBLE", c, types[c])
+				}
+			}
+			for _, c := range []string{"replication", "year", "list_size"} {
+				if !strings.Contains(types[c], "INT") {
+					t.Errorf("column %s is %q, want an integer type", c, types[c])
+				}
+			}
+			for _, c := range []string{"scenario", "practice_id", "regime", "budget_holder"} {
+				if types[c] != "VARCHAR" {
+					t.Errorf("column %s is %q, want VARCHAR", c, types[c])
+				}
+			}
+
+			// Shape: every (replication, year, practice) once, and nothing else.
+			r := one(t, db, `SELECT count(*), count(DISTINCT (replication, year, practice_id)),
+				count(DISTINCT replication), min(replication), max(replication),
+				count(DISTINCT year), min(year), max(year), count(DISTINCT practice_id),
+				count(DISTINCT scenario), min(scenario), count(DISTINCT regime), min(regime),
+				count(*) FILTER (WHERE budget_holder IS NULL OR budget_holder = ''),
+				count(*) FILTER (WHERE list_size <= 0)
+				FROM `+src)
+			want := []any{int64(reps * years * practices), int64(reps * years * practices),
+				int64(reps), int64(0), int64(reps - 1),
+				int64(years), int64(1), int64(years), int64(practices),
+				int64(1), s.Name, int64(1), tc.regime, int64(0), int64(0)}
+			names := []string{"rows", "distinct (replication, year, practice_id)",
+				"replications", "first replication", "last replication",
+				"years", "first year", "last year", "practices",
+				"scenarios", "scenario", "regimes", "regime", "rows without a budget holder",
+				"rows with list_size <= 0"}
+			for i := range want {
+				got := r[i]
+				if n, ok := got.(int32); ok {
+					got = int64(n)
+				}
+				if fmt.Sprint(got) != fmt.Sprint(want[i]) {
+					t.Errorf("%s = %v, want %v", names[i], r[i], want[i])
+				}
+			}
+
+			// Identities, checked on every row; tolerance is rounding in sums
+			// of a few numbers of about £1m (1e-9 relative, plus a millipenny).
+			const tol = "(1e-9 * greatest(abs(spend_total), abs(budget)) + 1e-5)"
+			checks := []struct{ name, bad string }{
+				{"streams sum to spend_total", "abs(spend_outpatient + spend_prescribing + spend_ae + spend_emergency + spend_elective - spend_total) > " + tol},
+				{"variance = budget - spend_total", "abs(variance - (budget - spend_total)) > " + tol},
+				{"spend_total = commissioner_paid + holder_paid - savings_retained", "abs(spend_total - (commissioner_paid + holder_paid - savings_retained)) > " + tol},
+				{"spend streams are non-negative", "least(spend_outpatient, spend_prescribing, spend_ae, spend_emergency, spend_elective) < 0"},
+				{"money is finite", "NOT isfinite(budget + spend_total + variance + savings_retained + deficit_carried + stop_loss_paid + pool_transfer + commissioner_paid + holder_paid + reinvested)"},
+				{"savings_retained and deficit_carried are non-negative", "savings_retained < 0 OR deficit_carried < 0"},
+			}
+			for _, c := range checks {
+				bad := query(t, db, "SELECT replication, year, practice_id FROM "+src+" WHERE "+c.bad+" ORDER BY ALL LIMIT 3")
+				if len(bad) > 0 {
+					t.Errorf("%s fails, e.g. at (replication, year, practice) %v", c.name, bad)
+				}
+			}
+
+			// The checks above mean something only if budgets are both under-
+			// and overspent and the rule moved money.
+			r = one(t, db, `SELECT count(*) FILTER (WHERE variance > 0), count(*) FILTER (WHERE variance < 0),
+				count(*) FILTER (WHERE savings_retained > 0) FROM `+src)
+			for i, n := range []string{"underspent rows", "overspent rows", "rows with savings retained"} {
+				if toInt(t, r[i]) == 0 {
+					t.Errorf("no %s among %d: the identities were not exercised", n, reps*years*practices)
+				}
+			}
+			if tc.regime == "hard" {
+				r = one(t, db, `SELECT count(*) FILTER (WHERE deficit_carried > 0), count(*) FILTER (WHERE stop_loss_paid > 0) FROM `+src)
+				for i, n := range []string{"rows with a deficit carried", "rows with stop-loss paid"} {
+					if toInt(t, r[i]) == 0 {
+						t.Errorf("no %s under the hard rule", n)
+					}
+				}
+			}
+		})
 	}
 }
 
-// TestFilesCarryMetadataAndCompression: a file alone says how to reproduce it,
-// and it is compressed.
-func TestFilesCarryMetadataAndCompression(t *testing.T) {
-	dir := runTo(t, 2)
-	d := db(t)
-	rows, err := d.Query("select decode(key), decode(value) from parquet_kv_metadata('" + dir + "/practice_years/*.parquet')")
+// TestMetadata checks that every file carries, in its key-value metadata,
+// what is needed to reproduce it, and that it is zstd-compressed.
+func TestMetadata(t *testing.T) {
+	const seed, reps, years = 20250101, 2, 2
+	s := parse(t, indicativeYAML)
+	dir, man := execute(t, s, seed, reps, years, 2)
+	db := openDB(t)
+
+	wantYAML, err := s.YAML()
 	if err != nil {
 		t.Fatal(err)
 	}
-	kv := map[string]string{}
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			t.Fatal(err)
+	want := map[string]string{
+		"gpbudget.scenario":      string(wantYAML),
+		"gpbudget.scenario_name": s.Name,
+		"gpbudget.seed":          strconv.FormatUint(seed, 10),
+		"gpbudget.replications":  strconv.Itoa(reps),
+		"gpbudget.years":         strconv.Itoa(years),
+		"gpbudget.version":       version,
+		"gpbudget.go_version":    runtime.Version(),
+		// The library reports the gonum it was built with; in a test binary
+		// that may be "unknown", but the key must be there and agree.
+		"gpbudget.gonum_version": output.DepVersion("gonum.org/v1/gonum"),
+	}
+	got := map[string]map[string]string{} // file -> key -> value
+	for _, r := range query(t, db, "SELECT file_name, decode(key), decode(value) FROM parquet_kv_metadata("+files(dir)+")") {
+		f := filepath.Base(r[0].(string))
+		if got[f] == nil {
+			got[f] = map[string]string{}
 		}
-		kv[k] = v
+		got[f][r[1].(string)] = r[2].(string)
 	}
-	for k, want := range map[string]string{"gpbudget.seed": "17", "gpbudget.replications": fmt.Sprint(reps), "gpbudget.version": "readback-test", "gpbudget.scenario_name": "default"} {
-		if kv[k] != want {
-			t.Errorf("metadata %s = %q, want %q", k, kv[k], want)
+	if len(got) != len(man.Files) || len(got) == 0 {
+		t.Fatalf("metadata found in %d files, manifest lists %d", len(got), len(man.Files))
+	}
+	if v := want["gpbudget.gonum_version"]; v == "unknown" {
+		t.Logf("gonum version is %q: no package in this build links gonum", v)
+	}
+	for f, kv := range got {
+		for k, v := range want {
+			if kv[k] != v {
+				t.Errorf("%s: metadata %s = %q, want %q", f, k, kv[k], v)
+			}
+			if kv[k] == "" {
+				t.Errorf("%s: metadata %s is empty", f, k)
+			}
 		}
-	}
-	if !strings.Contains(kv["gpbudget.scenario"], "retention_share") || kv["gpbudget.go_version"] == "" || kv["gpbudget.gonum_version"] == "" {
-		t.Errorf("metadata lacks the resolved scenario or versions: %v", kv)
-	}
-	if c := one[string](t, d, "select string_agg(distinct compression, ',') from parquet_metadata('"+dir+"/practice_years/*.parquet')"); c != "ZSTD" {
-		t.Errorf("compression %q, want ZSTD", c)
-	}
-}
-
-// TestWorkersGiveIdenticalRowsAndFiles: the same scenario and seed give the
-// same rows, and byte-identical files, with 1 and 2 workers.
-func TestWorkersGiveIdenticalRowsAndFiles(t *testing.T) {
-	a, b := runTo(t, 1), runTo(t, 2)
-	d := db(t)
-	diff := one[int64](t, d, fmt.Sprintf("select count(*) from ((select * from %s except all select * from %s) union all (select * from %s except all select * from %s))", files(a), files(b), files(b), files(a)))
-	if diff != 0 {
-		t.Errorf("%d rows differ between 1 and 2 workers", diff)
-	}
-	fa, _ := filepath.Glob(filepath.Join(a, "practice_years", "*.parquet"))
-	for _, f := range fa {
-		x, _ := os.ReadFile(f)
-		y, err := os.ReadFile(filepath.Join(b, "practice_years", filepath.Base(f)))
-		if err != nil || sha256.Sum256(x) != sha256.Sum256(y) {
-			t.Errorf("%s differs between 1 and 2 workers", filepath.Base(f))
-		}
-	}
-}
-
-// TestManifestSaysComplete: the manifest of a finished run lists its files
-// with their checksums and says it completed.
-func TestManifestSaysComplete(t *testing.T) {
-	dir := runTo(t, 2)
-	m, err := output.RequireComplete(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Seed != 17 || m.Replications != reps || m.Years != years || len(m.Files) == 0 || m.Rows != reps*years*practices {
-		t.Errorf("manifest: %+v", m)
-	}
-	for _, c := range m.Chunks {
-		b, err := os.ReadFile(filepath.Join(dir, c.File))
+		// A file alone says how to reproduce it: its scenario parses back to
+		// the same resolved scenario.
+		back, err := scenarios.Parse([]byte(kv["gpbudget.scenario"]), f)
 		if err != nil {
-			t.Fatal(err)
+			t.Errorf("%s: scenario in metadata does not parse: %v", f, err)
+			continue
 		}
-		sum := sha256.Sum256(b)
-		if hex.EncodeToString(sum[:]) != c.SHA256 {
-			t.Errorf("%s: checksum differs from the manifest", c.File)
+		if y, _ := back.YAML(); !bytes.Equal(y, wantYAML) {
+			t.Errorf("%s: scenario in metadata resolves differently:\n%s", f, y)
 		}
+	}
+
+	// Compression of every column chunk, as DuckDB reads it from the footer.
+	codecs := query(t, db, "SELECT DISTINCT compression FROM parquet_metadata("+files(dir)+")")
+	if len(codecs) != 1 || fmt.Sprint(codecs[0][0]) != "ZSTD" {
+		t.Errorf("column chunk compression %v, want only ZSTD", codecs)
+	}
+	r := one(t, db, "SELECT sum(num_rows)::BIGINT FROM (SELECT DISTINCT file_name, row_group_id, row_group_num_rows AS num_rows FROM parquet_metadata("+files(dir)+"))")
+	if toInt(t, r[0]) != int64(reps*years*practices) {
+		t.Errorf("row groups hold %v rows, want %d", r[0], reps*years*practices)
+	}
+}
+
+// dump returns every row of a run's files, all columns, in file order.
+func dump(t *testing.T, db *sql.DB, dir string) []string {
+	t.Helper()
+	var out []string
+	for _, r := range query(t, db, "SELECT * FROM read_parquet("+files(dir)+", filename = true, file_row_number = true) ORDER BY filename, file_row_number") {
+		// %v prints float64 in the shortest form that round-trips, so equal
+		// strings mean bit-identical values.
+		var b strings.Builder
+		for i, v := range r {
+			if i > 0 {
+				b.WriteByte('\t')
+			}
+			if s, ok := v.(string); ok {
+				v = filepath.Base(s) // the filename column differs by folder
+			}
+			fmt.Fprintf(&b, "%v", v)
+		}
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// TestWorkersIdentical checks that the number of workers changes nothing:
+// the same rows, and byte-identical part files.
+func TestWorkersIdentical(t *testing.T) {
+	const seed, reps, years = 7, 6, 2
+	s := parse(t, hardYAML)
+	dir1, man1 := execute(t, s, seed, reps, years, 1)
+	dir2, man2 := execute(t, s, seed, reps, years, 2)
+	dir3, _ := execute(t, s, seed+1, reps, years, 2)
+	db := openDB(t)
+
+	d1, d2, d3 := dump(t, db, dir1), dump(t, db, dir2), dump(t, db, dir3)
+	if len(d1) != reps*years*practices {
+		t.Fatalf("workers=1 gave %d rows, want %d", len(d1), reps*years*practices)
+	}
+	if len(d1) != len(d2) {
+		t.Fatalf("workers=1 gave %d rows, workers=2 %d", len(d1), len(d2))
+	}
+	for i := range d1 {
+		if d1[i] != d2[i] {
+			t.Fatalf("row %d differs:\nworkers=1: %s\nworkers=2: %s", i, d1[i], d2[i])
+		}
+	}
+	// The comparison is not of constants: another seed gives other rows.
+	if slices.Equal(d1, d3) {
+		t.Errorf("seed %d and %d gave identical rows", seed, seed+1)
+	}
+
+	if !slices.Equal(man1.Files, man2.Files) || len(man1.Files) == 0 {
+		t.Fatalf("files differ: %v vs %v", man1.Files, man2.Files)
+	}
+	for _, f := range man1.Files {
+		b1, err1 := os.ReadFile(filepath.Join(dir1, f))
+		b2, err2 := os.ReadFile(filepath.Join(dir2, f))
+		if err1 != nil || err2 != nil {
+			t.Fatalf("reading %s: %v, %v", f, err1, err2)
+		}
+		if !bytes.Equal(b1, b2) {
+			t.Errorf("%s differs between workers=1 and workers=2 (%d vs %d bytes)", f, len(b1), len(b2))
+		}
+	}
+}
+
+// TestManifest checks a finished run's manifest.json, read as plain JSON
+// rather than through the library's own type.
+func TestManifest(t *testing.T) {
+	const seed, reps, years = 99, 2, 3
+	s := parse(t, indicativeYAML)
+	dir, _ := execute(t, s, seed, reps, years, 2)
+	db := openDB(t)
+
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Completed    *bool           `json:"completed"`
+		Seed         *uint64         `json:"seed"`
+		Replications *int            `json:"replications"`
+		Years        *int            `json:"years"`
+		Practices    *int            `json:"practices"`
+		Rows         *int64          `json:"rows"`
+		Files        []string        `json:"files"`
+		Version      string          `json:"version"`
+		GoVersion    string          `json:"go_version"`
+		Scenario     json.RawMessage `json:"scenario"`
+		Started      string          `json:"started"`
+		Ended        string          `json:"ended"`
+		Error        string          `json:"error"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("manifest.json: %v", err)
+	}
+	if m.Completed == nil || !*m.Completed {
+		t.Errorf("completed = %v, want true", m.Completed)
+	}
+	if m.Seed == nil || *m.Seed != seed {
+		t.Errorf("seed = %v, want %d", m.Seed, seed)
+	}
+	if m.Replications == nil || *m.Replications != reps {
+		t.Errorf("replications = %v, want %d", m.Replications, reps)
+	}
+	if m.Years == nil || *m.Years != years {
+		t.Errorf("years = %v, want %d", m.Years, years)
+	}
+	if m.Practices == nil || *m.Practices != practices {
+		t.Errorf("practices = %v, want %d", m.Practices, practices)
+	}
+	if m.Version != version || m.GoVersion != runtime.Version() {
+		t.Errorf("version %q, go_version %q; want %q, %q", m.Version, m.GoVersion, version, runtime.Version())
+	}
+	if m.Started == "" || m.Ended == "" || m.Ended < m.Started {
+		t.Errorf("started %q, ended %q", m.Started, m.Ended)
+	}
+	if m.Error != "" {
+		t.Errorf("error = %q in a completed run", m.Error)
+	}
+	var sc struct {
+		Name string `json:"name"`
+	}
+	if err := json.Unmarshal(m.Scenario, &sc); err != nil || sc.Name != s.Name {
+		t.Errorf("scenario in manifest: name %q (%v), want %q", sc.Name, err, s.Name)
+	}
+
+	// The files listed are exactly the part files on disk, nothing half-written.
+	on, _ := filepath.Glob(filepath.Join(dir, "practice_years", "*.parquet"))
+	var onDisk []string
+	for _, f := range on {
+		rel, _ := filepath.Rel(dir, f)
+		onDisk = append(onDisk, rel)
+	}
+	listed := slices.Sorted(slices.Values(m.Files))
+	if len(listed) == 0 || !slices.Equal(listed, onDisk) {
+		t.Errorf("manifest lists %v, folder has %v", m.Files, onDisk)
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(dir, "practice_years", ".*")); len(tmp) > 0 {
+		t.Errorf("temporary files left behind: %v", tmp)
+	}
+	r := one(t, db, "SELECT count(*) FROM read_parquet("+files(dir)+")")
+	if m.Rows == nil || toInt(t, r[0]) != *m.Rows || *m.Rows != int64(reps*years*practices) {
+		t.Errorf("manifest rows %v, DuckDB counts %v, want %d", m.Rows, r[0], reps*years*practices)
 	}
 }
