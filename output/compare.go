@@ -132,6 +132,8 @@ type CompareSpec struct {
 	Years   int
 	Workers int
 	Meta    map[string]string // key-value metadata for the Parquet file
+	// Progress, if set, counts the tasks of every model's run.
+	Progress *sim.Progress
 }
 
 // Compare runs every model with the same seed and returns the paired
@@ -144,9 +146,20 @@ func Compare(ctx context.Context, sp *CompareSpec) ([]CompareRow, error) {
 		return nil, fmt.Errorf("compare needs at least 2 replications for standard errors, got %d", sp.Reps)
 	}
 	res := make([][]repMetrics, len(sp.Models))
+	if sp.Progress != nil {
+		// Count every model's tasks from the start, so the rate and time
+		// left cover the whole comparison.
+		for _, m := range sp.Models {
+			sp.Progress.Total.Add(int64(sp.Reps * len(m.Practices)))
+		}
+	}
 	for k, m := range sp.Models {
 		var s metricsSink
-		err := sim.Run(ctx, m, sim.Options{Seed: sp.Seed, FirstRep: 0, LastRep: sp.Reps, Years: sp.Years, Workers: sp.Workers}, &s)
+		if sp.Progress != nil {
+			// Run adds its own tasks to Total: take them out of the count made above first.
+			sp.Progress.Total.Add(-int64(sp.Reps * len(m.Practices)))
+		}
+		err := sim.Run(ctx, m, sim.Options{Seed: sp.Seed, FirstRep: 0, LastRep: sp.Reps, Years: sp.Years, Workers: sp.Workers, Progress: sp.Progress}, &s)
 		if err != nil {
 			return nil, fmt.Errorf("scenario %s: %w", sp.Names[k], err)
 		}

@@ -60,7 +60,8 @@ type Sink interface {
 }
 
 // Progress counts finished (replication, practice) tasks; a caller may read
-// it from another goroutine while a run is under way.
+// it from another goroutine while a run is under way. Run adds its tasks to
+// Total when it starts, so one Progress can follow several runs (compare).
 type Progress struct {
 	Done  atomic.Int64
 	Total atomic.Int64
@@ -120,7 +121,7 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 	done := make(chan *repState, inflight)
 	slots := make(chan struct{}, inflight)
 	if o.Progress != nil {
-		o.Progress.Total.Store(int64((o.LastRep - o.FirstRep) * np))
+		o.Progress.Total.Add(int64((o.LastRep - o.FirstRep) * np))
 	}
 
 	go func() {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gpbudget/gpbudget/output"
 	"github.com/gpbudget/gpbudget/scenarios"
+	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
 )
 
@@ -99,8 +100,15 @@ func compareCommand() *cli.Command {
 				spec.Meta["gpbudget.scenario."+strconv.Itoa(k)] = string(y)
 				spec.Meta["gpbudget.scenario_name."+strconv.Itoa(k)] = name
 			}
+			var prog sim.Progress
+			spec.Progress = &prog
+			finish := showProgress(c.App.ErrWriter, progressModeFor(o.quiet, c.App.ErrWriter), &prog, plainProgressEvery)
 			rows, err := output.Compare(c.Context, spec)
+			finish(err == nil)
 			if err != nil {
+				if c.Context.Err() != nil {
+					return fmt.Errorf("interrupted after %d of %d practice simulations; nothing was written: %w", prog.Done.Load(), prog.Total.Load(), err)
+				}
 				return err
 			}
 			dir := o.out
