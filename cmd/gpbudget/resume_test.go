@@ -62,12 +62,12 @@ func completed(t *testing.T, dir string) (bool, bool) {
 func TestKilledRunsResumeToTheSameRows(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "s.yaml"), []byte("name: small\npopulation:\n  synthetic:\n    practices: 4\n"), 0o644)
-	args := []string{"run", "--scenario", "s.yaml", "--reps", "40", "--years", "2", "--seed", "21", "--quiet", "--checkpoint", "1ns"}
+	args := []string{"run", "--scenario", "s.yaml", "--reps", "150", "--years", "2", "--seed", "21", "--quiet", "--checkpoint", "1ns"}
 	if code, out := gpbudget(t, dir, append(args, "--out", "full")...); code != 0 {
 		t.Fatalf("uninterrupted run: %d %s", code, out)
 	}
 	want := readRows(t, filepath.Join(dir, "full"))
-	if len(want) != 40*2*4 {
+	if len(want) != 150*2*4 {
 		t.Fatalf("uninterrupted run has %d rows", len(want))
 	}
 	rng := rand.New(rand.NewPCG(1, 2)) // fixed kill points, so failures reproduce
@@ -115,5 +115,68 @@ func TestResumeRefusesWhatItCannotFinish(t *testing.T) {
 	}
 	if code, out := gpbudget(t, dir, "run", "--resume", "x", "--seed", "3"); code != 2 || !strings.Contains(out, "--seed") {
 		t.Errorf("resume with --seed: %d %s", code, out)
+	}
+}
+
+// TestResumeIfInterrupted: the same command with --resume-if-interrupted (as
+// a restarted Kubernetes pod runs it) finishes a killed run or shard with the
+// uninterrupted rows, does nothing to a complete one, and refuses a folder
+// that holds a different run.
+func TestResumeIfInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "s.yaml"), []byte("name: small\npopulation:\n  synthetic:\n    practices: 4\n"), 0o644)
+	base := []string{"run", "--scenario", "s.yaml", "--reps", "120", "--years", "2", "--seed", "5", "--quiet", "--checkpoint", "1ns", "--resume-if-interrupted"}
+	if code, out := gpbudget(t, dir, append(base, "--out", "full")...); code != 0 {
+		t.Fatalf("first run: %d %s", code, out)
+	}
+	want := readRows(t, filepath.Join(dir, "full"))
+	for _, shard := range []string{"", "1/3"} {
+		args := append([]string{}, base...)
+		out := "cut"
+		if shard != "" {
+			args, out = append(args, "--shard", shard), "cutshard"
+		}
+		args = append(args, "--out", out)
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GPBUDGET_TEST_MAIN=1", "GPBUDGET_TEST_ARGS="+strings.Join(args, " "))
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(150 * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		man := filepath.Join(dir, out, "manifest.json")
+		if shard != "" {
+			man = filepath.Join(dir, out, "manifests", "shard-0001-of-0003.json")
+		}
+		b, _ := os.ReadFile(man)
+		t.Logf("shard %q killed mid-run (manifest says completed: false): %v", shard, strings.Contains(string(b), `"completed": false`))
+		if code, o := gpbudget(t, dir, args...); code != 0 {
+			t.Fatalf("restart %v: %d %s", args, code, o)
+		}
+		got := readRows(t, filepath.Join(dir, out))
+		if shard == "" && !reflect.DeepEqual(got, want) {
+			t.Fatalf("restarted run: %d rows differ from the uninterrupted %d", len(got), len(want))
+		}
+		if shard != "" {
+			var part []output.Row
+			for _, r := range want {
+				if r.Replication >= 40 && r.Replication < 80 {
+					part = append(part, r)
+				}
+			}
+			if !reflect.DeepEqual(got, part) {
+				t.Fatalf("restarted shard: %d rows differ from the uninterrupted run's %d for its replications", len(got), len(part))
+			}
+		}
+	}
+	if code, o := gpbudget(t, dir, append(base, "--out", "full")...); code != 0 || !reflect.DeepEqual(readRows(t, filepath.Join(dir, "full")), want) {
+		t.Errorf("rerun of a complete run: %d %s", code, o)
+	}
+	args := append([]string{}, base...)
+	args[8] = "6" // another seed
+	if code, o := gpbudget(t, dir, append(args, "--out", "full")...); code != 2 || !strings.Contains(o, "different run") {
+		t.Errorf("different run in the folder: %d %s", code, o)
 	}
 }

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -36,6 +39,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "practices", Usage: "with --population: only these practice or commissioner `CODE,...`"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
 			&cli.BoolFlag{Name: "cohort", Usage: "simulate practices from age-sex-frailty group counts rather than patient by patient (much faster; not with a per-patient stop-loss; see docs/model.md)"},
+			&cli.BoolFlag{Name: "resume-if-interrupted", Usage: "if --out already holds this same run (or shard) interrupted, resume it; if complete, do nothing (for pods and jobs that restart with the same command)"},
 			&cli.StringFlag{Name: "resume", Usage: "finish the interrupted run in `DIR` (same scenario, seed and size)"},
 			&cli.DurationFlag{Name: "checkpoint", Value: time.Minute, Usage: "end a result file at least this often, so an interruption loses at most about this much `TIME` (0: by size only)"},
 			&cli.StringFlag{Name: "shard", Usage: "run only shard `I/N` (0 <= I < N) of the replications, for 'gpbudget merge'; " +
@@ -97,6 +101,16 @@ func runCommand() *cli.Command {
 				return inputError{err}
 			}
 			dir := c.String("out")
+			if c.Bool("resume-if-interrupted") {
+				if r, err := openExisting(dir, shard); err != nil {
+					return inputError{err}
+				} else if r != nil {
+					if err := sameRun(r, s, c.Bool("cohort")); err != nil {
+						return inputError{fmt.Errorf("%s: %w; use another --out, or remove the folder to start again", dir, err)}
+					}
+					return resumeRun(c, dir, shard, r)
+				}
+			}
 			spec := &output.Spec{
 				Scenario: s, Model: m, Seed: seed, Reps: reps, Years: years, Workers: workers,
 				Dir: dir, Version: version, Command: strings.Join(os.Args, " "),
@@ -169,16 +183,60 @@ func resume(c *cli.Context) error {
 	if err != nil {
 		return inputError{err}
 	}
-	what := dir
 	var r *output.Resumable
 	if shard != nil {
-		what = fmt.Sprintf("shard %s of %s", shard, dir)
 		r, err = output.OpenShardResume(dir, version, *shard)
 	} else {
 		r, err = output.OpenResume(dir, version)
 	}
 	if err != nil {
 		return inputError{err}
+	}
+	return resumeRun(c, dir, shard, r)
+}
+
+// openExisting opens the run (or shard) already in dir for resuming; nil
+// when dir holds none.
+func openExisting(dir string, shard *output.Shard) (*output.Resumable, error) {
+	path := filepath.Join(dir, output.ManifestName)
+	if shard != nil {
+		path = filepath.Join(dir, shard.ManifestPath())
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if shard != nil {
+		return output.OpenShardResume(dir, version, *shard)
+	}
+	return output.OpenResume(dir, version)
+}
+
+// sameRun checks that the run in a folder is the one the flags ask for: the
+// same resolved scenario (seed, size and every parameter) and mode.
+func sameRun(r *output.Resumable, s *scenarios.Scenario, cohort bool) error {
+	a, err := r.Scenario.YAML()
+	if err != nil {
+		return err
+	}
+	b, err := s.YAML()
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(a, b) {
+		return fmt.Errorf("it holds a different run (scenario %q, seed %d, %d replications, %d years)",
+			r.Scenario.Name, r.Manifest.Seed, r.Manifest.Replications, r.Manifest.Years)
+	}
+	if r.Manifest.Cohort != cohort {
+		return fmt.Errorf("it holds a run with cohort mode %v", r.Manifest.Cohort)
+	}
+	return nil
+}
+
+// resumeRun finishes the run or shard r in dir.
+func resumeRun(c *cli.Context, dir string, shard *output.Shard, r *output.Resumable) error {
+	what := dir
+	if shard != nil {
+		what = fmt.Sprintf("shard %s of %s", shard, dir)
 	}
 	if r.Manifest.Completed {
 		if !c.Bool("quiet") {
