@@ -42,7 +42,6 @@ type worker struct {
 	tab    countTables
 	mu     []float64
 	pop    list
-	ages   []uint8 // scratch for the fixed starting ages
 
 	// Built once per worker (they depend only on the model): rowOf maps
 	// (sex, age, state) to a patient's table row, trans is p.trans flattened
@@ -90,7 +89,6 @@ func (w *worker) setup() {
 // yearOut is what simulating one practice-year yields.
 type yearOut struct {
 	listSize int
-	target   float64 // capitation target at the start of the year
 	spend    [NStreams]float64
 	events   [NStreams]int
 	stopLoss float64 // cost above the per-patient stop-loss threshold

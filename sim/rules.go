@@ -181,9 +181,8 @@ type hardState struct {
 // hardYear settles one year's hard rows (indices into rows) holder by holder.
 func (r *Hard) hardYear(rows []PracticeYear, idx []int, practices []Practice, st *hardState) {
 	type acc struct {
-		members       []int
-		budget, net   float64
-		stopLoss, due float64
+		members     []int
+		budget, net float64
 	}
 	holders := map[string]*acc{}
 	var order []string
