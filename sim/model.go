@@ -125,6 +125,10 @@ type Frailty struct {
 // K is the number of states.
 func (f *Frailty) K() int { return len(f.Share) }
 
+// MaxFrailtyStates bounds the frailty chain's size (cohort mode tabulates
+// birth outcomes over 2 sexes × states in one 256-outcome alias table).
+const MaxFrailtyStates = 64
+
 // Demography drives the list from year to year.
 type Demography struct {
 	// Mortality is the annual probability of death by sex and band.
@@ -249,6 +253,8 @@ func (m *Model) Validate() error {
 	k := f.K()
 	if k == 0 || len(f.Level) != k || len(f.Persistence) != k || len(f.Mortality) != k {
 		errs = append(errs, errors.New("frailty: share, level, persistence and mortality need one entry per state"))
+	} else if k > MaxFrailtyStates {
+		errs = append(errs, fmt.Errorf("frailty: %d states; at most %d are accepted", k, MaxFrailtyStates))
 	} else {
 		sum := 0.0
 		for i := range k {

@@ -16,6 +16,10 @@ type prepared struct {
 	frailMult [NStreams][]float64
 	// trans[cell*K+k]: thresholds over outcomes 0..K-1 (next state), K (death), K+1 (leaves).
 	trans [][]uint64
+	// exit[cell*K+k]: probability of death or leaving; move[k*K+j]: of state
+	// j next year given the patient stays (trans before thresholding), which
+	// is a redraw from q with probability 1 - persistence[k], else state k.
+	exit, move, q []float64
 	// cost sampling per stream
 	cost [NStreams]costSampler
 	// capitation: expected cost per head by cell and stream for need 1, style 1
@@ -84,20 +88,29 @@ func prepare(m *Model) (*prepared, error) {
 		}
 	}
 	p.trans = make([][]uint64, NCells*K)
+	p.exit = make([]float64, NCells*K)
+	p.move = make([]float64, K*K)
+	p.q = q
+	for k := range K {
+		for j := range K {
+			pj := (1 - f.Persistence[k]) * q[j]
+			if j == k {
+				pj += f.Persistence[k]
+			}
+			p.move[k*K+j] = pj
+		}
+	}
 	for c := range NCells {
 		sex, b := c/NBands, c%NBands
 		for k := range K {
 			die := math.Min(m.Demography.Mortality[sex][b]*mm[k], 0.95)
 			leave := (1 - die) * m.Demography.Turnover
 			stay := 1 - die - leave
+			p.exit[c*K+k] = die + leave
 			row := make([]uint64, K+2)
 			cum := 0.0
 			for j := range K {
-				pj := (1 - f.Persistence[k]) * q[j]
-				if j == k {
-					pj += f.Persistence[k]
-				}
-				cum += stay * pj
+				cum += stay * p.move[k*K+j]
 				row[j] = toThreshold(cum)
 			}
 			cum += die

@@ -275,10 +275,12 @@ func (d *Draws) Poisson(lambda float64) int {
 	}
 }
 
-// Binomial returns a Binomial(n, p) count, exactly: by inversion when n·p is
-// small and otherwise by Knuth's recursion on beta-distributed order
-// statistics (TAOCP vol. 2, 3.4.1 F), which halves n with two gamma draws per
-// step.
+// Binomial returns a Binomial(n, p) count, exactly: by sequential inversion
+// when n·min(p, 1-p) < 25 (cost grows with n·p, one uniform) and otherwise by
+// Hörmann's transformed rejection with squeeze, BTRS ("The generation of
+// binomial random variates", J. Statist. Comput. Simul. 46, 1993), whose cost
+// does not grow with n: two uniforms, and a log-factorial test for the few
+// draws outside the squeeze.
 func (d *Draws) Binomial(n int, p float64) int {
 	if n <= 0 || p <= 0 {
 		return 0
@@ -287,45 +289,104 @@ func (d *Draws) Binomial(n int, p float64) int {
 		return n
 	}
 	if p > 0.5 {
-		return n - d.Binomial(n, 1-p)
+		return n - d.binomial(n, 1-p, math.Log1p(p-1))
 	}
-	k := 0
-	for n > 40 && float64(n)*p > 20 {
-		a := 1 + n/2
-		b := n + 1 - a
-		ga := d.Gamma(float64(a))
-		x := ga / (ga + d.Gamma(float64(b)))
-		if x >= p {
-			n = a - 1
-			p /= x
-		} else {
-			k += a
-			n = b - 1
-			p = (p - x) / (1 - x)
-		}
-	}
-	if p > 0.5 {
-		return k + n - d.binomialInv(n, 1-p)
-	}
-	return k + d.binomialInv(n, p)
+	return d.binomial(n, p, math.Log1p(-p))
 }
 
-// binomialInv is Binomial by sequential inversion, for p <= 1/2 and n·p
-// small (its cost grows with n·p).
-func (d *Draws) binomialInv(n int, p float64) int {
+// binomial is Binomial for 0 < p <= 1/2 with l1p = log(1-p) given, so
+// callers drawing many times with one probability compute the log once.
+func (d *Draws) binomial(n int, p, l1p float64) int {
 	if n <= 0 || p <= 0 {
 		return 0
 	}
+	if float64(n)*p >= inversionMax {
+		return d.btrs(n, p, math.Log(p)-l1p)
+	}
+	return d.binomialInv(n, p, fastExp(float64(n)*l1p))
+}
+
+// inversionMax is the n·p from which BTRS (valid from 10) is faster than
+// inversion: about 25 on amd64 (BenchmarkBinomial).
+const inversionMax = 25
+
+// binomialInv is Binomial by sequential inversion for 0 < p <= 1/2 given
+// p0 = (1-p)^n. Its cost grows with n·p, so it serves n·p < inversionMax.
+func (d *Draws) binomialInv(n int, p, p0 float64) int {
+	// P(x)/P(x-1) = (n-x+1)/x · p/(1-p).
 	r := p / (1 - p)
-	pr := math.Exp(float64(n) * math.Log1p(-p))
+	pr := p0
 	u := unit(d.G.Uint64())
 	x := 0
 	for u >= pr && x < n {
 		u -= pr
 		x++
-		pr *= r * float64(n-x+1) / float64(x)
+		pr *= r * float64(n-x+1) * recip(x)
 	}
 	return x
+}
+
+// btrs is Hörmann's BTRS for p <= 1/2 and n·p >= 10, with lr = log(p/(1-p)). A candidate k comes
+// from the transformed uniform u, with v uniform under the hat
+// alpha/(a/us² + b); it is accepted in the squeeze region outright, and
+// otherwise if log v' <= log f(k)/f(m), f the pmf and m its mode, computed
+// from exact log-factorials.
+func (d *Draws) btrs(n int, p, lr float64) int {
+	nf := float64(n)
+	spq := math.Sqrt(nf * p * (1 - p))
+	b := 1.15 + 2.53*spq
+	a := -0.0873 + 0.0248*b + 0.01*p
+	c := nf*p + 0.5
+	vr := 0.92 - 4.2/b
+	alpha := (2.83 + 5.1/b) * spq
+	m := math.Floor((nf + 1) * p)
+	lm := lfact(m) + lfact(nf-m)
+	for {
+		u := unit(d.G.Uint64()) - 0.5
+		v := unit(d.G.Uint64())
+		us := 0.5 - math.Abs(u)
+		k := math.Floor((2*a/us+b)*u + c)
+		if k < 0 || k > nf {
+			continue
+		}
+		if us >= 0.07 && v <= vr {
+			return int(k)
+		}
+		v = math.Log(v * alpha / (a/(us*us) + b))
+		if v <= lm-lfact(k)-lfact(nf-k)+(k-m)*lr {
+			return int(k)
+		}
+	}
+}
+
+// lfact returns log(k!): from a table below 4096 (exact to rounding), else
+// math.Lgamma.
+func lfact(k float64) float64 {
+	if k < float64(len(lfactTab)) {
+		return lfactTab[int(k)]
+	}
+	lg, _ := math.Lgamma(k + 1)
+	return lg
+}
+
+var lfactTab = func() (t [4096]float64) {
+	for k := range t {
+		t[k], _ = math.Lgamma(float64(k) + 1)
+	}
+	return t
+}()
+
+// NormTail returns a standard normal conditioned to exceed c > 0, exactly, by
+// Marsaglia's method (Ann. Math. Statist. 35, 1964): c + x with x
+// exponential of rate c, accepted with probability exp(-x²/2).
+func (d *Draws) NormTail(c float64) float64 {
+	for {
+		x := -math.Log(unit(d.G.Uint64())+0x1p-54) / c
+		y := -math.Log(unit(d.G.Uint64()) + 0x1p-54)
+		if y+y >= x*x {
+			return c + x
+		}
+	}
 }
 
 // ExpMeanOne returns exp(sd·z - sd²/2): a lognormal multiplier with mean 1
