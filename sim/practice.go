@@ -49,6 +49,7 @@ type worker struct {
 	rowOf   []uint16
 	trans   []uint64
 	rowCell []uint8 // row (cell*K + state) -> cell, sparing a division by K
+	shareTh []uint64 // stationary shares' cumulative thresholds, the last state's omitted
 	woman   []uint8 // (sex, age) -> 1 for women aged 15-44 (who may give birth)
 
 	// patientYears counts patient-years simulated, for benchmarks.
@@ -80,6 +81,11 @@ func (w *worker) setup() {
 	for r := range w.rowCell {
 		w.rowCell[r] = uint8(r / K)
 	}
+	cum := 0.0
+	for _, sh := range w.p.m.Frailty.Share[:K-1] {
+		cum += sh
+		w.shareTh = append(w.shareTh, toThreshold(cum))
+	}
 	w.trans = make([]uint64, 0, NCells*K*(K+2))
 	for _, row := range w.p.trans {
 		w.trans = append(w.trans, row...)
@@ -94,37 +100,57 @@ type yearOut struct {
 	stopLoss float64 // cost above the per-patient stop-loss threshold
 }
 
-// stateOf draws a frailty state from the stationary distribution.
+// stateOf draws a frailty state from the stationary distribution: the number
+// of cumulative-share thresholds a uniform word reaches (no branch to
+// mispredict).
 func (w *worker) stateOf(d *Draws) int {
-	u := d.Float64()
-	f := &w.p.m.Frailty
-	cum := 0.0
-	for k, s := range f.Share {
-		cum += s
-		if u < cum {
-			return k
+	u := d.G.Uint64()
+	k := 0
+	for _, th := range w.shareTh {
+		if u >= th {
+			k++
 		}
 	}
-	return len(f.Share) - 1
+	return k
 }
 
 // initList builds the starting list of practice i: ages within band are fixed
 // for the scenario and seed (the practice's characteristics), frailty states
-// are chance and drawn per replication.
+// are chance and drawn per replication. The list is written in place, band by
+// band.
 func (w *worker) initList(seed uint64, rep, i int) {
+	w.setup()
 	pr := &w.p.m.Practices[i]
 	K := w.p.k
-	w.pop.reset()
-	w.other.Reseed(seed, PurposeAges, -1, i, -1)
-	w.demo.Reseed(seed, PurposeInitial, rep, i, -1)
+	l := &w.pop
+	l.reset()
+	n := 0
 	for sex := range NSex {
 		for b := range NBands {
-			for range pr.Count[sex][b] {
-				age := 5*b + int(w.other.G.Uint64()%5)
-				if b == NBands-1 {
-					age = 95 + int(w.other.G.Uint64()%10)
-				}
-				w.pop.add(sex, age, w.stateOf(&w.demo), K)
+			n += pr.Count[sex][b]
+		}
+	}
+	l.sex, l.age, l.state, l.row = grow(l.sex, n)[:n], grow(l.age, n)[:n], grow(l.state, n)[:n], grow(l.row, n)[:n]
+	w.other.Reseed(seed, PurposeAges, -1, i, -1)
+	w.demo.Reseed(seed, PurposeInitial, rep, i, -1)
+	j := 0
+	for sex := range NSex {
+		for b := range NBands {
+			cnt := pr.Count[sex][b]
+			c := sex*NBands + b
+			l.cells[c] += int32(cnt)
+			lo, span := uint64(5*b), uint64(5)
+			if b == NBands-1 {
+				lo, span = 95, 10 // 95 to 104
+			}
+			for range cnt {
+				age, _ := bits.Mul64(w.other.G.Uint64(), span)
+				st := w.stateOf(&w.demo)
+				l.sex[j] = uint8(sex)
+				l.age[j] = uint8(lo + age)
+				l.state[j] = uint8(st)
+				l.row[j] = uint16(c*K + st)
+				j++
 			}
 		}
 	}
