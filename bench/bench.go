@@ -29,7 +29,7 @@ type Config struct {
 
 // DefaultConfig takes a few seconds on a 2-core laptop.
 func DefaultConfig() Config {
-	return Config{Scenario: "default", Seed: 1, Reps: 2, Years: 3, Workers: runtime.GOMAXPROCS(0), RunReps: 3}
+	return Config{Scenario: "default", Seed: 1, Reps: 2, Years: 3, Workers: runtime.GOMAXPROCS(0), RunReps: 6}
 }
 
 // Scale is one scaling run's throughput.
@@ -168,9 +168,15 @@ func Measure(ctx context.Context, c Config) (*Result, error) {
 	// Whole runs at 1, 2, 4, ... workers.
 	for w := 1; ; w *= 2 {
 		w = min(w, c.Workers)
-		pys, err := RunThroughput(ctx, m, c.Seed, c.RunReps, c.Years, w)
-		if err != nil {
-			return nil, err
+		// Best of three: other jobs on a shared machine only ever slow a
+		// run down.
+		pys := 0.0
+		for range 3 {
+			x, err := RunThroughput(ctx, m, c.Seed, c.RunReps, c.Years, w)
+			if err != nil {
+				return nil, err
+			}
+			pys = max(pys, x)
 		}
 		sc := Scale{Workers: w, PatientYearsPerSec: pys, Speedup: 1}
 		if len(res.Scaling) > 0 {

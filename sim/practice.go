@@ -48,9 +48,9 @@ type worker struct {
 	// (row*(K+2) + outcome) so advance reads one contiguous slice.
 	rowOf   []uint16
 	trans   []uint64
-	rowCell []uint8 // row (cell*K + state) -> cell, sparing a division by K
+	rowCell []uint8  // row (cell*K + state) -> cell, sparing a division by K
 	shareTh []uint64 // stationary shares' cumulative thresholds, the last state's omitted
-	woman   []uint8 // (sex, age) -> 1 for women aged 15-44 (who may give birth)
+	woman   []uint8  // (sex, age) -> 1 for women aged 15-44 (who may give birth)
 
 	// patientYears counts patient-years simulated, for benchmarks.
 	patientYears int64
