@@ -117,7 +117,10 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 		rs *repState
 		i  int
 	}
-	tasks := make(chan task, workers)
+	// A deep task queue: with one slot per worker, a worker that ran dry
+	// waited for the producer to be scheduled again, which with short tasks
+	// (cohort mode, about 0.1 ms) idled the cores about 15% of the time.
+	tasks := make(chan task, 256)
 	done := make(chan *repState, inflight)
 	slots := make(chan struct{}, inflight)
 	if o.Progress != nil {
