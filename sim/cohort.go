@@ -19,14 +19,8 @@ import (
 //     λ is drawn as one shifted gamma with λ's exact mean, variance and
 //     skewness (see cohortYear; exact where all groups share one rate), then
 //     one Poisson per stream.
-//   - Costs. Costs per event do not depend on the patient, so the year's
-//     spend is drawn from the stream's total count: one Gamma(N·shape) draw
-//     for a gamma-sum stream, exactly as in patient mode. A lognormal
-//     mixture's events are split over its parts (binomials); a part with
-//     fewer than cohortExactCosts events has each cost drawn. Above that the
-//     sum of n lognormals, which has no closed form, is drawn as an exact
-//     tail plus a body with exact mean, variance and skewness (see
-//     lognormalSum).
+//   - Costs. As at patient level, a stream's year spend is drawn from its
+//     total count (worker.spend, costsum.go).
 //   - Frailty transitions, deaths and leavers: per group a binomial count
 //     leaves the list (death or moving away: the output does not tell them
 //     apart) and of those staying a binomial count has its state redrawn
@@ -61,7 +55,6 @@ type cohort struct {
 	joinCell     [NCells]bprob // practice joinersOf-1's joiner is in a cell, given not an earlier one
 	joinersOf    int
 	scratch      aliasScratch
-	parts        [NStreams][]lognormalPart
 }
 
 // ErrCohortStopLoss says a model with a per-patient stop-loss cannot run in
@@ -184,65 +177,6 @@ func (d *Draws) binomialBlocks(n int64, t *binomTable) int64 {
 	return x
 }
 
-// Cost sums in cohort mode. A part's events below cohortExactCosts have
-// their costs drawn one by one. Above it, event costs exp(mu + sigma·Z) with
-// Z > costTailZ (probability 0.00135) form the tail, drawn exactly: a
-// Binomial(n, 0.00135) count, each cost from the normal tail (NormTail). The
-// rest, the body, are bounded by exp(mu + 3·sigma); the body sum of m events
-// is drawn as a shifted gamma m·shift + theta·Gamma(m·shape) whose first three
-// cumulants equal the exact sum's (mean, variance and skewness are those of
-// the m-fold sum; shape = 4κ2³/κ3², theta = κ3/(2κ2), shift = κ1 - shape·theta
-// from the truncated lognormal's cumulants κ). By the Edgeworth expansion
-// the error in the body sum's distribution function is then of order
-// κ4-mismatch/m; for a lognormal body the gamma's own fourth cumulant
-// (1.5·skew²) is within 3% of the body's for CVs 0.6 to 2.5, so the error is
-// far below Monte Carlo noise (TestCohortCostSum compares the two).
-const (
-	cohortExactCosts = 32
-	costTailZ        = 3.0
-)
-
-// lognormalPart is one lognormal part of a stream's cost with its constants
-// for cohort-mode sums.
-type lognormalPart struct {
-	split               bprob // share of the stream's events, given not an earlier part
-	mu, sigma, mean     float64
-	tail                bprob   // P(Z > costTailZ)
-	shift, theta, shape float64 // body sum ≈ m·shift + theta·Gamma(m·shape)
-	sd                  float64 // body sd per event, used with a normal where the body has no skew
-}
-
-func newLognormalPart(mu, sigma, mean float64) lognormalPart {
-	lp := lognormalPart{mu: mu, sigma: sigma, mean: mean}
-	if sigma == 0 {
-		return lp
-	}
-	phi := func(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }
-	pc := phi(costTailZ)
-	lp.tail = newBprob(1 - pc).withPowers()
-	// Raw moments of the body, in units of exp(mu): E[X^j | Z < c] =
-	// exp(j²σ²/2)·Φ(c - jσ)/Φ(c).
-	var r [4]float64
-	for j := 1; j <= 3; j++ {
-		fj := float64(j)
-		r[j] = math.Exp(fj*fj*sigma*sigma/2) * phi(costTailZ-fj*sigma) / pc
-	}
-	k1 := r[1]
-	k2 := r[2] - r[1]*r[1]
-	k3 := r[3] - 3*r[1]*r[2] + 2*r[1]*r[1]*r[1]
-	scale := math.Exp(mu)
-	if k3 > 1e-9*math.Pow(k2, 1.5) {
-		lp.theta = k3 / (2 * k2)
-		lp.shape = k2 / (lp.theta * lp.theta)
-		lp.shift = (k1 - lp.shape*lp.theta) * scale
-		lp.theta *= scale
-	} else {
-		lp.shift = k1 * scale
-		lp.sd = math.Sqrt(max(k2, 0)) * scale
-	}
-	return lp
-}
-
 // cohortSetup sizes the buffers and turns the transition thresholds into the
 // conditional probabilities of each group's draws.
 func (w *worker) cohortSetup() {
@@ -296,22 +230,7 @@ func (w *worker) cohortSetup() {
 		wt[K+k] = (1 - mb) * share[k]
 	}
 	c.births.build(wt, &c.scratch)
-	for s := range NStreams {
-		cs := &w.p.cost[s]
-		c.parts[s] = nil
-		if cs.family == GammaSum {
-			continue
-		}
-		prev := 0.0
-		for j := range cs.cum {
-			lp := newLognormalPart(cs.mu[j], cs.sigma[j], cs.mean[j])
-			if mass := 1 - prev; mass > 0 {
-				lp.split = newBprob((cs.cum[j] - prev) / mass).withPowers()
-			}
-			prev = cs.cum[j]
-			c.parts[s] = append(c.parts[s], lp)
-		}
-	}
+
 }
 
 // multinomialStates spreads n patients of cell c over frailty states with
@@ -336,6 +255,7 @@ func (w *worker) runCohort(seed uint64, rep, i, years int, mult *[NStreams]float
 		return ErrCohortStopLoss
 	}
 	np := len(m.Practices)
+	w.setup()
 	w.cohortSetup()
 	K := p.k
 	c := &w.coh
@@ -442,7 +362,7 @@ func (w *worker) cohortYear(out *yearOut) {
 			s3 += xm * mu * mu
 		}
 		out.events[s] = d.Poisson(d.lambdaOf(r, s1, s2, s3))
-		out.spend[s] = w.cohortCost(s, out.events[s])
+		out.spend[s] = w.spend(s, out.events[s])
 	}
 }
 
@@ -457,59 +377,6 @@ func (d *Draws) lambdaOf(r, s1, s2, s3 float64) float64 {
 	shape := r * s2 * s2 * s2 / (s3 * s3)
 	shift := max(s1-s2*s2/s3, 0)
 	return shift + theta*d.Gamma(shape)
-}
-
-// cohortCost draws the total cost of k events of stream s: as in patient
-// mode for a gamma-sum stream or few events, otherwise split over the
-// lognormal parts, each drawn by lognormalSum.
-func (w *worker) cohortCost(s, k int) float64 {
-	parts := w.coh.parts[s]
-	if len(parts) == 0 || k < cohortExactCosts {
-		return w.costSum(s, k)
-	}
-	d := &w.costs
-	total := 0.0
-	rem := int64(k)
-	for j := range parts {
-		n := rem
-		if j < len(parts)-1 {
-			n = d.binomialOf(rem, &parts[j].split)
-		}
-		rem -= n
-		total += d.lognormalSum(&parts[j], n)
-	}
-	return total
-}
-
-// lognormalSum draws the sum of n costs of one lognormal part: one by one
-// below cohortExactCosts, else the exact tail plus the shifted-gamma body
-// (see cohortExactCosts).
-func (d *Draws) lognormalSum(lp *lognormalPart, n int64) float64 {
-	if n == 0 {
-		return 0
-	}
-	if lp.sigma == 0 {
-		return float64(n) * lp.mean
-	}
-	total := 0.0
-	if n < cohortExactCosts {
-		for range n {
-			total += fastExp(lp.mu + lp.sigma*d.NormZ())
-		}
-		return total
-	}
-	t := d.binomialOf(n, &lp.tail)
-	for range t {
-		total += fastExp(lp.mu + lp.sigma*d.NormTail(costTailZ))
-	}
-	m := float64(n - t)
-	body := m * lp.shift
-	if lp.theta > 0 {
-		body += lp.theta * d.Gamma(m*lp.shape)
-	} else {
-		body += math.Sqrt(m) * lp.sd * d.NormZ()
-	}
-	return total + max(body, 0)
 }
 
 // advanceCohort moves the group counts on a year: per group a multinomial

@@ -164,20 +164,20 @@ func TestCohortLambda(t *testing.T) {
 	}
 }
 
-// TestCohortCostSum compares cohort mode's cost sums (exact tail plus
+// TestLognormalSum compares cohort mode's cost sums (exact tail plus
 // shifted-gamma body) with sums of exact lognormal draws, for CVs from 0.6
-// to 2.5 and event counts from the threshold (cohortExactCosts) up: means
+// to 2.5 and event counts from the threshold (exactCostEvents) up: means
 // and variances within 4 Monte Carlo SE (variance SE from the fourth
 // moment), distributions indistinguishable by two-sample Kolmogorov-Smirnov
 // at 20,000 draws each (level 0.001).
-func TestCohortCostSum(t *testing.T) {
+func TestLognormalSum(t *testing.T) {
 	const n = 20_000
 	for _, cv := range []float64{0.6, 1.5, 2.5} {
 		sigma := math.Sqrt(math.Log1p(cv * cv))
 		mean := 700.0
 		mu := math.Log(mean) - sigma*sigma/2
 		lp := newLognormalPart(mu, sigma, mean)
-		for _, k := range []int64{cohortExactCosts, 150, 2000} {
+		for _, k := range []int64{exactCostEvents, 150, 2000} {
 			var d Draws
 			d.Reseed(16, PurposeCosts, int(k), 0, 0)
 			exact, approx := make([]float64, n), make([]float64, n)

@@ -55,7 +55,8 @@ type worker struct {
 	// patientYears counts patient-years simulated, for benchmarks.
 	patientYears int64
 
-	coh cohort // cohort-mode state (cohort.go)
+	coh   cohort                    // cohort-mode state (cohort.go)
+	parts [NStreams][]lognormalPart // lognormal cost parts for spend (costsum.go)
 }
 
 // setup builds the worker's model-wide lookup tables on first use.
@@ -63,6 +64,7 @@ func (w *worker) setup() {
 	if w.rowOf != nil {
 		return
 	}
+	w.costSetup()
 	K := w.p.k
 	w.rowOf = make([]uint16, NSex*(MaxAge+1)*K)
 	for sex := range NSex {
@@ -322,7 +324,7 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 	l.sex, l.age, l.state, l.row = sex[:n], age[:n], state[:n], rows[:n]
 	for s := range NStreams {
 		out.events[s] = ev[s]
-		out.spend[s] = w.costSum(s, ev[s])
+		out.spend[s] = w.spend(s, ev[s])
 	}
 	w.addJoiners(seed, rep, i, year, women, start)
 }
@@ -332,10 +334,10 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 // (in patient order, stream order, so counts are common random numbers
 // across scenarios), then the cost draws. Costs are independent of which
 // patient has the event, so streams without a per-patient stop-loss draw
-// their costs after the loop from the year's total count: a gamma-sum
-// stream's total is one Gamma(N·shape) draw (the sum of independent gammas
-// of equal scale), a lognormal stream's is N lognormal draws in a tight loop.
-// Only streams a stop-loss covers need each patient's own cost.
+// their costs after the loop from the year's total count (spend, costsum.go:
+// one Gamma(N·shape) draw for a gamma-sum stream, an exact tail and a
+// moment-matched body for a lognormal one). Only streams a stop-loss covers
+// need each patient's own cost.
 func (w *worker) simulateYear(sl *StopLoss, out *yearOut) {
 	w.setup()
 	t := &w.tab
@@ -385,7 +387,7 @@ func (w *worker) simulateYear(sl *StopLoss, out *yearOut) {
 		}
 		for s := range NStreams {
 			out.events[s] = ev[s]
-			out.spend[s] = w.costSum(s, ev[s])
+			out.spend[s] = w.spend(s, ev[s])
 		}
 		return
 	}
@@ -416,7 +418,7 @@ func (w *worker) simulateYear(sl *StopLoss, out *yearOut) {
 		}
 	}
 	for s := range NStreams {
-		out.spend[s] = inline[s] + w.costSum(s, ev[s])
+		out.spend[s] = inline[s] + w.spend(s, ev[s])
 	}
 }
 
