@@ -304,3 +304,41 @@ func TestNormTail(t *testing.T) {
 		}
 	}
 }
+
+// TestCohortOneFrailtyState runs cohort mode with a single frailty state (no
+// transitions to draw, no state shares) and compares mean list size and
+// events with patient level (fixed seeds, 300 replications, 5 SE).
+func TestCohortOneFrailtyState(t *testing.T) {
+	m := cohortTestModel()
+	m.Frailty = Frailty{Share: []float64{1}, Level: []float64{1}, Persistence: []float64{0.5}, Mortality: []float64{1}}
+	const reps, years = 300, 3
+	var pat, coh collect
+	if err := Run(context.Background(), m, Options{Seed: 21, LastRep: reps, Years: years}, &pat); err != nil {
+		t.Fatal(err)
+	}
+	if err := Run(context.Background(), m, Options{Seed: 22, LastRep: reps, Years: years, Cohort: true}, &coh); err != nil {
+		t.Fatal(err)
+	}
+	pick := func(rows []PracticeYear, f func(*PracticeYear) float64) moments {
+		var x []float64
+		for k := range rows {
+			if rows[k].Practice == 1 && rows[k].Year == years {
+				x = append(x, f(&rows[k]))
+			}
+		}
+		return momentsOf(x)
+	}
+	for _, q := range []struct {
+		name string
+		f    func(*PracticeYear) float64
+	}{
+		{"list size", func(r *PracticeYear) float64 { return float64(r.ListSize) }},
+		{"outpatient events", func(r *PracticeYear) float64 { return float64(r.Events[Outpatient]) }},
+		{"total spend", func(r *PracticeYear) float64 { return r.SpendTotal }},
+	} {
+		a, b := pick(pat.rows, q.f), pick(coh.rows, q.f)
+		if d, se := math.Abs(a.mean-b.mean), math.Hypot(a.seMean, b.seMean); d > 5*se || a.mean == 0 {
+			t.Errorf("%s: mean %.5g (patient) vs %.5g (cohort), %.1f SE apart", q.name, a.mean, b.mean, d/se)
+		}
+	}
+}
