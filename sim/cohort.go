@@ -484,9 +484,7 @@ func (a *alias) build(w []float64, sc *aliasScratch) {
 	if n > 256 {
 		panic("sim: alias table over more than 256 outcomes")
 	}
-	a.e = grow(a.e, n)
-	a.e = a.e[:n]
-	appendAlias(a.e[:0], w, sc)
+	a.e = appendAlias(a.e[:0], w, sc)
 }
 
 // draw returns an outcome.

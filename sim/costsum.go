@@ -26,13 +26,13 @@ const (
 )
 
 // lognormalPart is one lognormal part of a stream's cost with its constants
-// for cohort-mode sums.
+// for spend's sums.
 type lognormalPart struct {
 	split               bprob // share of the stream's events, given not an earlier part
 	mu, sigma, mean     float64
 	tail                bprob   // P(Z > costTailZ)
-	shift, theta, shape float64 // body sum ≈ m·shift + theta·Gamma(m·shape)
-	sd                  float64 // body sd per event, used with a normal where the body has no skew
+	shift, theta, shape float64 // body sum ≈ m·shift + theta·Gamma(m·shape); theta < 0 mirrors the gamma
+	sd                  float64 // body sd per event, used with a normal where the body has no skew (theta = 0)
 }
 
 func newLognormalPart(mu, sigma, mean float64) lognormalPart {
@@ -54,7 +54,10 @@ func newLognormalPart(mu, sigma, mean float64) lognormalPart {
 	k2 := r[2] - r[1]*r[1]
 	k3 := r[3] - 3*r[1]*r[2] + 2*r[1]*r[1]*r[1]
 	scale := math.Exp(mu)
-	if k3 > 1e-9*math.Pow(k2, 1.5) {
+	// A small CV's body is skewed to the left (the truncation at 3 SDs
+	// outweighs the lognormal's own skew, below a CV of about 0.02): theta
+	// is then negative, a mirrored gamma, with the same three cumulants.
+	if math.Abs(k3) > 1e-6*math.Pow(k2, 1.5) {
 		lp.theta = k3 / (2 * k2)
 		lp.shape = k2 / (lp.theta * lp.theta)
 		lp.shift = (k1 - lp.shape*lp.theta) * scale
@@ -131,7 +134,7 @@ func (d *Draws) lognormalSum(lp *lognormalPart, n int64) float64 {
 	}
 	m := float64(n - t)
 	body := m * lp.shift
-	if lp.theta > 0 {
+	if lp.theta != 0 {
 		body += lp.theta * d.Gamma(m*lp.shape)
 	} else {
 		body += math.Sqrt(m) * lp.sd * d.NormZ()
