@@ -263,7 +263,8 @@ func kernelPass(ctx context.Context, k *sim.Kernel, m *sim.Model, seed uint64, f
 // discard is a Sink that counts the patient-years its rows stand for.
 type discard struct{ listYears int64 }
 
-func (d *discard) Write(rows []sim.PracticeYear) error {
+func (d *discard) Write(rep *sim.Replication) error {
+	rows := rep.Rows
 	for i := range rows {
 		d.listYears += int64(rows[i].ListSize)
 	}

@@ -141,8 +141,8 @@ func rowsFor(b *testing.B) (*sim.Model, []sim.PracticeYear) {
 
 type collect struct{ rows []sim.PracticeYear }
 
-func (c *collect) Write(rows []sim.PracticeYear) error {
-	c.rows = append(c.rows, rows...)
+func (c *collect) Write(rep *sim.Replication) error {
+	c.rows = append(c.rows, rep.Rows...)
 	return nil
 }
 
@@ -177,7 +177,7 @@ func BenchmarkParquetWriter(b *testing.B) {
 	}
 	n := 0
 	for b.Loop() {
-		if err := w.Write(rows); err != nil {
+		if err := w.Write(&sim.Replication{Rows: rows}); err != nil {
 			b.Fatal(err)
 		}
 		n += len(rows)

@@ -362,7 +362,8 @@ type collector struct {
 	h  History
 }
 
-func (c *collector) Write(rows []sim.PracticeYear) error {
+func (c *collector) Write(rep *sim.Replication) error {
+	rows := rep.Rows
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, r := range rows {

@@ -48,7 +48,8 @@ type repMetrics struct {
 // metricsSink summarises each replication as the runner delivers it.
 type metricsSink struct{ reps []repMetrics }
 
-func (s *metricsSink) Write(rows []sim.PracticeYear) error {
+func (s *metricsSink) Write(rep *sim.Replication) error {
+	rows := rep.Rows
 	var m repMetrics
 	nb := len(ListBands)
 	n := make([]float64, nb)

@@ -154,7 +154,8 @@ func (w *PracticeYears) open() error {
 }
 
 // Write implements sim.Sink.
-func (w *PracticeYears) Write(rows []sim.PracticeYear) error {
+func (w *PracticeYears) Write(rep *sim.Replication) error {
+	rows := rep.Rows
 	w.buf = w.buf[:0]
 	for i := range rows {
 		r := &rows[i]

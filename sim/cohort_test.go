@@ -59,7 +59,8 @@ func cohortTestModel() *Model {
 
 type collect struct{ rows []PracticeYear }
 
-func (c *collect) Write(rows []PracticeYear) error {
+func (c *collect) Write(rep *Replication) error {
+	rows := rep.Rows
 	c.rows = append(c.rows, rows...)
 	return nil
 }

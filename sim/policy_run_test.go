@@ -11,8 +11,8 @@ import (
 
 type policyRows struct{ rows []sim.PracticeYear }
 
-func (c *policyRows) Write(rows []sim.PracticeYear) error {
-	c.rows = append(c.rows, rows...)
+func (c *policyRows) Write(rep *sim.Replication) error {
+	c.rows = append(c.rows, rep.Rows...)
 	return nil
 }
 

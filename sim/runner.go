@@ -34,6 +34,7 @@ type PracticeYear struct {
 	CommissionerPaid float64 // what the commissioner paid for the year's care and settlements
 	Reinvested       float64 // retained savings spent on patient services
 	HolderPaid       float64 // what the holder paid from its own funds (overspend it bore)
+	DeficitRepaid    float64 // earlier deficit repaid this year, out of the budget or an underspend
 
 	// StopLossExcess is the cost above the per-patient stop-loss threshold in
 	// the covered streams; the rule decides who pays it.
@@ -50,13 +51,6 @@ type StopLoss struct {
 	Threshold float64 // pounds per patient in year 1
 	Uprating  float64 // yearly growth of the threshold (fraction)
 	Streams   [NStreams]bool
-}
-
-// Sink receives results: each call carries one replication's rows, year-major
-// (all practices of year 1, then year 2, ...). Calls come in replication order
-// from a single goroutine, so output is identical whatever the worker count.
-type Sink interface {
-	Write(rows []PracticeYear) error
 }
 
 // Progress counts finished (replication, practice) tasks; a caller may read
@@ -110,6 +104,7 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 	type repState struct {
 		rep       int
 		rows      []PracticeYear
+		ledger    []Entry
 		remaining atomic.Int32
 		mult      [NStreams]float64
 	}
@@ -196,7 +191,8 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 				break
 			}
 			delete(pending, next)
-			if err := sink.Write(r.rows); err != nil {
+			out := Replication{Rep: r.rep, Rows: r.rows, Ledger: r.ledger}
+			if err := sink.Write(&out); err != nil {
 				cancel(fmt.Errorf("writing replication %d: %w", next, err))
 				break
 			}

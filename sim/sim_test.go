@@ -13,8 +13,8 @@ import (
 // collect is a Sink that keeps every row.
 type collect struct{ rows []sim.PracticeYear }
 
-func (c *collect) Write(rows []sim.PracticeYear) error {
-	c.rows = append(c.rows, rows...)
+func (c *collect) Write(rep *sim.Replication) error {
+	c.rows = append(c.rows, rep.Rows...)
 	return nil
 }
 

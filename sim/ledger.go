@@ -1,0 +1,138 @@
+package sim
+
+import "fmt"
+
+// Party is who pays or receives money in a ledger entry: the commissioner,
+// the providers of care, the area's risk pool, or a budget holder (a
+// practice holding its own budget, or a consortium of practices).
+// Holder parties are numbered after the fixed ones: practice i is
+// HolderParty(i), and consortium g (in Model.Groups order) is
+// HolderParty(len(Practices)+g).
+type Party int32
+
+// The fixed parties.
+const (
+	Commissioner Party = iota // the PCT, ICB or health authority that funds care
+	Providers                 // hospitals, pharmacies and other providers, paid for activity
+	Pool                      // an area-wide risk pool funded from holders' budgets
+	firstHolder
+)
+
+// HolderParty returns the party of holder h (see Party).
+func HolderParty(h int) Party { return firstHolder + Party(h) }
+
+// Holder returns the holder index of p, and whether p is a holder.
+func (p Party) Holder() (int, bool) { return int(p - firstHolder), p >= firstHolder }
+
+// Reason says why money moved.
+type Reason uint8
+
+// Reasons. Each entry is a payment of Amount pounds From one party To
+// another; amounts are never negative.
+const (
+	_ Reason = iota
+	// ReasonProviderPayment: care paid for at the providers' price, by the
+	// commissioner (care outside any budget a holder answers for) or by a
+	// holder out of its budget.
+	ReasonProviderPayment
+	// ReasonBudgetAllocation: the commissioner funds a hard budget (after any
+	// top-slice and any deduction to repay an earlier deficit).
+	ReasonBudgetAllocation
+	// ReasonSavingsKept: the part of an underspend the holder keeps to reinvest.
+	ReasonSavingsKept
+	// ReasonUnderspendReturned: the rest of a hard budget's underspend, returned.
+	ReasonUnderspendReturned
+	// ReasonDeficitFinanced: the commissioner pays a hard budget's overspend,
+	// which the holder then owes.
+	ReasonDeficitFinanced
+	// ReasonDeficitRepaid: the holder repays an earlier deficit, out of a later
+	// budget (a deduction) or a later underspend.
+	ReasonDeficitRepaid
+	// ReasonStopLoss: the commissioner pays providers for care above a holder's
+	// per-patient stop-loss.
+	ReasonStopLoss
+	// ReasonPoolContribution: a holder pays a share of its budget into the risk pool.
+	ReasonPoolContribution
+	// ReasonPoolPayout: the risk pool pays a holder's overspend.
+	ReasonPoolPayout
+	// ReasonPoolShortfall: the commissioner's reserve pays the part of holders'
+	// overspends the risk pool cannot.
+	ReasonPoolShortfall
+	// ReasonWriteOff: the commissioner's reserve pays an overspend that would take
+	// a holder's debt above its cap (the failure regime); it is never owed.
+	ReasonWriteOff
+	// ReasonOwnFunds: a holder pays an overspend out of its own money (money from
+	// outside the commissioner's allocation).
+	ReasonOwnFunds
+	nReasons
+)
+
+// ReasonNames are the reasons as written to the ledger's reason column.
+var ReasonNames = [nReasons]string{
+	"", "provider_payment", "budget_allocation", "savings_kept", "underspend_returned",
+	"deficit_financed", "deficit_repaid", "stop_loss", "pool_contribution", "pool_payout",
+	"pool_shortfall", "write_off", "own_funds",
+}
+
+func (r Reason) String() string {
+	if r > 0 && r < nReasons {
+		return ReasonNames[r]
+	}
+	return fmt.Sprintf("reason(%d)", uint8(r))
+}
+
+// Entry is one movement of money in a replication: in year Year, From pays
+// To Amount pounds for Reason. Practice is the row (index into
+// Model.Practices) the entry is attributed to: a practice's own flows, or
+// its share of its consortium's (in proportion to budgets).
+type Entry struct {
+	Year     int32
+	Practice int32
+	From, To Party
+	Reason   Reason
+	Amount   float64
+}
+
+// Replication is one replication's results as a Sink receives them: the
+// practice-year rows, year-major (all practices of year 1, then year 2,
+// ...), and the ledger of every movement of money, in year order. The row
+// columns that are money are sums of the ledger's entries attributed to the
+// row.
+type Replication struct {
+	Rep    int
+	Rows   []PracticeYear
+	Ledger []Entry
+}
+
+// Sink receives results, one replication per call. Calls come in
+// replication order from a single goroutine, so output is identical whatever
+// the worker count. The Replication and its slices are reused after Write
+// returns.
+type Sink interface {
+	Write(r *Replication) error
+}
+
+// PartyNames returns each party's name, indexed by Party: "commissioner",
+// "providers", "pool", then every practice's ID, then every consortium's
+// group name (Model.Groups).
+func (m *Model) PartyNames() []string {
+	out := []string{"commissioner", "providers", "pool"}
+	for i := range m.Practices {
+		out = append(out, m.Practices[i].ID)
+	}
+	return append(out, m.Groups()...)
+}
+
+// Groups lists the practices' budget-holding groups (Practice.Group), in
+// order of first appearance.
+func (m *Model) Groups() []string {
+	var out []string
+	seen := map[string]bool{}
+	for i := range m.Practices {
+		if g := m.Practices[i].Group; g != "" && !seen[g] {
+			seen[g] = true
+			out = append(out, g)
+		}
+	}
+	return out
+}
