@@ -251,7 +251,7 @@ func (w *worker) multinomialStates(d *Draws, n int64, c int, dst []int64) {
 func (w *worker) runCohort(seed uint64, rep, i, years int, mult *[NStreams]float64, rows []PracticeYear) error {
 	p := w.p
 	m := p.m
-	if m.StopLoss != nil && m.StopLoss.Threshold > 0 && m.StopLoss.Streams != [NStreams]bool{} {
+	if m.StopLoss.Active() {
 		return ErrCohortStopLoss
 	}
 	np := len(m.Practices)

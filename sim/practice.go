@@ -192,7 +192,7 @@ func (w *worker) stepYear(seed uint64, rep, i, year int, last bool, sl *StopLoss
 	w.counts.Reseed(seed, PurposeCounts, rep, i, year)
 	w.costs.Reseed(seed, PurposeCosts, rep, i, year)
 	w.costsB.Reseed(seed, PurposeCostsB, rep, i, year)
-	if last || (sl != nil && sl.Threshold > 0 && sl.Streams != [NStreams]bool{}) {
+	if last || sl.Active() {
 		w.simulateYear(sl, out)
 		if !last {
 			w.advance(seed, rep, i, year)
@@ -346,7 +346,7 @@ func (w *worker) simulateYear(sl *StopLoss, out *yearOut) {
 	w.patientYears += int64(len(rows))
 	g := &w.counts.G
 	var ev [NStreams]int
-	if sl == nil || sl.Threshold <= 0 || sl.Streams == [NStreams]bool{} {
+	if !sl.Active() {
 		zero := t.zero
 		info := t.info // fixed length; t.cdf and t.guide grow as rows are built
 		for _, row := range rows {

@@ -53,6 +53,12 @@ type StopLoss struct {
 	Streams   [NStreams]bool
 }
 
+// Active says whether the stop-loss applies to anything: a nil or empty
+// stop-loss is none. The one test of it, so every caller agrees.
+func (s *StopLoss) Active() bool {
+	return s != nil && s.Threshold > 0 && s.Streams != [NStreams]bool{}
+}
+
 // Progress counts finished (replication, practice) tasks; a caller may read
 // it from another goroutine while a run is under way. Run adds its tasks to
 // Total when it starts, so one Progress can follow several runs (compare).
@@ -87,7 +93,7 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 	if err != nil {
 		return fmt.Errorf("model %q: %w", m.Name, err)
 	}
-	if o.Cohort && m.StopLoss != nil && m.StopLoss.Threshold > 0 && m.StopLoss.Streams != [NStreams]bool{} {
+	if o.Cohort && m.StopLoss.Active() {
 		return fmt.Errorf("model %q: %w", m.Name, ErrCohortStopLoss)
 	}
 	workers := o.Workers

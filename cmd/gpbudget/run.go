@@ -116,7 +116,7 @@ func runCommand() *cli.Command {
 				Dir: dir, Version: version, Command: strings.Join(os.Args, " "),
 				CheckpointEvery: c.Duration("checkpoint"), Shard: shard, Cohort: c.Bool("cohort"),
 			}
-			if spec.Cohort && m.StopLoss != nil {
+			if spec.Cohort && m.StopLoss.Active() {
 				return badInput("--cohort cannot apply scenario %s's per-patient stop-loss: run it without --cohort", s.Name)
 			}
 			if err := spec.Prepare(); err != nil {
