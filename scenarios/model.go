@@ -73,7 +73,7 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 			copy(p.Count[sim.Female][:], ps.List.Female)
 			// Styles not given are drawn, fixed per scenario and seed.
 			var d sim.Draws
-			d.Reseed(popSeed, sim.PurposePopulation, -1, i, -2)
+			d.Reseed(sim.Key{Seed: popSeed, Rep: -1, Practice: i, Year: -2}, sim.PurposePopulation)
 			for st := range sim.NStreams {
 				z := d.Norm()
 				if v, ok := ps.Style[sim.StreamNames[st]]; ok {

@@ -1,6 +1,9 @@
 package sim
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 // TestPlanAllocations: a practice task under a full policy (hard budget,
 // behaviour effects that rebuild the tables, an uprated stop-loss) allocates
@@ -35,13 +38,13 @@ func TestPlanAllocations(t *testing.T) {
 	const years = 5
 	rows := make([]PracticeYear, years)
 	mult := [NStreams]float64{1, 1, 1, 1, 1}
-	if err := w.run(1, 0, 0, years, &mult, rows); err != nil {
+	if err := w.runTask(context.Background(), patients{w}, TaskKey(1, 0, 0), years, &mult, rows); err != nil {
 		t.Fatal(err)
 	}
 	rep := 0
 	allocs := testing.AllocsPerRun(5, func() {
 		rep++
-		if err := w.run(1, rep, 0, years, &mult, rows); err != nil {
+		if err := w.runTask(context.Background(), patients{w}, TaskKey(1, rep, 0), years, &mult, rows); err != nil {
 			t.Fatal(err)
 		}
 	})

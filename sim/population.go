@@ -38,7 +38,7 @@ func (s *Synthetic) Generate(seed uint64, styleSD [NStreams]float64) ([]Practice
 	out := make([]Practice, s.Practices)
 	var d Draws
 	for i := range out {
-		d.Reseed(seed, PurposePopulation, -1, i, -1)
+		d.Reseed(Key{Seed: seed, Rep: -1, Practice: i, Year: -1}, PurposePopulation)
 		n := 0
 		for try := 0; ; try++ {
 			n = int(math.Round(math.Exp(mu + sig*d.Norm())))

@@ -14,7 +14,7 @@ func settleRows(t *testing.T, pol *Policy, ps []Practice, rows []PracticeYear) [
 	m := &Model{Practices: ps, Policy: pol}
 	p := &prepared{m: m, names: m.PartyNames(), holder: holders(m)}
 	var d Draws
-	d.Reseed(1, PurposeRules, 0, -1, -1)
+	d.Reseed(Key{Seed: 1, Rep: 0, Practice: -1, Year: -1}, PurposeRules)
 	s := settlement{p: p}
 	led, err := s.settle(rows, &d, nil)
 	if err != nil {
@@ -111,7 +111,7 @@ func TestBusinessCase(t *testing.T) {
 		near(t, "retained", rows[0].SavingsRetained, c.kept)
 	}
 	var d Draws
-	d.Reseed(1, PurposeRules, 0, -1, -1)
+	d.Reseed(Key{Seed: 1, Rep: 0, Practice: -1, Year: -1}, PurposeRules)
 	bc := BusinessCase{ApprovalProb: 0.75, TurnaroundWeeks: 8, LapseWeeks: 13}
 	want := 0.75 * (1 - math.Exp(-13.0/8))
 	const n = 200000
