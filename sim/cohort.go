@@ -161,7 +161,7 @@ func (c cohorts) start(k Key) {
 	}
 }
 
-func (c cohorts) rates(i int, mult *[NStreams]float64) { c.w.cohortRates(i, mult) }
+func (c cohorts) rates(i int, mult *[NStreams]float64) { c.w.rates(i, mult) }
 
 func (c cohorts) cells() [NCells]int32 {
 	var cells [NCells]int32
@@ -184,21 +184,6 @@ func (c cohorts) year(k Key, last bool, _ *StopLoss, out *yearOut) {
 	w.cohortYear(out)
 	if !last {
 		w.advanceCohort(k)
-	}
-}
-
-// cohortRates sets w.mu to each (group, stream)'s mean count per patient.
-func (w *worker) cohortRates(i int, mult *[NStreams]float64) {
-	p := w.p
-	K := p.k
-	w.mu = grow(w.mu, NCells*K*NStreams)
-	for c := range NCells {
-		sex, b := c/NBands, c%NBands
-		for k := range K {
-			for s := range NStreams {
-				w.mu[(c*K+k)*NStreams+s] = p.m.Streams[s].Rate[sex][b] * p.pmult[i][s] * mult[s] * p.frailMult[s][k]
-			}
-		}
 	}
 }
 

@@ -166,14 +166,21 @@ func (w *worker) initList(k Key) {
 // buildTables sets the count tables for practice i with per-stream rate
 // multipliers mult (replication uncertainty, behaviour).
 func (w *worker) buildTables(i int, mult *[NStreams]float64) {
-	p := w.p
-	K := p.k
-	n := NCells * K * NStreams
-	w.mu = grow(w.mu, n)
+	w.rates(i, mult)
 	var disp [NStreams]float64
 	for s := range NStreams {
-		disp[s] = p.m.Streams[s].Dispersion
+		disp[s] = w.p.m.Streams[s].Dispersion
 	}
+	w.tab.build(w.mu, &disp)
+}
+
+// rates sets w.mu to each (group, stream)'s mean count per patient of
+// practice i (group = cell*K + state), with stream multipliers mult: both
+// modes' rates.
+func (w *worker) rates(i int, mult *[NStreams]float64) {
+	p := w.p
+	K := p.k
+	w.mu = grow(w.mu, NCells*K*NStreams)
 	for c := range NCells {
 		sex, b := c/NBands, c%NBands
 		for k := range K {
@@ -182,7 +189,6 @@ func (w *worker) buildTables(i int, mult *[NStreams]float64) {
 			}
 		}
 	}
-	w.tab.build(w.mu, &disp)
 }
 
 // stepYear simulates practice i's year: events and costs for the list at the
