@@ -59,7 +59,7 @@ func runCommand() *cli.Command {
 				return inputError{err}
 			}
 			if pf := c.String("population"); pf != "" {
-				ps, err := scenarios.ReadPopulationFile(pf, strings.Split(c.String("practices"), ","))
+				ps, err := scenarios.ReadPopulationFile(pf, strings.Split(c.String("practices"), ","), s.Limits)
 				if err != nil {
 					return inputError{err}
 				}
