@@ -108,7 +108,7 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 		}
 		ps, err := syn.Generate(popSeed, styleSD)
 		if err != nil {
-			return nil, fmt.Errorf("scenario %s: population: %w", s.Name, err)
+			return nil, s.errorf("population.synthetic", "%v", err)
 		}
 		m.Practices = ps
 	}
@@ -226,7 +226,7 @@ func (s *Scenario) group(ps []sim.Practice) error {
 	case "supplied":
 		for i := range ps {
 			if ps[i].Group == "" {
-				return fmt.Errorf("scenario %s: rule.consortium.by is supplied but practice %s has no group: accepted a group for every practice", s.Name, ps[i].ID)
+				return s.errorf("rule.consortium.by", "is supplied but practice %s has no group: accepted a group for every practice", ps[i].ID)
 			}
 		}
 	}

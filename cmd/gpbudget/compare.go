@@ -87,7 +87,7 @@ func compareCommand() *cli.Command {
 					err = s.CheckRun(m, reps, years)
 				}
 				if err != nil {
-					return inputError{fmt.Errorf("%s: %w", refs[k], err)}
+					return inputError{err} // it names the file
 				}
 				name := s.Name
 				if seen[name]++; seen[name] > 1 {

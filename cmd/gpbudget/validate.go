@@ -26,7 +26,7 @@ func validateCommand() *cli.Command {
 					err = s.CheckRun(m, s.Replications, s.Years)
 				}
 				if err != nil {
-					return inputError{fmt.Errorf("%s: %w", ref, err)}
+					return inputError{err} // it names the file
 				}
 				n := 0
 				for i := range m.Practices {
