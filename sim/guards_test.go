@@ -126,7 +126,8 @@ func validModel() *Model {
 	m := &Model{
 		Name:    "v",
 		Frailty: Frailty{Share: []float64{0.7, 0.3}, Level: []float64{0.5, 2}, Persistence: []float64{0.8, 0.5}, Mortality: []float64{1, 2}},
-		Rule:    Indicative{},
+		Policy:  Everyone(&Indicative{}),
+		Budget:  Budget{Setter: CapitationBudget{}},
 	}
 	for s := range NStreams {
 		m.Streams[s] = StreamParams{Dispersion: 1.5, FrailtyLoading: 1, Cost: []CostPart{{Share: 1, Mean: 100, CV: 1}}}
@@ -179,7 +180,9 @@ func TestValidateRefusesWhatBreaksARun(t *testing.T) {
 		{"NaN dispersion", func(m *Model) { m.Streams[AE].Dispersion = math.NaN() }, "dispersion"},
 		{"NaN turnover", func(m *Model) { m.Demography.Turnover = math.NaN() }, "turnover"},
 		{"mortality above 1", func(m *Model) { m.Demography.Mortality[Male][19] = 2 }, "mortality for 95+"},
-		{"NaN uplift", func(m *Model) { m.Budget.Uplift = math.NaN() }, "uplift"},
+		{"NaN uplift", func(m *Model) {
+			m.Budget.Setter = BlendBudget{HistoricBudget: HistoricBudget{Uplift: math.NaN()}, Pace: 0.1}
+		}, "uplift NaN"},
 		{"NaN style", func(m *Model) { m.Practices[0].Style[Elective] = math.NaN() }, "elective style"},
 		{"negative count", func(m *Model) { m.Practices[0].Count[Male][2] = -5 }, "patients in band 10-14"},
 		{"list beyond int32", func(m *Model) { m.Practices[0].Count[Male][2] = math.MaxInt32 }, "list of"},
