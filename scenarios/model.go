@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/gpbudget/gpbudget/sim"
@@ -33,7 +34,21 @@ func bySexBand(v BySexBand) (out [sim.NSex][sim.NBands]float64) {
 
 // Model builds the engine's model for a run with the given seed (the seed
 // also fixes a synthetic population unless population.seed is set).
+//
+// The population is checked against s.Limits before anything is built from
+// it (practices and lists may have changed since Parse: a population file,
+// a command-line override), and the model is checked as the engine will use
+// it (sim.Model.Validate), so a model Model returns does not fail at run time
+// on anything the scenario says.
 func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
+	c := &checker{file: s.source()}
+	c.checkExplicit(s.Population.Practices, s.Limits)
+	if sy := s.Population.Synthetic; len(s.Population.Practices) == 0 && sy != nil && sy.Practices > s.Limits.Practices {
+		c.fail("population.synthetic.practices", "%d is more than the limit of %d: "+limitsHelp, sy.Practices, s.Limits.Practices, "practices")
+	}
+	if len(c.errs) > 0 {
+		return nil, errors.Join(c.errs...)
+	}
 	m := &sim.Model{Name: s.Name}
 	var styleSD [sim.NStreams]float64
 	for i, st := range s.Streams.all() {
@@ -94,7 +109,7 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 		}
 		ps, err := syn.Generate(popSeed, styleSD)
 		if err != nil {
-			return nil, fmt.Errorf("scenario %s: population: %w", s.Name, err)
+			return nil, s.errorf("population.synthetic", "%v", err)
 		}
 		m.Practices = ps
 	}
@@ -104,6 +119,9 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 		m.Budget.Weights = &w
 	}
 	m.Policy = s.policy()
+	if err := s.checkBuilt(m.Practices); err != nil {
+		return nil, err
+	}
 	if err := s.group(m.Practices); err != nil {
 		return nil, err
 	}
@@ -117,7 +135,7 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 		m.StopLoss = x
 	}
 	if err := m.Validate(); err != nil {
-		return nil, fmt.Errorf("scenario %s: %w", s.Name, err)
+		return nil, &Error{File: s.source(), Msg: err.Error()}
 	}
 	return m, nil
 }
@@ -231,7 +249,7 @@ func (s *Scenario) group(ps []sim.Practice) error {
 	case "supplied":
 		for i := range ps {
 			if ps[i].Group == "" {
-				return fmt.Errorf("scenario %s: rule.consortium.by is supplied but practice %s has no group: accepted a group for every practice", s.Name, ps[i].ID)
+				return s.errorf("rule.consortium.by", "is supplied but practice %s has no group: accepted a group for every practice", ps[i].ID)
 			}
 		}
 	}

@@ -52,10 +52,7 @@ func TestPolicyLibrary(t *testing.T) {
 // TestPolicyFieldErrors: bad policy fields are named with their line and
 // what is accepted.
 func TestPolicyFieldErrors(t *testing.T) {
-	cases := []struct {
-		name, yaml string
-		want       []string
-	}{
+	cases := []badCase{
 		{"fundholding without streams", "name: x\nrule:\n  type: fundholding\n", []string{"bad.yaml:2:", "rule.covered_streams", "fundholding needs"}},
 		{"covered stream", "name: x\nrule:\n  type: fundholding\n  covered_streams: [outpatient, dentistry]\n", []string{"rule.covered_streams[1]", "dentistry"}},
 		{"covered streams on hard", "name: x\nrule:\n  type: hard\n  covered_streams: [outpatient]\n", []string{"bad.yaml:4:", "only with type fundholding"}},
@@ -72,18 +69,7 @@ func TestPolicyFieldErrors(t *testing.T) {
 		{"pool share", "name: x\nrule:\n  pool_share: 0.6\n", []string{"bad.yaml:3:", "rule.pool_share", "0 to 0.5"}},
 		{"uprating", "name: x\nstop_loss:\n  threshold: 5000\n  streams: [elective]\n  uprating: 3\n", []string{"bad.yaml:5:", "stop_loss.uprating"}},
 	}
-	for _, c := range cases {
-		_, err := Parse([]byte(c.yaml), "bad.yaml")
-		if err == nil {
-			t.Errorf("%s: accepted", c.name)
-			continue
-		}
-		for _, w := range c.want {
-			if !strings.Contains(err.Error(), w) {
-				t.Errorf("%s: error %q lacks %q", c.name, err, w)
-			}
-		}
-	}
+	refuses(t, cases)
 }
 
 // TestConsortiumGrouping: by population, consecutive practices form groups

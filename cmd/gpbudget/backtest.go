@@ -29,6 +29,10 @@ func backtestCommand() *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
 		},
 		Action: func(c *cli.Context) error {
+			// Unset, the uplift is the area's mean growth (NaN says so).
+			if up := c.Float64("uplift"); c.IsSet("uplift") && !(up > -1 && up <= 1) {
+				return badInput("--uplift %v is out of range: accepted -1 (exclusive) to 1, a fraction (0.03 is 3%%)", up)
+			}
 			h, err := historyFrom(c)
 			if err != nil {
 				return err
@@ -63,6 +67,12 @@ func historyFrom(c *cli.Context) (*forecast.History, error) {
 		if err != nil {
 			return nil, inputError{err}
 		}
+		// Years are written as 32-bit integers (forecasts add up to 10).
+		for _, r := range h.Records {
+			if r.Year < 0 || r.Year > 9999 {
+				return nil, badInput("%s: practice %s, year %d is out of range: accepted 0 to 9999 (a calendar year such as 2009, or a run's budget year)", f, r.Practice, r.Year)
+			}
+		}
 		return h, nil
 	}
 	s, err := scenarios.Load(c.String("scenario"))
@@ -74,6 +84,9 @@ func historyFrom(c *cli.Context) (*forecast.History, error) {
 		return nil, badInput("--reps %d, --years %d: accepted reps 1 or more, years 2 to 50", reps, years)
 	}
 	m, err := s.Model(c.Uint64("seed"))
+	if err == nil {
+		err = s.CheckRun(m, reps, years)
+	}
 	if err != nil {
 		return nil, inputError{err}
 	}

@@ -83,8 +83,11 @@ func compareCommand() *cli.Command {
 			for k, s := range ss {
 				s.Replications, s.Years, s.Seed = reps, years, seed // recorded as run
 				m, err := s.Model(seed)
+				if err == nil {
+					err = s.CheckRun(m, reps, years)
+				}
 				if err != nil {
-					return inputError{fmt.Errorf("%s: %w", refs[k], err)}
+					return inputError{err} // it names the file
 				}
 				name := s.Name
 				if seen[name]++; seen[name] > 1 {

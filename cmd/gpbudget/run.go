@@ -51,6 +51,9 @@ func runCommand() *cli.Command {
 			if c.NArg() > 0 {
 				return badInput("run: unexpected argument %q (use --scenario)", c.Args().First())
 			}
+			if d := c.Duration("checkpoint"); d < 0 {
+				return badInput("--checkpoint %v is out of range: accepted 0 (files end by size only) or a positive duration such as 30s or 5m", d)
+			}
 			if c.IsSet("resume") {
 				return resume(c)
 			}
@@ -59,7 +62,7 @@ func runCommand() *cli.Command {
 				return inputError{err}
 			}
 			if pf := c.String("population"); pf != "" {
-				ps, err := scenarios.ReadPopulationFile(pf, strings.Split(c.String("practices"), ","))
+				ps, err := scenarios.ReadPopulationFile(pf, strings.Split(c.String("practices"), ","), s.Limits)
 				if err != nil {
 					return inputError{err}
 				}
@@ -98,6 +101,9 @@ func runCommand() *cli.Command {
 			s.Replications, s.Years, s.Seed = reps, years, seed
 			m, err := s.Model(seed)
 			if err != nil {
+				return inputError{err}
+			}
+			if err := s.CheckRun(m, reps, years); err != nil {
 				return inputError{err}
 			}
 			dir := c.String("out")

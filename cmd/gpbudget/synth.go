@@ -66,6 +66,9 @@ func synthCommand() *cli.Command {
 				if y < 1 || y > 50 {
 					return badInput("--years %d is out of range: accepted 1 to 50", y)
 				}
+				if err := s.CheckRun(m, 1, y); err != nil {
+					return inputError{err}
+				}
 				h, err := forecast.Simulate(c.Context, m, seed, 1, y, 0)
 				if err != nil {
 					return err
