@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"math"
+	"slices"
 )
 
 // Cohort mode simulates a practice from the counts of its patients in each
@@ -48,7 +49,7 @@ type cohort struct {
 	exit         []bprob       // per group: leaves the list (dies or moves away)
 	redraw       []bprob       // per state k: a staying patient's state is redrawn from q (1 - persistence)
 	q            []bprob       // per state j: a redraw lands on j, given not an earlier state
-	share        []bprob       // per state: stationary share, given not an earlier state
+	share        []bprob       // per cell and state (cell*K + k): the cell's share of the state, given not an earlier state
 	age          bprob         // a band's survivor moves up a band
 	births       alias         // a birth's sex and state (band 0, stationary shares)
 	joinCell     [NCells]bprob // practice joinersOf-1's joiner is in a cell, given not an earlier one
@@ -75,6 +76,11 @@ func (w *worker) cohortSetup() {
 	for g := range NCells * K {
 		c.exit[g] = newBprob(w.p.exit[g]).withPowers()
 	}
+	tabulate := func(b *bprob) {
+		if b.p > 0 {
+			b.tab = newBinomTable(b.p)
+		}
+	}
 	c.redraw = make([]bprob, K)
 	c.q = make([]bprob, K)
 	mass := 1.0
@@ -86,25 +92,27 @@ func (w *worker) cohortSetup() {
 		mass -= w.p.q[k]
 	}
 	share := w.p.m.Frailty.Share
-	c.share = make([]bprob, K)
-	mass = 1.0
-	for k := range K - 1 {
-		if mass > 0 {
-			c.share[k] = newBprob(share[k] / mass).withPowers()
+	c.share = make([]bprob, NCells*K)
+	for cell := range NCells {
+		cs := w.p.cellShare[cell*K : cell*K+K]
+		if cell > 0 && slices.Equal(cs, w.p.cellShare[(cell-1)*K:cell*K]) {
+			copy(c.share[cell*K:cell*K+K], c.share[(cell-1)*K:cell*K]) // the same draws, tables shared
+			continue
 		}
-		mass -= share[k]
+		mass = 1.0
+		for k := range K - 1 {
+			if mass > 0 {
+				c.share[cell*K+k] = newBprob(cs[k] / mass).withPowers()
+				tabulate(&c.share[cell*K+k])
+			}
+			mass -= cs[k]
+		}
 	}
 	c.age = newBprob(0.2).withPowers()
-	tabulate := func(b *bprob) {
-		if b.p > 0 {
-			b.tab = newBinomTable(b.p)
-		}
-	}
 	tabulate(&c.age)
 	for k := range K {
 		tabulate(&c.redraw[k])
 		tabulate(&c.q[k])
-		tabulate(&c.share[k])
 	}
 	mb := w.p.m.Demography.MaleBirthShare
 	wt := make([]float64, 2*K)
@@ -122,7 +130,7 @@ func (w *worker) multinomialStates(d *Draws, n int64, c int, dst []int64) {
 	K := w.p.k
 	rem := n
 	for k := 0; k < K-1 && rem > 0; k++ {
-		x := d.binomialOf(rem, &w.coh.share[k])
+		x := d.binomialOf(rem, &w.coh.share[c*K+k])
 		dst[c*K+k] += x
 		rem -= x
 	}
@@ -217,8 +225,10 @@ func (w *worker) cohortYear(out *yearOut) {
 			s2 += xm * mu
 			s3 += xm * mu * mu
 		}
-		out.events[s] = d.Poisson(d.lambdaOf(r, s1, s2, s3))
-		out.spend[s] = w.spend(s, out.events[s])
+		// The year's own rate is keep times the tables' (see blockRefs):
+		// λ scales exactly.
+		out.events[s] = d.Poisson(d.lambdaOf(r, s1, s2, s3) * w.keep[s])
+		out.spend[s] = w.spend(s, out.events[s]) * w.price[s]
 	}
 }
 

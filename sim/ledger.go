@@ -105,6 +105,9 @@ type Replication struct {
 	Rep    int
 	Rows   []PracticeYear
 	Ledger []Entry
+	// Params are the values the uncertain parameters (Model.Uncertain, in
+	// order) took in this replication.
+	Params []float64
 }
 
 // Sink receives results, one replication per call. Calls come in

@@ -120,6 +120,11 @@ type Frailty struct {
 	Level       []float64 // relative need in each state
 	Persistence []float64 // probability of staying in the state for another year
 	Mortality   []float64 // death-rate multiplier in each state
+	// ByAge makes the mix of states depend on age (see frailty.go): each
+	// age-sex cell's shares are the chain's equilibrium there (the frail
+	// die sooner), and rates and death rates are normalised per cell to
+	// them. Off, every cell has Share and normalisation is over Share.
+	ByAge bool
 }
 
 // K is the number of states.
@@ -149,6 +154,7 @@ type Practice struct {
 	Style [NStreams]float64 // referral/prescribing style multipliers, mean 1
 	Count [NSex][NBands]int // registered patients by sex and band
 	Group string            // budget-holding group (consortium); empty = the practice alone
+	Area  string            // area whose common shocks the practice shares (Effects.Shocks); empty is one area
 }
 
 // ListSize is the practice's registered list.
@@ -176,6 +182,9 @@ type Budget struct {
 	// IssueWeek is the week of the financial year in which budgets reach
 	// practices; behaviour effects act on the (52-IssueWeek)/52 of the year left.
 	IssueWeek float64
+	// Formula, if set, is an estimated capitation formula (EstimateFormula)
+	// in place of the perfect one, which knows each practice's true need.
+	Formula *Formula
 }
 
 // Model is everything a run needs apart from the seed and run size.
@@ -192,6 +201,10 @@ type Model struct {
 	// year 1 (as a list-size file's are): the base year is simulated on the
 	// same list, which moves on only from year 1.
 	ListsAtYearOne bool
+	// Effects beyond chance: drift, common shocks, trends (effects.go).
+	Effects Effects
+	// Uncertainty: priors on parameters, drawn per replication (uncertainty.go).
+	Uncertainty Uncertainty
 }
 
 // Validate checks the model's invariants and that what a run derives from
@@ -334,6 +347,7 @@ func (m *Model) check() error {
 	if m.Budget.Setter == nil {
 		errs = append(errs, errors.New("no way of setting budgets (Budget.Setter)"))
 	}
+	errs = append(errs, m.checkRisk()...)
 	// Ledger parties are named by practice ID and group: names must not clash.
 	seen := map[string]string{"commissioner": "a fixed party", "providers": "a fixed party", "pool": "a fixed party"}
 	for i := range m.Practices {

@@ -28,25 +28,44 @@ type practicePlan struct {
 	prevRaw float64 // last year's budget before top-slice
 	prevOn  int     // the spend basis last year's budget was set on
 	sl      StopLoss
+	// rate is this year's rate multipliers before the effects: the
+	// replication's parameters times behaviour (yearStart).
+	rate [NStreams]float64
 }
 
-// reset prepares the plan of practice i in replication rep. Its chance
-// events are keyed by what they model: engagement per (replication,
-// practice), behaviour per replication.
-func (pl *practicePlan) reset(p *prepared, seed uint64, rep, i int) {
+// reset prepares the plan of practice i in replication rep, whose
+// parameters are rp. Its chance events are keyed by what they model:
+// engagement per (replication, practice), behaviour per replication
+// (unless a sensitivity analysis holds a behaviour draw fixed).
+func (pl *practicePlan) reset(p *prepared, seed uint64, rep, i int, rp *repParams) {
 	m := p.m
 	*pl = practicePlan{p: p, pol: m.Policy, regs: m.Policy.regimes(), i: i, rep: rep}
 	var d Draws
 	d.Reseed(Key{Seed: seed, Rep: rep, Practice: i, Year: -1}, PurposeRules)
 	pl.engaged = d.Float64() < pl.pol.Participation && m.Practices[i].ListSize() >= pl.pol.MinList
-	d.Reseed(Key{Seed: seed, Rep: rep, Practice: -1, Year: -2}, PurposeRules)
+	pl.z = behaviourDraws(seed, rep)
 	for s := range NStreams {
-		pl.z[s] = d.Norm()
+		if rp.zFixed[s] {
+			pl.z[s] = rp.z[s]
+		}
 	}
 	pl.strength = math.Max(0, 52-m.Budget.IssueWeek) / 52
 	if m.StopLoss != nil {
 		pl.sl = *m.StopLoss
 	}
+}
+
+// behaviourDraws are replication rep's standard normals behind every
+// regime's behaviour effects (one per stream, shared by regimes and
+// scenarios, so comparisons are paired).
+func behaviourDraws(seed uint64, rep int) [NStreams]float64 {
+	var d Draws
+	d.Reseed(Key{Seed: seed, Rep: rep, Practice: -1, Year: -2}, PurposeRules)
+	var z [NStreams]float64
+	for s := range NStreams {
+		z[s] = d.Norm()
+	}
+	return z
 }
 
 // yearStart sets the year's regime and returns the rate multipliers (base
@@ -72,6 +91,7 @@ func (pl *practicePlan) yearStart(year int, base *[NStreams]float64) ([NStreams]
 	for s := range NStreams {
 		want[s] *= bm[s]
 	}
+	pl.rate = want
 	sl := pl.p.m.StopLoss
 	if sl == nil {
 		return want, nil
@@ -84,15 +104,15 @@ func (pl *practicePlan) yearStart(year int, base *[NStreams]float64) ([NStreams]
 
 // yearEnd records the year's spend as history and, for a reported year
 // (r non-nil), sets the budget and fills the row. cells is the list at the
-// start of the year (for the capitation target).
-func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, r *PracticeYear) {
+// start of the year (for the capitation target), fx the year's effects.
+func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, fx *yearEffect, r *PracticeYear) {
 	p, m := pl.p, pl.p.m
 	total := 0.0
 	for _, v := range y.spend {
 		total += v
 	}
 	if r != nil {
-		target := p.capitation(pl.i, cells)
+		target := p.capitation(pl.i, cells) * p.expectedGrowth(year)
 		// A held budget is set on what its holder answers for, so cost
 		// the stop-loss passes to the commissioner is not in its base, nor
 		// are streams it does not cover.
@@ -117,6 +137,7 @@ func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, r *P
 			SpendTotal: total, Variance: b - spent, StopLossExcess: y.stopLoss,
 			regime: pl.regime, TopSlice: raw - b,
 		}
+		r.ExpectedSpendParams, r.ExpectedSpendShocks, r.ExpectedSpend = pl.expected(cells, fx)
 		if pl.regime == regimeStart && pl.pol.Autonomy != nil {
 			if math.Abs(b-total) <= pl.pol.Autonomy.Band*b {
 				pl.calm++
@@ -134,6 +155,27 @@ func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, r *P
 		}
 	}
 	pl.nHist++
+}
+
+// expected returns the year's expected spend given the list at its start
+// (cells, frailty at its shares), conditional on the replication's
+// parameters (and behaviour) alone, on those and the year's shocks, and on
+// those, the shocks and the practice's drift: the nested conditional means
+// a decomposition of variance by the law of total variance needs.
+func (pl *practicePlan) expected(cells *[NCells]int32, fx *yearEffect) (params, shocks, all float64) {
+	p := pl.p
+	for s := range NStreams {
+		e0 := 0.0
+		for c := range NCells {
+			e0 += float64(cells[c]) * p.unitCost[c][s]
+		}
+		e := e0 * p.pmult[pl.i][s] * pl.rate[s] * fx.trend[s] * fx.cost[s]
+		params += e
+		e *= fx.shock[s]
+		shocks += e
+		all += e * fx.drift[s]
+	}
+	return params, shocks, all
 }
 
 // coveredSpend is the spend of the streams in cover (nil: all).

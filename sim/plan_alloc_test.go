@@ -37,14 +37,14 @@ func TestPlanAllocations(t *testing.T) {
 	w := &worker{p: pr}
 	const years = 5
 	rows := make([]PracticeYear, years)
-	mult := [NStreams]float64{1, 1, 1, 1, 1}
-	if err := w.runTask(context.Background(), patients{w}, TaskKey(1, 0, 0), years, &mult, rows); err != nil {
+	rp := drawParams(m, pr.unc, 1, 0)
+	if err := w.runTask(context.Background(), patients{w}, TaskKey(1, 0, 0), years, rp, rows); err != nil {
 		t.Fatal(err)
 	}
 	rep := 0
 	allocs := testing.AllocsPerRun(5, func() {
 		rep++
-		if err := w.runTask(context.Background(), patients{w}, TaskKey(1, rep, 0), years, &mult, rows); err != nil {
+		if err := w.runTask(context.Background(), patients{w}, TaskKey(1, rep, 0), years, rp, rows); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -50,7 +50,7 @@ type worker struct {
 	rowOf   []uint16
 	trans   []uint64
 	rowCell []uint8  // row (cell*K + state) -> cell, sparing a division by K
-	shareTh []uint64 // stationary shares' cumulative thresholds, the last state's omitted
+	shareTh []uint64 // per cell, its state shares' cumulative thresholds, the last state's omitted (cell*(K-1) + k)
 	woman   []uint8  // (sex, age) -> 1 for women aged 15-44 (who may give birth)
 
 	// patientYears counts patient-years simulated, for benchmarks.
@@ -61,6 +61,14 @@ type worker struct {
 	built [NStreams]float64         // the rate multipliers the tables are built for (task.go)
 	coh   cohort                    // cohort-mode state (cohort.go)
 	parts [NStreams][]lognormalPart // lognormal cost parts for spend (costsum.go)
+
+	// The current year's effects (task.go): the share of the events drawn
+	// at the tables' rates that the year's own rates keep (thinned by
+	// binomials from thin), and the multiplier on cost per event.
+	fx    taskEffects
+	keep  [NStreams]float64
+	price [NStreams]float64
+	thin  Draws
 }
 
 // setup builds the worker's model-wide lookup tables on first use.
@@ -87,10 +95,20 @@ func (w *worker) setup() {
 	for r := range w.rowCell {
 		w.rowCell[r] = uint8(r / K)
 	}
-	cum := 0.0
-	for _, sh := range w.p.m.Frailty.Share[:K-1] {
-		cum += sh
-		w.shareTh = append(w.shareTh, toThreshold(cum))
+	// Per cell, then newborns' (cell NCells: the stationary shares).
+	for c := range NCells + 1 {
+		shares := w.p.m.Frailty.Share
+		if c < NCells {
+			shares = w.p.cellShare[c*K : c*K+K]
+		}
+		cum := 0.0
+		for _, sh := range shares[:K-1] {
+			cum += sh
+			w.shareTh = append(w.shareTh, toThreshold(cum))
+		}
+	}
+	for s := range NStreams {
+		w.keep[s], w.price[s] = 1, 1
 	}
 	w.trans = make([]uint64, 0, NCells*K*(K+2))
 	for _, row := range w.p.trans {
@@ -106,13 +124,14 @@ type yearOut struct {
 	stopLoss float64 // cost above the per-patient stop-loss threshold
 }
 
-// stateOf draws a frailty state from the stationary distribution: the number
-// of cumulative-share thresholds a uniform word reaches (no branch to
-// mispredict).
-func (w *worker) stateOf(d *Draws) int {
+// stateOf draws a frailty state for a patient in cell c from the cell's
+// shares (c = NCells: a newborn, from the stationary shares): the number of cumulative-share thresholds a uniform word reaches
+// (no branch to mispredict).
+func (w *worker) stateOf(d *Draws, c int) int {
 	u := d.G.Uint64()
 	k := 0
-	for _, th := range w.shareTh {
+	K1 := w.p.k - 1
+	for _, th := range w.shareTh[c*K1 : c*K1+K1] {
 		if u >= th {
 			k++
 		}
@@ -152,7 +171,7 @@ func (w *worker) initList(k Key) {
 			}
 			for range cnt {
 				age, _ := bits.Mul64(w.other.G.Uint64(), span)
-				st := w.stateOf(&w.demo)
+				st := w.stateOf(&w.demo, c)
 				l.sex[j] = uint8(sex)
 				l.age[j] = uint8(lo + age)
 				l.state[j] = uint8(st)
@@ -185,7 +204,7 @@ func (w *worker) rates(i int, mult *[NStreams]float64) {
 		sex, b := c/NBands, c%NBands
 		for k := range K {
 			for s := range NStreams {
-				w.mu[(c*K+k)*NStreams+s] = p.m.Streams[s].Rate[sex][b] * p.pmult[i][s] * mult[s] * p.frailMult[s][k]
+				w.mu[(c*K+k)*NStreams+s] = p.m.Streams[s].Rate[sex][b] * p.pmult[i][s] * mult[s] * p.frailMult[s][c*K+k]
 			}
 		}
 	}
@@ -331,10 +350,7 @@ func (w *worker) yearAndAdvance(k Key, out *yearOut) {
 	n = wi
 	l.cells = cells
 	l.sex, l.age, l.state, l.row = sex[:n], age[:n], state[:n], rows[:n]
-	for s := range NStreams {
-		out.events[s] = ev[s]
-		out.spend[s] = w.spend(s, ev[s])
-	}
+	w.finishYear(&ev, out)
 	w.addJoiners(k, women, start)
 }
 
@@ -394,15 +410,14 @@ func (w *worker) simulateYear(sl *StopLoss, out *yearOut) {
 				ev[4] += t.sample(base+4, u)
 			}
 		}
-		for s := range NStreams {
-			out.events[s] = ev[s]
-			out.spend[s] = w.spend(s, ev[s])
-		}
+		w.finishYear(&ev, out)
 		return
 	}
-	// With a stop-loss: covered streams' costs are drawn per patient.
+	// With a stop-loss: covered streams' costs are drawn per patient (and
+	// their counts thinned per patient to the year's rates).
 	covered, threshold := sl.Streams, sl.Threshold
 	var inline [NStreams]float64
+	var evCovered [NStreams]int
 	for i := range rows {
 		base := int(rows[i]) * NStreams
 		pc := 0.0
@@ -413,9 +428,12 @@ func (w *worker) simulateYear(sl *StopLoss, out *yearOut) {
 				continue
 			}
 			k := t.sample(r, u)
-			out.events[s] += k
 			if covered[s] {
-				c := w.costSum(s, k)
+				if w.keep[s] < 1 {
+					k = w.thin.Binomial(k, w.keep[s])
+				}
+				evCovered[s] += k
+				c := w.costSum(s, k) * w.price[s]
 				inline[s] += c
 				pc += c
 			} else {
@@ -426,8 +444,26 @@ func (w *worker) simulateYear(sl *StopLoss, out *yearOut) {
 			out.stopLoss += pc - threshold
 		}
 	}
+	w.finishYear(&ev, out)
 	for s := range NStreams {
-		out.spend[s] = inline[s] + w.spend(s, ev[s])
+		out.events[s] += evCovered[s]
+		out.spend[s] += inline[s]
+	}
+}
+
+// finishYear sets the year's events and spend from the counts ev drawn at
+// the count tables' rates: each stream's count is thinned to the year's
+// own rate (Binomial(N, keep), exact: see taskEffects.blockRefs), then its
+// spend is drawn from the count and priced at the year's cost multiplier.
+// Without effects keep and price are 1 and nothing extra is drawn.
+func (w *worker) finishYear(ev *[NStreams]int, out *yearOut) {
+	for s := range NStreams {
+		n := ev[s]
+		if w.keep[s] < 1 {
+			n = w.thin.Binomial(n, w.keep[s])
+		}
+		out.events[s] = n
+		out.spend[s] = w.spend(s, n) * w.price[s]
 	}
 }
 
@@ -571,7 +607,7 @@ func (w *worker) addJoiners(k Key, women, start int) {
 		if j.Float64() < dm.MaleBirthShare {
 			sex = Male
 		}
-		l.add(sex, 0, w.stateOf(j), K)
+		l.add(sex, 0, w.stateOf(j, NCells), K)
 	}
 	joiners := j.Poisson(dm.Turnover * float64(start))
 	cdf := &p.joinCDF[k.Practice]
@@ -590,7 +626,7 @@ func (w *worker) addJoiners(k Key, women, start int) {
 		if b == NBands-1 {
 			age = 95 + int(j.G.Uint64()%10)
 		}
-		l.add(sex, age, w.stateOf(j), K)
+		l.add(sex, age, w.stateOf(j, c), K)
 	}
 }
 
@@ -610,6 +646,9 @@ func checkFinite(y *yearOut) error {
 // what runs do. A Kernel is not safe for concurrent use.
 type Kernel struct {
 	w      worker
+	rp     *repParams // replication rpRep's parameters (params)
+	rpSeed uint64
+	rpRep  int
 	rows   []PracticeYear
 	years  int
 	cohort bool
@@ -628,41 +667,67 @@ func NewKernel(m *Model, years int, cohort bool) (*Kernel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model %q: %w", m.Name, err)
 	}
+	if err := p.checkCounts(years); err != nil {
+		return nil, fmt.Errorf("model %q over %d years: %w", m.Name, years, err)
+	}
 	return &Kernel{w: worker{p: p}, rows: make([]PracticeYear, len(m.Practices)*years), years: years, cohort: cohort}, nil
 }
 
-// Practice simulates practice i of replication rep through the base year and
-// the Kernel's years (with no rate uncertainty draw) and returns the
-// patient-years it simulated (in cohort mode, the patient-years represented).
+// Practice simulates practice i of replication rep through its base years
+// and the Kernel's years, with the replication's parameters as a run
+// draws them, and returns the patient-years it simulated (in cohort mode,
+// the patient-years represented).
 func (k *Kernel) Practice(seed uint64, rep, i int) (int64, error) {
 	before := k.w.patientYears
-	mult := [NStreams]float64{1, 1, 1, 1, 1}
 	var sim simulator = patients{&k.w}
 	if k.cohort {
 		sim = cohorts{&k.w}
 	}
-	err := k.w.runTask(context.Background(), sim, TaskKey(seed, rep, i), k.years, &mult, k.rows)
+	err := k.w.runTask(context.Background(), sim, TaskKey(seed, rep, i), k.years, k.params(seed, rep), k.rows)
 	return k.w.patientYears - before, err
 }
 
-// Start sets up practice i of replication rep (its starting list and count
-// tables, every table row built) for Year, untimed by kernel benchmarks.
+// Start sets up practice i of replication rep (its starting list, its
+// effects for every year, and count tables, every table row built, at the
+// first year's reference rates) for Year, untimed by kernel benchmarks.
 func (k *Kernel) Start(seed uint64, rep, i int) {
-	mult := [NStreams]float64{1, 1, 1, 1, 1}
-	k.w.setup()
-	k.w.initList(TaskKey(seed, rep, i))
-	k.w.buildTables(i, &mult)
-	k.w.tab.buildAll()
+	w := &k.w
+	w.setup()
+	key := TaskKey(seed, rep, i)
+	w.initList(key)
+	k.params(seed, rep)
+	w.fx.reset(w.p, key, k.rp, w.p.firstYear(), w.p.firstYear()+k.years)
+	w.built = k.rp.mult
+	w.yearEffects(w.fx.at(w.p.firstYear()), &w.built)
+	w.buildTables(i, &w.built)
+	w.tab.buildAll()
 }
 
-// Year is the per-patient-year kernel: year's events and costs for the
-// current list, then its demography (the list moves on a year). It returns
-// the patient-years simulated.
+// Year is the per-patient-year kernel: year's effects (the rates and prices
+// they give it, and the count tables rebuilt if its reference rates moved),
+// its events and costs for the current list, then its demography (the list
+// moves on a year). year counts from the first base year (0, ...,
+// Kernel's years). It returns the patient-years simulated.
 func (k *Kernel) Year(seed uint64, rep, i, year int) int64 {
 	w := &k.w
 	var y yearOut
-	w.stepYear(TaskKey(seed, rep, i).At(year), false, w.p.m.StopLoss, &y)
+	want := k.rp.mult
+	w.yearEffects(w.fx.at(w.p.firstYear()+year), &want)
+	if want != w.built {
+		w.built = want
+		w.buildTables(i, &w.built)
+	}
+	w.stepYear(TaskKey(seed, rep, i).At(w.p.firstYear()+year), false, w.p.m.StopLoss, &y)
 	return int64(y.listSize)
+}
+
+// params returns replication rep's parameters, drawn once per replication
+// as a run draws them.
+func (k *Kernel) params(seed uint64, rep int) *repParams {
+	if k.rp == nil || k.rpSeed != seed || k.rpRep != rep {
+		k.rp, k.rpSeed, k.rpRep = drawParams(k.w.p.m, k.w.p.unc, seed, rep), seed, rep
+	}
+	return k.rp
 }
 
 // Rows are the rows the Kernel's last calls wrote (year-major, as in Run).

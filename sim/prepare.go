@@ -13,8 +13,14 @@ type prepared struct {
 	m *Model
 	k int
 
-	// frailMult[s][k]: stream s's rate multiplier in frailty state k (stationary mean 1).
+	// frailMult[s][cell*K+k]: stream s's rate multiplier in frailty state
+	// k in an age-sex cell (mean 1 over the cell's shares).
 	frailMult [NStreams][]float64
+	// cellShare[cell*K+k]: the share of a cell's patients in state k (the
+	// chain's equilibrium in that cell with Frailty.ByAge, else Share);
+	// cellMort[cell*K+k]: the death-rate multiplier of state k there (mean
+	// 1 over the cell's shares).
+	cellShare, cellMort []float64
 	// trans[cell*K+k]: thresholds over outcomes 0..K-1 (next state), K (death), K+1 (leaves).
 	trans [][]uint64
 	// exit[cell*K+k]: probability of death or leaving; move[k*K+j]: of state
@@ -39,6 +45,19 @@ type prepared struct {
 	// practices, in Model.Groups order) or its own.
 	names  []string
 	holder []int
+
+	// Effects beyond chance (effects.go): whether drift and shocks are on,
+	// their Cholesky factors, each practice's area (index), the base years
+	// the budget-setting lag needs, the priors' derived state, the
+	// capitation formula if estimated, and each stream's share of the
+	// area's expected spend (the capitation target's expected growth).
+	drift, shocks  bool
+	driftL, shockL [NStreams][NStreams]float64
+	area           []int
+	lag            int
+	unc            *uncertainty
+	formula        *Formula
+	streamShare    [NStreams]float64
 }
 
 type costSampler struct {
@@ -58,67 +77,16 @@ func prepare(m *Model) (*prepared, error) {
 	}
 	p := &prepared{m: m, k: m.Frailty.K()}
 	p.names, p.holder = m.PartyNames(), holders(m)
-	f := &m.Frailty
 	K := p.k
-	for s := range NStreams {
-		load := m.Streams[s].FrailtyLoading
-		mult := make([]float64, K)
-		mean := 0.0
-		for k := range K {
-			mult[k] = math.Pow(f.Level[k], load)
-			mean += f.Share[k] * mult[k]
-		}
-		// Levels are relative: they must have a positive mean to scale by.
-		if !(mean > 0 && mean <= math.MaxFloat64) {
-			return nil, fmt.Errorf("frailty: the levels (to the power %v, stream %s's loading) have a share-weighted mean of %v: accepted levels whose mean over the states' shares is positive and finite", load, StreamNames[s], mean)
-		}
-		for k := range K {
-			mult[k] /= mean
-		}
-		p.frailMult[s] = mult
-	}
-	// Mortality multipliers are normalised to stationary mean 1 so the life
-	// table's average death rate holds.
-	mm, mmean := make([]float64, K), 0.0
-	for k := range K {
-		mmean += f.Share[k] * f.Mortality[k]
-	}
-	if !(mmean > 0 && mmean <= math.MaxFloat64) {
-		return nil, fmt.Errorf("frailty: the mortality multipliers have a share-weighted mean of %v: accepted multipliers whose mean over the states' shares is positive and finite (they scale the life table's death rates, keeping their average)", mmean)
-	}
-	for k := range K {
-		mm[k] = f.Mortality[k] / mmean
-	}
-	// q_j ∝ share_j (1 - persistence_j) keeps Share stationary.
-	q, qs := make([]float64, K), 0.0
-	for j := range K {
-		q[j] = f.Share[j] * (1 - f.Persistence[j])
-		qs += q[j]
-	}
-	for j := range K {
-		if qs > 0 {
-			q[j] /= qs
-		} else {
-			q[j] = f.Share[j]
-		}
+	if err := p.prepareFrailty(); err != nil {
+		return nil, err
 	}
 	p.trans = make([][]uint64, NCells*K)
 	p.exit = make([]float64, NCells*K)
-	p.move = make([]float64, K*K)
-	p.q = q
-	for k := range K {
-		for j := range K {
-			pj := (1 - f.Persistence[k]) * q[j]
-			if j == k {
-				pj += f.Persistence[k]
-			}
-			p.move[k*K+j] = pj
-		}
-	}
 	for c := range NCells {
 		sex, b := c/NBands, c%NBands
 		for k := range K {
-			die := math.Min(m.Demography.Mortality[sex][b]*mm[k], 0.95)
+			die := math.Min(m.Demography.Mortality[sex][b]*p.cellMort[c*K+k], 0.95)
 			leave := (1 - die) * m.Demography.Turnover
 			stay := 1 - die - leave
 			p.exit[c*K+k] = die + leave
@@ -174,6 +142,9 @@ func prepare(m *Model) (*prepared, error) {
 		}
 	}
 	np := len(m.Practices)
+	if err := p.prepareEffects(); err != nil {
+		return nil, err
+	}
 	p.joinCDF = make([][NCells]float64, np)
 	p.pmult = make([][NStreams]float64, np)
 	p.needAdj = make([]float64, np)
@@ -203,12 +174,26 @@ func prepare(m *Model) (*prepared, error) {
 			num += byStream[s] * nm
 			den += byStream[s]
 			expected += byStream[s] * p.pmult[i][s]
+			p.streamShare[s] += byStream[s] * p.pmult[i][s]
 		}
 		p.needAdj[i] = 1
 		if den > 0 {
 			p.needAdj[i] = num / den
 		}
-		capRaw += head * p.needAdj[i]
+		if p.formula != nil {
+			var cells [NCells]int32
+			for c := range NCells {
+				cells[c] = int32(pr.Count[c/NBands][c%NBands])
+			}
+			capRaw += p.formula.target(i, &cells)
+		} else {
+			capRaw += head * p.needAdj[i]
+		}
+	}
+	for s := range NStreams {
+		if expected > 0 {
+			p.streamShare[s] /= expected
+		}
 	}
 	if !(capRaw > 0 && capRaw <= math.MaxFloat64) {
 		return nil, fmt.Errorf("budget: the capitation weights give the area's patients a total of %v: accepted weights (or, without weights, rates and costs) positive in at least one age-sex band where the area has patients", capRaw)
@@ -217,7 +202,7 @@ func prepare(m *Model) (*prepared, error) {
 		return nil, fmt.Errorf("the area's expected spend is %v: accepted rates, costs, need and style whose product is finite", expected)
 	}
 	p.capScale = expected / capRaw
-	if err := p.checkCounts(); err != nil {
+	if err := p.checkCounts(0); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -226,20 +211,22 @@ func prepare(m *Model) (*prepared, error) {
 // countHeadroom is how far a run may raise a stream's rates above the
 // model's own (rate × frailty × need × style) at most: behaviour effects
 // (up to ×2) and substitution (up to ×5.5 with scenarios' bounds) make 11;
-// checkCounts allows for a rate-uncertainty draw of 5 SD on top.
+// checkCounts allows for a rate-uncertainty draw of 5 SD on top, and for
+// the effects (effectHeadroom).
 const countHeadroom = 11
 
 // checkCounts checks that the count distribution of each stream's highest
-// mean count, with room for what a run multiplies rates by, fits in the
-// count tables (maxCount counts), so a valid model never reaches maxCount.
-func (p *prepared) checkCounts() error {
+// mean count, with room for what a run of the given years multiplies rates
+// by, fits in the count tables (maxCount counts), so a valid model never
+// reaches maxCount.
+func (p *prepared) checkCounts(years int) error {
 	var errs []error
 	for s := range NStreams {
 		sp := &p.m.Streams[s]
 		hi := 0.0
 		for c := range NCells {
 			for k := range p.k {
-				hi = math.Max(hi, sp.Rate[c/NBands][c%NBands]*p.frailMult[s][k])
+				hi = math.Max(hi, sp.Rate[c/NBands][c%NBands]*p.frailMult[s][c*p.k+k])
 			}
 		}
 		pm := 0.0
@@ -247,7 +234,7 @@ func (p *prepared) checkCounts() error {
 			pm = math.Max(pm, p.pmult[i][s])
 		}
 		sd := sp.RateUncertaintySD
-		mean := hi * pm * countHeadroom * math.Exp(5*sd-sd*sd/2)
+		mean := hi * pm * countHeadroom * math.Exp(5*sd-sd*sd/2) * p.effectHeadroom(s, years)
 		if mean == 0 {
 			continue
 		}
@@ -284,6 +271,9 @@ func holders(m *Model) []int {
 
 // capitation returns the capitation target for practice i with cell counts n.
 func (p *prepared) capitation(i int, n *[NCells]int32) float64 {
+	if p.formula != nil {
+		return p.formula.target(i, n) * p.capScale
+	}
 	t := 0.0
 	for c := range NCells {
 		t += float64(n[c]) * p.capWeight[c]

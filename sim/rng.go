@@ -22,6 +22,11 @@ const (
 	PurposeAges                          // ages within band of the starting list
 	PurposeRules                         // chance events in budget rules (e.g. business-case approval)
 	PurposeCostsB                        // a second cost stream, so two chains of cost draws run side by side
+	PurposeDrift                         // practice effects that drift (per practice-year)
+	PurposeShocks                        // common shocks (per area-year and nation-year)
+	PurposeThin                          // thinning a year's counts from the tables' rates to its own
+	PurposePriors                        // parameter priors (per replication)
+	PurposeFormula                       // the sample a capitation formula is estimated from
 )
 
 // mix64 is the SplitMix64 finaliser (Steele, Lea & Flood, OOPSLA 2014): a

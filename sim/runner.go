@@ -43,6 +43,16 @@ type PracticeYear struct {
 	// budget as a contingency reserve (Budget is after the top-slice).
 	TopSlice float64
 
+	// Expected spend given the list at the start of the year: conditional
+	// on the replication's parameters alone (ExpectedSpendParams), on
+	// those and the year's common shocks (ExpectedSpendShocks), and on
+	// those and the practice's drift (ExpectedSpend): everything but
+	// chance. By the law of total variance, spend's variance across
+	// replications is Var(params) + E[(shocks - params)²] + E[(expected -
+	// shocks)²] + E[(spend - expected)²]: parameter uncertainty, shocks,
+	// drift and chance.
+	ExpectedSpendParams, ExpectedSpendShocks, ExpectedSpend float64
+
 	regime uint8 // index into the policy's regimes (regimeNone, ...)
 }
 
@@ -95,6 +105,9 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 	if err != nil {
 		return fmt.Errorf("model %q: %w", m.Name, err)
 	}
+	if err := p.checkCounts(o.Years); err != nil {
+		return fmt.Errorf("model %q over %d years: %w", m.Name, o.Years, err)
+	}
 	if o.Cohort && m.StopLoss.Active() {
 		return fmt.Errorf("model %q: %w", m.Name, ErrCohortStopLoss)
 	}
@@ -114,7 +127,7 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 		rows      []PracticeYear
 		ledger    []Entry
 		remaining atomic.Int32
-		mult      [NStreams]float64
+		params    *repParams
 	}
 	type task struct {
 		rs *repState
@@ -140,7 +153,7 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 			}
 			rs := &repState{rep: r, rows: make([]PracticeYear, np*o.Years)}
 			rs.remaining.Store(int32(np))
-			rs.mult = repMultipliers(m, o.Seed, r)
+			rs.params = drawParams(m, p.unc, o.Seed, r)
 			for i := range np {
 				select {
 				case tasks <- task{rs, i}:
@@ -166,7 +179,7 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 				if ctx.Err() != nil {
 					continue
 				}
-				if err := w.runTask(ctx, sim, TaskKey(o.Seed, t.rs.rep, t.i), o.Years, &t.rs.mult, t.rs.rows); err != nil {
+				if err := w.runTask(ctx, sim, TaskKey(o.Seed, t.rs.rep, t.i), o.Years, t.rs.params, t.rs.rows); err != nil {
 					cancel(err)
 					continue
 				}
@@ -208,7 +221,7 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 				break
 			}
 			delete(pending, next)
-			out := Replication{Rep: r.rep, Rows: r.rows, Ledger: r.ledger}
+			out := Replication{Rep: r.rep, Rows: r.rows, Ledger: r.ledger, Params: r.params.values}
 			if err := sink.Write(&out); err != nil {
 				cancel(fmt.Errorf("writing replication %d: %w", next, err))
 				break

@@ -30,33 +30,44 @@ func (s patients) year(k Key, last bool, sl *StopLoss, out *yearOut) {
 	s.w.stepYear(k, last, sl, out)
 }
 
-// reseedYear keys the year's count and cost streams.
+// reseedYear keys the year's count, cost and thinning streams.
 func (w *worker) reseedYear(k Key) {
 	w.counts.Reseed(k, PurposeCounts)
 	w.costs.Reseed(k, PurposeCosts)
 	w.costsB.Reseed(k, PurposeCostsB)
+	w.thin.Reseed(k, PurposeThin)
 }
 
 // runTask is the per-practice year loop, for every way of simulating a
-// practice: practice k.Practice of replication k.Rep through the base year
-// and years reported years, its rows (and their budgets) written into rows
-// (year-major). The practice's policy (practicePlan) shapes its rates each
-// year, its budgets and its regime. It stops between years when ctx is
-// done.
-func (w *worker) runTask(ctx context.Context, sim simulator, k Key, years int, mult *[NStreams]float64, rows []PracticeYear) error {
+// practice: practice k.Practice of replication k.Rep, whose parameters are
+// rp, through its base years (one, or as many as the budget-setting lag
+// needs) and years reported years, its rows (and their budgets) written
+// into rows (year-major). The practice's policy (practicePlan) shapes its
+// rates each year, its budgets and its regime; its effects (drift,
+// shocks, trends: taskEffects) move its rates and prices each year. It
+// stops between years when ctx is done.
+func (w *worker) runTask(ctx context.Context, sim simulator, k Key, years int, rp *repParams, rows []PracticeYear) error {
 	m := w.p.m
 	i, np := k.Practice, len(m.Practices)
+	first := w.p.firstYear()
 	sim.start(k)
 	pl := &w.plan // in the worker, so the plan never escapes per task
-	pl.reset(w.p, k.Seed, k.Rep, i)
+	pl.reset(w.p, k.Seed, k.Rep, i, rp)
+	fx := &w.fx
+	fx.reset(w.p, k, rp, first, years)
 	built := &w.built // in the worker, as it passes through the interface
-	*built = *mult
+	*built = rp.mult
+	for s := range NStreams {
+		built[s] *= fx.at(first).ref[s]
+	}
 	sim.rates(i, built)
-	for year := 0; year <= years; year++ {
+	for year := first; year <= years; year++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		want, sl := pl.yearStart(year, mult)
+		want, sl := pl.yearStart(year, &rp.mult)
+		e := fx.at(year)
+		w.yearEffects(e, &want)
 		if want != *built {
 			*built = want
 			sim.rates(i, built)
@@ -64,7 +75,10 @@ func (w *worker) runTask(ctx context.Context, sim simulator, k Key, years int, m
 		cells := sim.cells() // the list at the start of the year
 		y := &w.out          // in the worker: a pointer passed through the interface would escape
 		*y = yearOut{}
-		sim.year(k.At(year), year == years || (year == 0 && m.ListsAtYearOne), sl, y)
+		sim.year(k.At(year), year == years || (year <= 0 && m.ListsAtYearOne), sl, y)
+		if err := w.tab.Err(); err != nil {
+			return fmt.Errorf("replication %d, practice %s (#%d), year %d: %w", k.Rep, m.Practices[i].ID, i, year, err)
+		}
 		if err := checkFinite(y); err != nil {
 			return fmt.Errorf("replication %d, practice %s (#%d): %w", k.Rep, m.Practices[i].ID, i, err)
 		}
@@ -72,7 +86,18 @@ func (w *worker) runTask(ctx context.Context, sim simulator, k Key, years int, m
 		if year > 0 {
 			r = &rows[(year-1)*np+i]
 		}
-		pl.yearEnd(year, &cells, y, r)
+		pl.yearEnd(year, &cells, y, e, r)
 	}
 	return nil
+}
+
+// yearEffects applies a year's effects: the count tables are built at the
+// reference rates (want times e.ref), the year's counts are thinned to its
+// own rates (keep = rate/ref), and its costs are priced at e.cost.
+func (w *worker) yearEffects(e *yearEffect, want *[NStreams]float64) {
+	for s := range NStreams {
+		want[s] *= e.ref[s]
+		w.keep[s] = e.rate[s] / e.ref[s]
+		w.price[s] = e.cost[s]
+	}
 }
