@@ -95,6 +95,7 @@ func TestChanceOnlyReproducesEarlierModel(t *testing.T) {
 		if len(s.Population.Practices) == 0 {
 			s.Population.Synthetic.Practices = 12
 		}
+		s.ChanceOnly = true
 		got := runDigest(t, s, g.cohort)
 		if got != g.digest {
 			t.Errorf("%s (cohort %v): digest %s, want %s", g.scenario, g.cohort, got, g.digest)

@@ -188,7 +188,7 @@ func Default() *Scenario {
 	}
 	dc := costDeflator2016to2009
 	electiveRate := dayCasePerHead + inpatientPerHead
-	return &Scenario{
+	s := &Scenario{
 		Name:         "default",
 		Description:  "A PCT-sized area of 50 synthetic practices (about 300,000 patients) like England around 2009, with indicative budgets under practice-based commissioning.",
 		Seed:         1,
@@ -385,6 +385,8 @@ func Default() *Scenario {
 		},
 		Limits: DefaultLimits(),
 	}
+	riskDefaults(s) // risk beyond chance: risk_defaults.go
+	return s
 }
 
 func round2(x float64) float64 { return float64(int64(x*100+0.5)) / 100 }

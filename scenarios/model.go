@@ -41,6 +41,9 @@ func bySexBand(v BySexBand) (out [sim.NSex][sim.NBands]float64) {
 // it (sim.Model.Validate), so a model Model returns does not fail at run time
 // on anything the scenario says.
 func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
+	if s.ChanceOnly {
+		s = s.chanceOnly()
+	}
 	c := &checker{file: s.source()}
 	c.checkExplicit(s.Population.Practices, s.Limits)
 	if sy := s.Population.Synthetic; len(s.Population.Practices) == 0 && sy != nil && sy.Practices > s.Limits.Practices {
@@ -77,20 +80,28 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 		Turnover:       s.Demography.Turnover,
 	}
 	m.ListsAtYearOne = s.Population.ListsAtYearOne
+	styleCorr := sim.Exchangeable(s.Population.StyleCorr)
+	if s.Population.StyleCorr == 0 {
+		styleCorr = sim.Corr{}
+	}
 	popSeed := seed
 	if s.Population.Seed != nil {
 		popSeed = *s.Population.Seed
 	}
 	if len(s.Population.Practices) > 0 {
 		for i, ps := range s.Population.Practices {
-			p := sim.Practice{ID: ps.ID, Need: ps.Need, Group: ps.Group}
+			p := sim.Practice{ID: ps.ID, Need: ps.Need, Group: ps.Group, Area: ps.Area}
 			copy(p.Count[sim.Male][:], ps.List.Male)
 			copy(p.Count[sim.Female][:], ps.List.Female)
 			// Styles not given are drawn, fixed per scenario and seed.
 			var d sim.Draws
 			d.Reseed(sim.Key{Seed: popSeed, Rep: -1, Practice: i, Year: -2}, sim.PurposePopulation)
+			var zs [sim.NStreams]float64
+			if err := sim.Correlate(&d, &styleCorr, &zs); err != nil {
+				return nil, s.errorf("population.style_correlation", "%v", err)
+			}
 			for st := range sim.NStreams {
-				z := d.Norm()
+				z := zs[st]
 				if v, ok := ps.Style[sim.StreamNames[st]]; ok {
 					p.Style[st] = v
 				} else {
@@ -106,6 +117,7 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 			Practices: sy.Practices, ListMean: sy.ListSizeMean, ListSD: sy.ListSizeSD,
 			MinList: sy.MinList, MaxList: sy.MaxList, AgeShare: bySexBand(sy.AgeShare),
 			AgeTiltSD: sy.AgeTiltSD, NeedSD: sy.NeedSD, IDPrefix: sy.IDPrefix,
+			StyleCorr: styleCorr,
 		}
 		ps, err := syn.Generate(popSeed, styleSD)
 		if err != nil {
@@ -134,6 +146,9 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 		}
 		m.StopLoss = x
 	}
+	if err := s.buildRisk(m, popSeed); err != nil {
+		return nil, err
+	}
 	if err := m.Validate(); err != nil {
 		return nil, &Error{File: s.source(), Msg: err.Error()}
 	}
@@ -145,7 +160,7 @@ func (s *Scenario) YAML() ([]byte, error) { return yaml.Marshal(s) }
 
 // setter is the engine's budget-setting step for budget.method.
 func (b *Budget) setter() sim.BudgetSetter {
-	hist := sim.HistoricBudget{Years: b.HistoricYears, Uplift: b.Uplift}
+	hist := sim.HistoricBudget{Years: b.HistoricYears, Uplift: b.Uplift, Lag: b.Lag}
 	switch b.Method {
 	case "historic":
 		return hist

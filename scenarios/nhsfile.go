@@ -203,7 +203,7 @@ func ReadPopulation(r io.Reader, name string, codes []string, lim Limits) ([]Pra
 			if len(order) >= lim.Practices {
 				return nil, popErr(name, line, "ORG_CODE", fmt.Sprintf("practice %s is one more than the limit of %d practices: "+limitsHelp+", or select practices with --practices", code, lim.Practices, "practices"))
 			}
-			p = &prac{spec: PracticeSpec{ID: code, Need: 1}, total: [3]int{-1, -1, -1}}
+			p = &prac{spec: PracticeSpec{ID: code, Need: 1, Area: commissioner(rec, iComm)}, total: [3]int{-1, -1, -1}}
 			byCode[code] = p
 			order = append(order, code)
 		}
@@ -341,6 +341,16 @@ func popErr(file string, line int, field, msg string) error {
 	}
 	fmt.Fprintf(&b, ": %s", msg)
 	return errors.New(b.String())
+}
+
+// commissioner is a row's commissioner code (the first commissioner column
+// present, in commissionerColumns' order): the practice's area for common
+// shocks.
+func commissioner(rec []string, iComm []int) string {
+	if len(iComm) == 0 {
+		return ""
+	}
+	return strings.ToUpper(strings.TrimSpace(rec[iComm[0]]))
 }
 
 // parseAge returns the five-year band of an AGE_GROUP_5 label (0_4 ... 90_94,

@@ -26,6 +26,10 @@ type Scenario struct {
 	Behaviour  Behaviour  `yaml:"behaviour" json:"behaviour"`
 	Limits     Limits     `yaml:"limits" json:"limits" jsonschema_description:"Bounds on what one run may cost (memory and time); raise them to run something larger. A run past one is refused before it starts."`
 
+	// Risk beyond chance: chance_only, drift, shocks, trends,
+	// risk_adjustment, uncertainty (risk.go).
+	Risk `yaml:",inline"`
+
 	file string // the file Parse read, for errors
 }
 
@@ -40,6 +44,7 @@ type Population struct {
 	Seed           *uint64             `yaml:"seed,omitempty" json:"seed,omitempty" jsonschema_description:"Seed for the practices' fixed characteristics; default: the run seed."`
 	Synthetic      *SyntheticPractices `yaml:"synthetic,omitempty" json:"synthetic,omitempty" jsonschema_description:"A synthetic area (ignored when practices are listed)."`
 	Practices      []PracticeSpec      `yaml:"practices,omitempty" json:"practices,omitempty" jsonschema_description:"Explicit practices; when given, synthetic is not used."`
+	StyleCorr      float64             `yaml:"style_correlation" json:"style_correlation" jsonschema:"minimum=-0.25,maximum=1" jsonschema_description:"Correlation of a practice's (fixed) styles between streams."`
 	ListsAtYearOne bool                `yaml:"lists_at_year_one,omitempty" json:"lists_at_year_one,omitempty" jsonschema_description:"The practices' lists are those at the start of budget year 1 (as in a list-size file): the base year is simulated on the same list. Default: the lists are the base year's and move on a year before year 1."`
 }
 
@@ -52,6 +57,7 @@ type SyntheticPractices struct {
 	MaxList      int       `yaml:"max_list" json:"max_list" jsonschema:"minimum=1" jsonschema_description:"Largest list size drawn (patients)."`
 	AgeShare     BySexBand `yaml:"age_share" json:"age_share" jsonschema_description:"Area age-sex structure (relative shares)."`
 	AgeTiltSD    float64   `yaml:"age_tilt_sd" json:"age_tilt_sd" jsonschema:"minimum=0" jsonschema_description:"SD of a practice's tilt towards younger or older patients (log-share per 10 bands)."`
+	Areas        int       `yaml:"areas" json:"areas" jsonschema:"minimum=1" jsonschema_description:"Number of areas (consecutive blocks of practices) whose practices share common shocks."`
 	NeedSD       float64   `yaml:"need_sd" json:"need_sd" jsonschema:"minimum=0" jsonschema_description:"Log-scale SD of the practices' need index (mean 1)."`
 	IDPrefix     string    `yaml:"id_prefix" json:"id_prefix" jsonschema_description:"Practice ids are this prefix and a number."`
 }
@@ -60,6 +66,7 @@ type SyntheticPractices struct {
 type PracticeSpec struct {
 	ID    string             `yaml:"id" json:"id" jsonschema_description:"Practice code."`
 	Need  float64            `yaml:"need" json:"need" jsonschema:"exclusiveMinimum=0" jsonschema_description:"Need (deprivation) index, 1 = average."`
+	Area  string             `yaml:"area,omitempty" json:"area,omitempty" jsonschema_description:"Area (e.g. commissioner code) whose practices share common shocks; empty is one area."`
 	Group string             `yaml:"group,omitempty" json:"group,omitempty" jsonschema_description:"Budget-holding group (consortium), if any."`
 	Style map[string]float64 `yaml:"style,omitempty" json:"style,omitempty" jsonschema_description:"Style multiplier by stream name (mean 1); omitted streams are drawn from the stream's style_sd."`
 	List  struct {
@@ -108,6 +115,7 @@ type Frailty struct {
 	Level       []float64 `yaml:"level" json:"level" jsonschema_description:"Relative need in each state."`
 	Persistence []float64 `yaml:"persistence" json:"persistence" jsonschema_description:"Probability of staying in a state another year, in [0,1)."`
 	Mortality   []float64 `yaml:"mortality" json:"mortality" jsonschema_description:"Relative death rate in each state."`
+	ByAge       bool      `yaml:"by_age" json:"by_age" jsonschema_description:"Each age-sex band's mix of states is the chain's equilibrium there (the frail die sooner), and rates and death rates are normalised per band to it, so the mix does not drift."`
 }
 
 // Demography drives list change.
@@ -124,6 +132,7 @@ type Budget struct {
 	Uplift        float64    `yaml:"uplift" json:"uplift" jsonschema:"minimum=-0.5,maximum=1" jsonschema_description:"Annual uplift on historic budgets (fraction, real terms)."`
 	Pace          float64    `yaml:"pace" json:"pace" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Share of the gap to capitation closed each year (blend)."`
 	Weights       *BySexBand `yaml:"weights,omitempty" json:"weights,omitempty" jsonschema_description:"Supplied per-head capitation weights (relative); omit to use the model's expected costs."`
+	Lag           int        `yaml:"lag" json:"lag" jsonschema:"minimum=1,maximum=5" jsonschema_description:"Budget-setting lag: historic budgets for year t are set from spend up to year t-lag (2: the year before last, the last complete year when budgets are set), uplifted for each year since."`
 	HistoricYears int        `yaml:"historic_years" json:"historic_years" jsonschema:"minimum=1,maximum=10" jsonschema_description:"Years of past spend a historic budget averages (1 = last year; fewer are used while fewer exist)."`
 	TopSlice      float64    `yaml:"top_slice" json:"top_slice" jsonschema:"minimum=0,maximum=0.5" jsonschema_description:"Share of each budget the commissioner keeps back as a contingency reserve (fraction)."`
 	IssueWeek     float64    `yaml:"issue_week" json:"issue_week" jsonschema:"minimum=0,maximum=52" jsonschema_description:"Week of the financial year (from 1 April) in which practices receive budgets; behaviour effects act on the rest of the year only."`

@@ -97,6 +97,28 @@ func (c *Corr) cholesky() ([NStreams][NStreams]float64, error) {
 	return l, nil
 }
 
+// CheckCorr says whether c is a correlation matrix (nil if it is).
+func CheckCorr(c *Corr) error {
+	_, err := c.cholesky()
+	return err
+}
+
+// CheckCorrMatrix says whether a is a correlation matrix (nil if it is).
+func CheckCorrMatrix(a [][]float64) error {
+	_, err := choleskyOf(a)
+	return err
+}
+
+// Correlate sets z to NStreams standard normals from d, correlated by c.
+func Correlate(d *Draws, c *Corr, z *[NStreams]float64) error {
+	l, err := c.cholesky()
+	if err != nil {
+		return err
+	}
+	correlated(d, &l, z)
+	return nil
+}
+
 // choleskyOf returns the lower-triangular Cholesky factor of a correlation
 // matrix a (symmetric, unit diagonal, positive definite), or says which of
 // these it is not.

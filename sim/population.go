@@ -23,6 +23,9 @@ type Synthetic struct {
 	NeedSD float64
 	// IDPrefix names practices IDPrefix0001, IDPrefix0002, ...
 	IDPrefix string
+	// StyleCorr correlates a practice's styles across streams (the zero
+	// value: independent).
+	StyleCorr Corr
 }
 
 // Generate draws the practices. styleSD is each stream's style SD.
@@ -32,6 +35,10 @@ func (s *Synthetic) Generate(seed uint64, styleSD [NStreams]float64) ([]Practice
 	}
 	if s.ListMean <= 0 || s.ListSD < 0 || s.MinList < 1 || s.MaxList < s.MinList {
 		return nil, fmt.Errorf("synthetic list sizes: mean %v, sd %v, range [%d, %d] is not usable", s.ListMean, s.ListSD, s.MinList, s.MaxList)
+	}
+	styleL, err := s.StyleCorr.cholesky()
+	if err != nil {
+		return nil, fmt.Errorf("style correlation: %w", err)
 	}
 	s2 := math.Log(1 + (s.ListSD/s.ListMean)*(s.ListSD/s.ListMean))
 	mu, sig := math.Log(s.ListMean)-s2/2, math.Sqrt(s2)
@@ -61,9 +68,11 @@ func (s *Synthetic) Generate(seed uint64, styleSD [NStreams]float64) ([]Practice
 			p.Count[c/NBands][c%NBands] = counts[c]
 		}
 		p.Need = math.Exp(s.NeedSD*d.Norm() - s.NeedSD*s.NeedSD/2)
+		var z [NStreams]float64
+		correlated(&d, &styleL, &z)
 		for st := range NStreams {
 			sd := styleSD[st]
-			p.Style[st] = math.Exp(sd*d.Norm() - sd*sd/2)
+			p.Style[st] = math.Exp(sd*z[st] - sd*sd/2)
 		}
 		out[i] = p
 	}

@@ -177,8 +177,8 @@ func (pr Prior) value(point, z float64) float64 {
 	return point + pr.SD*z
 }
 
-// check checks a prior against its parameter's point value.
-func (pr Prior) check(point float64) error {
+// Check checks a prior against its parameter's point value.
+func (pr Prior) Check(point float64) error {
 	if !(pr.SD >= 0 && pr.SD <= 10) {
 		return fmt.Errorf("prior on %s: SD %v: accepted 0 to 10", pr.Param, pr.SD)
 	}
@@ -238,7 +238,7 @@ func (u *Uncertainty) check(m *Model) []error {
 		if pr.Param.Kind == ParamBehaviour {
 			errs = append(errs, fmt.Errorf("prior on %s: behaviour effects carry their own SD (Effect.SD); they cannot have a prior here", pr.Param))
 		}
-		if err := pr.check(m.point(pr.Param)); err != nil {
+		if err := pr.Check(m.point(pr.Param)); err != nil {
 			errs = append(errs, err)
 		}
 	}

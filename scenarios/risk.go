@@ -1,0 +1,378 @@
+package scenarios
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/gpbudget/gpbudget/sim"
+	"go.yaml.in/yaml/v3"
+)
+
+// Risk beyond chance: the scenario sections for drift, common shocks,
+// trends, imperfect risk adjustment and parameter uncertainty, their
+// validation, and how they build the engine's model (sim.Effects,
+// sim.Uncertainty, sim.EstimateFormula). Defaults and their sources are in
+// riskDefaults (risk_defaults.go); docs/model.md describes each effect.
+
+// Risk is the scenario's sections on risk beyond chance (inline in Scenario).
+type Risk struct {
+	ChanceOnly     bool           `yaml:"chance_only" json:"chance_only" jsonschema_description:"Switch off every effect beyond chance (drift, shocks, trends, priors, style correlation, budget-setting lag, estimated formula, frailty by age): the model as it was before them, for comparison."`
+	Drift          Drift          `yaml:"drift" json:"drift" jsonschema_description:"Practice effects that drift from year to year (AR(1) on the log scale, per stream)."`
+	Shocks         Shocks         `yaml:"shocks" json:"shocks" jsonschema_description:"Year effects common to an area's practices, and to all (national)."`
+	Trends         Trends         `yaml:"trends" json:"trends" jsonschema_description:"Yearly growth in demand (event rates) and prices (cost per event)."`
+	RiskAdjustment RiskAdjustment `yaml:"risk_adjustment" json:"risk_adjustment" jsonschema_description:"How the capitation formula is made: perfect, or estimated from a sample."`
+	Uncertainty    Uncertainty    `yaml:"uncertainty" json:"uncertainty" jsonschema_description:"Priors on parameters, drawn once per replication (probabilistic sensitivity analysis)."`
+}
+
+// StreamValues is a value for each stream.
+type StreamValues struct {
+	Outpatient  float64 `yaml:"outpatient" json:"outpatient"`
+	Prescribing float64 `yaml:"prescribing" json:"prescribing"`
+	AE          float64 `yaml:"ae" json:"ae"`
+	Emergency   float64 `yaml:"emergency" json:"emergency"`
+	Elective    float64 `yaml:"elective" json:"elective"`
+}
+
+func (v *StreamValues) array() [sim.NStreams]float64 {
+	return [sim.NStreams]float64{v.Outpatient, v.Prescribing, v.AE, v.Emergency, v.Elective}
+}
+
+// Correlation is a correlation matrix between the streams: All between
+// every pair, except the Pairs given.
+type Correlation struct {
+	All   float64    `yaml:"all" json:"all" jsonschema:"minimum=-0.25,maximum=1" jsonschema_description:"Correlation between every pair of streams (for five streams, at least -0.25)."`
+	Pairs []PairCorr `yaml:"pairs,omitempty" json:"pairs,omitempty" jsonschema_description:"Pairs of streams with another correlation."`
+}
+
+// PairCorr is one pair's correlation.
+type PairCorr struct {
+	A   string  `yaml:"a" json:"a" jsonschema_description:"A stream (or, in uncertainty.correlations, a parameter)."`
+	B   string  `yaml:"b" json:"b" jsonschema_description:"Another stream (or parameter)."`
+	Rho float64 `yaml:"rho" json:"rho" jsonschema:"minimum=-1,maximum=1" jsonschema_description:"Their correlation."`
+}
+
+func (c *Correlation) matrix() sim.Corr {
+	m := sim.Exchangeable(c.All)
+	for _, p := range c.Pairs {
+		a, b := streamIndex(p.A), streamIndex(p.B)
+		if a >= 0 && b >= 0 && a != b {
+			m[a][b], m[b][a] = p.Rho, p.Rho
+		}
+	}
+	return m
+}
+
+// Drift is practice effects that drift (sim.Drift).
+type Drift struct {
+	SD          StreamValues `yaml:"sd" json:"sd" jsonschema_description:"Per stream, the stationary log-SD of the practice effect that drifts, on top of the fixed style (0 = none)."`
+	Persistence float64      `yaml:"persistence" json:"persistence" jsonschema:"minimum=0,maximum=0.99" jsonschema_description:"Year-to-year autocorrelation of the drifting effect (AR(1) coefficient): it regresses to the mean by this factor a year."`
+	Correlation Correlation  `yaml:"correlation" json:"correlation" jsonschema_description:"Correlation of the streams' yearly innovations."`
+}
+
+// Shocks are common shocks to an area and the nation (sim.Shocks).
+type Shocks struct {
+	AreaSD      StreamValues `yaml:"area_sd" json:"area_sd" jsonschema_description:"Per stream, log-SD of a year effect shared by every practice of an area (population.synthetic.areas, or practices' area)."`
+	NationalSD  StreamValues `yaml:"national_sd" json:"national_sd" jsonschema_description:"Per stream, log-SD of a year effect shared by every practice (a national component)."`
+	Correlation Correlation  `yaml:"correlation" json:"correlation" jsonschema_description:"Correlation of the streams' shocks in a year."`
+}
+
+// Trends are yearly growth in demand and prices (sim.Trend).
+type Trends struct {
+	DemandGrowth StreamValues `yaml:"demand_growth" json:"demand_growth" jsonschema_description:"Per stream, yearly growth of event rates (0.045 = 4.5% a year), compounded from the base year."`
+	PriceGrowth  StreamValues `yaml:"price_growth" json:"price_growth" jsonschema_description:"Per stream, yearly growth of cost per event relative to the price year's prices."`
+}
+
+// RiskAdjustment says how the capitation formula is made.
+type RiskAdjustment struct {
+	Formula      string  `yaml:"formula" json:"formula" jsonschema:"enum=perfect,enum=estimated" jsonschema_description:"perfect: the formula knows each practice's age-sex mix and true need; estimated: a person-level regression on age-sex and a need proxy measured with error, fitted to a sample (as PBRA was)."`
+	SampleSize   int     `yaml:"sample_size" json:"sample_size" jsonschema:"minimum=100,maximum=10000000" jsonschema_description:"Patients in the estimation sample."`
+	ProxyErrorSD float64 `yaml:"proxy_error_sd" json:"proxy_error_sd" jsonschema:"minimum=0,maximum=10" jsonschema_description:"Log-scale SD of the person-level error in the need proxy."`
+	ProxyBiasSD  float64 `yaml:"proxy_bias_sd" json:"proxy_bias_sd" jsonschema:"minimum=0,maximum=10" jsonschema_description:"Log-scale SD of the practice-level error in the need proxy (what the indicator gets wrong about a practice's need)."`
+}
+
+// Uncertainty is parameter uncertainty (probabilistic sensitivity analysis).
+type Uncertainty struct {
+	Priors       map[string]PriorSpec `yaml:"priors,omitempty" json:"priors,omitempty" jsonschema_description:"Priors by parameter name (gpbudget scenarios --params lists them); each is centred on the parameter's value in the scenario."`
+	Correlations []PairCorr           `yaml:"correlations,omitempty" json:"correlations,omitempty" jsonschema_description:"Correlations between priors (a Gaussian copula), by parameter name."`
+}
+
+// PriorSpec is one parameter's prior.
+type PriorSpec struct {
+	Dist   string  `yaml:"dist" json:"dist" jsonschema:"enum=normal,enum=lognormal,enum=beta" jsonschema_description:"normal (around the value), lognormal (positive, mean the value) or beta (in (0, 1), mean the value)."`
+	SD     float64 `yaml:"sd" json:"sd" jsonschema:"minimum=0" jsonschema_description:"SD of the prior (0 = not uncertain)."`
+	Source string  `yaml:"source,omitempty" json:"source,omitempty" jsonschema_description:"Where the prior comes from, or that it is an assumption."`
+}
+
+// chanceOnly is the scenario with every effect beyond chance switched off:
+// no drift, shocks, trends or priors, styles independent across streams, a
+// one-year budget-setting lag, the perfect capitation formula and frailty
+// shares that do not depend on age. It is the model before those effects
+// existed: for the same seed, its runs are those of that model bit for bit.
+// Rate uncertainty (streams' rate_uncertainty_sd) and behaviour effects'
+// SDs, which that model had, stay as the scenario sets them.
+func (s *Scenario) chanceOnly() *Scenario {
+	c := *s
+	c.Drift = Drift{Persistence: s.Drift.Persistence}
+	c.Shocks = Shocks{}
+	c.Trends = Trends{}
+	c.Uncertainty = Uncertainty{}
+	c.RiskAdjustment.Formula = "perfect"
+	c.Frailty.ByAge = false
+	c.Population.StyleCorr = 0
+	c.Budget.Lag = 1
+	return &c
+}
+
+// riskSections are the fields chance_only switches off, for its check.
+var riskSections = []string{"drift", "shocks", "trends", "uncertainty", "risk_adjustment", "frailty.by_age", "population.style_correlation", "budget.lag"}
+
+// validateRisk checks the risk sections. Supplied capitation weights
+// (budget.weights) are a formula: with them, a formula the file does not
+// set is the perfect one (the weights, with need as the engine knows it).
+func (s *Scenario) validateRisk(c *checker) {
+	if s.Budget.Weights != nil && !present(c.root, "risk_adjustment.formula") {
+		s.RiskAdjustment.Formula = "perfect"
+	}
+	if s.ChanceOnly {
+		for _, f := range riskSections {
+			if present(c.root, f) {
+				c.fail(f, "is set, but chance_only: true switches it off: accepted one of them")
+			}
+		}
+	}
+	c.num("population.style_correlation", s.Population.StyleCorr, -0.25, 1)
+	if sy := s.Population.Synthetic; sy != nil && len(s.Population.Practices) == 0 {
+		if sy.Areas < 1 || sy.Areas > max(sy.Practices, 1) {
+			c.fail("population.synthetic.areas", "%d is out of range: accepted 1 to the number of practices (%d)", sy.Areas, sy.Practices)
+		}
+	}
+	sds := func(f string, v StreamValues, hi float64) {
+		for i, x := range v.array() {
+			c.num(f+"."+sim.StreamNames[i], x, 0, hi)
+		}
+	}
+	sds("drift.sd", s.Drift.SD, 3)
+	c.num("drift.persistence", s.Drift.Persistence, 0, 0.99)
+	c.correlation("drift.correlation", &s.Drift.Correlation)
+	sds("shocks.area_sd", s.Shocks.AreaSD, 3)
+	sds("shocks.national_sd", s.Shocks.NationalSD, 3)
+	c.correlation("shocks.correlation", &s.Shocks.Correlation)
+	for i, x := range s.Trends.DemandGrowth.array() {
+		c.num("trends.demand_growth."+sim.StreamNames[i], x, -0.5, 0.5)
+	}
+	for i, x := range s.Trends.PriceGrowth.array() {
+		c.num("trends.price_growth."+sim.StreamNames[i], x, -0.5, 0.5)
+	}
+	if s.Budget.Lag < 1 || s.Budget.Lag > 5 {
+		c.fail("budget.lag", "%d is out of range: accepted 1 (last year's spend) to 5", s.Budget.Lag)
+	}
+	ra := s.RiskAdjustment
+	switch ra.Formula {
+	case "perfect":
+	case "estimated":
+		if s.Budget.Weights != nil {
+			c.fail("risk_adjustment.formula", "is estimated, but budget.weights supplies a formula: accepted one of them (set risk_adjustment.formula: perfect to use the weights)")
+		}
+		if ra.SampleSize < 100 || ra.SampleSize > 10_000_000 {
+			c.fail("risk_adjustment.sample_size", "%d is out of range: accepted 100 to 10000000 patients", ra.SampleSize)
+		}
+	default:
+		c.fail("risk_adjustment.formula", "%q is not a formula: accepted perfect, estimated", ra.Formula)
+	}
+	c.num("risk_adjustment.proxy_error_sd", ra.ProxyErrorSD, 0, 10)
+	c.num("risk_adjustment.proxy_bias_sd", ra.ProxyBiasSD, 0, 10)
+	s.validatePriors(c)
+}
+
+// present says whether a dotted field is in the file itself (lineOf finds
+// the nearest enclosing field).
+func present(root *yaml.Node, field string) bool {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, part := range strings.Split(field, ".") {
+		if n.Kind != yaml.MappingNode {
+			return false
+		}
+		found := false
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			if n.Content[j].Value == part {
+				n, found = n.Content[j+1], true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// correlation checks a stream correlation: values in range, streams
+// named, and a matrix some variables can have (positive definite).
+func (c *checker) correlation(f string, k *Correlation) {
+	c.num(f+".all", k.All, -0.25, 1)
+	for i, p := range k.Pairs {
+		pf := fmt.Sprintf("%s.pairs[%d]", f, i)
+		if streamIndex(p.A) < 0 {
+			c.fail(pf+".a", "%q is not a stream: accepted %s", p.A, strings.Join(streamList(), ", "))
+		}
+		if streamIndex(p.B) < 0 || p.B == p.A {
+			c.fail(pf+".b", "%q is not another stream: accepted %s, other than a", p.B, strings.Join(streamList(), ", "))
+		}
+		c.num(pf+".rho", p.Rho, -1, 1)
+	}
+	m := k.matrix()
+	if err := sim.CheckCorr(&m); err != nil {
+		c.fail(f, "%v", err)
+	}
+}
+
+// validatePriors checks the priors: known parameters, known families, SDs
+// the family accepts around the parameter's value, and correlations.
+func (s *Scenario) validatePriors(c *checker) {
+	for _, name := range sortedKeys(s.Uncertainty.Priors) {
+		pr := s.Uncertainty.Priors[name]
+		f := "uncertainty.priors." + name
+		p, ok := sim.ParseParam(name)
+		if !ok || p.Kind == sim.ParamBehaviour {
+			c.fail(f, "is not a parameter a prior can be put on: accepted %s (behaviour effects carry their own sd)", priorParamNames())
+			continue
+		}
+		if p.Kind == sim.ParamRate && s.Streams.all()[p.Stream].RateUncertaintySD > 0 {
+			c.fail(f, "is a prior on the stream's rate, which streams.%s.rate_uncertainty_sd already is: accepted one of them", sim.StreamNames[p.Stream])
+		}
+		if _, ok := distOf(pr.Dist); !ok {
+			c.fail(f+".dist", "%q is not a family: accepted normal, lognormal, beta", pr.Dist)
+			continue
+		}
+		c.num(f+".sd", pr.SD, 0, 10)
+		if err := s.prior(p, pr).Check(s.point(p)); err != nil {
+			c.fail(f, "%v", err)
+		}
+	}
+	for i, p := range s.Uncertainty.Correlations {
+		f := fmt.Sprintf("uncertainty.correlations[%d]", i)
+		if _, ok := s.Uncertainty.Priors[p.A]; !ok {
+			c.fail(f+".a", "%q has no prior: accepted a parameter in uncertainty.priors", p.A)
+		}
+		if _, ok := s.Uncertainty.Priors[p.B]; !ok || p.B == p.A {
+			c.fail(f+".b", "%q has no prior, or is a: accepted another parameter in uncertainty.priors", p.B)
+		}
+		c.num(f+".rho", p.Rho, -1, 1)
+	}
+	if len(c.errs) == 0 && len(s.Uncertainty.Correlations) > 0 {
+		if err := sim.CheckCorrMatrix(s.priorCorr()); err != nil {
+			c.fail("uncertainty.correlations", "%v", err)
+		}
+	}
+}
+
+// priorParamNames lists the parameters a prior can be put on.
+func priorParamNames() string {
+	var out []string
+	for _, p := range sim.AllParams() {
+		if p.Kind != sim.ParamBehaviour {
+			out = append(out, p.String())
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func distOf(name string) (sim.Dist, bool) {
+	for d, n := range sim.DistNames {
+		if n == name {
+			return d, true
+		}
+	}
+	return 0, false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// prior is the engine's prior for a parameter.
+func (s *Scenario) prior(p sim.Param, pr PriorSpec) sim.Prior {
+	d, _ := distOf(pr.Dist)
+	return sim.Prior{Param: p, Dist: d, SD: pr.SD}
+}
+
+// point is a parameter's value in the scenario (the prior's centre).
+func (s *Scenario) point(p sim.Param) float64 {
+	switch p.Kind {
+	case sim.ParamDemand:
+		return s.Trends.DemandGrowth.array()[p.Stream]
+	case sim.ParamPrice:
+		return s.Trends.PriceGrowth.array()[p.Stream]
+	case sim.ParamDriftPersistence:
+		return s.Drift.Persistence
+	}
+	return 1
+}
+
+// priorCorr is the priors' correlation matrix, in sortedKeys order.
+func (s *Scenario) priorCorr() [][]float64 {
+	names := sortedKeys(s.Uncertainty.Priors)
+	idx := map[string]int{}
+	out := make([][]float64, len(names))
+	for i, n := range names {
+		idx[n] = i
+		out[i] = make([]float64, len(names))
+		out[i][i] = 1
+	}
+	for _, p := range s.Uncertainty.Correlations {
+		a, okA := idx[p.A]
+		b, okB := idx[p.B]
+		if okA && okB && a != b {
+			out[a][b], out[b][a] = p.Rho, p.Rho
+		}
+	}
+	return out
+}
+
+// buildRisk sets the model's effects, priors, lag and formula from the
+// risk sections (after the practices are built), with the formula fitted
+// to a sample keyed by popSeed.
+func (s *Scenario) buildRisk(m *sim.Model, popSeed uint64) error {
+	e := &m.Effects
+	e.Drift = sim.Drift{SD: s.Drift.SD.array(), Persistence: s.Drift.Persistence, Corr: s.Drift.Correlation.matrix()}
+	e.Shocks = sim.Shocks{AreaSD: s.Shocks.AreaSD.array(), NationalSD: s.Shocks.NationalSD.array(), Corr: s.Shocks.Correlation.matrix()}
+	dg, pg := s.Trends.DemandGrowth.array(), s.Trends.PriceGrowth.array()
+	for i := range sim.NStreams {
+		e.Trend[i] = sim.Trend{Demand: dg[i], Price: pg[i]}
+	}
+	for _, name := range sortedKeys(s.Uncertainty.Priors) {
+		p, _ := sim.ParseParam(name)
+		m.Uncertainty.Priors = append(m.Uncertainty.Priors, s.prior(p, s.Uncertainty.Priors[name]))
+	}
+	if len(s.Uncertainty.Correlations) > 0 {
+		m.Uncertainty.Corr = s.priorCorr()
+	}
+	m.Frailty.ByAge = s.Frailty.ByAge
+	if sy := s.Population.Synthetic; len(s.Population.Practices) == 0 && sy != nil && sy.Areas > 1 {
+		// Consecutive blocks of practices, as consortia by population are.
+		for i := range m.Practices {
+			m.Practices[i].Area = fmt.Sprintf("A%03d", i*sy.Areas/len(m.Practices)+1)
+		}
+	}
+	if s.RiskAdjustment.Formula == "estimated" {
+		if s.Budget.Weights != nil {
+			return s.errorf("risk_adjustment.formula", "is estimated, but budget.weights supplies a formula: accepted one of them")
+		}
+		ra := s.RiskAdjustment
+		f, err := sim.EstimateFormula(m, sim.FormulaSpec{SampleSize: ra.SampleSize, ErrorSD: ra.ProxyErrorSD, BiasSD: ra.ProxyBiasSD}, popSeed)
+		if err != nil {
+			return s.errorf("risk_adjustment", "%v", err)
+		}
+		m.Budget.Formula = f
+	}
+	return nil
+}
