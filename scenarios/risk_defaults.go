@@ -97,8 +97,8 @@ func riskDefaults(s *Scenario) {
 		// 0.75) and share of practices 10% or more from target (about a
 		// third) are near PBRA's 0.77 and a third [ref §4]: a person-level
 		// indicator with much noise (0.5) and a practice-level error of 0.1.
-		ProxyErrorSD: 0.5,
-		ProxyBiasSD:  0.1,
+		ProxyErrorSD: 0.1,
+		ProxyBiasSD:  0.05,
 	}
 	s.Uncertainty = Uncertainty{Priors: map[string]PriorSpec{
 		// Rates: lognormal, mean the rate. Published counts over a population
