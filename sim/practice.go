@@ -68,7 +68,9 @@ type worker struct {
 	fx    taskEffects
 	keep  [NStreams]float64
 	price [NStreams]float64
-	thin  Draws
+	thin    Draws // a stream's total, reseeded per stream (thinPurpose)
+	thinP   Draws // patient by patient (the streams a stop-loss covers)
+	yearKey Key   // the year's key (reseedYear)
 }
 
 // setup builds the worker's model-wide lookup tables on first use.
@@ -430,7 +432,7 @@ func (w *worker) simulateYear(sl *StopLoss, out *yearOut) {
 			k := t.sample(r, u)
 			if covered[s] {
 				if w.keep[s] < 1 {
-					k = w.thin.Binomial(k, w.keep[s])
+					k = w.thinP.Binomial(k, w.keep[s])
 				}
 				evCovered[s] += k
 				c := w.costSum(s, k) * w.price[s]
@@ -451,6 +453,12 @@ func (w *worker) simulateYear(sl *StopLoss, out *yearOut) {
 	}
 }
 
+// thinPurpose is the purpose of stream s's thinning draws: one stream of
+// draws per stream, so one stream's thinning does not depend on another's
+// count (a stop-loss scenario and one without then thin the streams it
+// does not cover alike).
+func thinPurpose(s int) Purpose { return PurposeThin | Purpose(s+1)<<32 }
+
 // finishYear sets the year's events and spend from the counts ev drawn at
 // the count tables' rates: each stream's count is thinned to the year's
 // own rate (Binomial(N, keep), exact: see taskEffects.blockRefs), then its
@@ -460,6 +468,7 @@ func (w *worker) finishYear(ev *[NStreams]int, out *yearOut) {
 	for s := range NStreams {
 		n := ev[s]
 		if w.keep[s] < 1 {
+			w.thin.Reseed(w.yearKey, thinPurpose(s))
 			n = w.thin.Binomial(n, w.keep[s])
 		}
 		out.events[s] = n

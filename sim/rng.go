@@ -27,6 +27,7 @@ const (
 	PurposeThin                          // thinning a year's counts from the tables' rates to its own
 	PurposePriors                        // parameter priors (per replication)
 	PurposeFormula                       // the sample a capitation formula is estimated from
+	PurposeThinPatients                  // thinning counts patient by patient (streams a stop-loss covers)
 )
 
 // mix64 is the SplitMix64 finaliser (Steele, Lea & Flood, OOPSLA 2014): a

@@ -35,7 +35,8 @@ func (w *worker) reseedYear(k Key) {
 	w.counts.Reseed(k, PurposeCounts)
 	w.costs.Reseed(k, PurposeCosts)
 	w.costsB.Reseed(k, PurposeCostsB)
-	w.thin.Reseed(k, PurposeThin)
+	w.yearKey = k
+	w.thinP.Reseed(k, PurposeThinPatients)
 }
 
 // runTask is the per-practice year loop, for every way of simulating a
