@@ -121,7 +121,10 @@ func TestDerivedDefaults(t *testing.T) {
 		"A&E per head":            {mean(d.Streams.AE.Rate.Male), 0.38},
 		"emergency per head":      {mean(d.Streams.Emergency.Rate.Male), 0.097},
 		"GP referrals per head":   {mean(d.Streams.Outpatient.Rate.Male), 0.196},
-		"emergency 80-84 / 20-49": {d.Streams.Emergency.Rate.Male[16] / avg(d.Streams.Emergency.Rate.Male[4:10]), 10},
+		// 1.98 m of 5.0 m emergency admissions at 65+ [ref §2] (the
+		// reference's 80-84 at ten times 20-49 cannot hold with it: see
+		// emergencyGradient).
+		"emergency share at 65+": {share65(w, d.Streams.Emergency.Rate.Male), 0.395},
 	} {
 		// The prescribing age split is from 2007 with a 2009 uplift, and the
 		// age groups are approximated by bands: allow 3%.
@@ -129,6 +132,19 @@ func TestDerivedDefaults(t *testing.T) {
 			t.Errorf("%s: %.4f, reference %.4f", name, c.got, c.want)
 		}
 	}
+}
+
+// share65 is the share of events at ages 65+ (bands 13 on) with rates v
+// and band weights w.
+func share65(w [20]float64, v []float64) float64 {
+	old, all := 0.0, 0.0
+	for b := range v {
+		all += w[b] * v[b]
+		if b >= 13 {
+			old += w[b] * v[b]
+		}
+	}
+	return old / all
 }
 
 func avg(v []float64) float64 {

@@ -65,9 +65,9 @@ type worker struct {
 	// The current year's effects (task.go): the share of the events drawn
 	// at the tables' rates that the year's own rates keep (thinned by
 	// binomials from thin), and the multiplier on cost per event.
-	fx    taskEffects
-	keep  [NStreams]float64
-	price [NStreams]float64
+	fx      taskEffects
+	keep    [NStreams]float64
+	price   [NStreams]float64
 	thin    Draws // a stream's total, reseeded per stream (thinPurpose)
 	thinP   Draws // patient by patient (the streams a stop-loss covers)
 	yearKey Key   // the year's key (reseedYear)

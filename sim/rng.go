@@ -12,22 +12,22 @@ import (
 type Purpose uint64
 
 const (
-	PurposeCounts     Purpose = iota + 1 // event counts: one uniform per patient per stream
-	PurposeCosts                         // cost per event
-	PurposeDemography                    // frailty transitions, deaths, leavers
-	PurposeJoiners                       // births and new registrations
-	PurposeInitial                       // initial frailty states of the list
-	PurposeParameters                    // per-replication draws of uncertain parameters
-	PurposePopulation                    // synthetic practice characteristics (fixed per scenario and seed)
-	PurposeAges                          // ages within band of the starting list
-	PurposeRules                         // chance events in budget rules (e.g. business-case approval)
-	PurposeCostsB                        // a second cost stream, so two chains of cost draws run side by side
-	PurposeDrift                         // practice effects that drift (per practice-year)
-	PurposeShocks                        // common shocks (per area-year and nation-year)
-	PurposeThin                          // thinning a year's counts from the tables' rates to its own
-	PurposePriors                        // parameter priors (per replication)
-	PurposeFormula                       // the sample a capitation formula is estimated from
-	PurposeThinPatients                  // thinning counts patient by patient (streams a stop-loss covers)
+	PurposeCounts       Purpose = iota + 1 // event counts: one uniform per patient per stream
+	PurposeCosts                           // cost per event
+	PurposeDemography                      // frailty transitions, deaths, leavers
+	PurposeJoiners                         // births and new registrations
+	PurposeInitial                         // initial frailty states of the list
+	PurposeParameters                      // per-replication draws of uncertain parameters
+	PurposePopulation                      // synthetic practice characteristics (fixed per scenario and seed)
+	PurposeAges                            // ages within band of the starting list
+	PurposeRules                           // chance events in budget rules (e.g. business-case approval)
+	PurposeCostsB                          // a second cost stream, so two chains of cost draws run side by side
+	PurposeDrift                           // practice effects that drift (per practice-year)
+	PurposeShocks                          // common shocks (per area-year and nation-year)
+	PurposeThin                            // thinning a year's counts from the tables' rates to its own
+	PurposePriors                          // parameter priors (per replication)
+	PurposeFormula                         // the sample a capitation formula is estimated from
+	PurposeThinPatients                    // thinning counts patient by patient (streams a stop-loss covers)
 )
 
 // mix64 is the SplitMix64 finaliser (Steele, Lea & Flood, OOPSLA 2014): a
