@@ -147,13 +147,6 @@ func share65(w [20]float64, v []float64) float64 {
 	return old / all
 }
 
-func avg(v []float64) float64 {
-	m := 0.0
-	for _, x := range v {
-		m += x
-	}
-	return m / float64(len(v))
-}
 
 func TestExplicitPracticesAndStopLoss(t *testing.T) {
 	s, err := Load("testdata/scenarios/explicit.yaml")

@@ -40,6 +40,8 @@ type Formula struct {
 // or more from target).
 type FormulaFit struct {
 	SampleSize int
+	// NeedCoefSE is the need coefficient's least-squares standard error.
+	NeedCoefSE float64
 	// PersonR2 is the person-level regression's R² in its sample.
 	PersonR2 float64
 	// PracticeR2 is the list-weighted R² of practices' expected spend per
@@ -206,6 +208,9 @@ func (f *Formula) fit(cell []uint8, x, y []float64) error {
 	}
 	if tss > 0 {
 		f.Fit.PersonR2 = 1 - rss/tss
+	}
+	if dof := float64(len(y) - NCells - 1); sxx > 0 && dof > 0 {
+		f.Fit.NeedCoefSE = math.Sqrt(rss / dof / sxx)
 	}
 	return nil
 }
