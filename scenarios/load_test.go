@@ -117,10 +117,10 @@ func TestDerivedDefaults(t *testing.T) {
 	}
 	d := Default()
 	for name, c := range map[string]struct{ got, want float64 }{
-		"items per head 2009":     {mean(d.Streams.Prescribing.Rate.Male), 17.1},
-		"A&E per head":            {mean(d.Streams.AE.Rate.Male), 0.38},
-		"emergency per head":      {mean(d.Streams.Emergency.Rate.Male), 0.097},
-		"GP referrals per head":   {mean(d.Streams.Outpatient.Rate.Male), 0.196},
+		"items per head 2009":   {mean(d.Streams.Prescribing.Rate.Male), 17.1},
+		"A&E per head":          {mean(d.Streams.AE.Rate.Male), 0.38},
+		"emergency per head":    {mean(d.Streams.Emergency.Rate.Male), 0.097},
+		"GP referrals per head": {mean(d.Streams.Outpatient.Rate.Male), 0.196},
 		// 1.98 m of 5.0 m emergency admissions at 65+ [ref §2] (the
 		// reference's 80-84 at ten times 20-49 cannot hold with it: see
 		// emergencyGradient).
@@ -146,7 +146,6 @@ func share65(w [20]float64, v []float64) float64 {
 	}
 	return old / all
 }
-
 
 func TestExplicitPracticesAndStopLoss(t *testing.T) {
 	s, err := Load("testdata/scenarios/explicit.yaml")
