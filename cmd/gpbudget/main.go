@@ -46,6 +46,7 @@ func newApp() *cli.App {
 			fitCommand(),
 			forecastCommand(),
 			backtestCommand(),
+			historyCommand(),
 		},
 		OnUsageError:   func(_ *cli.Context, err error, _ bool) error { return inputError{err} },
 		ExitErrHandler: func(*cli.Context, error) {},
