@@ -3,7 +3,6 @@ package forecast
 import (
 	"fmt"
 	"math"
-	"os"
 	"runtime"
 	"sort"
 	"sync"
@@ -159,9 +158,6 @@ func scoreForms(fit, test []Record, lf ChangeOptions, sf SpendForm, uplift float
 		if g, err = FitHistory(fit, []int{Total}); err != nil {
 			return list, spend, err
 		}
-	}
-	if os.Getenv("GPB_DEBUG") != "" && ch != nil {
-		fmt.Fprintf(os.Stderr, "list %+v\nperhead %+v\n", *ch.List, ch.PerHead)
 	}
 	_, _, st, last := collectChanges(fit)
 	u, ul := uplift, uplift
