@@ -34,24 +34,27 @@ type BacktestResult struct {
 	NaiveCRPS    float64 `json:"naive_crps"`
 	NaiveUplift  float64 `json:"naive_uplift"`
 	MeanSpend    float64 `json:"mean_spend"`
-	// SpendModel counts the histories whose spend was forecast by each
-	// model form (chosen on the last fitted year; see Backtest).
-	SpendModel map[string]int `json:"spend_model"`
+	// SpendModel and ListModel count the histories forecast by each form
+	// (chosen on the fitted years; see chooseForms). SpendChangeShare is the
+	// share of histories whose spend the change model forecast (the JSON
+	// keeps to numbers).
+	SpendModel       map[string]int `json:"-"`
+	ListModel        map[string]int `json:"-"`
+	SpendChangeShare float64        `json:"spend_change_share"`
 
-	ListForecasts    int            `json:"list_forecasts"`
-	ListCoverage50   float64        `json:"list_coverage_50"`
-	ListCoverage80   float64        `json:"list_coverage_80"`
-	ListCoverage95   float64        `json:"list_coverage_95"`
-	ListCoverage50SE float64        `json:"list_coverage_50_se"`
-	ListCoverage80SE float64        `json:"list_coverage_80_se"`
-	ListCoverage95SE float64        `json:"list_coverage_95_se"`
-	ListMAE          float64        `json:"list_mae"`
-	ListCRPS         float64        `json:"list_crps"`
-	ListNaiveMAE     float64        `json:"list_naive_mae"`
-	ListNaiveCRPS    float64        `json:"list_naive_crps"`
-	ListNaiveUplift  float64        `json:"list_naive_uplift"`
-	MeanList         float64        `json:"mean_list"`
-	ListModel        map[string]int `json:"list_model"`
+	ListForecasts    int     `json:"list_forecasts"`
+	ListCoverage50   float64 `json:"list_coverage_50"`
+	ListCoverage80   float64 `json:"list_coverage_80"`
+	ListCoverage95   float64 `json:"list_coverage_95"`
+	ListCoverage50SE float64 `json:"list_coverage_50_se"`
+	ListCoverage80SE float64 `json:"list_coverage_80_se"`
+	ListCoverage95SE float64 `json:"list_coverage_95_se"`
+	ListMAE          float64 `json:"list_mae"`
+	ListCRPS         float64 `json:"list_crps"`
+	ListNaiveMAE     float64 `json:"list_naive_mae"`
+	ListNaiveCRPS    float64 `json:"list_naive_crps"`
+	ListNaiveUplift  float64 `json:"list_naive_uplift"`
+	MeanList         float64 `json:"mean_list"`
 }
 
 // tally accumulates scores of one quantity.
@@ -147,8 +150,13 @@ func scoreForms(fit, test []Record, lf ChangeOptions, sf SpendForm, uplift float
 	}
 	var ch *Changes
 	if perHead {
+		// Too short a history for the change model leaves lists unscored
+		// under the level model.
 		if ch, err = FitChangesHistory(fit, lf, sf.Opt, doSpend && !sf.Level); err != nil {
-			return list, spend, err
+			if !sf.Level {
+				return list, spend, err
+			}
+			ch, err = nil, nil
 		}
 	} else if !sf.Level {
 		return list, spend, fmt.Errorf("the change forecaster needs list sizes")
@@ -369,6 +377,9 @@ func Backtest(h *History, holdout int, uplift float64) (*BacktestResult, error) 
 		res.NaiveUplift += sc.upl / float64(len(ids))
 		res.ListNaiveUplift += sc.uplL / float64(len(ids))
 		res.SpendModel[sc.sf.String()]++
+		if !sc.sf.Level {
+			res.SpendChangeShare += 1 / float64(len(ids))
+		}
 		if sc.list.n > 0 {
 			res.ListModel["change"+sc.lf.String()]++
 		}

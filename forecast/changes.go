@@ -118,3 +118,33 @@ func (c *Changes) SpendPredictive(p string, year int) (Mixture, bool) {
 	m := Convolve(c.PerHead.Predict(s.prevPerHead, s.list, h), c.List.Predict(s.prevList, s.list, h))
 	return m.Shift(math.Log(s.spend)), true
 }
+
+// AnnualChanges returns one group's annual log changes of practices' lists
+// and of their total spend per head (practice-years with spend in both
+// years), for fitting a ChangeModel or describing them.
+func AnnualChanges(recs []Record) (list, perHead []Change) {
+	list, perHead, _, _ = collectChanges(recs)
+	return list, perHead
+}
+
+// ChangeSummary describes changes: the median, robust SD (1.4826 × MAD),
+// plain SD, and the share beyond ±log(1.2) (more than a 20% change).
+func ChangeSummary(cs []Change) (median, robustSD, sd, beyond20 float64) {
+	if len(cs) == 0 {
+		return math.NaN(), math.NaN(), math.NaN(), math.NaN()
+	}
+	d := make([]float64, len(cs))
+	mean := 0.0
+	for i, c := range cs {
+		d[i] = c.D
+		mean += c.D / float64(len(cs))
+		if math.Abs(c.D) > math.Log(1.2) {
+			beyond20++
+		}
+	}
+	for _, v := range d {
+		sd += (v - mean) * (v - mean)
+	}
+	median, robustSD = medianMAD(d)
+	return median, robustSD, math.Sqrt(sd / math.Max(float64(len(d)-1), 1)), beyond20 / float64(len(d))
+}
