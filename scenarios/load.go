@@ -328,7 +328,7 @@ func (s *Scenario) validate(file string, root *yaml.Node) error {
 	c.num("demography.male_birth_share", d.MaleBirthShare, 0, 1)
 	c.num("demography.turnover", d.Turnover, 0, 1)
 	b := s.Budget
-	if _, ok := budgetMethods[b.Method]; !ok {
+	if !slices.Contains(budgetMethods, b.Method) {
 		c.fail("budget.method", "%q is not a budget method: accepted capitation, historic, blend", b.Method)
 	}
 	c.num("budget.uplift", b.Uplift, -0.5, 1)

@@ -279,7 +279,7 @@ func (w *worker) runCohort(seed uint64, rep, i, years int, mult *[NStreams]float
 		w.multinomialStates(&w.demo, int64(pr.Count[cell/NBands][cell%NBands]), cell, c.n)
 	}
 	// The practice's policy (regime, behaviour, budgets) as at patient level.
-	var pl practicePlan
+	pl := &w.plan // in the worker, so the plan never escapes per task
 	pl.reset(p, seed, rep, i)
 	built := *mult
 	w.cohortRates(i, &built)

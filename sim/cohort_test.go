@@ -17,7 +17,7 @@ import (
 // binomial and Poisson streams, a two-part lognormal mixture, a gamma-sum
 // stream, a Markov frailty with state-dependent mortality, turnover and births.
 func cohortTestModel() *Model {
-	m := &Model{Name: "cohort-test", Rule: Indicative{RetentionShare: 0.5}}
+	m := &Model{Name: "cohort-test", Policy: Everyone(&Indicative{RetentionShare: 0.5}), Budget: Budget{Setter: HistoricBudget{}}}
 	rates := [NStreams]float64{0.4, 12, 0.3, 0.1, 0.15}
 	disp := [NStreams]float64{1.5, 4, 0, 1, 1}
 	for s := range NStreams {

@@ -162,36 +162,14 @@ func (p *Practice) ListSize() int {
 	return n
 }
 
-// BudgetMethod is how a practice-year's budget is set.
-type BudgetMethod int
-
-const (
-	// Capitation: the practice's list weighted by age-sex cost weights and need.
-	Capitation BudgetMethod = iota
-	// Historic: last year's spend plus an uplift.
-	Historic
-	// Blend: historic, moving towards capitation by Pace of the gap each year.
-	Blend
-)
-
-// BudgetMethodNames are the methods' names in scenario files.
-var BudgetMethodNames = map[string]BudgetMethod{"capitation": Capitation, "historic": Historic, "blend": Blend}
-
-// Budget sets each practice-year's budget.
+// Budget sets each practice-year's budget: Setter from the capitation
+// target and past spend, then the commissioner keeps back TopSlice of it.
 type Budget struct {
-	Method BudgetMethod
-	// Uplift is the annual uplift on historic budgets (fraction; the model
-	// works in constant prices, so this is real growth).
-	Uplift float64
-	// Pace is the share of the gap to capitation closed each year (Blend).
-	Pace float64
+	Setter BudgetSetter
 	// Weights, if set, are supplied per-head cost weights by sex and band
 	// (relative; scaled so the area's capitation total equals its expected
 	// spend). Nil uses the model's own expected cost per head.
 	Weights *[NSex][NBands]float64
-	// HistoricYears is how many past years' spend a historic budget averages
-	// (0 or 1: last year only; fewer are used while fewer exist; at most 16).
-	HistoricYears int
 	// TopSlice is the share of each budget the commissioner keeps back as a
 	// contingency reserve.
 	TopSlice float64
@@ -208,7 +186,7 @@ type Model struct {
 	Demography Demography
 	Practices  []Practice
 	Budget     Budget
-	Rule       Rule
+	Policy     *Policy
 	StopLoss   *StopLoss // nil: no per-patient stop-loss
 	// ListsAtYearOne says the practices' lists are those at the start of
 	// year 1 (as a list-size file's are): the base year is simulated on the
@@ -279,8 +257,26 @@ func (m *Model) Validate() error {
 			errs = append(errs, fmt.Errorf("practice %s: need index %v must be > 0", p.ID, p.Need))
 		}
 	}
-	if m.Rule == nil {
-		errs = append(errs, errors.New("no budget rule"))
+	if m.Policy == nil || m.Policy.Start == nil {
+		errs = append(errs, errors.New("no budget policy (a regime engaged practices start in)"))
+	}
+	if m.Budget.Setter == nil {
+		errs = append(errs, errors.New("no way of setting budgets (Budget.Setter)"))
+	}
+	// Ledger parties are named by practice ID and group: names must not clash.
+	seen := map[string]string{"commissioner": "a fixed party", "providers": "a fixed party", "pool": "a fixed party"}
+	for i := range m.Practices {
+		id := m.Practices[i].ID
+		if what, ok := seen[id]; ok {
+			errs = append(errs, fmt.Errorf("practice ID %q is already %s", id, what))
+		}
+		seen[id] = "a practice ID"
+	}
+	for _, g := range m.Groups() {
+		if what, ok := seen[g]; ok {
+			errs = append(errs, fmt.Errorf("group %q is already %s", g, what))
+		}
+		seen[g] = "a group"
 	}
 	return errors.Join(errs...)
 }

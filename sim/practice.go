@@ -55,6 +55,7 @@ type worker struct {
 	// patientYears counts patient-years simulated, for benchmarks.
 	patientYears int64
 
+	plan  practicePlan              // the current task's policy (runner.go)
 	coh   cohort                    // cohort-mode state (cohort.go)
 	parts [NStreams][]lognormalPart // lognormal cost parts for spend (costsum.go)
 }

@@ -33,6 +33,11 @@ type prepared struct {
 	pmult [][NStreams]float64
 	// need adjustment used by capitation per practice
 	needAdj []float64
+	// names: every ledger party's name (Model.PartyNames); holder[i]: the
+	// holder index of practice i, its consortium's (numbered after the
+	// practices, in Model.Groups order) or its own.
+	names  []string
+	holder []int
 }
 
 type costSampler struct {
@@ -50,6 +55,7 @@ func prepare(m *Model) (*prepared, error) {
 		return nil, err
 	}
 	p := &prepared{m: m, k: m.Frailty.K()}
+	p.names, p.holder = m.PartyNames(), holders(m)
 	f := &m.Frailty
 	K := p.k
 	for s := range NStreams {
@@ -200,6 +206,23 @@ func prepare(m *Model) (*prepared, error) {
 	}
 	p.capScale = expected / capRaw
 	return p, nil
+}
+
+// holders returns each practice's holder index: its consortium's (numbered
+// after the practices, in Model.Groups order) or its own.
+func holders(m *Model) []int {
+	group := map[string]int{}
+	for g, name := range m.Groups() {
+		group[name] = len(m.Practices) + g
+	}
+	out := make([]int, len(m.Practices))
+	for i := range m.Practices {
+		out[i] = i
+		if g := m.Practices[i].Group; g != "" {
+			out[i] = group[g]
+		}
+	}
+	return out
 }
 
 // capitation returns the capitation target for practice i with cell counts n.

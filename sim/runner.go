@@ -42,6 +42,8 @@ type PracticeYear struct {
 	// TopSlice is what the commissioner kept back from this practice's
 	// budget as a contingency reserve (Budget is after the top-slice).
 	TopSlice float64
+
+	regime uint8 // index into the policy's regimes (regimeNone, ...)
 }
 
 // StopLoss caps what a budget holder bears for one patient in a year: cost
@@ -155,6 +157,7 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 		go func() {
 			defer wg.Done()
 			w := &worker{p: p}
+			st := settlement{p: p}
 			run := w.run
 			if o.Cohort {
 				run = w.runCohort
@@ -173,8 +176,16 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 				if t.rs.remaining.Add(-1) == 0 {
 					var d Draws
 					d.Reseed(o.Seed, PurposeRules, t.rs.rep, -1, -1)
-					if err := m.Rule.Settle(t.rs.rows, m.Practices, &d); err != nil {
-						cancel(fmt.Errorf("replication %d: rule %s: %w", t.rs.rep, m.Rule.Name(), err))
+					// A ledger of about three entries per row, allocated per
+					// replication since the sink holds it until written.
+					led, err := st.settle(t.rs.rows, &d, make([]Entry, 0, 3*len(t.rs.rows)))
+					if err != nil {
+						cancel(fmt.Errorf("replication %d: policy %s: %w", t.rs.rep, m.Policy.Name(), err))
+						continue
+					}
+					t.rs.ledger = led
+					if err := audit(m, p.names, p.holder, &Replication{Rep: t.rs.rep, Rows: t.rs.rows, Ledger: led}); err != nil {
+						cancel(fmt.Errorf("replication %d: the ledger does not balance (a bug): %w", t.rs.rep, err))
 						continue
 					}
 					select {
@@ -249,7 +260,7 @@ func (w *worker) run(seed uint64, rep, i, years int, mult *[NStreams]float64, ro
 	m := p.m
 	np := len(m.Practices)
 	w.initList(seed, rep, i)
-	var pl practicePlan
+	pl := &w.plan // in the worker, so the plan never escapes per task
 	pl.reset(p, seed, rep, i)
 	built := *mult
 	w.buildTables(i, &built)
@@ -281,22 +292,24 @@ func (w *worker) run(seed uint64, rep, i, years int, mult *[NStreams]float64, ro
 // years calls reset once, then yearStart and yearEnd around each year.
 type practicePlan struct {
 	p        *prepared
-	pol      Policy
+	pol      *Policy
+	regs     [nRegimes]Regime
 	i, rep   int
 	engaged  bool
 	z        [NStreams]float64 // behaviour draws of the replication
 	strength float64           // share of the year left after budgets are issued
-	regime   string
-	calm     int // consecutive years within the earned-autonomy band
+	regime   uint8             // index into regs
+	calm     int               // consecutive years within the earned-autonomy band
 	// Spend in the last histCap years (rings indexed by year % histCap): all
-	// streams, and what a hard-budget holder answers for (covered streams, net
-	// of stop-loss). Fixed arrays, so a task allocates nothing.
-	hist, histHold [histCap]float64
-	nHist          int
-	scratch        [histCap]float64
-	prevRaw        float64 // last year's budget before top-slice
-	prevHold       bool    // whether last year's budget was a hard one (set on histHold)
-	sl             StopLoss
+	// streams (basis 0), and what a holder in each regime that holds its
+	// budget answers for (basis = the regime's index: covered streams, net of
+	// stop-loss). Fixed arrays, so a task allocates nothing.
+	hist    [nRegimes][histCap]float64
+	nHist   int
+	scratch [histCap]float64
+	prevRaw float64 // last year's budget before top-slice
+	prevOn  int     // the spend basis last year's budget was set on
+	sl      StopLoss
 }
 
 // reset prepares the plan of practice i in replication rep. Its chance
@@ -304,7 +317,7 @@ type practicePlan struct {
 // practice), behaviour per replication.
 func (pl *practicePlan) reset(p *prepared, seed uint64, rep, i int) {
 	m := p.m
-	*pl = practicePlan{p: p, pol: planOf(m.Rule), i: i, rep: rep, regime: RegimeNone}
+	*pl = practicePlan{p: p, pol: m.Policy, regs: m.Policy.regimes(), i: i, rep: rep}
 	var d Draws
 	d.Reseed(seed, PurposeRules, rep, i, -1)
 	pl.engaged = d.Float64() < pl.pol.Participation && m.Practices[i].ListSize() >= pl.pol.MinList
@@ -321,24 +334,23 @@ func (pl *practicePlan) reset(p *prepared, seed uint64, rep, i int) {
 // yearStart sets the year's regime and returns the rate multipliers (base
 // times behaviour) and the stop-loss (uprated) to simulate it with.
 func (pl *practicePlan) yearStart(year int, base *[NStreams]float64) ([NStreams]float64, *StopLoss) {
-	pol := &pl.pol
+	pol := pl.pol
 	if year > 0 {
 		switch {
 		case !pl.engaged:
-			pl.regime = RegimeNone
-		case pol.Start == RegimeHard:
-			pl.regime = RegimeHard
-		case pol.Start == RegimeIndicative:
-			pl.regime = RegimeIndicative
-			if a := pol.Autonomy; a != nil && pl.calm >= a.Years {
-				pl.regime = RegimeHard
-			}
+			pl.regime = regimeNone
+		case pl.regs[regimeEarned] != nil && pl.calm >= pol.Autonomy.Years:
+			pl.regime = regimeEarned
 		default:
-			pl.regime = ""
+			pl.regime = regimeStart
 		}
 	}
+	var eff *[NStreams]Effect
+	if r := pl.regs[pl.regime]; r != nil {
+		eff = r.Effects()
+	}
 	want := *base
-	bm := pol.Behaviour.multipliers(pl.regime, &pl.z, pl.strength)
+	bm := pol.multipliers(eff, &pl.z, pl.strength)
 	for s := range NStreams {
 		want[s] *= bm[s]
 	}
@@ -356,55 +368,65 @@ func (pl *practicePlan) yearStart(year int, base *[NStreams]float64) ([NStreams]
 // (r non-nil), sets the budget and fills the row. cells is the list at the
 // start of the year (for the capitation target).
 func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, r *PracticeYear) {
-	p, m, pol := pl.p, pl.p.m, &pl.pol
-	total, cov := 0.0, 0.0
-	for s, v := range y.spend {
+	p, m := pl.p, pl.p.m
+	total := 0.0
+	for _, v := range y.spend {
 		total += v
-		if pol.Hard.Cover == nil || pol.Hard.Cover[s] {
-			cov += v
-		}
 	}
 	if r != nil {
 		target := p.capitation(pl.i, cells)
-		covered := pl.regime == RegimeHard && pol.Hard.Cover != nil
-		ring := &pl.hist
-		if pl.regime == RegimeHard {
-			// A hard budget is set on what its holder answers for, so cost
-			// the stop-loss passes to the commissioner is not in its base.
-			ring = &pl.histHold
-		}
-		h := pl.recent(ring)
-		if covered {
-			target *= p.coveredShare(cells, pol.Hard.Cover)
+		// A held budget is set on what its holder answers for, so cost
+		// the stop-loss passes to the commissioner is not in its base, nor
+		// are streams it does not cover.
+		on := 0
+		spent := total
+		if rg := pl.regs[pl.regime]; rg != nil && rg.Holds() {
+			on = int(pl.regime)
+			if c := rg.Covers(); c != nil {
+				target *= p.coveredShare(cells, c)
+				spent = coveredSpend(&y.spend, c)
+			}
 		}
 		prev := pl.prevRaw
-		if hold := pl.regime == RegimeHard; hold != pl.prevHold {
+		if on != pl.prevOn {
 			prev = 0 // the budget covers other costs now: restart from history
 		}
-		raw := setBudget(&m.Budget, target, h, prev, year)
+		raw := m.Budget.Setter.Set(target, pl.recent(&pl.hist[on]), prev, year)
 		b := raw * (1 - m.Budget.TopSlice)
-		spent := total
-		if covered {
-			spent = cov
-		}
 		*r = PracticeYear{
 			Replication: pl.rep, Year: year, Practice: pl.i, ListSize: y.listSize,
 			Budget: b, Target: target, Spend: y.spend, Events: y.events,
 			SpendTotal: total, Variance: b - spent, StopLossExcess: y.stopLoss,
-			Holder: m.Practices[pl.i].ID, Regime: pl.regime, TopSlice: raw - b,
+			regime: pl.regime, TopSlice: raw - b,
 		}
-		if pl.regime == RegimeIndicative && pol.Autonomy != nil {
-			if math.Abs(b-total) <= pol.Autonomy.Band*b {
+		if pl.regime == regimeStart && pl.pol.Autonomy != nil {
+			if math.Abs(b-total) <= pl.pol.Autonomy.Band*b {
 				pl.calm++
 			} else {
 				pl.calm = 0
 			}
 		}
-		pl.prevRaw, pl.prevHold = raw, pl.regime == RegimeHard
+		pl.prevRaw, pl.prevOn = raw, on
 	}
-	pl.hist[pl.nHist%histCap] = total
-	pl.histHold[pl.nHist%histCap] = cov - y.stopLoss
+	k := pl.nHist % histCap
+	pl.hist[0][k] = total
+	for rg := regimeStart; rg < nRegimes; rg++ {
+		if r := pl.regs[rg]; r != nil && r.Holds() {
+			pl.hist[rg][k] = coveredSpend(&y.spend, r.Covers()) - y.stopLoss
+		}
+	}
 	pl.nHist++
+}
+
+// coveredSpend is the spend of the streams in cover (nil: all).
+func coveredSpend(spend *[NStreams]float64, cover *[NStreams]bool) float64 {
+	t := 0.0
+	for s, v := range spend {
+		if cover == nil || cover[s] {
+			t += v
+		}
+	}
+	return t
 }
 
 // histCap is the most past years a historic budget can average.
@@ -438,33 +460,4 @@ func (p *prepared) coveredShare(cells *[NCells]int32, cover *[NStreams]bool) flo
 		return 0
 	}
 	return num / den
-}
-
-// setBudget returns a practice-year's budget before any top-slice, from the
-// target, the spend of earlier years (hist, oldest first, at least one) and
-// last year's budget (0 if there is none to follow). Historic: the mean spend
-// of the last HistoricYears years (all there are if fewer) times (1+Uplift).
-// HistoricYears above histCap (16) averages histCap years. Capitation: the
-// target. Blend: last year's budget (historic in the first
-// year) with uplift, moved Pace of the way to the target.
-func setBudget(b *Budget, target float64, hist []float64, prev float64, year int) float64 {
-	k := max(b.HistoricYears, 1)
-	k = min(k, len(hist))
-	sum := 0.0
-	for _, v := range hist[len(hist)-k:] {
-		sum += v
-	}
-	histBudget := sum / float64(k) * (1 + b.Uplift)
-	switch b.Method {
-	case Capitation:
-		return target
-	case Historic:
-		return histBudget
-	default:
-		base := prev * (1 + b.Uplift)
-		if year == 1 || prev == 0 {
-			base = histBudget
-		}
-		return base + b.Pace*(target-base)
-	}
 }
