@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/gpbudget/gpbudget/nhsdata"
 	"io"
 	"os"
 	"sort"
@@ -46,12 +47,15 @@ func ReadPopulation(r io.Reader, name string, codes []string) ([]PracticeSpec, e
 	if err != nil {
 		return nil, popErr(name, 1, "", fmt.Sprintf("cannot read the header: %v", err))
 	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.ToUpper(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	// Column names are matched as nhsdata matches them (case, spacing,
+	// a byte-order mark): one place for header handling.
+	hd := nhsdata.NewHeader(header)
+	col := func(n string) (int, bool) {
+		i := hd.Find(n)
+		return i, i >= 0
 	}
 	need := func(n string) (int, error) {
-		if i, ok := col[n]; ok {
+		if i, ok := col(n); ok {
 			return i, nil
 		}
 		return 0, popErr(name, 1, "", fmt.Sprintf("no %s column: accepted NHS Digital's layout with ORG_CODE, SEX, AGE_GROUP_5 or AGE, NUMBER_OF_PATIENTS", n))
@@ -69,9 +73,9 @@ func ReadPopulation(r io.Reader, name string, codes []string) ([]PracticeSpec, e
 		return nil, err
 	}
 	iAge, single := -1, false
-	if i, ok := col["AGE_GROUP_5"]; ok {
+	if i, ok := col("AGE_GROUP_5"); ok {
 		iAge = i
-	} else if i, ok := col["AGE"]; ok {
+	} else if i, ok := col("AGE"); ok {
 		iAge, single = i, true
 	} else {
 		return nil, popErr(name, 1, "", "no AGE_GROUP_5 or AGE column: accepted the five-year-band or single-year-of-age layout")
@@ -79,7 +83,7 @@ func ReadPopulation(r io.Reader, name string, codes []string) ([]PracticeSpec, e
 	var iComm []int
 	maxCol := max(iOrg, iSex, iN, iAge)
 	for _, c := range commissionerColumns {
-		if i, ok := col[c]; ok {
+		if i, ok := col(c); ok {
 			iComm = append(iComm, i)
 			maxCol = max(maxCol, i)
 		}
