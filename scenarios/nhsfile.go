@@ -4,12 +4,13 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"github.com/gpbudget/gpbudget/nhsdata"
 	"io"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/gpbudget/gpbudget/nhsdata"
 )
 
 // NHS Digital's "Patients Registered at a GP Practice" files [ref §7]: one row
