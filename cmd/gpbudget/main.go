@@ -60,6 +60,7 @@ func newApp() *cli.App {
 			fitCommand(),
 			forecastCommand(),
 			backtestCommand(),
+			historyCommand(),
 		},
 		// With no command, help; with an unknown one, an input error (the
 		// library's own answer exits 1 or 3).
