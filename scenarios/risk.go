@@ -93,7 +93,7 @@ type RiskAdjustment struct {
 
 // Uncertainty is parameter uncertainty (probabilistic sensitivity analysis).
 type Uncertainty struct {
-	Priors       map[string]PriorSpec `yaml:"priors,omitempty" json:"priors,omitempty" jsonschema_description:"Priors by parameter name (gpbudget scenarios --params lists them); each is centred on the parameter's value in the scenario."`
+	Priors       map[string]PriorSpec `yaml:"priors,omitempty" json:"priors,omitempty" jsonschema_description:"Priors by parameter name (rate.<stream>, cost.<stream>, demand_growth.<stream>, price_growth.<stream>, drift.sd, drift.persistence, shocks.area_sd, shocks.national_sd); each is centred on the parameter's value in the scenario."`
 	Correlations []PairCorr           `yaml:"correlations,omitempty" json:"correlations,omitempty" jsonschema_description:"Correlations between priors (a Gaussian copula), by parameter name."`
 }
 
