@@ -24,6 +24,7 @@ import (
 func knownModel(t *testing.T) *sim.Model {
 	t.Helper()
 	s := scenarios.Default()
+	s.ChanceOnly = true // a fixed style per practice: no drift, shocks, trends or priors
 	s.Population.Synthetic.NeedSD = 0
 	s.Population.Synthetic.AgeTiltSD = 0
 	for _, st := range []*scenarios.Stream{&s.Streams.Outpatient, &s.Streams.Prescribing, &s.Streams.AE, &s.Streams.Emergency, &s.Streams.Elective} {

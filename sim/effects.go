@@ -199,15 +199,6 @@ func (e *Effects) check() []error {
 	return errs
 }
 
-// maxLogSD is the largest log-SD the effects can give a stream's rate in a
-// year (drift and both shocks, at the largest scales the priors can draw),
-// for the count tables' headroom.
-func (e *Effects) maxLogSD(s int, driftScale, shockScale float64) float64 {
-	d := e.Drift.SD[s] * driftScale
-	a, n := e.Shocks.AreaSD[s]*shockScale, e.Shocks.NationalSD[s]*shockScale
-	return math.Sqrt(d*d + a*a + n*n)
-}
-
 // yearEffect is what the effects do to one practice-year, per stream.
 type yearEffect struct {
 	drift [NStreams]float64 // exp(x - σ²/2)
@@ -439,23 +430,33 @@ func (p *prepared) expectedGrowth(t int) float64 {
 }
 
 // effectHeadroom is how far the effects may raise stream s's rates in a run
-// of the given years: drift and shocks at 5 SD (their SDs at a 5-SD draw of
-// any prior on them), a rate prior at 5 SD, and the demand trend compounded
-// over the years at a 5-SD draw of its prior.
+// of the given years: 5 SD of drift, shocks and a rate prior together (their
+// log-SDs in quadrature, each SD at 3 SD of any prior on its scale), and the
+// demand trend at 3 SD of its prior compounded over the years. Beyond it
+// (a rarer draw) a run stops with a count table's error rather than
+// overflow.
 func (p *prepared) effectHeadroom(s, years int) float64 {
 	m := p.m
-	at5 := func(k ParamKind, st Stream, point float64) float64 {
-		for _, pr := range m.Uncertainty.Priors {
+	at := func(k ParamKind, st Stream, point float64) (float64, *Prior) {
+		for i, pr := range m.Uncertainty.Priors {
 			if pr.Param.Kind == k && (!k.perStream() || pr.Param.Stream == st) {
-				return pr.value(point, 5)
+				return pr.value(point, 3), &m.Uncertainty.Priors[i]
 			}
 		}
-		return point
+		return point, nil
 	}
 	st := Stream(s)
-	sd := m.Effects.maxLogSD(s, at5(ParamDriftSD, st, 1), max(at5(ParamAreaSD, st, 1), at5(ParamNationalSD, st, 1)))
-	h := math.Exp(5*sd) * at5(ParamRate, st, 1)
-	if g := at5(ParamDemand, st, m.Effects.Trend[s].Demand); g > 0 {
+	ds, _ := at(ParamDriftSD, st, 1)
+	as, _ := at(ParamAreaSD, st, 1)
+	ns, _ := at(ParamNationalSD, st, 1)
+	e := &m.Effects
+	d, a, n := e.Drift.SD[s]*ds, e.Shocks.AreaSD[s]*as, e.Shocks.NationalSD[s]*ns
+	r := 0.0
+	if _, pr := at(ParamRate, st, 1); pr != nil {
+		r = math.Sqrt(math.Log1p(pr.SD * pr.SD)) // the lognormal's log-SD
+	}
+	h := math.Exp(5 * math.Sqrt(d*d+a*a+n*n+r*r))
+	if g, _ := at(ParamDemand, st, e.Trend[s].Demand); g > 0 {
 		h *= math.Pow(1+g, float64(years))
 	}
 	return h
