@@ -6,6 +6,28 @@ import "math"
 // published facts (sim/calibration_test.go). Not for runs: these keep one
 // value per patient or band.
 
+// calibrationWorker is a worker for m's calibration functions (it panics
+// on a model Validate refuses: they are for tests and built-in models).
+func calibrationWorker(m *Model) *worker {
+	p, err := prepare(m)
+	if err != nil {
+		panic(err)
+	}
+	w := &worker{p: p}
+	w.setup()
+	return w
+}
+
+// startPractice builds practice i's starting list in replication rep and
+// its count tables at its own rates (no effects), and returns its key.
+func (w *worker) startPractice(seed uint64, rep, i int) Key {
+	one := [NStreams]float64{1, 1, 1, 1, 1}
+	k := TaskKey(seed, rep, i)
+	w.initList(k)
+	w.buildTables(i, &one)
+	return k
+}
+
 // BandTotals are a year's totals by five-year band, both sexes together.
 type BandTotals struct {
 	Events     [NStreams][NBands]float64 // events
@@ -18,18 +40,10 @@ type BandTotals struct {
 // starting list (replication rep, no effects: chance alone) and returns
 // the totals by band of the years-th year (1: the starting list's year).
 func EventsByBand(m *Model, seed uint64, rep, years int) *BandTotals {
-	p, err := prepare(m)
-	if err != nil {
-		panic(err)
-	}
-	w := &worker{p: p}
-	w.setup()
-	one := [NStreams]float64{1, 1, 1, 1, 1}
+	w := calibrationWorker(m)
 	out := &BandTotals{}
 	for i := range m.Practices {
-		k := TaskKey(seed, rep, i)
-		w.initList(k)
-		w.buildTables(i, &one)
+		k := w.startPractice(seed, rep, i)
 		for y := range years - 1 {
 			w.advance(k.At(y))
 		}

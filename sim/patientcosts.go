@@ -6,17 +6,9 @@ package sim
 // calibration, such as checking how concentrated costs are, not for runs: it
 // keeps one value per patient.
 func PatientYearCosts(m *Model, seed uint64, rep int) (hospital, total []float64) {
-	p, err := prepare(m)
-	if err != nil {
-		panic(err)
-	}
-	w := &worker{p: p}
-	w.setup()
-	one := [NStreams]float64{1, 1, 1, 1, 1}
+	w := calibrationWorker(m)
 	for i := range m.Practices {
-		k := TaskKey(seed, rep, i)
-		w.initList(k)
-		w.buildTables(i, &one)
+		k := w.startPractice(seed, rep, i)
 		w.reseedYear(k.At(0))
 		for _, row := range w.pop.row {
 			base := int(row) * NStreams

@@ -140,23 +140,14 @@ type Prior struct {
 // Quantile returns the parameter's value at probability u in (0, 1) given
 // its point value.
 func (pr Prior) Quantile(point, u float64) float64 {
-	z := distuv.UnitNormal.Quantile(u)
-	switch pr.Dist {
-	case DistLognormal:
-		if point == 0 {
-			return 0
-		}
-		cv := pr.SD / point
-		s2 := math.Log1p(cv * cv)
-		return point * math.Exp(math.Sqrt(s2)*z-s2/2)
-	case DistBeta:
+	if pr.Dist == DistBeta {
 		if pr.SD == 0 {
 			return point
 		}
 		ab := point*(1-point)/(pr.SD*pr.SD) - 1
 		return distuv.Beta{Alpha: point * ab, Beta: (1 - point) * ab}.Quantile(u)
 	}
-	return point + pr.SD*z
+	return pr.value(point, distuv.UnitNormal.Quantile(u))
 }
 
 // value is the parameter's value for a standard normal draw z (the prior's

@@ -200,7 +200,19 @@ func printCalibration(w io.Writer, rows []nhsdata.PracticeYear, rep *nhsdata.Bui
 			fmt.Fprintf(w, "    jump: probability %.4f, mean %+.4f, SD %.4f\n", j.P, j.Mu, j.SD)
 		}
 	}
+	printDrugChanges(w, nhsdata.MeasureDrugChanges(rows, 1000))
 	return nil
+}
+
+// printDrugChanges prints what the drift and common-shock defaults come
+// from (docs/parameters.md, "Risk beyond chance").
+func printDrugChanges(w io.Writer, dcs []nhsdata.DrugChanges) {
+	fmt.Fprintln(w, "drug cost per head, dispensing practices of 1,000+, by commissioner (trimmed at 4 robust SD):")
+	fmt.Fprintln(w, "    years      n  median   robust-SD  areas  between-SD  within-SD  between-share  lag-1 corr (n)")
+	for _, d := range dcs {
+		fmt.Fprintf(w, "    %d->%d %5d  %+.4f  %.4f     %5d  %.4f      %.4f     %.3f          %+.3f (%d)\n",
+			d.From, d.To, d.N, d.Median, d.RobustSD, d.Areas, d.BetweenSD, d.WithinSD, d.BetweenShare, d.Lag1, d.Lag1N)
+	}
 }
 
 func roundMap(m map[int]float64) map[int]string {
