@@ -37,7 +37,8 @@ func TestPlanAllocations(t *testing.T) {
 	w := &worker{p: pr}
 	const years = 5
 	rows := make([]PracticeYear, years)
-	rp := drawParams(m, pr.unc, 1, 0)
+	rp := new(repParams)
+	drawParams(m, pr.unc, 1, 0, rp)
 	if err := w.runTask(context.Background(), patients{w}, TaskKey(1, 0, 0), years, rp, rows); err != nil {
 		t.Fatal(err)
 	}

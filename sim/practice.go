@@ -733,9 +733,13 @@ func (k *Kernel) Year(seed uint64, rep, i, year int) int64 {
 // params returns replication rep's parameters, drawn once per replication
 // as a run draws them.
 func (k *Kernel) params(seed uint64, rep int) *repParams {
-	if k.rp == nil || k.rpSeed != seed || k.rpRep != rep {
-		k.rp, k.rpSeed, k.rpRep = drawParams(k.w.p.m, k.w.p.unc, seed, rep), seed, rep
+	if k.rp == nil {
+		k.rp = new(repParams)
+	} else if k.rpSeed == seed && k.rpRep == rep {
+		return k.rp
 	}
+	drawParams(k.w.p.m, k.w.p.unc, seed, rep, k.rp)
+	k.rpSeed, k.rpRep = seed, rep
 	return k.rp
 }
 

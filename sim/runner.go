@@ -154,7 +154,8 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 			}
 			rs := &repState{rep: r, rows: make([]PracticeYear, np*o.Years)}
 			rs.remaining.Store(int32(np))
-			rs.params = drawParams(m, p.unc, o.Seed, r)
+			rs.params = new(repParams)
+			drawParams(m, p.unc, o.Seed, r, rs.params)
 			for i := range np {
 				select {
 				case tasks <- task{rs, i}:

@@ -324,15 +324,22 @@ type repParams struct {
 	values      []float64 // the uncertain parameters' values, in Model.Uncertain order
 }
 
-// drawParams draws replication rep's parameters. The older draws keep
+// nParams is how many parameters the engine can hold uncertain (AllParams).
+const nParams = 5*NStreams + 4
+
+// allParams is AllParams, once.
+var allParams = AllParams()
+
+// drawParams draws replication rep's parameters into rp (reusing its
+// record of values). The older draws keep
 // their streams: rate uncertainty (repMultipliers) and behaviour (the
 // plan's). Priors draw one standard normal per parameter the engine
 // knows, in AllParams order, from the replication's own key (purpose
 // PurposePriors), whether or not it has a prior, so adding a prior leaves
 // the others' draws alone; correlated priors mix their normals by the
 // correlation's Cholesky factor.
-func drawParams(m *Model, u *uncertainty, seed uint64, rep int) *repParams {
-	rp := &repParams{mult: repMultipliers(m, seed, rep)}
+func drawParams(m *Model, u *uncertainty, seed uint64, rep int, rp *repParams) {
+	*rp = repParams{mult: repMultipliers(m, seed, rep), values: rp.values[:0]}
 	e := &m.Effects
 	for s := range NStreams {
 		rp.cost[s] = 1
@@ -343,42 +350,46 @@ func drawParams(m *Model, u *uncertainty, seed uint64, rep int) *repParams {
 		rp.nationalSD[s] = e.Shocks.NationalSD[s]
 	}
 	rp.persistence = e.Drift.Persistence
-	val := map[Param]float64{}
-	if len(m.Uncertainty.Priors) > 0 {
+	// Fixed arrays indexed by Param.index, so a replication's draws
+	// allocate nothing.
+	var val [nParams]float64
+	var set [nParams]bool
+	if priors := m.Uncertainty.Priors; len(priors) > 0 {
 		var d Draws
 		d.Reseed(Key{Seed: seed, Rep: rep, Practice: -1, Year: -1}, PurposePriors)
-		eps := make([]float64, len(u.all))
+		var eps, z, c [nParams]float64
 		for i := range eps {
 			eps[i] = d.Norm()
 		}
-		z := make([]float64, len(m.Uncertainty.Priors))
-		for i, pr := range m.Uncertainty.Priors {
+		for i, pr := range priors {
 			z[i] = eps[pr.Param.index()]
 		}
 		if u.chol != nil {
-			c := make([]float64, len(z))
-			for i := range z {
+			for i := range priors {
 				for j := 0; j <= i; j++ {
 					c[i] += u.chol[i][j] * z[j]
 				}
 			}
 			z = c
 		}
-		for i, pr := range m.Uncertainty.Priors {
-			val[pr.Param] = pr.value(m.point(pr.Param), z[i])
+		for i, pr := range priors {
+			k := pr.Param.index()
+			val[k], set[k] = pr.value(m.point(pr.Param), z[i]), true
 		}
-	}
-	for _, f := range m.Uncertainty.Fixed {
-		val[f.Param] = f.Value
 	}
 	fixedRate := [NStreams]bool{}
 	for _, f := range m.Uncertainty.Fixed {
+		k := f.Param.index()
+		val[k], set[k] = f.Value, true
 		if f.Param.Kind == ParamRate {
 			fixedRate[f.Param.Stream] = true
 		}
 	}
-	for p, v := range val {
-		s := p.Stream
+	for k, p := range allParams {
+		if !set[k] {
+			continue
+		}
+		v, s := val[k], p.Stream
 		switch p.Kind {
 		case ParamRate:
 			if fixedRate[s] {
@@ -413,7 +424,6 @@ func drawParams(m *Model, u *uncertainty, seed uint64, rep int) *repParams {
 	for _, pr := range u.uncertain {
 		rp.values = append(rp.values, rp.valueOf(pr.Param, m, seed, rep))
 	}
-	return rp
 }
 
 // valueOf is parameter p's value in the replication (for the record of
@@ -459,13 +469,12 @@ func ratio(got, base [NStreams]float64) float64 {
 
 // uncertainty is what a run derives once from Model.Uncertainty.
 type uncertainty struct {
-	all       []Param
 	chol      [][]float64
 	uncertain []Prior
 }
 
 func prepareUncertainty(m *Model) (*uncertainty, error) {
-	u := &uncertainty{all: AllParams(), uncertain: m.Uncertain()}
+	u := &uncertainty{uncertain: m.Uncertain()}
 	if c := m.Uncertainty.Corr; c != nil {
 		l, err := choleskyOf(c)
 		if err != nil {
@@ -484,5 +493,7 @@ func ReplicationParams(m *Model, seed uint64, rep int) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	return drawParams(m, u, seed, rep).values, nil
+	var rp repParams
+	drawParams(m, u, seed, rep, &rp)
+	return rp.values, nil
 }
