@@ -393,3 +393,44 @@ func TestFormulaRegressionDilution(t *testing.T) {
 		t.Errorf("a noisy proxy fits practices no worse (R² %.3f against %.3f)", noisy.Fit.PracticeR2, exact.Fit.PracticeR2)
 	}
 }
+
+// TestOneWay: a one-way variant holds its parameter at the prior's 10th or
+// 90th percentile and every other uncertain parameter at its point value,
+// in every replication; the base holds all at their points.
+func TestOneWay(t *testing.T) {
+	m := simpleModel(200)
+	m.Effects.Trend[sim.Prescribing].Demand = 0.04
+	m.Streams[sim.Emergency].RateUncertaintySD = 0.1
+	m.Uncertainty.Priors = []sim.Prior{
+		{Param: sim.Param{Kind: sim.ParamCost, Stream: sim.Prescribing}, Dist: sim.DistLognormal, SD: 0.1},
+		{Param: sim.Param{Kind: sim.ParamDemand, Stream: sim.Prescribing}, Dist: sim.DistNormal, SD: 0.01},
+	}
+	ows := m.OneWays(0.1, 0.9)
+	if len(ows) != 3 {
+		t.Fatalf("%d one-way ranges, want 3 (rate.emergency, cost.prescribing, demand_growth.prescribing)", len(ows))
+	}
+	z := 1.2815515655446004 // Φ⁻¹(0.9)
+	d := ows[2]
+	if d.Prior.Param.String() != "demand_growth.prescribing" || math.Abs(d.Low-(0.04-0.01*z)) > 1e-12 || math.Abs(d.High-(0.04+0.01*z)) > 1e-12 {
+		t.Errorf("demand growth range %+v, want 0.04 ∓ 0.01·%.4f", d, z)
+	}
+	for _, f := range []*sim.Model{m.Fixing(), m.Fixing(sim.Fixed{Param: ows[1].Prior.Param, Value: ows[1].High})} {
+		if u := f.Uncertain(); len(u) != 0 {
+			t.Errorf("a sensitivity model leaves %v uncertain", u)
+		}
+		for rep := range 3 {
+			v, err := sim.ReplicationParams(f, 1, rep)
+			if err != nil || len(v) != 0 {
+				t.Fatalf("replication %d: %v, %v", rep, v, err)
+			}
+		}
+	}
+	hi := m.Fixing(sim.Fixed{Param: ows[1].Prior.Param, Value: ows[1].High})
+	rows := run(t, hi, sim.Options{Seed: 2, FirstRep: 0, LastRep: 3, Years: 1, Workers: 1})
+	mean := m.Streams[sim.Prescribing].MeanCost()
+	for _, r := range rows {
+		if unit := r.Spend[sim.Prescribing] / float64(r.Events[sim.Prescribing]); math.Abs(unit/(mean*ows[1].High)-1) > 0.1 {
+			t.Errorf("cost per item %.3f with cost.prescribing at its 90th percentile %.3f", unit, ows[1].High)
+		}
+	}
+}

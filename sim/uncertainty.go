@@ -497,3 +497,42 @@ func ReplicationParams(m *Model, seed uint64, rep int) ([]float64, error) {
 	drawParams(m, u, seed, rep, &rp)
 	return rp.values, nil
 }
+
+// OneWay is one parameter's one-way sensitivity range: its point value
+// and its prior's low and high quantiles.
+type OneWay struct {
+	Prior            Prior
+	Point, Low, High float64
+}
+
+// OneWays lists every uncertain parameter (Model.Uncertain) with its prior's
+// quantiles lo and hi (0.1 and 0.9 for the usual tornado).
+func (m *Model) OneWays(lo, hi float64) []OneWay {
+	var out []OneWay
+	for _, pr := range m.Uncertain() {
+		pt := m.point(pr.Param)
+		out = append(out, OneWay{Prior: pr, Point: pt, Low: pr.Quantile(pt, lo), High: pr.Quantile(pt, hi)})
+	}
+	return out
+}
+
+// Fixing returns m with every uncertain parameter held at its point value
+// but those in fix, held at theirs: the base case of a one-way sensitivity
+// analysis (no fix) and its variants (one). Runs of it and of m with one
+// seed share their chance draws (common random numbers). m is not changed.
+func (m *Model) Fixing(fix ...Fixed) *Model {
+	c := *m
+	c.Uncertainty.Fixed = nil
+	held := map[Param]bool{}
+	for _, f := range fix {
+		held[f.Param] = true
+		c.Uncertainty.Fixed = append(c.Uncertainty.Fixed, f)
+	}
+	for _, pr := range m.Uncertain() {
+		if !held[pr.Param] {
+			c.Uncertainty.Fixed = append(c.Uncertainty.Fixed, Fixed{Param: pr.Param, Value: m.point(pr.Param)})
+		}
+	}
+	c.Uncertainty.Fixed = append(c.Uncertainty.Fixed, m.Uncertainty.Fixed...)
+	return &c
+}
