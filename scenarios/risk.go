@@ -124,22 +124,21 @@ func (s *Scenario) chanceOnly() *Scenario {
 	return &c
 }
 
-// riskSections are the fields chance_only switches off, for its check.
-var riskSections = []string{"drift", "shocks", "trends", "uncertainty", "risk_adjustment", "frailty.by_age", "population.style_correlation", "budget.lag"}
-
-// validateRisk checks the risk sections. Supplied capitation weights
-// (budget.weights) are a formula: with them, a formula the file does not
-// set is the perfect one (the weights, with need as the engine knows it).
+// validateRisk resolves and checks the risk sections. Supplied capitation
+// weights (budget.weights) are a formula: with them, a formula the file
+// does not set is the perfect one (the weights, with need as the engine
+// knows it). chance_only switches the effects off in the scenario itself,
+// so its resolved form says what runs; a file that also switches one on
+// is refused.
 func (s *Scenario) validateRisk(c *checker) {
 	if s.Budget.Weights != nil && !present(c.root, "risk_adjustment.formula") {
 		s.RiskAdjustment.Formula = "perfect"
 	}
 	if s.ChanceOnly {
-		for _, f := range riskSections {
-			if present(c.root, f) {
-				c.fail(f, "is set, but chance_only: true switches it off: accepted one of them")
-			}
+		for _, f := range switchedOn(c.root) {
+			c.fail(f, "switches an effect on, but chance_only: true switches it off: accepted one of them")
 		}
+		*s = *s.chanceOnly()
 	}
 	c.num("population.style_correlation", s.Population.StyleCorr, -0.25, 1)
 	if sy := s.Population.Synthetic; sy != nil && len(s.Population.Practices) == 0 {
@@ -187,14 +186,17 @@ func (s *Scenario) validateRisk(c *checker) {
 
 // present says whether a dotted field is in the file itself (lineOf finds
 // the nearest enclosing field).
-func present(root *yaml.Node, field string) bool {
+func present(root *yaml.Node, field string) bool { return nodeOf(root, field) != nil }
+
+// nodeOf is a dotted field's value node in the file, or nil.
+func nodeOf(root *yaml.Node, field string) *yaml.Node {
 	n := root
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]
 	}
 	for _, part := range strings.Split(field, ".") {
 		if n.Kind != yaml.MappingNode {
-			return false
+			return nil
 		}
 		found := false
 		for j := 0; j+1 < len(n.Content); j += 2 {
@@ -204,10 +206,48 @@ func present(root *yaml.Node, field string) bool {
 			}
 		}
 		if !found {
-			return false
+			return nil
 		}
 	}
-	return true
+	return n
+}
+
+// switchedOn lists the fields the file itself sets to switch an effect on
+// (each section decoded alone, without defaults): a drift, shock or trend
+// that is not zero, a prior with an SD, the estimated formula, frailty by
+// age, style correlation, a lag over one year. A resolved chance-only
+// scenario sets none of them.
+func switchedOn(root *yaml.Node) []string {
+	var out []string
+	on := func(field string, v any, isOn func() bool) {
+		if n := nodeOf(root, field); n != nil && n.Decode(v) == nil && isOn() {
+			out = append(out, field)
+		}
+	}
+	var d Drift
+	on("drift", &d, func() bool { return d.SD != (StreamValues{}) })
+	var sh Shocks
+	on("shocks", &sh, func() bool { return sh.AreaSD != (StreamValues{}) || sh.NationalSD != (StreamValues{}) })
+	var tr Trends
+	on("trends", &tr, func() bool { return tr != (Trends{}) })
+	var u Uncertainty
+	on("uncertainty", &u, func() bool {
+		for _, p := range u.Priors {
+			if p.SD != 0 {
+				return true
+			}
+		}
+		return false
+	})
+	var ra RiskAdjustment
+	on("risk_adjustment", &ra, func() bool { return ra.Formula == "estimated" })
+	var by bool
+	on("frailty.by_age", &by, func() bool { return by })
+	var sc float64
+	on("population.style_correlation", &sc, func() bool { return sc != 0 })
+	var lag int
+	on("budget.lag", &lag, func() bool { return lag > 1 })
+	return out
 }
 
 // correlation checks a stream correlation: values in range, streams
