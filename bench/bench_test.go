@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpbudget/gpbudget/output"
+	"github.com/gpbudget/gpbudget/results"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 )
@@ -171,7 +171,7 @@ func BenchmarkRules(b *testing.B) {
 // (zstd, row groups of 128 Ki rows) into a temporary folder.
 func BenchmarkParquetWriter(b *testing.B) {
 	m, rows := rowsFor(b)
-	w, err := output.NewPracticeYears(b.TempDir(), "part", m, map[string]string{"bench": "1"})
+	w, err := results.NewWriter(b.TempDir(), results.SinglePrefix, 0, m, map[string]string{"bench": "1"})
 	if err != nil {
 		b.Fatal(err)
 	}
