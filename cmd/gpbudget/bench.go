@@ -28,8 +28,11 @@ func benchCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			cfg := bench.Config{Scenario: c.String("scenario"), Seed: c.Uint64("seed"), Reps: c.Int("reps"),
 				RunReps: c.Int("run-reps"), Years: c.Int("years"), Workers: c.Int("workers")}
-			if cfg.Reps < 1 || cfg.RunReps < 1 || cfg.Years < 1 || cfg.Years > 50 || cfg.Workers < 1 || cfg.Workers > 4096 {
-				return badInput("bench: --reps and --run-reps must be >= 1, --years 1 to 50, --workers 1 to 4096")
+			for _, err := range []error{inRange("reps", cfg.Reps, 1, maxReps), inRange("run-reps", cfg.RunReps, 1, maxReps),
+				inRange("years", cfg.Years, 1, maxYears), inRange("workers", cfg.Workers, 1, maxWorkers)} {
+				if err != nil {
+					return err
+				}
 			}
 			r, err := bench.Measure(c.Context, cfg)
 			if err != nil {
