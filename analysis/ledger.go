@@ -238,3 +238,6 @@ func ledgerPass(ctx context.Context, dir string, man *results.Manifest, readers 
 	}
 	return nil
 }
+
+// LedgerColumns are the ledger columns a summary reads.
+func LedgerColumns() []results.Column { return slices.Clone(ledgerColumns) }

@@ -625,3 +625,6 @@ type Summary struct {
 	Quantiles    *Quantiles
 	QuantileNote string
 }
+
+// ObsColumns are the practice-year columns a summary reads.
+func ObsColumns() []results.Column { return slices.Clone(obsColumns) }

@@ -1,0 +1,70 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gpbudget/gpbudget/analysis"
+	"github.com/gpbudget/gpbudget/results"
+)
+
+// SummaryResult is what MeasureSummary found on a run folder.
+type SummaryResult struct {
+	Dir        string  `json:"dir"`
+	Rows       int64   `json:"rows"`
+	LedgerRows int64   `json:"ledger_rows"`
+	ReadSec    float64 `json:"read_sec"`      // reading the columns summarize reads, and nothing else
+	SummarySec float64 `json:"summarize_sec"` // analysis.Summarize, both passes and the ledger
+	// TimeRatio is SummarySec / ReadSec. Target: at most 2.
+	TimeRatio float64 `json:"time_ratio"`
+	// PeakRSSBytes is the process's peak resident set after both, which is
+	// the summary's (reading alone holds less). Target for England cohort
+	// 1,000 x 5 years: under 300 MB.
+	PeakRSSBytes  int64   `json:"peak_rss_bytes"`
+	QuantileError float64 `json:"quantile_rel_error"` // 0: exact
+}
+
+// MeasureSummary times reading the columns of a completed run's files
+// (practice-years and ledger) against summarising them, in one process: the
+// read first, so that the peak resident set afterwards is the summary's.
+func MeasureSummary(ctx context.Context, dir string) (*SummaryResult, error) {
+	man, err := results.RequireComplete(dir)
+	if err != nil {
+		return nil, err
+	}
+	r := &SummaryResult{Dir: dir}
+	start := time.Now()
+	for _, t := range []struct {
+		table string
+		cols  []results.Column
+	}{{results.PracticeYears, analysis.ObsColumns()}, {results.Ledger, analysis.LedgerColumns()}} {
+		files, err := man.TableFiles(t.table)
+		if err != nil {
+			return nil, err
+		}
+		n, err := results.Scan(ctx, dir, files, t.cols, 0, func(*results.Batch) error { return nil })
+		if err != nil {
+			return nil, err
+		}
+		if t.table == results.PracticeYears {
+			r.Rows = n
+		} else {
+			r.LedgerRows = n
+		}
+	}
+	r.ReadSec = time.Since(start).Seconds()
+	start = time.Now()
+	sum, err := analysis.Summarize(ctx, dir, analysis.Options{})
+	if err != nil {
+		return nil, err
+	}
+	r.SummarySec = time.Since(start).Seconds()
+	if sum.Rows != r.Rows {
+		return nil, fmt.Errorf("summary saw %d rows, the read %d", sum.Rows, r.Rows)
+	}
+	r.TimeRatio = r.SummarySec / r.ReadSec
+	r.PeakRSSBytes = PeakRSS()
+	r.QuantileError = sum.Quantiles.RelError
+	return r, nil
+}
