@@ -57,10 +57,13 @@ func (q *Quantiles) New() *Dist {
 
 // Dist is the distribution of a stream of values: exact (every value as
 // float32) or a sketch. Its quantiles follow Quantile (type 7) when exact,
-// and DDSketch's rank rule, within the relative error, when sketched.
+// and DDSketch's rank rule, within the relative error, when sketched. An
+// exact Dist that merges others refers to their values rather than copying
+// them, so pooling practices into bands costs no memory.
 type Dist struct {
 	vals   []float32
 	sorted bool
+	parts  []*Dist // exact: merged distributions (leaves), referred to
 	sk     *ddsketch.DDSketch
 }
 
@@ -74,14 +77,16 @@ func (d *Dist) Add(x float64) {
 	d.sorted = false
 }
 
-// Merge adds o's values.
+// Merge adds o's values; an exact o must not change afterwards.
 func (d *Dist) Merge(o *Dist) {
 	if d.sk != nil {
 		_ = d.sk.MergeWith(o.sk)
 		return
 	}
-	d.vals = append(d.vals, o.vals...)
-	d.sorted = false
+	if len(o.vals) > 0 {
+		d.parts = append(d.parts, o)
+	}
+	d.parts = append(d.parts, o.parts...)
 }
 
 // N is the number of values.
@@ -89,36 +94,123 @@ func (d *Dist) N() int {
 	if d.sk != nil {
 		return int(d.sk.GetCount())
 	}
-	return len(d.vals)
+	n := len(d.vals)
+	for _, p := range d.parts {
+		n += len(p.vals)
+	}
+	return n
 }
 
-func (d *Dist) sort() {
-	if !d.sorted {
-		slices.Sort(d.vals)
-		d.sorted = true
+// leaves are the exact value slices, each sorted.
+func (d *Dist) leaves() [][]float32 {
+	var out [][]float32
+	for _, l := range append([]*Dist{d}, d.parts...) {
+		if len(l.vals) == 0 {
+			continue
+		}
+		if !l.sorted {
+			slices.Sort(l.vals)
+			l.sorted = true
+		}
+		out = append(out, l.vals)
+	}
+	return out
+}
+
+// walk calls f with the exact values in ascending order (descending with
+// desc) until f returns false: a k-way merge of the sorted leaves.
+func (d *Dist) walk(desc bool, f func(v float64) bool) {
+	ls := d.leaves()
+	if len(ls) == 1 {
+		v := ls[0]
+		for i := range v {
+			j := i
+			if desc {
+				j = len(v) - 1 - i
+			}
+			if !f(float64(v[j])) {
+				return
+			}
+		}
+		return
+	}
+	// A binary heap of (leaf, position), ordered by the leaf's next value.
+	type cur struct{ l, i int }
+	val := func(c cur) float32 {
+		if desc {
+			return ls[c.l][len(ls[c.l])-1-c.i]
+		}
+		return ls[c.l][c.i]
+	}
+	less := func(a, b cur) bool {
+		if desc {
+			return val(a) > val(b)
+		}
+		return val(a) < val(b)
+	}
+	h := make([]cur, 0, len(ls))
+	down := func(i int) {
+		for {
+			m, l, r := i, 2*i+1, 2*i+2
+			if l < len(h) && less(h[l], h[m]) {
+				m = l
+			}
+			if r < len(h) && less(h[r], h[m]) {
+				m = r
+			}
+			if m == i {
+				return
+			}
+			h[i], h[m] = h[m], h[i]
+			i = m
+		}
+	}
+	for l := range ls {
+		h = append(h, cur{l, 0})
+	}
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	for len(h) > 0 {
+		if !f(float64(val(h[0]))) {
+			return
+		}
+		if h[0].i+1 < len(ls[h[0].l]) {
+			h[0].i++
+		} else {
+			h[0] = h[len(h)-1]
+			h = h[:len(h)-1]
+		}
+		down(0)
 	}
 }
 
-// at is the value of rank i (0-based) of the sorted exact values.
-func (d *Dist) at(i int) float64 { return float64(d.vals[i]) }
-
 // Quantile is the p-quantile (NaN for no values).
 func (d *Dist) Quantile(p float64) float64 {
-	if d.N() == 0 {
+	n := d.N()
+	if n == 0 {
 		return math.NaN()
 	}
 	if d.sk != nil {
 		v, _ := d.sk.GetValueAtQuantile(p)
 		return v
 	}
-	d.sort()
-	n := len(d.vals)
 	h := float64(n-1) * p
 	lo := int(math.Floor(h))
-	if lo >= n-1 {
-		return d.at(n - 1)
-	}
-	return d.at(lo) + (h-float64(lo))*(d.at(lo+1)-d.at(lo))
+	var x0, x1 float64
+	i := 0
+	d.walk(false, func(v float64) bool {
+		if i == lo {
+			x0, x1 = v, v
+		}
+		if i == lo+1 {
+			x1 = v
+			return false
+		}
+		i++
+		return true
+	})
+	return x0 + (h-float64(lo))*(x1-x0)
 }
 
 // Tail is the value at risk and expected shortfall at level a of the values
@@ -134,20 +226,15 @@ func (d *Dist) Tail(a float64, neg bool) (VaR, ES float64) {
 		sign = -1
 	}
 	if d.sk == nil {
-		d.sort()
-		sum := 0.0
-		for j := range k {
-			i := n - 1 - j
-			if neg {
-				i = j
-			}
-			sum += d.at(i)
-		}
-		last := n - k
-		if neg {
-			last = k - 1
-		}
-		return sign * d.at(last), sign * sum / float64(k)
+		// The k worst: the largest values, or with neg the smallest.
+		sum, worst, i := 0.0, 0.0, 0
+		d.walk(!neg, func(v float64) bool {
+			sum += v
+			worst = v
+			i++
+			return i < k
+		})
+		return sign * worst, sign * sum / float64(k)
 	}
 	// The k worst values from the sketch's bins, worst first.
 	type bin struct{ v, c float64 }
