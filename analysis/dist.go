@@ -52,7 +52,7 @@ func (q *Quantiles) New() *Dist {
 	if q.RelError == 0 {
 		return &Dist{}
 	}
-	return &Dist{sk: ddsketch.NewDDSketch(q.mapping, store.NewDenseStore(), store.NewDenseStore())}
+	return &Dist{sk: ddsketch.NewDDSketch(q.mapping, store.NewBufferedPaginatedStore(), store.NewBufferedPaginatedStore())}
 }
 
 // Dist is the distribution of a stream of values: exact (every value as
@@ -65,22 +65,55 @@ type Dist struct {
 	sorted bool
 	parts  []*Dist // exact: merged distributions (leaves), referred to
 	sk     *ddsketch.DDSketch
+	bins   []bin // the sketch's bins in ascending order of value, once asked
 }
+
+// bin is one of a sketch's bins: its value and the count of values up to
+// and including it (ascending).
+type bin struct{ v, cum float64 }
+
+// sortedBins are the sketch's bins, ascending, with cumulative counts; they
+// are computed once, when quantiles are first asked for.
+func (d *Dist) sortedBins() []bin {
+	if d.bins == nil {
+		d.sk.ForEach(func(v, c float64) bool { d.bins = append(d.bins, bin{v, c}); return false })
+		slices.SortFunc(d.bins, func(x, y bin) int { return cmp.Compare(x.v, y.v) })
+		cum := 0.0
+		for i := range d.bins {
+			cum += d.bins[i].cum
+			d.bins[i].cum = cum
+		}
+	}
+	return d.bins
+}
+
+// release drops what quantiles were computed from (a sketch's sorted bins).
+func (d *Dist) release() { d.bins = nil }
 
 // Add takes one value.
 func (d *Dist) Add(x float64) {
 	if d.sk != nil {
 		_ = d.sk.Add(x) // finite values are always accepted
+		d.bins = nil
 		return
 	}
 	d.vals = append(d.vals, float32(x))
 	d.sorted = false
 }
 
+// Reserve makes room for n more values, so an exact Dist whose size is
+// known holds no slack.
+func (d *Dist) Reserve(n int) {
+	if d.sk == nil {
+		d.vals = slices.Grow(d.vals, n)
+	}
+}
+
 // Merge adds o's values; an exact o must not change afterwards.
 func (d *Dist) Merge(o *Dist) {
 	if d.sk != nil {
 		_ = d.sk.MergeWith(o.sk)
+		d.bins = nil
 		return
 	}
 	if len(o.vals) > 0 {
@@ -192,8 +225,16 @@ func (d *Dist) Quantile(p float64) float64 {
 		return math.NaN()
 	}
 	if d.sk != nil {
-		v, _ := d.sk.GetValueAtQuantile(p)
-		return v
+		// DDSketch's rule: the bin holding rank p(n-1).
+		bins := d.sortedBins()
+		rank := float64(p * float64(n-1))
+		i, _ := slices.BinarySearchFunc(bins, rank, func(b bin, r float64) int {
+			if b.cum > r {
+				return 1
+			}
+			return -1
+		})
+		return bins[min(i, len(bins)-1)].v
 	}
 	h := float64(n-1) * p
 	lo := int(math.Floor(h))
@@ -237,18 +278,23 @@ func (d *Dist) Tail(a float64, neg bool) (VaR, ES float64) {
 		return sign * worst, sign * sum / float64(k)
 	}
 	// The k worst values from the sketch's bins, worst first.
-	type bin struct{ v, c float64 }
-	var bins []bin
-	d.sk.ForEach(func(v, c float64) bool { bins = append(bins, bin{sign * v, c}); return false })
-	slices.SortFunc(bins, func(x, y bin) int { return cmp.Compare(y.v, x.v) })
+	bins := d.sortedBins()
 	left, sum, worst := float64(k), 0.0, 0.0
-	for _, b := range bins {
-		take := math.Min(b.c, left)
-		sum += take * b.v
-		worst = b.v
+	for j := range bins {
+		i := len(bins) - 1 - j // largest first
+		if neg {
+			i = j
+		}
+		c := bins[i].cum
+		if i > 0 {
+			c -= bins[i-1].cum
+		}
+		take := math.Min(c, left)
+		sum += take * bins[i].v
+		worst = bins[i].v
 		if left -= take; left <= 0 {
 			break
 		}
 	}
-	return worst, sum / float64(k)
+	return sign * worst, sign * sum / float64(k)
 }

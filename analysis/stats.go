@@ -75,24 +75,31 @@ func Tail(losses []float64, a float64) (VaR, ES float64) {
 	return tail[0], Mean(tail)
 }
 
-// Moments accumulates the count, mean and sum of squared deviations of a
-// stream of values by Welford's update, merged by Chan, Golub and LeVeque's
-// formula (1979), so a mean and SD need no second pass and no stored values.
+// Moments accumulates the count, mean and variance of a stream of values as
+// sums of deviations from a shift K, the first value: S1 = sum (x-K) and
+// S2 = sum (x-K)^2, so mean = K + S1/n and the variance (S2 - S1²/n)/(n-1).
+// Shifting by a value near the mean keeps the sums free of cancellation
+// (Chan, Golub and LeVeque 1983, "Algorithms for computing the sample
+// variance"), and adding a value takes no division, so a mean and SD need
+// no second pass and no stored values.
 type Moments struct {
-	N    float64
-	mean float64
-	m2   float64
+	N      float64
+	k      float64
+	s1, s2 float64
 }
 
 // Add takes one value.
 func (m *Moments) Add(x float64) {
+	if m.N == 0 {
+		m.k = x
+	}
 	m.N++
-	d := x - m.mean
-	m.mean += d / m.N
-	m.m2 += d * (x - m.mean)
+	d := x - m.k
+	m.s1 += d
+	m.s2 += d * d
 }
 
-// Merge adds the values o has seen.
+// Merge adds the values o has seen, re-shifting o's sums to m's shift.
 func (m *Moments) Merge(o Moments) {
 	if o.N == 0 {
 		return
@@ -101,11 +108,10 @@ func (m *Moments) Merge(o Moments) {
 		*m = o
 		return
 	}
-	n := m.N + o.N
-	d := o.mean - m.mean
-	m.mean += d * o.N / n
-	m.m2 += o.m2 + d*d*m.N*o.N/n
-	m.N = n
+	d := o.k - m.k
+	m.s2 += o.s2 + 2*d*o.s1 + o.N*d*d
+	m.s1 += o.s1 + o.N*d
+	m.N += o.N
 }
 
 // Mean is the mean (NaN for no values).
@@ -113,7 +119,7 @@ func (m Moments) Mean() float64 {
 	if m.N == 0 {
 		return math.NaN()
 	}
-	return m.mean
+	return m.k + m.s1/m.N
 }
 
 // Var is the sample variance (n-1); zero for one value, NaN for none.
@@ -124,7 +130,7 @@ func (m Moments) Var() float64 {
 	case 1:
 		return 0
 	}
-	return m.m2 / (m.N - 1)
+	return math.Max(0, (m.s2-m.s1*m.s1/m.N)/(m.N-1))
 }
 
 // SD is the sample standard deviation.
@@ -132,10 +138,11 @@ func (m Moments) SD() float64 { return math.Sqrt(m.Var()) }
 
 // CV is the coefficient of variation SD/|mean| (NaN when the mean is zero).
 func (m Moments) CV() float64 {
-	if m.mean == 0 {
+	mean := m.Mean()
+	if mean == 0 {
 		return math.NaN()
 	}
-	return m.SD() / math.Abs(m.mean)
+	return m.SD() / math.Abs(mean)
 }
 
 // SE is the standard error of the mean, SD/sqrt(n).

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/gpbudget/gpbudget/results"
 )
@@ -40,10 +41,62 @@ type practiceAcc struct {
 	under    [2]int
 	pctDist  *Dist // variance as % of budget
 	lossDist *Dist // variance in pounds (its negative is the loss)
+	// stage holds the latest (pct, loss) pairs until it is full: a row then
+	// touches only this practice's accumulator, and its distributions are
+	// fed stageLen values at a time while they are in cache.
+	stage  [stageLen][2]float32
+	staged int
+	// year[y] is the practice's band's spend-per-head distribution in year y.
+	year []*yearAcc
+}
+
+// stageLen values are staged per practice before its distributions take them.
+const stageLen = 256
+
+// yearAcc is spend per head in one band and year.
+type yearAcc struct {
+	d *Dist
+	m Moments
+}
+
+// flush hands the staged values to the distributions.
+func (a *practiceAcc) flush() {
+	for _, v := range a.stage[:a.staged] {
+		a.pctDist.Add(float64(v[0]))
+		a.lossDist.Add(float64(v[1]))
+	}
+	a.staged = 0
 }
 
 // areaTot is the area's totals in one replication and year.
 type areaTot struct{ budget, spend, comm, holder, sav, def, stop float64 }
+
+// add adds o's totals into t.
+func (t *areaTot) add(o areaTot) {
+	t.budget += o.budget
+	t.spend += o.spend
+	t.comm += o.comm
+	t.holder += o.holder
+	t.sav += o.sav
+	t.def += o.def
+	t.stop += o.stop
+}
+
+// Shards is the number of parts the practices are split into (by index
+// modulo Shards), each summarised by its own goroutine and merged in order
+// at the end. It is fixed, not the number of CPUs, so that sums are added in
+// the same order, and summaries are identical, on every machine.
+const Shards = 2
+
+// shard is what the rows of one shard's practices add up to beyond the
+// practices' own accumulators.
+type shard struct {
+	rows    int64
+	area    map[[2]int32]*areaTot // (replication, year)
+	lastKey [2]int32
+	last    *areaTot
+	year    map[[2]int32]*yearAcc // (band, year): spend per head
+}
 
 // Summarizer computes a run's summary tables from its practice-years in two
 // passes: AddList sees every row's list size (a practice's band is that of
@@ -57,19 +110,19 @@ type Summarizer struct {
 	q        *Quantiles
 	headline bool
 	ps       []practiceAcc
-	byYear   map[[2]int32]*Dist // (band, year) -> spend per head
-	yearMom  map[[2]int32]*Moments
-	area     map[[2]int32]*areaTot // (replication, year)
-	lastKey  [2]int32
-	last     *areaTot
-	rows     int64
+	shards   [Shards]*shard
+	years    int
+	perBand  []float64
 }
 
 // NewSummarizer is a summariser with quantiles q; a headline-only
 // summariser (see Options.Headline) keeps no quantiles.
 func NewSummarizer(q *Quantiles, headline bool) *Summarizer {
-	return &Summarizer{q: q, headline: headline, index: map[string]int{},
-		byYear: map[[2]int32]*Dist{}, yearMom: map[[2]int32]*Moments{}, area: map[[2]int32]*areaTot{}}
+	s := &Summarizer{q: q, headline: headline, index: map[string]int{}}
+	for i := range s.shards {
+		s.shards[i] = &shard{area: map[[2]int32]*areaTot{}, year: map[[2]int32]*yearAcc{}}
+	}
+	return s
 }
 
 // Practice is the index of practice id, added if new.
@@ -93,20 +146,30 @@ func (s *Summarizer) AddList(p int, list int32) {
 	s.ps[p].listN++
 }
 
-// SetBands ends the first pass.
-func (s *Summarizer) SetBands() {
+// SetBands ends the first pass. With years, the number of years each
+// practice has rows for, the exact stores are sized to their values.
+func (s *Summarizer) SetBands(years int) {
+	s.years, s.perBand = years, make([]float64, len(Bands))
 	for i := range s.ps {
-		s.ps[i].band = BandOf(s.ps[i].listSum / s.ps[i].listN)
+		a := &s.ps[i]
+		a.band = BandOf(a.listSum / a.listN)
+		s.perBand[a.band] += a.listN
+		if !s.headline {
+			a.pctDist.Reserve(int(a.listN))
+			a.lossDist.Reserve(int(a.listN))
+		}
 	}
 }
 
 // Add is the second pass: one practice-year.
-func (s *Summarizer) Add(o *Obs) error {
+func (s *Summarizer) Add(o *Obs) error { return s.add(s.shards[o.Practice%Shards], o) }
+
+func (s *Summarizer) add(sh *shard, o *Obs) error {
 	if o.ListSize <= 0 || o.Budget <= 0 {
 		return fmt.Errorf("practice %s year %d replication %d has list size %d and budget %g: both must be positive",
 			s.IDs[o.Practice], o.Year, o.Replication, o.ListSize, o.Budget)
 	}
-	s.rows++
+	sh.rows++
 	a := &s.ps[o.Practice]
 	sph := o.SpendTotal / float64(o.ListSize)
 	p := 100 * o.Variance / o.Budget
@@ -124,35 +187,50 @@ func (s *Summarizer) Add(o *Obs) error {
 		}
 	}
 	if !s.headline {
-		a.pctDist.Add(p)
-		a.lossDist.Add(o.Variance)
-		k := [2]int32{int32(a.band), o.Year}
-		d := s.byYear[k]
-		if d == nil {
-			d, s.yearMom[k] = s.q.New(), &Moments{}
-			s.byYear[k] = d
+		// Exact values are kept as float32, so staging them so loses nothing.
+		a.stage[a.staged] = [2]float32{float32(p), float32(o.Variance)}
+		if a.staged++; a.staged == stageLen {
+			a.flush()
 		}
-		d.Add(sph)
-		s.yearMom[k].Add(sph)
+		y := s.yearOf(sh, a, o.Year)
+		y.d.Add(sph)
+		y.m.Add(sph)
 	}
 	// Rows of one replication-year come together: look the key up once.
-	if k := [2]int32{o.Replication, o.Year}; s.last == nil || k != s.lastKey {
-		t := s.area[k]
+	if k := [2]int32{o.Replication, o.Year}; sh.last == nil || k != sh.lastKey {
+		t := sh.area[k]
 		if t == nil {
 			t = &areaTot{}
-			s.area[k] = t
+			sh.area[k] = t
 		}
-		s.last, s.lastKey = t, k
+		sh.last, sh.lastKey = t, k
 	}
-	t := s.last
-	t.budget += o.Budget
-	t.spend += o.SpendTotal
-	t.comm += o.CommissionerPaid
-	t.holder += o.HolderPaid
-	t.sav += o.SavingsRetained
-	t.def += o.DeficitCarried
-	t.stop += o.StopLossPaid
+	sh.last.add(areaTot{o.Budget, o.SpendTotal, o.CommissionerPaid, o.HolderPaid, o.SavingsRetained, o.DeficitCarried, o.StopLossPaid})
 	return nil
+}
+
+// yearOf is the spend-per-head accumulator of practice a's band in year y,
+// in a's shard.
+func (s *Summarizer) yearOf(sh *shard, a *practiceAcc, y int32) *yearAcc {
+	if y >= 0 && int(y) < len(a.year) && a.year[y] != nil {
+		return a.year[y]
+	}
+	k := [2]int32{int32(a.band), y}
+	acc := sh.year[k]
+	if acc == nil {
+		acc = &yearAcc{d: s.q.New()}
+		if s.years > 0 {
+			acc.d.Reserve(int(s.perBand[a.band]) / s.years / Shards)
+		}
+		sh.year[k] = acc
+	}
+	if y >= 0 && y < 1000 {
+		for int(y) >= len(a.year) {
+			a.year = append(a.year, nil)
+		}
+		a.year[y] = acc
+	}
+	return acc
 }
 
 // statsOf is the summary of an accumulated group of practices.
@@ -182,6 +260,8 @@ func (s *Summarizer) statsOf(g *practiceAcc, practices int) Stats {
 	st.VaR99, st.ES99 = g.lossDist.Tail(.99, true)
 	st.VaR95Pct, st.ES95Pct = d.Tail(.95, true)
 	st.VaR99Pct, st.ES99Pct = d.Tail(.99, true)
+	d.release()
+	g.lossDist.release()
 	return st
 }
 
@@ -214,10 +294,37 @@ func (s *Summarizer) newGroup() *practiceAcc {
 
 // Summary ends the second pass and returns the tables.
 func (s *Summarizer) Summary() (*Summary, error) {
-	if s.rows == 0 {
+	// The shards' totals, merged in shard order.
+	rows := int64(0)
+	area := map[[2]int32]*areaTot{}
+	byYear, yearMom := map[[2]int32]*Dist{}, map[[2]int32]*Moments{}
+	for _, sh := range s.shards {
+		rows += sh.rows
+		for k, t := range sh.area {
+			if area[k] == nil {
+				area[k] = &areaTot{}
+			}
+			area[k].add(*t)
+		}
+	}
+	for _, sh := range s.shards {
+		for k, y := range sh.year {
+			if byYear[k] == nil {
+				byYear[k], yearMom[k] = s.q.New(), &Moments{}
+			}
+			byYear[k].Merge(y.d)
+			yearMom[k].Merge(y.m)
+		}
+	}
+	if rows == 0 {
 		return nil, errors.New("no practice-years to summarise")
 	}
-	sum := &Summary{Rows: s.rows, Quantiles: s.q}
+	sum := &Summary{Rows: rows, Quantiles: s.q}
+	if !s.headline {
+		for i := range s.ps {
+			s.ps[i].flush()
+		}
+	}
 	order := make([]int, 0, len(s.IDs))
 	for i := range s.IDs {
 		if s.ps[i].sph.N > 0 {
@@ -227,9 +334,20 @@ func (s *Summarizer) Summary() (*Summary, error) {
 	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(s.IDs[a], s.IDs[b]) })
 	groups := make([]*practiceAcc, len(Bands))
 	counts := make([]int, len(Bands))
-	for _, i := range order {
+	// Practices' statistics are independent: one goroutine per shard.
+	stats := make([]Stats, len(order))
+	var wg sync.WaitGroup
+	for w := range Shards {
+		wg.Go(func() {
+			for j := w; j < len(order); j += Shards {
+				stats[j] = s.statsOf(&s.ps[order[j]], 1)
+			}
+		})
+	}
+	wg.Wait()
+	for j, i := range order {
 		a := &s.ps[i]
-		sum.Practices = append(sum.Practices, PracticeStats{PracticeID: s.IDs[i], Band: Bands[a.band].Name, Stats: s.statsOf(a, 1)})
+		sum.Practices = append(sum.Practices, PracticeStats{PracticeID: s.IDs[i], Band: Bands[a.band].Name, Stats: stats[j]})
 		if groups[a.band] == nil {
 			groups[a.band] = s.newGroup()
 		}
@@ -252,7 +370,7 @@ func (s *Summarizer) Summary() (*Summary, error) {
 
 	// Years and replications, in order.
 	var years, reps []int32
-	for k := range s.area {
+	for k := range area {
 		if !slices.Contains(reps, k[0]) {
 			reps = append(reps, k[0])
 		}
@@ -270,12 +388,12 @@ func (s *Summarizer) Summary() (*Summary, error) {
 			pooled, pm := s.q.New(), Moments{}
 			for b := range Bands {
 				k := [2]int32{int32(b), y}
-				if d := s.byYear[k]; d != nil {
+				if d := byYear[k]; d != nil && yearMom[k] != nil {
 					pooled.Merge(d)
-					pm.Merge(*s.yearMom[k])
+					pm.Merge(*yearMom[k])
 				}
 			}
-			s.byYear[[2]int32{-1, y}], s.yearMom[[2]int32{-1, y}] = pooled, &pm
+			byYear[[2]int32{-1, y}], yearMom[[2]int32{-1, y}] = pooled, &pm
 		}
 		for b := -1; b < len(Bands); b++ {
 			name := AllBands
@@ -283,11 +401,11 @@ func (s *Summarizer) Summary() (*Summary, error) {
 				name = Bands[b].Name
 			}
 			for _, y := range years {
-				d := s.byYear[[2]int32{int32(b), y}]
-				if d == nil || d.N() == 0 {
+				d := byYear[[2]int32{int32(b), y}]
+				if d == nil || d.N() == 0 || yearMom[[2]int32{int32(b), y}] == nil {
 					continue
 				}
-				ys := YearStats{Band: name, Year: y, PracticeYrs: d.N(), Mean: s.yearMom[[2]int32{int32(b), y}].Mean(),
+				ys := YearStats{Band: name, Year: y, PracticeYrs: d.N(), Mean: yearMom[[2]int32{int32(b), y}].Mean(),
 					P05: d.Quantile(.05), P25: d.Quantile(.25), P50: d.Quantile(.5), P75: d.Quantile(.75), P95: d.Quantile(.95),
 					RelError: s.q.RelError}
 				if b < 0 {
@@ -306,7 +424,7 @@ func (s *Summarizer) Summary() (*Summary, error) {
 	for _, y := range years {
 		ts := make([]areaTot, len(reps))
 		for i, r := range reps {
-			t := s.area[[2]int32{r, y}]
+			t := area[[2]int32{r, y}]
 			if t == nil {
 				return nil, fmt.Errorf("replication %d has no rows for year %d", r, y)
 			}
@@ -433,18 +551,23 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 		note = fmt.Sprintf("quantiles, VaR and ES are exact (each practice's %d practice-years held as float32)", perPractice)
 	}
 	s := NewSummarizer(q, o.Headline)
+	// A row group's batches share its dictionary: map it to practices once.
 	var local []int
-	practices := func(dict []string) []int {
-		local = local[:0]
-		for _, d := range dict {
-			local = append(local, s.Practice(d))
+	var mapped uint64
+	practices := func(b *results.Batch) ([]int32, []int) {
+		idx, dict := b.String(0)
+		if id := b.DictID(0); id != mapped || len(local) != len(dict) {
+			local = local[:0]
+			for _, d := range dict {
+				local = append(local, s.Practice(d))
+			}
+			mapped = id
 		}
-		return local
+		return idx, local
 	}
 	// Pass 1: practices and their mean list sizes.
 	rows, err := results.Scan(ctx, dir, files, listColumns, o.Readers, func(b *results.Batch) error {
-		idx, dict := b.String(0)
-		loc := practices(dict)
+		idx, loc := practices(b)
 		for r, l := range b.Int(1) {
 			s.AddList(loc[idx[r]], l)
 		}
@@ -457,23 +580,34 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 		return nil, fmt.Errorf("%s: %s/ holds %d rows but %s says %d: the folder was changed after the run",
 			dir, results.PracticeYears, rows, results.ManifestName, man.Rows)
 	}
-	s.SetBands()
-	// Pass 2: every practice-year.
-	var ob Obs
+	s.SetBands(man.Years)
+	// Pass 2: every practice-year, each shard of practices by its own goroutine.
 	_, err = results.Scan(ctx, dir, files, obsColumns, o.Readers, func(b *results.Batch) error {
-		idx, dict := b.String(0)
-		loc := practices(dict)
+		idx, loc := practices(b)
 		rep, year, list := b.Int(1), b.Int(2), b.Int(3)
 		budget, spend, vr, sav, def, stop, comm, holder := b.Float(4), b.Float(5), b.Float(6), b.Float(7), b.Float(8), b.Float(9), b.Float(10), b.Float(11)
-		for r := range b.N {
-			ob = Obs{Replication: rep[r], Year: year[r], Practice: loc[idx[r]], ListSize: list[r], Budget: budget[r],
-				SpendTotal: spend[r], Variance: vr[r], SavingsRetained: sav[r], DeficitCarried: def[r],
-				StopLossPaid: stop[r], CommissionerPaid: comm[r], HolderPaid: holder[r]}
-			if err := s.Add(&ob); err != nil {
-				return fmt.Errorf("%s: %s: %w", dir, b.File, err)
-			}
+		var errs [Shards]error
+		var wg sync.WaitGroup
+		for w, sh := range s.shards {
+			wg.Go(func() {
+				var ob Obs
+				for r := range b.N {
+					p := loc[idx[r]]
+					if p%Shards != w {
+						continue
+					}
+					ob = Obs{Replication: rep[r], Year: year[r], Practice: p, ListSize: list[r], Budget: budget[r],
+						SpendTotal: spend[r], Variance: vr[r], SavingsRetained: sav[r], DeficitCarried: def[r],
+						StopLossPaid: stop[r], CommissionerPaid: comm[r], HolderPaid: holder[r]}
+					if err := s.add(sh, &ob); err != nil {
+						errs[w] = fmt.Errorf("%s: %s: %w", dir, b.File, err)
+						return
+					}
+				}
+			})
 		}
-		return nil
+		wg.Wait()
+		return errors.Join(errs[:]...)
 	})
 	if err != nil {
 		return nil, err

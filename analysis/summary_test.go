@@ -105,7 +105,7 @@ func summarizeHand(obs []Obs, q *Quantiles) (*Summary, error) {
 	for i := range obs {
 		s.AddList(obs[i].Practice, obs[i].ListSize)
 	}
-	s.SetBands()
+	s.SetBands(2)
 	for i := range obs {
 		if err := s.Add(&obs[i]); err != nil {
 			return nil, err

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"syscall"
 	"time"
 
 	"github.com/gpbudget/gpbudget/analysis"
@@ -18,6 +19,11 @@ type SummaryResult struct {
 	SummarySec float64 `json:"summarize_sec"` // analysis.Summarize, both passes and the ledger
 	// TimeRatio is SummarySec / ReadSec. Target: at most 2.
 	TimeRatio float64 `json:"time_ratio"`
+	// The processor time (user and system, all threads) of each, and its
+	// ratio: on a machine shared with other jobs, the steadier figure.
+	ReadCPUSec    float64 `json:"read_cpu_sec"`
+	SummaryCPUSec float64 `json:"summarize_cpu_sec"`
+	CPURatio      float64 `json:"cpu_ratio"`
 	// PeakRSSBytes is the process's peak resident set after both, which is
 	// the summary's (reading alone holds less). Target for England cohort
 	// 1,000 x 5 years: under 300 MB.
@@ -34,7 +40,7 @@ func MeasureSummary(ctx context.Context, dir string) (*SummaryResult, error) {
 		return nil, err
 	}
 	r := &SummaryResult{Dir: dir}
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	for _, t := range []struct {
 		table string
 		cols  []results.Column
@@ -53,13 +59,14 @@ func MeasureSummary(ctx context.Context, dir string) (*SummaryResult, error) {
 			r.LedgerRows = n
 		}
 	}
-	r.ReadSec = time.Since(start).Seconds()
-	start = time.Now()
+	r.ReadSec, r.ReadCPUSec = time.Since(start).Seconds(), processCPU()-cpu
+	start, cpu = time.Now(), processCPU()
 	sum, err := analysis.Summarize(ctx, dir, analysis.Options{})
 	if err != nil {
 		return nil, err
 	}
-	r.SummarySec = time.Since(start).Seconds()
+	r.SummarySec, r.SummaryCPUSec = time.Since(start).Seconds(), processCPU()-cpu
+	r.CPURatio = r.SummaryCPUSec / r.ReadCPUSec
 	if sum.Rows != r.Rows {
 		return nil, fmt.Errorf("summary saw %d rows, the read %d", sum.Rows, r.Rows)
 	}
@@ -67,4 +74,13 @@ func MeasureSummary(ctx context.Context, dir string) (*SummaryResult, error) {
 	r.PeakRSSBytes = PeakRSS()
 	r.QuantileError = sum.Quantiles.RelError
 	return r, nil
+}
+
+// processCPU is the process's user and system time so far, in seconds.
+func processCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"math"
+	"runtime/debug"
 )
 
 // inRange is the one check of a numeric flag's range: v must lie in
@@ -24,3 +25,11 @@ const (
 	maxWorkers = 4096
 	maxReps    = math.MaxInt32
 )
+
+// streamingGC tunes the collector for commands that stream a run folder
+// (summarize, report, run's headline, bench --summary): their memory is
+// long-lived values and small reused batches, while the Parquet decoder
+// leaves a steady trickle of garbage; collecting when the heap has grown by
+// half (not the default whole) keeps peak memory close to what is in use,
+// flat in the number of rows, for about 1% more CPU.
+func streamingGC() { debug.SetGCPercent(50) }

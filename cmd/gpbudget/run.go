@@ -168,6 +168,7 @@ func runCommand() *cli.Command {
 // headline prints the run's answer in a few lines (from its files, as
 // 'summarize' computes it) and where the full tables and report come from.
 func headline(c *cli.Context, dir string) error {
+	streamingGC()
 	sum, err := analysis.Summarize(c.Context, dir, analysis.Options{Headline: true})
 	if err != nil {
 		return err

@@ -81,6 +81,7 @@ func loadSummary(c *cli.Context, dir string) (*results.Manifest, *analysis.Summa
 	if err := inRange("exact-memory", c.Int("exact-memory"), 0, 1<<20); err != nil {
 		return nil, nil, err
 	}
+	streamingGC()
 	sum, err := analysis.Summarize(c.Context, dir, analysis.Options{ExactBytes: int64(c.Int("exact-memory")) << 20})
 	return man, sum, err
 }
