@@ -148,17 +148,22 @@ func (c *collect) Write(rep *sim.Replication) error {
 }
 
 // BenchmarkRules settles a replication's practice-years under each budget
-// rule; one op is one replication (150 rows).
+// regime into its ledger; one op is one replication (150 rows).
 func BenchmarkRules(b *testing.B) {
 	m, rows := rowsFor(b)
 	per := len(m.Practices) * 3
-	for _, r := range []sim.Rule{sim.Indicative{RetentionShare: 0.7}, sim.Hard{RetentionShare: 0.5}} {
+	for _, r := range []sim.Regime{&sim.Indicative{RetentionShare: 0.7}, &sim.Hard{RetentionShare: 0.5, Deficits: sim.RepayOverYears{Years: 3}}} {
 		b.Run(r.Name(), func(b *testing.B) {
+			mm := *m
+			mm.Policy = sim.Everyone(r)
+			st := sim.NewSettler(&mm)
 			var d sim.Draws
+			var led []sim.Entry
 			n := 0
 			for i := 0; b.Loop(); i++ {
 				j := i % (len(rows) / per)
-				if err := r.Settle(rows[j*per:(j+1)*per], m.Practices, &d); err != nil {
+				var err error
+				if led, err = st.Settle(rows[j*per:(j+1)*per], &d, led[:0]); err != nil {
 					b.Fatal(err)
 				}
 				n += per

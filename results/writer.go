@@ -241,12 +241,19 @@ func (w *Writer) Write(rep *sim.Replication) error {
 }
 
 // sumLedger fills ledBuf with one row per (year, party, counterparty,
-// reason) of the replication's entries, in that order (parties in
+// reason) of the replication's entries between two parties, in that order (parties in
 // Model.PartyNames order), each amount summed in the engine's entry order so
 // that files are identical whatever the worker count.
 func (w *Writer) sumLedger(rep int, entries []sim.Entry) error {
 	w.ledBuf = w.ledBuf[:0]
-	e := append(w.entries[:0], entries...)
+	// An entry from a party to itself (a consortium pooling its members'
+	// results) moves no money between parties: the files leave it out.
+	e := w.entries[:0]
+	for _, x := range entries {
+		if x.From != x.To {
+			e = append(e, x)
+		}
+	}
 	w.entries = e
 	slices.SortStableFunc(e, func(a, b sim.Entry) int {
 		return cmp.Or(cmp.Compare(a.Year, b.Year), cmp.Compare(a.From, b.From), cmp.Compare(a.To, b.To), cmp.Compare(a.Reason, b.Reason))

@@ -79,7 +79,9 @@ func Load(ref string) (*Scenario, error) {
 var lineRE = regexp.MustCompile(`line (\d+): (.*)`)
 
 // Parse decodes a scenario's YAML on top of the defaults and validates it;
-// file names the source in errors.
+// file names the source in errors. A file must hold exactly one scenario: an
+// empty file (or only comments) and a second YAML document are errors, not a
+// silent default or a silently ignored scenario.
 func Parse(data []byte, file string) (*Scenario, error) {
 	s := Default()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -98,25 +100,61 @@ func Parse(data []byte, file string) (*Scenario, error) {
 			}
 			return nil, errors.Join(errs...)
 		}
-		msg := err.Error()
-		e := &Error{File: file, Msg: "not valid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
-		if g := lineRE.FindStringSubmatch(msg); g != nil {
-			e.Line, _ = strconv.Atoi(g[1])
-			e.Msg = "not valid YAML: " + g[2]
-		}
-		return nil, e
+		return nil, yamlError(file, err)
 	}
-	var root yaml.Node
-	_ = yaml.Unmarshal(data, &root)
-	if err := s.validate(file, &root); err != nil {
+	root, err := oneDocument(data, file)
+	if err != nil {
+		return nil, err
+	}
+	s.file = file
+	if err := s.validate(file, root); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
+// yamlError is a YAML syntax error as an Error with its line.
+func yamlError(file string, err error) error {
+	msg := err.Error()
+	e := &Error{File: file, Msg: "not valid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+	if g := lineRE.FindStringSubmatch(msg); g != nil {
+		e.Line, _ = strconv.Atoi(g[1])
+		e.Msg = "not valid YAML: " + g[2]
+	}
+	return e
+}
+
+// oneDocument returns the file's one YAML document, or an error if it has
+// none (empty, blank, only comments, or null) or a second one with content.
+func oneDocument(data []byte, file string) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var root yaml.Node
+	if err := dec.Decode(&root); err != nil || isNull(&root) {
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, yamlError(file, err)
+		}
+		return nil, &Error{File: file, Msg: "has no scenario (the file is empty, blank, only comments or null): accepted a YAML mapping such as `name: mine` (fields left out take the defaults; see `gpbudget schema`)"}
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); err != nil && !errors.Is(err, io.EOF) {
+		return nil, yamlError(file, err)
+	} else if err == nil && !isNull(&next) {
+		return nil, &Error{File: file, Line: next.Line, Msg: "a second YAML document (after ---) would be ignored: accepted one scenario per file"}
+	}
+	return &root, nil
+}
+
+// isNull says whether a document has no content (only a null).
+func isNull(doc *yaml.Node) bool {
+	return len(doc.Content) == 0 || (doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null")
+}
+
 // lineOf finds the line of a dotted field path ("streams.ae.rate.male[3]") in a
 // YAML document; 0 when the field was not in the file (a default).
 func lineOf(root *yaml.Node, field string) int {
+	if root == nil {
+		return 0
+	}
 	n := root
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]
@@ -200,25 +238,27 @@ func (s *Scenario) validate(file string, root *yaml.Node) error {
 	if s.Replications < 1 {
 		c.fail("replications", "%d is out of range: accepted 1 or more", s.Replications)
 	}
-	if s.Years < 1 || s.Years > 50 {
-		c.fail("years", "%d is out of range: accepted 1 to 50", s.Years)
+	if s.Years < 1 || s.Years > maxYears {
+		c.fail("years", "%d is out of range: accepted 1 to %d", s.Years, maxYears)
 	}
+	c.limits(s.Limits)
+	lim := s.Limits
 	pop := s.Population
 	if len(pop.Practices) == 0 {
 		sy := pop.Synthetic
 		if sy == nil {
 			c.fail("population", "has neither synthetic nor practices: accepted one of them")
 		} else {
-			if sy.Practices < 1 || sy.Practices > 20000 {
-				c.fail("population.synthetic.practices", "%d is out of range: accepted 1 to 20000", sy.Practices)
+			if sy.Practices < 1 || sy.Practices > lim.Practices {
+				c.fail("population.synthetic.practices", "%d is out of range: accepted 1 to %d (limits.practices)", sy.Practices, lim.Practices)
 			}
-			c.num("population.synthetic.list_size_mean", sy.ListSizeMean, 1, 1e6)
+			c.num("population.synthetic.list_size_mean", sy.ListSizeMean, 1, float64(lim.PatientsPerPractice))
 			c.num("population.synthetic.list_size_sd", sy.ListSizeSD, 0, 1e6)
 			if sy.MinList < 1 {
 				c.fail("population.synthetic.min_list", "%d is out of range: accepted 1 or more (a list size of zero is not a practice)", sy.MinList)
 			}
-			if sy.MaxList < sy.MinList || sy.MaxList > 1_000_000 {
-				c.fail("population.synthetic.max_list", "%d is out of range: accepted min_list (%d) to 1000000", sy.MaxList, sy.MinList)
+			if sy.MaxList < sy.MinList || sy.MaxList > lim.PatientsPerPractice {
+				c.fail("population.synthetic.max_list", "%d is out of range: accepted min_list (%d) to %d (limits.patients_per_practice)", sy.MaxList, sy.MinList, lim.PatientsPerPractice)
 			}
 			c.bands("population.synthetic.age_share.male", sy.AgeShare.Male, 0, inf)
 			c.bands("population.synthetic.age_share.female", sy.AgeShare.Female, 0, inf)
@@ -236,7 +276,7 @@ func (s *Scenario) validate(file string, root *yaml.Node) error {
 		}
 		seen[p.ID] = true
 		c.num(f+".need", p.Need, 1e-6, 100)
-		n := 0
+		anyone := false
 		for _, l := range []struct {
 			name string
 			v    []int
@@ -248,10 +288,10 @@ func (s *Scenario) validate(file string, root *yaml.Node) error {
 				if x < 0 {
 					c.fail(fmt.Sprintf("%s.list.%s[%d]", f, l.name, j), "%d is negative: accepted 0 or more patients", x)
 				}
-				n += x
+				anyone = anyone || x > 0
 			}
 		}
-		if n == 0 {
+		if !anyone {
 			c.fail(f+".list", "list size is zero: accepted 1 or more patients")
 		}
 		for k, v := range p.Style {
@@ -261,6 +301,7 @@ func (s *Scenario) validate(file string, root *yaml.Node) error {
 			c.num(f+".style."+k, v, 1e-6, 100)
 		}
 	}
+	c.checkExplicit(pop.Practices, lim)
 	for i, st := range s.Streams.all() {
 		f := "streams." + streamList()[i]
 		c.bands(f+".rate.male", st.Rate.Male, 0, 1000)
@@ -328,7 +369,7 @@ func (s *Scenario) validate(file string, root *yaml.Node) error {
 	c.num("demography.male_birth_share", d.MaleBirthShare, 0, 1)
 	c.num("demography.turnover", d.Turnover, 0, 1)
 	b := s.Budget
-	if _, ok := budgetMethods[b.Method]; !ok {
+	if !slices.Contains(budgetMethods, b.Method) {
 		c.fail("budget.method", "%q is not a budget method: accepted capitation, historic, blend", b.Method)
 	}
 	c.num("budget.uplift", b.Uplift, -0.5, 1)
@@ -406,6 +447,9 @@ func (s *Scenario) validate(file string, root *yaml.Node) error {
 	c.num("behaviour.substitution_ae", bh.SubstitutionAE, 0, 5)
 	c.num("behaviour.substitution_emergency", bh.SubstitutionEmergency, 0, 5)
 	if sl := s.StopLoss; sl != nil {
+		if r.Type == "indicative" && r.EarnedAutonomy.Years == 0 {
+			c.fail("stop_loss", "is set for rule type indicative, where the commissioner carries every overspend, so it would do nothing: accepted with rule type hard or fundholding, or indicative with earned_autonomy.years (practices that move to hard budgets)")
+		}
 		c.num("stop_loss.threshold", sl.Threshold, 1e-9, 1e9)
 		c.num("stop_loss.uprating", sl.Uprating, -0.5, 1)
 		if len(sl.Streams) == 0 {
@@ -419,7 +463,76 @@ func (s *Scenario) validate(file string, root *yaml.Node) error {
 			}
 		}
 	}
+	if len(c.errs) == 0 {
+		// Vectors as a whole, once each value is valid on its own.
+		s.checkWhole(c)
+	}
 	return errors.Join(c.errs...)
+}
+
+// checkWhole checks what the engine normalises or divides by: frailty levels
+// and mortality multipliers with a positive share-weighted mean, an age
+// structure with a positive total, capitation weights that give the area's
+// patients a positive total and streams that spend something.
+func (s *Scenario) checkWhole(c *checker) {
+	fr := s.Frailty
+	lv, mo := 0.0, 0.0
+	for k, sh := range fr.Share {
+		lv += sh * fr.Level[k]
+		mo += sh * fr.Mortality[k]
+	}
+	if !(lv > 0) {
+		c.fail("frailty.level", "has a share-weighted mean of 0 (every state with a share has level 0): accepted levels with a positive mean over frailty.share (they are relative: the engine scales them to mean 1)")
+	}
+	if !(mo > 0) {
+		c.fail("frailty.mortality", "has a share-weighted mean of 0: accepted multipliers with a positive mean over frailty.share (they are relative: the engine scales them to mean 1 and the life table sets the death rate; set demography.mortality to 0 for no deaths)")
+	}
+	// The area's patients by cell: the synthetic age structure, or the
+	// explicit practices' lists.
+	var area [2][20]float64
+	where := "population.practices"
+	if len(s.Population.Practices) > 0 {
+		for _, p := range s.Population.Practices {
+			for b := range 20 {
+				area[0][b] += float64(p.List.Male[b])
+				area[1][b] += float64(p.List.Female[b])
+			}
+		}
+	} else {
+		where = "population.synthetic.age_share"
+		sh := s.Population.Synthetic.AgeShare
+		tot := 0.0
+		for b := range 20 {
+			area[0][b], area[1][b] = sh.Male[b], sh.Female[b]
+			tot += sh.Male[b] + sh.Female[b]
+		}
+		if !(tot > 0) {
+			c.fail(where, "is zero in every band: accepted relative shares with a positive total")
+			return
+		}
+	}
+	spend := 0.0
+	for _, st := range s.Streams.all() {
+		mc := 0.0
+		for _, p := range st.Cost.Parts {
+			mc += p.Share * p.Mean
+		}
+		for b := range 20 {
+			spend += (area[0][b]*st.Rate.Male[b] + area[1][b]*st.Rate.Female[b]) * mc
+		}
+	}
+	if !(spend > 0) {
+		c.fail("streams", "every stream's rate or cost is zero in the bands where the area has patients (%s), so nothing would be spent: accepted at least one stream with a positive rate and cost there", where)
+	}
+	if w := s.Budget.Weights; w != nil {
+		tot := 0.0
+		for b := range 20 {
+			tot += area[0][b]*w.Male[b] + area[1][b]*w.Female[b]
+		}
+		if !(tot > 0) {
+			c.fail("budget.weights", "give the area's patients a capitation total of 0 (no band where %s has patients has a positive weight): accepted weights positive in at least one band with patients", where)
+		}
+	}
 }
 
 // DisplayName returns a scenario reference as a short name for messages.

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -25,10 +26,7 @@ func TestDefaultAndLibraryValidate(t *testing.T) {
 // Each bad input gets an error naming the file, the line and the field, and
 // what is accepted.
 func TestBadScenariosNameFileLineAndField(t *testing.T) {
-	cases := []struct {
-		name, yaml string
-		want       []string
-	}{
+	cases := []badCase{
 		{"unknown field", "name: x\nstreams:\n  ae:\n    colour: red\n", []string{"bad.yaml:4:", "colour", "not found"}},
 		{"wrong type", "name: x\nyears: lots\n", []string{"bad.yaml:2:", "lots"}},
 		{"negative rate", "name: x\nstreams:\n  emergency:\n    rate:\n      male: [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,-1]\n", []string{"bad.yaml:5:", "streams.emergency.rate.male[19]", "accepted"}},
@@ -41,11 +39,27 @@ func TestBadScenariosNameFileLineAndField(t *testing.T) {
 		{"not yaml", "name: [x\n", []string{"bad.yaml", "not valid YAML"}},
 		{"shares", "name: x\nfrailty:\n  share: [0.5, 0.4, 0.05, 0.02]\n", []string{"bad.yaml:3:", "frailty.share", "summing to 1"}},
 	}
+	refuses(t, cases)
+}
+
+// badCase is a scenario Parse must refuse, and what its error must say.
+type badCase struct {
+	name, yaml string
+	want       []string
+}
+
+// refuses checks that Parse refuses each case with a scenarios.Error (or
+// several) whose text has every want.
+func refuses(t *testing.T, cases []badCase) {
+	t.Helper()
 	for _, c := range cases {
 		_, err := Parse([]byte(c.yaml), "bad.yaml")
 		if err == nil {
 			t.Errorf("%s: accepted", c.name)
 			continue
+		}
+		if e := (*Error)(nil); !errors.As(err, &e) {
+			t.Errorf("%s: %T is not a scenarios.Error", c.name, err)
 		}
 		for _, w := range c.want {
 			if !strings.Contains(err.Error(), w) {

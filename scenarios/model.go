@@ -1,13 +1,15 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/gpbudget/gpbudget/sim"
 	"go.yaml.in/yaml/v3"
 )
 
-var budgetMethods = sim.BudgetMethodNames
+// budgetMethods are the budget.method values.
+var budgetMethods = []string{"capitation", "historic", "blend"}
 
 func streamList() []string { return sim.StreamNames[:] }
 
@@ -32,7 +34,21 @@ func bySexBand(v BySexBand) (out [sim.NSex][sim.NBands]float64) {
 
 // Model builds the engine's model for a run with the given seed (the seed
 // also fixes a synthetic population unless population.seed is set).
+//
+// The population is checked against s.Limits before anything is built from
+// it (practices and lists may have changed since Parse: a population file,
+// a command-line override), and the model is checked as the engine will use
+// it (sim.Model.Validate), so a model Model returns does not fail at run time
+// on anything the scenario says.
 func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
+	c := &checker{file: s.source()}
+	c.checkExplicit(s.Population.Practices, s.Limits)
+	if sy := s.Population.Synthetic; len(s.Population.Practices) == 0 && sy != nil && sy.Practices > s.Limits.Practices {
+		c.fail("population.synthetic.practices", "%d is more than the limit of %d: "+limitsHelp, sy.Practices, s.Limits.Practices, "practices")
+	}
+	if len(c.errs) > 0 {
+		return nil, errors.Join(c.errs...)
+	}
 	m := &sim.Model{Name: s.Name}
 	var styleSD [sim.NStreams]float64
 	for i, st := range s.Streams.all() {
@@ -72,7 +88,7 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 			copy(p.Count[sim.Female][:], ps.List.Female)
 			// Styles not given are drawn, fixed per scenario and seed.
 			var d sim.Draws
-			d.Reseed(popSeed, sim.PurposePopulation, -1, i, -2)
+			d.Reseed(sim.Key{Seed: popSeed, Rep: -1, Practice: i, Year: -2}, sim.PurposePopulation)
 			for st := range sim.NStreams {
 				z := d.Norm()
 				if v, ok := ps.Style[sim.StreamNames[st]]; ok {
@@ -93,19 +109,19 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 		}
 		ps, err := syn.Generate(popSeed, styleSD)
 		if err != nil {
-			return nil, fmt.Errorf("scenario %s: population: %w", s.Name, err)
+			return nil, s.errorf("population.synthetic", "%v", err)
 		}
 		m.Practices = ps
 	}
-	m.Budget = sim.Budget{Method: budgetMethods[s.Budget.Method], Uplift: s.Budget.Uplift, Pace: s.Budget.Pace}
+	m.Budget = sim.Budget{Setter: s.Budget.setter(), TopSlice: s.Budget.TopSlice, IssueWeek: s.Budget.IssueWeek}
 	if s.Budget.Weights != nil {
 		w := bySexBand(*s.Budget.Weights)
 		m.Budget.Weights = &w
 	}
-	m.Budget.HistoricYears = s.Budget.HistoricYears
-	m.Budget.TopSlice = s.Budget.TopSlice
-	m.Budget.IssueWeek = s.Budget.IssueWeek
-	m.Rule = s.policy()
+	m.Policy = s.policy()
+	if err := s.checkBuilt(m.Practices); err != nil {
+		return nil, err
+	}
 	if err := s.group(m.Practices); err != nil {
 		return nil, err
 	}
@@ -119,7 +135,7 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 		m.StopLoss = x
 	}
 	if err := m.Validate(); err != nil {
-		return nil, fmt.Errorf("scenario %s: %w", s.Name, err)
+		return nil, &Error{File: s.source(), Msg: err.Error()}
 	}
 	return m, nil
 }
@@ -127,55 +143,80 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 // YAML renders the resolved scenario (every default filled in).
 func (s *Scenario) YAML() ([]byte, error) { return yaml.Marshal(s) }
 
-// policy builds the engine's budget rule from the rule and behaviour sections.
+// setter is the engine's budget-setting step for budget.method.
+func (b *Budget) setter() sim.BudgetSetter {
+	hist := sim.HistoricBudget{Years: b.HistoricYears, Uplift: b.Uplift}
+	switch b.Method {
+	case "historic":
+		return hist
+	case "blend":
+		return sim.BlendBudget{HistoricBudget: hist, Pace: b.Pace}
+	}
+	return sim.CapitationBudget{}
+}
+
+// policy builds the engine's budget policy from the rule and behaviour
+// sections: the regime engaged practices start in (rule.type), its deficit
+// policy, and earned autonomy's hard budget.
 func (s *Scenario) policy() *sim.Policy {
 	r := &s.Rule
-	p := &sim.Policy{Start: sim.RegimeIndicative, Participation: r.Participation, MinList: r.MinListSize}
-	p.Indicative = sim.Indicative{
-		RetentionShare:   r.RetentionShare,
-		MakeUpOverspends: r.MakeUpOverspends,
-		RefuseInDeficit:  r.RefuseInDeficit,
-	}
-	if bc := r.BusinessCase; bc.Required {
-		p.Indicative.BusinessCase = &sim.BusinessCase{ApprovalProb: bc.ApprovalProb, TurnaroundWeeks: bc.TurnaroundWeeks, LapseWeeks: bc.LapseWeeks}
-	}
-	if a := r.EarnedAutonomy; a.Years > 0 {
-		p.Autonomy = &sim.EarnedAutonomy{Years: a.Years, Band: a.Band}
-	}
-	p.Hard = sim.Hard{
-		RetentionShare: r.RetentionShare,
-		RepayYears:     r.RepayYears,
-		DeficitCap:     r.DeficitCap,
-		PoolShare:      r.PoolShare,
-		Pooled:         r.Consortium.By != "none",
-	}
-	switch r.Type {
-	case "hard":
-		p.Start = sim.RegimeHard
-	case "fundholding":
-		p.Start = sim.RegimeHard
-		p.Hard.Label = "fundholding"
-		var cover [sim.NStreams]bool
-		for _, n := range r.CoveredStreams {
-			if i := streamIndex(n); i >= 0 {
-				cover[i] = true
-			}
-		}
-		p.Hard.Cover = &cover
-	}
 	eff := func(e RegimeEffects) (out [sim.NStreams]sim.Effect) {
 		out[sim.Outpatient] = sim.Effect{Mean: e.Outpatient.Mean, SD: e.Outpatient.SD}
 		out[sim.Prescribing] = sim.Effect{Mean: e.Prescribing.Mean, SD: e.Prescribing.SD}
 		out[sim.Elective] = sim.Effect{Mean: e.Elective.Mean, SD: e.Elective.SD}
 		return out
 	}
-	p.Behaviour = sim.Behaviour{
-		Indicative:            eff(s.Behaviour.Indicative),
-		Hard:                  eff(s.Behaviour.Hard),
+	p := &sim.Policy{
+		Participation:         r.Participation,
+		MinList:               r.MinListSize,
 		SubstitutionAE:        s.Behaviour.SubstitutionAE,
 		SubstitutionEmergency: s.Behaviour.SubstitutionEmergency,
 	}
+	hard := &sim.Hard{RetentionShare: r.RetentionShare, Deficits: r.deficits(), Behaviour: eff(s.Behaviour.Hard)}
+	switch r.Type {
+	case "hard":
+		p.Start = hard
+	case "fundholding":
+		f := &sim.Fundholding{Hard: *hard}
+		for _, n := range r.CoveredStreams {
+			if i := streamIndex(n); i >= 0 {
+				f.Cover[i] = true
+			}
+		}
+		p.Start = f
+	default:
+		ind := &sim.Indicative{
+			RetentionShare:   r.RetentionShare,
+			MakeUpOverspends: r.MakeUpOverspends,
+			RefuseInDeficit:  r.RefuseInDeficit,
+			Behaviour:        eff(s.Behaviour.Indicative),
+		}
+		if bc := r.BusinessCase; bc.Required {
+			ind.BusinessCase = &sim.BusinessCase{ApprovalProb: bc.ApprovalProb, TurnaroundWeeks: bc.TurnaroundWeeks, LapseWeeks: bc.LapseWeeks}
+		}
+		p.Start = ind
+		if a := r.EarnedAutonomy; a.Years > 0 {
+			p.Autonomy = &sim.EarnedAutonomy{Years: a.Years, Band: a.Band, Then: hard}
+		}
+	}
 	return p
+}
+
+// deficits is the hard budgets' deficit policy: a risk pool (pool_share),
+// or deficits repaid over repay_years or from later underspends; with a
+// deficit_cap, what lies beyond the cap is written off.
+func (r *Rule) deficits() sim.DeficitPolicy {
+	if r.PoolShare > 0 {
+		return sim.RiskPool{Share: r.PoolShare}
+	}
+	var d sim.DeficitPolicy = sim.RepayFromUnderspends{}
+	if r.RepayYears > 0 {
+		d = sim.RepayOverYears{Years: r.RepayYears}
+	}
+	if r.DeficitCap > 0 {
+		d = sim.WriteOffAbove{Cap: r.DeficitCap, Then: d}
+	}
+	return d
 }
 
 // group sets the practices' budget-holding groups for consortia: "supplied"
@@ -208,7 +249,7 @@ func (s *Scenario) group(ps []sim.Practice) error {
 	case "supplied":
 		for i := range ps {
 			if ps[i].Group == "" {
-				return fmt.Errorf("scenario %s: rule.consortium.by is supplied but practice %s has no group: accepted a group for every practice", s.Name, ps[i].ID)
+				return s.errorf("rule.consortium.by", "is supplied but practice %s has no group: accepted a group for every practice", ps[i].ID)
 			}
 		}
 	}

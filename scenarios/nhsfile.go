@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -9,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/gpbudget/gpbudget/nhsdata"
 )
 
 // NHS Digital's "Patients Registered at a GP Practice" files [ref §7]: one row
@@ -26,32 +30,56 @@ var commissionerColumns = []string{"SUB_ICB_LOCATION_CODE", "CCG_CODE", "SUB_ICB
 // scenario's style_sd as for any explicit practice). codes, if not empty,
 // selects practices by practice code (ORG_CODE) or commissioner code; a code
 // that matches nothing is an error. ALL rows are not added to the bands but,
-// where present, must equal the sum of the bands. Any problem is an error
-// naming the file and line, and nothing is returned.
-func ReadPopulationFile(path string, codes []string) ([]PracticeSpec, error) {
+// where present, must equal the sum of the bands; a practice, sex and age
+// given twice is an error (a file repeated, or concatenated with itself,
+// would otherwise double every list). Any problem is an error naming the
+// file and line, and nothing is returned.
+//
+// The file is read within lim (practices, patients in a practice and in all)
+// as it goes, so a huge count or a file of far too many practices is refused
+// at its line, before memory is spent on it; so is a line longer than
+// maxLineBytes. Files are UTF-8 (a byte-order mark is allowed); UTF-16, as
+// some spreadsheet programs save "Unicode text", is named as such.
+func ReadPopulationFile(path string, codes []string, lim Limits) ([]PracticeSpec, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("population file: %w", err)
 	}
 	defer f.Close()
-	return ReadPopulation(f, path, codes)
+	return ReadPopulation(f, path, codes, lim)
 }
 
+// maxLineBytes bounds a population file's line: NHS Digital's lines are
+// about 80 bytes, so 64 KiB is only ever a file that is not CSV text (or
+// has no line breaks), which the CSV reader would otherwise hold whole.
+const maxLineBytes = 64 << 10
+
 // ReadPopulation is ReadPopulationFile on a reader; name labels errors.
-func ReadPopulation(r io.Reader, name string, codes []string) ([]PracticeSpec, error) {
-	cr := csv.NewReader(r)
+func ReadPopulation(r io.Reader, name string, codes []string, lim Limits) ([]PracticeSpec, error) {
+	br := bufio.NewReader(r)
+	if head, _ := br.Peek(4); isUTF16(head) {
+		return nil, popErr(name, 1, "", "is UTF-16 text: accepted UTF-8 (or ASCII) CSV, as NHS Digital publishes it; in a spreadsheet, save as \"CSV UTF-8\"")
+	}
+	lr := &lineLimit{r: br, max: maxLineBytes, line: 1}
+	cr := csv.NewReader(lr)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err != nil {
+		if lr.err != nil {
+			return nil, popErr(name, lr.line, "", lr.err.Error())
+		}
 		return nil, popErr(name, 1, "", fmt.Sprintf("cannot read the header: %v", err))
 	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.ToUpper(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	// Column names are matched as nhsdata matches them (case, spacing,
+	// a byte-order mark): one place for header handling.
+	hd := nhsdata.NewHeader(header)
+	col := func(n string) (int, bool) {
+		i := hd.Find(n)
+		return i, i >= 0
 	}
 	need := func(n string) (int, error) {
-		if i, ok := col[n]; ok {
+		if i, ok := col(n); ok {
 			return i, nil
 		}
 		return 0, popErr(name, 1, "", fmt.Sprintf("no %s column: accepted NHS Digital's layout with ORG_CODE, SEX, AGE_GROUP_5 or AGE, NUMBER_OF_PATIENTS", n))
@@ -69,9 +97,9 @@ func ReadPopulation(r io.Reader, name string, codes []string) ([]PracticeSpec, e
 		return nil, err
 	}
 	iAge, single := -1, false
-	if i, ok := col["AGE_GROUP_5"]; ok {
+	if i, ok := col("AGE_GROUP_5"); ok {
 		iAge = i
-	} else if i, ok := col["AGE"]; ok {
+	} else if i, ok := col("AGE"); ok {
 		iAge, single = i, true
 	} else {
 		return nil, popErr(name, 1, "", "no AGE_GROUP_5 or AGE column: accepted the five-year-band or single-year-of-age layout")
@@ -79,7 +107,7 @@ func ReadPopulation(r io.Reader, name string, codes []string) ([]PracticeSpec, e
 	var iComm []int
 	maxCol := max(iOrg, iSex, iN, iAge)
 	for _, c := range commissionerColumns {
-		if i, ok := col[c]; ok {
+		if i, ok := col(c); ok {
 			iComm = append(iComm, i)
 			maxCol = max(maxCol, i)
 		}
@@ -96,13 +124,19 @@ func ReadPopulation(r io.Reader, name string, codes []string) ([]PracticeSpec, e
 		counts [2][20]int
 		total  [3]int // MALE ALL, FEMALE ALL, ALL ALL; -1 if absent
 		line   [3]int
+		sum    int       // patients in the bands so far
+		seen   [7]uint64 // (sex, age) rows read: bit 133·sex + ageKey
 	}
 	byCode := map[string]*prac{}
 	var order []string
+	patients := 0
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		if lr.err != nil {
+			return nil, popErr(name, lr.line, "", lr.err.Error())
 		}
 		if err != nil {
 			// FieldPos is only defined after a successful Read: take the
@@ -129,6 +163,9 @@ func ReadPopulation(r io.Reader, name string, codes []string) ([]PracticeSpec, e
 		n, err := strconv.Atoi(nStr)
 		if err != nil || n < 0 {
 			return nil, popErr(name, line, "NUMBER_OF_PATIENTS", fmt.Sprintf("%q is not a count: accepted a whole number 0 or more", nStr))
+		}
+		if n > lim.PatientsPerPractice {
+			return nil, popErr(name, line, "NUMBER_OF_PATIENTS", fmt.Sprintf("%d is more than the limit of %d patients a practice: "+limitsHelp, n, lim.PatientsPerPractice, "patients_per_practice"))
 		}
 		sexStr := strings.ToUpper(strings.TrimSpace(rec[iSex]))
 		sex := -1
@@ -168,9 +205,27 @@ func ReadPopulation(r io.Reader, name string, codes []string) ([]PracticeSpec, e
 		}
 		p, ok := byCode[code]
 		if !ok {
+			if len(order) >= lim.Practices {
+				return nil, popErr(name, line, "ORG_CODE", fmt.Sprintf("practice %s is one more than the limit of %d practices: "+limitsHelp+", or select practices with --practices", code, lim.Practices, "practices"))
+			}
 			p = &prac{spec: PracticeSpec{ID: code, Need: 1}, total: [3]int{-1, -1, -1}}
 			byCode[code] = p
 			order = append(order, code)
+		}
+		bit := 133*sex + ageKey(ageStr, band, single)
+		if p.seen[bit/64]&(1<<(bit%64)) != 0 {
+			return nil, popErr(name, line, "", fmt.Sprintf("practice %s, %s, age %s appears a second time: accepted one row per practice, sex and age (is the file, or part of it, repeated?)", code, sexStr, ageStr))
+		}
+		p.seen[bit/64] |= 1 << (bit % 64)
+		if band >= 0 && sex < 2 {
+			p.sum += n
+			patients += n
+			if p.sum > lim.PatientsPerPractice {
+				return nil, popErr(name, line, "", fmt.Sprintf("practice %s has more than the limit of %d patients a practice: "+limitsHelp, code, lim.PatientsPerPractice, "patients_per_practice"))
+			}
+			if patients > lim.Patients {
+				return nil, popErr(name, line, "", fmt.Sprintf("the practices so far hold more than the limit of %d patients: "+limitsHelp+", or select practices with --practices", lim.Patients, "patients"))
+			}
 		}
 		switch {
 		case band < 0 && sex < 2: // MALE/FEMALE ALL: a sex total
@@ -213,6 +268,69 @@ func ReadPopulation(r io.Reader, name string, codes []string) ([]PracticeSpec, e
 		out = append(out, p.spec)
 	}
 	return out, nil
+}
+
+// ageKey numbers an age label within a sex for duplicate detection: 0 for
+// ALL, the band + 1 (five-year files) or the age + 1 (single-year files, ages
+// 0 to 130), and 132 for 95+.
+func ageKey(s string, band int, single bool) int {
+	switch {
+	case band < 0:
+		return 0
+	case !single:
+		return band + 1
+	}
+	a, err := strconv.Atoi(s)
+	if err != nil { // 95+ or a synonym
+		return 132
+	}
+	return a + 1
+}
+
+// isUTF16 says whether a file's first bytes are UTF-16: a byte-order mark,
+// or ASCII text with a zero byte before or after each character.
+func isUTF16(b []byte) bool {
+	if len(b) >= 2 && (b[0] == 0xFF && b[1] == 0xFE || b[0] == 0xFE && b[1] == 0xFF) {
+		return true
+	}
+	return len(b) >= 4 && (b[0] != 0 && b[1] == 0 && b[2] != 0 && b[3] == 0 || b[0] == 0 && b[1] != 0 && b[2] == 0 && b[3] != 0)
+}
+
+// lineLimit passes a reader through, counting lines, and fails once a line
+// runs past max bytes.
+type lineLimit struct {
+	r    io.Reader
+	max  int
+	run  int // bytes since the last line break
+	line int
+	err  error
+}
+
+func (l *lineLimit) Read(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	n, err := l.r.Read(p)
+	b := p[:n]
+	for {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			l.run += len(b)
+			break
+		}
+		if l.run+i > l.max {
+			l.run += i
+			break
+		}
+		l.line++
+		l.run = 0
+		b = b[i+1:]
+	}
+	if l.run > l.max {
+		l.err = fmt.Errorf("a line is longer than %d bytes: accepted CSV text with one row a line (is this a list-size file?)", l.max)
+		return 0, l.err
+	}
+	return n, err
 }
 
 // popErr is a population-file error: the file, the line (0: the file as a

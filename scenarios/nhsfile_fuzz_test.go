@@ -22,7 +22,7 @@ func FuzzReadPopulation(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ps, err := ReadPopulation(bytes.NewReader(data), "fuzz.csv", nil)
+		ps, err := ReadPopulation(bytes.NewReader(data), "fuzz.csv", nil, DefaultLimits())
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "fuzz.csv") {
 				t.Fatalf("error does not name the file: %v", err)

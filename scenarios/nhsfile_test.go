@@ -76,7 +76,7 @@ func TestReadPopulationLayouts(t *testing.T) {
 	for _, old := range []bool{false, true} {
 		for _, single := range []bool{false, true} {
 			name := fmt.Sprintf("old=%v,single=%v", old, single)
-			ps, err := ReadPopulation(strings.NewReader(nhsFile(old, single, prac, comm, order)), name, nil)
+			ps, err := ReadPopulation(strings.NewReader(nhsFile(old, single, prac, comm, order)), name, nil, DefaultLimits())
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
@@ -95,11 +95,11 @@ func TestReadPopulationLayouts(t *testing.T) {
 				}
 			}
 			// Selection by commissioner (old or new column) and by practice.
-			ps, err = ReadPopulation(strings.NewReader(nhsFile(old, single, prac, comm, order)), name, []string{"00k", "B82003"})
+			ps, err = ReadPopulation(strings.NewReader(nhsFile(old, single, prac, comm, order)), name, []string{"00k", "B82003"}, DefaultLimits())
 			if err != nil || len(ps) != 3 {
 				t.Fatalf("%s: select 00K,B82003: %d practices, %v", name, len(ps), err)
 			}
-			ps, err = ReadPopulation(strings.NewReader(nhsFile(old, single, prac, comm, order)), name, []string{"02N"})
+			ps, err = ReadPopulation(strings.NewReader(nhsFile(old, single, prac, comm, order)), name, []string{"02N"}, DefaultLimits())
 			if err != nil || len(ps) != 1 || ps[0].ID != "B82003" {
 				t.Fatalf("%s: select 02N: %v, %v", name, ps, err)
 			}
@@ -125,7 +125,7 @@ func TestReadPopulationErrors(t *testing.T) {
 		{"short row", good + "P,01APR2009\n", nil, "line 131"},
 	}
 	for _, c := range cases {
-		ps, err := ReadPopulation(strings.NewReader(c.file), "pop.csv", c.codes)
+		ps, err := ReadPopulation(strings.NewReader(c.file), "pop.csv", c.codes, DefaultLimits())
 		if err == nil {
 			t.Errorf("%s: no error", c.name)
 			continue
@@ -145,7 +145,7 @@ func TestWritePopulationRoundTrip(t *testing.T) {
 	if err := WritePopulation(&b, ps, "99Z", "01APR2009"); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ReadPopulation(strings.NewReader(b.String()), "synth", nil)
+	got, err := ReadPopulation(strings.NewReader(b.String()), "synth", nil, DefaultLimits())
 	if err != nil {
 		t.Fatal(err)
 	}

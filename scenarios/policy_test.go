@@ -7,10 +7,10 @@ import (
 	"github.com/gpbudget/gpbudget/sim"
 )
 
-// TestPolicyLibrary: the policy scenarios load, and each builds the rule its
-// header describes.
+// TestPolicyLibrary: the policy scenarios load, and each builds the regime
+// and deficit policy its header describes.
 func TestPolicyLibrary(t *testing.T) {
-	get := func(name string) *sim.Policy {
+	get := func(name string) *sim.Model {
 		t.Helper()
 		s, err := Load(name)
 		if err != nil {
@@ -20,39 +20,39 @@ func TestPolicyLibrary(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, ok := m.Rule.(*sim.Policy)
-		if !ok {
-			t.Fatalf("%s: rule %T", name, m.Rule)
-		}
-		return p
+		return m
 	}
-	pbc := get("pbc-indicative-2009")
-	if pbc.Start != sim.RegimeIndicative || pbc.Participation != 0.73 || pbc.Indicative.BusinessCase == nil || pbc.Indicative.BusinessCase.TurnaroundWeeks != 8 || !pbc.Indicative.MakeUpOverspends {
-		t.Errorf("pbc-indicative-2009: %+v", pbc)
+	pbc := get("pbc-indicative-2009").Policy
+	ind, ok := pbc.Start.(*sim.Indicative)
+	if !ok || pbc.Participation != 0.73 || ind.BusinessCase == nil || ind.BusinessCase.TurnaroundWeeks != 8 || !ind.MakeUpOverspends || ind.RetentionShare != 0.7 {
+		t.Errorf("pbc-indicative-2009: %+v %+v", pbc, pbc.Start)
 	}
-	hard := get("conservative-hard-budgets-2010")
-	if hard.Start != sim.RegimeHard || hard.Hard.RetentionShare != 1 || hard.Hard.RepayYears != 3 || hard.Hard.Pooled {
-		t.Errorf("conservative-hard-budgets-2010: %+v", hard)
+	hm := get("conservative-hard-budgets-2010")
+	hard, ok := hm.Policy.Start.(*sim.Hard)
+	if !ok || hard.RetentionShare != 1 || hard.Deficits != (sim.WriteOffAbove{Cap: 0.1, Then: sim.RepayOverYears{Years: 3}}) || len(hm.Groups()) != 0 {
+		t.Errorf("conservative-hard-budgets-2010: %+v", hm.Policy.Start)
 	}
-	if rp := get("conservative-risk-pool-2010"); rp.Hard.PoolShare != 0.02 {
-		t.Errorf("conservative-risk-pool-2010: pool share %v", rp.Hard.PoolShare)
+	if rp := get("conservative-risk-pool-2010").Policy.Start.(*sim.Hard); rp.Deficits != (sim.RiskPool{Share: 0.02}) {
+		t.Errorf("conservative-risk-pool-2010: deficits %+v", rp.Deficits)
 	}
-	if c := get("conservative-consortia-2010"); !c.Hard.Pooled {
-		t.Errorf("conservative-consortia-2010 does not pool")
+	if c := get("conservative-consortia-2010"); len(c.Groups()) < 2 {
+		t.Errorf("conservative-consortia-2010: %d consortia", len(c.Groups()))
 	}
-	fh := get("fundholding-1996")
-	if fh.Hard.Cover == nil || fh.Hard.Cover[sim.Emergency] || !fh.Hard.Cover[sim.Elective] || fh.MinList != 5000 || fh.Name() != "fundholding" {
-		t.Errorf("fundholding-1996: %+v", fh)
+	fm := get("fundholding-1996")
+	fh, ok := fm.Policy.Start.(*sim.Fundholding)
+	if !ok || fh.Cover[sim.Emergency] || !fh.Cover[sim.Elective] || fm.Policy.MinList != 5000 || fh.Name() != "fundholding" || fh.Deficits != (sim.RepayFromUnderspends{}) {
+		t.Errorf("fundholding-1996: %+v", fm.Policy.Start)
+	}
+	ea := get("pbc-earned-autonomy-2009").Policy
+	if ea.Autonomy == nil || ea.Autonomy.Years != 3 || ea.Autonomy.Then.Name() != "hard" {
+		t.Errorf("pbc-earned-autonomy-2009: autonomy %+v", ea.Autonomy)
 	}
 }
 
 // TestPolicyFieldErrors: bad policy fields are named with their line and
 // what is accepted.
 func TestPolicyFieldErrors(t *testing.T) {
-	cases := []struct {
-		name, yaml string
-		want       []string
-	}{
+	cases := []badCase{
 		{"fundholding without streams", "name: x\nrule:\n  type: fundholding\n", []string{"bad.yaml:2:", "rule.covered_streams", "fundholding needs"}},
 		{"covered stream", "name: x\nrule:\n  type: fundholding\n  covered_streams: [outpatient, dentistry]\n", []string{"rule.covered_streams[1]", "dentistry"}},
 		{"covered streams on hard", "name: x\nrule:\n  type: hard\n  covered_streams: [outpatient]\n", []string{"bad.yaml:4:", "only with type fundholding"}},
@@ -69,18 +69,7 @@ func TestPolicyFieldErrors(t *testing.T) {
 		{"pool share", "name: x\nrule:\n  pool_share: 0.6\n", []string{"bad.yaml:3:", "rule.pool_share", "0 to 0.5"}},
 		{"uprating", "name: x\nstop_loss:\n  threshold: 5000\n  streams: [elective]\n  uprating: 3\n", []string{"bad.yaml:5:", "stop_loss.uprating"}},
 	}
-	for _, c := range cases {
-		_, err := Parse([]byte(c.yaml), "bad.yaml")
-		if err == nil {
-			t.Errorf("%s: accepted", c.name)
-			continue
-		}
-		for _, w := range c.want {
-			if !strings.Contains(err.Error(), w) {
-				t.Errorf("%s: error %q lacks %q", c.name, err, w)
-			}
-		}
-	}
+	refuses(t, cases)
 }
 
 // TestConsortiumGrouping: by population, consecutive practices form groups

@@ -24,6 +24,9 @@ type Scenario struct {
 	Rule       Rule       `yaml:"rule" json:"rule"`
 	StopLoss   *StopLoss  `yaml:"stop_loss,omitempty" json:"stop_loss,omitempty" jsonschema_description:"Per-patient annual stop-loss; omit for none."`
 	Behaviour  Behaviour  `yaml:"behaviour" json:"behaviour"`
+	Limits     Limits     `yaml:"limits" json:"limits" jsonschema_description:"Bounds on what one run may cost (memory and time); raise them to run something larger. A run past one is refused before it starts."`
+
+	file string // the file Parse read, for errors
 }
 
 // BySexBand is a value for each sex and five-year age band (0-4, 5-9, ..., 90-94, 95+).

@@ -3,7 +3,6 @@ package sim
 import (
 	"errors"
 	"math"
-	"math/bits"
 )
 
 // Cohort mode simulates a practice from the counts of its patients in each
@@ -60,122 +59,6 @@ type cohort struct {
 // ErrCohortStopLoss says a model with a per-patient stop-loss cannot run in
 // cohort mode.
 var ErrCohortStopLoss = errors.New("cohort mode cannot apply a per-patient stop-loss; run at patient level")
-
-// bprob is a binomial probability with what repeated draws need computed
-// once: p folded to at most 1/2 (flip: the draw counts failures), log(1-p),
-// log(p/(1-p)) for BTRS, and powers of 1-p for the inversion's starting term
-// (1-p)^n = pow[n&15]·pow[16+(n>>4)&15]·pow[32+n>>8] for n < 4096, three
-// lookups and two products in place of an exponential.
-type bprob struct {
-	p, l1p, lr float64
-	flip       bool
-	pow        *[48]float64
-	tab        *binomTable // for the probabilities drawn most often
-}
-
-func newBprob(p float64) bprob {
-	p = min(max(p, 0), 1)
-	b := bprob{p: p}
-	if p > 0.5 {
-		b = bprob{p: 1 - p, flip: true}
-	}
-	if b.p == 0 {
-		return b
-	}
-	b.l1p = math.Log1p(-b.p)
-	b.lr = math.Log(b.p) - b.l1p
-	return b
-}
-
-// withPowers adds b's power table, for probabilities drawn with many times.
-func (b bprob) withPowers() bprob {
-	if b.p == 0 {
-		return b
-	}
-	b.pow = new([48]float64)
-	for i := range 16 {
-		b.pow[i] = math.Exp(float64(i) * b.l1p)
-		b.pow[16+i] = math.Exp(float64(16*i) * b.l1p)
-		b.pow[32+i] = math.Exp(float64(256*i) * b.l1p)
-	}
-	return b
-}
-
-// binomialOf returns a Binomial(n, b) count, exactly (see Binomial and
-// binomTable).
-func (d *Draws) binomialOf(n int64, b *bprob) int64 {
-	var x int64
-	switch {
-	case n <= 0 || b.p == 0:
-	case b.tab != nil && n <= blockMax:
-		x = d.binomialBlocks(n, b.tab)
-	case float64(n)*b.p >= inversionMax:
-		x = int64(d.btrs(int(n), b.p, b.lr))
-	case n < 4096 && b.pow != nil:
-		t := b.pow
-		x = int64(d.binomialInv(int(n), b.p, t[n&15]*t[16+(n>>4)&15]*t[32+n>>8]))
-	default:
-		x = int64(d.binomialInv(int(n), b.p, fastExp(float64(n)*b.l1p)))
-	}
-	if b.flip {
-		return n - x
-	}
-	return x
-}
-
-// binomTable draws Binomial(n, p) for one p and n <= blockMax in blocks:
-// n = 64q + r is the sum of q Binomial(64, p) counts and one Binomial(r, p),
-// each from an alias table with one 64-bit word (see alias). Exact up to the
-// 2^-56 resolution of the thresholds, and a few nanoseconds a block where
-// inversion takes three per unit of n·p.
-type binomTable struct {
-	off [blockSize + 1]int32 // Binomial(r, p)'s entries are e[off[r] : off[r]+r+1]
-	e   []uint64
-}
-
-const (
-	blockSize = 64
-	blockMax  = 4 * blockSize // beyond, BTRS or inversion is as fast
-)
-
-func newBinomTable(p float64) *binomTable {
-	t := &binomTable{}
-	var sc aliasScratch
-	pmf := make([]float64, blockSize+1)
-	for r := 0; r <= blockSize; r++ {
-		t.off[r] = int32(len(t.e))
-		n := float64(r)
-		for k := 0; k <= r; k++ {
-			kf := float64(k)
-			lp := lfact(n) - lfact(kf) - lfact(n-kf)
-			if k > 0 {
-				lp += kf * math.Log(p)
-			}
-			if k < r {
-				lp += (n - kf) * math.Log1p(-p)
-			}
-			pmf[k] = math.Exp(lp)
-		}
-		t.e = appendAlias(t.e, pmf[:r+1], &sc)
-	}
-	return t
-}
-
-// binomialBlocks draws Binomial(n, p) for n <= blockMax from t.
-func (d *Draws) binomialBlocks(n int64, t *binomTable) int64 {
-	x := int64(0)
-	for ; n > 0; n -= blockSize {
-		r := min(n, blockSize)
-		hi, lo := bits.Mul64(d.G.Uint64(), uint64(r+1))
-		e := t.e[int64(t.off[r])+int64(hi)]
-		k := e & 0xff
-		if lo < e&^0xff { // a conditional move, not a branch
-			k = hi
-		}
-		x += int64(k)
-	}
-	return x
-}
 
 // cohortSetup sizes the buffers and turns the transition thresholds into the
 // conditional probabilities of each group's draws.
@@ -246,88 +129,61 @@ func (w *worker) multinomialStates(d *Draws, n int64, c int, dst []int64) {
 	dst[c*K+K-1] += rem
 }
 
-// runCohort is run in cohort mode: practice i of replication rep through the
-// base year and years reported years.
-func (w *worker) runCohort(seed uint64, rep, i, years int, mult *[NStreams]float64, rows []PracticeYear) error {
+// cohorts simulates a practice from its group counts (cohort mode).
+type cohorts struct{ w *worker }
+
+// start spreads practice k.Practice's starting list over frailty states.
+func (c cohorts) start(k Key) {
+	w := c.w
 	p := w.p
-	m := p.m
-	if m.StopLoss.Active() {
-		return ErrCohortStopLoss
-	}
-	np := len(m.Practices)
 	w.setup()
 	w.cohortSetup()
-	K := p.k
-	c := &w.coh
-	clear(c.n)
-	pr := &m.Practices[i]
-	if c.joinersOf != i+1 {
+	co := &w.coh
+	clear(co.n)
+	i := k.Practice
+	pr := &p.m.Practices[i]
+	if co.joinersOf != i+1 {
 		cdf := &p.joinCDF[i]
 		prev := 0.0
 		for cell := range NCells {
 			if mass := 1 - prev; mass > 0 {
-				c.joinCell[cell] = newBprob((cdf[cell] - prev) / mass)
+				co.joinCell[cell] = newBprob((cdf[cell] - prev) / mass)
 			} else {
-				c.joinCell[cell] = bprob{}
+				co.joinCell[cell] = bprob{}
 			}
 			prev = cdf[cell]
 		}
-		c.joinersOf = i + 1
+		co.joinersOf = i + 1
 	}
-	w.demo.Reseed(seed, PurposeInitial, rep, i, -1)
+	w.demo.Reseed(k.At(-1), PurposeInitial)
 	for cell := range NCells {
-		w.multinomialStates(&w.demo, int64(pr.Count[cell/NBands][cell%NBands]), cell, c.n)
+		w.multinomialStates(&w.demo, int64(pr.Count[cell/NBands][cell%NBands]), cell, co.n)
 	}
-	// The practice's policy (regime, behaviour, budgets) as at patient level.
-	var pl practicePlan
-	pl.reset(p, seed, rep, i)
-	built := *mult
-	w.cohortRates(i, &built)
-	for year := 0; year <= years; year++ {
-		if want, _ := pl.yearStart(year, mult); want != built {
-			built = want
-			w.cohortRates(i, &built)
-		}
-		var cells [NCells]int32
-		size := int64(0)
-		for g, x := range c.n {
-			cells[g/K] += int32(x)
-			size += x
-		}
-		var y yearOut
-		y.listSize = int(size)
-		w.patientYears += size
-		w.counts.Reseed(seed, PurposeCounts, rep, i, year)
-		w.costs.Reseed(seed, PurposeCosts, rep, i, year)
-		w.costsB.Reseed(seed, PurposeCostsB, rep, i, year)
-		w.cohortYear(&y)
-		if err := checkFinite(rep, i, pr.ID, &y); err != nil {
-			return err
-		}
-		var r *PracticeYear
-		if year > 0 {
-			r = &rows[(year-1)*np+i]
-		}
-		pl.yearEnd(year, &cells, &y, r)
-		if year < years && !(year == 0 && w.p.m.ListsAtYearOne) {
-			w.advanceCohort(seed, rep, i, year)
-		}
-	}
-	return nil
 }
 
-// cohortRates sets w.mu to each (group, stream)'s mean count per patient.
-func (w *worker) cohortRates(i int, mult *[NStreams]float64) {
-	p := w.p
-	K := p.k
-	w.mu = grow(w.mu, NCells*K*NStreams)
-	for c := range NCells {
-		sex, b := c/NBands, c%NBands
-		for k := range K {
-			for s := range NStreams {
-				w.mu[(c*K+k)*NStreams+s] = p.m.Streams[s].Rate[sex][b] * p.pmult[i][s] * mult[s] * p.frailMult[s][k]
-			}
-		}
+func (c cohorts) rates(i int, mult *[NStreams]float64) { c.w.rates(i, mult) }
+
+func (c cohorts) cells() [NCells]int32 {
+	var cells [NCells]int32
+	K := c.w.p.k
+	for g, x := range c.w.coh.n {
+		cells[g/K] += int32(x)
+	}
+	return cells
+}
+
+func (c cohorts) year(k Key, last bool, _ *StopLoss, out *yearOut) {
+	w := c.w
+	size := int64(0)
+	for _, x := range w.coh.n {
+		size += x
+	}
+	out.listSize = int(size)
+	w.patientYears += size
+	w.reseedYear(k)
+	w.cohortYear(out)
+	if !last {
+		w.advanceCohort(k)
 	}
 }
 
@@ -382,12 +238,12 @@ func (d *Draws) lambdaOf(r, s1, s2, s3 float64) float64 {
 // advanceCohort moves the group counts on a year: per group a multinomial
 // over leaving and next state; then survivors age into the next band with
 // probability 1/5; then births and joiners.
-func (w *worker) advanceCohort(seed uint64, rep, i, year int) {
+func (w *worker) advanceCohort(k Key) {
 	p := w.p
 	K := p.k
 	c := &w.coh
 	d := &w.demo
-	d.Reseed(seed, PurposeDemography, rep, i, year)
+	d.Reseed(k, PurposeDemography)
 	clear(c.mid)
 	clear(c.next)
 	start := int64(0)
@@ -440,7 +296,7 @@ func (w *worker) advanceCohort(seed uint64, rep, i, year int) {
 	}
 	dm := &p.m.Demography
 	j := &w.other
-	j.Reseed(seed, PurposeJoiners, rep, i, year)
+	j.Reseed(k, PurposeJoiners)
 	// Each birth lands in a group drawn from a table (one word each).
 	for range j.Poisson(dm.BirthRate * float64(women)) {
 		// Outcome k < K: a boy in state k; K+k: a girl.
@@ -462,74 +318,4 @@ func (w *worker) advanceCohort(seed uint64, rep, i, year int) {
 		w.multinomialStates(j, x, cell, c.next)
 	}
 	c.n, c.next = c.next, c.n
-}
-
-// alias draws from a distribution on at most 256 outcomes with one 64-bit
-// word, by Walker's alias method (built by Vose's method, IEEE TSE 17(9),
-// 1991): the word's high part times the number of outcomes picks a column,
-// its low part (uniform given the column) keeps the column if below the
-// column's threshold, else takes the column's alias. An entry packs the
-// threshold (top 56 bits; resolution 2^-56) and the alias (low 8 bits).
-type alias struct{ e []uint64 }
-
-type aliasScratch struct {
-	w            []float64
-	small, large []int
-}
-
-// build makes a from weights w (non-negative, not all zero, at most 256),
-// reusing a's storage.
-func (a *alias) build(w []float64, sc *aliasScratch) {
-	n := len(w)
-	if n > 256 {
-		panic("sim: alias table over more than 256 outcomes")
-	}
-	a.e = appendAlias(a.e[:0], w, sc)
-}
-
-// draw returns an outcome.
-func (a *alias) draw(u uint64) int {
-	hi, lo := bits.Mul64(u, uint64(len(a.e)))
-	e := a.e[hi]
-	k := e & 0xff
-	if lo < e&^0xff {
-		k = hi
-	}
-	return int(k)
-}
-
-// appendAlias appends the alias entries of weights w to dst.
-func appendAlias(dst []uint64, w []float64, sc *aliasScratch) []uint64 {
-	n := len(w)
-	total := 0.0
-	for _, x := range w {
-		total += x
-	}
-	sc.w = grow(sc.w, n)[:n]
-	sc.small, sc.large = sc.small[:0], sc.large[:0]
-	for k, x := range w {
-		sc.w[k] = x / total * float64(n) // mean 1 per column
-		if sc.w[k] < 1 {
-			sc.small = append(sc.small, k)
-		} else {
-			sc.large = append(sc.large, k)
-		}
-	}
-	start := len(dst)
-	for k := range n {
-		dst = append(dst, math.MaxUint64&^0xff|uint64(k))
-	}
-	e := dst[start:]
-	for len(sc.small) > 0 && len(sc.large) > 0 {
-		s, l := sc.small[len(sc.small)-1], sc.large[len(sc.large)-1]
-		sc.small = sc.small[:len(sc.small)-1]
-		e[s] = toThreshold(sc.w[s])&^0xff | uint64(l)
-		sc.w[l] -= 1 - sc.w[s]
-		if sc.w[l] < 1 {
-			sc.large = sc.large[:len(sc.large)-1]
-			sc.small = append(sc.small, l)
-		}
-	}
-	// Columns left in either list hold weight 1 up to rounding: kept always.
-	return dst
 }

@@ -34,7 +34,7 @@ func ksTwoSample(a, b []float64, alpha float64) (d, crit float64) {
 // exact pmf (binomialChiSquare).
 func TestBinomialOfPMF(t *testing.T) {
 	var d Draws
-	d.Reseed(13, PurposeDemography, 0, 0, 0)
+	d.Reseed(Key{Seed: 13, Rep: 0, Practice: 0, Year: 0}, PurposeDemography)
 	for _, c := range []struct {
 		n    int64
 		p    float64
@@ -71,7 +71,7 @@ func TestAlias(t *testing.T) {
 	var sc aliasScratch
 	a.build(w, &sc)
 	var d Draws
-	d.Reseed(14, PurposeJoiners, 0, 0, 0)
+	d.Reseed(Key{Seed: 14, Rep: 0, Practice: 0, Year: 0}, PurposeJoiners)
 	counts := make([]float64, len(w))
 	for range draws {
 		counts[a.draw(d.G.Uint64())]++
@@ -141,7 +141,7 @@ func TestCohortLambda(t *testing.T) {
 			s3 += x[g] * mu[g] * mu[g] * mu[g]
 		}
 		var d Draws
-		d.Reseed(15, PurposeCounts, 0, 0, 0)
+		d.Reseed(Key{Seed: 15, Rep: 0, Practice: 0, Year: 0}, PurposeCounts)
 		exact, approx := make([]float64, n), make([]float64, n)
 		for i := range n {
 			for g := range x {
@@ -180,7 +180,7 @@ func TestLognormalSum(t *testing.T) {
 		lp := newLognormalPart(mu, sigma, mean)
 		for _, k := range []int64{exactCostEvents, 150, 2000} {
 			var d Draws
-			d.Reseed(16, PurposeCosts, int(k), 0, 0)
+			d.Reseed(Key{Seed: 16, Rep: int(k)}, PurposeCosts)
 			exact, approx := make([]float64, n), make([]float64, n)
 			for i := range n {
 				for range k {

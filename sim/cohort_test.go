@@ -17,7 +17,7 @@ import (
 // binomial and Poisson streams, a two-part lognormal mixture, a gamma-sum
 // stream, a Markov frailty with state-dependent mortality, turnover and births.
 func cohortTestModel() *Model {
-	m := &Model{Name: "cohort-test", Rule: Indicative{RetentionShare: 0.5}}
+	m := &Model{Name: "cohort-test", Policy: Everyone(&Indicative{RetentionShare: 0.5}), Budget: Budget{Setter: HistoricBudget{}}}
 	rates := [NStreams]float64{0.4, 12, 0.3, 0.1, 0.15}
 	disp := [NStreams]float64{1.5, 4, 0, 1, 1}
 	for s := range NStreams {
@@ -197,7 +197,7 @@ func TestSamplersExact(t *testing.T) {
 		}
 	}
 	var d Draws
-	d.Reseed(5, PurposeCosts, 0, 0, 0)
+	d.Reseed(Key{Seed: 5, Rep: 0, Practice: 0, Year: 0}, PurposeCosts)
 	check("NormZ", d.NormZ, 0, 1)
 	// The ziggurat's tail (|z| > 3.44, probability 5.8e-4) must be right too.
 	tail := 0
@@ -234,7 +234,7 @@ func TestSamplersExact(t *testing.T) {
 // beyond it, and p > 1/2 by symmetry.
 func TestBinomialPMF(t *testing.T) {
 	var d Draws
-	d.Reseed(11, PurposeDemography, 0, 0, 0)
+	d.Reseed(Key{Seed: 11, Rep: 0, Practice: 0, Year: 0}, PurposeDemography)
 	for _, c := range []struct {
 		n int
 		p float64
@@ -282,7 +282,7 @@ func binomialChiSquare(t *testing.T, name string, n int64, p float64, draw func(
 func TestNormTail(t *testing.T) {
 	const n = 200_000
 	var d Draws
-	d.Reseed(12, PurposeCosts, 0, 0, 0)
+	d.Reseed(Key{Seed: 12, Rep: 0, Practice: 0, Year: 0}, PurposeCosts)
 	for _, c := range []float64{1, 3} {
 		xs := []float64{0.05, 0.2, 0.6, 1.2}
 		above := make([]int, len(xs))

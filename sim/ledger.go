@@ -28,42 +28,45 @@ func (p Party) Holder() (int, bool) { return int(p - firstHolder), p >= firstHol
 type Reason uint8
 
 // Reasons. Each entry is a payment of Amount pounds From one party To
-// another; amounts are never negative.
+// another; amounts are never negative, but for ReasonConsortiumPooling.
 const (
 	_ Reason = iota
-	// ReasonProviderPayment: care paid for at the providers' price, by the
+	// ProviderPayment: care paid for at the providers' price, by the
 	// commissioner (care outside any budget a holder answers for) or by a
 	// holder out of its budget.
 	ReasonProviderPayment
-	// ReasonBudgetAllocation: the commissioner funds a hard budget (after any
+	// BudgetAllocation: the commissioner funds a hard budget (after any
 	// top-slice and any deduction to repay an earlier deficit).
 	ReasonBudgetAllocation
-	// ReasonSavingsKept: the part of an underspend the holder keeps to reinvest.
+	// SavingsKept: the part of an underspend the holder keeps to reinvest.
 	ReasonSavingsKept
-	// ReasonUnderspendReturned: the rest of a hard budget's underspend, returned.
+	// UnderspendReturned: the rest of a hard budget's underspend, returned.
 	ReasonUnderspendReturned
-	// ReasonDeficitFinanced: the commissioner pays a hard budget's overspend,
+	// DeficitFinanced: the commissioner pays a hard budget's overspend,
 	// which the holder then owes.
 	ReasonDeficitFinanced
-	// ReasonDeficitRepaid: the holder repays an earlier deficit, out of a later
+	// DeficitRepaid: the holder repays an earlier deficit, out of a later
 	// budget (a deduction) or a later underspend.
 	ReasonDeficitRepaid
-	// ReasonStopLoss: the commissioner pays providers for care above a holder's
+	// StopLoss: the commissioner pays providers for care above a holder's
 	// per-patient stop-loss.
 	ReasonStopLoss
-	// ReasonPoolContribution: a holder pays a share of its budget into the risk pool.
+	// PoolContribution: a holder pays a share of its budget into the risk pool.
 	ReasonPoolContribution
-	// ReasonPoolPayout: the risk pool pays a holder's overspend.
+	// PoolPayout: the risk pool pays a holder's overspend.
 	ReasonPoolPayout
-	// ReasonPoolShortfall: the commissioner's reserve pays the part of holders'
+	// PoolShortfall: the commissioner's reserve pays the part of holders'
 	// overspends the risk pool cannot.
 	ReasonPoolShortfall
-	// ReasonWriteOff: the commissioner's reserve pays an overspend that would take
+	// WriteOff: the commissioner's reserve pays an overspend that would take
 	// a holder's debt above its cap (the failure regime); it is never owed.
 	ReasonWriteOff
-	// ReasonOwnFunds: a holder pays an overspend out of its own money (money from
-	// outside the commissioner's allocation).
-	ReasonOwnFunds
+	// ConsortiumPooling: a consortium member's own result (its budget less
+	// what it answers for) moves into the consortium's common result, and its
+	// budget share of that result comes back: the net, attributed to the
+	// member's row, may be negative. It moves no money between parties (From
+	// and To are the consortium), so the ledger files leave it out.
+	ReasonConsortiumPooling
 	nReasons
 )
 
@@ -71,7 +74,7 @@ const (
 var ReasonNames = [nReasons]string{
 	"", "provider_payment", "budget_allocation", "savings_kept", "underspend_returned",
 	"deficit_financed", "deficit_repaid", "stop_loss", "pool_contribution", "pool_payout",
-	"pool_shortfall", "write_off", "own_funds",
+	"pool_shortfall", "write_off", "consortium_pooling",
 }
 
 func (r Reason) String() string {

@@ -162,36 +162,14 @@ func (p *Practice) ListSize() int {
 	return n
 }
 
-// BudgetMethod is how a practice-year's budget is set.
-type BudgetMethod int
-
-const (
-	// Capitation: the practice's list weighted by age-sex cost weights and need.
-	Capitation BudgetMethod = iota
-	// Historic: last year's spend plus an uplift.
-	Historic
-	// Blend: historic, moving towards capitation by Pace of the gap each year.
-	Blend
-)
-
-// BudgetMethodNames are the methods' names in scenario files.
-var BudgetMethodNames = map[string]BudgetMethod{"capitation": Capitation, "historic": Historic, "blend": Blend}
-
-// Budget sets each practice-year's budget.
+// Budget sets each practice-year's budget: Setter from the capitation
+// target and past spend, then the commissioner keeps back TopSlice of it.
 type Budget struct {
-	Method BudgetMethod
-	// Uplift is the annual uplift on historic budgets (fraction; the model
-	// works in constant prices, so this is real growth).
-	Uplift float64
-	// Pace is the share of the gap to capitation closed each year (Blend).
-	Pace float64
+	Setter BudgetSetter
 	// Weights, if set, are supplied per-head cost weights by sex and band
 	// (relative; scaled so the area's capitation total equals its expected
 	// spend). Nil uses the model's own expected cost per head.
 	Weights *[NSex][NBands]float64
-	// HistoricYears is how many past years' spend a historic budget averages
-	// (0 or 1: last year only; fewer are used while fewer exist; at most 16).
-	HistoricYears int
 	// TopSlice is the share of each budget the commissioner keeps back as a
 	// contingency reserve.
 	TopSlice float64
@@ -208,7 +186,7 @@ type Model struct {
 	Demography Demography
 	Practices  []Practice
 	Budget     Budget
-	Rule       Rule
+	Policy     *Policy
 	StopLoss   *StopLoss // nil: no per-patient stop-loss
 	// ListsAtYearOne says the practices' lists are those at the start of
 	// year 1 (as a list-size file's are): the base year is simulated on the
@@ -216,11 +194,22 @@ type Model struct {
 	ListsAtYearOne bool
 }
 
-// Validate checks the model's invariants; scenarios should catch bad input
-// earlier with field names, so this is the engine's own guard.
+// Validate checks the model's invariants and that what a run derives from
+// it is usable: frailty and mortality multipliers normalised by a positive
+// share-weighted mean, capitation weights that give the area a positive
+// total, and count distributions that fit in the engine's count tables.
+// scenarios should catch bad input earlier with field names, so this is the
+// engine's own guard: a model that passes never makes a run divide by zero,
+// produce NaN or loop.
 func (m *Model) Validate() error {
+	_, err := prepare(m)
+	return err
+}
+
+// check checks each value on its own: every number finite and in range.
+func (m *Model) check() error {
 	var errs []error
-	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) || v < 0 }
+	bad := func(v float64) bool { return !(v >= 0 && v <= math.MaxFloat64) } // negative, infinite or NaN
 	for s, sp := range m.Streams {
 		for sex := range NSex {
 			for b := range NBands {
@@ -242,11 +231,19 @@ func (m *Model) Validate() error {
 			}
 			share += c.Share
 		}
-		if math.Abs(share-1) > 1e-9 {
+		if math.Abs(share-1) > 1e-9 || math.IsNaN(share) {
 			errs = append(errs, fmt.Errorf("stream %s: cost part shares sum to %v, not 1", StreamNames[s], share))
 		}
-		if sp.Dispersion < 0 || math.IsNaN(sp.Dispersion) {
-			errs = append(errs, fmt.Errorf("stream %s: dispersion %v < 0", StreamNames[s], sp.Dispersion))
+		if !(sp.Dispersion >= 0) {
+			errs = append(errs, fmt.Errorf("stream %s: dispersion %v: accepted 0 or more (0 or +Inf: Poisson)", StreamNames[s], sp.Dispersion))
+		}
+		for _, x := range []struct {
+			name string
+			v    float64
+		}{{"frailty loading", sp.FrailtyLoading}, {"need elasticity", sp.NeedElasticity}, {"style SD", sp.StyleSD}, {"rate uncertainty SD", sp.RateUncertaintySD}} {
+			if bad(x.v) {
+				errs = append(errs, fmt.Errorf("stream %s: %s %v: accepted a finite number 0 or more", StreamNames[s], x.name, x.v))
+			}
 		}
 	}
 	f := m.Frailty
@@ -258,29 +255,99 @@ func (m *Model) Validate() error {
 	} else {
 		sum := 0.0
 		for i := range k {
-			if bad(f.Share[i]) || bad(f.Level[i]) || bad(f.Mortality[i]) || f.Persistence[i] < 0 || f.Persistence[i] >= 1 {
+			if bad(f.Share[i]) || bad(f.Level[i]) || bad(f.Mortality[i]) || !(f.Persistence[i] >= 0 && f.Persistence[i] < 1) {
 				errs = append(errs, fmt.Errorf("frailty state %d: bad share, level, mortality or persistence (persistence must be in [0,1))", i))
 			}
 			sum += f.Share[i]
 		}
-		if math.Abs(sum-1) > 1e-9 {
+		if !(math.Abs(sum-1) <= 1e-9) {
 			errs = append(errs, fmt.Errorf("frailty: shares sum to %v, not 1", sum))
 		}
+	}
+	d := m.Demography
+	for sex := range NSex {
+		for b := range NBands {
+			if v := d.Mortality[sex][b]; !(v >= 0 && v <= 1) {
+				errs = append(errs, fmt.Errorf("demography: mortality for %s is %v: accepted a probability, 0 to 1", BandLabel(b), v))
+			}
+		}
+	}
+	if bad(d.BirthRate) || !(d.MaleBirthShare >= 0 && d.MaleBirthShare <= 1) || !(d.Turnover >= 0 && d.Turnover <= 1) {
+		errs = append(errs, fmt.Errorf("demography: birth rate %v, male birth share %v, turnover %v: accepted a finite rate 0 or more and probabilities 0 to 1", d.BirthRate, d.MaleBirthShare, d.Turnover))
+	}
+	bu := m.Budget
+	if !(bu.TopSlice >= 0 && bu.TopSlice < 1) || !(bu.IssueWeek >= 0 && bu.IssueWeek <= 52) {
+		errs = append(errs, fmt.Errorf("budget: top-slice %v, issue week %v: accepted top-slice 0 to below 1, issue week 0 to 52", bu.TopSlice, bu.IssueWeek))
+	}
+	uplift, pace := 0.0, 0.0
+	switch b := bu.Setter.(type) {
+	case HistoricBudget:
+		uplift = b.Uplift
+	case BlendBudget:
+		uplift, pace = b.Uplift, b.Pace
+	}
+	if !(uplift > -1 && uplift <= math.MaxFloat64) || !(pace >= 0 && pace <= 1) {
+		errs = append(errs, fmt.Errorf("budget: uplift %v, pace %v: accepted uplift above -1, pace 0 to 1", uplift, pace))
+	}
+	if w := bu.Weights; w != nil {
+		for sex := range NSex {
+			for b := range NBands {
+				if bad(w[sex][b]) {
+					errs = append(errs, fmt.Errorf("budget: capitation weight for %s is %v: accepted a finite number 0 or more", BandLabel(b), w[sex][b]))
+				}
+			}
+		}
+	}
+	if sl := m.StopLoss; sl != nil && (bad(sl.Threshold) || !(sl.Uprating > -1 && sl.Uprating <= math.MaxFloat64)) {
+		errs = append(errs, fmt.Errorf("stop-loss: threshold %v, uprating %v: accepted a finite threshold 0 or more and uprating above -1", sl.Threshold, sl.Uprating))
 	}
 	if len(m.Practices) == 0 {
 		errs = append(errs, errors.New("no practices"))
 	}
 	for i := range m.Practices {
 		p := &m.Practices[i]
-		if p.ListSize() <= 0 {
-			errs = append(errs, fmt.Errorf("practice %s: empty list", p.ID))
+		n := 0
+		for sex := range NSex {
+			for b := range NBands {
+				c := p.Count[sex][b]
+				if c < 0 || c > math.MaxInt32 {
+					errs = append(errs, fmt.Errorf("practice %s: %d patients in band %s: accepted 0 to %d", p.ID, c, BandLabel(b), math.MaxInt32))
+				}
+				n += min(max(c, 0), math.MaxInt32)
+			}
+		}
+		if n <= 0 || n > math.MaxInt32 {
+			errs = append(errs, fmt.Errorf("practice %s: list of %d patients: accepted 1 to %d", p.ID, n, math.MaxInt32))
 		}
 		if bad(p.Need) || p.Need == 0 {
 			errs = append(errs, fmt.Errorf("practice %s: need index %v must be > 0", p.ID, p.Need))
 		}
+		for s, v := range p.Style {
+			if bad(v) {
+				errs = append(errs, fmt.Errorf("practice %s: %s style %v must be a finite number 0 or more", p.ID, StreamNames[s], v))
+			}
+		}
 	}
-	if m.Rule == nil {
-		errs = append(errs, errors.New("no budget rule"))
+	if m.Policy == nil || m.Policy.Start == nil {
+		errs = append(errs, errors.New("no budget policy (a regime engaged practices start in)"))
+	}
+	if m.Budget.Setter == nil {
+		errs = append(errs, errors.New("no way of setting budgets (Budget.Setter)"))
+	}
+	// Ledger parties are named by practice ID and group: names must not clash.
+	seen := map[string]string{"commissioner": "a fixed party", "providers": "a fixed party", "pool": "a fixed party"}
+	for i := range m.Practices {
+		id := m.Practices[i].ID
+		if what, ok := seen[id]; ok {
+			errs = append(errs, fmt.Errorf("practice ID %q is already %s", id, what))
+		}
+		seen[id] = "a practice ID"
+	}
+	for _, g := range m.Groups() {
+		if what, ok := seen[g]; ok {
+			errs = append(errs, fmt.Errorf("group %q is already %s", g, what))
+		}
+		seen[g] = "a group"
 	}
 	return errors.Join(errs...)
 }

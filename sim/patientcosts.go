@@ -14,11 +14,10 @@ func PatientYearCosts(m *Model, seed uint64, rep int) (hospital, total []float64
 	w.setup()
 	one := [NStreams]float64{1, 1, 1, 1, 1}
 	for i := range m.Practices {
-		w.initList(seed, rep, i)
+		k := TaskKey(seed, rep, i)
+		w.initList(k)
 		w.buildTables(i, &one)
-		w.counts.Reseed(seed, PurposeCounts, rep, i, 0)
-		w.costs.Reseed(seed, PurposeCosts, rep, i, 0)
-		w.costsB.Reseed(seed, PurposeCostsB, rep, i, 0)
+		w.reseedYear(k.At(0))
 		for _, row := range w.pop.row {
 			base := int(row) * NStreams
 			h, a := 0.0, 0.0

@@ -1,6 +1,9 @@
 package sim
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 // TestPlanAllocations: a practice task under a full policy (hard budget,
 // behaviour effects that rebuild the tables, an uprated stop-loss) allocates
@@ -22,11 +25,11 @@ func TestPlanAllocations(t *testing.T) {
 		p.Count[Male][b], p.Count[Female][b] = 50, 50
 	}
 	m.Practices = []Practice{p}
-	m.Budget = Budget{Method: Blend, Pace: 0.1, TopSlice: 0.02, HistoricYears: 2}
+	m.Budget = Budget{Setter: BlendBudget{HistoricBudget: HistoricBudget{Years: 2}, Pace: 0.1}, TopSlice: 0.02}
 	cover := [NStreams]bool{Outpatient: true, Elective: true}
 	m.StopLoss = &StopLoss{Threshold: 1000, Uprating: 0.03, Streams: cover}
-	m.Rule = &Policy{Start: RegimeHard, Participation: 1, Hard: Hard{RetentionShare: 1, Cover: &cover},
-		Behaviour: Behaviour{Hard: [NStreams]Effect{Elective: {Mean: -0.1, SD: 0.05}}}}
+	m.Policy = Everyone(&Fundholding{Hard: Hard{RetentionShare: 1, Deficits: RepayOverYears{Years: 3},
+		Behaviour: [NStreams]Effect{Elective: {Mean: -0.1, SD: 0.05}}}, Cover: cover})
 	pr, err := prepare(m)
 	if err != nil {
 		t.Fatal(err)
@@ -35,27 +38,42 @@ func TestPlanAllocations(t *testing.T) {
 	const years = 5
 	rows := make([]PracticeYear, years)
 	mult := [NStreams]float64{1, 1, 1, 1, 1}
-	if err := w.run(1, 0, 0, years, &mult, rows); err != nil {
+	if err := w.runTask(context.Background(), patients{w}, TaskKey(1, 0, 0), years, &mult, rows); err != nil {
 		t.Fatal(err)
 	}
 	rep := 0
 	allocs := testing.AllocsPerRun(5, func() {
 		rep++
-		if err := w.run(1, rep, 0, years, &mult, rows); err != nil {
+		if err := w.runTask(context.Background(), patients{w}, TaskKey(1, rep, 0), years, &mult, rows); err != nil {
 			t.Fatal(err)
 		}
 	})
 	if allocs > 0 {
 		t.Errorf("%v allocations per practice task", allocs)
 	}
-	// A plain rule is taken as a policy without allocating either.
-	m.Rule = Hard{RetentionShare: 1}
-	if a := testing.AllocsPerRun(5, func() {
-		rep++
-		if err := w.run(1, rep, 0, years, &mult, rows); err != nil {
-			t.Fatal(err)
+	// Settling a replication allocates per replication (the regimes'
+	// state), never per row: a tenfold larger area allocates as often.
+	settleAllocs := func(np int) float64 {
+		ps := make([]Practice, np)
+		for i := range ps {
+			ps[i] = Practice{ID: string(rune('A'+i%26)) + string(rune('a'+i/26))}
 		}
-	}); a > 0 {
-		t.Errorf("plain rule: %v allocations per practice task", a)
+		mm := &Model{Practices: ps, Policy: m.Policy}
+		st := settlement{p: &prepared{m: mm, names: mm.PartyNames(), holder: holders(mm)}}
+		rows := make([]PracticeYear, np*years)
+		for j := range rows {
+			rows[j] = PracticeYear{Year: 1 + j/np, Practice: j % np, Budget: 100, SpendTotal: 90 + float64(j%20), regime: regimeStart}
+			rows[j].Spend[Outpatient] = rows[j].SpendTotal
+		}
+		led := make([]Entry, 0, 10*len(rows))
+		var d Draws
+		return testing.AllocsPerRun(5, func() {
+			if _, err := st.settle(rows, &d, led[:0]); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	if a, b := settleAllocs(20), settleAllocs(200); b > a {
+		t.Errorf("settling allocates per row: %v allocations for 20 practices, %v for 200", a, b)
 	}
 }

@@ -14,30 +14,105 @@ func (e Effect) draw(z float64) float64 {
 	return math.Min(math.Max(e.Mean+e.SD*z, -0.9), 1)
 }
 
-// Behaviour is how budget holders manage demand under each regime. A
-// practice's rates in a year are multiplied by 1 + strength·effect, where
-// strength = (52 - IssueWeek)/52 (a budget issued late leaves less of the
-// year to act on it). Substitution: a fall in outpatient referrals raises
-// A&E attendances by SubstitutionAE times the proportional fall, and a fall
-// in elective admissions raises emergency admissions by
-// SubstitutionEmergency times its proportional fall.
-type Behaviour struct {
-	Indicative            [NStreams]Effect
-	Hard                  [NStreams]Effect
+// Regime is how an engaged practice's budget is settled: indicative budgets
+// (Indicative), hard budgets (Hard) or fundholding (Fundholding). A regime
+// names itself, says what its budget covers and how its holders behave, and
+// settles its holders' years into the ledger. Adding a regime is adding a
+// type here and a scenario field; the runner never asks which regime it has.
+type Regime interface {
+	// Name is the regime column's value.
+	Name() string
+	// Holds says whether the budget is money the holder answers for (a hard
+	// budget), rather than an indicative figure. A held budget is set on
+	// what its holder answers for: the covered streams, net of any cost
+	// the per-patient stop-loss passes to the commissioner.
+	Holds() bool
+	// Covers is the streams the budget covers; nil is all of them.
+	Covers() *[NStreams]bool
+	// Effects are the behaviour effects on the rates of practices in the regime.
+	Effects() *[NStreams]Effect
+	// settler returns the state that settles one replication's years of the
+	// regime, for holders numbered 0..holders-1.
+	settler(holders int) settler
+}
+
+// settler settles a regime's holder-years one year at a time, keeping what
+// carries over between years (debts, amounts still to make up).
+type settler interface {
+	settleYear(b *book, hs []holderYear)
+}
+
+// EarnedAutonomy moves an engaged practice from its starting regime to Then
+// after Years consecutive years with spend within Band (a fraction) of its
+// budget.
+type EarnedAutonomy struct {
+	Years int
+	Band  float64
+	Then  Regime
+}
+
+// Policy is a whole budget policy for an area: which practices take part
+// (practices with at least MinList patients are eligible; Participation is
+// the share of them engaged, each practice's engagement a chance event per
+// replication), the regime engaged practices start in, earned autonomy, and
+// how a fall in one stream moves another. Practices not engaged are paid
+// for by the commissioner (regime "none"). Practices with the same
+// Practice.Group hold one budget (a consortium); the scenario's grouping
+// step sets the groups.
+type Policy struct {
+	Participation float64
+	MinList       int // practices with smaller starting lists cannot take part
+	Start         Regime
+	Autonomy      *EarnedAutonomy
+	// Substitution: a fall in outpatient referrals raises A&E attendances by
+	// SubstitutionAE times the proportional fall, and a fall in elective
+	// admissions raises emergency admissions by SubstitutionEmergency times
+	// its proportional fall.
 	SubstitutionAE        float64
 	SubstitutionEmergency float64
 }
 
-// multipliers returns the rate multipliers for a regime with behaviour draws z.
-func (b *Behaviour) multipliers(regime string, z *[NStreams]float64, strength float64) [NStreams]float64 {
+// Everyone returns the policy in which every practice holds regime r.
+func Everyone(r Regime) *Policy { return &Policy{Participation: 1, Start: r} }
+
+// Name is the starting regime's name.
+func (p *Policy) Name() string {
+	if p.Start == nil {
+		return RegimeNone
+	}
+	return p.Start.Name()
+}
+
+// RegimeNone is the regime column of a practice not engaged: the
+// commissioner pays for its care and no budget is settled.
+const RegimeNone = "none"
+
+// Regime indices in a row: none, the starting regime, the regime earned
+// autonomy leads to.
+const (
+	regimeNone = iota
+	regimeStart
+	regimeEarned
+	nRegimes
+)
+
+// regimes is the policy's regime table, indexed by a row's regime index.
+func (p *Policy) regimes() [nRegimes]Regime {
+	var out [nRegimes]Regime
+	out[regimeStart] = p.Start
+	if p.Autonomy != nil {
+		out[regimeEarned] = p.Autonomy.Then
+	}
+	return out
+}
+
+// multipliers returns the rate multipliers of a practice under a regime
+// with effects eff (nil: none), behaviour draws z and strength the share of
+// the year left after budgets are issued: 1 + strength·effect, with
+// substitution.
+func (p *Policy) multipliers(eff *[NStreams]Effect, z *[NStreams]float64, strength float64) [NStreams]float64 {
 	out := [NStreams]float64{1, 1, 1, 1, 1}
-	var eff *[NStreams]Effect
-	switch regime {
-	case RegimeIndicative:
-		eff = &b.Indicative
-	case RegimeHard:
-		eff = &b.Hard
-	default:
+	if eff == nil {
 		return out
 	}
 	var e [NStreams]float64
@@ -45,63 +120,7 @@ func (b *Behaviour) multipliers(regime string, z *[NStreams]float64, strength fl
 		e[s] = strength * eff[s].draw(z[s])
 		out[s] = 1 + e[s]
 	}
-	out[AE] *= 1 + b.SubstitutionAE*math.Max(0, -e[Outpatient])
-	out[Emergency] *= 1 + b.SubstitutionEmergency*math.Max(0, -e[Elective])
+	out[AE] *= 1 + p.SubstitutionAE*math.Max(0, -e[Outpatient])
+	out[Emergency] *= 1 + p.SubstitutionEmergency*math.Max(0, -e[Elective])
 	return out
-}
-
-// EarnedAutonomy moves an engaged practice from an indicative to a hard
-// budget after Years consecutive years with spend within Band (a fraction)
-// of its budget.
-type EarnedAutonomy struct {
-	Years int
-	Band  float64
-}
-
-// Policy is a whole budget regime for an area: which practices take part
-// (practices with at least MinList patients are eligible; Participation is
-// the share of them engaged, each practice's engagement a chance event per
-// replication), the regime engaged practices start in, earned
-// autonomy, the indicative and hard rules, and behaviour. Practices not
-// engaged are paid for by the commissioner (regime "none").
-type Policy struct {
-	Start         string // RegimeIndicative or RegimeHard
-	Participation float64
-	MinList       int // practices with smaller starting lists cannot take part
-	Autonomy      *EarnedAutonomy
-	Indicative    Indicative
-	Hard          Hard
-	Behaviour     Behaviour
-}
-
-// Name is the starting regime (or the hard rule's label).
-func (p *Policy) Name() string {
-	if p.Start == RegimeHard {
-		return p.Hard.Name()
-	}
-	return p.Start
-}
-
-// Settle applies each row's regime, as the runner set it.
-func (p *Policy) Settle(rows []PracticeYear, practices []Practice, d *Draws) error {
-	return settleYears(rows, practices, d, &p.Indicative, &p.Hard)
-}
-
-// planOf returns the policy a run follows: the model's Policy, or a policy
-// in which every practice holds the given plain rule. A value, so a task
-// that takes its policy allocates nothing.
-func planOf(r Rule) Policy {
-	switch x := r.(type) {
-	case *Policy:
-		return *x
-	case Indicative:
-		return Policy{Start: RegimeIndicative, Participation: 1, Indicative: x}
-	case *Indicative:
-		return Policy{Start: RegimeIndicative, Participation: 1, Indicative: *x}
-	case Hard:
-		return Policy{Start: RegimeHard, Participation: 1, Hard: x}
-	case *Hard:
-		return Policy{Start: RegimeHard, Participation: 1, Hard: *x}
-	}
-	return Policy{Participation: 1}
 }

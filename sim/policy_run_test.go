@@ -2,17 +2,23 @@ package sim_test
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 )
 
-type policyRows struct{ rows []sim.PracticeYear }
+type policyRows struct {
+	rows []sim.PracticeYear
+	reps []sim.Replication // each replication's rows and ledger
+}
 
 func (c *policyRows) Write(rep *sim.Replication) error {
 	c.rows = append(c.rows, rep.Rows...)
+	c.reps = append(c.reps, sim.Replication{Rep: rep.Rep, Rows: rep.Rows, Ledger: append([]sim.Entry(nil), rep.Ledger...)})
 	return nil
 }
 
@@ -30,6 +36,14 @@ func policyScenario(t *testing.T, name string, n int) *scenarios.Scenario {
 
 func policyRun(t *testing.T, s *scenarios.Scenario, seed uint64, reps, years int) (*sim.Model, []sim.PracticeYear) {
 	t.Helper()
+	m, c := policyRunLedger(t, s, seed, reps, years)
+	return m, c.rows
+}
+
+// policyRunLedger runs s and checks its money from the ledger alone (see
+// checkLedger).
+func policyRunLedger(t *testing.T, s *scenarios.Scenario, seed uint64, reps, years int) (*sim.Model, *policyRows) {
+	t.Helper()
 	m, err := s.Model(seed)
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +52,72 @@ func policyRun(t *testing.T, s *scenarios.Scenario, seed uint64, reps, years int
 	if err := sim.Run(context.Background(), m, sim.Options{Seed: seed, FirstRep: 0, LastRep: reps, Years: years, Workers: 2}, &c); err != nil {
 		t.Fatal(err)
 	}
-	return m, c.rows
+	for i := range c.reps {
+		checkLedger(t, s.Name, m, &c.reps[i])
+	}
+	return m, &c
+}
+
+// checkLedger checks a replication's money from its ledger, not from the
+// rules' arithmetic: over the whole replication (all years) providers
+// receive exactly the rows' spend; the commissioner's outlay (what it paid
+// less what it was paid) equals spend + what holders kept + the pool's
+// closing balance (holders bring no money of their own here); and on
+// every row the README's identity holds with each term summed from the
+// row's entries: spend = commissioner + holder's own - pool - kept, that is
+// commissioner = spend + kept + what the row put into pools.
+func checkLedger(t *testing.T, name string, m *sim.Model, rep *sim.Replication) {
+	t.Helper()
+	np := len(m.Practices)
+	type terms struct{ providers, comm, kept, pool float64 }
+	row := make([]terms, len(rep.Rows))
+	var all terms
+	poolBalance := 0.0
+	for _, e := range rep.Ledger {
+		r := &row[int(e.Year-1)*np+int(e.Practice)]
+		for _, x := range []*terms{r, &all} {
+			if e.To == sim.Providers {
+				x.providers += e.Amount
+			}
+			if e.From == sim.Commissioner {
+				x.comm += e.Amount
+			}
+			if e.To == sim.Commissioner {
+				x.comm -= e.Amount
+			}
+			switch e.Reason {
+			case sim.ReasonSavingsKept:
+				x.kept += e.Amount
+			case sim.ReasonPoolContribution, sim.ReasonConsortiumPooling:
+				x.pool += e.Amount
+			case sim.ReasonPoolPayout:
+				x.pool -= e.Amount
+			}
+		}
+		if e.To == sim.Pool {
+			poolBalance += e.Amount
+		}
+		if e.From == sim.Pool {
+			poolBalance -= e.Amount
+		}
+	}
+	spend := 0.0
+	for i, r := range rep.Rows {
+		spend += r.SpendTotal
+		x := row[i]
+		if d := x.comm - (x.providers + x.kept + x.pool); math.Abs(d) > 1e-9*math.Max(1, x.comm) {
+			t.Fatalf("%s: rep %d year %d practice %d: the commissioner paid %v, spend %v + kept %v + pools %v", name, rep.Rep, r.Year, r.Practice, x.comm, x.providers, x.kept, x.pool)
+		}
+		if math.Abs(x.providers-r.SpendTotal) > 1e-9*r.SpendTotal {
+			t.Fatalf("%s: rep %d: providers paid %v for a row's spend of %v", name, rep.Rep, x.providers, r.SpendTotal)
+		}
+		if math.Abs(x.comm-r.CommissionerPaid) > 1e-9*math.Max(1, x.comm) || math.Abs(x.kept-r.SavingsRetained) > 1e-9*math.Max(1, x.kept) {
+			t.Fatalf("%s: rep %d: row columns differ from the ledger: %+v vs %+v", name, rep.Rep, r, x)
+		}
+	}
+	if d := all.comm - (spend + all.kept + poolBalance); math.Abs(d) > 1e-9*spend {
+		t.Fatalf("%s: rep %d: commissioner outlay %v, spend %v + kept %v + pool balance %v (off by %v)", name, rep.Rep, all.comm, spend, all.kept, poolBalance, d)
+	}
 }
 
 func checkConserved(t *testing.T, name string, rows []sim.PracticeYear) {
@@ -77,7 +156,7 @@ func TestLibraryRulesAtWork(t *testing.T) {
 		checkConserved(t, "pbc", rows)
 		engaged, kept, refusedOrOwed := 0, 0, 0
 		for _, r := range rows {
-			if r.Regime == sim.RegimeIndicative {
+			if r.Regime == "indicative" {
 				if r.Year == 1 {
 					engaged++
 				}
@@ -113,7 +192,7 @@ func TestLibraryRulesAtWork(t *testing.T) {
 		checkConserved(t, "hard", rows)
 		carried := 0
 		for _, r := range rows {
-			if r.Regime != sim.RegimeHard {
+			if r.Regime != "hard" {
 				t.Fatalf("hard: regime %q", r.Regime)
 			}
 			if r.DeficitCarried > 0 {
@@ -211,9 +290,9 @@ func TestEarnedAutonomy(t *testing.T) {
 	s.Rule.EarnedAutonomy.Band = 1
 	_, rows := policyRun(t, s, 2, 2, 3)
 	for _, r := range rows {
-		want := sim.RegimeHard
+		want := "hard"
 		if r.Year == 1 {
-			want = sim.RegimeIndicative
+			want = "indicative"
 		}
 		if r.Regime != want {
 			t.Fatalf("year %d: regime %s, want %s", r.Year, r.Regime, want)
@@ -223,7 +302,7 @@ func TestEarnedAutonomy(t *testing.T) {
 	s.Rule.EarnedAutonomy.Band = 0
 	_, rows = policyRun(t, s, 2, 2, 3)
 	for _, r := range rows {
-		if r.Regime != sim.RegimeIndicative {
+		if r.Regime != "indicative" {
 			t.Fatalf("band 0: year %d regime %s", r.Year, r.Regime)
 		}
 	}
@@ -358,5 +437,75 @@ func TestBehaviourDrawnPerReplication(t *testing.T) {
 	}
 	if math.Abs(mean-1) > 4*0.2/math.Sqrt(reps) {
 		t.Errorf("mean ratio %v, want 1", mean)
+	}
+}
+
+// TestLibraryLedgers: every library scenario, on a small area, over whole
+// replications of four years: the run's own audit (sim.Audit, which fails
+// the run) and checkLedger both hold.
+func TestLibraryLedgers(t *testing.T) {
+	for _, name := range scenarios.Names() {
+		s := policyScenario(t, name, 12)
+		_, c := policyRunLedger(t, s, 5, 3, 4)
+		if len(c.reps) != 3 || len(c.reps[0].Ledger) == 0 {
+			t.Fatalf("%s: %d replications, ledger of %d entries", name, len(c.reps), len(c.reps[0].Ledger))
+		}
+	}
+}
+
+// TestLedgerRandomRules is a property test: rule settings drawn at random
+// (regime, retention, deficit policy, cap, pool, consortia, earned
+// autonomy, business cases, top-slice, stop-loss, participation), each
+// run over whole replications, must keep every invariant: the run's audit
+// (providers paid exactly the spend, columns summed from entries, money
+// conserved on every row, closing debt = lent - repaid) and checkLedger.
+func TestLedgerRandomRules(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
+	for trial := range 24 {
+		s := policyScenario(t, "default", 10)
+		r := &s.Rule
+		r.Type = pick("indicative", "hard", "fundholding")
+		r.RetentionShare = rng.Float64()
+		r.Participation = 0.3 + 0.7*rng.Float64()
+		r.RepayYears = rng.IntN(4)
+		if rng.IntN(2) == 0 {
+			r.DeficitCap = 0.2 * rng.Float64()
+		}
+		if rng.IntN(3) == 0 {
+			r.PoolShare = 0.05 * rng.Float64()
+		}
+		if rng.IntN(2) == 0 {
+			r.Consortium = scenarios.Consortium{By: "population", TargetPopulation: 10000 + rng.IntN(40000)}
+		}
+		s.Budget.Method = pick("capitation", "historic", "blend")
+		s.Budget.TopSlice = 0.05 * rng.Float64()
+		switch r.Type {
+		case "indicative":
+			r.MakeUpOverspends = rng.IntN(2) == 0
+			r.RefuseInDeficit = rng.IntN(2) == 0
+			r.BusinessCase = scenarios.BusinessCase{Required: rng.IntN(2) == 0, ApprovalProb: rng.Float64(), TurnaroundWeeks: 8, LapseWeeks: 13}
+			if rng.IntN(2) == 0 {
+				r.EarnedAutonomy = scenarios.Autonomy{Years: 1, Band: 0.1}
+			}
+		case "fundholding":
+			r.CoveredStreams = []string{"outpatient", "prescribing", "elective"}
+			if rng.IntN(2) == 0 {
+				s.StopLoss = &scenarios.StopLoss{Threshold: 2000 + 4000*rng.Float64(), Streams: []string{"elective"}}
+			}
+		}
+		name := fmt.Sprintf("trial %d (%s)", trial, r.Type)
+		_, c := policyRunLedger(t, s, uint64(trial), 2, 4)
+		held := 0.0
+		for _, rep := range c.reps {
+			for _, e := range rep.Ledger {
+				if e.Reason == sim.ReasonBudgetAllocation {
+					held += e.Amount
+				}
+			}
+		}
+		if r.Type != "indicative" && r.Participation > 0.5 && held == 0 {
+			t.Errorf("%s: no budget was allocated", name)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/bits"
@@ -55,6 +56,9 @@ type worker struct {
 	// patientYears counts patient-years simulated, for benchmarks.
 	patientYears int64
 
+	plan  practicePlan              // the current task's policy (plan.go)
+	out   yearOut                   // the current year's results (task.go)
+	built [NStreams]float64         // the rate multipliers the tables are built for (task.go)
 	coh   cohort                    // cohort-mode state (cohort.go)
 	parts [NStreams][]lognormalPart // lognormal cost parts for spend (costsum.go)
 }
@@ -120,7 +124,8 @@ func (w *worker) stateOf(d *Draws) int {
 // for the scenario and seed (the practice's characteristics), frailty states
 // are chance and drawn per replication. The list is written in place, band by
 // band.
-func (w *worker) initList(seed uint64, rep, i int) {
+func (w *worker) initList(k Key) {
+	i := k.Practice
 	w.setup()
 	pr := &w.p.m.Practices[i]
 	K := w.p.k
@@ -133,8 +138,8 @@ func (w *worker) initList(seed uint64, rep, i int) {
 		}
 	}
 	l.sex, l.age, l.state, l.row = grow(l.sex, n)[:n], grow(l.age, n)[:n], grow(l.state, n)[:n], grow(l.row, n)[:n]
-	w.other.Reseed(seed, PurposeAges, -1, i, -1)
-	w.demo.Reseed(seed, PurposeInitial, rep, i, -1)
+	w.other.Reseed(Key{Seed: k.Seed, Rep: -1, Practice: i, Year: -1}, PurposeAges)
+	w.demo.Reseed(k.At(-1), PurposeInitial)
 	j := 0
 	for sex := range NSex {
 		for b := range NBands {
@@ -161,14 +166,21 @@ func (w *worker) initList(seed uint64, rep, i int) {
 // buildTables sets the count tables for practice i with per-stream rate
 // multipliers mult (replication uncertainty, behaviour).
 func (w *worker) buildTables(i int, mult *[NStreams]float64) {
-	p := w.p
-	K := p.k
-	n := NCells * K * NStreams
-	w.mu = grow(w.mu, n)
+	w.rates(i, mult)
 	var disp [NStreams]float64
 	for s := range NStreams {
-		disp[s] = p.m.Streams[s].Dispersion
+		disp[s] = w.p.m.Streams[s].Dispersion
 	}
+	w.tab.build(w.mu, &disp)
+}
+
+// rates sets w.mu to each (group, stream)'s mean count per patient of
+// practice i (group = cell*K + state), with stream multipliers mult: both
+// modes' rates.
+func (w *worker) rates(i int, mult *[NStreams]float64) {
+	p := w.p
+	K := p.k
+	w.mu = grow(w.mu, NCells*K*NStreams)
 	for c := range NCells {
 		sex, b := c/NBands, c%NBands
 		for k := range K {
@@ -177,7 +189,6 @@ func (w *worker) buildTables(i int, mult *[NStreams]float64) {
 			}
 		}
 	}
-	w.tab.build(w.mu, &disp)
 }
 
 // stepYear simulates practice i's year: events and costs for the list at the
@@ -188,18 +199,16 @@ func (w *worker) buildTables(i int, mult *[NStreams]float64) {
 // patients in the same order and drop leavers without reordering the list,
 // so a scenario with a stop-loss and one without give the same patients the
 // same counts and demography draws (common random numbers).
-func (w *worker) stepYear(seed uint64, rep, i, year int, last bool, sl *StopLoss, out *yearOut) {
-	w.counts.Reseed(seed, PurposeCounts, rep, i, year)
-	w.costs.Reseed(seed, PurposeCosts, rep, i, year)
-	w.costsB.Reseed(seed, PurposeCostsB, rep, i, year)
+func (w *worker) stepYear(k Key, last bool, sl *StopLoss, out *yearOut) {
+	w.reseedYear(k)
 	if last || sl.Active() {
 		w.simulateYear(sl, out)
 		if !last {
-			w.advance(seed, rep, i, year)
+			w.advance(k)
 		}
 		return
 	}
-	w.yearAndAdvance(seed, rep, i, year, out)
+	w.yearAndAdvance(k, out)
 }
 
 // yearAndAdvance is simulateYear (without stop-loss) and advance fused: for
@@ -207,7 +216,7 @@ func (w *worker) stepYear(seed uint64, rep, i, year int, last bool, sl *StopLoss
 // demography stream for next state, death or leaving. A patient who dies or
 // leaves is dropped and later patients move up, so every patient at the
 // start of the year is simulated once, in list order.
-func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
+func (w *worker) yearAndAdvance(k Key, out *yearOut) {
 	w.setup()
 	p := w.p
 	K := p.k
@@ -219,7 +228,7 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 	out.listSize = n
 	w.patientYears += int64(n)
 	d := &w.demo
-	d.Reseed(seed, PurposeDemography, rep, i, year)
+	d.Reseed(k, PurposeDemography)
 	g, dg := &w.counts.G, &d.G
 	trans, rowOf, rowCell, woman := w.trans, w.rowOf, w.rowCell, w.woman
 	zero, one, info := t.zero, t.one, t.info
@@ -326,7 +335,7 @@ func (w *worker) yearAndAdvance(seed uint64, rep, i, year int, out *yearOut) {
 		out.events[s] = ev[s]
 		out.spend[s] = w.spend(s, ev[s])
 	}
-	w.addJoiners(seed, rep, i, year, women, start)
+	w.addJoiners(k, women, start)
 }
 
 // simulateYear draws one year of events and costs for the current list. It is
@@ -501,12 +510,12 @@ func (w *worker) costSum(s, k int) float64 {
 
 // advance moves the list on a year: frailty transitions, deaths and leavers
 // (one uniform per patient), ageing, then births and new registrations.
-func (w *worker) advance(seed uint64, rep, i, year int) {
+func (w *worker) advance(k Key) {
 	p := w.p
 	K := p.k
 	l := &w.pop
 	d := &w.demo
-	d.Reseed(seed, PurposeDemography, rep, i, year)
+	d.Reseed(k, PurposeDemography)
 	w.setup()
 	women := 0
 	n := len(l.row)
@@ -543,19 +552,19 @@ func (w *worker) advance(seed uint64, rep, i, year int) {
 	}
 	n = wi
 	l.sex, l.age, l.state, l.row = l.sex[:n], l.age[:n], l.state[:n], l.row[:n]
-	w.addJoiners(seed, rep, i, year, women, start)
+	w.addJoiners(k, women, start)
 }
 
 // addJoiners adds the year's births (to women aged 15-44 after ageing) and
 // new registrations (as many as turnover takes, in expectation, from a list
 // of start patients) with the practice's own age-sex mix.
-func (w *worker) addJoiners(seed uint64, rep, i, year, women, start int) {
+func (w *worker) addJoiners(k Key, women, start int) {
 	p := w.p
 	K := p.k
 	l := &w.pop
 	dm := &p.m.Demography
 	j := &w.other
-	j.Reseed(seed, PurposeJoiners, rep, i, year)
+	j.Reseed(k, PurposeJoiners)
 	births := j.Poisson(dm.BirthRate * float64(women))
 	for range births {
 		sex := Female
@@ -565,7 +574,7 @@ func (w *worker) addJoiners(seed uint64, rep, i, year, women, start int) {
 		l.add(sex, 0, w.stateOf(j), K)
 	}
 	joiners := j.Poisson(dm.Turnover * float64(start))
-	cdf := &p.joinCDF[i]
+	cdf := &p.joinCDF[k.Practice]
 	for range joiners {
 		u := j.Float64()
 		c, hi := 0, NCells-1 // the first cell with u < cdf[c], by bisection
@@ -587,10 +596,10 @@ func (w *worker) addJoiners(seed uint64, rep, i, year, women, start int) {
 
 // checkFinite guards against a parameter combination that slipped past
 // validation and produced non-finite money.
-func checkFinite(rep, practice int, id string, y *yearOut) error {
+func checkFinite(y *yearOut) error {
 	for s, v := range y.spend {
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-			return fmt.Errorf("replication %d, practice %s (#%d), stream %s: spend is %v", rep, id, practice, StreamNames[s], v)
+			return fmt.Errorf("stream %s: spend is %v", StreamNames[s], v)
 		}
 	}
 	return nil
@@ -612,6 +621,9 @@ func NewKernel(m *Model, years int, cohort bool) (*Kernel, error) {
 	if years < 1 {
 		return nil, fmt.Errorf("years must be at least 1, got %d", years)
 	}
+	if cohort && m.StopLoss.Active() {
+		return nil, fmt.Errorf("model %q: %w", m.Name, ErrCohortStopLoss)
+	}
 	p, err := prepare(m)
 	if err != nil {
 		return nil, fmt.Errorf("model %q: %w", m.Name, err)
@@ -625,12 +637,11 @@ func NewKernel(m *Model, years int, cohort bool) (*Kernel, error) {
 func (k *Kernel) Practice(seed uint64, rep, i int) (int64, error) {
 	before := k.w.patientYears
 	mult := [NStreams]float64{1, 1, 1, 1, 1}
-	var err error
+	var sim simulator = patients{&k.w}
 	if k.cohort {
-		err = k.w.runCohort(seed, rep, i, k.years, &mult, k.rows)
-	} else {
-		err = k.w.run(seed, rep, i, k.years, &mult, k.rows)
+		sim = cohorts{&k.w}
 	}
+	err := k.w.runTask(context.Background(), sim, TaskKey(seed, rep, i), k.years, &mult, k.rows)
 	return k.w.patientYears - before, err
 }
 
@@ -639,7 +650,7 @@ func (k *Kernel) Practice(seed uint64, rep, i int) (int64, error) {
 func (k *Kernel) Start(seed uint64, rep, i int) {
 	mult := [NStreams]float64{1, 1, 1, 1, 1}
 	k.w.setup()
-	k.w.initList(seed, rep, i)
+	k.w.initList(TaskKey(seed, rep, i))
 	k.w.buildTables(i, &mult)
 	k.w.tab.buildAll()
 }
@@ -650,7 +661,7 @@ func (k *Kernel) Start(seed uint64, rep, i int) {
 func (k *Kernel) Year(seed uint64, rep, i, year int) int64 {
 	w := &k.w
 	var y yearOut
-	w.stepYear(seed, rep, i, year, false, w.p.m.StopLoss, &y)
+	w.stepYear(TaskKey(seed, rep, i).At(year), false, w.p.m.StopLoss, &y)
 	return int64(y.listSize)
 }
 

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"math"
 )
@@ -33,6 +34,11 @@ type prepared struct {
 	pmult [][NStreams]float64
 	// need adjustment used by capitation per practice
 	needAdj []float64
+	// names: every ledger party's name (Model.PartyNames); holder[i]: the
+	// holder index of practice i, its consortium's (numbered after the
+	// practices, in Model.Groups order) or its own.
+	names  []string
+	holder []int
 }
 
 type costSampler struct {
@@ -45,11 +51,13 @@ type costSampler struct {
 	scale  float64 // GammaSum: mean·CV²
 }
 
+// prepare checks m (see Model.Validate) and derives what a run needs.
 func prepare(m *Model) (*prepared, error) {
-	if err := m.Validate(); err != nil {
+	if err := m.check(); err != nil {
 		return nil, err
 	}
 	p := &prepared{m: m, k: m.Frailty.K()}
+	p.names, p.holder = m.PartyNames(), holders(m)
 	f := &m.Frailty
 	K := p.k
 	for s := range NStreams {
@@ -59,6 +67,10 @@ func prepare(m *Model) (*prepared, error) {
 		for k := range K {
 			mult[k] = math.Pow(f.Level[k], load)
 			mean += f.Share[k] * mult[k]
+		}
+		// Levels are relative: they must have a positive mean to scale by.
+		if !(mean > 0 && mean <= math.MaxFloat64) {
+			return nil, fmt.Errorf("frailty: the levels (to the power %v, stream %s's loading) have a share-weighted mean of %v: accepted levels whose mean over the states' shares is positive and finite", load, StreamNames[s], mean)
 		}
 		for k := range K {
 			mult[k] /= mean
@@ -70,6 +82,9 @@ func prepare(m *Model) (*prepared, error) {
 	mm, mmean := make([]float64, K), 0.0
 	for k := range K {
 		mmean += f.Share[k] * f.Mortality[k]
+	}
+	if !(mmean > 0 && mmean <= math.MaxFloat64) {
+		return nil, fmt.Errorf("frailty: the mortality multipliers have a share-weighted mean of %v: accepted multipliers whose mean over the states' shares is positive and finite (they scale the life table's death rates, keeping their average)", mmean)
 	}
 	for k := range K {
 		mm[k] = f.Mortality[k] / mmean
@@ -195,11 +210,76 @@ func prepare(m *Model) (*prepared, error) {
 		}
 		capRaw += head * p.needAdj[i]
 	}
-	if capRaw <= 0 || math.IsNaN(capRaw) {
-		return nil, fmt.Errorf("capitation weights give a zero or invalid total (%v)", capRaw)
+	if !(capRaw > 0 && capRaw <= math.MaxFloat64) {
+		return nil, fmt.Errorf("budget: the capitation weights give the area's patients a total of %v: accepted weights (or, without weights, rates and costs) positive in at least one age-sex band where the area has patients", capRaw)
+	}
+	if !(expected >= 0 && expected <= math.MaxFloat64) {
+		return nil, fmt.Errorf("the area's expected spend is %v: accepted rates, costs, need and style whose product is finite", expected)
 	}
 	p.capScale = expected / capRaw
+	if err := p.checkCounts(); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// countHeadroom is how far a run may raise a stream's rates above the
+// model's own (rate × frailty × need × style) at most: behaviour effects
+// (up to ×2) and substitution (up to ×5.5 with scenarios' bounds) make 11;
+// checkCounts allows for a rate-uncertainty draw of 5 SD on top.
+const countHeadroom = 11
+
+// checkCounts checks that the count distribution of each stream's highest
+// mean count, with room for what a run multiplies rates by, fits in the
+// count tables (maxCount counts), so a valid model never reaches maxCount.
+func (p *prepared) checkCounts() error {
+	var errs []error
+	for s := range NStreams {
+		sp := &p.m.Streams[s]
+		hi := 0.0
+		for c := range NCells {
+			for k := range p.k {
+				hi = math.Max(hi, sp.Rate[c/NBands][c%NBands]*p.frailMult[s][k])
+			}
+		}
+		pm := 0.0
+		for i := range p.pmult {
+			pm = math.Max(pm, p.pmult[i][s])
+		}
+		sd := sp.RateUncertaintySD
+		mean := hi * pm * countHeadroom * math.Exp(5*sd-sd*sd/2)
+		if mean == 0 {
+			continue
+		}
+		var t countTables
+		disp := [NStreams]float64{}
+		disp[s] = sp.Dispersion
+		mu := make([]float64, NStreams)
+		mu[s] = mean
+		t.build(mu, &disp)
+		if t.walk(s, toThreshold(1-countSlack), false) >= maxCount || t.err != nil {
+			errs = append(errs, fmt.Errorf("stream %s: a patient's mean count can reach %.3g a year (the highest rate × frailty multiplier %.3g × need and style %.3g, with room for rate uncertainty and behaviour), and with dispersion %v its distribution does not fit in %d counts: accepted rates, frailty levels, need, style and dispersion that give a most frail, most needy patient a mean count far below that",
+				StreamNames[s], mean, hi, pm, sp.Dispersion, maxCount))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// holders returns each practice's holder index: its consortium's (numbered
+// after the practices, in Model.Groups order) or its own.
+func holders(m *Model) []int {
+	group := map[string]int{}
+	for g, name := range m.Groups() {
+		group[name] = len(m.Practices) + g
+	}
+	out := make([]int, len(m.Practices))
+	for i := range m.Practices {
+		out[i] = i
+		if g := m.Practices[i].Group; g != "" {
+			out[i] = group[g]
+		}
+	}
+	return out
 }
 
 // capitation returns the capitation target for practice i with cell counts n.

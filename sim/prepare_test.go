@@ -13,7 +13,8 @@ import (
 func TestFrailtyChainKeepsSharesAndPersists(t *testing.T) {
 	m := &Model{
 		Frailty: Frailty{Share: []float64{0.62, 0.26, 0.10, 0.02}, Level: []float64{0.35, 1, 2.6, 9}, Persistence: []float64{0.85, 0.6, 0.5, 0.45}, Mortality: []float64{1, 1, 1, 1}},
-		Rule:    Indicative{},
+		Policy:  Everyone(&Indicative{}),
+		Budget:  Budget{Setter: CapitationBudget{}},
 	}
 	for s := range NStreams {
 		m.Streams[s].Cost = []CostPart{{Share: 1, Mean: 1}}

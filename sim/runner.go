@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 )
@@ -42,6 +43,8 @@ type PracticeYear struct {
 	// TopSlice is what the commissioner kept back from this practice's
 	// budget as a contingency reserve (Budget is after the top-slice).
 	TopSlice float64
+
+	regime uint8 // index into the policy's regimes (regimeNone, ...)
 }
 
 // StopLoss caps what a budget holder bears for one patient in a year: cost
@@ -154,16 +157,24 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				// A panic here is a bug; it ends the run with an error the
+				// caller can tell from bad input, not a crash.
+				if r := recover(); r != nil {
+					cancel(&PanicError{Value: r, Stack: debug.Stack()})
+				}
+			}()
 			w := &worker{p: p}
-			run := w.run
+			st := settlement{p: p}
+			var sim simulator = patients{w}
 			if o.Cohort {
-				run = w.runCohort
+				sim = cohorts{w}
 			}
 			for t := range tasks {
 				if ctx.Err() != nil {
 					continue
 				}
-				if err := run(o.Seed, t.rs.rep, t.i, o.Years, &t.rs.mult, t.rs.rows); err != nil {
+				if err := w.runTask(ctx, sim, TaskKey(o.Seed, t.rs.rep, t.i), o.Years, &t.rs.mult, t.rs.rows); err != nil {
 					cancel(err)
 					continue
 				}
@@ -172,9 +183,17 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 				}
 				if t.rs.remaining.Add(-1) == 0 {
 					var d Draws
-					d.Reseed(o.Seed, PurposeRules, t.rs.rep, -1, -1)
-					if err := m.Rule.Settle(t.rs.rows, m.Practices, &d); err != nil {
-						cancel(fmt.Errorf("replication %d: rule %s: %w", t.rs.rep, m.Rule.Name(), err))
+					d.Reseed(Key{Seed: o.Seed, Rep: t.rs.rep, Practice: -1, Year: -1}, PurposeRules)
+					// A ledger of about three entries per row, allocated per
+					// replication since the sink holds it until written.
+					led, err := st.settle(t.rs.rows, &d, make([]Entry, 0, 3*len(t.rs.rows)))
+					if err != nil {
+						cancel(fmt.Errorf("replication %d: policy %s: %w", t.rs.rep, m.Policy.Name(), err))
+						continue
+					}
+					t.rs.ledger = led
+					if err := audit(m, p.names, p.holder, &Replication{Rep: t.rs.rep, Rows: t.rs.rows, Ledger: led}); err != nil {
+						cancel(fmt.Errorf("replication %d: the ledger does not balance (a bug): %w", t.rs.rep, err))
 						continue
 					}
 					select {
@@ -227,11 +246,20 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 	return nil
 }
 
+// PanicError is a panic inside the engine (a bug), recovered and returned by
+// Run with its stack.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("internal error in the engine: %v", e.Value) }
+
 // repMultipliers draws the per-replication rate multipliers of streams with
 // parameter uncertainty: exp(σZ - σ²/2), mean 1.
 func repMultipliers(m *Model, seed uint64, rep int) [NStreams]float64 {
 	var d Draws
-	d.Reseed(seed, PurposeParameters, rep, -1, -1)
+	d.Reseed(Key{Seed: seed, Rep: rep, Practice: -1, Year: -1}, PurposeParameters)
 	var out [NStreams]float64
 	for s := range NStreams {
 		z := d.Norm() // drawn for every stream so streams keep their numbers when another's SD changes
@@ -239,232 +267,4 @@ func repMultipliers(m *Model, seed uint64, rep int) [NStreams]float64 {
 		out[s] = math.Exp(sd*z - sd*sd/2)
 	}
 	return out
-}
-
-// run simulates practice i of replication rep through the base year and
-// Years reported years, writing its rows (and their budgets) into rows; the
-// practice's policy (see practicePlan) shapes its rates, budgets and regime.
-func (w *worker) run(seed uint64, rep, i, years int, mult *[NStreams]float64, rows []PracticeYear) error {
-	p := w.p
-	m := p.m
-	np := len(m.Practices)
-	w.initList(seed, rep, i)
-	var pl practicePlan
-	pl.reset(p, seed, rep, i)
-	built := *mult
-	w.buildTables(i, &built)
-	for year := 0; year <= years; year++ {
-		want, sl := pl.yearStart(year, mult)
-		if want != built {
-			built = want
-			w.buildTables(i, &built)
-		}
-		var y yearOut
-		w.stepYear(seed, rep, i, year, year == years || (year == 0 && m.ListsAtYearOne), sl, &y)
-		if err := checkFinite(rep, i, m.Practices[i].ID, &y); err != nil {
-			return err
-		}
-		var r *PracticeYear
-		if year > 0 {
-			r = &rows[(year-1)*np+i]
-		}
-		pl.yearEnd(year, &w.pop.cells, &y, r)
-	}
-	return nil
-}
-
-// practicePlan is the part of a practice's policy that shapes the
-// simulation itself, for one (replication, practice) task: whether the
-// practice takes part, its regime each year (earned autonomy depends on
-// earlier years' results), the streams its budget covers, its budgets, and
-// the behaviour effect on its rates. Any way of simulating a practice's
-// years calls reset once, then yearStart and yearEnd around each year.
-type practicePlan struct {
-	p        *prepared
-	pol      Policy
-	i, rep   int
-	engaged  bool
-	z        [NStreams]float64 // behaviour draws of the replication
-	strength float64           // share of the year left after budgets are issued
-	regime   string
-	calm     int // consecutive years within the earned-autonomy band
-	// Spend in the last histCap years (rings indexed by year % histCap): all
-	// streams, and what a hard-budget holder answers for (covered streams, net
-	// of stop-loss). Fixed arrays, so a task allocates nothing.
-	hist, histHold [histCap]float64
-	nHist          int
-	scratch        [histCap]float64
-	prevRaw        float64 // last year's budget before top-slice
-	prevHold       bool    // whether last year's budget was a hard one (set on histHold)
-	sl             StopLoss
-}
-
-// reset prepares the plan of practice i in replication rep. Its chance
-// events are keyed by what they model: engagement per (replication,
-// practice), behaviour per replication.
-func (pl *practicePlan) reset(p *prepared, seed uint64, rep, i int) {
-	m := p.m
-	*pl = practicePlan{p: p, pol: planOf(m.Rule), i: i, rep: rep, regime: RegimeNone}
-	var d Draws
-	d.Reseed(seed, PurposeRules, rep, i, -1)
-	pl.engaged = d.Float64() < pl.pol.Participation && m.Practices[i].ListSize() >= pl.pol.MinList
-	d.Reseed(seed, PurposeRules, rep, -1, -2)
-	for s := range NStreams {
-		pl.z[s] = d.Norm()
-	}
-	pl.strength = math.Max(0, 52-m.Budget.IssueWeek) / 52
-	if m.StopLoss != nil {
-		pl.sl = *m.StopLoss
-	}
-}
-
-// yearStart sets the year's regime and returns the rate multipliers (base
-// times behaviour) and the stop-loss (uprated) to simulate it with.
-func (pl *practicePlan) yearStart(year int, base *[NStreams]float64) ([NStreams]float64, *StopLoss) {
-	pol := &pl.pol
-	if year > 0 {
-		switch {
-		case !pl.engaged:
-			pl.regime = RegimeNone
-		case pol.Start == RegimeHard:
-			pl.regime = RegimeHard
-		case pol.Start == RegimeIndicative:
-			pl.regime = RegimeIndicative
-			if a := pol.Autonomy; a != nil && pl.calm >= a.Years {
-				pl.regime = RegimeHard
-			}
-		default:
-			pl.regime = ""
-		}
-	}
-	want := *base
-	bm := pol.Behaviour.multipliers(pl.regime, &pl.z, pl.strength)
-	for s := range NStreams {
-		want[s] *= bm[s]
-	}
-	sl := pl.p.m.StopLoss
-	if sl == nil {
-		return want, nil
-	}
-	if year > 1 {
-		pl.sl.Threshold = sl.Threshold * math.Pow(1+sl.Uprating, float64(year-1))
-	}
-	return want, &pl.sl
-}
-
-// yearEnd records the year's spend as history and, for a reported year
-// (r non-nil), sets the budget and fills the row. cells is the list at the
-// start of the year (for the capitation target).
-func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, r *PracticeYear) {
-	p, m, pol := pl.p, pl.p.m, &pl.pol
-	total, cov := 0.0, 0.0
-	for s, v := range y.spend {
-		total += v
-		if pol.Hard.Cover == nil || pol.Hard.Cover[s] {
-			cov += v
-		}
-	}
-	if r != nil {
-		target := p.capitation(pl.i, cells)
-		covered := pl.regime == RegimeHard && pol.Hard.Cover != nil
-		ring := &pl.hist
-		if pl.regime == RegimeHard {
-			// A hard budget is set on what its holder answers for, so cost
-			// the stop-loss passes to the commissioner is not in its base.
-			ring = &pl.histHold
-		}
-		h := pl.recent(ring)
-		if covered {
-			target *= p.coveredShare(cells, pol.Hard.Cover)
-		}
-		prev := pl.prevRaw
-		if hold := pl.regime == RegimeHard; hold != pl.prevHold {
-			prev = 0 // the budget covers other costs now: restart from history
-		}
-		raw := setBudget(&m.Budget, target, h, prev, year)
-		b := raw * (1 - m.Budget.TopSlice)
-		spent := total
-		if covered {
-			spent = cov
-		}
-		*r = PracticeYear{
-			Replication: pl.rep, Year: year, Practice: pl.i, ListSize: y.listSize,
-			Budget: b, Target: target, Spend: y.spend, Events: y.events,
-			SpendTotal: total, Variance: b - spent, StopLossExcess: y.stopLoss,
-			Holder: m.Practices[pl.i].ID, Regime: pl.regime, TopSlice: raw - b,
-		}
-		if pl.regime == RegimeIndicative && pol.Autonomy != nil {
-			if math.Abs(b-total) <= pol.Autonomy.Band*b {
-				pl.calm++
-			} else {
-				pl.calm = 0
-			}
-		}
-		pl.prevRaw, pl.prevHold = raw, pl.regime == RegimeHard
-	}
-	pl.hist[pl.nHist%histCap] = total
-	pl.histHold[pl.nHist%histCap] = cov - y.stopLoss
-	pl.nHist++
-}
-
-// histCap is the most past years a historic budget can average.
-const histCap = 16
-
-// recent returns the recorded years of a history ring, oldest first (at most
-// histCap), in the plan's scratch space.
-func (pl *practicePlan) recent(ring *[histCap]float64) []float64 {
-	n := min(pl.nHist, histCap)
-	for k := range n {
-		pl.scratch[k] = ring[(pl.nHist-n+k)%histCap]
-	}
-	return pl.scratch[:n]
-}
-
-// coveredShare is the share of a list's expected cost (age-sex unit costs)
-// that falls in the covered streams.
-func (p *prepared) coveredShare(cells *[NCells]int32, cover *[NStreams]bool) float64 {
-	num, den := 0.0, 0.0
-	for c := range NCells {
-		n := float64(cells[c])
-		for s := range NStreams {
-			v := n * p.unitCost[c][s]
-			den += v
-			if cover[s] {
-				num += v
-			}
-		}
-	}
-	if den == 0 {
-		return 0
-	}
-	return num / den
-}
-
-// setBudget returns a practice-year's budget before any top-slice, from the
-// target, the spend of earlier years (hist, oldest first, at least one) and
-// last year's budget (0 if there is none to follow). Historic: the mean spend
-// of the last HistoricYears years (all there are if fewer) times (1+Uplift).
-// HistoricYears above histCap (16) averages histCap years. Capitation: the
-// target. Blend: last year's budget (historic in the first
-// year) with uplift, moved Pace of the way to the target.
-func setBudget(b *Budget, target float64, hist []float64, prev float64, year int) float64 {
-	k := max(b.HistoricYears, 1)
-	k = min(k, len(hist))
-	sum := 0.0
-	for _, v := range hist[len(hist)-k:] {
-		sum += v
-	}
-	histBudget := sum / float64(k) * (1 + b.Uplift)
-	switch b.Method {
-	case Capitation:
-		return target
-	case Historic:
-		return histBudget
-	default:
-		base := prev * (1 + b.Uplift)
-		if year == 1 || prev == 0 {
-			base = histBudget
-		}
-		return base + b.Pace*(target-base)
-	}
 }

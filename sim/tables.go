@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math"
 	"math/bits"
 )
@@ -26,6 +27,12 @@ import (
 // is built once it has been used lazyUses times. Long rows (the frail elderly's
 // prescribing, thousands of entries) mostly hold a handful of patients, so
 // most are never built.
+//
+// Bad numbers never make the walk loop: a row whose mean is not a finite
+// number 0 or more draws no events and sets err, and no count goes past
+// maxCount (reaching it sets err). The engine checks Err after building and
+// after each year; Model.Validate refuses models whose count distributions
+// need more than maxCount counts, so a valid model never reaches it.
 type countTables struct {
 	zero  []uint64 // per row: threshold for N = 0 (fast path)
 	one   []uint64 // per row: threshold for N <= 1 once the row is built, else zero's
@@ -35,6 +42,7 @@ type countTables struct {
 	disp  [NStreams]float64
 	cdf   []uint64
 	guide []int32
+	err   error // the first bad row met since build; see Err
 }
 
 type rowInfo struct {
@@ -49,6 +57,20 @@ const (
 	tailMass  = 1e-13
 	tableTail = 0x1p-12 // rows store thresholds up to P = 1 - tableTail; beyond, sample walks
 	lazyUses  = 8
+	// maxCount bounds a count, and so a walk and a row's table (8 MiB):
+	// 2^20 events of one stream for one patient in a year is far beyond any
+	// care pattern (the default's largest mean is in the tens), so reaching
+	// it means the rates are wrong, and the walk stops there with an error
+	// rather than running on.
+	maxCount   = 1 << 20
+	countSlack = 1e-9
+	// maxTableEntries bounds the thresholds one worker's tables hold
+	// (64 MiB): rows used after that are drawn by walking, which is slower
+	// but needs no memory.
+	maxTableEntries = 1 << 23
+	// logTiny: below exp(logTiny) a probability is carried as its logarithm
+	// (P(N = 0) underflows for Poisson means above about 700).
+	logTiny = -690.0
 )
 
 // build resets the tables for rates mu[r] (means) with dispersion r per
@@ -64,10 +86,30 @@ func (t *countTables) build(mu []float64, disp *[NStreams]float64) {
 	t.disp = *disp
 	t.cdf = t.cdf[:0]
 	t.guide = t.guide[:0]
+	t.err = nil
 	for r := range n {
+		if m := t.mu[r]; !(m >= 0 && m <= math.MaxFloat64) {
+			t.fail(r, "mean %v is not a finite number 0 or more", m)
+			t.mu[r] = 0
+		}
+		if d := t.disp[r%NStreams]; !(d >= 0) {
+			t.fail(r, "dispersion %v is not a number 0 or more", d)
+			t.mu[r] = 0
+		}
 		t.info[r] = rowInfo{off: -1}
 		t.zero[r] = t.firstThreshold(r)
 		t.one[r] = t.zero[r] // until built, every u past zero goes to sample
+	}
+}
+
+// Err returns the first problem met since build: a row whose mean or
+// dispersion is not a usable number (its counts are zero), or a count that
+// reached maxCount (and was cut there). A run must stop on it.
+func (t *countTables) Err() error { return t.err }
+
+func (t *countTables) fail(r int, format string, a ...any) {
+	if t.err == nil {
+		t.err = fmt.Errorf("count table row %d (stream %s): %s", r, StreamNames[r%NStreams], fmt.Sprintf(format, a...))
 	}
 }
 
@@ -86,18 +128,24 @@ func (t *countTables) pmf0(r int) (p, q, a float64, poisson bool) {
 func (t *countTables) firstThreshold(r int) uint64 {
 	m := t.mu[r]
 	if m <= 0 {
+		t.p0[r] = 1
 		return math.MaxUint64
 	}
-	rr := t.disp[r%NStreams]
-	p := math.Exp(-m)
-	if rr != 0 && !math.IsInf(rr, 1) {
-		p = math.Exp(rr * math.Log(rr/(rr+m)))
-	}
+	p := math.Exp(t.logP0(r))
 	t.p0[r] = p
 	if p >= 1-tailMass {
 		return math.MaxUint64
 	}
 	return toThreshold(p)
+}
+
+// logP0 returns log P(N = 0) for row r: -mu (Poisson) or r·log(r/(r+mu)).
+func (t *countTables) logP0(r int) float64 {
+	m, rr := t.mu[r], t.disp[r%NStreams]
+	if rr == 0 || math.IsInf(rr, 1) {
+		return -m
+	}
+	return rr * math.Log(rr/(rr+m))
 }
 
 // walk returns min{k : u < threshold(P(N <= k))} by accumulating the pmf, the
@@ -118,9 +166,30 @@ func (t *countTables) walk(r int, u uint64, emit bool) int {
 	// probability about 2^-53 per draw, which leaves the distribution as is.
 	uf := float64(u)*0x1p-64 + 0x1p-64
 	cum := 0.0
-	for k := 0; ; k++ {
+	k := 0
+	if lp := t.logP0(r); lp < logTiny {
+		// A large mean: the first counts' probabilities underflow. Their
+		// thresholds are zero (no draw selects them), so they are passed over
+		// with the pmf carried in logs until it is representable.
+		for lp < logTiny && k < maxCount {
+			if emit {
+				t.cdf = append(t.cdf, 0)
+			}
+			lp += math.Log(t.ratio(k, q, a, poisson))
+			k++
+		}
+		p = math.Exp(lp)
+	}
+	for ; ; k++ {
 		cum += p
-		if cum >= 1-tailMass || (k > 20 && p < 1e-300) {
+		// Written so that a NaN ends the walk too.
+		if !(cum < 1-tailMass) || (k > 20 && !(p >= 1e-300)) || k >= maxCount {
+			// At maxCount, a tail of more than countSlack means the
+			// distribution does not fit (within it, the sum's rounding, up to
+			// maxCount·2^-53, can hold cum below 1 - tailMass).
+			if k >= maxCount && !(cum >= 1-countSlack) {
+				t.fail(r, "a count reached %d with %.3g of the distribution beyond (mean %v, dispersion %v): the rates are far too large", maxCount, 1-cum, t.mu[r], t.disp[r%NStreams])
+			}
 			if emit {
 				t.cdf = append(t.cdf, math.MaxUint64, math.MaxUint64)
 				return k + 2
@@ -136,12 +205,18 @@ func (t *countTables) walk(r int, u uint64, emit bool) int {
 		} else if uf <= cum {
 			return k
 		}
-		f := q * recip(k+1)
-		if !poisson {
-			f *= float64(k) + a
-		}
-		p *= f
+		p *= t.ratio(k, q, a, poisson)
 	}
+}
+
+// ratio is p(k+1)/p(k): (k + a)/(k + 1)·q (negative binomial) or q/(k+1)
+// (Poisson, q the mean).
+func (t *countTables) ratio(k int, q, a float64, poisson bool) float64 {
+	f := q * recip(k+1)
+	if !poisson {
+		f *= float64(k) + a
+	}
+	return f
 }
 
 // recips[k] = 1/k, so the pmf recurrences multiply rather than divide.
@@ -220,6 +295,9 @@ func (t *countTables) sampleLazy(r int, u uint64) int {
 	in := &t.info[r]
 	if in.uses < lazyUses {
 		in.uses++
+		return t.walk(r, u, false)
+	}
+	if len(t.cdf) >= maxTableEntries { // memory bound reached: walk
 		return t.walk(r, u, false)
 	}
 	t.buildRow(r)

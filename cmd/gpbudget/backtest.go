@@ -29,6 +29,10 @@ func backtestCommand() *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
 		},
 		Action: func(c *cli.Context) error {
+			// Unset, the uplift is the area's mean growth (NaN says so).
+			if up := c.Float64("uplift"); c.IsSet("uplift") && !(up > -1 && up <= 1) {
+				return badInput("--uplift %v is out of range: accepted -1 (exclusive) to 1, a fraction (0.03 is 3%%)", up)
+			}
 			h, err := historyFrom(c)
 			if err != nil {
 				return err
@@ -47,9 +51,16 @@ func backtestCommand() *cli.Command {
 			}
 			w := c.App.Writer
 			fmt.Fprintf(w, "%d forecasts of practices' total spend (%d histories, %d held-out year(s); mean spend £%.0f)\n", res.Forecasts, res.Groups, res.Holdout, res.MeanSpend)
-			fmt.Fprintf(w, "interval coverage: 50%% %.3f   80%% %.3f   95%% %.3f\n", res.Coverage50, res.Coverage80, res.Coverage95)
+			fmt.Fprintf(w, "interval coverage: 50%% %.3f   80%% %.3f   95%% %.3f  (binomial SE %.3f, %.3f, %.3f)\n", res.Coverage50, res.Coverage80, res.Coverage95, res.Coverage50SE, res.Coverage80SE, res.Coverage95SE)
+			fmt.Fprintf(w, "model forms (histories): spend %v, list %v\n", res.SpendModel, res.ListModel)
 			fmt.Fprintf(w, "model:  MAE £%.0f   CRPS £%.0f\n", res.MAE, res.CRPS)
 			fmt.Fprintf(w, "naive (last year + %.2f%% uplift):  MAE £%.0f   CRPS £%.0f\n", 100*res.NaiveUplift, res.NaiveMAE, res.NaiveCRPS)
+			if res.ListForecasts > 0 {
+				fmt.Fprintf(w, "%d forecasts of practices' list size (mean %.0f)\n", res.ListForecasts, res.MeanList)
+				fmt.Fprintf(w, "interval coverage: 50%% %.3f   80%% %.3f   95%% %.3f  (binomial SE %.3f, %.3f, %.3f)\n", res.ListCoverage50, res.ListCoverage80, res.ListCoverage95, res.ListCoverage50SE, res.ListCoverage80SE, res.ListCoverage95SE)
+				fmt.Fprintf(w, "model:  MAE %.0f   CRPS %.0f patients\n", res.ListMAE, res.ListCRPS)
+				fmt.Fprintf(w, "naive (last year + %.2f%% uplift):  MAE %.0f   CRPS %.0f patients\n", 100*res.ListNaiveUplift, res.ListNaiveMAE, res.ListNaiveCRPS)
+			}
 			return nil
 		},
 	}
@@ -63,6 +74,12 @@ func historyFrom(c *cli.Context) (*forecast.History, error) {
 		if err != nil {
 			return nil, inputError{err}
 		}
+		// Years are written as 32-bit integers (forecasts add up to 10).
+		for _, r := range h.Records {
+			if r.Year < 0 || r.Year > 9999 {
+				return nil, badInput("%s: practice %s, year %d is out of range: accepted 0 to 9999 (a calendar year such as 2009, or a run's budget year)", f, r.Practice, r.Year)
+			}
+		}
 		return h, nil
 	}
 	s, err := scenarios.Load(c.String("scenario"))
@@ -74,6 +91,9 @@ func historyFrom(c *cli.Context) (*forecast.History, error) {
 		return nil, badInput("--reps %d, --years %d: accepted reps 1 or more, years 2 to 50", reps, years)
 	}
 	m, err := s.Model(c.Uint64("seed"))
+	if err == nil {
+		err = s.CheckRun(m, reps, years)
+	}
 	if err != nil {
 		return nil, inputError{err}
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/gpbudget/gpbudget/analysis"
 	"github.com/gpbudget/gpbudget/results"
-	"github.com/gpbudget/gpbudget/run"
+	rundir "github.com/gpbudget/gpbudget/run"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
@@ -77,14 +77,17 @@ func compareCommand() *cli.Command {
 					return err
 				}
 			}
-			spec := &run.Paired{Seed: seed, Reps: reps, Years: years, Workers: workers}
+			spec := &rundir.Paired{Seed: seed, Reps: reps, Years: years, Workers: workers}
 			meta := map[string]string{"gpbudget.command": results.CommandLine(os.Args), "gpbudget.seed": strconv.FormatUint(seed, 10), "gpbudget.version": version}
 			seen := map[string]int{}
 			for k, s := range ss {
 				s.Replications, s.Years, s.Seed = reps, years, seed // recorded as run
 				m, err := s.Model(seed)
+				if err == nil {
+					err = s.CheckRun(m, reps, years)
+				}
 				if err != nil {
-					return inputError{fmt.Errorf("%s: %w", refs[k], err)}
+					return inputError{err} // it names the file
 				}
 				name := s.Name
 				if seen[name]++; seen[name] > 1 {

@@ -117,7 +117,7 @@ func pickGroup(h *forecast.History, id int) []forecast.Record {
 func practiceSpecs(pop string, g *forecast.GroupFit, base *scenarios.Scenario) ([]scenarios.PracticeSpec, error) {
 	var byID map[string]scenarios.PracticeSpec
 	if pop != "" {
-		ps, err := scenarios.ReadPopulationFile(pop, nil)
+		ps, err := scenarios.ReadPopulationFile(pop, nil, base.Limits)
 		if err != nil {
 			return nil, inputError{err}
 		}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gpbudget/gpbudget/results"
-	"github.com/gpbudget/gpbudget/run"
+	rundir "github.com/gpbudget/gpbudget/run"
 	"github.com/urfave/cli/v2"
 )
 
@@ -23,8 +23,8 @@ func mergeCommand() *cli.Command {
 				return badInput("merge: name one run folder, e.g. gpbudget merge results")
 			}
 			dir := c.Args().First()
-			man, err := run.Merge(dir)
-			var re *run.RefusedError
+			man, err := rundir.Merge(dir)
+			var re *rundir.RefusedError
 			if errors.As(err, &re) {
 				return inputError{err}
 			}

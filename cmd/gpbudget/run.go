@@ -9,7 +9,7 @@ import (
 
 	"github.com/gpbudget/gpbudget/analysis"
 	"github.com/gpbudget/gpbudget/results"
-	"github.com/gpbudget/gpbudget/run"
+	rundir "github.com/gpbudget/gpbudget/run"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
@@ -44,11 +44,14 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "shard", Usage: "run only shard `I/N` (0 <= I < N) of the replications, for 'gpbudget merge'; " +
 				"default: from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX when set; 'off' ignores those"},
 			&cli.IntFlag{Name: "shards", Usage: "shard count `N` where the scheduler gives only an index (Kubernetes JOB_COMPLETION_INDEX)",
-				DefaultText: "$" + run.ShardsEnv},
+				DefaultText: "$" + rundir.ShardsEnv},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return badInput("run: unexpected argument %q (use --scenario)", c.Args().First())
+			}
+			if d := c.Duration("checkpoint"); d < 0 {
+				return badInput("--checkpoint %v is out of range: accepted 0 (files end by size only) or a positive duration such as 30s or 5m", d)
 			}
 			if c.IsSet("resume") {
 				return resume(c)
@@ -58,7 +61,7 @@ func runCommand() *cli.Command {
 				return inputError{err}
 			}
 			if pf := c.String("population"); pf != "" {
-				ps, err := scenarios.ReadPopulationFile(pf, strings.Split(c.String("practices"), ","))
+				ps, err := scenarios.ReadPopulationFile(pf, strings.Split(c.String("practices"), ","), s.Limits)
 				if err != nil {
 					return inputError{err}
 				}
@@ -95,9 +98,12 @@ func runCommand() *cli.Command {
 			if err != nil {
 				return inputError{err}
 			}
+			if err := s.CheckRun(m, reps, years); err != nil {
+				return inputError{err}
+			}
 			dir := c.String("out")
 			if c.Bool("resume-if-interrupted") {
-				if r, err := run.OpenExisting(dir, version, shard); err != nil {
+				if r, err := rundir.OpenExisting(dir, version, shard); err != nil {
 					return inputError{err}
 				} else if r != nil {
 					if err := r.SameRun(s, c.Bool("cohort")); err != nil {
@@ -106,7 +112,7 @@ func runCommand() *cli.Command {
 					return resumeRun(c, dir, shard, r)
 				}
 			}
-			spec := &run.Spec{
+			spec := &rundir.Spec{
 				Scenario: s, Model: m, Seed: seed, Reps: reps, Years: years, Workers: workers,
 				Dir: dir, Version: version, Command: results.CommandLine(os.Args),
 				CheckpointEvery: c.Duration("checkpoint"), Shard: shard, Cohort: c.Bool("cohort"),
@@ -125,7 +131,7 @@ func runCommand() *cli.Command {
 			var prog sim.Progress
 			spec.Progress = &prog
 			finish := showProgress(c.App.ErrWriter, progressModeFor(c.Bool("quiet"), c.App.ErrWriter), &prog, plainProgressEvery)
-			man, err := run.Execute(c.Context, spec)
+			man, err := rundir.Execute(c.Context, spec)
 			finish(err == nil)
 			if err != nil {
 				what, how := dir, "gpbudget run --resume "+dir
@@ -198,11 +204,11 @@ func resume(c *cli.Context) error {
 	if err != nil {
 		return inputError{err}
 	}
-	var r *run.Resumable
+	var r *rundir.Resumable
 	if shard != nil {
-		r, err = run.OpenShardResume(dir, version, *shard)
+		r, err = rundir.OpenShardResume(dir, version, *shard)
 	} else {
-		r, err = run.OpenResume(dir, version)
+		r, err = rundir.OpenResume(dir, version)
 	}
 	if err != nil {
 		return inputError{err}
@@ -211,7 +217,7 @@ func resume(c *cli.Context) error {
 }
 
 // resumeRun finishes the run or shard r in dir.
-func resumeRun(c *cli.Context, dir string, shard *results.Shard, r *run.Resumable) error {
+func resumeRun(c *cli.Context, dir string, shard *results.Shard, r *rundir.Resumable) error {
 	what := dir
 	if shard != nil {
 		what = fmt.Sprintf("shard %s of %s", shard, dir)
@@ -227,7 +233,7 @@ func resumeRun(c *cli.Context, dir string, shard *results.Shard, r *run.Resumabl
 		return inputError{err}
 	}
 	start := time.Now()
-	man, err := run.Resume(c.Context, &run.Spec{
+	man, err := rundir.Resume(c.Context, &rundir.Spec{
 		Scenario: r.Scenario, Model: m, Workers: c.Int("workers"), Dir: dir, Version: version,
 		Command: results.CommandLine(os.Args), CheckpointEvery: c.Duration("checkpoint"),
 	}, r)
@@ -251,7 +257,7 @@ func resumeRun(c *cli.Context, dir string, shard *results.Shard, r *run.Resumabl
 }
 
 // resolveShard finds which shard this process runs: --shard I/N, else what
-// Slurm or Kubernetes set (see run.ShardFromEnv); nil for a whole run.
+// Slurm or Kubernetes set (see rundir.ShardFromEnv); nil for a whole run.
 func resolveShard(c *cli.Context) (*results.Shard, string, error) {
 	if c.IsSet("shards") {
 		if err := inRange("shards", c.Int("shards"), 1, results.MaxShards); err != nil {
@@ -272,7 +278,7 @@ func resolveShard(c *cli.Context) (*results.Shard, string, error) {
 		}
 		return &sh, "--shard", nil
 	}
-	sh, source, ok, err := run.ShardFromEnv(os.Getenv, c.Int("shards"))
+	sh, source, ok, err := rundir.ShardFromEnv(os.Getenv, c.Int("shards"))
 	if err != nil || !ok {
 		return nil, "", err
 	}

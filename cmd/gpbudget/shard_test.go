@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/gpbudget/gpbudget/results"
-	"github.com/gpbudget/gpbudget/run"
+	rundir "github.com/gpbudget/gpbudget/run"
 )
 
 // The shard comes from --shard, a Slurm array's variables or a Kubernetes
@@ -37,7 +37,7 @@ func TestShardsFromFlagSlurmAndKubernetesMerge(t *testing.T) {
 		t.Fatalf("merge with a shard missing: exit %d: %s", code, out)
 	}
 	t.Setenv("JOB_COMPLETION_INDEX", "2")
-	t.Setenv(run.ShardsEnv, "3")
+	t.Setenv(rundir.ShardsEnv, "3")
 	code, out = gpbudget(t, dir, args...)
 	if code != 0 || !strings.Contains(out, "shard 2/3 (Kubernetes completion index 2): replications 3 to 4") {
 		t.Fatalf("Kubernetes index: exit %d: %s", code, out)

@@ -65,6 +65,9 @@ func synthCommand() *cli.Command {
 				if err := inRange("years", y, 1, maxYears); err != nil {
 					return err
 				}
+				if err := s.CheckRun(m, 1, y); err != nil {
+					return inputError{err}
+				}
 				h, err := forecast.Simulate(c.Context, m, seed, 1, y, 0)
 				if err != nil {
 					return err

@@ -22,8 +22,11 @@ func validateCommand() *cli.Command {
 					return inputError{err}
 				}
 				m, err := s.Model(s.Seed)
+				if err == nil { // the run the scenario's own replications and years make
+					err = s.CheckRun(m, s.Replications, s.Years)
+				}
 				if err != nil {
-					return inputError{fmt.Errorf("%s: %w", ref, err)}
+					return inputError{err} // it names the file
 				}
 				n := 0
 				for i := range m.Practices {
