@@ -23,7 +23,7 @@ func inRange[T cmp.Ordered](flag string, v, lo, hi T) error {
 const (
 	maxYears   = 50
 	maxWorkers = 4096
-	maxReps    = math.MaxInt32
+	maxReps    = math.MaxInt // the scenario's limits bound a run's size (scenarios.Limits)
 )
 
 // streamingGC tunes the collector for commands that stream a run folder
