@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/gpbudget/gpbudget/results"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/parquet-go/parquet-go"
 )
@@ -186,27 +186,27 @@ func WriteComparison(dir string, rows []CompareRow, meta map[string]string) erro
 	}
 	pq, err := parquetBytes(rows, meta)
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", results.CompareParquet, err)
+		return fmt.Errorf("writing %s: %w", runfolder.CompareParquet, err)
 	}
 	cb, err := CSV(rows)
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", results.CompareCSV, err)
+		return fmt.Errorf("writing %s: %w", runfolder.CompareCSV, err)
 	}
-	if err := results.WriteFileAtomic(filepath.Join(dir, results.CompareCSV), cb); err != nil {
+	if err := runfolder.WriteFileAtomic(filepath.Join(dir, runfolder.CompareCSV), cb); err != nil {
 		return err
 	}
-	return results.WriteFileAtomic(filepath.Join(dir, results.CompareParquet), pq)
+	return runfolder.WriteFileAtomic(filepath.Join(dir, runfolder.CompareParquet), pq)
 }
 
 // IsComparison says whether dir holds a comparison's results.
 func IsComparison(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, results.CompareParquet))
+	_, err := os.Stat(filepath.Join(dir, runfolder.CompareParquet))
 	return err == nil
 }
 
 // ReadComparison reads DIR/compare.parquet: its rows and key-value metadata.
 func ReadComparison(dir string) ([]CompareRow, map[string]string, error) {
-	path := filepath.Join(dir, results.CompareParquet)
+	path := filepath.Join(dir, runfolder.CompareParquet)
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading comparison: %w", err)

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gpbudget/gpbudget/results"
 	"github.com/gpbudget/gpbudget/run"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 )
@@ -92,7 +92,7 @@ func TestCompareIdenticalIsZero(t *testing.T) {
 	if len(got) != len(rows) || got[0] != rows[0] {
 		t.Errorf("Parquet read back %d rows (first %+v), wrote %d (first %+v)", len(got), got[0], len(rows), rows[0])
 	}
-	csv, err := os.ReadFile(filepath.Join(dir, results.CompareCSV))
+	csv, err := os.ReadFile(filepath.Join(dir, runfolder.CompareCSV))
 	if err != nil {
 		t.Fatal(err)
 	}

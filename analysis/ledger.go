@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/gpbudget/gpbudget/results"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/sim"
 )
 
@@ -97,10 +97,10 @@ type FlowStats struct {
 	AmountMean   float64 `parquet:"amount_mean"`
 }
 
-var ledgerColumns = []results.Column{
-	{Name: "replication", Kind: results.Int}, {Name: "year", Kind: results.Int},
-	{Name: "party", Kind: results.String}, {Name: "counterparty", Kind: results.String},
-	{Name: "reason", Kind: results.String}, {Name: "amount", Kind: results.Float},
+var ledgerColumns = []runfolder.Column{
+	{Name: "replication", Kind: runfolder.Int}, {Name: "year", Kind: runfolder.Int},
+	{Name: "party", Kind: runfolder.String}, {Name: "counterparty", Kind: runfolder.String},
+	{Name: "reason", Kind: runfolder.String}, {Name: "amount", Kind: runfolder.Float},
 }
 
 // flowKey is (year, from class, to class, reason); year -1 is the whole run.
@@ -112,12 +112,12 @@ type flowKey struct {
 
 // ledgerPass streams the run's ledger files into sum.Ledger and sum.Flows.
 // Memory is a few numbers per replication and year.
-func ledgerPass(ctx context.Context, dir string, man *results.Manifest, readers int, sum *Summary) error {
-	files, err := man.TableFiles(results.Ledger)
+func ledgerPass(ctx context.Context, dir string, man *runfolder.Manifest, readers int, sum *Summary) error {
+	files, err := man.TableFiles(runfolder.Ledger)
 	if err != nil {
 		return fmt.Errorf("%s: %w", dir, err)
 	}
-	if err := man.CheckListed(dir, results.Ledger); err != nil {
+	if err := man.CheckListed(dir, runfolder.Ledger); err != nil {
 		return err
 	}
 	type repYear struct{ rep, year int32 }
@@ -125,7 +125,7 @@ func ledgerPass(ctx context.Context, dir string, man *results.Manifest, readers 
 	rowsPer := map[repYear]float64{}
 	flows := map[flowKey]float64{}
 	var cls [3][]Class
-	n, err := results.Scan(ctx, dir, files, ledgerColumns, readers, func(b *results.Batch) error {
+	n, err := runfolder.Scan(ctx, dir, files, ledgerColumns, readers, func(b *runfolder.Batch) error {
 		rep, year, amount := b.Int(0), b.Int(1), b.Float(5)
 		var idx [3][]int32
 		var dict [3][]string
@@ -240,4 +240,4 @@ func ledgerPass(ctx context.Context, dir string, man *results.Manifest, readers 
 }
 
 // LedgerColumns are the ledger columns a summary reads.
-func LedgerColumns() []results.Column { return slices.Clone(ledgerColumns) }
+func LedgerColumns() []runfolder.Column { return slices.Clone(ledgerColumns) }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/gpbudget/gpbudget/results"
+	"github.com/gpbudget/gpbudget/runfolder"
 )
 
 // Print writes the main tables as aligned text. With more than maxPractices
@@ -39,7 +39,7 @@ func (s *Summary) Print(w io.Writer, maxPractices int) error {
 	if maxPractices > 0 && len(ps) > maxPractices {
 		sort.SliceStable(ps, func(i, j int) bool { return ps[i].ProbOver5 > ps[j].ProbOver5 })
 		ps = ps[:maxPractices]
-		title = fmt.Sprintf("By practice, the %d of %d most likely to overspend by more than 5%% (all in %s/by_practice.csv):", maxPractices, len(s.Practices), results.SummaryDir)
+		title = fmt.Sprintf("By practice, the %d of %d most likely to overspend by more than 5%% (all in %s/by_practice.csv):", maxPractices, len(s.Practices), runfolder.SummaryDir)
 	}
 	fmt.Fprintln(w, title)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/gpbudget/gpbudget/results"
+	"github.com/gpbudget/gpbudget/runfolder"
 )
 
 // Obs is one practice-year as the summaries need it; Practice indexes the
@@ -504,32 +504,32 @@ type Options struct {
 
 // The columns the summary reads: pass 1 and pass 2.
 var (
-	listColumns = []results.Column{{Name: "practice_id", Kind: results.String}, {Name: "list_size", Kind: results.Int}}
-	obsColumns  = []results.Column{
-		{Name: "practice_id", Kind: results.String}, {Name: "replication", Kind: results.Int}, {Name: "year", Kind: results.Int},
-		{Name: "list_size", Kind: results.Int}, {Name: "budget", Kind: results.Float}, {Name: "spend_total", Kind: results.Float},
-		{Name: "variance", Kind: results.Float}, {Name: "savings_retained", Kind: results.Float}, {Name: "deficit_carried", Kind: results.Float},
-		{Name: "stop_loss_paid", Kind: results.Float}, {Name: "commissioner_paid", Kind: results.Float}, {Name: "holder_paid", Kind: results.Float},
+	listColumns = []runfolder.Column{{Name: "practice_id", Kind: runfolder.String}, {Name: "list_size", Kind: runfolder.Int}}
+	obsColumns  = []runfolder.Column{
+		{Name: "practice_id", Kind: runfolder.String}, {Name: "replication", Kind: runfolder.Int}, {Name: "year", Kind: runfolder.Int},
+		{Name: "list_size", Kind: runfolder.Int}, {Name: "budget", Kind: runfolder.Float}, {Name: "spend_total", Kind: runfolder.Float},
+		{Name: "variance", Kind: runfolder.Float}, {Name: "savings_retained", Kind: runfolder.Float}, {Name: "deficit_carried", Kind: runfolder.Float},
+		{Name: "stop_loss_paid", Kind: runfolder.Float}, {Name: "commissioner_paid", Kind: runfolder.Float}, {Name: "holder_paid", Kind: runfolder.Float},
 	}
 )
 
 // Summarize streams a completed run folder's practice-years (and ledger)
 // into its summary tables. A run whose manifest does not say completed is
-// refused (results.ErrIncomplete), since its results would be a biased part
+// refused (runfolder.ErrIncomplete), since its results would be a biased part
 // of the whole.
 func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
-	man, err := results.RequireComplete(dir)
+	man, err := runfolder.RequireComplete(dir)
 	if err != nil {
 		return nil, err
 	}
-	files, err := man.TableFiles(results.PracticeYears)
+	files, err := man.TableFiles(runfolder.PracticeYears)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("%s: no results in %s/", dir, results.PracticeYears)
+		return nil, fmt.Errorf("%s: no results in %s/", dir, runfolder.PracticeYears)
 	}
-	if err := man.CheckListed(dir, results.PracticeYears); err != nil {
+	if err := man.CheckListed(dir, runfolder.PracticeYears); err != nil {
 		return nil, err
 	}
 	// Quantiles: exact if the values fit the budget as float32 (variance in
@@ -554,7 +554,7 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 	// A row group's batches share its dictionary: map it to practices once.
 	var local []int
 	var mapped uint64
-	practices := func(b *results.Batch) ([]int32, []int) {
+	practices := func(b *runfolder.Batch) ([]int32, []int) {
 		idx, dict := b.String(0)
 		if id := b.DictID(0); id != mapped || len(local) != len(dict) {
 			local = local[:0]
@@ -566,7 +566,7 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 		return idx, local
 	}
 	// Pass 1: practices and their mean list sizes.
-	rows, err := results.Scan(ctx, dir, files, listColumns, o.Readers, func(b *results.Batch) error {
+	rows, err := runfolder.Scan(ctx, dir, files, listColumns, o.Readers, func(b *runfolder.Batch) error {
 		idx, loc := practices(b)
 		for r, l := range b.Int(1) {
 			s.AddList(loc[idx[r]], l)
@@ -578,11 +578,11 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 	}
 	if man.Rows > 0 && rows != man.Rows {
 		return nil, fmt.Errorf("%s: %s/ holds %d rows but %s says %d: the folder was changed after the run",
-			dir, results.PracticeYears, rows, results.ManifestName, man.Rows)
+			dir, runfolder.PracticeYears, rows, runfolder.ManifestName, man.Rows)
 	}
 	s.SetBands(man.Years)
 	// Pass 2: every practice-year, each shard of practices by its own goroutine.
-	_, err = results.Scan(ctx, dir, files, obsColumns, o.Readers, func(b *results.Batch) error {
+	_, err = runfolder.Scan(ctx, dir, files, obsColumns, o.Readers, func(b *runfolder.Batch) error {
 		idx, loc := practices(b)
 		rep, year, list := b.Int(1), b.Int(2), b.Int(3)
 		budget, spend, vr, sav, def, stop, comm, holder := b.Float(4), b.Float(5), b.Float(6), b.Float(7), b.Float(8), b.Float(9), b.Float(10), b.Float(11)
@@ -761,4 +761,4 @@ type Summary struct {
 }
 
 // ObsColumns are the practice-year columns a summary reads.
-func ObsColumns() []results.Column { return slices.Clone(obsColumns) }
+func ObsColumns() []runfolder.Column { return slices.Clone(obsColumns) }

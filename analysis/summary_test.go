@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpbudget/gpbudget/results"
 	"github.com/gpbudget/gpbudget/run"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/parquet-go/parquet-go"
 )
@@ -220,7 +220,7 @@ func TestSummarizeRunAndWriteTables(t *testing.T) {
 	ids := map[string]int{}
 	files, _ := filepath.Glob(filepath.Join(dir, "practice_years", "*.parquet"))
 	for _, f := range files {
-		rows, err := parquet.ReadFile[results.Row](f)
+		rows, err := parquet.ReadFile[runfolder.Row](f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -273,14 +273,14 @@ func TestSummarizeRunAndWriteTables(t *testing.T) {
 	if len(written) != 2*len(SummaryTables) {
 		t.Fatalf("wrote %v", written)
 	}
-	back, err := parquet.ReadFile[PracticeStats](filepath.Join(dir, results.SummaryDir, "by_practice.parquet"))
+	back, err := parquet.ReadFile[PracticeStats](filepath.Join(dir, runfolder.SummaryDir, "by_practice.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(back) != 8 || back[3].ProbOver5 != sum.Practices[3].ProbOver5 || back[3].PracticeID != sum.Practices[3].PracticeID {
 		t.Fatalf("by_practice.parquet: %+v", back)
 	}
-	csvb, err := os.ReadFile(filepath.Join(dir, results.SummaryDir, "by_band.csv"))
+	csvb, err := os.ReadFile(filepath.Join(dir, runfolder.SummaryDir, "by_band.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +301,7 @@ func TestSummarizeRunAndWriteTables(t *testing.T) {
 
 func TestReadResultsRefusesIncompleteRun(t *testing.T) {
 	dir := testRun(t)
-	man, err := results.ReadManifest(dir)
+	man, err := runfolder.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +310,7 @@ func TestReadResultsRefusesIncompleteRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = Summarize(context.Background(), dir, Options{})
-	if !errors.Is(err, results.ErrIncomplete) || !strings.Contains(err.Error(), "completed: false") {
+	if !errors.Is(err, runfolder.ErrIncomplete) || !strings.Contains(err.Error(), "completed: false") {
 		t.Fatalf("want ErrIncomplete saying completed: false, got %v", err)
 	}
 }

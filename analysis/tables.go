@@ -14,17 +14,17 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gpbudget/gpbudget/results"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/parquet-go/parquet-go"
 )
 
 // RemoveDerived removes the summary tables and report of an earlier run in
 // dir, so that they cannot be taken for this run's.
 func RemoveDerived(dir string) error {
-	if err := os.RemoveAll(filepath.Join(dir, results.SummaryDir)); err != nil {
+	if err := os.RemoveAll(filepath.Join(dir, runfolder.SummaryDir)); err != nil {
 		return fmt.Errorf("removing earlier summary: %w", err)
 	}
-	if err := os.Remove(filepath.Join(dir, results.ReportName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := os.Remove(filepath.Join(dir, runfolder.ReportName)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("removing earlier report: %w", err)
 	}
 	return nil
@@ -36,7 +36,7 @@ var SummaryTables = []string{"by_band", "by_practice", "by_year", "commissioner"
 // Write writes the tables into DIR/summary/ as CSV and Parquet, each file
 // atomically. It returns the files written, relative to dir.
 func (s *Summary) Write(dir string) ([]string, error) {
-	sdir := filepath.Join(dir, results.SummaryDir)
+	sdir := filepath.Join(dir, runfolder.SummaryDir)
 	if err := os.MkdirAll(sdir, 0o755); err != nil {
 		return nil, fmt.Errorf("summary folder: %w", err)
 	}
@@ -50,11 +50,11 @@ func (s *Summary) Write(dir string) ([]string, error) {
 			b   []byte
 		}{{".csv", csvb}, {".parquet", pq}} {
 			ext, b := f.ext, f.b
-			if err := results.WriteFileAtomic(filepath.Join(sdir, name+ext), b); err != nil {
+			if err := runfolder.WriteFileAtomic(filepath.Join(sdir, name+ext), b); err != nil {
 				return err
 			}
 		}
-		files = append(files, filepath.Join(results.SummaryDir, name+".csv"), filepath.Join(results.SummaryDir, name+".parquet"))
+		files = append(files, filepath.Join(runfolder.SummaryDir, name+".csv"), filepath.Join(runfolder.SummaryDir, name+".parquet"))
 		return nil
 	}
 	if err := add(table(s.Bands, "by_band")); err != nil {

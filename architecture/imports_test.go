@@ -57,7 +57,7 @@ var rules = map[string]func(imp string) bool{
 	// The engine knows no file format, flag or report.
 	"sim": func(string) bool { return false },
 	// The run-folder format is usable without the engine's callers.
-	"results": func(imp string) bool { return imp == "sim" },
+	"runfolder": func(imp string) bool { return imp == "sim" },
 }
 
 func TestImportRules(t *testing.T) {
@@ -75,7 +75,7 @@ func TestImportRules(t *testing.T) {
 			}
 			dep := strings.TrimPrefix(imp, mod+"/")
 			if allowed, ok := rules[rel]; ok && !allowed(dep) {
-				t.Errorf("%s imports %s: %s may import no project package%s", rel, dep, rel, map[bool]string{true: " but sim", false: ""}[rel == "results"])
+				t.Errorf("%s imports %s: %s may import no project package%s", rel, dep, rel, map[bool]string{true: " but sim", false: ""}[rel == "runfolder"])
 			}
 			if strings.HasPrefix(dep, "cmd/") && !strings.HasPrefix(rel, "cmd/") {
 				t.Errorf("%s imports %s: nothing imports a command", rel, dep)
@@ -89,7 +89,7 @@ func TestImportRules(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"sim", "results", "run", "analysis", "report", "cmd/gpbudget"} {
+	for _, want := range []string{"sim", "runfolder", "run", "analysis", "report", "cmd/gpbudget"} {
 		if !seen[want] {
 			t.Errorf("no package %s: update the rules with docs/architecture.md", want)
 		}
@@ -99,7 +99,7 @@ func TestImportRules(t *testing.T) {
 // TestRulesCatchAViolation: the rules fail on a forbidden import (checked
 // on a made-up package list, since the real one must pass).
 func TestRulesCatchAViolation(t *testing.T) {
-	if rules["results"]("run") || rules["sim"]("results") || !rules["results"]("sim") {
+	if rules["runfolder"]("run") || rules["sim"]("runfolder") || !rules["runfolder"]("sim") {
 		t.Error("the rules allow what they should forbid")
 	}
 }

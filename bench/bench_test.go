@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpbudget/gpbudget/results"
 	"github.com/gpbudget/gpbudget/run"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 )
@@ -177,7 +177,7 @@ func BenchmarkRules(b *testing.B) {
 // (zstd, row groups of 128 Ki rows) into a temporary folder.
 func BenchmarkParquetWriter(b *testing.B) {
 	m, rows := rowsFor(b)
-	w, err := results.NewWriter(b.TempDir(), results.SinglePrefix, 0, m, map[string]string{"bench": "1"})
+	w, err := runfolder.NewWriter(b.TempDir(), runfolder.SinglePrefix, 0, m, map[string]string{"bench": "1"})
 	if err != nil {
 		b.Fatal(err)
 	}

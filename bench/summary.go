@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/gpbudget/gpbudget/analysis"
-	"github.com/gpbudget/gpbudget/results"
+	"github.com/gpbudget/gpbudget/runfolder"
 )
 
 // SummaryResult is what MeasureSummary found on a run folder.
@@ -35,7 +35,7 @@ type SummaryResult struct {
 // (practice-years and ledger) against summarising them, in one process: the
 // read first, so that the peak resident set afterwards is the summary's.
 func MeasureSummary(ctx context.Context, dir string) (*SummaryResult, error) {
-	man, err := results.RequireComplete(dir)
+	man, err := runfolder.RequireComplete(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -43,17 +43,17 @@ func MeasureSummary(ctx context.Context, dir string) (*SummaryResult, error) {
 	start, cpu := time.Now(), processCPU()
 	for _, t := range []struct {
 		table string
-		cols  []results.Column
-	}{{results.PracticeYears, analysis.ObsColumns()}, {results.Ledger, analysis.LedgerColumns()}} {
+		cols  []runfolder.Column
+	}{{runfolder.PracticeYears, analysis.ObsColumns()}, {runfolder.Ledger, analysis.LedgerColumns()}} {
 		files, err := man.TableFiles(t.table)
 		if err != nil {
 			return nil, err
 		}
-		n, err := results.Scan(ctx, dir, files, t.cols, 0, func(*results.Batch) error { return nil })
+		n, err := runfolder.Scan(ctx, dir, files, t.cols, 0, func(*runfolder.Batch) error { return nil })
 		if err != nil {
 			return nil, err
 		}
-		if t.table == results.PracticeYears {
+		if t.table == runfolder.PracticeYears {
 			r.Rows = n
 		} else {
 			r.LedgerRows = n

@@ -17,7 +17,7 @@ import (
 	xfont "golang.org/x/image/font"
 
 	"github.com/gpbudget/gpbudget/analysis"
-	"github.com/gpbudget/gpbudget/results"
+	"github.com/gpbudget/gpbudget/runfolder"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -117,8 +117,8 @@ func Write(dir string, p *Page) (string, error) {
 	if err := p.HTML(&b); err != nil {
 		return "", err
 	}
-	path := filepath.Join(dir, results.ReportName)
-	return path, results.WriteFileAtomic(path, b.Bytes())
+	path := filepath.Join(dir, runfolder.ReportName)
+	return path, runfolder.WriteFileAtomic(path, b.Bytes())
 }
 
 // Figures lists every figure of the page in order.
@@ -193,7 +193,7 @@ func pct(v float64) string { return strconv.FormatFloat(100*v, 'f', 1, 64) + "%"
 
 // RunPage builds the report of the completed run in dir from its manifest
 // and summary.
-func RunPage(dir string, m *results.Manifest, sum *analysis.Summary) (*Page, error) {
+func RunPage(dir string, m *runfolder.Manifest, sum *analysis.Summary) (*Page, error) {
 	p := &Page{
 		Title:     fmt.Sprintf("GP practice budgets: %s", sum.Scenario),
 		Generated: time.Now().UTC(),
@@ -209,19 +209,19 @@ func RunPage(dir string, m *results.Manifest, sum *analysis.Summary) (*Page, err
 			{"Practice-years", strconv.FormatInt(m.Rows, 10)},
 			{"Program", fmt.Sprintf("%s %s (%s, gonum %s, parquet-go %s)", m.Program, m.Version, m.GoVersion, m.GonumVersion, m.ParquetVersion)},
 			{"Run", fmt.Sprintf("%s to %s", m.Started.Format(time.RFC3339), m.Ended.Format(time.RFC3339))},
-			{"Results", filepath.Join(dir, results.PracticeYears) + "/*.parquet and " + filepath.Join(dir, results.Ledger) + "/*.parquet; tables in " + filepath.Join(dir, results.SummaryDir) + "/"},
+			{"Results", filepath.Join(dir, runfolder.PracticeYears) + "/*.parquet and " + filepath.Join(dir, runfolder.Ledger) + "/*.parquet; tables in " + filepath.Join(dir, runfolder.SummaryDir) + "/"},
 			{"Percentiles", sum.QuantileNote},
 		}
-		cmd := results.TypedCommand(m.Command)
+		cmd := runfolder.TypedCommand(m.Command)
 		if cmd == "" {
-			cmd = fmt.Sprintf("gpbudget run --scenario %s --seed %d --reps %d --years %d --out %s", m.ScenarioName, m.Seed, m.Replications, m.Years, results.ShellQuote(dir))
+			cmd = fmt.Sprintf("gpbudget run --scenario %s --seed %d --reps %d --years %d --out %s", m.ScenarioName, m.Seed, m.Replications, m.Years, runfolder.ShellQuote(dir))
 			if m.Cohort {
 				cmd += " --cohort"
 			}
 		}
 		p.Reproduce = []string{cmd,
-			"gpbudget summarize " + results.ShellQuote(dir),
-			"gpbudget report " + results.ShellQuote(dir),
+			"gpbudget summarize " + runfolder.ShellQuote(dir),
+			"gpbudget report " + runfolder.ShellQuote(dir),
 		}
 	}
 	risk, err := overspendFigure(sum)
@@ -654,7 +654,7 @@ func ComparisonPage(dir string) (*Page, error) {
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(dir, results.CompareParquet)
+	path := filepath.Join(dir, runfolder.CompareParquet)
 	meta := func(k string) string { return kv[k] }
 	var scen []string
 	for _, row := range rows {
@@ -672,8 +672,8 @@ func ComparisonPage(dir string) (*Page, error) {
 		{"Method", "paired: every scenario run with the same seed (common random numbers); intervals are difference ± 1.96 paired standard errors"},
 		{"Results", path},
 	}
-	if cmd := results.TypedCommand(meta("gpbudget.command")); cmd != "" {
-		p.Reproduce = []string{cmd, "gpbudget report " + results.ShellQuote(dir)}
+	if cmd := runfolder.TypedCommand(meta("gpbudget.command")); cmd != "" {
+		p.Reproduce = []string{cmd, "gpbudget report " + runfolder.ShellQuote(dir)}
 	}
 	sec := Section{Heading: "Differences from " + rows[0].Baseline,
 		Intro: "Each bar is a scenario's value minus the baseline's; the error bar is its 95% confidence interval. " +

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/gpbudget/gpbudget/analysis"
-	"github.com/gpbudget/gpbudget/results"
 	"github.com/gpbudget/gpbudget/run"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 )
 
@@ -29,7 +29,7 @@ func smallReport(t *testing.T) (string, *analysis.Summary, *Page, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	man, err := results.ReadManifest(dir)
+	man, err := runfolder.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func testRun(t *testing.T) string {
 		t.Fatal(err)
 	}
 	sp := &run.Spec{Scenario: s, Model: m, Seed: 11, Reps: 8, Years: 3, Workers: 2, Dir: t.TempDir(), Version: "test",
-		Command: results.CommandLine([]string{"/tmp/go-build123/b001/exe/gpbudget", "run", "--reps", "8", "--out", "my results"})}
+		Command: runfolder.CommandLine([]string{"/tmp/go-build123/b001/exe/gpbudget", "run", "--reps", "8", "--out", "my results"})}
 	if _, err := run.Execute(context.Background(), sp); err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gpbudget/gpbudget/results"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 )
@@ -36,8 +36,8 @@ type Spec struct {
 	// (zero: only by size), bounding the work an interruption loses.
 	CheckpointEvery time.Duration
 	// Shard, when set, runs only the shard's share of the Reps replications,
-	// into the shard's own files and manifest (see results.Shard).
-	Shard *results.Shard
+	// into the shard's own files and manifest (see runfolder.Shard).
+	Shard *runfolder.Shard
 	// Cohort simulates practices from group counts (sim.Options.Cohort);
 	// its results differ from patient level, so the manifest records it.
 	Cohort bool
@@ -60,18 +60,18 @@ func PrepareDir(dir string) error {
 	if err := makeDirs(dir, filepath.Join(dir, ".gpbudget-write-test")); err != nil {
 		return err
 	}
-	if err := results.RemoveParts(dir, "", nil); err != nil {
+	if err := runfolder.RemoveParts(dir, "", nil); err != nil {
 		return err
 	}
-	if err := os.Remove(filepath.Join(dir, results.ManifestName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := os.Remove(filepath.Join(dir, runfolder.ManifestName)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("removing earlier manifest: %w", err)
 	}
-	shards, err := results.ShardManifests(dir)
+	shards, err := runfolder.ShardManifests(dir)
 	if err != nil {
 		return err
 	}
 	for _, f := range shards {
-		if err := os.Remove(filepath.Join(dir, results.ManifestsDir, f)); err != nil {
+		if err := os.Remove(filepath.Join(dir, runfolder.ManifestsDir, f)); err != nil {
 			return fmt.Errorf("removing earlier shard manifest %s: %w", f, err)
 		}
 	}
@@ -84,21 +84,21 @@ func PrepareDir(dir string) error {
 // shard's, since shards run at once into one folder. It also removes a merged
 // manifest: once a shard reruns, the merged run is no longer complete until
 // merged again.
-func PrepareShardDir(dir string, s results.Shard) error {
+func PrepareShardDir(dir string, s runfolder.Shard) error {
 	if err := s.Valid(); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Join(dir, results.ManifestsDir), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, runfolder.ManifestsDir), 0o755); err != nil {
 		return fmt.Errorf("output folder %s cannot be created: %w", dir, err)
 	}
 	// A probe per shard, so that shards starting together do not race.
-	if err := makeDirs(dir, filepath.Join(dir, results.ManifestsDir, "."+s.Name()+".write-test")); err != nil {
+	if err := makeDirs(dir, filepath.Join(dir, runfolder.ManifestsDir, "."+s.Name()+".write-test")); err != nil {
 		return err
 	}
-	if err := results.RemoveParts(dir, s.PartPrefix()+"-", nil); err != nil {
+	if err := runfolder.RemoveParts(dir, s.PartPrefix()+"-", nil); err != nil {
 		return err
 	}
-	for _, f := range []string{filepath.Join(dir, s.ManifestPath()), filepath.Join(dir, results.ManifestName)} {
+	for _, f := range []string{filepath.Join(dir, s.ManifestPath()), filepath.Join(dir, runfolder.ManifestName)} {
 		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("removing earlier manifest %s: %w", f, err)
 		}
@@ -109,7 +109,7 @@ func PrepareShardDir(dir string, s results.Shard) error {
 // makeDirs creates dir's table folders and checks dir is writable by
 // writing and removing probe.
 func makeDirs(dir, probe string) error {
-	for _, t := range results.Tables {
+	for _, t := range runfolder.Tables {
 		if err := os.MkdirAll(filepath.Join(dir, t), 0o755); err != nil {
 			return fmt.Errorf("output folder %s cannot be created: %w", dir, err)
 		}
@@ -137,7 +137,7 @@ func Meta(sp *Spec) (map[string]string, error) {
 		"gpbudget.years":         strconv.Itoa(sp.Years),
 		"gpbudget.version":       sp.Version,
 		"gpbudget.go_version":    runtime.Version(),
-		"gpbudget.gonum_version": results.DepVersion("gonum.org/v1/gonum"),
+		"gpbudget.gonum_version": runfolder.DepVersion("gonum.org/v1/gonum"),
 	}
 	if sp.Shard != nil {
 		first, last := sp.Shard.Range(sp.Reps)
@@ -154,25 +154,25 @@ func Meta(sp *Spec) (map[string]string, error) {
 // With sp.Shard set it runs the shard's replications only, into parts named
 // shard-IIII-of-NNNN-part-NNNNN.parquet and the manifest
 // manifests/shard-IIII-of-NNNN.json; Merge joins the shards.
-func Execute(ctx context.Context, sp *Spec) (*results.Manifest, error) {
-	var shard *results.ShardRun
+func Execute(ctx context.Context, sp *Spec) (*runfolder.Manifest, error) {
+	var shard *runfolder.ShardRun
 	if sp.Shard != nil {
 		first, last := sp.Shard.Range(sp.Reps)
 		if first == last {
 			return nil, fmt.Errorf("shard %s has no replications: %d replications make at most %d shards", sp.Shard, sp.Reps, sp.Reps)
 		}
-		shard = &results.ShardRun{Shard: *sp.Shard, FirstRep: first, LastRep: last}
+		shard = &runfolder.ShardRun{Shard: *sp.Shard, FirstRep: first, LastRep: last}
 	}
 	if err := sp.Prepare(); err != nil {
 		return nil, err
 	}
-	man := &results.Manifest{
+	man := &runfolder.Manifest{
 		Scenario: sp.Scenario, ScenarioName: sp.Scenario.Name, Seed: sp.Seed,
 		Replications: sp.Reps, Years: sp.Years, Practices: len(sp.Model.Practices),
 		Workers: sp.Workers, Command: sp.Command, Started: time.Now().UTC(),
 		Shard: shard, Cohort: sp.Cohort,
 	}
-	man.SetChunks([]results.Chunk{})
+	man.SetChunks([]runfolder.Chunk{})
 	man.Versions(sp.Version)
 	if err := man.Write(sp.Dir); err != nil {
 		return nil, err
@@ -182,16 +182,16 @@ func Execute(ctx context.Context, sp *Spec) (*results.Manifest, error) {
 
 // execute runs the replications after those in man.Chunks and appends parts;
 // for a shard, only up to the end of the shard's share.
-func execute(ctx context.Context, sp *Spec, man *results.Manifest) (*results.Manifest, error) {
+func execute(ctx context.Context, sp *Spec, man *runfolder.Manifest) (*runfolder.Manifest, error) {
 	meta, err := Meta(sp)
 	if err != nil {
 		return nil, err
 	}
-	prefix, first, last := results.SinglePrefix, 0, sp.Reps
+	prefix, first, last := runfolder.SinglePrefix, 0, sp.Reps
 	if man.Shard != nil {
 		prefix, first, last = man.Shard.PartPrefix(), man.Shard.FirstRep, man.Shard.LastRep
 	}
-	w, err := results.NewWriter(sp.Dir, prefix, len(man.Chunks), sp.Model, meta)
+	w, err := runfolder.NewWriter(sp.Dir, prefix, len(man.Chunks), sp.Model, meta)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +202,7 @@ func execute(ctx context.Context, sp *Spec, man *results.Manifest) (*results.Man
 	w.CheckpointEvery = sp.CheckpointEvery
 	// Each finished part is recorded at once, so a manifest always lists
 	// exactly the complete files.
-	w.OnChunk = func(results.Chunk) error {
+	w.OnChunk = func(runfolder.Chunk) error {
 		man.SetChunks(w.Chunks)
 		return man.Write(sp.Dir)
 	}

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gpbudget/gpbudget/results"
+	"github.com/gpbudget/gpbudget/runfolder"
 )
 
 // RefusedError is Merge's refusal: the folder does not hold one complete
@@ -41,26 +41,26 @@ func (e *RefusedError) Error() string {
 //
 // A folder that holds a complete single-process run (no shard manifests) is
 // already whole: Merge returns its manifest and writes nothing.
-func Merge(dir string) (*results.Manifest, error) {
+func Merge(dir string) (*runfolder.Manifest, error) {
 	refuse := func(p ...string) error { return &RefusedError{Dir: dir, Problems: p} }
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, refuse(fmt.Sprintf("no such folder (%v)", err))
 	}
-	names, err := results.ShardManifests(dir)
+	names, err := runfolder.ShardManifests(dir)
 	if err != nil {
 		return nil, err
 	}
 	counts := map[int][]string{}
 	for _, name := range names {
-		sh, _ := results.ShardOf(name)
+		sh, _ := runfolder.ShardOf(name)
 		counts[sh.Count] = append(counts[sh.Count], name)
 	}
 	if len(counts) == 0 {
-		if m, err := results.ReadManifest(dir); err == nil && m.Completed && m.Shard == nil && m.Merged == nil {
+		if m, err := runfolder.ReadManifest(dir); err == nil && m.Completed && m.Shard == nil && m.Merged == nil {
 			return m, nil
 		}
 		return nil, refuse(fmt.Sprintf("no shard manifests in %s: run the shards first (gpbudget run --shard I/N --out %s)",
-			filepath.Join(dir, results.ManifestsDir), dir))
+			filepath.Join(dir, runfolder.ManifestsDir), dir))
 	}
 	if len(counts) > 1 {
 		var ns []int
@@ -73,7 +73,7 @@ func Merge(dir string) (*results.Manifest, error) {
 			parts = append(parts, fmt.Sprintf("%d shards (%s...)", n, counts[n][0]))
 		}
 		return nil, refuse(fmt.Sprintf("%s holds manifests of runs split into %s: remove the stale ones, or run into a fresh folder",
-			filepath.Join(dir, results.ManifestsDir), strings.Join(parts, " and ")))
+			filepath.Join(dir, runfolder.ManifestsDir), strings.Join(parts, " and ")))
 	}
 	var n int
 	for k := range counts {
@@ -81,11 +81,11 @@ func Merge(dir string) (*results.Manifest, error) {
 	}
 
 	var problems []string
-	mans := make([]*results.Manifest, n)
-	var ref *results.Manifest
-	refShard := results.Shard{}
+	mans := make([]*runfolder.Manifest, n)
+	var ref *runfolder.Manifest
+	refShard := runfolder.Shard{}
 	for i := range n {
-		sh := results.Shard{Index: i, Count: n}
+		sh := runfolder.Shard{Index: i, Count: n}
 		m, p := VerifyShard(dir, sh)
 		problems = append(problems, p...)
 		mans[i] = m
@@ -95,7 +95,7 @@ func Merge(dir string) (*results.Manifest, error) {
 	}
 	for i, m := range mans {
 		if m != nil && m != ref {
-			problems = append(problems, mismatches(results.Shard{Index: i, Count: n}, m, refShard, ref)...)
+			problems = append(problems, mismatches(runfolder.Shard{Index: i, Count: n}, m, refShard, ref)...)
 		}
 	}
 
@@ -109,14 +109,14 @@ func Merge(dir string) (*results.Manifest, error) {
 			}
 		}
 	}
-	for _, table := range results.Tables {
-		parts, _ := results.PartFiles(dir, table, "")
+	for _, table := range runfolder.Tables {
+		parts, _ := runfolder.PartFiles(dir, table, "")
 		for _, p := range parts {
 			rel := filepath.Join(table, filepath.Base(p))
 			if listed[rel] {
 				continue
 			}
-			if sh, ok := results.ShardOf(filepath.Base(p)); ok && sh.Count == n && (mans[sh.Index] == nil || !mans[sh.Index].Completed) {
+			if sh, ok := runfolder.ShardOf(filepath.Base(p)); ok && sh.Count == n && (mans[sh.Index] == nil || !mans[sh.Index].Completed) {
 				continue // reported above as the shard's own problem
 			}
 			problems = append(problems, fmt.Sprintf("%s belongs to no shard of this run (left by another run?): remove it, or run into a fresh folder", rel))
@@ -130,10 +130,10 @@ func Merge(dir string) (*results.Manifest, error) {
 	merged.Shard, merged.Error = nil, ""
 	merged.Merged = nil
 	merged.Completed = true
-	var chunks []results.Chunk
+	var chunks []runfolder.Chunk
 	for i, m := range mans {
 		chunks = append(chunks, m.Chunks...)
-		merged.Merged = append(merged.Merged, results.Shard{Index: i, Count: n}.ManifestPath())
+		merged.Merged = append(merged.Merged, runfolder.Shard{Index: i, Count: n}.ManifestPath())
 		if m.Started.Before(merged.Started) {
 			merged.Started = m.Started
 		}
@@ -157,9 +157,9 @@ func Merge(dir string) (*results.Manifest, error) {
 // the shard is done: a resume can keep it, and only shards with problems need
 // to run again. m is the shard's manifest when it could be read (even with
 // problems), else nil.
-func VerifyShard(dir string, sh results.Shard) (m *results.Manifest, problems []string) {
+func VerifyShard(dir string, sh runfolder.Shard) (m *runfolder.Manifest, problems []string) {
 	path := filepath.Join(dir, sh.ManifestPath())
-	m, err := results.ReadManifestFile(path)
+	m, err := runfolder.ReadManifestFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, []string{fmt.Sprintf("shard %s is missing (no %s): run it with --shard %s", sh, sh.ManifestPath(), sh)}
 	}
@@ -215,7 +215,7 @@ func VerifyShard(dir string, sh results.Shard) (m *results.Manifest, problems []
 	return m, problems
 }
 
-func describeShard(m *results.Manifest) string {
+func describeShard(m *runfolder.Manifest) string {
 	if m.Shard == nil {
 		return "no shard"
 	}
@@ -224,7 +224,7 @@ func describeShard(m *results.Manifest) string {
 
 // rerun is the command that ran a shard, to rerun it; the shard is named in
 // case the scheduler gave it.
-func rerun(m *results.Manifest, sh results.Shard) string {
+func rerun(m *runfolder.Manifest, sh runfolder.Shard) string {
 	if m.Command == "" {
 		return "gpbudget run ... --shard " + sh.String()
 	}
@@ -236,7 +236,7 @@ func rerun(m *results.Manifest, sh results.Shard) string {
 
 // mismatches lists how shard sh's manifest m differs from shard rs's ref in
 // what makes the rows one run's.
-func mismatches(sh results.Shard, m *results.Manifest, rs results.Shard, ref *results.Manifest) []string {
+func mismatches(sh runfolder.Shard, m *runfolder.Manifest, rs runfolder.Shard, ref *runfolder.Manifest) []string {
 	var out []string
 	const fix = "the shards are not one run; rerun shard %s like the others, or run into a fresh folder"
 	diff := func(what string, got, want any) {

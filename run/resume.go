@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/gpbudget/gpbudget/results"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 )
 
@@ -18,28 +18,28 @@ import (
 // the manifest recorded it, and the manifest.
 type Resumable struct {
 	Scenario *scenarios.Scenario
-	Manifest *results.Manifest
+	Manifest *runfolder.Manifest
 }
 
 // OpenResume reads DIR's manifest for resuming. It refuses a run made by
 // another program version (its results could differ) and a manifest that
 // lacks what a resume needs.
 func OpenResume(dir, version string) (*Resumable, error) {
-	man, err := results.ReadManifest(dir)
+	man, err := runfolder.ReadManifest(dir)
 	if err != nil {
-		if shards, _ := results.ShardManifests(dir); len(shards) > 0 {
+		if shards, _ := runfolder.ShardManifests(dir); len(shards) > 0 {
 			return nil, fmt.Errorf("%s holds a sharded run: resume each shard with --resume %s --shard I/N (or as its Slurm array task or Kubernetes pod), then gpbudget merge %s", dir, dir, dir)
 		}
 		return nil, fmt.Errorf("%s cannot be resumed: %w", dir, err)
 	}
-	return openResume(dir, version, man, filepath.Join(dir, results.ManifestName))
+	return openResume(dir, version, man, filepath.Join(dir, runfolder.ManifestName))
 }
 
 // OpenShardResume reads shard sh's manifest in DIR for resuming the shard
 // alone, as OpenResume does for a whole run.
-func OpenShardResume(dir, version string, sh results.Shard) (*Resumable, error) {
+func OpenShardResume(dir, version string, sh runfolder.Shard) (*Resumable, error) {
 	path := filepath.Join(dir, sh.ManifestPath())
-	man, err := results.ReadManifestFile(path)
+	man, err := runfolder.ReadManifestFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("shard %s of %s cannot be resumed (run it afresh with --shard %s): %w", sh, dir, sh, err)
 	}
@@ -51,8 +51,8 @@ func OpenShardResume(dir, version string, sh results.Shard) (*Resumable, error) 
 
 // OpenExisting opens the run (or shard) already in dir for resuming; nil
 // when dir holds none.
-func OpenExisting(dir, version string, shard *results.Shard) (*Resumable, error) {
-	path := filepath.Join(dir, results.ManifestName)
+func OpenExisting(dir, version string, shard *runfolder.Shard) (*Resumable, error) {
+	path := filepath.Join(dir, runfolder.ManifestName)
 	if shard != nil {
 		path = filepath.Join(dir, shard.ManifestPath())
 	}
@@ -65,7 +65,7 @@ func OpenExisting(dir, version string, shard *results.Shard) (*Resumable, error)
 	return OpenResume(dir, version)
 }
 
-func openResume(dir, version string, man *results.Manifest, path string) (*Resumable, error) {
+func openResume(dir, version string, man *runfolder.Manifest, path string) (*Resumable, error) {
 	if man.Version != version {
 		return nil, fmt.Errorf("%s was written by gpbudget %s and this is %s: resume it with %s, or start again", dir, man.Version, version, man.Version)
 	}
@@ -117,9 +117,9 @@ func (r *Resumable) SameRun(s *scenarios.Scenario, cohort bool) error {
 // runs the remaining replications. Because every replication's results
 // depend only on the scenario, seed and replication, the result equals an
 // uninterrupted run. sp.Scenario and sp.Model must be built from r.Scenario.
-func Resume(ctx context.Context, sp *Spec, r *Resumable) (*results.Manifest, error) {
+func Resume(ctx context.Context, sp *Spec, r *Resumable) (*runfolder.Manifest, error) {
 	man := r.Manifest
-	keep := []results.Chunk{}
+	keep := []runfolder.Chunk{}
 	next, prefix := 0, ""
 	if man.Shard != nil {
 		// A shard keeps and removes only its own files: other shards may be
@@ -140,7 +140,7 @@ func Resume(ctx context.Context, sp *Spec, r *Resumable) (*results.Manifest, err
 			kept[f.Path] = true
 		}
 	}
-	if err := results.RemoveParts(sp.Dir, prefix, kept); err != nil {
+	if err := runfolder.RemoveParts(sp.Dir, prefix, kept); err != nil {
 		return nil, err
 	}
 	man.SetChunks(keep)

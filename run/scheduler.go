@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gpbudget/gpbudget/results"
+	"github.com/gpbudget/gpbudget/runfolder"
 )
 
 // ShardsEnv names the environment variable that gives the shard count where
@@ -25,12 +25,12 @@ const ShardsEnv = "GPBUDGET_SHARDS"
 //
 // It returns ok false when neither is set. source says where the shard came
 // from, for messages.
-func ShardFromEnv(getenv func(string) string, count int) (sh results.Shard, source string, ok bool, err error) {
+func ShardFromEnv(getenv func(string) string, count int) (sh runfolder.Shard, source string, ok bool, err error) {
 	if count == 0 {
 		if v := getenv(ShardsEnv); v != "" {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil {
-				return results.Shard{}, "", false, fmt.Errorf("%s=%q: want a whole number, the shard count", ShardsEnv, v)
+				return runfolder.Shard{}, "", false, fmt.Errorf("%s=%q: want a whole number, the shard count", ShardsEnv, v)
 			}
 			count = n
 		}
@@ -45,24 +45,24 @@ func ShardFromEnv(getenv func(string) string, count int) (sh results.Shard, sour
 	if idx := getenv("JOB_COMPLETION_INDEX"); idx != "" {
 		i, err := strconv.Atoi(strings.TrimSpace(idx))
 		if err != nil {
-			return results.Shard{}, "", false, fmt.Errorf("JOB_COMPLETION_INDEX=%q: want a whole number", idx)
+			return runfolder.Shard{}, "", false, fmt.Errorf("JOB_COMPLETION_INDEX=%q: want a whole number", idx)
 		}
 		if count == 0 {
-			return results.Shard{}, "", false, fmt.Errorf("JOB_COMPLETION_INDEX is %d (a Kubernetes Indexed Job) but the shard count is not set: set %s (or --shards) to the Job's spec.completions", i, ShardsEnv)
+			return runfolder.Shard{}, "", false, fmt.Errorf("JOB_COMPLETION_INDEX is %d (a Kubernetes Indexed Job) but the shard count is not set: set %s (or --shards) to the Job's spec.completions", i, ShardsEnv)
 		}
-		sh := results.Shard{Index: i, Count: count}
+		sh := runfolder.Shard{Index: i, Count: count}
 		if err := sh.Valid(); err != nil {
-			return results.Shard{}, "", false, fmt.Errorf("JOB_COMPLETION_INDEX %d with %d shards: %w", i, count, err)
+			return runfolder.Shard{}, "", false, fmt.Errorf("JOB_COMPLETION_INDEX %d with %d shards: %w", i, count, err)
 		}
 		return sh, "Kubernetes completion index " + idx, true, nil
 	}
 	if count != 0 {
-		return results.Shard{}, "", false, fmt.Errorf("a shard count of %d is set (--shards or %s) but no shard index: use --shard I/N, or run as a Slurm array task or a Kubernetes Indexed Job", count, ShardsEnv)
+		return runfolder.Shard{}, "", false, fmt.Errorf("a shard count of %d is set (--shards or %s) but no shard index: use --shard I/N, or run as a Slurm array task or a Kubernetes Indexed Job", count, ShardsEnv)
 	}
-	return results.Shard{}, "", false, nil
+	return runfolder.Shard{}, "", false, nil
 }
 
-func slurmShard(getenv func(string) string, id string) (results.Shard, error) {
+func slurmShard(getenv func(string) string, id string) (runfolder.Shard, error) {
 	num := func(name string) (int, bool, error) {
 		v := getenv(name)
 		if v == "" {
@@ -76,33 +76,33 @@ func slurmShard(getenv func(string) string, id string) (results.Shard, error) {
 	}
 	task, _, err := num("SLURM_ARRAY_TASK_ID")
 	if err != nil {
-		return results.Shard{}, err
+		return runfolder.Shard{}, err
 	}
 	count, ok, err := num("SLURM_ARRAY_TASK_COUNT")
 	if err != nil {
-		return results.Shard{}, err
+		return runfolder.Shard{}, err
 	}
 	if !ok {
-		return results.Shard{}, fmt.Errorf("SLURM_ARRAY_TASK_ID is %s but SLURM_ARRAY_TASK_COUNT is not set (Slurm before 18.08?): pass --shard I/N", id)
+		return runfolder.Shard{}, fmt.Errorf("SLURM_ARRAY_TASK_ID is %s but SLURM_ARRAY_TASK_COUNT is not set (Slurm before 18.08?): pass --shard I/N", id)
 	}
 	lo, _, err := num("SLURM_ARRAY_TASK_MIN")
 	if err != nil {
-		return results.Shard{}, err
+		return runfolder.Shard{}, err
 	}
 	hi, hasHi, err := num("SLURM_ARRAY_TASK_MAX")
 	if err != nil {
-		return results.Shard{}, err
+		return runfolder.Shard{}, err
 	}
 	step, hasStep, err := num("SLURM_ARRAY_TASK_STEP")
 	if err != nil {
-		return results.Shard{}, err
+		return runfolder.Shard{}, err
 	}
 	if (hasHi && hi-lo+1 != count) || (hasStep && step != 1) {
-		return results.Shard{}, fmt.Errorf("the Slurm array (tasks %d to %d, %d of them) is not contiguous: submit --array=0-%d, one task per shard", lo, hi, count, count-1)
+		return runfolder.Shard{}, fmt.Errorf("the Slurm array (tasks %d to %d, %d of them) is not contiguous: submit --array=0-%d, one task per shard", lo, hi, count, count-1)
 	}
-	sh := results.Shard{Index: task - lo, Count: count}
+	sh := runfolder.Shard{Index: task - lo, Count: count}
 	if err := sh.Valid(); err != nil {
-		return results.Shard{}, fmt.Errorf("Slurm array task %d (min %d, count %d): %w", task, lo, count, err)
+		return runfolder.Shard{}, fmt.Errorf("Slurm array task %d (min %d, count %d): %w", task, lo, count, err)
 	}
 	return sh, nil
 }

@@ -9,8 +9,8 @@ import (
 	"strconv"
 
 	"github.com/gpbudget/gpbudget/analysis"
-	"github.com/gpbudget/gpbudget/results"
 	rundir "github.com/gpbudget/gpbudget/run"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
@@ -78,7 +78,7 @@ func compareCommand() *cli.Command {
 				}
 			}
 			spec := &rundir.Paired{Seed: seed, Reps: reps, Years: years, Workers: workers}
-			meta := map[string]string{"gpbudget.command": results.CommandLine(os.Args), "gpbudget.seed": strconv.FormatUint(seed, 10), "gpbudget.version": version}
+			meta := map[string]string{"gpbudget.command": runfolder.CommandLine(os.Args), "gpbudget.seed": strconv.FormatUint(seed, 10), "gpbudget.version": version}
 			seen := map[string]int{}
 			for k, s := range ss {
 				s.Replications, s.Years, s.Seed = reps, years, seed // recorded as run
@@ -131,7 +131,7 @@ func compareCommand() *cli.Command {
 			if !o.quiet {
 				fmt.Fprintf(c.App.Writer, "paired comparison: %d replications x %d years, seed %d (common random numbers)\n", reps, years, seed)
 				analysis.PrintComparison(c.App.Writer, rows)
-				fmt.Fprintf(c.App.Writer, "wrote %s/%s and %s/%s\n", dir, results.CompareParquet, dir, results.CompareCSV)
+				fmt.Fprintf(c.App.Writer, "wrote %s/%s and %s/%s\n", dir, runfolder.CompareParquet, dir, runfolder.CompareCSV)
 			}
 			return nil
 		},

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/gpbudget/gpbudget/forecast"
-	"github.com/gpbudget/gpbudget/results"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
@@ -88,7 +88,7 @@ func fitCommand() *cli.Command {
 				_, err = c.App.Writer.Write(out)
 				return err
 			}
-			if err := results.WriteFileAtomic(c.String("out"), out); err != nil {
+			if err := runfolder.WriteFileAtomic(c.String("out"), out); err != nil {
 				return inputError{fmt.Errorf("--out: %w", err)}
 			}
 			fmt.Fprint(c.App.ErrWriter, sum.String())

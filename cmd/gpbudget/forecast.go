@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/gpbudget/gpbudget/forecast"
-	"github.com/gpbudget/gpbudget/results"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/urfave/cli/v2"
 )
@@ -73,7 +73,7 @@ func forecastCommand() *cli.Command {
 				return err
 			}
 			for name, b := range map[string][]byte{"forecast.parquet": pq.Bytes(), "forecast.csv": cs.Bytes()} {
-				if err := results.WriteFileAtomic(filepath.Join(dir, name), b); err != nil {
+				if err := runfolder.WriteFileAtomic(filepath.Join(dir, name), b); err != nil {
 					return inputError{fmt.Errorf("--out: %w", err)}
 				}
 			}

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/gpbudget/gpbudget/results"
 	rundir "github.com/gpbudget/gpbudget/run"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/urfave/cli/v2"
 )
 
@@ -37,7 +37,7 @@ func mergeCommand() *cli.Command {
 			}
 			fmt.Fprintf(c.App.Writer, "%s: merged %d shards of %q (seed %d, %d replications x %d years x %d practices): %d rows in %d files; manifest %s/%s\n",
 				dir, len(man.Merged), man.ScenarioName, man.Seed, man.Replications, man.Years, man.Practices,
-				man.Rows, len(man.Files), dir, results.ManifestName)
+				man.Rows, len(man.Files), dir, runfolder.ManifestName)
 			return nil
 		},
 	}

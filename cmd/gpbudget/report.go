@@ -7,7 +7,7 @@ import (
 
 	"github.com/gpbudget/gpbudget/analysis"
 	"github.com/gpbudget/gpbudget/report"
-	"github.com/gpbudget/gpbudget/results"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/urfave/cli/v2"
 )
 
@@ -30,7 +30,7 @@ func reportCommand() *cli.Command {
 				return err
 			}
 			// A comparison folder (from compare) has no manifest, only its table.
-			if _, err := os.Stat(filepath.Join(dir, results.ManifestName)); err != nil && analysis.IsComparison(dir) {
+			if _, err := os.Stat(filepath.Join(dir, runfolder.ManifestName)); err != nil && analysis.IsComparison(dir) {
 				page, err := report.ComparisonPage(dir)
 				if err != nil {
 					return err
@@ -60,7 +60,7 @@ func reportCommand() *cli.Command {
 				return err
 			}
 			if !c.Bool("quiet") {
-				fmt.Fprintf(c.App.Writer, "wrote %s (%d charts) and the tables in %s/%s/\n", path, len(page.Figures()), dir, results.SummaryDir)
+				fmt.Fprintf(c.App.Writer, "wrote %s (%d charts) and the tables in %s/%s/\n", path, len(page.Figures()), dir, runfolder.SummaryDir)
 			}
 			return nil
 		},

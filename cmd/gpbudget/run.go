@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/gpbudget/gpbudget/analysis"
-	"github.com/gpbudget/gpbudget/results"
 	rundir "github.com/gpbudget/gpbudget/run"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
@@ -114,7 +114,7 @@ func runCommand() *cli.Command {
 			}
 			spec := &rundir.Spec{
 				Scenario: s, Model: m, Seed: seed, Reps: reps, Years: years, Workers: workers,
-				Dir: dir, Version: version, Command: results.CommandLine(os.Args),
+				Dir: dir, Version: version, Command: runfolder.CommandLine(os.Args),
 				CheckpointEvery: c.Duration("checkpoint"), Shard: shard, Cohort: c.Bool("cohort"),
 			}
 			if spec.Cohort && m.StopLoss.Active() {
@@ -159,11 +159,11 @@ func runCommand() *cli.Command {
 				if shard != nil {
 					fmt.Fprintf(c.App.Writer, "shard %s (%s): replications %d to %d\n", shard, source, man.Shard.FirstRep, man.Shard.LastRep-1)
 					fmt.Fprintf(c.App.Writer, "wrote %d rows to %s/%s/ and the ledger to %s/%s/ in %.1fs; manifest %s/%s (merge the shards with 'gpbudget merge %s')\n",
-						man.Rows, dir, results.PracticeYears, dir, results.Ledger, time.Since(start).Seconds(), dir, shard.ManifestPath(), dir)
+						man.Rows, dir, runfolder.PracticeYears, dir, runfolder.Ledger, time.Since(start).Seconds(), dir, shard.ManifestPath(), dir)
 					return nil
 				}
 				fmt.Fprintf(c.App.Writer, "wrote %d rows to %s/%s/ and the ledger to %s/%s/ in %.1fs; manifest %s/%s\n",
-					man.Rows, dir, results.PracticeYears, dir, results.Ledger, time.Since(start).Seconds(), dir, results.ManifestName)
+					man.Rows, dir, runfolder.PracticeYears, dir, runfolder.Ledger, time.Since(start).Seconds(), dir, runfolder.ManifestName)
 				return headline(c, dir)
 			}
 			return nil
@@ -184,9 +184,9 @@ func headline(c *cli.Context, dir string) error {
 	if err := sum.PrintHeadline(w); err != nil {
 		return err
 	}
-	q := results.ShellQuote(dir)
+	q := runfolder.ShellQuote(dir)
 	fmt.Fprintf(w, "Full tables (by band, practice and year; commissioner; ledger): gpbudget summarize %s\n", q)
-	fmt.Fprintf(w, "Charts and tables in one page: gpbudget report %s (writes %s/%s)\n", q, dir, results.ReportName)
+	fmt.Fprintf(w, "Charts and tables in one page: gpbudget report %s (writes %s/%s)\n", q, dir, runfolder.ReportName)
 	return nil
 }
 
@@ -217,7 +217,7 @@ func resume(c *cli.Context) error {
 }
 
 // resumeRun finishes the run or shard r in dir.
-func resumeRun(c *cli.Context, dir string, shard *results.Shard, r *rundir.Resumable) error {
+func resumeRun(c *cli.Context, dir string, shard *runfolder.Shard, r *rundir.Resumable) error {
 	what := dir
 	if shard != nil {
 		what = fmt.Sprintf("shard %s of %s", shard, dir)
@@ -235,7 +235,7 @@ func resumeRun(c *cli.Context, dir string, shard *results.Shard, r *rundir.Resum
 	start := time.Now()
 	man, err := rundir.Resume(c.Context, &rundir.Spec{
 		Scenario: r.Scenario, Model: m, Workers: c.Int("workers"), Dir: dir, Version: version,
-		Command: results.CommandLine(os.Args), CheckpointEvery: c.Duration("checkpoint"),
+		Command: runfolder.CommandLine(os.Args), CheckpointEvery: c.Duration("checkpoint"),
 	}, r)
 	if err != nil {
 		if c.Context.Err() != nil {
@@ -258,9 +258,9 @@ func resumeRun(c *cli.Context, dir string, shard *results.Shard, r *rundir.Resum
 
 // resolveShard finds which shard this process runs: --shard I/N, else what
 // Slurm or Kubernetes set (see rundir.ShardFromEnv); nil for a whole run.
-func resolveShard(c *cli.Context) (*results.Shard, string, error) {
+func resolveShard(c *cli.Context) (*runfolder.Shard, string, error) {
 	if c.IsSet("shards") {
-		if err := inRange("shards", c.Int("shards"), 1, results.MaxShards); err != nil {
+		if err := inRange("shards", c.Int("shards"), 1, runfolder.MaxShards); err != nil {
 			return nil, "", err
 		}
 	}
@@ -269,7 +269,7 @@ func resolveShard(c *cli.Context) (*results.Shard, string, error) {
 		if v == "off" {
 			return nil, "", nil
 		}
-		sh, err := results.ParseShard(v)
+		sh, err := runfolder.ParseShard(v)
 		if err != nil {
 			return nil, "", fmt.Errorf("--shard: %w", err)
 		}

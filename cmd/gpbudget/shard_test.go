@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gpbudget/gpbudget/results"
 	rundir "github.com/gpbudget/gpbudget/run"
+	"github.com/gpbudget/gpbudget/runfolder"
 )
 
 // The shard comes from --shard, a Slurm array's variables or a Kubernetes
@@ -46,7 +46,7 @@ func TestShardsFromFlagSlurmAndKubernetesMerge(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "merged 3 shards") {
 		t.Fatalf("merge: exit %d: %s", code, out)
 	}
-	man, err := results.ReadManifest(filepath.Join(dir, "res"))
+	man, err := runfolder.ReadManifest(filepath.Join(dir, "res"))
 	if err != nil || !man.Completed || man.Rows != 5*2*4 || len(man.Merged) != 3 {
 		t.Fatalf("merged manifest: %+v, %v", man, err)
 	}

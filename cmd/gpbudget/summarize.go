@@ -6,7 +6,7 @@ import (
 	"os"
 
 	"github.com/gpbudget/gpbudget/analysis"
-	"github.com/gpbudget/gpbudget/results"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/urfave/cli/v2"
 )
 
@@ -46,7 +46,7 @@ func summarizeCommand() *cli.Command {
 			if err := sum.Print(c.App.Writer, c.Int("practices")); err != nil {
 				return err
 			}
-			fmt.Fprintf(c.App.Writer, "\nwrote %d files to %s/%s/\n", len(files), dir, results.SummaryDir)
+			fmt.Fprintf(c.App.Writer, "\nwrote %d files to %s/%s/\n", len(files), dir, runfolder.SummaryDir)
 			return nil
 		},
 	}
@@ -70,10 +70,10 @@ var exactMemoryFlag = &cli.IntFlag{Name: "exact-memory", Value: analysis.Default
 
 // loadSummary streams a completed run's summary; a folder that is not a
 // completed run is bad input.
-func loadSummary(c *cli.Context, dir string) (*results.Manifest, *analysis.Summary, error) {
-	man, err := results.RequireComplete(dir)
+func loadSummary(c *cli.Context, dir string) (*runfolder.Manifest, *analysis.Summary, error) {
+	man, err := runfolder.RequireComplete(dir)
 	if err != nil {
-		if errors.Is(err, results.ErrIncomplete) || errors.Is(err, os.ErrNotExist) {
+		if errors.Is(err, runfolder.ErrIncomplete) || errors.Is(err, os.ErrNotExist) {
 			return nil, nil, inputError{err}
 		}
 		return nil, nil, err

@@ -4,7 +4,7 @@ import (
 	"bytes"
 
 	"github.com/gpbudget/gpbudget/forecast"
-	"github.com/gpbudget/gpbudget/results"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
@@ -91,7 +91,7 @@ func writeOut(c *cli.Context, path string, b []byte) error {
 		_, err := c.App.Writer.Write(b)
 		return err
 	}
-	if err := results.WriteFileAtomic(path, b); err != nil {
+	if err := runfolder.WriteFileAtomic(path, b); err != nil {
 		return inputError{err}
 	}
 	return nil

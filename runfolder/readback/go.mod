@@ -1,4 +1,4 @@
-module github.com/gpbudget/gpbudget/results/readback
+module github.com/gpbudget/gpbudget/runfolder/readback
 
 go 1.26.8
 

@@ -18,8 +18,8 @@ import (
 	"testing"
 
 	_ "github.com/duckdb/duckdb-go/v2"
-	"github.com/gpbudget/gpbudget/results"
 	"github.com/gpbudget/gpbudget/run"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 )
 
@@ -64,7 +64,7 @@ func parse(t *testing.T, text string) *scenarios.Scenario {
 }
 
 // execute runs s through the library into a fresh folder, as `gpbudget run` does.
-func execute(t *testing.T, s *scenarios.Scenario, seed uint64, reps, years, workers int) (string, *results.Manifest) {
+func execute(t *testing.T, s *scenarios.Scenario, seed uint64, reps, years, workers int) (string, *runfolder.Manifest) {
 	t.Helper()
 	m, err := s.Model(seed)
 	if err != nil {
@@ -298,7 +298,7 @@ func TestMetadata(t *testing.T) {
 		"gpbudget.go_version":    runtime.Version(),
 		// The library reports the gonum it was built with; in a test binary
 		// that may be "unknown", but the key must be there and agree.
-		"gpbudget.gonum_version": results.DepVersion("gonum.org/v1/gonum"),
+		"gpbudget.gonum_version": runfolder.DepVersion("gonum.org/v1/gonum"),
 	}
 	got := map[string]map[string]string{} // file -> key -> value
 	for _, r := range query(t, db, "SELECT file_name, decode(key), decode(value) FROM parquet_kv_metadata("+files(dir)+")") {

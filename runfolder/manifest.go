@@ -1,4 +1,4 @@
-package results
+package runfolder
 
 import (
 	"encoding/json"
