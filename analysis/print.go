@@ -63,7 +63,10 @@ func (s *Summary) Print(w io.Writer, maxPractices int) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	return s.PrintLedger(w)
+	if err := s.PrintLedger(w); err != nil {
+		return err
+	}
+	return s.PrintRisk(w)
 }
 
 // PrintLedger writes the ledger's net positions by year.

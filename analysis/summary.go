@@ -624,6 +624,9 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 	if err := ledgerPass(ctx, dir, man, o.Readers, sum); err != nil {
 		return nil, err
 	}
+	if err := riskPass(ctx, dir, man, files, o.Readers, sum); err != nil {
+		return nil, err
+	}
 	return sum, nil
 }
 
@@ -758,6 +761,9 @@ type Summary struct {
 	// Quantiles says how quantiles were computed; QuantileNote says why, in words.
 	Quantiles    *Quantiles
 	QuantileNote string
+	// Decomposition and RiskAdjustment are the risk tables (risk.go).
+	Decomposition  []DecompRow
+	RiskAdjustment []RiskRow
 }
 
 // ObsColumns are the practice-year columns a summary reads.

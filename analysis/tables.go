@@ -31,7 +31,7 @@ func RemoveDerived(dir string) error {
 }
 
 // SummaryTables names the tables Write writes, each as NAME.csv and NAME.parquet.
-var SummaryTables = []string{"by_band", "by_practice", "by_year", "commissioner", "ledger", "ledger_flows"}
+var SummaryTables = []string{"by_band", "by_practice", "by_year", "commissioner", "ledger", "ledger_flows", "variance_decomposition", "risk_adjustment"}
 
 // Write writes the tables into DIR/summary/ as CSV and Parquet, each file
 // atomically. It returns the files written, relative to dir.
@@ -73,6 +73,12 @@ func (s *Summary) Write(dir string) ([]string, error) {
 		return files, err
 	}
 	if err := add(table(s.Flows, "ledger_flows")); err != nil {
+		return files, err
+	}
+	if err := add(table(s.Decomposition, "variance_decomposition")); err != nil {
+		return files, err
+	}
+	if err := add(table(s.RiskAdjustment, "risk_adjustment")); err != nil {
 		return files, err
 	}
 	return files, nil

@@ -172,6 +172,7 @@ func Execute(ctx context.Context, sp *Spec) (*runfolder.Manifest, error) {
 		Workers: sp.Workers, Command: sp.Command, Started: time.Now().UTC(),
 		Shard: shard, Cohort: sp.Cohort,
 	}
+	man.RecordRisk(sp.Model)
 	man.SetChunks([]runfolder.Chunk{})
 	man.Versions(sp.Version)
 	if err := man.Write(sp.Dir); err != nil {

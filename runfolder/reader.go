@@ -398,3 +398,20 @@ func readGroup(ctx context.Context, pf *parquet.File, g int, cols []Column, file
 	}
 	return nil
 }
+
+// HasColumns says whether the Parquet file path (a part of a run folder)
+// has every one of the named columns: a folder written before a column
+// existed lacks it.
+func HasColumns(path string, names ...string) (bool, error) {
+	f, pf, err := openParquet(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	for _, n := range names {
+		if _, ok := pf.Schema().Lookup(n); !ok {
+			return false, nil
+		}
+	}
+	return true, nil
+}

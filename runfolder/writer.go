@@ -46,6 +46,13 @@ type Row struct {
 	EventsAE          int32   `parquet:"events_ae"`
 	EventsEmergency   int32   `parquet:"events_emergency"`
 	EventsElective    int32   `parquet:"events_elective"`
+	// Expected spend given the list at the start of the year, conditional
+	// on the replication's parameters, then also the year's shocks, then
+	// also the practice's drift: the parts of a variance decomposition
+	// (sim.PracticeYear).
+	ExpectedSpendParams float64 `parquet:"expected_spend_params"`
+	ExpectedSpendShocks float64 `parquet:"expected_spend_shocks"`
+	ExpectedSpend       float64 `parquet:"expected_spend"`
 }
 
 // LedgerRow is one row of the ledger files: in one replication and year,
@@ -215,6 +222,7 @@ func (w *Writer) Write(rep *sim.Replication) error {
 			HolderPaid: r.HolderPaid, DeficitRepaid: r.DeficitRepaid, Reinvested: r.Reinvested,
 			EventsOutpatient: int32(r.Events[sim.Outpatient]), EventsPrescribing: int32(r.Events[sim.Prescribing]),
 			EventsAE: int32(r.Events[sim.AE]), EventsEmergency: int32(r.Events[sim.Emergency]), EventsElective: int32(r.Events[sim.Elective]),
+			ExpectedSpendParams: r.ExpectedSpendParams, ExpectedSpendShocks: r.ExpectedSpendShocks, ExpectedSpend: r.ExpectedSpend,
 		})
 	}
 	if err := w.sumLedger(rows[0].Replication, rep.Ledger); err != nil {

@@ -1,0 +1,299 @@
+package analysis
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"sort"
+	"text/tabwriter"
+
+	"github.com/gpbudget/gpbudget/runfolder"
+)
+
+// How much is chance? The summary's risk tables: a decomposition of each
+// practice's variance of spend, and how well the capitation formula fits.
+
+// DecompRow splits the variance of spend per head across replications, for
+// a practice (averaged over its years) or a band (averaged over its
+// practice-years), by the law of total variance over the rows' nested
+// expected spends (sim.PracticeYear): parameter uncertainty (the variance
+// of the expected spend given the parameters), common shocks (the mean
+// square of what the shocks add), drift (what the practice's drift adds)
+// and chance (the rest: patients, their events and costs). The parts sum
+// to the variance up to Monte Carlo error (Residual). Per head, so the
+// list's own changes stay out of the parts.
+type DecompRow struct {
+	Level       string  `parquet:"level,dict"` // "band" or "practice"
+	ID          string  `parquet:"id"`         // the band's name or the practice's ID
+	Band        string  `parquet:"band,dict"`
+	PracticeYrs int     `parquet:"practice_years"`
+	Variance    float64 `parquet:"variance"` // of spend per head across replications, £²
+	Parameters  float64 `parquet:"parameters"`
+	Shocks      float64 `parquet:"shocks"`
+	Drift       float64 `parquet:"drift"`
+	Chance      float64 `parquet:"chance"`
+	Residual    float64 `parquet:"residual"` // variance − the parts: Monte Carlo error
+	ShareParams float64 `parquet:"share_parameters"`
+	ShareShocks float64 `parquet:"share_shocks"`
+	ShareDrift  float64 `parquet:"share_drift"`
+	ShareChance float64 `parquet:"share_chance"`
+}
+
+// RiskRow is one measure of the capitation formula's fit, with PBRA's
+// figure where there is one (Dixon et al., BMJ 2011;343:d6608; NaN where
+// none).
+type RiskRow struct {
+	Measure string  `parquet:"measure,dict"`
+	Value   float64 `parquet:"value"`
+	PBRA    float64 `parquet:"pbra"`
+	About   string  `parquet:"about"`
+}
+
+var riskColumns = []runfolder.Column{
+	{Name: "practice_id", Kind: runfolder.String}, {Name: "replication", Kind: runfolder.Int}, {Name: "year", Kind: runfolder.Int},
+	{Name: "list_size", Kind: runfolder.Int}, {Name: "spend_total", Kind: runfolder.Float}, {Name: "capitation_target", Kind: runfolder.Float},
+	{Name: "expected_spend_params", Kind: runfolder.Float}, {Name: "expected_spend_shocks", Kind: runfolder.Float}, {Name: "expected_spend", Kind: runfolder.Float},
+}
+
+// decompAcc accumulates one practice-year across replications.
+type decompAcc struct {
+	y, p                  Moments // spend per head; expected given the parameters
+	shocks, drift, chance float64 // sums of squared steps between the levels
+}
+
+// fitAcc accumulates one replication-year's list-weighted sums for the
+// R² of spend per head (a) and expected spend per head (e) on the target
+// per head (b).
+type fitAcc struct{ w, wa, waa, wb, wbb, wab, we, wee, web float64 }
+
+// r2 is the list-weighted R² of x per head on the target per head, the
+// target scaled to x's total as budgets are: 1 − Σw(x − kb)²/Σw(x − x̄)².
+func r2(w, wx, wxx, wb, wbb, wxb float64) float64 {
+	if w <= 0 || wb <= 0 {
+		return math.NaN()
+	}
+	k := wx / wb
+	rss := wxx - 2*k*wxb + k*k*wbb
+	tss := wxx - wx*wx/w
+	if tss <= 0 {
+		return math.NaN()
+	}
+	return 1 - rss/tss
+}
+
+// riskPass reads the rows' expected spends and capitation targets into
+// sum.Decomposition and sum.RiskAdjustment (with the manifest's record of
+// an estimated formula's fit). A folder written before the expected-spend
+// columns existed gets the fit alone.
+func riskPass(ctx context.Context, dir string, man *runfolder.Manifest, files []string, readers int, sum *Summary) error {
+	have, err := runfolder.HasColumns(filepath.Join(dir, files[0]), "expected_spend_params", "expected_spend_shocks", "expected_spend")
+	if err != nil {
+		return err
+	}
+	if ra := man.RiskAdjustment; ra != nil {
+		sum.RiskAdjustment = append(sum.RiskAdjustment,
+			RiskRow{"formula_person_r2", ra.PersonR2, 0.12, fmt.Sprintf("person-level R² of the estimated formula in its sample of %d patients", ra.SampleSize)},
+			RiskRow{"formula_practice_r2", ra.PracticeR2, 0.77, "practice-level R² of expected spend per head on the formula's target per head (list-weighted)"},
+			RiskRow{"formula_age_sex_practice_r2", ra.AgeSexPracticeR2, 0.34, "the same for a formula of age and sex alone"},
+			RiskRow{"formula_perfect_practice_r2", ra.PerfectPracticeR2, math.NaN(), "the same for the perfect formula (true need)"},
+			RiskRow{"formula_share_10pct_from_target", ra.ShareOff10, 1.0 / 3, "share of practices whose expected spend is 10% or more from target"},
+		)
+	}
+	if !have {
+		return nil
+	}
+	ids := map[string]int{}
+	var names []string
+	acc := map[[2]int32]*decompAcc{} // (practice, year)
+	fits := map[[2]int32]*fitAcc{}   // (replication, year)
+	var local []int
+	var mapped uint64
+	_, err = runfolder.Scan(ctx, dir, files, riskColumns, readers, func(b *runfolder.Batch) error {
+		idx, dict := b.String(0)
+		if id := b.DictID(0); id != mapped || len(local) != len(dict) {
+			local = local[:0]
+			for _, d := range dict {
+				i, ok := ids[d]
+				if !ok {
+					i = len(names)
+					ids[d] = i
+					names = append(names, d)
+				}
+				local = append(local, i)
+			}
+			mapped = id
+		}
+		rep, year, list := b.Int(1), b.Int(2), b.Int(3)
+		spend, target, ep, es, e := b.Float(4), b.Float(5), b.Float(6), b.Float(7), b.Float(8)
+		for r := range b.N {
+			n := float64(list[r])
+			if n <= 0 {
+				continue
+			}
+			k := [2]int32{int32(local[idx[r]]), year[r]}
+			a := acc[k]
+			if a == nil {
+				a = &decompAcc{}
+				acc[k] = a
+			}
+			y, p, s, x := spend[r]/n, ep[r]/n, es[r]/n, e[r]/n
+			a.y.Add(y)
+			a.p.Add(p)
+			a.shocks += (s - p) * (s - p)
+			a.drift += (x - s) * (x - s)
+			a.chance += (y - x) * (y - x)
+			f := fits[[2]int32{rep[r], year[r]}]
+			if f == nil {
+				f = &fitAcc{}
+				fits[[2]int32{rep[r], year[r]}] = f
+			}
+			t := target[r] / n
+			f.w += n
+			f.wa += n * y
+			f.waa += n * y * y
+			f.wb += n * t
+			f.wbb += n * t * t
+			f.wab += n * y * t
+			f.we += n * x
+			f.wee += n * x * x
+			f.web += n * x * t
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// R² per replication-year, then their mean (and its SE).
+	var real, exp Moments
+	for _, f := range fits {
+		if v := r2(f.w, f.wa, f.waa, f.wb, f.wbb, f.wab); !math.IsNaN(v) {
+			real.Add(v)
+		}
+		if v := r2(f.w, f.we, f.wee, f.wb, f.wbb, f.web); !math.IsNaN(v) {
+			exp.Add(v)
+		}
+	}
+	if real.N > 0 {
+		sum.RiskAdjustment = append(sum.RiskAdjustment,
+			RiskRow{"run_practice_r2", real.Mean(), 0.77, fmt.Sprintf("practice-level R² of spend per head on the capitation target per head in the run (list-weighted; mean of %d replication-years, SE %.3f)", int(real.N), real.SE())},
+			RiskRow{"run_practice_r2_expected", exp.Mean(), math.NaN(), "the same for expected spend per head (everything but chance)"})
+	}
+	sum.Decomposition = decompose(acc, names, sum.Practices)
+	return nil
+}
+
+// decompose turns the practice-year accumulators into practice and band
+// rows (practices in ID order, then bands, then "all").
+func decompose(acc map[[2]int32]*decompAcc, names []string, ps []PracticeStats) []DecompRow {
+	band := map[string]string{}
+	for _, p := range ps {
+		band[p.PracticeID] = p.Band
+	}
+	type part struct{ v, p, s, d, c float64 }
+	byPractice := map[int]*part{}
+	years := map[int]int{}
+	for k, a := range acc {
+		if a.y.N < 2 {
+			continue
+		}
+		n := a.y.N
+		pt := byPractice[int(k[0])]
+		if pt == nil {
+			pt = &part{}
+			byPractice[int(k[0])] = pt
+		}
+		// Each estimate unbiased: the sample variances divide by n−1; the
+		// steps between levels have mean 0 by construction, so their mean
+		// squares divide by n.
+		pt.v += a.y.Var()
+		pt.p += a.p.Var()
+		pt.s += a.shocks / n
+		pt.d += a.drift / n
+		pt.c += a.chance / n
+		years[int(k[0])]++
+	}
+	row := func(level, id, b string, py int, x part) DecompRow {
+		r := DecompRow{Level: level, ID: id, Band: b, PracticeYrs: py, Variance: x.v, Parameters: x.p, Shocks: x.s, Drift: x.d, Chance: x.c,
+			Residual: x.v - x.p - x.s - x.d - x.c}
+		if t := x.p + x.s + x.d + x.c; t > 0 {
+			r.ShareParams, r.ShareShocks, r.ShareDrift, r.ShareChance = x.p/t, x.s/t, x.d/t, x.c/t
+		}
+		return r
+	}
+	order := make([]int, 0, len(byPractice))
+	for i := range byPractice {
+		order = append(order, i)
+	}
+	sort.Slice(order, func(a, b int) bool { return names[order[a]] < names[order[b]] })
+	var out []DecompRow
+	bandSum := map[string]*part{}
+	bandN := map[string]int{}
+	var all part
+	allN := 0
+	for _, i := range order {
+		x, ny := *byPractice[i], float64(years[i])
+		b := band[names[i]]
+		out = append(out, row("practice", names[i], b, years[i], part{x.v / ny, x.p / ny, x.s / ny, x.d / ny, x.c / ny}))
+		if bandSum[b] == nil {
+			bandSum[b] = &part{}
+		}
+		for _, t := range []*part{bandSum[b], &all} {
+			t.v += x.v
+			t.p += x.p
+			t.s += x.s
+			t.d += x.d
+			t.c += x.c
+		}
+		bandN[b] += years[i]
+		allN += years[i]
+	}
+	for _, bd := range Bands {
+		if x := bandSum[bd.Name]; x != nil {
+			n := float64(bandN[bd.Name])
+			out = append(out, row("band", bd.Name, bd.Name, bandN[bd.Name], part{x.v / n, x.p / n, x.s / n, x.d / n, x.c / n}))
+		}
+	}
+	if allN > 0 {
+		n := float64(allN)
+		out = append(out, row("band", AllBands, AllBands, allN, part{all.v / n, all.p / n, all.s / n, all.d / n, all.c / n}))
+	}
+	return out
+}
+
+// PrintRisk writes the risk tables: how much of the variance of spend per
+// head is chance, by band, and the capitation formula's fit.
+func (s *Summary) PrintRisk(w io.Writer) error {
+	if len(s.Decomposition) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "How much is chance? Variance of spend per head across replications, by the law of total variance (practice-years averaged; all in summary/variance_decomposition.csv):")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "band\tpractice-years\tSD £/head\tchance\tdrift\tshocks\tparameters\t")
+		for _, r := range s.Decomposition {
+			if r.Level != "band" {
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%.2f\t%s\t%s\t%s\t%s\t\n", r.ID, r.PracticeYrs, math.Sqrt(max(r.Variance, 0)),
+				pct1(r.ShareChance), pct1(r.ShareDrift), pct1(r.ShareShocks), pct1(r.ShareParams))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(s.RiskAdjustment) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Risk adjustment (capitation formula) R² and fit, against PBRA's (Dixon et al., BMJ 2011):")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "measure\tvalue\tPBRA\tabout")
+		for _, r := range s.RiskAdjustment {
+			pb := ""
+			if !math.IsNaN(r.PBRA) {
+				pb = fmt.Sprintf("%.2f", r.PBRA)
+			}
+			fmt.Fprintf(tw, "%s\t%.3f\t%s\t%s\n", r.Measure, r.Value, pb, r.About)
+		}
+		return tw.Flush()
+	}
+	return nil
+}
