@@ -9,7 +9,6 @@ import (
 
 	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/sim"
-	"github.com/parquet-go/parquet-go"
 )
 
 // repMetrics is one replication's summary of one scenario.
@@ -181,21 +180,7 @@ func Compare(names []string, ms []*Metrics, seed uint64) ([]CompareRow, error) {
 // WriteComparison writes rows to DIR/compare.parquet (with meta as
 // key-value metadata) and DIR/compare.csv, each atomically.
 func WriteComparison(dir string, rows []CompareRow, meta map[string]string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("output folder %s cannot be created: %w", dir, err)
-	}
-	pq, err := parquetBytes(rows, meta)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", runfolder.CompareParquet, err)
-	}
-	cb, err := CSV(rows)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", runfolder.CompareCSV, err)
-	}
-	if err := runfolder.WriteFileAtomic(filepath.Join(dir, runfolder.CompareCSV), cb); err != nil {
-		return err
-	}
-	return runfolder.WriteFileAtomic(filepath.Join(dir, runfolder.CompareParquet), pq)
+	return writeRows(dir, runfolder.CompareParquet, runfolder.CompareCSV, rows, meta)
 }
 
 // IsComparison says whether dir holds a comparison's results.
@@ -206,32 +191,7 @@ func IsComparison(dir string) bool {
 
 // ReadComparison reads DIR/compare.parquet: its rows and key-value metadata.
 func ReadComparison(dir string) ([]CompareRow, map[string]string, error) {
-	path := filepath.Join(dir, runfolder.CompareParquet)
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading comparison: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading comparison: %w", err)
-	}
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	meta := map[string]string{}
-	for _, kv := range pf.Metadata().KeyValueMetadata {
-		meta[kv.Key] = kv.Value
-	}
-	rows, err := parquet.Read[CompareRow](f, st.Size())
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(rows) == 0 {
-		return nil, nil, fmt.Errorf("%s: no rows", path)
-	}
-	return rows, meta, nil
+	return readRows[CompareRow](filepath.Join(dir, runfolder.CompareParquet), "comparison")
 }
 
 // PrintComparison writes a human-readable table of rows.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gpbudget/gpbudget/run"
 	"github.com/gpbudget/gpbudget/scenarios"
+	"github.com/gpbudget/gpbudget/sim"
 )
 
 // TestDecomposeByHand: one practice-year over three replications with
@@ -125,5 +126,46 @@ func TestSummarizeRisk(t *testing.T) {
 		if !have[want] {
 			t.Errorf("risk adjustment lacks %s: %+v", want, sum.RiskAdjustment)
 		}
+	}
+}
+
+// TestSensitivityByHand: a base run and a parameter's low and high runs of
+// two replications each, one practice-year each, the commissioner paying
+// 100, 110 (base), 90, 96 (low) and 120, 128 (high): the commissioner's
+// cost is 105, 93 and 124; the swing's paired differences are 30 and 32,
+// so its SE is sd(30, 32)/√2 = 1.
+func TestSensitivityByHand(t *testing.T) {
+	mk := func(paid ...float64) *Metrics {
+		m := &Metrics{}
+		for r, p := range paid {
+			row := sim.PracticeYear{Replication: r, Year: 1, ListSize: 5000, Budget: 100, SpendTotal: p, Variance: 100 - p, CommissionerPaid: p}
+			if err := m.Write(&sim.Replication{Rep: r, Rows: []sim.PracticeYear{row}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return m
+	}
+	ranges := []sim.OneWay{{Prior: sim.Prior{Param: sim.Param{Kind: sim.ParamCost, Stream: sim.Emergency}, Dist: sim.DistLognormal, SD: 0.1}, Point: 1, Low: 0.88, High: 1.13}}
+	rows, err := Sensitivity(ranges, mk(100, 110), []*Metrics{mk(90, 96)}, []*Metrics{mk(120, 128)}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range rows {
+		if r.Output != "commissioner_cost" {
+			continue
+		}
+		found = true
+		if r.Parameter != "cost.emergency" || r.LowValue != 0.88 || r.HighValue != 1.13 {
+			t.Errorf("row %+v", r)
+		}
+		near(t, "base", r.Base, 105)
+		near(t, "at low", r.AtLow, 93)
+		near(t, "at high", r.AtHigh, 124)
+		near(t, "se of the swing", r.SE, 1)
+		near(t, "swing", r.Swing(), 31)
+	}
+	if !found {
+		t.Fatalf("no commissioner_cost row in %+v", rows)
 	}
 }

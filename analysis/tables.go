@@ -84,6 +84,56 @@ func (s *Summary) Write(dir string) ([]string, error) {
 	return files, nil
 }
 
+// writeRows writes rows to DIR/parquetName (with meta as key-value
+// metadata) and DIR/csvName, each atomically: a comparison's or a
+// sensitivity analysis's table.
+func writeRows[T any](dir, parquetName, csvName string, rows []T, meta map[string]string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("output folder %s cannot be created: %w", dir, err)
+	}
+	pq, err := parquetBytes(rows, meta)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", parquetName, err)
+	}
+	cb, err := CSV(rows)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", csvName, err)
+	}
+	if err := runfolder.WriteFileAtomic(filepath.Join(dir, csvName), cb); err != nil {
+		return err
+	}
+	return runfolder.WriteFileAtomic(filepath.Join(dir, parquetName), pq)
+}
+
+// readRows reads a table writeRows wrote: its rows and key-value metadata.
+func readRows[T any](path, what string) ([]T, map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	meta := map[string]string{}
+	for _, kv := range pf.Metadata().KeyValueMetadata {
+		meta[kv.Key] = kv.Value
+	}
+	rows, err := parquet.Read[T](f, st.Size())
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(rows) == 0 {
+		return nil, nil, fmt.Errorf("%s: no rows", path)
+	}
+	return rows, meta, nil
+}
+
 func table[T any](rows []T, name string) (string, []byte, []byte, error) {
 	c, err := CSV(rows)
 	if err != nil {

@@ -51,6 +51,12 @@ const (
 	CompareCSV     = "compare.csv"
 )
 
+// Names in a sensitivity folder (written by 'gpbudget sensitivity').
+const (
+	SensitivityParquet = "sensitivity.parquet"
+	SensitivityCSV     = "sensitivity.csv"
+)
+
 // SinglePrefix is the part-file prefix of a single-process run.
 const SinglePrefix = "part"
 

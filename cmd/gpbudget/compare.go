@@ -36,13 +36,14 @@ func compareCommand() *cli.Command {
 			&cli.Uint64Flag{Name: "seed", Usage: "random `SEED` shared by all scenarios (default: the first scenario's)"},
 			&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "worker goroutines `N`"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "comparison", Usage: "output `DIR`"},
+			&cli.BoolFlag{Name: "cohort", Usage: "simulate practices from group counts (faster; see gpbudget help run)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
 		},
 		// Flags may follow the scenario names (gpbudget compare A B --reps 10),
 		// which the CLI library's parser does not allow, so they are parsed here.
 		SkipFlagParsing: true,
 		Action: func(c *cli.Context) error {
-			o, refs, err := parseCompareArgs(c.Args().Slice())
+			o, refs, err := parseRunArgs("compare", c.Args().Slice(), false)
 			if err != nil {
 				return inputError{err}
 			}
@@ -77,7 +78,7 @@ func compareCommand() *cli.Command {
 					return err
 				}
 			}
-			spec := &rundir.Paired{Seed: seed, Reps: reps, Years: years, Workers: workers}
+			spec := &rundir.Paired{Seed: seed, Reps: reps, Years: years, Workers: workers, Cohort: o.cohort}
 			meta := map[string]string{"gpbudget.command": runfolder.CommandLine(os.Args), "gpbudget.seed": strconv.FormatUint(seed, 10), "gpbudget.version": version}
 			seen := map[string]int{}
 			for k, s := range ss {
@@ -142,29 +143,37 @@ type compareOpts struct {
 	reps, years, workers int
 	seed                 uint64
 	out                  string
-	quiet, help          bool
+	quiet, help, cohort  bool
 	set                  map[string]bool
 }
 
-// parseCompareArgs splits args into flags (anywhere) and scenario references.
-func parseCompareArgs(args []string) (*compareOpts, []string, error) {
+// parseRunArgs splits the arguments of a command that runs scenarios
+// (compare, sensitivity) into flags (anywhere: the CLI library's parser
+// wants them first) and scenario references. Its output folder defaults to
+// the command's name ("comparison" for compare).
+func parseRunArgs(cmd string, args []string, cohort bool) (*compareOpts, []string, error) {
 	o := &compareOpts{set: map[string]bool{}}
-	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	out := cmd
+	if cmd == "compare" {
+		out = "comparison"
+	}
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.IntVar(&o.reps, "reps", 0, "")
 	fs.IntVar(&o.years, "years", 0, "")
 	fs.Uint64Var(&o.seed, "seed", 0, "")
 	fs.IntVar(&o.workers, "workers", runtime.NumCPU(), "")
-	fs.StringVar(&o.out, "out", "comparison", "")
-	fs.StringVar(&o.out, "o", "comparison", "")
+	fs.StringVar(&o.out, "out", out, "")
+	fs.StringVar(&o.out, "o", out, "")
 	fs.BoolVar(&o.quiet, "quiet", false, "")
 	fs.BoolVar(&o.quiet, "q", false, "")
 	fs.BoolVar(&o.help, "help", false, "")
 	fs.BoolVar(&o.help, "h", false, "")
+	fs.BoolVar(&o.cohort, "cohort", cohort, "")
 	var refs []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, nil, fmt.Errorf("compare: %w (accepted flags: --reps, --years, --seed, --workers, --out, --quiet)", err)
+			return nil, nil, fmt.Errorf("%s: %w (accepted flags: --reps, --years, --seed, --workers, --out, --cohort, --quiet)", cmd, err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -49,6 +49,7 @@ func newApp() *cli.App {
 		Commands: []*cli.Command{
 			runCommand(),
 			compareCommand(),
+			sensitivityCommand(),
 			summarizeCommand(),
 			reportCommand(),
 			scenariosCommand(),

@@ -14,12 +14,13 @@ import (
 func reportCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "report",
-		Usage:     "write DIR/report.html: a self-contained page of charts and tables for a run or a comparison",
+		Usage:     "write DIR/report.html: a self-contained page of charts and tables for a run, a comparison or a sensitivity analysis",
 		ArgsUsage: "DIR",
 		Description: "Reads a completed run's results, writes its summary tables (as 'summarize' does)\n" +
 			"and one HTML file with inline SVG charts that opens offline in any browser. For a\n" +
 			"comparison folder (DIR/compare.parquet from 'gpbudget compare') it draws each\n" +
-			"scenario's difference from the baseline with its 95% confidence interval.",
+			"scenario's difference from the baseline with its 95% confidence interval; for a sensitivity\n" +
+			"folder (DIR/sensitivity.parquet from 'gpbudget sensitivity'), tornado charts.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
 			exactMemoryFlag,
@@ -29,9 +30,15 @@ func reportCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			// A comparison folder (from compare) has no manifest, only its table.
-			if _, err := os.Stat(filepath.Join(dir, runfolder.ManifestName)); err != nil && analysis.IsComparison(dir) {
-				page, err := report.ComparisonPage(dir)
+			// A comparison or sensitivity folder (from compare, sensitivity)
+			// has no manifest, only its table.
+			_, noMan := os.Stat(filepath.Join(dir, runfolder.ManifestName))
+			if noMan != nil && (analysis.IsComparison(dir) || analysis.IsSensitivity(dir)) {
+				build := report.ComparisonPage
+				if analysis.IsSensitivity(dir) {
+					build = report.SensitivityPage
+				}
+				page, err := build(dir)
 				if err != nil {
 					return err
 				}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/gpbudget/gpbudget/analysis"
+	rundir "github.com/gpbudget/gpbudget/run"
+	"github.com/gpbudget/gpbudget/runfolder"
+	"github.com/gpbudget/gpbudget/scenarios"
+	"github.com/gpbudget/gpbudget/sim"
+	"github.com/urfave/cli/v2"
+)
+
+// The prior quantiles a one-way sensitivity analysis sets each parameter to.
+const sensitivityLow, sensitivityHigh = 0.1, 0.9
+
+func sensitivityCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "sensitivity",
+		Usage:     "one-way sensitivity analysis: each uncertain parameter at its prior's 10th and 90th percentile",
+		ArgsUsage: "SCENARIO",
+		Description: "Runs the scenario with every uncertain parameter (those with a prior in uncertainty.priors,\n" +
+			"a stream's rate_uncertainty_sd, a behaviour effect's sd) held at its value (the base), then,\n" +
+			"one parameter at a time, at its prior's 10th and at its 90th percentile with the others at\n" +
+			"their values: 1 + 2 runs per parameter, all with one seed (common random numbers), so each\n" +
+			"difference is the parameter's and not chance's. Reports, for each parameter, the chance a\n" +
+			"practice overspends by more than 5% by list-size band, the commissioner's 95% reserve need,\n" +
+			"its outlay (from the ledger) and its cost, at the base, the low and the high value, with the\n" +
+			"paired Monte Carlo SE of the swing (high minus low). Runs in cohort mode unless --cohort=false.\n" +
+			"Writes DIR/sensitivity.parquet and DIR/sensitivity.csv; 'gpbudget report DIR' draws tornado charts.",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "reps", Usage: "replications `N` per run (default: the scenario's)"},
+			&cli.IntFlag{Name: "years", Usage: "budget years `N` after the base year (default: the scenario's)"},
+			&cli.Uint64Flag{Name: "seed", Usage: "random `SEED` shared by every run (default: the scenario's)"},
+			&cli.IntFlag{Name: "workers", Usage: "worker goroutines `N` (default: all cores)"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "sensitivity", Usage: "output `DIR`"},
+			&cli.BoolFlag{Name: "cohort", Value: true, Usage: "simulate practices from group counts (--cohort=false: patient by patient)"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+		},
+		// Flags may follow the scenario (gpbudget sensitivity default --out DIR).
+		SkipFlagParsing: true,
+		Action: func(c *cli.Context) error {
+			o, refs, err := parseRunArgs("sensitivity", c.Args().Slice(), true)
+			if err != nil {
+				return inputError{err}
+			}
+			if o.help {
+				return cli.ShowSubcommandHelp(c)
+			}
+			if len(refs) != 1 {
+				return badInput("sensitivity: name one scenario; got %d", len(refs))
+			}
+			s, err := scenarios.Load(refs[0])
+			if err != nil {
+				return inputError{err}
+			}
+			reps, years, seed := s.Replications, s.Years, s.Seed
+			if o.set["reps"] {
+				reps = o.reps
+			}
+			if o.set["years"] {
+				years = o.years
+			}
+			if o.set["seed"] {
+				seed = o.seed
+			}
+			for _, err := range []error{inRange("reps", reps, 2, maxReps), inRange("years", years, 1, maxYears), inRange("workers", o.workers, 1, maxWorkers)} {
+				if err != nil {
+					return err
+				}
+			}
+			s.Replications, s.Years, s.Seed = reps, years, seed // recorded as run
+			m, err := s.Model(seed)
+			if err == nil {
+				err = s.CheckRun(m, reps, years)
+			}
+			if err != nil {
+				return inputError{err}
+			}
+			spec := &rundir.Paired{Seed: seed, Reps: reps, Years: years, Workers: o.workers, Cohort: o.cohort}
+			ranges, err := spec.OneWay(m, sensitivityLow, sensitivityHigh)
+			if err != nil {
+				return inputError{fmt.Errorf("sensitivity: scenario %s: %w", s.Name, err)}
+			}
+			y, err := s.YAML()
+			if err != nil {
+				return err
+			}
+			meta := map[string]string{"gpbudget.command": runfolder.CommandLine(os.Args), "gpbudget.seed": strconv.FormatUint(seed, 10),
+				"gpbudget.version": version, "gpbudget.scenario": string(y), "gpbudget.scenario_name": s.Name,
+				"gpbudget.replications": strconv.Itoa(reps), "gpbudget.years": strconv.Itoa(years), "gpbudget.cohort": strconv.FormatBool(o.cohort)}
+			var prog sim.Progress
+			spec.Progress = &prog
+			finish := showProgress(c.App.ErrWriter, progressModeFor(o.quiet, c.App.ErrWriter), &prog, plainProgressEvery)
+			metrics := make([]*analysis.Metrics, len(spec.Models))
+			sinks := make([]sim.Sink, len(spec.Models))
+			for k := range metrics {
+				metrics[k] = &analysis.Metrics{}
+				sinks[k] = metrics[k]
+			}
+			err = spec.Run(c.Context, sinks)
+			finish(err == nil)
+			if err != nil {
+				if c.Context.Err() != nil {
+					return fmt.Errorf("interrupted after %d of %d practice simulations; nothing was written: %w", prog.Done.Load(), prog.Total.Load(), err)
+				}
+				return err
+			}
+			var low, high []*analysis.Metrics
+			for i := range ranges {
+				low, high = append(low, metrics[1+2*i]), append(high, metrics[2+2*i])
+			}
+			rows, err := analysis.Sensitivity(ranges, metrics[0], low, high, seed)
+			if err != nil {
+				return err
+			}
+			if err := analysis.WriteSensitivity(o.out, rows, meta); err != nil {
+				return inputError{err}
+			}
+			if !o.quiet {
+				mode := "patient level"
+				if o.cohort {
+					mode = "cohort mode"
+				}
+				fmt.Fprintf(c.App.Writer, "one-way sensitivity of %s: %d parameters at their priors' 10th and 90th percentiles, %d replications x %d years each, seed %d (common random numbers), %s\n",
+					s.Name, len(ranges), reps, years, seed, mode)
+				if err := analysis.PrintSensitivity(c.App.Writer, rows); err != nil {
+					return err
+				}
+				fmt.Fprintf(c.App.Writer, "wrote %s/%s and %s/%s\n", o.out, runfolder.SensitivityParquet, o.out, runfolder.SensitivityCSV)
+			}
+			return nil
+		},
+	}
+}
