@@ -61,23 +61,11 @@ func compareCommand() *cli.Command {
 				}
 				ss = append(ss, s)
 			}
-			reps, years, seed := ss[0].Replications, ss[0].Years, ss[0].Seed
-			if o.set["reps"] {
-				reps = o.reps
-			}
-			if o.set["years"] {
-				years = o.years
-			}
-			if o.set["seed"] {
-				seed = o.seed
+			reps, years, seed, err := o.sizes(ss[0])
+			if err != nil {
+				return err
 			}
 			workers := o.workers
-			// Standard errors need two replications.
-			for _, err := range []error{inRange("reps", reps, 2, maxReps), inRange("years", years, 1, maxYears), inRange("workers", workers, 1, maxWorkers)} {
-				if err != nil {
-					return err
-				}
-			}
 			spec := &rundir.Paired{Seed: seed, Reps: reps, Years: years, Workers: workers, Cohort: o.cohort}
 			meta := map[string]string{"gpbudget.command": runfolder.CommandLine(os.Args), "gpbudget.seed": strconv.FormatUint(seed, 10), "gpbudget.version": version}
 			seen := map[string]int{}
@@ -104,21 +92,8 @@ func compareCommand() *cli.Command {
 				meta["gpbudget.scenario."+strconv.Itoa(k)] = string(y)
 				meta["gpbudget.scenario_name."+strconv.Itoa(k)] = name
 			}
-			var prog sim.Progress
-			spec.Progress = &prog
-			finish := showProgress(c.App.ErrWriter, progressModeFor(o.quiet, c.App.ErrWriter), &prog, plainProgressEvery)
-			metrics := make([]*analysis.Metrics, len(spec.Models))
-			sinks := make([]sim.Sink, len(spec.Models))
-			for k := range metrics {
-				metrics[k] = &analysis.Metrics{}
-				sinks[k] = metrics[k]
-			}
-			err = spec.Run(c.Context, sinks)
-			finish(err == nil)
+			metrics, err := runPaired(c, spec, o.quiet)
 			if err != nil {
-				if c.Context.Err() != nil {
-					return fmt.Errorf("interrupted after %d of %d practice simulations; nothing was written: %w", prog.Done.Load(), prog.Total.Load(), err)
-				}
 				return err
 			}
 			rows, err := analysis.Compare(spec.Names, metrics, seed)
@@ -145,6 +120,51 @@ type compareOpts struct {
 	out                  string
 	quiet, help, cohort  bool
 	set                  map[string]bool
+}
+
+// sizes are the replications, years and seed a command runs scenario s
+// with: the scenario's, unless a flag says otherwise; at least two
+// replications, for standard errors.
+func (o *compareOpts) sizes(s *scenarios.Scenario) (reps, years int, seed uint64, err error) {
+	reps, years, seed = s.Replications, s.Years, s.Seed
+	if o.set["reps"] {
+		reps = o.reps
+	}
+	if o.set["years"] {
+		years = o.years
+	}
+	if o.set["seed"] {
+		seed = o.seed
+	}
+	for _, err := range []error{inRange("reps", reps, 2, maxReps), inRange("years", years, 1, maxYears), inRange("workers", o.workers, 1, maxWorkers)} {
+		if err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	return reps, years, seed, nil
+}
+
+// runPaired runs spec's models with a progress display, each into a
+// Metrics sink, and returns them in the models' order.
+func runPaired(c *cli.Context, spec *rundir.Paired, quiet bool) ([]*analysis.Metrics, error) {
+	var prog sim.Progress
+	spec.Progress = &prog
+	finish := showProgress(c.App.ErrWriter, progressModeFor(quiet, c.App.ErrWriter), &prog, plainProgressEvery)
+	metrics := make([]*analysis.Metrics, len(spec.Models))
+	sinks := make([]sim.Sink, len(spec.Models))
+	for k := range metrics {
+		metrics[k] = &analysis.Metrics{}
+		sinks[k] = metrics[k]
+	}
+	err := spec.Run(c.Context, sinks)
+	finish(err == nil)
+	if err != nil {
+		if c.Context.Err() != nil {
+			return nil, fmt.Errorf("interrupted after %d of %d practice simulations; nothing was written: %w", prog.Done.Load(), prog.Total.Load(), err)
+		}
+		return nil, err
+	}
+	return metrics, nil
 }
 
 // parseRunArgs splits the arguments of a command that runs scenarios

@@ -9,7 +9,6 @@ import (
 	rundir "github.com/gpbudget/gpbudget/run"
 	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
-	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
 )
 
@@ -56,20 +55,9 @@ func sensitivityCommand() *cli.Command {
 			if err != nil {
 				return inputError{err}
 			}
-			reps, years, seed := s.Replications, s.Years, s.Seed
-			if o.set["reps"] {
-				reps = o.reps
-			}
-			if o.set["years"] {
-				years = o.years
-			}
-			if o.set["seed"] {
-				seed = o.seed
-			}
-			for _, err := range []error{inRange("reps", reps, 2, maxReps), inRange("years", years, 1, maxYears), inRange("workers", o.workers, 1, maxWorkers)} {
-				if err != nil {
-					return err
-				}
+			reps, years, seed, err := o.sizes(s)
+			if err != nil {
+				return err
 			}
 			s.Replications, s.Years, s.Seed = reps, years, seed // recorded as run
 			m, err := s.Model(seed)
@@ -91,21 +79,8 @@ func sensitivityCommand() *cli.Command {
 			meta := map[string]string{"gpbudget.command": runfolder.CommandLine(os.Args), "gpbudget.seed": strconv.FormatUint(seed, 10),
 				"gpbudget.version": version, "gpbudget.scenario": string(y), "gpbudget.scenario_name": s.Name,
 				"gpbudget.replications": strconv.Itoa(reps), "gpbudget.years": strconv.Itoa(years), "gpbudget.cohort": strconv.FormatBool(o.cohort)}
-			var prog sim.Progress
-			spec.Progress = &prog
-			finish := showProgress(c.App.ErrWriter, progressModeFor(o.quiet, c.App.ErrWriter), &prog, plainProgressEvery)
-			metrics := make([]*analysis.Metrics, len(spec.Models))
-			sinks := make([]sim.Sink, len(spec.Models))
-			for k := range metrics {
-				metrics[k] = &analysis.Metrics{}
-				sinks[k] = metrics[k]
-			}
-			err = spec.Run(c.Context, sinks)
-			finish(err == nil)
+			metrics, err := runPaired(c, spec, o.quiet)
 			if err != nil {
-				if c.Context.Err() != nil {
-					return fmt.Errorf("interrupted after %d of %d practice simulations; nothing was written: %w", prog.Done.Load(), prog.Total.Load(), err)
-				}
 				return err
 			}
 			var low, high []*analysis.Metrics
