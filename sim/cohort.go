@@ -93,17 +93,27 @@ func (w *worker) cohortSetup() {
 	}
 	share := w.p.m.Frailty.Share
 	c.share = make([]bprob, NCells*K)
+	// One vector of shares for every cell (frailty not by age): its tables
+	// serve every cell and stay in cache. Shares by age differ per cell:
+	// their 40 sets of tables would not, and inversion with powers of 1-p
+	// is faster then.
+	shared := true
+	for cell := 1; cell < NCells; cell++ {
+		shared = shared && slices.Equal(w.p.cellShare[cell*K:cell*K+K], w.p.cellShare[:K])
+	}
 	for cell := range NCells {
-		cs := w.p.cellShare[cell*K : cell*K+K]
-		if cell > 0 && slices.Equal(cs, w.p.cellShare[(cell-1)*K:cell*K]) {
-			copy(c.share[cell*K:cell*K+K], c.share[(cell-1)*K:cell*K]) // the same draws, tables shared
+		if shared && cell > 0 {
+			copy(c.share[cell*K:cell*K+K], c.share[:K]) // the same draws, tables shared
 			continue
 		}
+		cs := w.p.cellShare[cell*K : cell*K+K]
 		mass = 1.0
 		for k := range K - 1 {
 			if mass > 0 {
 				c.share[cell*K+k] = newBprob(cs[k] / mass).withPowers()
-				tabulate(&c.share[cell*K+k])
+				if shared {
+					tabulate(&c.share[cell*K+k])
+				}
 			}
 			mass -= cs[k]
 		}
