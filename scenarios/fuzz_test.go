@@ -70,6 +70,8 @@ func FuzzParse(f *testing.F) {
 // scenario says, not the engine's speed. At most two practices of at most
 // about 50 patients a band, so every band with patients keeps some.
 func shrink(s *Scenario) {
+	// An estimated formula's sample, too: a few thousand patients.
+	s.RiskAdjustment.SampleSize = min(s.RiskAdjustment.SampleSize, 2000)
 	if ps := s.Population.Practices; len(ps) > 0 {
 		ps = ps[:min(len(ps), 2)]
 		for i := range ps {
