@@ -93,9 +93,6 @@ func EstimateFormula(m *Model, spec FormulaSpec, seed uint64) (*Formula, error) 
 	w.costs.Reseed(Key{Seed: seed, Rep: -1, Practice: -1, Year: -2}, PurposeFormula)
 	w.costsB.Reseed(Key{Seed: seed, Rep: -1, Practice: -1, Year: -3}, PurposeFormula)
 	d.Reseed(Key{Seed: seed, Rep: -1, Practice: -1, Year: -1}, PurposeFormula)
-	for s := range NStreams {
-		w.price[s] = 1
-	}
 	K := p.k
 	n := spec.SampleSize
 	cell := make([]uint8, n)
