@@ -14,7 +14,7 @@ import (
 //   - each row's money columns are the sums of its entries;
 //   - money is conserved on every row: what the commissioner pays equals
 //     spend + what holders keep (savings kept, shared savings, incentives)
-//     - holders' own money (shared losses) + what went into pools;
+//   - holders' own money (shared losses) + what went into pools;
 //   - a hard-budget holder's closing debt is what it was lent (deficits
 //     financed) less what it repaid, summed over the years so far.
 //
