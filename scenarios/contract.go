@@ -2,8 +2,8 @@ package scenarios
 
 import (
 	"fmt"
-	"slices"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
