@@ -3,6 +3,7 @@ package scenarios
 import (
 	"bytes"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/gpbudget/gpbudget/sim"
@@ -209,4 +210,38 @@ func TestContractFieldErrors(t *testing.T) {
 		{"prefix", "name: x\nrule:\n  consortium:\n    name_prefix: \"N P\"\n", []string{"bad.yaml:4:", "rule.consortium.name_prefix"}},
 	}
 	refuses(t, cases)
+}
+
+// TestForHolders: an area of 4 holders of 50,000 people from
+// mssp-basic-2024's practice distribution (mean list 9,485) is 5 practices
+// of 10,000 each per holder, grouped into H001-H004, everyone taking part;
+// a truncation at a percentile becomes the given amount, leaving the
+// scenario's own as it was.
+func TestForHolders(t *testing.T) {
+	s := load(t, "mssp-basic-2024")
+	s.Rule.Participation = 0.5
+	hs, a, err := s.ForHolders(50000, 4, 9, 12345)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Size != 50000 || a.PracticesPerHolder != 5 || a.List != 10000 {
+		t.Errorf("area %+v (the scenario's mean list is 9,485)", a)
+	}
+	m, err := hs.Model(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := map[string]int{}
+	for i := range m.Practices {
+		size[m.Practices[i].Group] += m.Practices[i].ListSize()
+	}
+	if len(size) != 4 || size["H001"] != 50000 || size["H004"] != 50000 || m.Policy.Participation != 1 {
+		t.Errorf("holders %v, participation %v", size, m.Policy.Participation)
+	}
+	if m.StopLoss.Threshold != 12345 || s.Contract.Truncation.Percentile != 0.99 {
+		t.Errorf("truncation %+v; the scenario's own is changed: %+v", m.StopLoss, s.Contract.Truncation)
+	}
+	if _, _, err := s.ForHolders(1_000_000, 10_000, 1, 0); err == nil || !strings.Contains(err.Error(), "limits.practices") {
+		t.Errorf("an area past the practice limit: %v", err)
+	}
 }

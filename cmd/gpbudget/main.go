@@ -48,6 +48,7 @@ func newApp() *cli.App {
 		Commands: []*cli.Command{
 			runCommand(),
 			compareCommand(),
+			riskCurveCommand(),
 			summarizeCommand(),
 			reportCommand(),
 			scenariosCommand(),
