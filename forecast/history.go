@@ -25,6 +25,10 @@ type Record struct {
 	Year     int
 	List     float64
 	Spend    [sim.NStreams]float64
+	// ListMean says the list is the mean of the year's quarterly counts (NHS
+	// payments files from 2018/19; list_basis "mean of quarters") rather
+	// than a count at one date (the last known quarter's).
+	ListMean bool
 }
 
 // Total is the practice-year's spend over all streams.
@@ -63,7 +67,11 @@ practice and year, either wide or long:
         and one row per practice, year and stream.
 year is an integer (e.g. 2009 for 2009-10); spend in pounds; list_size is the
 registered list in the year (without it, spend is modelled per practice, not
-per head). replication, if present, separates independent histories.`
+per head). replication, if present, separates independent histories.
+list_basis, if present, is "last known" (a count at one date, the default)
+or "mean of quarters" (the mean of the year's quarterly counts, as NHS
+payments files give from 2018/19); 'gpbudget history' writes it. Other
+columns are ignored.`
 
 // ReadHistory reads a history file (.parquet, or CSV otherwise); a directory
 // reads every .parquet file in it. Errors name the file and, for CSV, line.
@@ -229,6 +237,7 @@ func (h *History) add(t table) error {
 		return -1
 	}
 	iP, iY, iL, iR := col("practice_id"), col("year"), col("list_size"), col("replication")
+	iB := col("list_basis")
 	if iP < 0 || iY < 0 {
 		return fmt.Errorf("%s: needs columns practice_id and year\n%s", t.file, HistoryColumns)
 	}
@@ -292,6 +301,15 @@ func (h *History) add(t table) error {
 			ri = len(h.Records)
 			idx[k] = ri
 			h.Records = append(h.Records, Record{Group: k.g, Practice: k.p, Year: y, List: list})
+			if iB >= 0 {
+				switch b := strings.ToLower(strings.TrimSpace(row[iB])); b {
+				case "mean of quarters":
+					h.Records[ri].ListMean = true
+				case "last known", "":
+				default:
+					return fmt.Errorf("%s: list_basis %q: accepted \"last known\" or \"mean of quarters\"", where(j), row[iB])
+				}
+			}
 		} else if wide {
 			return fmt.Errorf("%s: practice %s, year %d appears twice", where(j), k.p, y)
 		}

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/gpbudget/gpbudget/nhsdata"
 )
 
 // NHS Digital's "Patients Registered at a GP Practice" files [ref §7]: one row
@@ -69,12 +71,15 @@ func ReadPopulation(r io.Reader, name string, codes []string, lim Limits) ([]Pra
 		}
 		return nil, popErr(name, 1, "", fmt.Sprintf("cannot read the header: %v", err))
 	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.ToUpper(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	// Column names are matched as nhsdata matches them (case, spacing,
+	// a byte-order mark): one place for header handling.
+	hd := nhsdata.NewHeader(header)
+	col := func(n string) (int, bool) {
+		i := hd.Find(n)
+		return i, i >= 0
 	}
 	need := func(n string) (int, error) {
-		if i, ok := col[n]; ok {
+		if i, ok := col(n); ok {
 			return i, nil
 		}
 		return 0, popErr(name, 1, "", fmt.Sprintf("no %s column: accepted NHS Digital's layout with ORG_CODE, SEX, AGE_GROUP_5 or AGE, NUMBER_OF_PATIENTS", n))
@@ -92,9 +97,9 @@ func ReadPopulation(r io.Reader, name string, codes []string, lim Limits) ([]Pra
 		return nil, err
 	}
 	iAge, single := -1, false
-	if i, ok := col["AGE_GROUP_5"]; ok {
+	if i, ok := col("AGE_GROUP_5"); ok {
 		iAge = i
-	} else if i, ok := col["AGE"]; ok {
+	} else if i, ok := col("AGE"); ok {
 		iAge, single = i, true
 	} else {
 		return nil, popErr(name, 1, "", "no AGE_GROUP_5 or AGE column: accepted the five-year-band or single-year-of-age layout")
@@ -102,7 +107,7 @@ func ReadPopulation(r io.Reader, name string, codes []string, lim Limits) ([]Pra
 	var iComm []int
 	maxCol := max(iOrg, iSex, iN, iAge)
 	for _, c := range commissionerColumns {
-		if i, ok := col[c]; ok {
+		if i, ok := col(c); ok {
 			iComm = append(iComm, i)
 			maxCol = max(maxCol, i)
 		}

@@ -33,6 +33,18 @@ func (s *Synthetic) Generate(seed uint64, styleSD [NStreams]float64) ([]Practice
 	if s.ListMean <= 0 || s.ListSD < 0 || s.MinList < 1 || s.MaxList < s.MinList {
 		return nil, fmt.Errorf("synthetic list sizes: mean %v, sd %v, range [%d, %d] is not usable", s.ListMean, s.ListSD, s.MinList, s.MaxList)
 	}
+	share := 0.0
+	for sex := range NSex {
+		for b := range NBands {
+			if v := s.AgeShare[sex][b]; v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("synthetic age shares: %v for %s is not a share", v, BandLabel(b))
+			}
+			share += s.AgeShare[sex][b]
+		}
+	}
+	if share <= 0 {
+		return nil, fmt.Errorf("synthetic age shares sum to %v: accepted shares with a positive total", share)
+	}
 	s2 := math.Log(1 + (s.ListSD/s.ListMean)*(s.ListSD/s.ListMean))
 	mu, sig := math.Log(s.ListMean)-s2/2, math.Sqrt(s2)
 	out := make([]Practice, s.Practices)

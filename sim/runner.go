@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 )
@@ -165,6 +166,13 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				// A panic here is a bug; it ends the run with an error the
+				// caller can tell from bad input, not a crash.
+				if r := recover(); r != nil {
+					cancel(&PanicError{Value: r, Stack: debug.Stack()})
+				}
+			}()
 			w := &worker{p: p}
 			st := settlement{p: p}
 			var sim simulator = patients{w}
@@ -244,6 +252,15 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 	}
 	return nil
 }
+
+// PanicError is a panic inside the engine (a bug), recovered and returned by
+// Run with its stack.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("internal error in the engine: %v", e.Value) }
 
 // repMultipliers draws the per-replication rate multipliers of streams with
 // parameter uncertainty: exp(σZ - σ²/2), mean 1.

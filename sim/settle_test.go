@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"context"
+	"errors"
 	"math"
 	"testing"
 )
@@ -348,3 +350,28 @@ func TestEarnedAutonomyRows(t *testing.T) {
 	near(t, "B deficit", rows[1].DeficitCarried, 20)
 	near(t, "B commissioner", rows[1].CommissionerPaid, 120)
 }
+
+// panicky is a regime whose settlement panics, standing in for a bug.
+type panicky struct{ Indicative }
+
+func (*panicky) settler(int) settler { return panicSettler{} }
+
+type panicSettler struct{}
+
+func (panicSettler) settleYear(*book, []holderYear) { panic("a bug") }
+
+// TestWorkerPanicIsAnError: a panic in a worker goroutine ends the run with
+// a PanicError (which the command line reports as a bug), not a crash.
+func TestWorkerPanicIsAnError(t *testing.T) {
+	m := cohortTestModel()
+	m.Policy = Everyone(&panicky{})
+	err := Run(context.Background(), m, Options{Seed: 1, FirstRep: 0, LastRep: 3, Years: 1, Workers: 2}, discardSink{})
+	var pe *PanicError
+	if !errors.As(err, &pe) || pe.Value != "a bug" || len(pe.Stack) == 0 {
+		t.Fatalf("got %v, want a PanicError", err)
+	}
+}
+
+type discardSink struct{}
+
+func (discardSink) Write(*Replication) error { return nil }

@@ -65,8 +65,12 @@ func (w *worker) runTask(ctx context.Context, sim simulator, k Key, years int, m
 		y := &w.out          // in the worker: a pointer passed through the interface would escape
 		*y = yearOut{}
 		sim.year(k.At(year), year == years || (year == 0 && m.ListsAtYearOne), sl, y)
-		if err := checkFinite(y); err != nil {
-			return fmt.Errorf("replication %d, practice %s (#%d): %w", k.Rep, m.Practices[i].ID, i, err)
+		err := checkFinite(y)
+		if err == nil {
+			err = w.tab.Err() // a count table that met a bad rate (patient level)
+		}
+		if err != nil {
+			return fmt.Errorf("replication %d, practice %s (#%d), year %d: %w", k.Rep, m.Practices[i].ID, i, year, err)
 		}
 		var r *PracticeYear
 		if year > 0 {

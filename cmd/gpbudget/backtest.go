@@ -51,9 +51,16 @@ func backtestCommand() *cli.Command {
 			}
 			w := c.App.Writer
 			fmt.Fprintf(w, "%d forecasts of practices' total spend (%d histories, %d held-out year(s); mean spend £%.0f)\n", res.Forecasts, res.Groups, res.Holdout, res.MeanSpend)
-			fmt.Fprintf(w, "interval coverage: 50%% %.3f   80%% %.3f   95%% %.3f\n", res.Coverage50, res.Coverage80, res.Coverage95)
+			fmt.Fprintf(w, "interval coverage: 50%% %.3f   80%% %.3f   95%% %.3f  (binomial SE %.3f, %.3f, %.3f)\n", res.Coverage50, res.Coverage80, res.Coverage95, res.Coverage50SE, res.Coverage80SE, res.Coverage95SE)
+			fmt.Fprintf(w, "model forms (histories): spend %v, list %v\n", res.SpendModel, res.ListModel)
 			fmt.Fprintf(w, "model:  MAE £%.0f   CRPS £%.0f\n", res.MAE, res.CRPS)
 			fmt.Fprintf(w, "naive (last year + %.2f%% uplift):  MAE £%.0f   CRPS £%.0f\n", 100*res.NaiveUplift, res.NaiveMAE, res.NaiveCRPS)
+			if res.ListForecasts > 0 {
+				fmt.Fprintf(w, "%d forecasts of practices' list size (mean %.0f)\n", res.ListForecasts, res.MeanList)
+				fmt.Fprintf(w, "interval coverage: 50%% %.3f   80%% %.3f   95%% %.3f  (binomial SE %.3f, %.3f, %.3f)\n", res.ListCoverage50, res.ListCoverage80, res.ListCoverage95, res.ListCoverage50SE, res.ListCoverage80SE, res.ListCoverage95SE)
+				fmt.Fprintf(w, "model:  MAE %.0f   CRPS %.0f patients\n", res.ListMAE, res.ListCRPS)
+				fmt.Fprintf(w, "naive (last year + %.2f%% uplift):  MAE %.0f   CRPS %.0f patients\n", 100*res.ListNaiveUplift, res.ListNaiveMAE, res.ListNaiveCRPS)
+			}
 			return nil
 		},
 	}

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
 )
 
@@ -60,6 +61,7 @@ func newApp() *cli.App {
 			fitCommand(),
 			forecastCommand(),
 			backtestCommand(),
+			historyCommand(),
 		},
 		// With no command, help; with an unknown one, an input error (the
 		// library's own answer exits 1 or 3).
@@ -113,6 +115,16 @@ func run(ctx context.Context, app *cli.App, args []string, stderr io.Writer) (co
 	err := app.RunContext(ctx, args)
 	if err == nil {
 		return exitOK
+	}
+	var pe *sim.PanicError
+	if errors.As(err, &pe) { // a panic in the engine's own goroutines
+		fmt.Fprintf(stderr, "gpbudget %s: %v\n"+
+			"This is a bug in gpbudget, not a problem with your input. Please report it with the\n"+
+			"command you ran and this message (GPBUDGET_TRACEBACK=1 adds the stack trace).\n", version, err)
+		if os.Getenv("GPBUDGET_TRACEBACK") == "1" {
+			stderr.Write(pe.Stack)
+		}
+		return exitBug
 	}
 	fmt.Fprintln(stderr, "gpbudget:", err)
 	var ie inputError

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/gpbudget/gpbudget/forecast"
+	"github.com/gpbudget/gpbudget/nhsdata"
+	"github.com/gpbudget/gpbudget/output"
+	"github.com/gpbudget/gpbudget/sim"
+	"github.com/urfave/cli/v2"
+)
+
+func historyCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "history",
+		Usage: "turn NHS Payments to General Practice files into a history for fit, forecast and backtest",
+		Description: "Reads NHS Digital's annual practice-level payments files (one per financial year,\n" +
+			"named e.g. payments_17-18.csv for 2017/18) and writes one row per practice and\n" +
+			"year: list_size (registered patients), spend_prescribing (drugs reimbursed to\n" +
+			"dispensing practices; 0 for the others and for the streams the files do not\n" +
+			"carry), and the columns dispensing, commissioner, list_basis and event. A practice\n" +
+			"that leaves the files is reported as merged into the practice of its commissioner\n" +
+			"whose list took up at least half its patients, or as closed; practice-years\n" +
+			"with a blank list are left out and counted. A summary goes to standard error.",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "payments", Usage: "payments `FILE`s (repeat the flag, or list files after it)"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "history.csv", Usage: "history `FILE` to write"},
+			&cli.StringSliceFlag{Name: "weighted-populations", Usage: "also measure need per head from NHS England need-weighted population `FILE`s (printed)"},
+			&cli.BoolFlag{Name: "calibration", Usage: "print the list and drug-cost dynamics measured on the files (docs/parameters.md)"},
+		},
+		Action: func(c *cli.Context) error {
+			o, err := historyArgs(c)
+			if err != nil {
+				return err
+			}
+			paths, out := o.payments, o.out
+			if len(paths) == 0 {
+				return badInput("--payments: give one or more payments files")
+			}
+			var files []*nhsdata.Payments
+			for _, p := range paths {
+				f, err := nhsdata.ReadPaymentsFile(p, 0)
+				if err != nil {
+					return inputError{err}
+				}
+				files = append(files, f)
+			}
+			rows, rep, err := nhsdata.BuildHistory(files)
+			if err != nil {
+				return inputError{err}
+			}
+			var buf bytes.Buffer
+			if err := nhsdata.WriteHistory(&buf, rows); err != nil {
+				return err
+			}
+			if err := output.WriteFileAtomic(out, buf.Bytes()); err != nil {
+				return inputError{fmt.Errorf("--out: %w", err)}
+			}
+			printBuildReport(c.App.ErrWriter, rep)
+			if o.calibration {
+				if err := printCalibration(c.App.Writer, rows, rep); err != nil {
+					return err
+				}
+			}
+			for _, f := range o.weighted {
+				ws, err := nhsdata.ReadWeightedFile(f)
+				if err != nil {
+					return inputError{err}
+				}
+				printNeed(c.App.Writer, f, nhsdata.MeasureNeed(ws, 1000))
+			}
+			fmt.Fprintf(c.App.ErrWriter, "wrote %s (%d practice-years)\n", out, rep.Rows)
+			return nil
+		},
+	}
+}
+
+// historyOpts are the command's inputs.
+type historyOpts struct {
+	payments, weighted []string
+	out                string
+	calibration        bool
+}
+
+// historyArgs returns the command's inputs. The shell expands --payments
+// DIR/payments_*.csv into one flag value and positional arguments, after
+// which the flag parser stops: flags among them are read here.
+func historyArgs(c *cli.Context) (historyOpts, error) {
+	o := historyOpts{payments: c.StringSlice("payments"), weighted: c.StringSlice("weighted-populations"), out: c.String("out"), calibration: c.Bool("calibration")}
+	args := c.Args().Slice()
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") {
+			o.payments = append(o.payments, a)
+			continue
+		}
+		value := func() (string, error) {
+			if hasVal {
+				return val, nil
+			}
+			if i+1 >= len(args) {
+				return "", badInput("%s needs a value", a)
+			}
+			i++
+			return args[i], nil
+		}
+		var err error
+		switch name {
+		case "out", "o":
+			o.out, err = value()
+		case "payments":
+			var v string
+			v, err = value()
+			o.payments = append(o.payments, v)
+		case "weighted-populations":
+			var v string
+			v, err = value()
+			o.weighted = append(o.weighted, v)
+		case "calibration":
+			o.calibration = !hasVal || val == "true"
+		default:
+			return o, badInput("%s: unknown flag", a)
+		}
+		if err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}
+
+func printBuildReport(w io.Writer, rep *nhsdata.BuildReport) {
+	fmt.Fprintf(w, "%-9s %9s %7s %7s %7s   %s\n", "years", "practices", "closed", "merged", "opened", "list")
+	for _, ch := range rep.Changes {
+		fmt.Fprintf(w, "%d->%d %9d %7d %7d %7d   %s -> %s\n", ch.From, ch.To, ch.Practices, ch.Closed, ch.Merged, ch.Opened, rep.Basis[ch.From], rep.Basis[ch.To])
+	}
+	if n := len(rep.NoList); n > 0 {
+		ex := rep.NoList[:min(n, 5)]
+		fmt.Fprintf(w, "left out %d practice-years with a blank or zero list (e.g. %v)\n", n, ex)
+	}
+}
+
+// printCalibration prints what docs/parameters.md cites: list sizes by
+// year, closure and merger rates, annual list changes (by year and size
+// band) and drug cost per head changes, and the fitted change models.
+func printCalibration(w io.Writer, rows []nhsdata.PracticeYear, rep *nhsdata.BuildReport) error {
+	fmt.Fprintln(w, "list sizes:  year  practices  patients(m)  mean  under-3,000")
+	for _, l := range nhsdata.MeasureLists(rows) {
+		fmt.Fprintf(w, "             %d  %9d  %11.2f  %4.0f  %.3f\n", l.Year, l.Practices, l.Patients/1e6, l.Mean, l.SmallShare)
+	}
+	fmt.Fprintln(w, "leavers:     years      closed-rate  merged-rate  opened-rate")
+	for _, ch := range rep.Changes {
+		n := float64(ch.Practices)
+		fmt.Fprintf(w, "             %d->%d  %.4f       %.4f       %.4f\n", ch.From, ch.To, float64(ch.Closed)/n, float64(ch.Merged)/n, float64(ch.Opened)/n)
+	}
+	recs := make([]forecast.Record, len(rows))
+	for i, r := range rows {
+		recs[i] = forecast.Record{Practice: r.Practice, Year: r.Year, List: r.List, ListMean: r.ListBasis == "mean of quarters"}
+		recs[i].Spend[sim.Prescribing] = r.Drugs
+	}
+	list, perHead := forecast.AnnualChanges(recs)
+	bands := []struct {
+		name   string
+		lo, hi float64
+	}{{"all", 0, 1e12}, {"<3k", 0, 3000}, {"3-6k", 3000, 6000}, {"6-10k", 6000, 10000}, {"10k+", 10000, 1e12}}
+	for _, what := range []struct {
+		name string
+		cs   []forecast.Change
+	}{{"log list change", list}, {"log drug cost per head change (dispensing)", perHead}} {
+		fmt.Fprintf(w, "%s:  to-year band      n  median  robust-SD  SD     beyond-20%%\n", what.name)
+		years := map[int]bool{}
+		for _, c := range what.cs {
+			years[c.Year] = true
+		}
+		for y := range 3000 {
+			if !years[y] {
+				continue
+			}
+			for _, b := range bands {
+				var sel []forecast.Change
+				for _, c := range what.cs {
+					if c.Year == y && c.List >= b.lo && c.List < b.hi {
+						sel = append(sel, c)
+					}
+				}
+				med, rsd, sd, big := forecast.ChangeSummary(sel)
+				fmt.Fprintf(w, "    %d %-6s %6d  %+.4f  %.4f     %.4f %.4f\n", y, b.name, len(sel), med, rsd, sd, big)
+			}
+		}
+		m, err := forecast.FitChanges(what.cs, forecast.ChangeOptions{SizeScaled: true, Persistent: true})
+		if err != nil {
+			return inputError{fmt.Errorf("%s: %w", what.name, err)}
+		}
+		fmt.Fprintf(w, "  mixture (EM, all years): drift %+.4f (year SD %.4f; by year %v), persistence %.3f, SD %.4f at list %.0f x (list/%.0f)^-%.2f/2\n",
+			m.Mu, m.Tau, roundMap(m.YearMu), m.Phi, m.Sigma, m.NRef, m.NRef, m.Gamma)
+		for _, j := range m.Jumps {
+			fmt.Fprintf(w, "    jump: probability %.4f, mean %+.4f, SD %.4f\n", j.P, j.Mu, j.SD)
+		}
+	}
+	return nil
+}
+
+func roundMap(m map[int]float64) map[int]string {
+	out := map[int]string{}
+	for k, v := range m {
+		out[k] = fmt.Sprintf("%+.4f", v)
+	}
+	return out
+}
+
+func printNeed(w io.Writer, file string, s nhsdata.NeedSpread) {
+	fmt.Fprintf(w, "need per head, %s: %d practices of %.0f+ patients; under 3,000: %.3f of practices\n", file, s.Practices, s.MinPop, s.SmallShare)
+	for c := range nhsdata.NComponents {
+		fmt.Fprintf(w, "  %-21s log-SD %.3f  corr with general and acute %.3f  with prescribing %.3f\n",
+			nhsdata.ComponentNames[c], s.LogSD[c], s.Corr[c][nhsdata.GeneralAcute], s.Corr[c][nhsdata.Prescribing])
+	}
+}

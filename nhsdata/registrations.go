@@ -1,0 +1,87 @@
+package nhsdata
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Registration is one practice's registered list on one extract date, from
+// NHS Digital's "Patients Registered at a GP Practice" totals file.
+type Registration struct {
+	Practice, Commissioner string
+	Extract                string // EXTRACT_DATE as published, e.g. 01JAN2021
+	Patients               float64
+	Line                   int
+}
+
+// ReadRegistrationsFile reads a registrations totals file.
+func ReadRegistrationsFile(path string) ([]Registration, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("registrations file: %w", err)
+	}
+	defer f.Close()
+	return ReadRegistrations(f, path)
+}
+
+// ReadRegistrations reads NHS Digital's practice registrations (totals:
+// SEX and AGE both ALL). Required: the practice code (CODE in the totals
+// file, ORG_CODE in the age-band files) and NUMBER_OF_PATIENTS. Where the
+// file has SEX and AGE (or AGE_GROUP_5) columns, only the ALL-ALL rows are
+// read: the others are parts of the total (scenarios.ReadPopulation reads
+// those). The commissioner is CCG_CODE in older files, SUB_ICB_LOCATION_CODE
+// in newer ones. A practice may appear once.
+func ReadRegistrations(r io.Reader, name string) ([]Registration, error) {
+	rd, err := NewReader(r, name)
+	if err != nil {
+		return nil, err
+	}
+	iP, err := rd.Need("practice code", "CODE", "ORG_CODE", "PRACTICE_CODE")
+	if err != nil {
+		return nil, err
+	}
+	iN, err := rd.Need("patients", "NUMBER_OF_PATIENTS")
+	if err != nil {
+		return nil, err
+	}
+	iSex, iAge := rd.Header.Find("SEX"), rd.Header.Find("AGE", "AGE_GROUP_5")
+	iComm, iDate := rd.Header.Find("SUB_ICB_LOCATION_CODE", "SUB_ICB_LOC_CODE", "CCG_CODE", "PCT_CODE"), rd.Header.Find("EXTRACT_DATE")
+	var out []Registration
+	seen := map[string]int{}
+	for {
+		more, err := rd.Next()
+		if err != nil {
+			return nil, err
+		}
+		if !more {
+			break
+		}
+		if (iSex >= 0 && !strings.EqualFold(rd.Cell(iSex), "ALL")) || (iAge >= 0 && !strings.EqualFold(rd.Cell(iAge), "ALL")) {
+			continue
+		}
+		g := Registration{Line: rd.Line(), Practice: strings.ToUpper(rd.Cell(iP))}
+		if g.Practice == "" {
+			return nil, Errorf(name, rd.Line(), rd.Header.Label(iP), "is empty: accepted a practice code")
+		}
+		if l, dup := seen[g.Practice]; dup {
+			return nil, Errorf(name, rd.Line(), rd.Header.Label(iP), "practice %s has a second total (first on line %d): accepted one ALL/ALL row per practice", g.Practice, l)
+		}
+		seen[g.Practice] = rd.Line()
+		v, ok, err := rd.Number(iN)
+		if err != nil {
+			return nil, err
+		}
+		if !ok || v < 0 || v != float64(int64(v)) {
+			return nil, Errorf(name, rd.Line(), rd.Header.Label(iN), "%q: accepted a whole number of patients 0 or more", rd.Cell(iN))
+		}
+		g.Patients = v
+		g.Commissioner, g.Extract = strings.ToUpper(rd.Cell(iComm)), rd.Cell(iDate)
+		out = append(out, g)
+	}
+	if len(out) == 0 {
+		return nil, Errorf(name, 0, "", "has no practice totals (rows with SEX and AGE ALL)")
+	}
+	return out, nil
+}
