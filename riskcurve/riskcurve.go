@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/gpbudget/gpbudget/analysis"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 )
@@ -52,45 +53,13 @@ type Options struct {
 	Progress     *sim.Progress
 }
 
-// Row is one holder size's figures. Proportions and rates are fractions;
-// each has its Monte Carlo standard error beside it (_se).
-type Row struct {
-	HolderSize         int64   `parquet:"holder_size"`          // people per holder
-	Holders            int64   `parquet:"holders"`              // holders of this size in each replication
-	PracticesPerHolder int64   `parquet:"practices_per_holder"` // practices making up a holder
-	Replications       int64   `parquet:"replications"`
-	Years              int64   `parquet:"years"`
-	HolderYears        int64   `parquet:"holder_years"` // holders x replications x years
-	Mode               string  `parquet:"mode"`         // cohort or patient
-	CV                 float64 `parquet:"cv"`           // SD of a holder's annual (measured) spend by chance / mean
-	CVSE               float64 `parquet:"cv_se"`
-	MeanSavingsRate    float64 `parquet:"mean_savings_rate"` // mean of (benchmark - spend) / benchmark: the benchmark's bias
-	MeanSavingsRateSE  float64 `parquet:"mean_savings_rate_se"`
-	POver5             float64 `parquet:"p_over_5"` // P(spend > 1.05 x benchmark)
-	POver5SE           float64 `parquet:"p_over_5_se"`
-	PUnder5            float64 `parquet:"p_under_5"` // P(spend < 0.95 x benchmark)
-	PUnder5SE          float64 `parquet:"p_under_5_se"`
-	Reserve95          float64 `parquet:"reserve_95"` // 95th percentile of (spend - benchmark) / benchmark
-	Reserve95SE        float64 `parquet:"reserve_95_se"`
-	FalseReward        float64 `parquet:"false_reward"` // P(rewarded | no real change)
-	FalseRewardSE      float64 `parquet:"false_reward_se"`
-	FalsePenalty       float64 `parquet:"false_penalty"` // P(penalised | no real change)
-	FalsePenaltySE     float64 `parquet:"false_penalty_se"`
-	Power2pct          float64 `parquet:"power_2pct"` // P(rewarded | a true 2% cut)
-	Power2pctSE        float64 `parquet:"power_2pct_se"`
-	MSRFor5pct         float64 `parquet:"msr_for_5pct_false_reward"` // 95th percentile of the savings rate
-	MSRFor5pctSE       float64 `parquet:"msr_for_5pct_false_reward_se"`
-	ScenarioMSR        float64 `parquet:"scenario_msr"` // the scenario's own MSR in contract year 1 at this size (NaN: not a contract)
-	MedicareMSR        float64 `parquet:"medicare_msr"` // the Medicare sliding scale at this size
-}
-
 // Run measures each size in turn. Each size's holders are drawn once, from
 // the scenario's practice distribution with a population seed of their
 // own (fixed by Seed and the size), and simulated over Reps replications
 // twice with common random numbers: with no real change (every behaviour
 // effect 0), and with every stream's rate TrueCut lower from contract year
 // 1 (power_2pct). Everyone takes part.
-func Run(ctx context.Context, s *scenarios.Scenario, o Options) ([]Row, error) {
+func Run(ctx context.Context, s *scenarios.Scenario, o Options) ([]analysis.RiskCurveRow, error) {
 	if o.Reps < 1 {
 		return nil, fmt.Errorf("replications %d: accepted 1 or more", o.Reps)
 	}
@@ -115,7 +84,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, o Options) ([]Row, error) {
 	if base.StopLoss.Active() {
 		threshold = base.StopLoss.Threshold
 	}
-	var out []Row
+	var out []analysis.RiskCurveRow
 	for _, size := range sizes {
 		h := o.Holders
 		if h == 0 {
@@ -134,30 +103,33 @@ func Run(ctx context.Context, s *scenarios.Scenario, o Options) ([]Row, error) {
 const popKey = 0x72697363 // "risc"
 
 // measure simulates holders of one size.
-func measure(ctx context.Context, s *scenarios.Scenario, o Options, size, holders int, threshold float64) (Row, error) {
+func measure(ctx context.Context, s *scenarios.Scenario, o Options, size, holders int, threshold float64) (analysis.RiskCurveRow, error) {
 	var d sim.Draws
 	d.Reseed(sim.Key{Seed: o.Seed ^ popKey, Rep: -1, Practice: size, Year: -3}, sim.PurposePopulation)
 	hs, area, err := s.ForHolders(size, holders, d.Uint64(), threshold)
 	if err != nil {
-		return Row{}, err
+		return analysis.RiskCurveRow{}, err
 	}
 	null, err := model(hs, o.Seed, sim.Effect{})
 	if err != nil {
-		return Row{}, err
+		return analysis.RiskCurveRow{}, err
 	}
 	cut, err := model(hs, o.Seed, sim.Effect{Mean: -TrueCut})
 	if err != nil {
-		return Row{}, err
+		return analysis.RiskCurveRow{}, err
 	}
 	cohort := !o.PatientLevel && !null.StopLoss.Active()
 	run := sim.Options{Seed: o.Seed, FirstRep: 0, LastRep: o.Reps, Years: o.Years, Workers: o.Workers, Progress: o.Progress, Cohort: cohort}
-	acc := newAccumulator(null, holders, o.Years, o.Reps)
+	acc, err := newAccumulator(null, holders, o.Years, o.Reps)
+	if err != nil {
+		return analysis.RiskCurveRow{}, err
+	}
 	if err := sim.Run(ctx, null, run, acc); err != nil {
-		return Row{}, err
+		return analysis.RiskCurveRow{}, err
 	}
 	pw := &powerSink{a: acc}
 	if err := sim.Run(ctx, cut, run, pw); err != nil {
-		return Row{}, err
+		return analysis.RiskCurveRow{}, err
 	}
 	row := acc.row()
 	row.HolderSize, row.Holders, row.PracticesPerHolder = int64(area.Size), int64(area.Holders), int64(area.PracticesPerHolder)
@@ -166,7 +138,7 @@ func measure(ctx context.Context, s *scenarios.Scenario, o Options, size, holder
 	if cohort {
 		row.Mode = "cohort"
 	}
-	row.Power2pct, row.Power2pctSE = pw.power.mean(), pw.power.se()
+	row.Power2pct, row.Power2pctSE = pw.power.Mean(), pw.power.SE()
 	row.ScenarioMSR = math.NaN()
 	if m, ok := s.MinSavingsRate(1, float64(area.Size)); ok {
 		row.ScenarioMSR = m

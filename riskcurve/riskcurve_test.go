@@ -3,9 +3,6 @@ package riskcurve
 import (
 	"context"
 	"math"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/gpbudget/gpbudget/scenarios"
@@ -118,54 +115,5 @@ func TestMSRFor5pct(t *testing.T) {
 	}
 	if r := again[0]; math.Abs(r.FalseReward-0.05) > 4*r.FalseRewardSE+0.005 {
 		t.Errorf("with MSR %v false_reward is %v ± %v, want 0.05", small.MSRFor5pct, r.FalseReward, r.FalseRewardSE)
-	}
-}
-
-// TestWrite: the CSV and Parquet files carry every column, with the SE
-// beside each figure, and NaN as an empty cell.
-func TestWrite(t *testing.T) {
-	dir := t.TempDir()
-	rows := []Row{{HolderSize: 5000, Holders: 10, CV: 0.05, CVSE: 0.001, ScenarioMSR: math.NaN(), Mode: "cohort"}}
-	if err := Write(dir, rows, map[string]string{"seed": "1"}); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, CSVName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, body, _ := strings.Cut(string(b), "\n")
-	for _, c := range []string{"holder_size", "holders", "replications", "cv", "cv_se", "p_over_5", "p_over_5_se", "p_under_5", "p_under_5_se",
-		"reserve_95", "reserve_95_se", "false_reward", "false_reward_se", "false_penalty", "false_penalty_se", "power_2pct", "power_2pct_se",
-		"msr_for_5pct_false_reward", "msr_for_5pct_false_reward_se", "medicare_msr"} {
-		if !strings.Contains(","+head+",", ","+c+",") {
-			t.Errorf("CSV lacks %s", c)
-		}
-	}
-	if !strings.Contains(body, ",cohort,0.05,0.001,") || !strings.Contains(body, ",,0\n") {
-		t.Errorf("CSV row %q", body)
-	}
-	if st, err := os.Stat(filepath.Join(dir, ParquetName)); err != nil || st.Size() == 0 {
-		t.Errorf("no Parquet file: %v", err)
-	}
-}
-
-// TestHistogramQuantile: quantiles of a known sample are exact to within a
-// bin; Welford's mean and SE match the textbook formulas.
-func TestHistogramQuantile(t *testing.T) {
-	h := make(histogram, nBins)
-	var w welford
-	for i := range 10000 {
-		x := -0.2 + 0.4*(float64(i)+0.5)/10000 // uniform on [-0.2, 0.2]
-		h.add(x)
-		w.add(x)
-	}
-	for _, q := range []float64{0.05, 0.5, 0.95} {
-		if got, want := h.quantile(q), -0.2+0.4*q; math.Abs(got-want) > binWidth {
-			t.Errorf("quantile %v = %v, want %v", q, got, want)
-		}
-	}
-	sd := 0.4 / math.Sqrt(12)
-	if math.Abs(w.mean()) > 1e-12 || math.Abs(w.se()-sd/100) > 1e-6 {
-		t.Errorf("mean %v, SE %v; want 0, %v", w.mean(), w.se(), sd/100)
 	}
 }

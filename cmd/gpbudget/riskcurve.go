@@ -10,7 +10,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gpbudget/gpbudget/analysis"
 	"github.com/gpbudget/gpbudget/riskcurve"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
@@ -84,12 +86,12 @@ func riskCurveCommand() *cli.Command {
 			}
 			meta := map[string]string{"scenario": s.Name, "seed": strconv.FormatUint(o.Seed, 10), "replications": strconv.Itoa(o.Reps),
 				"years": strconv.Itoa(o.Years), "program": "gpbudget " + version, "command": strings.Join(os.Args, " ")}
-			if err := riskcurve.Write(c.String("out"), rows, meta); err != nil {
+			if err := analysis.WriteRiskCurve(c.String("out"), rows, meta); err != nil {
 				return inputError{err}
 			}
 			if !c.Bool("quiet") {
 				printRiskCurve(c.App.Writer, s, rows)
-				fmt.Fprintf(c.App.Writer, "wrote %s/%s and %s\n", c.String("out"), riskcurve.CSVName, riskcurve.ParquetName)
+				fmt.Fprintf(c.App.Writer, "wrote %s/%s and %s\n", c.String("out"), runfolder.RiskCurveCSV, runfolder.RiskCurveParquet)
 			}
 			return nil
 		},
@@ -113,7 +115,7 @@ func parseSizes(v string) ([]int, error) {
 }
 
 // printRiskCurve prints the curve as a table of percentages.
-func printRiskCurve(w io.Writer, s *scenarios.Scenario, rows []riskcurve.Row) {
+func printRiskCurve(w io.Writer, s *scenarios.Scenario, rows []analysis.RiskCurveRow) {
 	fmt.Fprintf(w, "Risk curve for %s (%d replications; figures in %% with their Monte Carlo SE):\n", s.Name, rows[0].Replications)
 	pct := func(x, se float64) string {
 		if math.IsNaN(x) {

@@ -1,0 +1,106 @@
+package run
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"github.com/gpbudget/gpbudget/runfolder"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gpbudget/gpbudget/scenarios"
+	"github.com/parquet-go/parquet-go"
+)
+
+func smallSpec(t *testing.T, reps int) *Spec {
+	t.Helper()
+	s := scenarios.Default()
+	s.Population.Synthetic.Practices = 3
+	m, err := s.Model(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Spec{Scenario: s, Model: m, Seed: 4, Reps: reps, Years: 2, Workers: 2, Dir: t.TempDir(), Version: "test"}
+}
+
+// Every file the manifest lists is complete, has the checksum recorded, and
+// holds exactly the replications recorded; together they hold every row.
+func TestChunksAreCompleteAndChecksummed(t *testing.T) {
+	sp := smallSpec(t, 6)
+	sp.CheckpointEvery = time.Nanosecond // a file per replication
+	man, err := Execute(context.Background(), sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !man.Completed || len(man.Chunks) != 6 || man.Rows != 6*2*3 {
+		t.Fatalf("manifest: completed %v, %d chunks, %d rows", man.Completed, len(man.Chunks), man.Rows)
+	}
+	for i, c := range man.Chunks {
+		b, err := os.ReadFile(filepath.Join(sp.Dir, c.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		if hex.EncodeToString(sum[:]) != c.SHA256 {
+			t.Errorf("%s: checksum differs from the manifest", c.File)
+		}
+		rows, err := parquet.ReadFile[runfolder.Row](filepath.Join(sp.Dir, c.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int64(len(rows)) != c.Rows || c.FirstRep != i || c.LastRep != i {
+			t.Errorf("%s: %d rows, replications %d-%d", c.File, len(rows), c.FirstRep, c.LastRep)
+		}
+		for _, r := range rows {
+			if int(r.Replication) != i {
+				t.Errorf("%s holds replication %d", c.File, r.Replication)
+			}
+		}
+	}
+	left, _ := filepath.Glob(filepath.Join(sp.Dir, "practice_years", ".*"))
+	if len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+// A run that fails leaves a manifest saying it did not complete, and no
+// temporary or partial file.
+func TestFailedRunIsNotComplete(t *testing.T) {
+	sp := smallSpec(t, 4)
+	sp.Model.Streams[0].Cost[0].Mean = -1 // fails the engine's own validation
+	man, err := Execute(context.Background(), sp)
+	if err == nil {
+		t.Fatal("run with a negative cost succeeded")
+	}
+	got, rerr := runfolder.ReadManifest(sp.Dir)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if got.Completed || man.Completed || got.Error == "" {
+		t.Errorf("failed run's manifest: %+v", got)
+	}
+	files, _ := filepath.Glob(filepath.Join(sp.Dir, "practice_years", "*"))
+	hidden, _ := filepath.Glob(filepath.Join(sp.Dir, "practice_years", ".*"))
+	if len(files)+len(hidden) > 0 {
+		t.Errorf("files left by a failed run: %v %v", files, hidden)
+	}
+}
+
+// A cancelled run (Ctrl-C) stops, and its manifest says it did not complete.
+func TestCancelledRunIsNotComplete(t *testing.T) {
+	sp := smallSpec(t, 200)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Execute(ctx, sp); err == nil {
+		t.Fatal("cancelled run reported success")
+	}
+	got, err := runfolder.ReadManifest(sp.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Completed {
+		t.Error("cancelled run's manifest says completed")
+	}
+}
