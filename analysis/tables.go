@@ -30,8 +30,9 @@ func RemoveDerived(dir string) error {
 	return nil
 }
 
-// SummaryTables names the tables Write writes, each as NAME.csv and NAME.parquet.
-var SummaryTables = []string{"by_band", "by_practice", "by_year", "commissioner", "ledger", "ledger_flows"}
+// SummaryTables names the tables Write writes, each as NAME.csv and
+// NAME.parquet; "contract" only for a run with contracts' payments.
+var SummaryTables = []string{"by_band", "by_practice", "by_year", "commissioner", "ledger", "ledger_flows", "contract"}
 
 // Write writes the tables into DIR/summary/ as CSV and Parquet, each file
 // atomically. It returns the files written, relative to dir.
@@ -74,6 +75,11 @@ func (s *Summary) Write(dir string) ([]string, error) {
 	}
 	if err := add(table(s.Flows, "ledger_flows")); err != nil {
 		return files, err
+	}
+	if len(s.Contract) > 0 {
+		if err := add(table(s.Contract, "contract")); err != nil {
+			return files, err
+		}
 	}
 	return files, nil
 }
