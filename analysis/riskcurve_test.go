@@ -15,7 +15,7 @@ import (
 func TestRiskCurveWrite(t *testing.T) {
 	dir := t.TempDir()
 	rows := []RiskCurveRow{{HolderSize: 5000, Holders: 10, CV: 0.05, CVSE: 0.001, ScenarioMSR: math.NaN(), Mode: "cohort"}}
-	if err := WriteRiskCurve(dir, rows, map[string]string{"seed": "1"}); err != nil {
+	if err := WriteRiskCurve(dir, rows, map[string]string{"gpbudget.seed": "1"}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, runfolder.RiskCurveCSV))
@@ -37,7 +37,7 @@ func TestRiskCurveWrite(t *testing.T) {
 		t.Errorf("no Parquet file: %v", err)
 	}
 	back, meta, err := ReadRiskCurve(dir)
-	if err != nil || len(back) != 1 || back[0].CV != 0.05 || meta["seed"] != "1" || !IsRiskCurve(dir) {
+	if err != nil || len(back) != 1 || back[0].CV != 0.05 || meta["gpbudget.seed"] != "1" || !IsRiskCurve(dir) {
 		t.Errorf("read back %+v, %v, %v", back, meta, err)
 	}
 }

@@ -266,6 +266,11 @@ func RunPage(dir string, m *runfolder.Manifest, sum *analysis.Summary) (*Page, e
 		Figures: []Figure{comm},
 		Tables:  []Table{commissionerTable(sum)},
 	})
+	if sec, ok, err := contractSection(sum); err != nil {
+		return nil, err
+	} else if ok {
+		p.Sections = append(p.Sections, sec)
+	}
 	return p, nil
 }
 

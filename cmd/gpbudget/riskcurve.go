@@ -84,8 +84,13 @@ func riskCurveCommand() *cli.Command {
 				}
 				return err
 			}
-			meta := map[string]string{"scenario": s.Name, "seed": strconv.FormatUint(o.Seed, 10), "replications": strconv.Itoa(o.Reps),
-				"years": strconv.Itoa(o.Years), "program": "gpbudget " + version, "command": strings.Join(os.Args, " ")}
+			// The Parquet file alone says how to reproduce it: the command,
+			// seed, version and the scenario as resolved.
+			meta := map[string]string{"gpbudget.scenario": s.Name, "gpbudget.seed": strconv.FormatUint(o.Seed, 10), "gpbudget.replications": strconv.Itoa(o.Reps),
+				"gpbudget.years": strconv.Itoa(o.Years), "gpbudget.version": version, "gpbudget.command": runfolder.CommandLine(os.Args)}
+			if y, err := s.YAML(); err == nil {
+				meta["gpbudget.scenario_yaml"] = string(y)
+			}
 			if err := analysis.WriteRiskCurve(c.String("out"), rows, meta); err != nil {
 				return inputError{err}
 			}
