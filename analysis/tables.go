@@ -31,8 +31,11 @@ func RemoveDerived(dir string) error {
 }
 
 // SummaryTables names the tables Write writes, each as NAME.csv and
-// NAME.parquet; "contract" only for a run with contracts' payments.
-var SummaryTables = []string{"by_band", "by_practice", "by_year", "commissioner", "ledger", "ledger_flows", "contract"}
+// NAME.parquet; a run with contracts' payments also gets ContractTable.
+var SummaryTables = []string{"by_band", "by_practice", "by_year", "commissioner", "ledger", "ledger_flows"}
+
+// ContractTable is the summary table of contracts' payments (contract.go).
+const ContractTable = "contract"
 
 // Write writes the tables into DIR/summary/ as CSV and Parquet, each file
 // atomically. It returns the files written, relative to dir.
@@ -77,7 +80,7 @@ func (s *Summary) Write(dir string) ([]string, error) {
 		return files, err
 	}
 	if len(s.Contract) > 0 {
-		if err := add(table(s.Contract, "contract")); err != nil {
+		if err := add(table(s.Contract, ContractTable)); err != nil {
 			return files, err
 		}
 	}
