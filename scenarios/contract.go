@@ -21,7 +21,7 @@ type Contract struct {
 	Sharing           string        `yaml:"sharing" json:"sharing" jsonschema:"enum=first_pound,enum=above_corridor" jsonschema_description:"first_pound: once savings (losses) reach the minimum rate they are shared from the first pound (Medicare); above_corridor: only the part beyond the minimum rate is shared (a deductible)."`
 	Savings           ContractSide  `yaml:"savings" json:"savings" jsonschema_description:"The savings side: minimum savings rate (MSR), share and cap (cap_revenue is not accepted here)."`
 	Losses            ContractSide  `yaml:"losses" json:"losses" jsonschema_description:"The loss side of a two-sided contract: minimum loss rate (MLR), share and caps (the lesser of cap_benchmark and cap_revenue applies)."`
-	RevenuePerPatient float64       `yaml:"revenue_per_patient" json:"revenue_per_patient" jsonschema:"minimum=0,maximum=100000" jsonschema_description:"The holder's own revenue in pounds a year per registered patient (at price_year), for losses.cap_revenue; 0 = none."`
+	RevenuePerPatient float64       `yaml:"revenue_per_patient" json:"revenue_per_patient" jsonschema:"minimum=0,maximum=100000" jsonschema_description:"The holder's own revenue in pounds a year per registered patient (at price_year), for losses.cap_revenue; 0 = not given (no revenue cap)."`
 	Truncation        *Truncation   `yaml:"truncation,omitempty" json:"truncation,omitempty" jsonschema_description:"Per-patient truncation of the spend measured against the benchmark; omit for none. Needs patient level (not --cohort)."`
 	GlidePath         []GlideStep   `yaml:"glide_path,omitempty" json:"glide_path,omitempty" jsonschema_description:"Terms that change from a contract year on (only what a step names changes); omit for the same terms every year."`
 	Behaviour         RegimeEffects `yaml:"behaviour" json:"behaviour" jsonschema_description:"Effects on the rates of practices holding a contract."`
@@ -34,7 +34,7 @@ type ContractSide struct {
 	MinRateBands []RateBand `yaml:"min_rate_bands,omitempty" json:"min_rate_bands,omitempty" jsonschema_description:"Your own sliding table: bands of population, in increasing order, the rate interpolated linearly within each."`
 	Share        float64    `yaml:"share" json:"share" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Share of savings paid to the holder (of losses paid by it), a fraction."`
 	CapBenchmark float64    `yaml:"cap_benchmark" json:"cap_benchmark" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Shared savings (losses) at most this fraction of the benchmark; 0 = no cap."`
-	CapRevenue   float64    `yaml:"cap_revenue" json:"cap_revenue" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Losses only: shared losses at most this fraction of the holder's revenue (revenue_per_patient x list); 0 = no cap."`
+	CapRevenue   float64    `yaml:"cap_revenue" json:"cap_revenue" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Losses only: shared losses at most this fraction of the holder's revenue (revenue_per_patient x list); 0 = no cap; no cap either where revenue_per_patient is 0 (not given)."`
 }
 
 // RateBand is one band of a sliding minimum-rate table.

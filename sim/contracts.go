@@ -118,6 +118,8 @@ type Terms struct {
 //	shared losses  = min(share·(-x - [above]·MLR·b), capB·b, capR·rev)
 //	                                                         if two-sided, -r >= MLR and x < 0
 //
+// where a cap of 0 is none, and the revenue cap applies only to a holder
+// whose revenue is known (rev > 0).
 // (42 CFR 425.604(c)-(d), 425.605(b)-(d)).
 func (t *Terms) Share(b, s, pop, rev float64) (savings, losses float64) {
 	if !(b > 0) {
@@ -152,7 +154,7 @@ func (t *Terms) Share(b, s, pop, rev float64) (savings, losses float64) {
 		if t.LossCapBenchmark > 0 {
 			losses = math.Min(losses, t.LossCapBenchmark*b)
 		}
-		if t.LossCapRevenue > 0 {
+		if t.LossCapRevenue > 0 && rev > 0 {
 			losses = math.Min(losses, t.LossCapRevenue*rev)
 		}
 		return 0, losses

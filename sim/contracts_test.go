@@ -64,11 +64,12 @@ func TestSharedSavingsTwoSided(t *testing.T) {
 // the lesser of 2% of the benchmark and 4% of revenue. Spend 700 saves 300;
 // half is 150, capped at 100. Spend 1,300 loses 300; 30% is 90, capped at
 // min(2% of 1,000 = 20, 4% of revenue 10 patients x 40 = 16) = 16. With a
-// revenue of 100 a patient (4% of 1,000 = 40) the benchmark cap, 20, binds.
+// revenue of 100 a patient (4% of 1,000 = 40) the benchmark cap, 20, binds;
+// with no revenue given (0) there is no revenue cap, so again 20.
 func TestSharedSavingsCaps(t *testing.T) {
 	terms := Terms{MSR: Rate{Fixed: 0.02}, SavingsShare: 0.5, SavingsCap: 0.1,
 		TwoSided: true, MLR: Rate{Fixed: 0.02}, LossShare: 0.3, LossCapBenchmark: 0.02, LossCapRevenue: 0.04}
-	for _, c := range []struct{ revenue, lost float64 }{{40, 16}, {100, 20}} {
+	for _, c := range []struct{ revenue, lost float64 }{{40, 16}, {100, 20}, {0, 20}} {
 		rows := contractRows(10, []float64{1000, 1000}, []float64{700, 1300})
 		settleRows(t, Everyone(&SharedSavings{Years: []Terms{terms}, RevenuePerPatient: c.revenue}), []Practice{{ID: "A"}}, rows)
 		near(t, "capped savings", rows[0].SharedSavings, 100)
