@@ -22,6 +22,7 @@ const (
 	PurposeAges                            // ages within band of the starting list
 	PurposeRules                           // chance events in budget rules (e.g. business-case approval)
 	PurposeCostsB                          // a second cost stream, so two chains of cost draws run side by side
+	PurposeTargets                         // whether holders meet an incentive scheme's local targets
 	PurposeDrift                           // practice effects that drift (per practice-year)
 	PurposeShocks                          // common shocks (per area-year and nation-year)
 	PurposeThin                            // thinning a year's counts from the tables' rates to its own

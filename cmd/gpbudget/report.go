@@ -14,13 +14,16 @@ import (
 func reportCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "report",
-		Usage:     "write DIR/report.html: a self-contained page of charts and tables for a run, a comparison or a sensitivity analysis",
+		Usage:     "write DIR/report.html: a self-contained page of charts and tables for a run, a comparison, a risk curve or a sensitivity analysis",
 		ArgsUsage: "DIR",
 		Description: "Reads a completed run's results, writes its summary tables (as 'summarize' does)\n" +
 			"and one HTML file with inline SVG charts that opens offline in any browser. For a\n" +
 			"comparison folder (DIR/compare.parquet from 'gpbudget compare') it draws each\n" +
-			"scenario's difference from the baseline with its 95% confidence interval; for a sensitivity\n" +
-			"folder (DIR/sensitivity.parquet from 'gpbudget sensitivity'), tornado charts.",
+			"scenario's difference from the baseline with its 95% confidence interval; for a\n" +
+			"risk curve (DIR/risk_curve.parquet from 'gpbudget risk-curve') the curves against\n" +
+			"holder size, with Medicare's sliding minimum savings rate beside the simulated one;\n" +
+			"for a sensitivity folder (DIR/sensitivity.parquet from 'gpbudget sensitivity'),\n" +
+			"tornado charts.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
 			exactMemoryFlag,
@@ -30,15 +33,19 @@ func reportCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			// A comparison or sensitivity folder (from compare, sensitivity)
-			// has no manifest, only its table.
-			_, noMan := os.Stat(filepath.Join(dir, runfolder.ManifestName))
-			if noMan != nil && (analysis.IsComparison(dir) || analysis.IsSensitivity(dir)) {
-				build := report.ComparisonPage
-				if analysis.IsSensitivity(dir) {
-					build = report.SensitivityPage
+			// A comparison folder (from compare), a risk curve (from
+			// risk-curve) or a sensitivity folder (from sensitivity) has no
+			// manifest, only its table.
+			_, noManifest := os.Stat(filepath.Join(dir, runfolder.ManifestName))
+			if noManifest != nil && (analysis.IsComparison(dir) || analysis.IsRiskCurve(dir) || analysis.IsSensitivity(dir)) {
+				pageOf := report.ComparisonPage
+				switch {
+				case analysis.IsRiskCurve(dir):
+					pageOf = report.RiskCurvePage
+				case analysis.IsSensitivity(dir):
+					pageOf = report.SensitivityPage
 				}
-				page, err := build(dir)
+				page, err := pageOf(dir)
 				if err != nil {
 					return err
 				}
