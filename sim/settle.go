@@ -130,6 +130,11 @@ func (s *settlement) settle(rows []PracticeYear, d *Draws, entries []Entry) ([]E
 		}
 	}
 	columns(rows, np, b.entries)
+	for i := range rows {
+		if rows[i].closed {
+			rows[i].Regime = RegimeClosed
+		}
+	}
 	return b.entries, nil
 }
 
