@@ -383,6 +383,7 @@ func Default() *Scenario {
 			SubstitutionAE:        0,
 			SubstitutionEmergency: 0,
 		},
+		Lists:  defaultLists(),
 		Limits: DefaultLimits(),
 	}
 }
