@@ -271,7 +271,9 @@ func TestListConservation(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if !slices.EqualFunc(rows[0].rows, rows[1].rows, func(a, b PracticeYear) bool { return a.ListSize == b.ListSize && a.SpendTotal == b.SpendTotal && a.Regime == b.Regime }) {
+		if !slices.EqualFunc(rows[0].rows, rows[1].rows, func(a, b PracticeYear) bool {
+			return a.ListSize == b.ListSize && a.SpendTotal == b.SpendTotal && a.Regime == b.Regime
+		}) {
 			t.Errorf("cohort %v: rows differ between 1 and 3 workers", cohort)
 		}
 		sums := map[[2]int]int{}
