@@ -242,3 +242,44 @@ func TestAgeingFactors(t *testing.T) {
 		t.Error("ageing factors do not depend on the age mix")
 	}
 }
+
+// TestBacktestCoverageListDynamics: the same on 8 histories of the default
+// area with list dynamics on (measured drift, jumps, closures and mergers;
+// practices that leave are not forecast): list size and spend intervals
+// each within 3 binomial SEs of nominal, and both beat the naive forecast
+// on CRPS.
+func TestBacktestCoverageListDynamics(t *testing.T) {
+	if testing.Short() {
+		t.Skip("engine histories; skipped with -short")
+	}
+	s := scenarios.Default()
+	s.Lists.Dynamics = true
+	m, err := s.Model(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := Simulate(context.Background(), m, 3, 8, 6, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Backtest(h, 1, math.NaN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", *res)
+	for _, c := range []struct {
+		what   string
+		n      int
+		got, p float64
+	}{
+		{"spend", res.Forecasts, res.Coverage50, 0.5}, {"spend", res.Forecasts, res.Coverage80, 0.8}, {"spend", res.Forecasts, res.Coverage95, 0.95},
+		{"list", res.ListForecasts, res.ListCoverage50, 0.5}, {"list", res.ListForecasts, res.ListCoverage80, 0.8}, {"list", res.ListForecasts, res.ListCoverage95, 0.95},
+	} {
+		if se := math.Sqrt(c.p * (1 - c.p) / float64(c.n)); math.Abs(c.got-c.p) > 3*se {
+			t.Errorf("%s: coverage of the %.0f%% interval %.3f, want within %.3f of nominal", c.what, 100*c.p, c.got, 3*se)
+		}
+	}
+	if res.CRPS >= res.NaiveCRPS || res.ListCRPS >= res.ListNaiveCRPS {
+		t.Errorf("CRPS spend %.0f (naive %.0f), list %.1f (naive %.1f): the model should beat the naive forecast", res.CRPS, res.NaiveCRPS, res.ListCRPS, res.ListNaiveCRPS)
+	}
+}

@@ -385,6 +385,9 @@ func (c *collector) Write(rep *sim.Replication) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, r := range rows {
+		if r.Regime == sim.RegimeClosed {
+			continue // the practice has closed or merged: no history
+		}
 		c.h.Records = append(c.h.Records, Record{Group: r.Replication, Practice: c.m.Practices[r.Practice].ID, Year: r.Year, List: float64(r.ListSize), Spend: r.Spend})
 	}
 	return nil
