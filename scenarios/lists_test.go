@@ -58,6 +58,9 @@ func TestListsOffReproducesEarlierRows(t *testing.T) {
 		}
 		if len(s.Population.Practices) == 0 {
 			s.Population.Synthetic.Practices = 12
+			// The need spread before it was calibrated on the
+			// weighted populations (scenarios/defaults.go).
+			s.Population.Synthetic.NeedSD = 0.2
 		}
 		if s.Lists.Dynamics {
 			t.Fatalf("%s: list dynamics on by default", g.scenario)
