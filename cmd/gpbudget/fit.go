@@ -71,7 +71,9 @@ func fitCommand() *cli.Command {
 				p := &base.Population.Practices[i]
 				p.Style = map[string]float64{}
 				for s := range 5 {
-					p.Style[forecast.QuantityName(s)] = math.Round(cal.Practices[i].Style[s]*1e4) / 1e4
+					if g.Fits[s] != nil { // streams the history lacks keep drawn styles
+						p.Style[forecast.QuantityName(s)] = math.Round(cal.Practices[i].Style[s]*1e4) / 1e4
+					}
 				}
 			}
 			base.Name = "fitted"
@@ -87,6 +89,10 @@ func fitCommand() *cli.Command {
 			fmt.Fprintf(&sum, "# %d practices, %d practice-years; log spend per head by stream (REML):\n", len(g.Practices), len(recs))
 			for s := range 5 {
 				f := g.Fits[s]
+				if f == nil {
+					fmt.Fprintf(&sum, "#   %-11s not in the history: rates and style_sd kept from the base scenario\n", forecast.QuantityName(s))
+					continue
+				}
 				fmt.Fprintf(&sum, "#   %-11s level %.4f ± %.4f  trend %+.4f/yr ± %.4f  practice SD %.3f ± %.3f  residual SD %.3f  AR(1) %.2f\n",
 					forecast.QuantityName(s), f.A, math.Sqrt(f.CovAB[0][0]), f.B, math.Sqrt(f.CovAB[1][1]), f.Tau, f.TauSE, f.Sigma, f.Rho)
 			}

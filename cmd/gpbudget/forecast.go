@@ -89,6 +89,9 @@ func forecastCommand() *cli.Command {
 			var rows []forecastRow
 			for i, id := range g.Practices {
 				for q := range forecast.NQuantities {
+					if !g.Forecasts(i, q) {
+						continue // not in the history, or no spend on it in the practice's last year
+					}
 					for k := 1; k <= hz; k++ {
 						mu, sd := g.Predictive(i, q, k)
 						mu += math.Log(ageing[i][k-1][q]) + float64(k)*math.Log1p(up)
