@@ -210,17 +210,22 @@ type listMove struct {
 
 // drawListEvents draws replication rep's list events for years 1..years;
 // structural false draws no closures or mergers (Kernel, which runs one
-// practice at a time).
-func (p *prepared) drawListEvents(seed uint64, rep, years int, structural bool) *listEvents {
+// practice at a time), reusing reuse's buffers if given.
+func (p *prepared) drawListEvents(seed uint64, rep, years int, structural bool, reuse *listEvents) *listEvents {
 	lp := p.lists
 	np := len(p.m.Practices)
-	ev := &listEvents{shock: make([]float64, years+1), leave: make([]int32, np)}
+	ev := reuse
+	if ev == nil || structural {
+		ev = &listEvents{}
+	}
+	ev.shock, ev.leave = grow(ev.shock, years+1), grow(ev.leave, np)
+	clear(ev.leave)
 	var d Draws
 	d.Reseed(Key{Seed: seed, Rep: rep, Practice: -1, Year: -1}, PurposeListEvents)
 	for y := 1; y <= years; y++ {
 		ev.shock[y] = lp.d.DriftYearSD * d.Norm()
 	}
-	ev.order = make([]int, 0, np)
+	ev.order = grow(ev.order, np)[:0]
 	if !structural {
 		for i := range np {
 			ev.order = append(ev.order, i)

@@ -167,7 +167,7 @@ func TestListEventRates(t *testing.T) {
 	var atRisk, closed, merged [2]float64
 	bigAbsorbers, wantBig, varBig := 0.0, 0.0, 0.0
 	for r := range reps {
-		ev := p.drawListEvents(9, r, years, true)
+		ev := p.drawListEvents(9, r, years, true, nil)
 		for i, n := range sizes {
 			b := 0
 			if n >= 3000 {
@@ -509,5 +509,33 @@ func TestBudgetsMeetTheMovedList(t *testing.T) {
 	}
 	if mo := momentsOf(ratio); math.Abs(mo.mean-1.4) > 4*mo.seMean+0.01 {
 		t.Errorf("spend / budget %.3f (SE %.3f), want about 1.4: the budget should not know the year's list change", mo.mean, mo.seMean)
+	}
+}
+
+// TestListAllocations: list changes (joiners, Floyd's removals, the
+// year's drift) allocate nothing per practice task once the worker's
+// buffers have grown: list events cost per practice-year, not per patient.
+func TestListAllocations(t *testing.T) {
+	m := cohortTestModel()
+	m.Lists = testLists()
+	m.Lists.Jumps = append(m.Lists.Jumps, ListJump{P: 0.3, Mean: -0.2, SD: 0.1}) // removals too
+	for _, cohort := range []bool{false, true} {
+		k, err := NewKernel(m, 4, cohort)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pass := func() {
+			for r := range 3 {
+				for i := range m.Practices {
+					if _, err := k.Practice(1, r, i); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+		pass()
+		if a := testing.AllocsPerRun(3, pass); a > 0 {
+			t.Errorf("cohort %v: %v allocations per pass of 6 practice tasks", cohort, a)
+		}
 	}
 }

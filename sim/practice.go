@@ -657,7 +657,7 @@ func (k *Kernel) Practice(seed uint64, rep, i int) (int64, error) {
 	if k.w.p.lists != nil && (k.w.ev == nil || k.evKey != TaskKey(seed, rep, -1)) {
 		// List changes, without closures and mergers: those need the
 		// other practices' tasks.
-		k.w.ev, k.evKey = k.w.p.drawListEvents(seed, rep, k.years, false), TaskKey(seed, rep, -1)
+		k.w.ev, k.evKey = k.w.p.drawListEvents(seed, rep, k.years, false, k.w.ev), TaskKey(seed, rep, -1)
 	}
 	err := k.w.runTask(context.Background(), sim, TaskKey(seed, rep, i), k.years, &mult, k.rows)
 	return k.w.patientYears - before, err

@@ -152,7 +152,7 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 			if p.lists != nil {
 				// Practices that leave come first, so no task waits for one
 				// not yet started (lists.go).
-				rs.ev = p.drawListEvents(o.Seed, r, o.Years, true)
+				rs.ev = p.drawListEvents(o.Seed, r, o.Years, true, nil)
 				order = rs.ev.order
 			}
 			for _, i := range order {
