@@ -64,6 +64,9 @@ func (s *metricsSink) Write(rep *sim.Replication) error {
 	paid := map[int]float64{}
 	for i := range rows {
 		r := &rows[i]
+		if r.Regime == sim.RegimeClosed {
+			continue // nothing is paid for a practice that has left
+		}
 		m.commissioner += r.CommissionerPaid
 		m.retained += r.SavingsRetained
 		if r.Year == lastYear {

@@ -16,6 +16,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/gpbudget/gpbudget/sim"
 )
 
 // Band is a list-size band: practices with Lo <= list size < Hi.
@@ -68,6 +70,7 @@ type Obs struct {
 	StopLossPaid     float64 `parquet:"stop_loss_paid"`
 	CommissionerPaid float64 `parquet:"commissioner_paid"`
 	HolderPaid       float64 `parquet:"holder_paid"`
+	Regime           string  `parquet:"regime"`
 }
 
 // Results is a completed run read back: its manifest and its rows.
@@ -390,6 +393,13 @@ func Summarize(res *Results) (*Summary, error) {
 	sum := &Summary{}
 	if m := res.Manifest; m != nil {
 		sum.Scenario, sum.Seed, sum.Replications, sum.Years = m.ScenarioName, m.Seed, m.Replications, m.Years
+	}
+	if slices.ContainsFunc(res.Obs, func(o Obs) bool { return o.Regime == sim.RegimeClosed }) {
+		// Practices that closed or merged (list dynamics) have no
+		// practice-years from then on to summarise.
+		open := *res
+		open.Obs = slices.DeleteFunc(slices.Clone(res.Obs), func(o Obs) bool { return o.Regime == sim.RegimeClosed })
+		res = &open
 	}
 	byPractice := map[string][]*Obs{}
 	for i := range res.Obs {
