@@ -148,3 +148,33 @@ func readCSV(t *testing.T, path string) []map[string]string {
 	}
 	return out
 }
+
+// TestSummarizeWithClosedPractices: a run with list dynamics (closures and
+// mergers made frequent) summarises and reports: closed practice-years are
+// left out, so no summary figure is NaN.
+func TestSummarizeWithClosedPractices(t *testing.T) {
+	dir := t.TempDir()
+	sc := "name: moving\npopulation: {synthetic: {practices: 12}}\nlists:\n  dynamics: true\n  leaving: [{closure: 0.1, merger: 0.1}]\n"
+	if err := os.WriteFile(filepath.Join(dir, "moving.yaml"), []byte(sc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := gpbudget(t, dir, "run", "--scenario", "moving.yaml", "--reps", "6", "--years", "4", "--out", "r", "-q"); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, out)
+	}
+	closed := 0
+	for _, r := range readRows(t, filepath.Join(dir, "r")) {
+		if r.Regime == "closed" {
+			closed++
+		}
+	}
+	if closed == 0 {
+		t.Fatal("no practice closed or merged")
+	}
+	code, out := gpbudget(t, dir, "summarize", "r")
+	if code != 0 || strings.Contains(out, "NaN") {
+		t.Fatalf("summarize: exit %d: %s", code, out)
+	}
+	if code, out := gpbudget(t, dir, "report", "r"); code != 0 {
+		t.Fatalf("report: exit %d: %s", code, out)
+	}
+}
