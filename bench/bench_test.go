@@ -6,7 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpbudget/gpbudget/output"
+	"github.com/gpbudget/gpbudget/run"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 )
@@ -176,7 +177,7 @@ func BenchmarkRules(b *testing.B) {
 // (zstd, row groups of 128 Ki rows) into a temporary folder.
 func BenchmarkParquetWriter(b *testing.B) {
 	m, rows := rowsFor(b)
-	w, err := output.NewPracticeYears(b.TempDir(), "part", m, map[string]string{"bench": "1"})
+	w, err := runfolder.NewWriter(b.TempDir(), runfolder.SinglePrefix, 0, m, map[string]string{"bench": "1"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -213,4 +214,36 @@ func BenchmarkEnglandTask(b *testing.B) {
 	}
 	b.ReportMetric(float64(py)/b.Elapsed().Seconds(), "patient-years/s")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(py), "ns/patient-year")
+}
+
+// BenchmarkSummarize: summarize against only reading the same columns, on
+// an England cohort run of 4 replications x 1 year (33,200 rows); one op is
+// one summary. It reports rows/s and the ratio to the read (target: at most
+// 2; the England 1,000 x 5 measurement is in bench/README.md).
+func BenchmarkSummarize(b *testing.B) {
+	s, err := scenarios.Load("england-2009")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := s.Model(2)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	if _, err := run.Execute(context.Background(), &run.Spec{Scenario: s, Model: m, Seed: 2, Reps: 4, Years: 1, Dir: dir, Version: "bench", Cohort: true}); err != nil {
+		b.Fatal(err)
+	}
+	var read, sum float64
+	var rows int64
+	for b.Loop() {
+		r, err := MeasureSummary(context.Background(), dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		read, sum, rows = read+r.ReadSec, sum+r.SummarySec, r.Rows
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(rows)*n/sum, "summary-rows/s")
+	b.ReportMetric(float64(rows)*n/read, "read-rows/s")
+	b.ReportMetric(sum/read, "time-ratio")
 }

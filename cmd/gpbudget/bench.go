@@ -13,7 +13,9 @@ func benchCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "bench",
 		Usage: "measure the engine on a fixed, seeded workload (kernel vs random-number floor, workers, cohort mode, memory)",
-		Description: "Times the patient-level kernel on one goroutine against the floor (5 uniforms per\n" +
+		Description: "With --summary DIR, times 'summarize' of a completed run against only reading its\n" +
+			"columns, and reports its peak memory (bench/README.md: England cohort 1,000 x 5 years).\n\n" +
+			"Times the patient-level kernel on one goroutine against the floor (5 uniforms per\n" +
 			"patient-year from the same generator, in the same run), cohort mode, and whole runs\n" +
 			"at 1, 2, 4, ... workers. Patient-years include each practice's base year.",
 		Flags: []cli.Flag{
@@ -24,12 +26,37 @@ func benchCommand() *cli.Command {
 			&cli.IntFlag{Name: "years", Value: d.Years, Usage: "years `N` after the base year"},
 			&cli.IntFlag{Name: "workers", Value: d.Workers, Usage: "most workers `N` for the scaling runs"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
+			&cli.StringFlag{Name: "summary", Usage: "instead, time 'summarize' of the completed run in `DIR` against reading its columns, and its peak memory"},
 		},
 		Action: func(c *cli.Context) error {
+			if dir := c.String("summary"); dir != "" {
+				streamingGC()
+				r, err := bench.MeasureSummary(c.Context, dir)
+				if err != nil {
+					return inputError{err}
+				}
+				if c.Bool("json") {
+					b, err := json.Marshal(r)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintln(c.App.Writer, string(b))
+					return nil
+				}
+				fmt.Fprintf(c.App.Writer, "%s: %d practice-year rows, %d ledger rows\n", r.Dir, r.Rows, r.LedgerRows)
+				fmt.Fprintf(c.App.Writer, "read the columns: %.1f s (%.1f s CPU); summarize: %.1f s (%.1f s CPU); ratio %.2f, CPU ratio %.2f (target <= 2)\n",
+					r.ReadSec, r.ReadCPUSec, r.SummarySec, r.SummaryCPUSec, r.TimeRatio, r.CPURatio)
+				fmt.Fprintf(c.App.Writer, "peak RSS %.0f MB (target for England 1,000 x 5: < 300 MB); quantiles %s\n", float64(r.PeakRSSBytes)/1e6,
+					map[bool]string{true: "exact", false: fmt.Sprintf("within %.0f%% (DDSketch)", 100*r.QuantileError)}[r.QuantileError == 0])
+				return nil
+			}
 			cfg := bench.Config{Scenario: c.String("scenario"), Seed: c.Uint64("seed"), Reps: c.Int("reps"),
 				RunReps: c.Int("run-reps"), Years: c.Int("years"), Workers: c.Int("workers")}
-			if cfg.Reps < 1 || cfg.RunReps < 1 || cfg.Years < 1 || cfg.Years > 50 || cfg.Workers < 1 || cfg.Workers > 4096 {
-				return badInput("bench: --reps and --run-reps must be >= 1, --years 1 to 50, --workers 1 to 4096")
+			for _, err := range []error{inRange("reps", cfg.Reps, 1, maxReps), inRange("run-reps", cfg.RunReps, 1, maxReps),
+				inRange("years", cfg.Years, 1, maxYears), inRange("workers", cfg.Workers, 1, maxWorkers)} {
+				if err != nil {
+					return err
+				}
 			}
 			r, err := bench.Measure(c.Context, cfg)
 			if err != nil {

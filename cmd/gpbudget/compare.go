@@ -7,9 +7,10 @@ import (
 	"os"
 	"runtime"
 	"strconv"
-	"strings"
 
-	"github.com/gpbudget/gpbudget/output"
+	"github.com/gpbudget/gpbudget/analysis"
+	rundir "github.com/gpbudget/gpbudget/run"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
@@ -24,8 +25,10 @@ func compareCommand() *cli.Command {
 			"its patients and chance events, and reports each scenario minus the first (A):\n" +
 			"total cost to the commissioner, savings retained, deficits carried, the chance\n" +
 			"that a practice over- or underspends by more than 5% and 10% by list-size band,\n" +
-			"and the commissioner's reserve need at the 95th and 99th percentile, each with\n" +
-			"its paired Monte Carlo standard error and the one independent runs would give.\n" +
+			"the commissioner's reserve need at the 95th and 99th percentile, and, from the\n" +
+			"ledger, the commissioner's outlay and each party's net position (providers, pool,\n" +
+			"holders), each with its paired Monte Carlo standard error and the one independent\n" +
+			"runs would give. Memory stays flat: each replication is reduced as it is made.\n" +
 			"Writes DIR/compare.parquet and DIR/compare.csv.",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "reps", Usage: "replications `N` (default: the first scenario's)"},
@@ -67,18 +70,15 @@ func compareCommand() *cli.Command {
 			if o.set["seed"] {
 				seed = o.seed
 			}
-			if reps < 2 {
-				return badInput("--reps %d is out of range: accepted 2 or more (standard errors need two)", reps)
-			}
-			if years < 1 || years > 50 {
-				return badInput("--years %d is out of range: accepted 1 to 50", years)
-			}
 			workers := o.workers
-			if workers < 1 || workers > 4096 {
-				return badInput("--workers %d is out of range: accepted 1 to 4096", workers)
+			// Standard errors need two replications.
+			for _, err := range []error{inRange("reps", reps, 2, maxReps), inRange("years", years, 1, maxYears), inRange("workers", workers, 1, maxWorkers)} {
+				if err != nil {
+					return err
+				}
 			}
-			spec := &output.CompareSpec{Seed: seed, Reps: reps, Years: years, Workers: workers,
-				Meta: map[string]string{"gpbudget.command": strings.Join(os.Args, " "), "gpbudget.seed": strconv.FormatUint(seed, 10), "gpbudget.version": version}}
+			spec := &rundir.Paired{Seed: seed, Reps: reps, Years: years, Workers: workers}
+			meta := map[string]string{"gpbudget.command": runfolder.CommandLine(os.Args), "gpbudget.seed": strconv.FormatUint(seed, 10), "gpbudget.version": version}
 			seen := map[string]int{}
 			for k, s := range ss {
 				s.Replications, s.Years, s.Seed = reps, years, seed // recorded as run
@@ -100,13 +100,19 @@ func compareCommand() *cli.Command {
 					return err
 				}
 				// Each scenario resolved, so the file alone says how to reproduce it.
-				spec.Meta["gpbudget.scenario."+strconv.Itoa(k)] = string(y)
-				spec.Meta["gpbudget.scenario_name."+strconv.Itoa(k)] = name
+				meta["gpbudget.scenario."+strconv.Itoa(k)] = string(y)
+				meta["gpbudget.scenario_name."+strconv.Itoa(k)] = name
 			}
 			var prog sim.Progress
 			spec.Progress = &prog
 			finish := showProgress(c.App.ErrWriter, progressModeFor(o.quiet, c.App.ErrWriter), &prog, plainProgressEvery)
-			rows, err := output.Compare(c.Context, spec)
+			metrics := make([]*analysis.Metrics, len(spec.Models))
+			sinks := make([]sim.Sink, len(spec.Models))
+			for k := range metrics {
+				metrics[k] = &analysis.Metrics{}
+				sinks[k] = metrics[k]
+			}
+			err = spec.Run(c.Context, sinks)
 			finish(err == nil)
 			if err != nil {
 				if c.Context.Err() != nil {
@@ -114,14 +120,18 @@ func compareCommand() *cli.Command {
 				}
 				return err
 			}
+			rows, err := analysis.Compare(spec.Names, metrics, seed)
+			if err != nil {
+				return err
+			}
 			dir := o.out
-			if err := output.WriteComparison(dir, rows, spec.Meta); err != nil {
+			if err := analysis.WriteComparison(dir, rows, meta); err != nil {
 				return inputError{err}
 			}
 			if !o.quiet {
 				fmt.Fprintf(c.App.Writer, "paired comparison: %d replications x %d years, seed %d (common random numbers)\n", reps, years, seed)
-				output.PrintComparison(c.App.Writer, rows)
-				fmt.Fprintf(c.App.Writer, "wrote %s/%s and %s/%s\n", dir, output.CompareParquet, dir, output.CompareCSV)
+				analysis.PrintComparison(c.App.Writer, rows)
+				fmt.Fprintf(c.App.Writer, "wrote %s/%s and %s/%s\n", dir, runfolder.CompareParquet, dir, runfolder.CompareCSV)
 			}
 			return nil
 		},

@@ -3,11 +3,12 @@ package main
 import (
 	"fmt"
 	"math"
-	"os"
 	"strings"
 
 	"github.com/gpbudget/gpbudget/forecast"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
+	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
 )
 
@@ -60,22 +61,15 @@ func fitCommand() *cli.Command {
 				return inputError{err}
 			}
 			cal := forecast.Calibrate(g, m)
-			for s, st := range streamsOf(base) {
-				for b := range st.Rate.Male {
-					st.Rate.Male[b] *= cal.RateScale[s]
-					st.Rate.Female[b] *= cal.RateScale[s]
-				}
-				st.StyleSD = math.Min(cal.StyleSD[s], 3)
+			styles := make([][sim.NStreams]float64, len(cal.Practices))
+			for i, p := range cal.Practices {
+				styles[i] = p.Style
 			}
-			for i := range base.Population.Practices {
-				p := &base.Population.Practices[i]
-				p.Style = map[string]float64{}
-				for s := range 5 {
-					if g.Fits[s] != nil { // streams the history lacks keep drawn styles
-						p.Style[forecast.QuantityName(s)] = math.Round(cal.Practices[i].Style[s]*1e4) / 1e4
-					}
-				}
+			var fitted [sim.NStreams]bool // streams the history lacks keep drawn styles
+			for s := range sim.NStreams {
+				fitted[s] = g.Fits[s] != nil
 			}
+			base.Calibrate(cal.RateScale, cal.StyleSD, styles, fitted)
 			base.Name = "fitted"
 			base.Description = fmt.Sprintf("Fitted by gpbudget fit to %d practices' history (years to %d) on base scenario %s.", len(g.Practices), g.LastYear, c.String("scenario"))
 			b, err := base.YAML()
@@ -102,7 +96,7 @@ func fitCommand() *cli.Command {
 				_, err = c.App.Writer.Write(out)
 				return err
 			}
-			if err := os.WriteFile(c.String("out"), out, 0o644); err != nil {
+			if err := runfolder.WriteFileAtomic(c.String("out"), out); err != nil {
 				return inputError{fmt.Errorf("--out: %w", err)}
 			}
 			fmt.Fprint(c.App.ErrWriter, sum.String())
@@ -110,11 +104,6 @@ func fitCommand() *cli.Command {
 			return nil
 		},
 	}
-}
-
-func streamsOf(s *scenarios.Scenario) []*scenarios.Stream {
-	st := &s.Streams
-	return []*scenarios.Stream{&st.Outpatient, &st.Prescribing, &st.AE, &st.Emergency, &st.Elective}
 }
 
 // pickGroup returns the records of history group id (-1: the first).

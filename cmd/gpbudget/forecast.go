@@ -1,42 +1,17 @@
 package main
 
 import (
-	"encoding/csv"
+	"bytes"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/gpbudget/gpbudget/forecast"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
-	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
 	"github.com/urfave/cli/v2"
 )
-
-// forecastRow is one practice, quantity and year ahead. Money in pounds.
-type forecastRow struct {
-	PracticeID string  `parquet:"practice_id,dict"`
-	Stream     string  `parquet:"stream,dict"`
-	Year       int32   `parquet:"year"`
-	Horizon    int32   `parquet:"horizon"`
-	ListSize   float64 `parquet:"list_size"`
-	Mean       float64 `parquet:"mean"`
-	Q025       float64 `parquet:"q025"`
-	Q05        float64 `parquet:"q05"`
-	Q10        float64 `parquet:"q10"`
-	Q25        float64 `parquet:"q25"`
-	Q50        float64 `parquet:"q50"`
-	Q75        float64 `parquet:"q75"`
-	Q90        float64 `parquet:"q90"`
-	Q95        float64 `parquet:"q95"`
-	Q975       float64 `parquet:"q975"`
-	LogMean    float64 `parquet:"log_mean"`
-	LogSD      float64 `parquet:"log_sd"`
-}
-
-var forecastProbs = []float64{0.025, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.975}
 
 func forecastCommand() *cli.Command {
 	return &cli.Command{
@@ -62,13 +37,12 @@ func forecastCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "forecast", Usage: "output `DIR`"},
 		},
 		Action: func(c *cli.Context) error {
-			hz := c.Int("horizon")
-			if hz < 1 || hz > 10 {
-				return badInput("--horizon %d is out of range: accepted 1 to 10", hz)
+			hz, up := c.Int("horizon"), c.Float64("uplift")
+			if err := inRange("horizon", hz, 1, 10); err != nil {
+				return err
 			}
-			up := c.Float64("uplift")
-			if up <= -1 || up > 1 || math.IsNaN(up) {
-				return badInput("--uplift %v is out of range: accepted -1 (exclusive) to 1", up)
+			if err := inRange("uplift", up, math.Nextafter(-1, 0), 1); err != nil {
+				return err
 			}
 			h, err := historyFrom(c)
 			if err != nil {
@@ -86,37 +60,22 @@ func forecastCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			var rows []forecastRow
-			for i, id := range g.Practices {
-				for q := range forecast.NQuantities {
-					if !g.Forecasts(i, q) {
-						continue // not in the history, or no spend on it in the practice's last year
-					}
-					for k := 1; k <= hz; k++ {
-						mu, sd := g.Predictive(i, q, k)
-						mu += math.Log(ageing[i][k-1][q]) + float64(k)*math.Log1p(up)
-						r := forecastRow{PracticeID: id, Stream: forecast.QuantityName(q), Year: int32(g.LastYear + k), Horizon: int32(k),
-							Mean: math.Exp(mu + sd*sd/2), LogMean: mu, LogSD: sd}
-						if g.PerHead {
-							r.ListSize = math.Round(g.LastList[i] * math.Exp(float64(k)*g.ListGrowth))
-						}
-						qs := []*float64{&r.Q025, &r.Q05, &r.Q10, &r.Q25, &r.Q50, &r.Q75, &r.Q90, &r.Q95, &r.Q975}
-						for j, p := range forecastProbs {
-							*qs[j] = forecast.LogNormalQuantile(mu, sd, p)
-						}
-						rows = append(rows, r)
-					}
-				}
-			}
+			rows := forecast.Table(g, ageing, hz, up)
 			dir := c.String("out")
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return inputError{fmt.Errorf("--out: %w", err)}
 			}
-			if err := writeForecastParquet(filepath.Join(dir, "forecast.parquet"), rows); err != nil {
+			var pq, cs bytes.Buffer
+			if err := forecast.WriteTableParquet(&pq, rows); err != nil {
 				return err
 			}
-			if err := writeForecastCSV(filepath.Join(dir, "forecast.csv"), rows); err != nil {
+			if err := forecast.WriteTableCSV(&cs, rows); err != nil {
 				return err
+			}
+			for name, b := range map[string][]byte{"forecast.parquet": pq.Bytes(), "forecast.csv": cs.Bytes()} {
+				if err := runfolder.WriteFileAtomic(filepath.Join(dir, name), b); err != nil {
+					return inputError{fmt.Errorf("--out: %w", err)}
+				}
 			}
 			fmt.Fprintf(c.App.Writer, "forecast %d practices x %d quantities x %d years (to %d): %s/forecast.parquet, %s/forecast.csv\n",
 				len(g.Practices), forecast.NQuantities, hz, g.LastYear+hz, dir, dir)
@@ -128,19 +87,10 @@ func forecastCommand() *cli.Command {
 // practiceAgeing returns each practice's ageing factor relative to the
 // area's average ageing (which the fitted trend already carries); all ones
 // without --population.
-func practiceAgeing(c *cli.Context, g *forecast.GroupFit, hz int) ([][][forecast.NQuantities]float64, error) {
-	out := make([][][forecast.NQuantities]float64, len(g.Practices))
-	for i := range out {
-		out[i] = make([][forecast.NQuantities]float64, hz)
-		for k := range hz {
-			for q := range forecast.NQuantities {
-				out[i][k][q] = 1
-			}
-		}
-	}
+func practiceAgeing(c *cli.Context, g *forecast.GroupFit, hz int) (forecast.Ageing, error) {
 	pop := c.String("population")
 	if pop == "" {
-		return out, nil
+		return forecast.NoAgeing(len(g.Practices), hz), nil
 	}
 	s, err := scenarios.Load(c.String("scenario"))
 	if err != nil {
@@ -155,71 +105,5 @@ func practiceAgeing(c *cli.Context, g *forecast.GroupFit, hz int) ([][][forecast
 	if err != nil {
 		return nil, inputError{err}
 	}
-	f := forecast.AgeingFactors(m, hz)
-	np := float64(len(f))
-	for k := range hz {
-		for q := range forecast.NQuantities {
-			lm := 0.0
-			for i := range f {
-				lm += math.Log(f[i][k][q]) / np
-			}
-			for i := range f {
-				out[i][k][q] = f[i][k][q] / math.Exp(lm)
-			}
-		}
-	}
-	return out, nil
-}
-
-// writeForecastParquet writes under a temporary name and renames when
-// complete, so a partial file never looks like a result.
-func writeForecastParquet(path string, rows []forecastRow) error {
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	f, err := os.Create(tmp)
-	if err != nil {
-		return inputError{fmt.Errorf("--out: %w", err)}
-	}
-	w := parquet.NewGenericWriter[forecastRow](f, parquet.Compression(&zstd.Codec{}))
-	if _, err := w.Write(rows); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := w.Close(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
-}
-
-func writeForecastCSV(path string, rows []forecastRow) error {
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	f, err := os.Create(tmp)
-	if err != nil {
-		return inputError{fmt.Errorf("--out: %w", err)}
-	}
-	cw := csv.NewWriter(f)
-	_ = cw.Write([]string{"practice_id", "stream", "year", "horizon", "list_size", "mean", "q025", "q05", "q10", "q25", "q50", "q75", "q90", "q95", "q975", "log_mean", "log_sd"})
-	ff := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
-	for _, r := range rows {
-		_ = cw.Write([]string{r.PracticeID, r.Stream, strconv.Itoa(int(r.Year)), strconv.Itoa(int(r.Horizon)), ff(r.ListSize), ff(r.Mean),
-			ff(r.Q025), ff(r.Q05), ff(r.Q10), ff(r.Q25), ff(r.Q50), ff(r.Q75), ff(r.Q90), ff(r.Q95), ff(r.Q975),
-			strconv.FormatFloat(r.LogMean, 'f', 6, 64), strconv.FormatFloat(r.LogSD, 'f', 6, 64)})
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
+	return forecast.RelativeAgeing(forecast.AgeingFactors(m, hz)), nil
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/gpbudget/gpbudget/forecast"
 	"github.com/gpbudget/gpbudget/nhsdata"
-	"github.com/gpbudget/gpbudget/output"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
 )
@@ -56,7 +56,7 @@ func historyCommand() *cli.Command {
 			if err := nhsdata.WriteHistory(&buf, rows); err != nil {
 				return err
 			}
-			if err := output.WriteFileAtomic(out, buf.Bytes()); err != nil {
+			if err := runfolder.WriteFileAtomic(out, buf.Bytes()); err != nil {
 				return inputError{fmt.Errorf("--out: %w", err)}
 			}
 			printBuildReport(c.App.ErrWriter, rep)

@@ -54,6 +54,13 @@ func TestRunWritesResultsAndManifest(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, out)
 	}
+	// The headline: overspend chances by band and the reserve, and where
+	// the full tables and the report come from.
+	for _, want := range []string{"by >5%", "by >10%", "reserve", "at 95%", "at 99%", "gpbudget summarize res", "gpbudget report res"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("run's output lacks %q:\n%s", want, out)
+		}
+	}
 	var man struct {
 		Completed    bool     `json:"completed"`
 		Seed         uint64   `json:"seed"`

@@ -4,7 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/gpbudget/gpbudget/output"
+	rundir "github.com/gpbudget/gpbudget/run"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/urfave/cli/v2"
 )
 
@@ -22,8 +23,8 @@ func mergeCommand() *cli.Command {
 				return badInput("merge: name one run folder, e.g. gpbudget merge results")
 			}
 			dir := c.Args().First()
-			man, err := output.Merge(dir)
-			var re *output.RefusedError
+			man, err := rundir.Merge(dir)
+			var re *rundir.RefusedError
 			if errors.As(err, &re) {
 				return inputError{err}
 			}
@@ -36,7 +37,7 @@ func mergeCommand() *cli.Command {
 			}
 			fmt.Fprintf(c.App.Writer, "%s: merged %d shards of %q (seed %d, %d replications x %d years x %d practices): %d rows in %d files; manifest %s/%s\n",
 				dir, len(man.Merged), man.ScenarioName, man.Seed, man.Replications, man.Years, man.Practices,
-				man.Rows, len(man.Files), dir, output.ManifestName)
+				man.Rows, len(man.Files), dir, runfolder.ManifestName)
 			return nil
 		},
 	}

@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/gpbudget/gpbudget/output"
+	"github.com/gpbudget/gpbudget/analysis"
+	"github.com/gpbudget/gpbudget/report"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/urfave/cli/v2"
 )
 
@@ -20,6 +22,7 @@ func reportCommand() *cli.Command {
 			"scenario's difference from the baseline with its 95% confidence interval.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+			exactMemoryFlag,
 		},
 		Action: func(c *cli.Context) error {
 			dir, err := runDirArg(c, "report")
@@ -27,12 +30,12 @@ func reportCommand() *cli.Command {
 				return err
 			}
 			// A comparison folder (from compare) has no manifest, only its table.
-			if _, err := os.Stat(filepath.Join(dir, output.ManifestName)); err != nil && output.IsComparison(dir) {
-				page, err := output.ComparisonPage(dir)
+			if _, err := os.Stat(filepath.Join(dir, runfolder.ManifestName)); err != nil && analysis.IsComparison(dir) {
+				page, err := report.ComparisonPage(dir)
 				if err != nil {
 					return err
 				}
-				path, err := output.WriteReport(dir, page)
+				path, err := report.Write(dir, page)
 				if err != nil {
 					return err
 				}
@@ -41,23 +44,23 @@ func reportCommand() *cli.Command {
 				}
 				return nil
 			}
-			res, sum, err := loadSummary(dir)
+			man, sum, err := loadSummary(c, dir)
 			if err != nil {
 				return err
 			}
 			if _, err := sum.Write(dir); err != nil {
 				return err
 			}
-			page, err := output.RunPage(res, sum)
+			page, err := report.RunPage(dir, man, sum)
 			if err != nil {
 				return err
 			}
-			path, err := output.WriteReport(dir, page)
+			path, err := report.Write(dir, page)
 			if err != nil {
 				return err
 			}
 			if !c.Bool("quiet") {
-				fmt.Fprintf(c.App.Writer, "wrote %s (%d charts) and the tables in %s/%s/\n", path, len(page.Figures()), dir, output.SummaryDir)
+				fmt.Fprintf(c.App.Writer, "wrote %s (%d charts) and the tables in %s/%s/\n", path, len(page.Figures()), dir, runfolder.SummaryDir)
 			}
 			return nil
 		},

@@ -13,17 +13,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpbudget/gpbudget/output"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/parquet-go/parquet-go"
 )
 
 // readRows reads every row of a run folder, sorted by replication, year, practice.
-func readRows(t *testing.T, dir string) []output.Row {
+func readRows(t *testing.T, dir string) []runfolder.Row {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(dir, "practice_years", "*.parquet"))
-	var all []output.Row
+	var all []runfolder.Row
 	for _, f := range files {
-		rows, err := parquet.ReadFile[output.Row](f)
+		rows, err := parquet.ReadFile[runfolder.Row](f)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -160,7 +160,7 @@ func TestResumeIfInterrupted(t *testing.T) {
 			t.Fatalf("restarted run: %d rows differ from the uninterrupted %d", len(got), len(want))
 		}
 		if shard != "" {
-			var part []output.Row
+			var part []runfolder.Row
 			for _, r := range want {
 				if r.Replication >= 40 && r.Replication < 80 {
 					part = append(part, r)

@@ -1,16 +1,15 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
 
-	"github.com/gpbudget/gpbudget/output"
+	"github.com/gpbudget/gpbudget/analysis"
+	rundir "github.com/gpbudget/gpbudget/run"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
@@ -46,7 +45,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "shard", Usage: "run only shard `I/N` (0 <= I < N) of the replications, for 'gpbudget merge'; " +
 				"default: from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX when set; 'off' ignores those"},
 			&cli.IntFlag{Name: "shards", Usage: "shard count `N` where the scheduler gives only an index (Kubernetes JOB_COMPLETION_INDEX)",
-				DefaultText: "$" + output.ShardsEnv},
+				DefaultText: "$" + rundir.ShardsEnv},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -84,15 +83,11 @@ func runCommand() *cli.Command {
 			if c.IsSet("seed") {
 				seed = c.Uint64("seed")
 			}
-			if reps < 1 {
-				return badInput("--reps %d is out of range: accepted 1 or more", reps)
-			}
-			if years < 1 || years > 50 {
-				return badInput("--years %d is out of range: accepted 1 to 50", years)
-			}
 			workers := c.Int("workers")
-			if workers < 1 || workers > 4096 {
-				return badInput("--workers %d is out of range: accepted 1 to 4096", workers)
+			for _, err := range []error{inRange("reps", reps, 1, maxReps), inRange("years", years, 1, maxYears), inRange("workers", workers, 1, maxWorkers)} {
+				if err != nil {
+					return err
+				}
 			}
 			shard, source, err := resolveShard(c)
 			if err != nil {
@@ -112,18 +107,18 @@ func runCommand() *cli.Command {
 			}
 			dir := c.String("out")
 			if c.Bool("resume-if-interrupted") {
-				if r, err := openExisting(dir, shard); err != nil {
+				if r, err := rundir.OpenExisting(dir, version, shard); err != nil {
 					return inputError{err}
 				} else if r != nil {
-					if err := sameRun(r, s, c.Bool("cohort")); err != nil {
+					if err := r.SameRun(s, c.Bool("cohort")); err != nil {
 						return inputError{fmt.Errorf("%s: %w; use another --out, or remove the folder to start again", dir, err)}
 					}
 					return resumeRun(c, dir, shard, r)
 				}
 			}
-			spec := &output.Spec{
+			spec := &rundir.Spec{
 				Scenario: s, Model: m, Seed: seed, Reps: reps, Years: years, Workers: workers,
-				Dir: dir, Version: version, Command: strings.Join(os.Args, " "),
+				Dir: dir, Version: version, Command: runfolder.CommandLine(os.Args),
 				CheckpointEvery: c.Duration("checkpoint"), Shard: shard, Cohort: c.Bool("cohort"),
 			}
 			if spec.Cohort && m.StopLoss.Active() {
@@ -133,14 +128,14 @@ func runCommand() *cli.Command {
 				return inputError{err}
 			}
 			// Tables and a report of an earlier run here would look like this run's.
-			if err := output.RemoveDerived(dir); err != nil {
+			if err := analysis.RemoveDerived(dir); err != nil {
 				return inputError{err}
 			}
 			start := time.Now()
 			var prog sim.Progress
 			spec.Progress = &prog
 			finish := showProgress(c.App.ErrWriter, progressModeFor(c.Bool("quiet"), c.App.ErrWriter), &prog, plainProgressEvery)
-			man, err := output.Execute(c.Context, spec)
+			man, err := rundir.Execute(c.Context, spec)
 			finish(err == nil)
 			if err != nil {
 				what, how := dir, "gpbudget run --resume "+dir
@@ -167,16 +162,36 @@ func runCommand() *cli.Command {
 					s.Name, reps, years, len(m.Practices), patients, seed)
 				if shard != nil {
 					fmt.Fprintf(c.App.Writer, "shard %s (%s): replications %d to %d\n", shard, source, man.Shard.FirstRep, man.Shard.LastRep-1)
-					fmt.Fprintf(c.App.Writer, "wrote %d rows to %s/practice_years/ in %.1fs; manifest %s/%s (merge the shards with 'gpbudget merge %s')\n",
-						man.Rows, dir, time.Since(start).Seconds(), dir, shard.ManifestPath(), dir)
+					fmt.Fprintf(c.App.Writer, "wrote %d rows to %s/%s/ and the ledger to %s/%s/ in %.1fs; manifest %s/%s (merge the shards with 'gpbudget merge %s')\n",
+						man.Rows, dir, runfolder.PracticeYears, dir, runfolder.Ledger, time.Since(start).Seconds(), dir, shard.ManifestPath(), dir)
 					return nil
 				}
-				fmt.Fprintf(c.App.Writer, "wrote %d rows to %s/practice_years/ in %.1fs; manifest %s/%s\n",
-					man.Rows, dir, time.Since(start).Seconds(), dir, output.ManifestName)
+				fmt.Fprintf(c.App.Writer, "wrote %d rows to %s/%s/ and the ledger to %s/%s/ in %.1fs; manifest %s/%s\n",
+					man.Rows, dir, runfolder.PracticeYears, dir, runfolder.Ledger, time.Since(start).Seconds(), dir, runfolder.ManifestName)
+				return headline(c, dir)
 			}
 			return nil
 		},
 	}
+}
+
+// headline prints the run's answer in a few lines (from its files, as
+// 'summarize' computes it) and where the full tables and report come from.
+func headline(c *cli.Context, dir string) error {
+	streamingGC()
+	sum, err := analysis.Summarize(c.Context, dir, analysis.Options{Headline: true})
+	if err != nil {
+		return err
+	}
+	w := c.App.Writer
+	fmt.Fprintln(w)
+	if err := sum.PrintHeadline(w); err != nil {
+		return err
+	}
+	q := runfolder.ShellQuote(dir)
+	fmt.Fprintf(w, "Full tables (by band, practice and year; commissioner; ledger): gpbudget summarize %s\n", q)
+	fmt.Fprintf(w, "Charts and tables in one page: gpbudget report %s (writes %s/%s)\n", q, dir, runfolder.ReportName)
+	return nil
 }
 
 // resume finishes an interrupted run from its manifest.
@@ -193,11 +208,11 @@ func resume(c *cli.Context) error {
 	if err != nil {
 		return inputError{err}
 	}
-	var r *output.Resumable
+	var r *rundir.Resumable
 	if shard != nil {
-		r, err = output.OpenShardResume(dir, version, *shard)
+		r, err = rundir.OpenShardResume(dir, version, *shard)
 	} else {
-		r, err = output.OpenResume(dir, version)
+		r, err = rundir.OpenResume(dir, version)
 	}
 	if err != nil {
 		return inputError{err}
@@ -205,45 +220,8 @@ func resume(c *cli.Context) error {
 	return resumeRun(c, dir, shard, r)
 }
 
-// openExisting opens the run (or shard) already in dir for resuming; nil
-// when dir holds none.
-func openExisting(dir string, shard *output.Shard) (*output.Resumable, error) {
-	path := filepath.Join(dir, output.ManifestName)
-	if shard != nil {
-		path = filepath.Join(dir, shard.ManifestPath())
-	}
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if shard != nil {
-		return output.OpenShardResume(dir, version, *shard)
-	}
-	return output.OpenResume(dir, version)
-}
-
-// sameRun checks that the run in a folder is the one the flags ask for: the
-// same resolved scenario (seed, size and every parameter) and mode.
-func sameRun(r *output.Resumable, s *scenarios.Scenario, cohort bool) error {
-	a, err := r.Scenario.YAML()
-	if err != nil {
-		return err
-	}
-	b, err := s.YAML()
-	if err != nil {
-		return err
-	}
-	if !bytes.Equal(a, b) {
-		return fmt.Errorf("it holds a different run (scenario %q, seed %d, %d replications, %d years)",
-			r.Scenario.Name, r.Manifest.Seed, r.Manifest.Replications, r.Manifest.Years)
-	}
-	if r.Manifest.Cohort != cohort {
-		return fmt.Errorf("it holds a run with cohort mode %v", r.Manifest.Cohort)
-	}
-	return nil
-}
-
 // resumeRun finishes the run or shard r in dir.
-func resumeRun(c *cli.Context, dir string, shard *output.Shard, r *output.Resumable) error {
+func resumeRun(c *cli.Context, dir string, shard *runfolder.Shard, r *rundir.Resumable) error {
 	what := dir
 	if shard != nil {
 		what = fmt.Sprintf("shard %s of %s", shard, dir)
@@ -259,9 +237,9 @@ func resumeRun(c *cli.Context, dir string, shard *output.Shard, r *output.Resuma
 		return inputError{err}
 	}
 	start := time.Now()
-	man, err := output.Resume(c.Context, &output.Spec{
+	man, err := rundir.Resume(c.Context, &rundir.Spec{
 		Scenario: r.Scenario, Model: m, Workers: c.Int("workers"), Dir: dir, Version: version,
-		Command: strings.Join(os.Args, " "), CheckpointEvery: c.Duration("checkpoint"),
+		Command: runfolder.CommandLine(os.Args), CheckpointEvery: c.Duration("checkpoint"),
 	}, r)
 	if err != nil {
 		if c.Context.Err() != nil {
@@ -274,23 +252,28 @@ func resumeRun(c *cli.Context, dir string, shard *output.Shard, r *output.Resuma
 		return err
 	}
 	if !c.Bool("quiet") {
-		fmt.Fprintf(c.App.Writer, "resumed %s: %d rows in %d files, complete (%.1fs)\n", what, man.Rows, len(man.Files), time.Since(start).Seconds())
+		fmt.Fprintf(c.App.Writer, "resumed %s: %d rows in %d parts, complete (%.1fs)\n", what, man.Rows, len(man.Chunks), time.Since(start).Seconds())
+		if shard == nil {
+			return headline(c, dir)
+		}
 	}
 	return nil
 }
 
 // resolveShard finds which shard this process runs: --shard I/N, else what
-// Slurm or Kubernetes set (see output.ShardFromEnv); nil for a whole run.
-func resolveShard(c *cli.Context) (*output.Shard, string, error) {
-	if c.IsSet("shards") && c.Int("shards") < 1 {
-		return nil, "", fmt.Errorf("--shards %d is out of range: accepted 1 to %d", c.Int("shards"), output.MaxShards)
+// Slurm or Kubernetes set (see rundir.ShardFromEnv); nil for a whole run.
+func resolveShard(c *cli.Context) (*runfolder.Shard, string, error) {
+	if c.IsSet("shards") {
+		if err := inRange("shards", c.Int("shards"), 1, runfolder.MaxShards); err != nil {
+			return nil, "", err
+		}
 	}
 	if c.IsSet("shard") {
 		v := c.String("shard")
 		if v == "off" {
 			return nil, "", nil
 		}
-		sh, err := output.ParseShard(v)
+		sh, err := runfolder.ParseShard(v)
 		if err != nil {
 			return nil, "", fmt.Errorf("--shard: %w", err)
 		}
@@ -299,7 +282,7 @@ func resolveShard(c *cli.Context) (*output.Shard, string, error) {
 		}
 		return &sh, "--shard", nil
 	}
-	sh, source, ok, err := output.ShardFromEnv(os.Getenv, c.Int("shards"))
+	sh, source, ok, err := rundir.ShardFromEnv(os.Getenv, c.Int("shards"))
 	if err != nil || !ok {
 		return nil, "", err
 	}

@@ -6,7 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gpbudget/gpbudget/output"
+	rundir "github.com/gpbudget/gpbudget/run"
+	"github.com/gpbudget/gpbudget/runfolder"
 )
 
 // The shard comes from --shard, a Slurm array's variables or a Kubernetes
@@ -36,7 +37,7 @@ func TestShardsFromFlagSlurmAndKubernetesMerge(t *testing.T) {
 		t.Fatalf("merge with a shard missing: exit %d: %s", code, out)
 	}
 	t.Setenv("JOB_COMPLETION_INDEX", "2")
-	t.Setenv(output.ShardsEnv, "3")
+	t.Setenv(rundir.ShardsEnv, "3")
 	code, out = gpbudget(t, dir, args...)
 	if code != 0 || !strings.Contains(out, "shard 2/3 (Kubernetes completion index 2): replications 3 to 4") {
 		t.Fatalf("Kubernetes index: exit %d: %s", code, out)
@@ -45,7 +46,7 @@ func TestShardsFromFlagSlurmAndKubernetesMerge(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "merged 3 shards") {
 		t.Fatalf("merge: exit %d: %s", code, out)
 	}
-	man, err := output.ReadManifest(filepath.Join(dir, "res"))
+	man, err := runfolder.ReadManifest(filepath.Join(dir, "res"))
 	if err != nil || !man.Completed || man.Rows != 5*2*4 || len(man.Merged) != 3 {
 		t.Fatalf("merged manifest: %+v, %v", man, err)
 	}

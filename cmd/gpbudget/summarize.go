@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/gpbudget/gpbudget/output"
+	"github.com/gpbudget/gpbudget/analysis"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/urfave/cli/v2"
 )
 
@@ -14,19 +15,24 @@ func summarizeCommand() *cli.Command {
 		Name:      "summarize",
 		Usage:     "summary tables of a run: by list-size band, by practice, by year, commissioner",
 		ArgsUsage: "DIR",
-		Description: "Reads a completed run's Parquet results and writes DIR/summary/{by_band,by_practice,\n" +
-			"by_year,commissioner}.{csv,parquet}, then prints the main tables as text. List-size bands:\n" +
-			"<3000, 3000-5999, 6000-9999 and 10000+ patients (a practice's band is that of its mean list size).",
+		Description: "Streams a completed run's Parquet results and writes DIR/summary/{by_band,by_practice,\n" +
+			"by_year,commissioner,ledger,ledger_flows}.{csv,parquet}, then prints the main tables as text.\n" +
+			"List-size bands: <3000, 3000-5999, 6000-9999 and 10000+ patients (a practice's band is that of\n" +
+			"its mean list size). Memory stays flat in the number of rows: percentiles are exact while every\n" +
+			"practice's values fit --exact-memory as float32, else from DDSketch quantile sketches within 1%\n" +
+			"(the output says which). The ledger tables give the commissioner's outlay and each party's net\n" +
+			"position, summed from DIR/ledger/.",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "practices", Value: 20, Usage: "list at most `N` practices in the printed table (0: all)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "write the tables, print nothing"},
+			exactMemoryFlag,
 		},
 		Action: func(c *cli.Context) error {
 			dir, err := runDirArg(c, "summarize")
 			if err != nil {
 				return err
 			}
-			_, sum, err := loadSummary(dir)
+			_, sum, err := loadSummary(c, dir)
 			if err != nil {
 				return err
 			}
@@ -40,7 +46,7 @@ func summarizeCommand() *cli.Command {
 			if err := sum.Print(c.App.Writer, c.Int("practices")); err != nil {
 				return err
 			}
-			fmt.Fprintf(c.App.Writer, "\nwrote %d files to %s/%s/\n", len(files), dir, output.SummaryDir)
+			fmt.Fprintf(c.App.Writer, "\nwrote %d files to %s/%s/\n", len(files), dir, runfolder.SummaryDir)
 			return nil
 		},
 	}
@@ -58,16 +64,24 @@ func runDirArg(c *cli.Context, cmd string) (string, error) {
 	return dir, nil
 }
 
-// loadSummary reads a completed run and summarises it; a folder that is not
-// a completed run is bad input.
-func loadSummary(dir string) (*output.Results, *output.Summary, error) {
-	res, err := output.ReadResults(dir)
+// exactMemoryFlag bounds the memory of exact percentiles (summarize, report).
+var exactMemoryFlag = &cli.IntFlag{Name: "exact-memory", Value: analysis.DefaultExactBytes >> 20,
+	Usage: "hold every value for exact percentiles while they fit in `MB` (as float32); beyond, use quantile sketches"}
+
+// loadSummary streams a completed run's summary; a folder that is not a
+// completed run is bad input.
+func loadSummary(c *cli.Context, dir string) (*runfolder.Manifest, *analysis.Summary, error) {
+	man, err := runfolder.RequireComplete(dir)
 	if err != nil {
-		if errors.Is(err, output.ErrIncomplete) || errors.Is(err, os.ErrNotExist) {
+		if errors.Is(err, runfolder.ErrIncomplete) || errors.Is(err, os.ErrNotExist) {
 			return nil, nil, inputError{err}
 		}
 		return nil, nil, err
 	}
-	sum, err := output.Summarize(res)
-	return res, sum, err
+	if err := inRange("exact-memory", c.Int("exact-memory"), 0, 1<<20); err != nil {
+		return nil, nil, err
+	}
+	streamingGC()
+	sum, err := analysis.Summarize(c.Context, dir, analysis.Options{ExactBytes: int64(c.Int("exact-memory")) << 20})
+	return man, sum, err
 }

@@ -3,11 +3,11 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/gpbudget/gpbudget/forecast"
 	"github.com/gpbudget/gpbudget/nhsdata"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
@@ -39,8 +39,8 @@ func synthCommand() *cli.Command {
 				return inputError{err}
 			}
 			if n := c.Int("practices"); c.IsSet("practices") {
-				if n < 1 || n > 20000 {
-					return badInput("--practices %d is out of range: accepted 1 to 20000", n)
+				if err := inRange("practices", n, 1, 20000); err != nil {
+					return err
 				}
 				if s.Population.Synthetic == nil {
 					return badInput("--practices: scenario %s lists its practices; it has no synthetic population to size", c.String("scenario"))
@@ -77,8 +77,8 @@ func synthCommand() *cli.Command {
 			}
 			if hf := c.String("history"); hf != "" {
 				y := c.Int("years")
-				if y < 1 || y > 50 {
-					return badInput("--years %d is out of range: accepted 1 to 50", y)
+				if err := inRange("years", y, 1, maxYears); err != nil {
+					return err
 				}
 				if err := s.CheckRun(m, 1, y); err != nil {
 					return inputError{err}
@@ -100,17 +100,16 @@ func synthCommand() *cli.Command {
 	}
 }
 
-// writeOut writes b to path (- for standard output) via a temporary file.
+// writeOut writes b to path (- for standard output), atomically.
 func writeOut(c *cli.Context, path string, b []byte) error {
 	if path == "-" {
 		_, err := c.App.Writer.Write(b)
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return inputError{fmt.Errorf("cannot write %s: %w", path, err)}
+	if err := runfolder.WriteFileAtomic(path, b); err != nil {
+		return inputError{err}
 	}
-	return os.Rename(tmp, path)
+	return nil
 }
 
 // useWeighted sets the population file's practices' need from

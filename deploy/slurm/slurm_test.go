@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpbudget/gpbudget/output"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -232,21 +232,25 @@ PartitionName=test Nodes=gpbnode Default=YES MaxTime=INFINITE State=UP
 }
 
 // readRows reads a run's rows (the files its manifest lists), sorted.
-func readRows(t *testing.T, dir string) (*output.Manifest, []output.Row) {
+func readRows(t *testing.T, dir string) (*runfolder.Manifest, []runfolder.Row) {
 	t.Helper()
-	man, err := output.ReadManifest(dir)
+	man, err := runfolder.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rows []output.Row
-	for _, f := range man.Files {
-		r, err := parquet.ReadFile[output.Row](filepath.Join(dir, f))
+	var rows []runfolder.Row
+	files, err := man.TableFiles(runfolder.PracticeYears)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		r, err := parquet.ReadFile[runfolder.Row](filepath.Join(dir, f))
 		if err != nil {
 			t.Fatal(err)
 		}
 		rows = append(rows, r...)
 	}
-	slices.SortFunc(rows, func(a, b output.Row) int {
+	slices.SortFunc(rows, func(a, b runfolder.Row) int {
 		return cmp.Or(cmp.Compare(a.Replication, b.Replication), cmp.Compare(a.Year, b.Year), cmp.Compare(a.PracticeID, b.PracticeID))
 	})
 	return man, rows

@@ -1,4 +1,4 @@
-package output
+package report
 
 import (
 	"bytes"
@@ -8,15 +8,16 @@ import (
 	"image/color"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/parquet-go/parquet-go"
 	xfont "golang.org/x/image/font"
+
+	"github.com/gpbudget/gpbudget/analysis"
+	"github.com/gpbudget/gpbudget/runfolder"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -110,14 +111,14 @@ func (p *Page) HTML(w io.Writer) error {
 	return nil
 }
 
-// WriteReport renders the page into DIR/report.html atomically and returns the path.
-func WriteReport(dir string, p *Page) (string, error) {
+// Write renders the page into DIR/report.html atomically and returns the path.
+func Write(dir string, p *Page) (string, error) {
 	var b bytes.Buffer
 	if err := p.HTML(&b); err != nil {
 		return "", err
 	}
-	path := filepath.Join(dir, ReportName)
-	return path, WriteFileAtomic(path, b.Bytes())
+	path := filepath.Join(dir, runfolder.ReportName)
+	return path, runfolder.WriteFileAtomic(path, b.Bytes())
 }
 
 // Figures lists every figure of the page in order.
@@ -159,6 +160,7 @@ func newPlot(title, x, y string) *plot.Plot {
 	p.Title.TextStyle.Font.Weight = xfont.WeightBold
 	p.Add(plotter.NewGrid())
 	p.Legend.Padding = vg.Points(2) // keeps legend entries from touching
+	p.X.Tick.Marker, p.Y.Tick.Marker = naturalTicks{}, naturalTicks{}
 	return p
 }
 
@@ -189,9 +191,9 @@ func xys(x, y []float64) plotter.XYs {
 
 func pct(v float64) string { return strconv.FormatFloat(100*v, 'f', 1, 64) + "%" }
 
-// RunPage builds the report of one completed run from its summary.
-func RunPage(res *Results, sum *Summary) (*Page, error) {
-	m := res.Manifest
+// RunPage builds the report of the completed run in dir from its manifest
+// and summary.
+func RunPage(dir string, m *runfolder.Manifest, sum *analysis.Summary) (*Page, error) {
 	p := &Page{
 		Title:     fmt.Sprintf("GP practice budgets: %s", sum.Scenario),
 		Generated: time.Now().UTC(),
@@ -207,15 +209,19 @@ func RunPage(res *Results, sum *Summary) (*Page, error) {
 			{"Practice-years", strconv.FormatInt(m.Rows, 10)},
 			{"Program", fmt.Sprintf("%s %s (%s, gonum %s, parquet-go %s)", m.Program, m.Version, m.GoVersion, m.GonumVersion, m.ParquetVersion)},
 			{"Run", fmt.Sprintf("%s to %s", m.Started.Format(time.RFC3339), m.Ended.Format(time.RFC3339))},
-			{"Results", filepath.Join(res.Dir, "practice_years") + "/*.parquet; tables in " + filepath.Join(res.Dir, SummaryDir) + "/"},
+			{"Results", filepath.Join(dir, runfolder.PracticeYears) + "/*.parquet and " + filepath.Join(dir, runfolder.Ledger) + "/*.parquet; tables in " + filepath.Join(dir, runfolder.SummaryDir) + "/"},
+			{"Percentiles", sum.QuantileNote},
 		}
-		cmd := m.Command
+		cmd := runfolder.TypedCommand(m.Command)
 		if cmd == "" {
-			cmd = fmt.Sprintf("gpbudget run --scenario %s --seed %d --reps %d --years %d --out %s", m.ScenarioName, m.Seed, m.Replications, m.Years, res.Dir)
+			cmd = fmt.Sprintf("gpbudget run --scenario %s --seed %d --reps %d --years %d --out %s", m.ScenarioName, m.Seed, m.Replications, m.Years, runfolder.ShellQuote(dir))
+			if m.Cohort {
+				cmd += " --cohort"
+			}
 		}
 		p.Reproduce = []string{cmd,
-			"gpbudget summarize " + res.Dir,
-			"gpbudget report " + res.Dir,
+			"gpbudget summarize " + runfolder.ShellQuote(dir),
+			"gpbudget report " + runfolder.ShellQuote(dir),
 		}
 	}
 	risk, err := overspendFigure(sum)
@@ -234,7 +240,7 @@ func RunPage(res *Results, sum *Summary) (*Page, error) {
 		Tables:  []Table{bandTable(sum), practiceTable(sum)},
 	})
 	var fans []Figure
-	for _, b := range append([]string{"all"}, bandNames()...) {
+	for _, b := range append([]string{analysis.AllBands}, bandNames()...) {
 		f, ok, err := fanFigure(sum, b)
 		if err != nil {
 			return nil, err
@@ -265,7 +271,7 @@ func RunPage(res *Results, sum *Summary) (*Page, error) {
 
 // overspendFigure plots each practice's probability of overspending by more
 // than 5% and 10% of budget against its mean list size.
-func overspendFigure(sum *Summary) (Figure, error) {
+func overspendFigure(sum *analysis.Summary) (Figure, error) {
 	f := Figure{ID: "overspend-vs-list", Title: "Probability of overspend against list size",
 		XLabel: "Mean list size (patients)", YLabel: "Practice-years overspent (%)"}
 	var x, y5, y10 []float64
@@ -294,10 +300,16 @@ func overspendFigure(sum *Summary) (Figure, error) {
 	for _, v := range y5 {
 		top = math.Max(top, v)
 	}
-	p.Y.Max = math.Max(1, top*1.25)
+	p.Y.Max = legendRoom(0, math.Max(1, top), len(f.Series), chartH)
+	// List sizes span a few hundred to tens of thousands: a log scale.
+	if spansDecades(x) {
+		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, logTicks{}
+		f.XLabel += ", log scale"
+		p.X.Label.Text = f.XLabel
+	}
 	var err error
 	f.SVG, err = svgOf(p, chartW, chartH)
-	var first, last *BandStats
+	var first, last *analysis.BandStats
 	for i := range sum.Bands {
 		if sum.Bands[i].Band == "all" {
 			continue
@@ -354,7 +366,7 @@ func (b quantileBoxes) DataRange() (xmin, xmax, ymin, ymax float64) {
 }
 
 // varianceFigure draws the distribution of the variance (% of budget) by band.
-func varianceFigure(sum *Summary) (Figure, error) {
+func varianceFigure(sum *analysis.Summary) (Figure, error) {
 	f := Figure{ID: "variance-by-band", Title: "Budget variance by list-size band",
 		XLabel: "List-size band (patients)", YLabel: "Variance (% of budget; below 0 = overspend)"}
 	var labels []string
@@ -394,8 +406,8 @@ func varianceFigure(sum *Summary) (Figure, error) {
 }
 
 // fanFigure draws spend per head over the years for one band (or "all").
-func fanFigure(sum *Summary, band string) (Figure, bool, error) {
-	var rows []YearStats
+func fanFigure(sum *analysis.Summary, band string) (Figure, bool, error) {
+	var rows []analysis.YearStats
 	for _, y := range sum.ByYear {
 		if y.Band == band {
 			rows = append(rows, y)
@@ -472,7 +484,8 @@ func fanFigure(sum *Summary, band string) (Figure, bool, error) {
 	for i := range n {
 		lo, hi = math.Min(lo, q[0][i]), math.Max(hi, q[4][i])
 	}
-	p.Y.Min, p.Y.Max = lo-0.05*(hi-lo), hi+0.4*(hi-lo)
+	p.Y.Min = lo - 0.05*(hi-lo)
+	p.Y.Max = legendRoom(p.Y.Min, hi, 3, fanH)
 	f.SVG, err = svgOf(p, fanW, fanH)
 	if n == 1 {
 		f.Reading = fmt.Sprintf("Median spend per head of %s is £%.0f in year %d; 90%% of practice-years lie between £%.0f and £%.0f.",
@@ -552,7 +565,7 @@ func ComparisonFigure(id, title, xlabel, ylabel, reading string, labels []string
 
 // commissionerFigure draws the area's mean overspend each year with a 95%
 // confidence interval (mean ± 1.96 standard errors across replications).
-func commissionerFigure(sum *Summary) (Figure, error) {
+func commissionerFigure(sum *analysis.Summary) (Figure, error) {
 	var labels []string
 	var mean, lo, hi []float64
 	for _, c := range sum.Commissioner {
@@ -583,7 +596,7 @@ func f0(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }
 func f2(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 func f3(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
 
-func bandTable(sum *Summary) Table {
+func bandTable(sum *analysis.Summary) Table {
 	t := Table{Caption: "By list-size band (money in £ per practice-year; VaR and ES of overspend)",
 		Columns: []string{"band", "practices", "list mean", "spend/head", "CV", "variance mean", "variance SD", "P(over>5%)", "P(over>10%)", "P(under>5%)", "P(under>10%)", "VaR95", "ES95", "VaR99", "ES99", "savings kept", "deficit carried"}}
 	for _, b := range sum.Bands {
@@ -595,7 +608,7 @@ func bandTable(sum *Summary) Table {
 	return t
 }
 
-func practiceTable(sum *Summary) Table {
+func practiceTable(sum *analysis.Summary) Table {
 	t := Table{Caption: "By practice", Folded: true,
 		Columns: []string{"practice", "band", "list mean", "spend/head", "CV", "variance mean", "variance SD", "P(over>5%)", "P(over>10%)", "P(under>5%)", "VaR95", "ES95", "savings kept", "deficit carried"}}
 	for _, p := range sum.Practices {
@@ -607,7 +620,7 @@ func practiceTable(sum *Summary) Table {
 	return t
 }
 
-func commissionerTable(sum *Summary) Table {
+func commissionerTable(sum *analysis.Summary) Table {
 	t := Table{Caption: "Commissioner: area totals per year across replications (£)",
 		Columns: []string{"year", "budget", "spend", "commissioner paid", "holder paid", "savings kept", "deficit carried", "stop-loss paid", "overspend mean", "overspend P95", "P(area over)", "reserve 95%", "reserve 99%"}}
 	for _, c := range sum.Commissioner {
@@ -617,31 +630,6 @@ func commissionerTable(sum *Summary) Table {
 	return t
 }
 
-// ComparisonFile is the Parquet file a comparison folder holds (written by
-// gpbudget compare): one row per metric, band and scenario, with the paired
-// difference from the baseline and its standard errors.
-const ComparisonFile = "compare.parquet"
-
-// comparisonRow mirrors the columns of ComparisonFile that the report draws.
-type comparisonRow struct {
-	Metric        string  `parquet:"metric"`
-	Band          string  `parquet:"band"`
-	Baseline      string  `parquet:"baseline"`
-	Scenario      string  `parquet:"scenario"`
-	BaselineValue float64 `parquet:"baseline_value"`
-	ScenarioValue float64 `parquet:"scenario_value"`
-	Difference    float64 `parquet:"difference"`
-	SEPaired      float64 `parquet:"se_paired"`
-	SEIndependent float64 `parquet:"se_independent"`
-	Replications  int32   `parquet:"replications"`
-}
-
-// IsComparison says whether dir holds a comparison's results.
-func IsComparison(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, ComparisonFile))
-	return err == nil
-}
-
 // comparisonMetrics are the metrics drawn, with their reading, in order:
 // money in £ thousand, probabilities in percentage points.
 var comparisonMetrics = []struct {
@@ -649,6 +637,7 @@ var comparisonMetrics = []struct {
 	scale               float64
 }{
 	{"commissioner_cost", "Commissioner's cost over the run", "£ thousand", 1e-3},
+	{"commissioner_outlay", "Commissioner's outlay over the run, from the ledger", "£ thousand", 1e-3},
 	{"reserve_p95", "Reserve needed, 95th percentile", "£ thousand", 1e-3},
 	{"reserve_p99", "Reserve needed, 99th percentile", "£ thousand", 1e-3},
 	{"savings_retained", "Savings retained by budget holders", "£ thousand", 1e-3},
@@ -661,30 +650,12 @@ var comparisonMetrics = []struct {
 // bars of each scenario's paired difference from the baseline with 95%
 // confidence intervals (difference ± 1.96 paired standard errors).
 func ComparisonPage(dir string) (*Page, error) {
-	path := filepath.Join(dir, ComparisonFile)
-	f, err := os.Open(path)
+	rows, kv, err := analysis.ReadComparison(dir)
 	if err != nil {
-		return nil, fmt.Errorf("reading comparison: %w", err)
+		return nil, err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("reading comparison: %w", err)
-	}
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	meta := func(k string) string { v, _ := pf.Lookup(k); return v }
-	r := parquet.NewGenericReader[comparisonRow](f)
-	defer r.Close()
-	rows := make([]comparisonRow, r.NumRows())
-	if n, err := r.Read(rows); n != len(rows) && err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("%s: no rows", path)
-	}
+	path := filepath.Join(dir, runfolder.CompareParquet)
+	meta := func(k string) string { return kv[k] }
 	var scen []string
 	for _, row := range rows {
 		if !slices.Contains(scen, row.Scenario) {
@@ -701,8 +672,8 @@ func ComparisonPage(dir string) (*Page, error) {
 		{"Method", "paired: every scenario run with the same seed (common random numbers); intervals are difference ± 1.96 paired standard errors"},
 		{"Results", path},
 	}
-	if cmd := meta("gpbudget.command"); cmd != "" {
-		p.Reproduce = []string{cmd, "gpbudget report " + dir}
+	if cmd := runfolder.TypedCommand(meta("gpbudget.command")); cmd != "" {
+		p.Reproduce = []string{cmd, "gpbudget report " + runfolder.ShellQuote(dir)}
 	}
 	sec := Section{Heading: "Differences from " + rows[0].Baseline,
 		Intro: "Each bar is a scenario's value minus the baseline's; the error bar is its 95% confidence interval. " +
@@ -716,12 +687,12 @@ func ComparisonPage(dir string) (*Page, error) {
 				continue
 			}
 			label := row.Scenario
-			if row.Band != "all" {
+			if row.Band != analysis.AllBands {
 				label += " " + row.Band
 			}
 			d, h := row.Difference*m.scale, 1.96*row.SEPaired*m.scale
 			labels, mean, lo, hi = append(labels, label), append(mean, d), append(lo, d-h), append(hi, d+h)
-			if row.Band == "all" {
+			if row.Band == analysis.AllBands {
 				read = append(read, fmt.Sprintf("%s %+.1f (%.1f to %.1f)", row.Scenario, d, d-h, d+h))
 			}
 		}
@@ -746,4 +717,12 @@ func ComparisonPage(dir string) (*Page, error) {
 	sec.Tables = []Table{t}
 	p.Sections = []Section{sec}
 	return p, nil
+}
+
+func bandNames() []string {
+	n := make([]string, len(analysis.Bands))
+	for i, b := range analysis.Bands {
+		n[i] = b.Name
+	}
+	return n
 }

@@ -1,4 +1,4 @@
-package output
+package analysis
 
 import (
 	"context"
@@ -8,10 +8,31 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gpbudget/gpbudget/run"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
-	"github.com/parquet-go/parquet-go"
 )
+
+// compare runs models paired (run.Paired) into Metrics sinks and compares them.
+func compare(t *testing.T, names []string, models []*sim.Model, seed uint64, reps, years int) []CompareRow {
+	t.Helper()
+	ms := make([]*Metrics, len(models))
+	sinks := make([]sim.Sink, len(models))
+	for k := range ms {
+		ms[k] = &Metrics{}
+		sinks[k] = ms[k]
+	}
+	p := &run.Paired{Names: names, Models: models, Seed: seed, Reps: reps, Years: years, Workers: 2}
+	if err := p.Run(context.Background(), sinks); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := Compare(names, ms, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
 
 func smallModel(t *testing.T, name string, edit func(*scenarios.Scenario), seed uint64) *sim.Model {
 	t.Helper()
@@ -37,15 +58,8 @@ func smallModel(t *testing.T, name string, edit func(*scenarios.Scenario), seed 
 // results are written as Parquet and CSV.
 func TestCompareIdenticalIsZero(t *testing.T) {
 	const seed = 5
-	sp := &CompareSpec{
-		Names:  []string{"a", "a#2"},
-		Models: []*sim.Model{smallModel(t, "pbc-indicative-2009", nil, seed), smallModel(t, "pbc-indicative-2009", nil, seed)},
-		Seed:   seed, Reps: 8, Years: 2, Workers: 2,
-	}
-	rows, err := Compare(context.Background(), sp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := compare(t, []string{"a", "a#2"},
+		[]*sim.Model{smallModel(t, "pbc-indicative-2009", nil, seed), smallModel(t, "pbc-indicative-2009", nil, seed)}, seed, 8, 2)
 	if len(rows) == 0 {
 		t.Fatal("no rows")
 	}
@@ -68,14 +82,17 @@ func TestCompareIdenticalIsZero(t *testing.T) {
 	if err := WriteComparison(dir, rows, map[string]string{"gpbudget.seed": "5"}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := parquet.ReadFile[CompareRow](filepath.Join(dir, CompareParquet))
+	got, meta, err := ReadComparison(dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if meta["gpbudget.seed"] != "5" {
+		t.Errorf("metadata read back %v", meta)
 	}
 	if len(got) != len(rows) || got[0] != rows[0] {
 		t.Errorf("Parquet read back %d rows (first %+v), wrote %d (first %+v)", len(got), got[0], len(rows), rows[0])
 	}
-	csv, err := os.ReadFile(filepath.Join(dir, CompareCSV))
+	csv, err := os.ReadFile(filepath.Join(dir, runfolder.CompareCSV))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,12 +115,9 @@ func TestComparePairedBeatsIndependent(t *testing.T) {
 	hard := func(s *scenarios.Scenario) { s.Rule.Type = "hard" }
 	a := smallModel(t, "default", nil, seed)
 	b := smallModel(t, "default", hard, seed)
-	rows, err := Compare(context.Background(), &CompareSpec{Names: []string{"indicative", "hard"}, Models: []*sim.Model{a, b}, Seed: seed, Reps: reps, Years: 2, Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := compare(t, []string{"indicative", "hard"}, []*sim.Model{a, b}, seed, reps, 2)
 	// Independent: B run with another seed.
-	var sa, sb metricsSink
+	var sa, sb Metrics
 	if err := sim.Run(context.Background(), a, sim.Options{Seed: seed, LastRep: reps, Years: 2, Workers: 2}, &sa); err != nil {
 		t.Fatal(err)
 	}
@@ -128,9 +142,7 @@ func TestComparePairedBeatsIndependent(t *testing.T) {
 		for r := range reps {
 			x[r], y[r] = c.f(&sa.reps[r]), c.f(&sb.reps[r])
 		}
-		_, va, _ := meanVar(x)
-		_, vb, _ := meanVar(y)
-		indep := math.Sqrt((va + vb) / reps)
+		indep := math.Sqrt((momentsOf(x).Var() + momentsOf(y).Var()) / reps)
 		t.Logf("%s: difference %.4g, paired SE %.4g, independent-run SE %.4g (formula from the paired runs %.4g), ratio %.3f",
 			c.metric, paired.Difference, paired.SEPaired, indep, paired.SEIndependent, paired.SEPaired/indep)
 		if !(paired.SEPaired < indep) || !(paired.SEPaired < paired.SEIndependent) {
@@ -141,18 +153,56 @@ func TestComparePairedBeatsIndependent(t *testing.T) {
 
 // TestQuantileAndPairedMean checks the helpers on hand-computed values.
 func TestQuantileAndPairedMean(t *testing.T) {
-	x := []float64{4, 1, 3, 2, 5}
-	if q := quantile(x, 0.5); q != 3 {
+	x := []float64{1, 2, 3, 4, 5}
+	if q := Quantile(x, 0.5); q != 3 {
 		t.Errorf("median %v", q)
 	}
-	if q := quantile(x, 0.95); math.Abs(q-4.8) > 1e-12 {
+	if q := Quantile(x, 0.95); math.Abs(q-4.8) > 1e-12 {
 		t.Errorf("95th percentile %v, want 4.8 (type 7)", q)
 	}
 	a := []float64{1, 2, 3, 4}
 	b := []float64{2, 3, 4, 6}
-	r := pairedMean(a, b)
+	r := PairedMean(a, b)
 	// d = 1,1,1,2: mean 1.25, var 0.25, se 0.25; var a = 5/3, var b = 35/12.
 	if r.Difference != 1.25 || math.Abs(r.SEPaired-0.25) > 1e-12 || math.Abs(r.SEIndependent-math.Sqrt((5.0/3+35.0/12)/4)) > 1e-12 {
 		t.Errorf("paired mean %+v", r)
+	}
+}
+
+// TestLedgerPositions: hand-built ledgers (the engine's entries, finer than
+// the files' rows) give the commissioner's outlay and each class's net
+// position in the comparison, with the ledger's balance.
+func TestLedgerPositions(t *testing.T) {
+	rep := func(r int, outlay float64) *sim.Replication {
+		return &sim.Replication{Rep: r,
+			Rows: []sim.PracticeYear{{Replication: r, Year: 1, Practice: 0, ListSize: 1000, Budget: 100, SpendTotal: 90, Variance: 10}},
+			Ledger: []sim.Entry{
+				{Year: 1, Practice: 0, From: sim.Commissioner, To: sim.HolderParty(0), Reason: sim.ReasonBudgetAllocation, Amount: 100},
+				{Year: 1, Practice: 0, From: sim.HolderParty(0), To: sim.Providers, Reason: sim.ReasonProviderPayment, Amount: 90},
+				{Year: 1, Practice: 0, From: sim.HolderParty(0), To: sim.Pool, Reason: sim.ReasonPoolContribution, Amount: 2},
+				{Year: 1, Practice: 0, From: sim.HolderParty(0), To: sim.Commissioner, Reason: sim.ReasonUnderspendReturned, Amount: 100 - outlay},
+			}}
+	}
+	var a, b Metrics
+	for r, o := range []float64{95, 97, 93} {
+		a.Write(rep(r, o))
+		b.Write(rep(r, o+1))
+	}
+	rows, err := Compare([]string{"a", "b"}, []*Metrics{&a, &b}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]CompareRow{}
+	for _, r := range rows {
+		got[r.Metric] = r
+	}
+	near(t, "outlay a", got["commissioner_outlay"].BaselineValue, 95)
+	near(t, "outlay difference", got["commissioner_outlay"].Difference, 1)
+	near(t, "providers", got["providers_net"].BaselineValue, 90)
+	near(t, "pool", got["pool_net"].BaselineValue, 2)
+	// The holder got 100 and paid 90 + 2 + (100 - outlay): outlay - 92.
+	near(t, "holders", got["holders_net"].BaselineValue, 95-92)
+	if got["commissioner_outlay"].SEPaired != 0 {
+		t.Errorf("a constant difference has paired SE %v", got["commissioner_outlay"].SEPaired)
 	}
 }

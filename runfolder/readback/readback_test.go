@@ -18,7 +18,8 @@ import (
 	"testing"
 
 	_ "github.com/duckdb/duckdb-go/v2"
-	"github.com/gpbudget/gpbudget/output"
+	"github.com/gpbudget/gpbudget/run"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 )
 
@@ -63,7 +64,7 @@ func parse(t *testing.T, text string) *scenarios.Scenario {
 }
 
 // execute runs s through the library into a fresh folder, as `gpbudget run` does.
-func execute(t *testing.T, s *scenarios.Scenario, seed uint64, reps, years, workers int) (string, *output.Manifest) {
+func execute(t *testing.T, s *scenarios.Scenario, seed uint64, reps, years, workers int) (string, *runfolder.Manifest) {
 	t.Helper()
 	m, err := s.Model(seed)
 	if err != nil {
@@ -73,7 +74,7 @@ func execute(t *testing.T, s *scenarios.Scenario, seed uint64, reps, years, work
 		t.Fatalf("model has %d practices, want %d", len(m.Practices), practices)
 	}
 	dir := t.TempDir()
-	man, err := output.Execute(context.Background(), &output.Spec{
+	man, err := run.Execute(context.Background(), &run.Spec{
 		Scenario: s, Model: m, Seed: seed, Reps: reps, Years: years, Workers: workers,
 		Dir: dir, Version: version, Command: "readback test",
 	})
@@ -297,7 +298,7 @@ func TestMetadata(t *testing.T) {
 		"gpbudget.go_version":    runtime.Version(),
 		// The library reports the gonum it was built with; in a test binary
 		// that may be "unknown", but the key must be there and agree.
-		"gpbudget.gonum_version": output.DepVersion("gonum.org/v1/gonum"),
+		"gpbudget.gonum_version": runfolder.DepVersion("gonum.org/v1/gonum"),
 	}
 	got := map[string]map[string]string{} // file -> key -> value
 	for _, r := range query(t, db, "SELECT file_name, decode(key), decode(value) FROM parquet_kv_metadata("+files(dir)+")") {
@@ -307,8 +308,8 @@ func TestMetadata(t *testing.T) {
 		}
 		got[f][r[1].(string)] = r[2].(string)
 	}
-	if len(got) != len(man.Files) || len(got) == 0 {
-		t.Fatalf("metadata found in %d files, manifest lists %d", len(got), len(man.Files))
+	if len(got) != len(man.Chunks) || len(got) == 0 {
+		t.Fatalf("metadata found in %d practice-year files, manifest lists %d parts", len(got), len(man.Chunks))
 	}
 	if v := want["gpbudget.gonum_version"]; v == "unknown" {
 		t.Logf("gonum version is %q: no package in this build links gonum", v)
@@ -470,8 +471,11 @@ func TestManifest(t *testing.T) {
 		t.Errorf("scenario in manifest: name %q (%v), want %q", sc.Name, err, s.Name)
 	}
 
-	// The files listed are exactly the part files on disk, nothing half-written.
+	// The files listed are exactly the part files on disk (practice-years
+	// and ledger), nothing half-written.
 	on, _ := filepath.Glob(filepath.Join(dir, "practice_years", "*.parquet"))
+	led, _ := filepath.Glob(filepath.Join(dir, "ledger", "*.parquet"))
+	on = slices.Sorted(slices.Values(append(on, led...)))
 	var onDisk []string
 	for _, f := range on {
 		rel, _ := filepath.Rel(dir, f)
@@ -487,5 +491,44 @@ func TestManifest(t *testing.T) {
 	r := one(t, db, "SELECT count(*) FROM read_parquet("+files(dir)+")")
 	if m.Rows == nil || toInt(t, r[0]) != *m.Rows || *m.Rows != int64(reps*years*practices) {
 		t.Errorf("manifest rows %v, DuckDB counts %v, want %d", m.Rows, r[0], reps*years*practices)
+	}
+}
+
+// The ledger files DuckDB reads have the documented columns and types, one
+// per part, beside the practice-year files and named like them.
+func TestLedgerFilesReadBack(t *testing.T) {
+	db := openDB(t)
+	dir, man := execute(t, parse(t, hardYAML), 5, 3, 2, 2)
+	if len(man.Chunks) == 0 {
+		t.Fatal("no parts")
+	}
+	for _, c := range man.Chunks {
+		if c.LedgerFile != filepath.Join("ledger", filepath.Base(c.File)) || c.LedgerSHA256 == "" {
+			t.Errorf("part %s: ledger file %q, checksum %q", c.File, c.LedgerFile, c.LedgerSHA256)
+		}
+	}
+	g := "'" + strings.ReplaceAll(filepath.Join(dir, "ledger", "*.parquet"), "'", "''") + "'"
+	types := map[string]string{}
+	for _, r := range query(t, db, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet("+g+"))") {
+		types[r[0].(string)] = r[1].(string)
+	}
+	for col, typ := range map[string]string{"scenario": "VARCHAR", "replication": "INTEGER", "year": "INTEGER", "party": "VARCHAR",
+		"counterparty": "VARCHAR", "reason": "VARCHAR", "amount": "DOUBLE"} {
+		if types[col] != typ {
+			t.Errorf("ledger column %s is %q, want %s", col, types[col], typ)
+		}
+	}
+	r := one(t, db, "SELECT count(*) FROM read_parquet("+g+")")
+	n := int64(0)
+	for _, c := range man.Chunks {
+		n += c.LedgerRows
+	}
+	if toInt(t, r[0]) != n {
+		t.Errorf("DuckDB counts %v ledger rows, the manifest %d", r[0], n)
+	}
+	// deficit_repaid is a practice-year column.
+	r = one(t, db, "SELECT count(*) FROM (DESCRIBE SELECT * FROM read_parquet("+files(dir)+")) WHERE column_name = 'deficit_repaid'")
+	if toInt(t, r[0]) != 1 {
+		t.Error("no deficit_repaid column")
 	}
 }

@@ -1,9 +1,10 @@
-package output
+package run
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"os"
 	"path/filepath"
 	"testing"
@@ -45,7 +46,7 @@ func TestChunksAreCompleteAndChecksummed(t *testing.T) {
 		if hex.EncodeToString(sum[:]) != c.SHA256 {
 			t.Errorf("%s: checksum differs from the manifest", c.File)
 		}
-		rows, err := parquet.ReadFile[Row](filepath.Join(sp.Dir, c.File))
+		rows, err := parquet.ReadFile[runfolder.Row](filepath.Join(sp.Dir, c.File))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +74,7 @@ func TestFailedRunIsNotComplete(t *testing.T) {
 	if err == nil {
 		t.Fatal("run with a negative cost succeeded")
 	}
-	got, rerr := ReadManifest(sp.Dir)
+	got, rerr := runfolder.ReadManifest(sp.Dir)
 	if rerr != nil {
 		t.Fatal(rerr)
 	}
@@ -95,7 +96,7 @@ func TestCancelledRunIsNotComplete(t *testing.T) {
 	if _, err := Execute(ctx, sp); err == nil {
 		t.Fatal("cancelled run reported success")
 	}
-	got, err := ReadManifest(sp.Dir)
+	got, err := runfolder.ReadManifest(sp.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}

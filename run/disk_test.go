@@ -1,7 +1,8 @@
-package output
+package run
 
 import (
 	"context"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,10 +35,10 @@ func TestFullDisk(t *testing.T) {
 	if len(files)+len(hidden) > 0 {
 		t.Errorf("files left on the full disk: %v %v", files, hidden)
 	}
-	if m, err := ReadManifest(sp.Dir); err == nil && m.Completed {
+	if m, err := runfolder.ReadManifest(sp.Dir); err == nil && m.Completed {
 		t.Error("manifest says complete")
 	}
-	if _, err := RequireComplete(sp.Dir); err == nil {
+	if _, err := runfolder.RequireComplete(sp.Dir); err == nil {
 		t.Error("RequireComplete accepted the failed run")
 	}
 }

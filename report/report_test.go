@@ -1,10 +1,11 @@
-package output
+package report
 
 import (
 	"bytes"
 	"context"
 	"html/template"
 	"image/png"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,26 +15,29 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parquet-go/parquet-go"
+	"github.com/gpbudget/gpbudget/analysis"
+	"github.com/gpbudget/gpbudget/run"
+	"github.com/gpbudget/gpbudget/runfolder"
+	"github.com/gpbudget/gpbudget/scenarios"
 )
 
 // smallReport renders the report of a small run into its folder.
-func smallReport(t *testing.T) (string, *Summary, *Page, string) {
+func smallReport(t *testing.T) (string, *analysis.Summary, *Page, string) {
 	t.Helper()
 	dir := testRun(t)
-	res, err := ReadResults(dir)
+	sum, err := analysis.Summarize(context.Background(), dir, analysis.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := Summarize(res)
+	man, err := runfolder.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	page, err := RunPage(res, sum)
+	page, err := RunPage(dir, man, sum)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path, err := WriteReport(dir, page)
+	path, err := Write(dir, page)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,6 +46,31 @@ func smallReport(t *testing.T) (string, *Summary, *Page, string) {
 		t.Fatal(err)
 	}
 	return path, sum, page, string(b)
+}
+
+// testRun runs a small model (8 practices, 8 replications, 3 years) into a
+// temporary folder, recorded as typed through 'go run' (a temporary binary).
+func testRun(t *testing.T) string {
+	t.Helper()
+	s := scenarios.Default()
+	s.Population.Synthetic.Practices = 8
+	m, err := s.Model(11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := &run.Spec{Scenario: s, Model: m, Seed: 11, Reps: 8, Years: 3, Workers: 2, Dir: t.TempDir(), Version: "test",
+		Command: runfolder.CommandLine([]string{"/tmp/go-build123/b001/exe/gpbudget", "run", "--reps", "8", "--out", "my results"})}
+	if _, err := run.Execute(context.Background(), sp); err != nil {
+		t.Fatal(err)
+	}
+	return sp.Dir
+}
+
+func near(t *testing.T, what string, got, want float64) {
+	t.Helper()
+	if math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
+		t.Errorf("%s = %.12g, want %.12g", what, got, want)
+	}
 }
 
 func series(t *testing.T, f *Figure, name string) Series {
@@ -155,9 +184,22 @@ func TestReportChartsComeFromTheSummary(t *testing.T) {
 	}
 
 	// The page says what was run and how to reproduce it, and loads nothing.
-	for _, want := range []string{"<th scope=\"row\">Seed</th><td>11</td>", "gpbudget run (test)", "gpbudget report ", "default"} {
+	// The command is shown as typed, not as the temporary binary of 'go run'.
+	for _, want := range []string{"<th scope=\"row\">Seed</th><td>11</td>", "gpbudget run --reps 8 --out &#39;my results&#39;", "gpbudget report ", "default"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(html, "go-build") {
+		t.Error("the page names the temporary binary of go run")
+	}
+	// Axis ticks read naturally: no "2500.00", and list sizes on a log scale
+	// are labelled like 2,000 or 10k.
+	for _, svg := range regexp.MustCompile(`(?s)<svg.*?</svg>`).FindAllString(html, -1) {
+		for _, m := range regexp.MustCompile(`(?s)<text[^>]*>([^<]*)</text>`).FindAllStringSubmatch(svg, -1) {
+			if regexp.MustCompile(`^-?\d{4,}(\.\d+)?$|\.\d*0$`).MatchString(strings.TrimSpace(m[1])) {
+				t.Errorf("axis label %q: want thousands separated (2,500 or 10k) without trailing zeros", m[1])
+			}
 		}
 	}
 	if regexp.MustCompile(`(?i)(src|href)\s*=\s*["']?(https?:)?//`).MatchString(html) || strings.Contains(html, "<script") ||
@@ -260,26 +302,18 @@ func TestReportRendersInChromium(t *testing.T) {
 // the baseline with difference ± 1.96 paired SE, as the table says.
 func TestComparisonPage(t *testing.T) {
 	dir := t.TempDir()
-	rows := []comparisonRow{
+	rows := []analysis.CompareRow{
 		{Metric: "commissioner_cost", Band: "all", Baseline: "pbc", Scenario: "hard", BaselineValue: 5e6, ScenarioValue: 4.9e6, Difference: -1e5, SEPaired: 2e4, SEIndependent: 9e4, Replications: 50},
 		{Metric: "commissioner_cost", Band: "all", Baseline: "pbc", Scenario: "fundholding", BaselineValue: 5e6, ScenarioValue: 5.05e6, Difference: 5e4, SEPaired: 3e4, SEIndependent: 9e4, Replications: 50},
 		{Metric: "p_overspend_5", Band: "all", Baseline: "pbc", Scenario: "hard", BaselineValue: .2, ScenarioValue: .15, Difference: -.05, SEPaired: .01, Replications: 50},
 		{Metric: "p_overspend_5", Band: "<3000", Baseline: "pbc", Scenario: "hard", BaselineValue: .3, ScenarioValue: .2, Difference: -.1, SEPaired: .02, Replications: 50},
 	}
-	f, err := os.Create(filepath.Join(dir, ComparisonFile))
+	err := analysis.WriteComparison(dir, rows, map[string]string{"gpbudget.seed": "9",
+		"gpbudget.command": "/tmp/go-build9/exe/gpbudget compare pbc hard fundholding --seed 9"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := parquet.NewGenericWriter[comparisonRow](f, parquet.KeyValueMetadata("gpbudget.seed", "9"),
-		parquet.KeyValueMetadata("gpbudget.command", "gpbudget compare pbc hard fundholding --seed 9"))
-	if _, err := w.Write(rows); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	if !IsComparison(dir) {
+	if !analysis.IsComparison(dir) {
 		t.Fatal("not recognised as a comparison folder")
 	}
 	page, err := ComparisonPage(dir)
@@ -302,7 +336,7 @@ func TestComparisonPage(t *testing.T) {
 	if got := series(t, prob, "mean").Labels; got[1] != "hard <3000" {
 		t.Errorf("labels %v", got)
 	}
-	path, err := WriteReport(dir, page)
+	path, err := Write(dir, page)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package output
+package run
 
 import (
 	"bytes"
@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gpbudget/gpbudget/runfolder"
 )
 
 // RefusedError is Merge's refusal: the folder does not hold one complete
@@ -29,8 +30,6 @@ func (e *RefusedError) Error() string {
 	return fmt.Sprintf("cannot merge %s:\n  - %s", e.Dir, strings.Join(e.Problems, "\n  - "))
 }
 
-var shardManifestName = regexp.MustCompile(`^shard-(\d{4})-of-(\d{4})\.json$`)
-
 // Merge checks that dir holds every shard of one run, each complete, and
 // writes dir/manifest.json saying the merged run is complete, listing every
 // shard's part files. The part files stay where the shards wrote them.
@@ -42,30 +41,26 @@ var shardManifestName = regexp.MustCompile(`^shard-(\d{4})-of-(\d{4})\.json$`)
 //
 // A folder that holds a complete single-process run (no shard manifests) is
 // already whole: Merge returns its manifest and writes nothing.
-func Merge(dir string) (*Manifest, error) {
+func Merge(dir string) (*runfolder.Manifest, error) {
 	refuse := func(p ...string) error { return &RefusedError{Dir: dir, Problems: p} }
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, refuse(fmt.Sprintf("no such folder (%v)", err))
 	}
-	entries, err := os.ReadDir(filepath.Join(dir, ManifestsDir))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("reading %s: %w", filepath.Join(dir, ManifestsDir), err)
+	names, err := runfolder.ShardManifests(dir)
+	if err != nil {
+		return nil, err
 	}
 	counts := map[int][]string{}
-	for _, e := range entries {
-		m := shardManifestName.FindStringSubmatch(e.Name())
-		if m == nil {
-			continue
-		}
-		n, _ := strconv.Atoi(m[2])
-		counts[n] = append(counts[n], e.Name())
+	for _, name := range names {
+		sh, _ := runfolder.ShardOf(name)
+		counts[sh.Count] = append(counts[sh.Count], name)
 	}
 	if len(counts) == 0 {
-		if m, err := ReadManifest(dir); err == nil && m.Completed && m.Shard == nil && m.Merged == nil {
+		if m, err := runfolder.ReadManifest(dir); err == nil && m.Completed && m.Shard == nil && m.Merged == nil {
 			return m, nil
 		}
 		return nil, refuse(fmt.Sprintf("no shard manifests in %s: run the shards first (gpbudget run --shard I/N --out %s)",
-			filepath.Join(dir, ManifestsDir), dir))
+			filepath.Join(dir, runfolder.ManifestsDir), dir))
 	}
 	if len(counts) > 1 {
 		var ns []int
@@ -78,7 +73,7 @@ func Merge(dir string) (*Manifest, error) {
 			parts = append(parts, fmt.Sprintf("%d shards (%s...)", n, counts[n][0]))
 		}
 		return nil, refuse(fmt.Sprintf("%s holds manifests of runs split into %s: remove the stale ones, or run into a fresh folder",
-			filepath.Join(dir, ManifestsDir), strings.Join(parts, " and ")))
+			filepath.Join(dir, runfolder.ManifestsDir), strings.Join(parts, " and ")))
 	}
 	var n int
 	for k := range counts {
@@ -86,11 +81,11 @@ func Merge(dir string) (*Manifest, error) {
 	}
 
 	var problems []string
-	mans := make([]*Manifest, n)
-	var ref *Manifest
-	refShard := Shard{}
+	mans := make([]*runfolder.Manifest, n)
+	var ref *runfolder.Manifest
+	refShard := runfolder.Shard{}
 	for i := range n {
-		sh := Shard{Index: i, Count: n}
+		sh := runfolder.Shard{Index: i, Count: n}
 		m, p := VerifyShard(dir, sh)
 		problems = append(problems, p...)
 		mans[i] = m
@@ -100,7 +95,7 @@ func Merge(dir string) (*Manifest, error) {
 	}
 	for i, m := range mans {
 		if m != nil && m != ref {
-			problems = append(problems, mismatches(Shard{Index: i, Count: n}, m, refShard, ref)...)
+			problems = append(problems, mismatches(runfolder.Shard{Index: i, Count: n}, m, refShard, ref)...)
 		}
 	}
 
@@ -114,16 +109,18 @@ func Merge(dir string) (*Manifest, error) {
 			}
 		}
 	}
-	parts, _ := filepath.Glob(filepath.Join(dir, "practice_years", "*.parquet"))
-	for _, p := range parts {
-		rel := filepath.Join("practice_years", filepath.Base(p))
-		if listed[rel] {
-			continue
+	for _, table := range runfolder.Tables {
+		parts, _ := runfolder.PartFiles(dir, table, "")
+		for _, p := range parts {
+			rel := filepath.Join(table, filepath.Base(p))
+			if listed[rel] {
+				continue
+			}
+			if sh, ok := runfolder.ShardOf(filepath.Base(p)); ok && sh.Count == n && (mans[sh.Index] == nil || !mans[sh.Index].Completed) {
+				continue // reported above as the shard's own problem
+			}
+			problems = append(problems, fmt.Sprintf("%s belongs to no shard of this run (left by another run?): remove it, or run into a fresh folder", rel))
 		}
-		if sh, ok := shardOf(filepath.Base(p)); ok && sh.Count == n && (mans[sh.Index] == nil || !mans[sh.Index].Completed) {
-			continue // reported above as the shard's own problem
-		}
-		problems = append(problems, fmt.Sprintf("%s belongs to no shard of this run (left by another run?): remove it, or run into a fresh folder", rel))
 	}
 	if len(problems) > 0 {
 		return nil, refuse(problems...)
@@ -131,13 +128,12 @@ func Merge(dir string) (*Manifest, error) {
 
 	merged := *ref
 	merged.Shard, merged.Error = nil, ""
-	merged.Files, merged.Chunks, merged.Rows, merged.Merged = nil, nil, 0, nil
+	merged.Merged = nil
 	merged.Completed = true
+	var chunks []runfolder.Chunk
 	for i, m := range mans {
-		merged.Files = append(merged.Files, m.Files...)
-		merged.Chunks = append(merged.Chunks, m.Chunks...)
-		merged.Rows += m.Rows
-		merged.Merged = append(merged.Merged, Shard{Index: i, Count: n}.ManifestPath())
+		chunks = append(chunks, m.Chunks...)
+		merged.Merged = append(merged.Merged, runfolder.Shard{Index: i, Count: n}.ManifestPath())
 		if m.Started.Before(merged.Started) {
 			merged.Started = m.Started
 		}
@@ -145,6 +141,7 @@ func Merge(dir string) (*Manifest, error) {
 			merged.Ended = m.Ended
 		}
 	}
+	merged.SetChunks(chunks)
 	if merged.Ended.IsZero() {
 		merged.Ended = time.Now().UTC()
 	}
@@ -160,9 +157,9 @@ func Merge(dir string) (*Manifest, error) {
 // the shard is done: a resume can keep it, and only shards with problems need
 // to run again. m is the shard's manifest when it could be read (even with
 // problems), else nil.
-func VerifyShard(dir string, sh Shard) (m *Manifest, problems []string) {
+func VerifyShard(dir string, sh runfolder.Shard) (m *runfolder.Manifest, problems []string) {
 	path := filepath.Join(dir, sh.ManifestPath())
-	m, err := readManifestFile(path)
+	m, err := runfolder.ReadManifestFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, []string{fmt.Sprintf("shard %s is missing (no %s): run it with --shard %s", sh, sh.ManifestPath(), sh)}
 	}
@@ -200,9 +197,12 @@ func VerifyShard(dir string, sh Shard) (m *Manifest, problems []string) {
 			problems = append(problems, fmt.Sprintf("shard %s's file %s is missing; rerun it: %s", sh, f, rerun(m, sh)))
 		}
 	}
-	// The chunks (files with their replication ranges) tile the shard's share.
+	// The chunks (parts with their replication ranges) tile the shard's share.
 	next := m.Shard.FirstRep
 	for _, c := range m.Chunks {
+		if c.LedgerFile == "" {
+			problems = append(problems, fmt.Sprintf("shard %s's part %s has no ledger file (written by an earlier version?); rerun it: %s", sh, c.File, rerun(m, sh)))
+		}
 		if c.FirstRep != next || c.LastRep < c.FirstRep {
 			break
 		}
@@ -215,7 +215,7 @@ func VerifyShard(dir string, sh Shard) (m *Manifest, problems []string) {
 	return m, problems
 }
 
-func describeShard(m *Manifest) string {
+func describeShard(m *runfolder.Manifest) string {
 	if m.Shard == nil {
 		return "no shard"
 	}
@@ -224,7 +224,7 @@ func describeShard(m *Manifest) string {
 
 // rerun is the command that ran a shard, to rerun it; the shard is named in
 // case the scheduler gave it.
-func rerun(m *Manifest, sh Shard) string {
+func rerun(m *runfolder.Manifest, sh runfolder.Shard) string {
 	if m.Command == "" {
 		return "gpbudget run ... --shard " + sh.String()
 	}
@@ -236,7 +236,7 @@ func rerun(m *Manifest, sh Shard) string {
 
 // mismatches lists how shard sh's manifest m differs from shard rs's ref in
 // what makes the rows one run's.
-func mismatches(sh Shard, m *Manifest, rs Shard, ref *Manifest) []string {
+func mismatches(sh runfolder.Shard, m *runfolder.Manifest, rs runfolder.Shard, ref *runfolder.Manifest) []string {
 	var out []string
 	const fix = "the shards are not one run; rerun shard %s like the others, or run into a fresh folder"
 	diff := func(what string, got, want any) {

@@ -1,4 +1,4 @@
-package output
+package analysis
 
 import (
 	"context"
@@ -6,10 +6,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gpbudget/gpbudget/run"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/parquet-go/parquet-go"
 )
@@ -26,9 +30,17 @@ func TestMomentsAndQuantiles(t *testing.T) {
 	near(t, "mean", Mean(x), 5)
 	// Sum of squared deviations 32 over n-1 = 7.
 	near(t, "sd", SD(x), math.Sqrt(32.0/7))
-	near(t, "cv", CV(x), math.Sqrt(32.0/7)/5)
+	m := momentsOf(x)
+	near(t, "streamed mean", m.Mean(), 5)
+	near(t, "streamed sd", m.SD(), math.Sqrt(32.0/7))
+	near(t, "cv", m.CV(), math.Sqrt(32.0/7)/5)
+	// Merged halves give the moments of the whole.
+	h := momentsOf(x[:3])
+	h.Merge(momentsOf(x[3:]))
+	near(t, "merged mean", h.Mean(), 5)
+	near(t, "merged sd", h.SD(), math.Sqrt(32.0/7))
 	near(t, "sd of one", SD([]float64{3}), 0)
-	if !math.IsNaN(CV([]float64{-1, 1})) {
+	if !math.IsNaN(momentsOf([]float64{-1, 1}).CV()) {
 		t.Error("CV of a zero mean should be NaN")
 	}
 	s := []float64{1, 2, 3, 4}
@@ -61,8 +73,8 @@ func TestTail(t *testing.T) {
 // handResults: practice A (1,000 patients, budget £100) over 2 replications
 // x 2 years spends 100, 110, 94, 120; practice B (12,000 patients, budget
 // £1,000) spends exactly its budget. A keeps half its £6 underspend.
-func handResults() *Results {
-	res := &Results{Dir: "hand"}
+func handResults() []Obs {
+	var res []Obs
 	a := []struct {
 		rep, year int32
 		spend     float64
@@ -75,17 +87,35 @@ func handResults() *Results {
 		} else {
 			def = -v
 		}
-		res.Obs = append(res.Obs,
-			Obs{Replication: o.rep, Year: o.year, PracticeID: "A", ListSize: 1000, Budget: 100, SpendTotal: o.spend,
+		res = append(res,
+			Obs{Replication: o.rep, Year: o.year, Practice: 0, ListSize: 1000, Budget: 100, SpendTotal: o.spend,
 				Variance: v, SavingsRetained: sav, DeficitCarried: def, CommissionerPaid: o.spend + sav},
-			Obs{Replication: o.rep, Year: o.year, PracticeID: "B", ListSize: 12000, Budget: 1000, SpendTotal: 1000,
+			Obs{Replication: o.rep, Year: o.year, Practice: 1, ListSize: 12000, Budget: 1000, SpendTotal: 1000,
 				CommissionerPaid: 1000})
 	}
 	return res
 }
 
+// summarizeHand feeds obs of practices A and B through a Summarizer's two
+// passes, as Summarize does from files, with quantiles q.
+func summarizeHand(obs []Obs, q *Quantiles) (*Summary, error) {
+	s := NewSummarizer(q, false)
+	s.Practice("A")
+	s.Practice("B")
+	for i := range obs {
+		s.AddList(obs[i].Practice, obs[i].ListSize)
+	}
+	s.SetBands(2)
+	for i := range obs {
+		if err := s.Add(&obs[i]); err != nil {
+			return nil, err
+		}
+	}
+	return s.Summary()
+}
+
 func TestSummarizeByHand(t *testing.T) {
-	sum, err := Summarize(handResults())
+	sum, err := summarizeHand(handResults(), Exact())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,16 +173,18 @@ func TestSummarizeByHand(t *testing.T) {
 	// By-year spend per head of band <3000 in year 2: 0.11 and 0.12.
 	for _, y := range sum.ByYear {
 		if y.Band == "<3000" && y.Year == 2 {
-			near(t, "year 2 median", y.P50, 0.115)
-			near(t, "year 2 p05", y.P05, 0.1105)
+			// Exact quantiles are of the values held as float32.
+			if math.Abs(y.P50-0.115) > 1e-7 || math.Abs(y.P05-0.1105) > 1e-7 {
+				t.Errorf("year 2 median %v, p05 %v; want 0.115 and 0.1105", y.P50, y.P05)
+			}
 		}
 	}
 }
 
 func TestSummarizeRejectsZeroBudget(t *testing.T) {
 	res := handResults()
-	res.Obs[0].Budget = 0
-	if _, err := Summarize(res); err == nil || !strings.Contains(err.Error(), "practice A") {
+	res[0].Budget = 0
+	if _, err := summarizeHand(res, Exact()); err == nil || !strings.Contains(err.Error(), "practice A") {
 		t.Fatalf("want an error naming practice A, got %v", err)
 	}
 }
@@ -167,37 +199,72 @@ func testRun(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp := &Spec{Scenario: s, Model: m, Seed: 11, Reps: 8, Years: 3, Workers: 2, Dir: t.TempDir(), Version: "test", Command: "gpbudget run (test)"}
-	if _, err := Execute(context.Background(), sp); err != nil {
+	sp := &run.Spec{Scenario: s, Model: m, Seed: 11, Reps: 8, Years: 3, Workers: 2, Dir: t.TempDir(), Version: "test", Command: "gpbudget run (test)"}
+	if _, err := run.Execute(context.Background(), sp); err != nil {
 		t.Fatal(err)
 	}
 	return sp.Dir
 }
 
-func TestReadResultsAndWriteTables(t *testing.T) {
+func TestSummarizeRunAndWriteTables(t *testing.T) {
 	dir := testRun(t)
-	res, err := ReadResults(dir)
+	sum, err := Summarize(context.Background(), dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Obs) != 8*3*8 {
-		t.Fatalf("read %d rows, want %d", len(res.Obs), 8*3*8)
+	if sum.Rows != 8*3*8 || len(sum.Practices) != 8 {
+		t.Fatalf("summarised %d rows of %d practices, want %d of 8", sum.Rows, len(sum.Practices), 8*3*8)
 	}
-	// The projected read agrees with a full read of the first file.
+	// The streamed summary agrees with one computed from a full read of the files.
+	var obs []Obs
+	ids := map[string]int{}
 	files, _ := filepath.Glob(filepath.Join(dir, "practice_years", "*.parquet"))
-	full, err := parquet.ReadFile[Row](files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range full {
-		o, r := res.Obs[i], full[i]
-		if o.PracticeID != r.PracticeID || o.Variance != r.Variance || o.SpendTotal != r.SpendTotal || o.ListSize != r.ListSize {
-			t.Fatalf("row %d: %+v vs %+v", i, o, r)
+	for _, f := range files {
+		rows, err := parquet.ReadFile[runfolder.Row](f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if _, ok := ids[r.PracticeID]; !ok {
+				ids[r.PracticeID] = len(ids)
+			}
+			obs = append(obs, Obs{Replication: r.Replication, Year: r.Year, Practice: ids[r.PracticeID], ListSize: r.ListSize,
+				Budget: r.Budget, SpendTotal: r.SpendTotal, Variance: r.Variance, SavingsRetained: r.SavingsRetained,
+				DeficitCarried: r.DeficitCarried, StopLossPaid: r.StopLossPaid, CommissionerPaid: r.CommissionerPaid, HolderPaid: r.HolderPaid})
 		}
 	}
-	sum, err := Summarize(res)
+	var a []float64
+	for _, o := range obs {
+		if o.Practice == ids[sum.Practices[3].PracticeID] {
+			a = append(a, 100*o.Variance/o.Budget)
+		}
+	}
+	slices.Sort(a)
+	near(t, "practice 3 variance pct mean", sum.Practices[3].VariancePctMean, Mean(a))
+	// Exact quantiles are of float32 values: within float32 rounding.
+	if got, want := sum.Practices[3].VariancePctP25, Quantile(a, .25); math.Abs(got-want) > 1e-5*math.Max(1, math.Abs(want)) {
+		t.Errorf("practice 3 p25 %v, want %v", got, want)
+	}
+	// Sketched quantiles are within the stated relative error of the exact ones.
+	sk, err := Summarize(context.Background(), dir, Options{ExactBytes: 1})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if sk.Quantiles.RelError != SketchRelError || !strings.Contains(sk.QuantileNote, "DDSketch") || sum.Quantiles.RelError != 0 {
+		t.Fatalf("quantile methods %v / %v: %s", sum.Quantiles.RelError, sk.Quantiles.RelError, sk.QuantileNote)
+	}
+	for i, b := range sum.Bands {
+		e, s := b.Stats, sk.Bands[i].Stats
+		for _, v := range [][2]float64{{e.VariancePctP05, s.VariancePctP05}, {e.VariancePctP95, s.VariancePctP95}, {e.VaR95, s.VaR95}, {e.VaR99, s.VaR99}} {
+			// DDSketch's rank rule takes the lower order statistic where type
+			// 7 interpolates: compare with a margin of one neighbouring value.
+			if math.Abs(v[0]-v[1]) > 2*SketchRelError*math.Abs(v[0])+0.02*math.Abs(e.VarianceSD) {
+				t.Errorf("band %s: sketched %v vs exact %v", b.Band, v[1], v[0])
+			}
+		}
+		if e.ProbOver5 != s.ProbOver5 || e.VarianceMean != s.VarianceMean {
+			t.Errorf("band %s: counts and moments differ between methods", b.Band)
+		}
 	}
 	written, err := sum.Write(dir)
 	if err != nil {
@@ -206,14 +273,14 @@ func TestReadResultsAndWriteTables(t *testing.T) {
 	if len(written) != 2*len(SummaryTables) {
 		t.Fatalf("wrote %v", written)
 	}
-	back, err := parquet.ReadFile[PracticeStats](filepath.Join(dir, SummaryDir, "by_practice.parquet"))
+	back, err := parquet.ReadFile[PracticeStats](filepath.Join(dir, runfolder.SummaryDir, "by_practice.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(back) != 8 || back[3].ProbOver5 != sum.Practices[3].ProbOver5 || back[3].PracticeID != sum.Practices[3].PracticeID {
 		t.Fatalf("by_practice.parquet: %+v", back)
 	}
-	csvb, err := os.ReadFile(filepath.Join(dir, SummaryDir, "by_band.csv"))
+	csvb, err := os.ReadFile(filepath.Join(dir, runfolder.SummaryDir, "by_band.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,14 +292,16 @@ func TestReadResultsAndWriteTables(t *testing.T) {
 	if err := sum.Print(&text, 3); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(text.String(), "the 3 of 8 most likely") || !strings.Contains(text.String(), "reserve 95%") {
-		t.Errorf("printed summary:\n%s", text.String())
+	for _, want := range []string{"the 3 of 8 most likely", "reserve 95%", "commissioner outlay", "Percentiles: quantiles, VaR and ES are exact"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("printed summary lacks %q:\n%s", want, text.String())
+		}
 	}
 }
 
 func TestReadResultsRefusesIncompleteRun(t *testing.T) {
 	dir := testRun(t)
-	man, err := ReadManifest(dir)
+	man, err := runfolder.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,8 +309,8 @@ func TestReadResultsRefusesIncompleteRun(t *testing.T) {
 	if err := man.Write(dir); err != nil {
 		t.Fatal(err)
 	}
-	_, err = ReadResults(dir)
-	if !errors.Is(err, ErrIncomplete) || !strings.Contains(err.Error(), "completed: false") {
+	_, err = Summarize(context.Background(), dir, Options{})
+	if !errors.Is(err, runfolder.ErrIncomplete) || !strings.Contains(err.Error(), "completed: false") {
 		t.Fatalf("want ErrIncomplete saying completed: false, got %v", err)
 	}
 }
@@ -263,27 +332,30 @@ func TestCSVFlattensAndBlanksNaN(t *testing.T) {
 	}
 }
 
-// A run split over many part files is read whole, in replication order.
-func TestReadResultsOverManyFiles(t *testing.T) {
-	sp := smallSpec(t, 5)
-	sp.CheckpointEvery = time.Nanosecond // a file per replication
-	if _, err := Execute(context.Background(), sp); err != nil {
-		t.Fatal(err)
-	}
-	files, _ := filepath.Glob(filepath.Join(sp.Dir, "practice_years", "*.parquet"))
-	if len(files) != 5 {
-		t.Fatalf("%d part files, want 5", len(files))
-	}
-	res, err := ReadResults(sp.Dir)
+// A run split over many parts is read whole, in replication order, and
+// the same as in one part.
+func TestSummarizeOverManyFiles(t *testing.T) {
+	s := scenarios.Default()
+	s.Population.Synthetic.Practices = 3
+	m, err := s.Model(4)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Obs) != 5*2*3 {
-		t.Fatalf("read %d rows, want %d", len(res.Obs), 5*2*3)
-	}
-	for i := 1; i < len(res.Obs); i++ {
-		if res.Obs[i].Replication < res.Obs[i-1].Replication {
-			t.Fatalf("rows out of replication order at %d", i)
+	sums := make([]*Summary, 2)
+	for i, every := range []time.Duration{0, time.Nanosecond} { // one part; a part per replication
+		sp := &run.Spec{Scenario: s, Model: m, Seed: 4, Reps: 5, Years: 2, Workers: 2, Dir: t.TempDir(), Version: "test", CheckpointEvery: every}
+		if _, err := run.Execute(context.Background(), sp); err != nil {
+			t.Fatal(err)
 		}
+		if sums[i], err = Summarize(context.Background(), sp.Dir, Options{Readers: 3}); err != nil {
+			t.Fatal(err)
+		}
+		files, _ := filepath.Glob(filepath.Join(sp.Dir, "practice_years", "*.parquet"))
+		if want := []int{1, 5}[i]; len(files) != want {
+			t.Fatalf("%d part files, want %d", len(files), want)
+		}
+	}
+	if sums[0].Rows != 5*2*3 || !reflect.DeepEqual(sums[0].Bands, sums[1].Bands) || !reflect.DeepEqual(sums[0].Commissioner, sums[1].Commissioner) {
+		t.Fatalf("summaries differ between one part and five:\n%+v\n%+v", sums[0].Bands, sums[1].Bands)
 	}
 }

@@ -1,10 +1,11 @@
-package output
+package run
 
 import (
 	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/gpbudget/gpbudget/runfolder"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,7 +24,7 @@ population:
 `
 
 // spec is a small run (4 practices) of reps replications into dir.
-func spec(t *testing.T, dir string, seed uint64, reps int, sh *Shard) *Spec {
+func spec(t *testing.T, dir string, seed uint64, reps int, sh *runfolder.Shard) *Spec {
 	t.Helper()
 	s, err := scenarios.Parse([]byte(testScenario), "shard-test.yaml")
 	if err != nil {
@@ -38,7 +39,7 @@ func spec(t *testing.T, dir string, seed uint64, reps int, sh *Shard) *Spec {
 		Dir: dir, Version: "test", Command: "test", Shard: sh}
 }
 
-func runSpec(t *testing.T, sp *Spec) *Manifest {
+func runSpec(t *testing.T, sp *Spec) *runfolder.Manifest {
 	t.Helper()
 	man, err := Execute(context.Background(), sp)
 	if err != nil {
@@ -51,7 +52,7 @@ func runSpec(t *testing.T, sp *Spec) *Manifest {
 func runShards(t *testing.T, dir string, seed uint64, reps, n int, order ...int) {
 	t.Helper()
 	for _, i := range order {
-		sh := Shard{Index: i, Count: n}
+		sh := runfolder.Shard{Index: i, Count: n}
 		sp := spec(t, dir, seed, reps, &sh)
 		sp.Workers = 1 + i%3 // results must not depend on workers either
 		runSpec(t, sp)
@@ -60,17 +61,21 @@ func runShards(t *testing.T, dir string, seed uint64, reps, n int, order ...int)
 
 // readRows reads every file a manifest lists, sorted by replication, year
 // and practice.
-func readRows(t *testing.T, dir string, man *Manifest) []Row {
+func readRows(t *testing.T, dir string, man *runfolder.Manifest) []runfolder.Row {
 	t.Helper()
-	var rows []Row
-	for _, f := range man.Files {
-		r, err := parquet.ReadFile[Row](filepath.Join(dir, f))
+	var rows []runfolder.Row
+	files, err := man.TableFiles(runfolder.PracticeYears)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		r, err := parquet.ReadFile[runfolder.Row](filepath.Join(dir, f))
 		if err != nil {
 			t.Fatal(err)
 		}
 		rows = append(rows, r...)
 	}
-	slices.SortFunc(rows, func(a, b Row) int {
+	slices.SortFunc(rows, func(a, b runfolder.Row) int {
 		return cmp.Or(cmp.Compare(a.Replication, b.Replication), cmp.Compare(a.Year, b.Year), cmp.Compare(a.PracticeID, b.PracticeID))
 	})
 	return rows
@@ -81,7 +86,7 @@ func TestShardRangesCoverEveryReplicationOnce(t *testing.T) {
 		for n := 1; n <= min(reps, 16); n++ {
 			next := 0
 			for i := range n {
-				first, last := Shard{i, n}.Range(reps)
+				first, last := runfolder.Shard{Index: i, Count: n}.Range(reps)
 				if first != next || last-first < reps/n || last-first > reps/n+1 {
 					t.Fatalf("%d reps, shard %d/%d: [%d, %d), want start %d and %d or %d reps", reps, i, n, first, last, next, reps/n, reps/n+1)
 				}
@@ -110,8 +115,8 @@ func TestShardsEqualOneProcess(t *testing.T) {
 	if !merged.Completed || merged.Shard != nil || len(merged.Merged) != 4 {
 		t.Fatalf("merged manifest: completed %v, shard %v, merged from %v", merged.Completed, merged.Shard, merged.Merged)
 	}
-	onDisk, err := ReadManifest(sharded)
-	if err != nil || !onDisk.Completed || onDisk.Rows != single.Rows || len(onDisk.Files) != 4 {
+	onDisk, err := runfolder.ReadManifest(sharded)
+	if err != nil || !onDisk.Completed || onDisk.Rows != single.Rows || len(onDisk.Files) != 8 || len(onDisk.Chunks) != 4 {
 		t.Fatalf("manifest.json after merge: %+v, %v", onDisk, err)
 	}
 	a, b := readRows(t, one, single), readRows(t, sharded, onDisk)
@@ -144,20 +149,20 @@ func TestShardClearsOnlyItsOwnFiles(t *testing.T) {
 	stale := filepath.Join(dir, "practice_years", ".shard-0001-of-0002-part-00007.parquet.tmp")
 	os.WriteFile(stale, []byte("x"), 0o644)
 
-	if err := PrepareShardDir(dir, Shard{1, 2}); err != nil {
+	if err := PrepareShardDir(dir, runfolder.Shard{Index: 1, Count: 2}); err != nil {
 		t.Fatal(err)
 	}
 	if after, err := os.Stat(other); err != nil || !after.ModTime().Equal(before.ModTime()) {
 		t.Fatalf("rerunning shard 1/2 touched shard 0/2's file: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, Shard{0, 2}.ManifestPath())); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, runfolder.Shard{Index: 0, Count: 2}.ManifestPath())); err != nil {
 		t.Fatalf("rerunning shard 1/2 removed shard 0/2's manifest: %v", err)
 	}
 	for _, gone := range []string{
 		filepath.Join(dir, "practice_years", "shard-0001-of-0002-part-00000.parquet"),
-		filepath.Join(dir, Shard{1, 2}.ManifestPath()),
+		filepath.Join(dir, runfolder.Shard{Index: 1, Count: 2}.ManifestPath()),
 		stale,
-		filepath.Join(dir, ManifestName), // the merged run is no longer complete
+		filepath.Join(dir, runfolder.ManifestName), // the merged run is no longer complete
 	} {
 		if _, err := os.Stat(gone); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s should be gone after preparing shard 1/2 again: %v", gone, err)
@@ -172,7 +177,7 @@ func TestShardClearsOnlyItsOwnFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	left, _ := filepath.Glob(filepath.Join(dir, "practice_years", "*"))
-	mans, _ := filepath.Glob(filepath.Join(dir, ManifestsDir, "*.json"))
+	mans, _ := filepath.Glob(filepath.Join(dir, runfolder.ManifestsDir, "*.json"))
 	if len(left)+len(mans) != 0 {
 		t.Fatalf("a whole run's PrepareDir left %v %v", left, mans)
 	}
@@ -180,7 +185,7 @@ func TestShardClearsOnlyItsOwnFiles(t *testing.T) {
 
 // editManifest rewrites one shard's manifest through f, as a damaged or
 // foreign shard would leave it.
-func editManifest(t *testing.T, dir string, sh Shard, f func(m map[string]any)) {
+func editManifest(t *testing.T, dir string, sh runfolder.Shard, f func(m map[string]any)) {
 	t.Helper()
 	path := filepath.Join(dir, sh.ManifestPath())
 	b, err := os.ReadFile(path)
@@ -208,13 +213,13 @@ func TestMergeRefuses(t *testing.T) {
 		want   []string
 	}{
 		{"missing shard", func(t *testing.T, dir string) {
-			os.Remove(filepath.Join(dir, Shard{2, 3}.ManifestPath()))
+			os.Remove(filepath.Join(dir, runfolder.Shard{Index: 2, Count: 3}.ManifestPath()))
 		}, []string{"shard 2/3 is missing", "--shard 2/3"}},
 		{"incomplete shard", func(t *testing.T, dir string) {
-			editManifest(t, dir, Shard{1, 3}, func(m map[string]any) { m["completed"] = false })
+			editManifest(t, dir, runfolder.Shard{Index: 1, Count: 3}, func(m map[string]any) { m["completed"] = false })
 		}, []string{"shard 1/3 is incomplete", "rerun it"}},
 		{"failed shard", func(t *testing.T, dir string) {
-			editManifest(t, dir, Shard{1, 3}, func(m map[string]any) { m["completed"], m["error"] = false, "disk full" })
+			editManifest(t, dir, runfolder.Shard{Index: 1, Count: 3}, func(m map[string]any) { m["completed"], m["error"] = false, "disk full" })
 		}, []string{"shard 1/3 is incomplete, it failed: disk full"}},
 		{"other seed", func(t *testing.T, dir string) {
 			runShards(t, dir, 4, 6, 3, 1)
@@ -223,21 +228,21 @@ func TestMergeRefuses(t *testing.T) {
 			runShards(t, dir, 3, 9, 3, 2)
 		}, []string{"shard 2/3 has replication count 9 but shard 0/3 has 6"}},
 		{"other scenario", func(t *testing.T, dir string) {
-			editManifest(t, dir, Shard{2, 3}, func(m map[string]any) { m["scenario_name"] = "hard-budgets" })
+			editManifest(t, dir, runfolder.Shard{Index: 2, Count: 3}, func(m map[string]any) { m["scenario_name"] = "hard-budgets" })
 		}, []string{`shard 2/3 has scenario "hard-budgets" but shard 0/3 has "shard-test"`}},
 		{"other scenario parameters", func(t *testing.T, dir string) {
-			editManifest(t, dir, Shard{2, 3}, func(m map[string]any) {
+			editManifest(t, dir, runfolder.Shard{Index: 2, Count: 3}, func(m map[string]any) {
 				m["scenario"].(map[string]any)["description"] = "changed"
 			})
 		}, []string{`shard 2/3's scenario "shard-test" has other parameters than shard 0/3's`}},
 		{"other program version", func(t *testing.T, dir string) {
-			editManifest(t, dir, Shard{0, 3}, func(m map[string]any) { m["version"] = "0.0.9" })
+			editManifest(t, dir, runfolder.Shard{Index: 0, Count: 3}, func(m map[string]any) { m["version"] = "0.0.9" })
 		}, []string{"shard 1/3 has program version gpbudget test but shard 0/3 has gpbudget 0.0.9", "shard 2/3 has program version"}},
 		{"missing part file", func(t *testing.T, dir string) {
 			os.Remove(filepath.Join(dir, "practice_years", "shard-0001-of-0003-part-00000.parquet"))
 		}, []string{"shard 1/3's file practice_years/shard-0001-of-0003-part-00000.parquet is missing"}},
 		{"rows short", func(t *testing.T, dir string) {
-			editManifest(t, dir, Shard{0, 3}, func(m map[string]any) { m["rows"] = 3 })
+			editManifest(t, dir, runfolder.Shard{Index: 0, Count: 3}, func(m map[string]any) { m["rows"] = 3 })
 		}, []string{"shard 0/3 wrote 3 rows but its replications make 16"}},
 		{"foreign part file", func(t *testing.T, dir string) {
 			os.WriteFile(filepath.Join(dir, "practice_years", "part-00000.parquet"), []byte("x"), 0o644)
@@ -246,14 +251,14 @@ func TestMergeRefuses(t *testing.T) {
 			runShards(t, dir, 3, 6, 2, 0)
 		}, []string{"runs split into 2 shards", "and 3 shards"}},
 		{"manifest of another shard", func(t *testing.T, dir string) {
-			b, _ := os.ReadFile(filepath.Join(dir, Shard{0, 3}.ManifestPath()))
-			os.WriteFile(filepath.Join(dir, Shard{1, 3}.ManifestPath()), b, 0o644)
+			b, _ := os.ReadFile(filepath.Join(dir, runfolder.Shard{Index: 0, Count: 3}.ManifestPath()))
+			os.WriteFile(filepath.Join(dir, runfolder.Shard{Index: 1, Count: 3}.ManifestPath()), b, 0o644)
 		}, []string{"manifests/shard-0001-of-0003.json does not describe shard 1/3 (it says shard 0/3)"}},
 		{"corrupt manifest", func(t *testing.T, dir string) {
-			os.WriteFile(filepath.Join(dir, Shard{2, 3}.ManifestPath()), []byte(`{"completed": tru`), 0o644)
+			os.WriteFile(filepath.Join(dir, runfolder.Shard{Index: 2, Count: 3}.ManifestPath()), []byte(`{"completed": tru`), 0o644)
 		}, []string{"shard 2/3: ", "shard-0002-of-0003.json"}},
 		{"no shards", func(t *testing.T, dir string) {
-			os.RemoveAll(filepath.Join(dir, ManifestsDir))
+			os.RemoveAll(filepath.Join(dir, runfolder.ManifestsDir))
 		}, []string{"no shard manifests", "--shard I/N"}},
 	}
 	for _, c := range cases {
@@ -273,8 +278,8 @@ func TestMergeRefuses(t *testing.T) {
 					t.Errorf("error does not say %q:\n%v", w, err)
 				}
 			}
-			if _, err := os.Stat(filepath.Join(dir, ManifestName)); !errors.Is(err, os.ErrNotExist) {
-				t.Errorf("a refused merge left %s", ManifestName)
+			if _, err := os.Stat(filepath.Join(dir, runfolder.ManifestName)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("a refused merge left %s", runfolder.ManifestName)
 			}
 		})
 	}
@@ -294,27 +299,27 @@ func TestMergeOfSingleProcessRunIsNoOp(t *testing.T) {
 }
 
 func TestShardTooSmall(t *testing.T) {
-	_, err := Execute(context.Background(), spec(t, t.TempDir(), 1, 2, &Shard{0, 3}))
+	_, err := Execute(context.Background(), spec(t, t.TempDir(), 1, 2, &runfolder.Shard{Index: 0, Count: 3}))
 	if err == nil || !strings.Contains(err.Error(), "no replications") {
 		t.Fatalf("shard 0/3 of 2 replications: %v", err)
 	}
 }
 
 func TestParseShard(t *testing.T) {
-	for in, want := range map[string]Shard{"0/4": {0, 4}, "3/4": {3, 4}, " 0/1 ": {0, 1}} {
-		if got, err := ParseShard(in); err != nil || got != want {
-			t.Errorf("ParseShard(%q) = %v, %v; want %v", in, got, err, want)
+	for in, want := range map[string]runfolder.Shard{"0/4": {Index: 0, Count: 4}, "3/4": {Index: 3, Count: 4}, " 0/1 ": {Index: 0, Count: 1}} {
+		if got, err := runfolder.ParseShard(in); err != nil || got != want {
+			t.Errorf("results.ParseShard(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"4/4", "-1/4", "1", "a/4", "1/0", "0/10000", ""} {
-		if sh, err := ParseShard(in); err == nil {
-			t.Errorf("ParseShard(%q) = %v, want an error", in, sh)
+		if sh, err := runfolder.ParseShard(in); err == nil {
+			t.Errorf("results.ParseShard(%q) = %v, want an error", in, sh)
 		}
 	}
-	if n := (Shard{3, 4}).Name(); n != "shard-0003-of-0004" {
+	if n := (runfolder.Shard{Index: 3, Count: 4}).Name(); n != "shard-0003-of-0004" {
 		t.Errorf("name %q", n)
 	}
-	if sh, ok := shardOf("shard-0003-of-0004-part-00000.parquet"); !ok || sh != (Shard{3, 4}) {
+	if sh, ok := runfolder.ShardOf("shard-0003-of-0004-part-00000.parquet"); !ok || sh != (runfolder.Shard{Index: 3, Count: 4}) {
 		t.Errorf("shardOf: %v %v", sh, ok)
 	}
 }
@@ -324,26 +329,26 @@ func TestShardFromEnv(t *testing.T) {
 		name  string
 		env   map[string]string
 		count int
-		want  Shard
+		want  runfolder.Shard
 		ok    bool
 		err   string
 	}{
-		{"nothing set", nil, 0, Shard{}, false, ""},
-		{"slurm 0-3", map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "3", "SLURM_ARRAY_TASK_STEP": "1"}, 0, Shard{2, 4}, true, ""},
-		{"slurm 1-4", map[string]string{"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "4"}, 0, Shard{0, 4}, true, ""},
-		{"slurm without min", map[string]string{"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "4"}, 0, Shard{3, 4}, true, ""},
-		{"slurm with step", map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "6", "SLURM_ARRAY_TASK_STEP": "2"}, 0, Shard{}, false, "not contiguous"},
-		{"slurm with gaps", map[string]string{"SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "5"}, 0, Shard{}, false, "not contiguous"},
-		{"slurm no count", map[string]string{"SLURM_ARRAY_TASK_ID": "1"}, 0, Shard{}, false, "SLURM_ARRAY_TASK_COUNT is not set"},
-		{"slurm count disagrees", map[string]string{"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "4"}, 8, Shard{}, false, "make them agree"},
-		{"slurm count agrees", map[string]string{"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "4", ShardsEnv: "4"}, 0, Shard{1, 4}, true, ""},
-		{"k8s with flag", map[string]string{"JOB_COMPLETION_INDEX": "5"}, 8, Shard{5, 8}, true, ""},
-		{"k8s with env", map[string]string{"JOB_COMPLETION_INDEX": "0", ShardsEnv: "4"}, 0, Shard{0, 4}, true, ""},
-		{"k8s flag beats env", map[string]string{"JOB_COMPLETION_INDEX": "6", ShardsEnv: "4"}, 8, Shard{6, 8}, true, ""},
-		{"k8s no count", map[string]string{"JOB_COMPLETION_INDEX": "0"}, 0, Shard{}, false, "GPBUDGET_SHARDS"},
-		{"k8s index too big", map[string]string{"JOB_COMPLETION_INDEX": "4", ShardsEnv: "4"}, 0, Shard{}, false, "out of range"},
-		{"k8s bad count", map[string]string{"JOB_COMPLETION_INDEX": "0", ShardsEnv: "four"}, 0, Shard{}, false, "whole number"},
-		{"count without index", map[string]string{ShardsEnv: "4"}, 0, Shard{}, false, "no shard index"},
+		{"nothing set", nil, 0, runfolder.Shard{}, false, ""},
+		{"slurm 0-3", map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "3", "SLURM_ARRAY_TASK_STEP": "1"}, 0, runfolder.Shard{Index: 2, Count: 4}, true, ""},
+		{"slurm 1-4", map[string]string{"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "4"}, 0, runfolder.Shard{Index: 0, Count: 4}, true, ""},
+		{"slurm without min", map[string]string{"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "4"}, 0, runfolder.Shard{Index: 3, Count: 4}, true, ""},
+		{"slurm with step", map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "6", "SLURM_ARRAY_TASK_STEP": "2"}, 0, runfolder.Shard{}, false, "not contiguous"},
+		{"slurm with gaps", map[string]string{"SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "5"}, 0, runfolder.Shard{}, false, "not contiguous"},
+		{"slurm no count", map[string]string{"SLURM_ARRAY_TASK_ID": "1"}, 0, runfolder.Shard{}, false, "SLURM_ARRAY_TASK_COUNT is not set"},
+		{"slurm count disagrees", map[string]string{"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "4"}, 8, runfolder.Shard{}, false, "make them agree"},
+		{"slurm count agrees", map[string]string{"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "4", ShardsEnv: "4"}, 0, runfolder.Shard{Index: 1, Count: 4}, true, ""},
+		{"k8s with flag", map[string]string{"JOB_COMPLETION_INDEX": "5"}, 8, runfolder.Shard{Index: 5, Count: 8}, true, ""},
+		{"k8s with env", map[string]string{"JOB_COMPLETION_INDEX": "0", ShardsEnv: "4"}, 0, runfolder.Shard{Index: 0, Count: 4}, true, ""},
+		{"k8s flag beats env", map[string]string{"JOB_COMPLETION_INDEX": "6", ShardsEnv: "4"}, 8, runfolder.Shard{Index: 6, Count: 8}, true, ""},
+		{"k8s no count", map[string]string{"JOB_COMPLETION_INDEX": "0"}, 0, runfolder.Shard{}, false, "GPBUDGET_SHARDS"},
+		{"k8s index too big", map[string]string{"JOB_COMPLETION_INDEX": "4", ShardsEnv: "4"}, 0, runfolder.Shard{}, false, "out of range"},
+		{"k8s bad count", map[string]string{"JOB_COMPLETION_INDEX": "0", ShardsEnv: "four"}, 0, runfolder.Shard{}, false, "whole number"},
+		{"count without index", map[string]string{ShardsEnv: "4"}, 0, runfolder.Shard{}, false, "no shard index"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -368,10 +373,10 @@ func TestInterruptedShardIsNeverMerged(t *testing.T) {
 	runShards(t, dir, 8, 4, 2, 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Execute(ctx, spec(t, dir, 8, 4, &Shard{1, 2})); err == nil {
+	if _, err := Execute(ctx, spec(t, dir, 8, 4, &runfolder.Shard{Index: 1, Count: 2})); err == nil {
 		t.Fatal("a cancelled shard reported success")
 	}
-	m, problems := VerifyShard(dir, Shard{1, 2})
+	m, problems := VerifyShard(dir, runfolder.Shard{Index: 1, Count: 2})
 	if m == nil || m.Completed || len(problems) != 1 {
 		t.Fatalf("cancelled shard: manifest %+v, problems %v", m, problems)
 	}
@@ -379,7 +384,7 @@ func TestInterruptedShardIsNeverMerged(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "shard 1/2 is incomplete, it failed: context canceled") {
 		t.Fatalf("merge of a run with a cancelled shard: %v", err)
 	}
-	if _, problems := VerifyShard(dir, Shard{0, 2}); len(problems) != 0 {
+	if _, problems := VerifyShard(dir, runfolder.Shard{Index: 0, Count: 2}); len(problems) != 0 {
 		t.Fatalf("the complete shard 0/2: %v", problems)
 	}
 }
@@ -393,14 +398,14 @@ func TestShardResumesAloneToTheSameRows(t *testing.T) {
 	single := runSpec(t, spec(t, one, 13, 8, nil))
 	dir := filepath.Join(root, "sharded")
 	runShards(t, dir, 13, 8, 2, 0)
-	sp := spec(t, dir, 13, 8, &Shard{1, 2})
+	sp := spec(t, dir, 13, 8, &runfolder.Shard{Index: 1, Count: 2})
 	sp.CheckpointEvery = time.Nanosecond // a file per replication
 	runSpec(t, sp)
 
 	// What a kill after shard 1's first file leaves: a manifest listing that
 	// file alone, later files and a temporary no manifest vouches for.
-	sh := Shard{1, 2}
-	m, err := readManifestFile(filepath.Join(dir, sh.ManifestPath()))
+	sh := runfolder.Shard{Index: 1, Count: 2}
+	m, err := runfolder.ReadManifestFile(filepath.Join(dir, sh.ManifestPath()))
 	if err != nil || len(m.Chunks) < 2 {
 		t.Fatalf("shard 1/2 should have several files: %v, %v", m, err)
 	}
@@ -418,7 +423,7 @@ func TestShardResumesAloneToTheSameRows(t *testing.T) {
 	if _, err := OpenResume(dir, "test"); err == nil || !strings.Contains(err.Error(), "--shard I/N") {
 		t.Fatalf("resuming a sharded folder as one run: %v", err)
 	}
-	if _, err := RequireComplete(dir); !errors.Is(err, ErrIncomplete) || !strings.Contains(err.Error(), "gpbudget merge") {
+	if _, err := runfolder.RequireComplete(dir); !errors.Is(err, runfolder.ErrIncomplete) || !strings.Contains(err.Error(), "gpbudget merge") {
 		t.Fatalf("an unmerged sharded folder: %v", err)
 	}
 
@@ -440,7 +445,7 @@ func TestShardResumesAloneToTheSameRows(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(dir, "practice_years", ".*")); len(left) > 0 {
 		t.Errorf("temporaries left after resume: %v", left)
 	}
-	if _, err := os.Stat(filepath.Join(dir, ManifestName)); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, runfolder.ManifestName)); err == nil {
 		t.Fatal("a shard's resume wrote the run's manifest.json")
 	}
 	merged, err := Merge(dir)
@@ -456,7 +461,7 @@ func TestShardResumesAloneToTheSameRows(t *testing.T) {
 			t.Fatalf("row %d differs after resume:\none process %+v\nshards      %+v", i, a[i], b[i])
 		}
 	}
-	if len(merged.Chunks) != len(merged.Files) {
+	if 2*len(merged.Chunks) != len(merged.Files) {
 		t.Errorf("merged manifest: %d chunks for %d files", len(merged.Chunks), len(merged.Files))
 	}
 }

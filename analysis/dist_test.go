@@ -1,0 +1,66 @@
+package analysis
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// A pooled exact Dist (practices merged by reference) gives the type-7
+// quantiles and the VaR and ES of its values put together; a sketched one
+// is within its relative error of them (on normal values, p05 to p95 and
+// the 95% tail, where no quantile is near zero).
+func TestDistPooledAndSketched(t *testing.T) {
+	g := rand.New(rand.NewPCG(1, 2))
+	q, err := Sketched(SketchRelError)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pooled, sk := Exact().New(), q.New()
+	var all []float64
+	for range 7 {
+		leaf := Exact().New()
+		for range 1 + g.IntN(500) {
+			v := float64(float32(100 + 30*g.NormFloat64()))
+			leaf.Add(v)
+			sk.Add(v)
+			all = append(all, v)
+		}
+		pooled.Merge(leaf)
+	}
+	slices.Sort(all)
+	if pooled.N() != len(all) {
+		t.Fatalf("N %d, want %d", pooled.N(), len(all))
+	}
+	for _, p := range []float64{0, .05, .25, .5, .75, .95, 1} {
+		if got, want := pooled.Quantile(p), Quantile(all, p); math.Abs(got-want) > 1e-9 {
+			t.Errorf("p%.0f: pooled %v, want %v", 100*p, got, want)
+		}
+		if p > 0 && p < 1 {
+			// DDSketch takes the order statistic at rank floor(p(n-1)): within
+			// its relative error of that value.
+			want := all[int(p*float64(len(all)-1))]
+			if got := sk.Quantile(p); math.Abs(got-want) > SketchRelError*math.Abs(want) {
+				t.Errorf("p%.0f: sketch %v, want within %.0f%% of %v", 100*p, got, 100*SketchRelError, want)
+			}
+		}
+	}
+	for _, neg := range []bool{false, true} {
+		x := slices.Clone(all)
+		if neg {
+			for i := range x {
+				x[i] = -x[i]
+			}
+		}
+		v, es := Tail(x, .95)
+		pv, pes := pooled.Tail(.95, neg)
+		if math.Abs(pv-v) > 1e-9 || math.Abs(pes-es) > 1e-9 {
+			t.Errorf("neg %v: pooled tail %v %v, want %v %v", neg, pv, pes, v, es)
+		}
+		sv, ses := sk.Tail(.95, neg)
+		if math.Abs(sv-v) > SketchRelError*math.Abs(v) || math.Abs(ses-es) > SketchRelError*math.Abs(es) {
+			t.Errorf("neg %v: sketch tail %v %v, want within 1%% of %v %v", neg, sv, ses, v, es)
+		}
+	}
+}

@@ -1,0 +1,169 @@
+package analysis
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gpbudget/gpbudget/runfolder"
+	"github.com/parquet-go/parquet-go"
+)
+
+// RemoveDerived removes the summary tables and report of an earlier run in
+// dir, so that they cannot be taken for this run's.
+func RemoveDerived(dir string) error {
+	if err := os.RemoveAll(filepath.Join(dir, runfolder.SummaryDir)); err != nil {
+		return fmt.Errorf("removing earlier summary: %w", err)
+	}
+	if err := os.Remove(filepath.Join(dir, runfolder.ReportName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("removing earlier report: %w", err)
+	}
+	return nil
+}
+
+// SummaryTables names the tables Write writes, each as NAME.csv and NAME.parquet.
+var SummaryTables = []string{"by_band", "by_practice", "by_year", "commissioner", "ledger", "ledger_flows"}
+
+// Write writes the tables into DIR/summary/ as CSV and Parquet, each file
+// atomically. It returns the files written, relative to dir.
+func (s *Summary) Write(dir string) ([]string, error) {
+	sdir := filepath.Join(dir, runfolder.SummaryDir)
+	if err := os.MkdirAll(sdir, 0o755); err != nil {
+		return nil, fmt.Errorf("summary folder: %w", err)
+	}
+	var files []string
+	add := func(name string, csvb, pq []byte, err error) error {
+		if err != nil {
+			return fmt.Errorf("summary table %s: %w", name, err)
+		}
+		for _, f := range []struct {
+			ext string
+			b   []byte
+		}{{".csv", csvb}, {".parquet", pq}} {
+			ext, b := f.ext, f.b
+			if err := runfolder.WriteFileAtomic(filepath.Join(sdir, name+ext), b); err != nil {
+				return err
+			}
+		}
+		files = append(files, filepath.Join(runfolder.SummaryDir, name+".csv"), filepath.Join(runfolder.SummaryDir, name+".parquet"))
+		return nil
+	}
+	if err := add(table(s.Bands, "by_band")); err != nil {
+		return files, err
+	}
+	if err := add(table(s.Practices, "by_practice")); err != nil {
+		return files, err
+	}
+	if err := add(table(s.ByYear, "by_year")); err != nil {
+		return files, err
+	}
+	if err := add(table(s.Commissioner, "commissioner")); err != nil {
+		return files, err
+	}
+	if err := add(table(s.Ledger, "ledger")); err != nil {
+		return files, err
+	}
+	if err := add(table(s.Flows, "ledger_flows")); err != nil {
+		return files, err
+	}
+	return files, nil
+}
+
+func table[T any](rows []T, name string) (string, []byte, []byte, error) {
+	c, err := CSV(rows)
+	if err != nil {
+		return name, nil, nil, err
+	}
+	p, err := parquetBytes(rows)
+	return name, c, p, err
+}
+
+// CSV renders rows of a struct type as CSV with the Parquet column names as
+// header (embedded structs flattened); NaN is written as an empty cell.
+func CSV[T any](rows []T) ([]byte, error) {
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	var names []string
+	var idx [][]int
+	var walk func(t reflect.Type, prefix []int)
+	walk = func(t reflect.Type, prefix []int) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			path := append(slices.Clone(prefix), i)
+			if f.Anonymous && f.Type.Kind() == reflect.Struct {
+				walk(f.Type, path)
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("parquet"), ",")
+			if name == "" || name == "-" {
+				continue
+			}
+			names, idx = append(names, name), append(idx, path)
+		}
+	}
+	t := reflect.TypeFor[T]()
+	if t.Kind() != reflect.Struct {
+		return nil, fmt.Errorf("CSV of %s: not a struct", t)
+	}
+	walk(t, nil)
+	if err := w.Write(names); err != nil {
+		return nil, err
+	}
+	rec := make([]string, len(names))
+	for i := range rows {
+		v := reflect.ValueOf(&rows[i]).Elem()
+		for j, path := range idx {
+			f := v.FieldByIndex(path)
+			switch f.Kind() {
+			case reflect.Float64, reflect.Float32:
+				x := f.Float()
+				if math.IsNaN(x) || math.IsInf(x, 0) {
+					rec[j] = ""
+				} else {
+					rec[j] = strconv.FormatFloat(x, 'g', -1, 64)
+				}
+			default:
+				rec[j] = fmt.Sprint(f.Interface())
+			}
+		}
+		if err := w.Write(rec); err != nil {
+			return nil, err
+		}
+	}
+	w.Flush()
+	return []byte(b.String()), w.Error()
+}
+
+// parquetBytes renders rows as a Parquet file with meta as key-value
+// metadata (sorted by key).
+func parquetBytes[T any](rows []T, meta ...map[string]string) ([]byte, error) {
+	var buf bytes.Buffer
+	var opts []parquet.WriterOption
+	for _, m := range meta {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			opts = append(opts, parquet.KeyValueMetadata(k, m[k]))
+		}
+	}
+	w := parquet.NewGenericWriter[T](&buf, opts...)
+	if _, err := w.Write(rows); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,86 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+	"time"
+
+	"github.com/gpbudget/gpbudget/analysis"
+	"github.com/gpbudget/gpbudget/runfolder"
+)
+
+// SummaryResult is what MeasureSummary found on a run folder.
+type SummaryResult struct {
+	Dir        string  `json:"dir"`
+	Rows       int64   `json:"rows"`
+	LedgerRows int64   `json:"ledger_rows"`
+	ReadSec    float64 `json:"read_sec"`      // reading the columns summarize reads, and nothing else
+	SummarySec float64 `json:"summarize_sec"` // analysis.Summarize, both passes and the ledger
+	// TimeRatio is SummarySec / ReadSec. Target: at most 2.
+	TimeRatio float64 `json:"time_ratio"`
+	// The processor time (user and system, all threads) of each, and its
+	// ratio: on a machine shared with other jobs, the steadier figure.
+	ReadCPUSec    float64 `json:"read_cpu_sec"`
+	SummaryCPUSec float64 `json:"summarize_cpu_sec"`
+	CPURatio      float64 `json:"cpu_ratio"`
+	// PeakRSSBytes is the process's peak resident set after both, which is
+	// the summary's (reading alone holds less). Target for England cohort
+	// 1,000 x 5 years: under 300 MB.
+	PeakRSSBytes  int64   `json:"peak_rss_bytes"`
+	QuantileError float64 `json:"quantile_rel_error"` // 0: exact
+}
+
+// MeasureSummary times reading the columns of a completed run's files
+// (practice-years and ledger) against summarising them, in one process: the
+// read first, so that the peak resident set afterwards is the summary's.
+func MeasureSummary(ctx context.Context, dir string) (*SummaryResult, error) {
+	man, err := runfolder.RequireComplete(dir)
+	if err != nil {
+		return nil, err
+	}
+	r := &SummaryResult{Dir: dir}
+	start, cpu := time.Now(), processCPU()
+	for _, t := range []struct {
+		table string
+		cols  []runfolder.Column
+	}{{runfolder.PracticeYears, analysis.ObsColumns()}, {runfolder.Ledger, analysis.LedgerColumns()}} {
+		files, err := man.TableFiles(t.table)
+		if err != nil {
+			return nil, err
+		}
+		n, err := runfolder.Scan(ctx, dir, files, t.cols, 0, func(*runfolder.Batch) error { return nil })
+		if err != nil {
+			return nil, err
+		}
+		if t.table == runfolder.PracticeYears {
+			r.Rows = n
+		} else {
+			r.LedgerRows = n
+		}
+	}
+	r.ReadSec, r.ReadCPUSec = time.Since(start).Seconds(), processCPU()-cpu
+	start, cpu = time.Now(), processCPU()
+	sum, err := analysis.Summarize(ctx, dir, analysis.Options{})
+	if err != nil {
+		return nil, err
+	}
+	r.SummarySec, r.SummaryCPUSec = time.Since(start).Seconds(), processCPU()-cpu
+	r.CPURatio = r.SummaryCPUSec / r.ReadCPUSec
+	if sum.Rows != r.Rows {
+		return nil, fmt.Errorf("summary saw %d rows, the read %d", sum.Rows, r.Rows)
+	}
+	r.TimeRatio = r.SummarySec / r.ReadSec
+	r.PeakRSSBytes = PeakRSS()
+	r.QuantileError = sum.Quantiles.RelError
+	return r, nil
+}
+
+// processCPU is the process's user and system time so far, in seconds.
+func processCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
