@@ -647,6 +647,8 @@ func NewKernel(m *Model, years int, cohort bool) (*Kernel, error) {
 // Practice simulates practice i of replication rep through the base year and
 // the Kernel's years (with no rate uncertainty draw) and returns the
 // patient-years it simulated (in cohort mode, the patient-years represented).
+// With list dynamics it applies each year's list change, but no closures or
+// mergers, which need the other practices' tasks.
 func (k *Kernel) Practice(seed uint64, rep, i int) (int64, error) {
 	before := k.w.patientYears
 	mult := [NStreams]float64{1, 1, 1, 1, 1}
