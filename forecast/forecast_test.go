@@ -283,3 +283,30 @@ func TestBacktestCoverageListDynamics(t *testing.T) {
 		t.Errorf("CRPS spend %.0f (naive %.0f), list %.1f (naive %.1f): the model should beat the naive forecast", res.CRPS, res.NaiveCRPS, res.ListCRPS, res.ListNaiveCRPS)
 	}
 }
+
+// TestHistoryLeavesOutClosedRows: a run's rows after a practice closed or
+// merged (regime closed: list and spend zero) are not history, so the rest
+// is still modelled per head.
+func TestHistoryLeavesOutClosedRows(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.csv")
+	csv := "practice_id,year,list_size,spend_outpatient,spend_prescribing,spend_ae,spend_emergency,spend_elective,regime\n" +
+		"A,1,1000,10,20,30,40,50,hard\nA,2,1010,11,21,31,41,51,hard\nA,3,0,0,0,0,0,0,closed\n" +
+		"B,1,2000,10,20,30,40,50,hard\nB,2,2020,11,21,31,41,51,hard\nB,3,2500,12,22,32,42,52,hard\n"
+	if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := ReadHistory(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Records) != 5 {
+		t.Fatalf("%d records, want 5 (the closed row left out)", len(h.Records))
+	}
+	g, err := FitHistory(h.Records, []int{Total})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !g.PerHead || g.Forecasts(0, Total) || !g.Forecasts(1, Total) {
+		t.Errorf("per head %v, forecasts A %v, B %v: want per head, B only (A closed before the last year)", g.PerHead, g.Forecasts(0, Total), g.Forecasts(1, Total))
+	}
+}
