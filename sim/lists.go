@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 )
 
 // ListDynamics moves practices' lists beyond births, deaths and turnover, as
@@ -302,7 +303,7 @@ func (p *prepared) drawListEvents(seed uint64, rep, years int, structural bool, 
 		}
 	}
 	for j := range ev.in {
-		sortInt32(ev.in[j])
+		slices.Sort(ev.in[j])
 	}
 	return ev
 }
@@ -328,14 +329,6 @@ func (p *prepared) neighbours(leave []int32, i int) []listMove {
 		out[k].share /= tot
 	}
 	return out
-}
-
-func sortInt32(s []int32) {
-	for a := 1; a < len(s); a++ {
-		for b := a; b > 0 && s[b] < s[b-1]; b-- {
-			s[b], s[b-1] = s[b-1], s[b]
-		}
-	}
 }
 
 // listMover is what list events need of a way of simulating a practice
