@@ -84,6 +84,7 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 	if s.Population.StyleCorr == 0 {
 		styleCorr = sim.Corr{}
 	}
+	m.Lists = s.Lists.model()
 	popSeed := seed
 	if s.Population.Seed != nil {
 		popSeed = *s.Population.Seed

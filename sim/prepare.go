@@ -58,6 +58,7 @@ type prepared struct {
 	unc            *uncertainty
 	formula        *Formula
 	streamShare    [NStreams]float64
+	lists          *listPrep // nil: no list dynamics
 }
 
 type costSampler struct {
@@ -202,6 +203,10 @@ func prepare(m *Model) (*prepared, error) {
 		return nil, fmt.Errorf("the area's expected spend is %v: accepted rates, costs, need and style whose product is finite", expected)
 	}
 	p.capScale = expected / capRaw
+	var err error
+	if p.lists, err = prepareLists(p); err != nil {
+		return nil, err
+	}
 	if err := p.checkCounts(0); err != nil {
 		return nil, err
 	}

@@ -23,6 +23,8 @@ const (
 	PurposeRules                           // chance events in budget rules (e.g. business-case approval)
 	PurposeCostsB                          // a second cost stream, so two chains of cost draws run side by side
 	PurposeTargets                         // whether holders meet an incentive scheme's local targets
+	PurposeLists                           // a practice-year's list change, and where a leaving practice's patients go
+	PurposeListEvents                      // a replication's list events: closures, mergers, the year's drift
 	PurposeDrift                           // practice effects that drift (per practice-year)
 	PurposeShocks                          // common shocks (per area-year and nation-year)
 	PurposeThin                            // thinning a year's counts from the tables' rates to its own

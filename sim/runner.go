@@ -62,6 +62,7 @@ type PracticeYear struct {
 	ExpectedSpendParams, ExpectedSpendShocks, ExpectedSpend float64
 
 	regime uint8 // index into the policy's regimes (regimeNone, ...)
+	closed bool  // the practice has left (closed or merged): RegimeClosed
 }
 
 // StopLoss is the per-patient threshold: cost above Threshold (uprated each
@@ -138,6 +139,7 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 		ledger    []Entry
 		remaining atomic.Int32
 		params    *repParams
+		ev        *listEvents
 	}
 	type task struct {
 		rs *repState
@@ -152,6 +154,10 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 	if o.Progress != nil {
 		o.Progress.Total.Add(int64((o.LastRep - o.FirstRep) * np))
 	}
+	identity := make([]int, np)
+	for i := range identity {
+		identity[i] = i
+	}
 
 	go func() {
 		defer close(tasks)
@@ -165,7 +171,14 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 			rs.remaining.Store(int32(np))
 			rs.params = new(repParams)
 			drawParams(m, p.unc, o.Seed, r, rs.params)
-			for i := range np {
+			order := identity
+			if p.lists != nil {
+				// Practices that leave come first, so no task waits for one
+				// not yet started (lists.go).
+				rs.ev = p.drawListEvents(o.Seed, r, o.Years, true, nil)
+				order = rs.ev.order
+			}
+			for _, i := range order {
 				select {
 				case tasks <- task{rs, i}:
 				case <-ctx.Done():
@@ -197,6 +210,7 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 				if ctx.Err() != nil {
 					continue
 				}
+				w.ev = t.rs.ev
 				if err := w.runTask(ctx, sim, TaskKey(o.Seed, t.rs.rep, t.i), o.Years, t.rs.params, t.rs.rows); err != nil {
 					cancel(err)
 					continue
