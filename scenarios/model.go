@@ -117,7 +117,7 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 		syn := sim.Synthetic{
 			Practices: sy.Practices, ListMean: sy.ListSizeMean, ListSD: sy.ListSizeSD,
 			MinList: sy.MinList, MaxList: sy.MaxList, AgeShare: bySexBand(sy.AgeShare),
-			AgeTiltSD: sy.AgeTiltSD, NeedSD: sy.NeedSD, IDPrefix: sy.IDPrefix,
+			AgeTiltSD: sy.AgeTiltSD, NeedSD: sy.NeedSD, NeedOwn: 1 - sy.NeedCorr, IDPrefix: sy.IDPrefix,
 			StyleCorr: styleCorr,
 		}
 		ps, err := syn.Generate(popSeed, styleSD)

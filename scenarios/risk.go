@@ -17,7 +17,7 @@ import (
 
 // Risk is the scenario's sections on risk beyond chance (inline in Scenario).
 type Risk struct {
-	ChanceOnly     bool           `yaml:"chance_only" json:"chance_only" jsonschema_description:"Switch off every effect beyond chance (drift, shocks, trends, priors, style correlation, budget-setting lag, estimated formula, frailty by age): the model as it was before them, for comparison."`
+	ChanceOnly     bool           `yaml:"chance_only" json:"chance_only" jsonschema_description:"Switch off every effect beyond chance (drift, shocks, trends, priors, style correlation, streams' own need, budget-setting lag, estimated formula, frailty by age): the model as it was before them, for comparison."`
 	Drift          Drift          `yaml:"drift" json:"drift" jsonschema_description:"Practice effects that drift from year to year (AR(1) on the log scale, per stream)."`
 	Shocks         Shocks         `yaml:"shocks" json:"shocks" jsonschema_description:"Year effects common to an area's practices, and to all (national)."`
 	Trends         Trends         `yaml:"trends" json:"trends" jsonschema_description:"Yearly growth in demand (event rates) and prices (cost per event)."`
@@ -105,8 +105,8 @@ type PriorSpec struct {
 }
 
 // chanceOnly is the scenario with every effect beyond chance switched off:
-// no drift, shocks, trends or priors, styles independent across streams, a
-// one-year budget-setting lag, the perfect capitation formula and frailty
+// no drift, shocks, trends or priors, styles independent across streams,
+// one need index for every stream, a one-year budget-setting lag, the perfect capitation formula and frailty
 // shares that do not depend on age. It is the model before those effects
 // existed: for the same seed, its runs are those of that model bit for bit.
 // Rate uncertainty (streams' rate_uncertainty_sd) and behaviour effects'
@@ -120,6 +120,11 @@ func (s *Scenario) chanceOnly() *Scenario {
 	c.RiskAdjustment.Formula = "perfect"
 	c.Frailty.ByAge = false
 	c.Population.StyleCorr = 0
+	if sy := s.Population.Synthetic; sy != nil {
+		y := *sy
+		y.NeedCorr = 1
+		c.Population.Synthetic = &y
+	}
 	c.Budget.Lag = 1
 	return &c
 }
@@ -142,6 +147,7 @@ func (s *Scenario) validateRisk(c *checker) {
 	}
 	c.num("population.style_correlation", s.Population.StyleCorr, -0.25, 1)
 	if sy := s.Population.Synthetic; sy != nil && len(s.Population.Practices) == 0 {
+		c.num("population.synthetic.need_correlation", sy.NeedCorr, 0, 1)
 		if sy.Areas < 1 || sy.Areas > max(sy.Practices, 1) {
 			c.fail("population.synthetic.areas", "%d is out of range: accepted 1 to the number of practices (%d)", sy.Areas, sy.Practices)
 		}
@@ -247,6 +253,8 @@ func switchedOn(root *yaml.Node) []string {
 	on("population.style_correlation", &sc, func() bool { return sc != 0 })
 	var lag int
 	on("budget.lag", &lag, func() bool { return lag > 1 })
+	nc := 1.0
+	on("population.synthetic.need_correlation", &nc, func() bool { return nc < 1 })
 	return out
 }
 

@@ -51,6 +51,11 @@ func riskDefaults(s *Scenario) {
 	s.Population.StyleCorr = 0.3
 	// One area (the default is one PCT-sized area); england-2009 sets its own.
 	s.Population.Synthetic.Areas = 1
+	// Need per head correlates 0.918 (2024/25) and 0.879 (2022/23) between
+	// general and acute and prescribing across practices (NHS England's
+	// weighted populations [ref §9]; docs/parameters.md): each stream's need
+	// has a share 1 − 0.92 of its variance of its own.
+	s.Population.Synthetic.NeedCorr = 0.92
 	// Frailty shares by age (the chain's equilibrium with state-dependent
 	// mortality), so the list's mix stays the one its rates are normalised
 	// to: a consequence of the frailty assumptions, no new number.

@@ -64,6 +64,7 @@ type SyntheticPractices struct {
 	AgeTiltSD    float64   `yaml:"age_tilt_sd" json:"age_tilt_sd" jsonschema:"minimum=0" jsonschema_description:"SD of a practice's tilt towards younger or older patients (log-share per 10 bands)."`
 	Areas        int       `yaml:"areas" json:"areas" jsonschema:"minimum=1" jsonschema_description:"Number of areas (consecutive blocks of practices) whose practices share common shocks."`
 	NeedSD       float64   `yaml:"need_sd" json:"need_sd" jsonschema:"minimum=0" jsonschema_description:"Log-scale SD of the practices' need index (mean 1)."`
+	NeedCorr     float64   `yaml:"need_correlation" json:"need_correlation" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Correlation of a practice's need indices between streams (1: one index for every stream)."`
 	IDPrefix     string    `yaml:"id_prefix" json:"id_prefix" jsonschema_description:"Practice ids are this prefix and a number."`
 }
 

@@ -365,6 +365,13 @@ func (m *Model) checkRisk() []error {
 			}
 		}
 	}
+	for i := range m.Practices {
+		for s, v := range m.Practices[i].NeedDev {
+			if !(v >= -10 && v <= 10) {
+				errs = append(errs, fmt.Errorf("practice %s: stream %s's own need %v: accepted -10 to 10 (log scale)", m.Practices[i].ID, StreamNames[s], v))
+			}
+		}
+	}
 	if l, ok := m.Budget.Setter.(lagged); ok && !(l.HistoryLag() >= 1 && l.HistoryLag() <= maxLag) {
 		errs = append(errs, fmt.Errorf("budget: history lag %d: accepted 1 to %d years", l.HistoryLag(), maxLag))
 	}

@@ -434,3 +434,40 @@ func TestOneWay(t *testing.T) {
 		}
 	}
 }
+
+// TestNeedAcrossStreams: a synthetic area's need indices have log-SD NeedSD
+// in every stream and correlate 1 − NeedOwn between streams (4,000
+// practices: SE of a correlation (1−r²)/√n ≈ 0.0024, of a variance about
+// 2.2%); with NeedOwn 0 the streams share one index, drawn as before.
+func TestNeedAcrossStreams(t *testing.T) {
+	syn := sim.Synthetic{Practices: 4000, ListMean: 5000, ListSD: 1000, MinList: 1000, MaxList: 10000, NeedSD: 0.27, NeedOwn: 0.08, IDPrefix: "P"}
+	for c := range sim.NCells {
+		syn.AgeShare[c/sim.NBands][c%sim.NBands] = 1
+	}
+	ps, err := syn.Generate(1, [sim.NStreams]float64{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := func(s sim.Stream) []float64 {
+		var out []float64
+		for i := range ps {
+			out = append(out, math.Log(ps[i].StreamNeed(s)))
+		}
+		return out
+	}
+	ga, rx := logs(sim.Emergency), logs(sim.Prescribing)
+	_, v, _, seV := moments(ga)
+	within(t, "variance of log need (emergency)", v, 0.27*0.27, seV)
+	r, se := corr(ga, rx)
+	within(t, "correlation of need between streams", r, 0.92, se)
+	syn.NeedOwn = 0
+	one, err := syn.Generate(1, [sim.NStreams]float64{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range one {
+		if one[i].NeedDev != ([sim.NStreams]float64{}) || one[i].StreamNeed(sim.AE) != one[i].Need {
+			t.Fatalf("practice %d: streams' own need %v with NeedOwn 0", i, one[i].NeedDev)
+		}
+	}
+}

@@ -155,6 +155,19 @@ type Practice struct {
 	Count [NSex][NBands]int // registered patients by sex and band
 	Group string            // budget-holding group (consortium); empty = the practice alone
 	Area  string            // area whose common shocks the practice shares (Effects.Shocks); empty is one area
+
+	// NeedDev is each stream's own need on the log scale beside Need: the
+	// stream's need index is Need·exp(NeedDev[s]) (zero: Need alone). Real
+	// practices' need indices correlate about 0.92, not 1, between streams.
+	NeedDev [NStreams]float64
+}
+
+// StreamNeed is the practice's need index in stream s: Need·exp(NeedDev[s]).
+func (p *Practice) StreamNeed(s Stream) float64 {
+	if p.NeedDev[s] == 0 {
+		return p.Need
+	}
+	return p.Need * math.Exp(p.NeedDev[s])
 }
 
 // ListSize is the practice's registered list.

@@ -19,8 +19,11 @@ type Synthetic struct {
 	// AgeTiltSD: each practice's log-share of band b is shifted by
 	// tilt·(b-9.5)/10 with tilt ~ N(0, AgeTiltSD²): younger and older lists.
 	AgeTiltSD float64
-	// NeedSD is the log-scale SD of the need index (mean 1).
-	NeedSD float64
+	// NeedSD is the log-scale SD of the need index (mean 1), and NeedOwn
+	// the share of its variance that is each stream's own (Practice.NeedDev):
+	// 1 − the correlation of the streams' need indices. 0: one index for
+	// every stream.
+	NeedSD, NeedOwn float64
 	// IDPrefix names practices IDPrefix0001, IDPrefix0002, ...
 	IDPrefix string
 	// StyleCorr correlates a practice's styles across streams (the zero
@@ -79,12 +82,24 @@ func (s *Synthetic) Generate(seed uint64, styleSD [NStreams]float64) ([]Practice
 		for c := range NCells {
 			p.Count[c/NBands][c%NBands] = counts[c]
 		}
-		p.Need = math.Exp(s.NeedSD*d.Norm() - s.NeedSD*s.NeedSD/2)
+		if s.NeedOwn == 0 {
+			p.Need = math.Exp(s.NeedSD*d.Norm() - s.NeedSD*s.NeedSD/2)
+		} else {
+			v := s.NeedSD * s.NeedSD * (1 - s.NeedOwn)
+			p.Need = math.Exp(math.Sqrt(v)*d.Norm() - v/2)
+		}
 		var z [NStreams]float64
 		correlated(&d, &styleL, &z)
 		for st := range NStreams {
 			sd := styleSD[st]
 			p.Style[st] = math.Exp(sd*z[st] - sd*sd/2)
+		}
+		// Each stream's own need, drawn after everything else so that the
+		// other draws do not depend on it.
+		if v := s.NeedSD * s.NeedSD * s.NeedOwn; v > 0 {
+			for st := range NStreams {
+				p.NeedDev[st] = math.Sqrt(v)*d.Norm() - v/2
+			}
 		}
 		out[i] = p
 	}

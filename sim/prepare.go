@@ -170,7 +170,7 @@ func prepare(m *Model) (*prepared, error) {
 		// capitation formula recognises need but not the practice's style.
 		num, den := 0.0, 0.0
 		for s := range NStreams {
-			nm := math.Pow(pr.Need, m.Streams[s].NeedElasticity)
+			nm := math.Pow(pr.StreamNeed(Stream(s)), m.Streams[s].NeedElasticity)
 			p.pmult[i][s] = pr.Style[s] * nm
 			num += byStream[s] * nm
 			den += byStream[s]
@@ -293,7 +293,7 @@ func (m *Model) ExpectedSpend(i int) [NStreams]float64 {
 	pr := &m.Practices[i]
 	for s := range NStreams {
 		sp := &m.Streams[s]
-		mult := pr.Style[s] * math.Pow(pr.Need, sp.NeedElasticity)
+		mult := pr.Style[s] * math.Pow(pr.StreamNeed(Stream(s)), sp.NeedElasticity)
 		mc := sp.MeanCost()
 		for sex := range NSex {
 			for b := range NBands {
