@@ -192,7 +192,7 @@ const readOutcome = `(() => {
 func TestPageInChromium(t *testing.T) {
 	bin := chromium(t)
 	_, ts := testServer(t, Config{Loopback: true})
-	b := newBrowser(t, bin, 1400, 1000)
+	b := newBrowser(t, bin, 1400, 1100)
 	b.do("opening the page", chromedp.Navigate(ts.URL+"/?a.s=default&reps=200&years=3&seed=1&cohort=1"))
 	b.waitFor("the page to be ready", `document.body.dataset.ready === 'ok'`)
 	b.errors()
