@@ -3,7 +3,7 @@
 // differences), one table of list-size bands and over/underspend
 // thresholds, the streaming summary of a run folder, the ledger's net
 // positions, and the paired comparison of scenarios. It reads run folders
-// through the results package and never runs the engine.
+// through the runfolder package and never runs the engine.
 package analysis
 
 import (

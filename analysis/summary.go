@@ -617,11 +617,15 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	sum.Scenario, sum.Seed, sum.Replications, sum.Years = man.ScenarioName, man.Seed, man.Replications, man.Years
+	sum.CommissionerLabel = termsOf(man).CommissionerLabel
 	sum.QuantileNote = note
 	if o.Headline {
 		return sum, nil
 	}
 	if err := ledgerPass(ctx, dir, man, o.Readers, sum); err != nil {
+		return nil, err
+	}
+	if err := contractPass(ctx, dir, man, files, o.Readers, sum); err != nil {
 		return nil, err
 	}
 	return sum, nil
@@ -755,6 +759,12 @@ type Summary struct {
 	Ledger     []PositionStats
 	Flows      []FlowStats
 	LedgerRows int64
+	// Contract is what contracts' settlement moved, by year (contract.go);
+	// empty for a run with no contract or incentive.
+	Contract []ContractStats
+	// CommissionerLabel is what printed output calls the commissioner (the
+	// scenario's commissioner_label: PCT, ICB); empty: "commissioner".
+	CommissionerLabel string
 	// Quantiles says how quantiles were computed; QuantileNote says why, in words.
 	Quantiles    *Quantiles
 	QuantileNote string

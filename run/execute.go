@@ -2,7 +2,7 @@
 // one (as a Slurm array task or Kubernetes Indexed Job finds it from its
 // environment), a resume of an interrupted run or shard, the merge of a
 // sharded run, and the paired runs of a comparison. It drives the engine
-// (sim.Run) into the results package's sink; it computes no statistics.
+// (sim.Run) into the runfolder package's sink; it computes no statistics.
 package run
 
 import (

@@ -360,6 +360,7 @@ func Default() *Scenario {
 				// Jones 2009: a fixed capitation budget is too risky below
 				// 100,000 people [ref §5]; the 2010 consortia were of this order.
 				TargetPopulation: 100000,
+				NamePrefix:       "C",
 			},
 		},
 		Behaviour: Behaviour{
@@ -384,6 +385,9 @@ func Default() *Scenario {
 			SubstitutionEmergency: 0,
 		},
 		Limits: DefaultLimits(),
+		// Medicare's Shared Savings Program BASIC track [ref §8] (contract.go).
+		Contract:          defaultContract(),
+		CommissionerLabel: "commissioner",
 	}
 }
 

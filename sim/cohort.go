@@ -58,7 +58,7 @@ type cohort struct {
 
 // ErrCohortStopLoss says a model with a per-patient stop-loss cannot run in
 // cohort mode.
-var ErrCohortStopLoss = errors.New("cohort mode cannot apply a per-patient stop-loss; run at patient level")
+var ErrCohortStopLoss = errors.New("cohort mode cannot apply a per-patient stop-loss or truncation; run at patient level")
 
 // cohortSetup sizes the buffers and turns the transition thresholds into the
 // conditional probabilities of each group's draws.

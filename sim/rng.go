@@ -22,6 +22,7 @@ const (
 	PurposeAges                          // ages within band of the starting list
 	PurposeRules                         // chance events in budget rules (e.g. business-case approval)
 	PurposeCostsB                        // a second cost stream, so two chains of cost draws run side by side
+	PurposeTargets                       // whether holders meet an incentive scheme's local targets
 )
 
 // mix64 is the SplitMix64 finaliser (Steele, Lea & Flood, OOPSLA 2014): a

@@ -118,7 +118,7 @@ func runCommand() *cli.Command {
 				CheckpointEvery: c.Duration("checkpoint"), Shard: shard, Cohort: c.Bool("cohort"),
 			}
 			if spec.Cohort && m.StopLoss.Active() {
-				return badInput("--cohort cannot apply scenario %s's per-patient stop-loss: run it without --cohort", s.Name)
+				return badInput("--cohort cannot apply scenario %s's per-patient stop-loss or truncation (cohort mode has no individual patients): run it without --cohort", s.Name)
 			}
 			if err := spec.Prepare(); err != nil {
 				return inputError{err}
