@@ -38,12 +38,28 @@ type Lever struct {
 	// Applies lists the rule types under which the lever does anything
 	// (empty: all).
 	Applies []string `json:"applies,omitempty"`
+	// Exclusive: the validator refuses the field under other rule types,
+	// so the page leaves it (or its section) out of the file there.
+	Exclusive bool `json:"exclusive,omitempty"`
+	// Implied: a section that is there exactly when the rule type is one
+	// of Applies (the page shows no switch for it).
+	Implied bool `json:"implied,omitempty"`
+	// Blank names the empty choice of a choice lever, where the file takes
+	// "" (a fixed rate in place of a sliding table).
+	Blank string `json:"blank,omitempty"`
+	// Clears is a choice lever that setting this one sets to its blank
+	// choice, as the file does (a minimum rate given without a table
+	// replaces the table).
+	Clears string `json:"clears,omitempty"`
 }
 
 // leverSpec is a lever as the page defines it, before the schema fills it in.
 type leverSpec struct {
 	path, label, group, unit string
 	applies                  []string
+	// exclusive, implied, blank and clears: as Lever's.
+	exclusive, implied bool
+	blank, clears      string
 }
 
 // Rule types by what they hold: the levers that act under each.
@@ -54,24 +70,44 @@ var (
 
 // leverSpecs are the levers that decide the answer, in the page's order.
 var leverSpecs = []leverSpec{
-	{"budget.method", "Budget method", "Budget", "", nil},
-	{"budget.pace", "Pace towards capitation", "Budget", "share of the gap closed a year (0.05 = 5%)", nil},
-	{"budget.uplift", "Uplift on historic budgets", "Budget", "fraction a year, real terms", nil},
-	{"budget.top_slice", "Top-slice kept back", "Budget", "fraction of each budget", nil},
-	{"rule.type", "Budget rule", "Rule", "", nil},
-	{"rule.retention_share", "Savings retained", "Rule", "fraction of an underspend (0.7 = 70%)", keepsSaving},
-	{"rule.participation", "Practices taking part", "Rule", "fraction of practices", nil},
-	{"rule.min_list_size", "Smallest list that may take part", "Rule", "patients", nil},
-	{"rule.covered_streams", "Streams the fund covers", "Rule", "cost streams", []string{"fundholding"}},
-	{"rule.consortium.by", "Budget holders", "Holders and risk", "", nil},
-	{"rule.consortium.target_population", "Consortium size", "Holders and risk", "patients per consortium", nil},
-	{"rule.repay_years", "Deficit repaid over", "Holders and risk", "years (0 = from later underspends)", holdsRisk},
-	{"rule.deficit_cap", "Deficit written off above", "Holders and risk", "fraction of a yearly budget (0 = no cap)", holdsRisk},
-	{"rule.pool_share", "Risk pool share", "Holders and risk", "fraction of each budget", []string{"hard"}},
-	{"stop_loss", "Per-patient stop-loss", "Holders and risk", "", holdsRisk},
-	{"stop_loss.threshold", "Stop-loss threshold", "Holders and risk", "£ per patient a year", holdsRisk},
-	{"stop_loss.streams", "Stop-loss covers", "Holders and risk", "cost streams", holdsRisk},
+	{path: "budget.method", label: "Budget method", group: "Budget"},
+	{path: "budget.pace", label: "Pace towards capitation", group: "Budget", unit: "share of the gap closed a year (0.05 = 5%)"},
+	{path: "budget.uplift", label: "Uplift on historic budgets", group: "Budget", unit: "fraction a year, real terms"},
+	{path: "budget.top_slice", label: "Top-slice kept back", group: "Budget", unit: "fraction of each budget"},
+	{path: "rule.type", label: "Budget rule", group: "Rule"},
+	{path: "rule.retention_share", label: "Savings retained", group: "Rule", unit: "fraction of an underspend (0.7 = 70%)", applies: keepsSaving},
+	{path: "rule.participation", label: "Practices taking part", group: "Rule", unit: "fraction of practices"},
+	{path: "rule.min_list_size", label: "Smallest list that may take part", group: "Rule", unit: "patients"},
+	{path: "rule.covered_streams", label: "Streams the fund covers", group: "Rule", unit: "cost streams", applies: []string{"fundholding"}, exclusive: true},
+	{path: "rule.consortium.by", label: "Budget holders", group: "Holders and risk"},
+	{path: "rule.consortium.target_population", label: "Consortium size", group: "Holders and risk", unit: "patients per consortium"},
+	{path: "rule.repay_years", label: "Deficit repaid over", group: "Holders and risk", unit: "years (0 = from later underspends)", applies: holdsRisk},
+	{path: "rule.deficit_cap", label: "Deficit written off above", group: "Holders and risk", unit: "fraction of a yearly budget (0 = no cap)", applies: holdsRisk},
+	{path: "rule.pool_share", label: "Risk pool share", group: "Holders and risk", unit: "fraction of each budget", applies: []string{"hard"}},
+	{path: "stop_loss", label: "Per-patient stop-loss", group: "Holders and risk", applies: holdsRisk},
+	{path: "stop_loss.threshold", label: "Stop-loss threshold", group: "Holders and risk", unit: "£ per patient a year", applies: holdsRisk},
+	{path: "stop_loss.streams", label: "Stop-loss covers", group: "Holders and risk", unit: "cost streams", applies: holdsRisk},
+	// A shared-savings contract's corridor (scenarios/contract.go): the
+	// section is there exactly when the rule is shared_savings, with
+	// Medicare's BASIC track for what a file leaves out.
+	{path: "contract", label: "Shared-savings contract", group: "Contract", applies: contracts, exclusive: true, implied: true},
+	{path: "contract.sides", label: "Sides", group: "Contract", applies: contracts, exclusive: true},
+	{path: "contract.risk", label: "Loss side", group: "Contract", applies: contracts, exclusive: true},
+	{path: "contract.sharing", label: "Sharing", group: "Contract", applies: contracts, exclusive: true},
+	{path: "contract.savings.min_rate_table", label: "Minimum savings rate", group: "Contract", unit: "sliding with the holder's population, or fixed", applies: contracts, exclusive: true, blank: "fixed (below)"},
+	{path: "contract.savings.min_rate", label: "Fixed minimum savings rate", group: "Contract", unit: "fraction of the benchmark", applies: contracts, exclusive: true, clears: "contract.savings.min_rate_table"},
+	{path: "contract.savings.share", label: "Savings shared", group: "Contract", unit: "fraction paid to the holder", applies: contracts, exclusive: true},
+	{path: "contract.savings.cap_benchmark", label: "Shared savings capped at", group: "Contract", unit: "fraction of the benchmark (0 = no cap)", applies: contracts, exclusive: true},
+	{path: "contract.losses.min_rate_table", label: "Minimum loss rate", group: "Contract", unit: "two-sided, asymmetric: sliding or fixed", applies: contracts, exclusive: true, blank: "fixed (below)"},
+	{path: "contract.losses.min_rate", label: "Fixed minimum loss rate", group: "Contract", unit: "fraction of the benchmark", applies: contracts, exclusive: true, clears: "contract.losses.min_rate_table"},
+	{path: "contract.losses.share", label: "Losses shared", group: "Contract", unit: "fraction paid by the holder", applies: contracts, exclusive: true},
+	{path: "contract.losses.cap_benchmark", label: "Shared losses capped at", group: "Contract", unit: "fraction of the benchmark (0 = no cap)", applies: contracts, exclusive: true},
+	{path: "contract.losses.cap_revenue", label: "or at", group: "Contract", unit: "fraction of the holder's revenue (0 = no cap)", applies: contracts, exclusive: true},
+	{path: "contract.revenue_per_patient", label: "Holder's revenue", group: "Contract", unit: "£ per patient a year (0 = not given: no revenue cap)", applies: contracts, exclusive: true},
 }
+
+// contracts are the rule types that hold a contract.
+var contracts = []string{"shared_savings"}
 
 // Run levers are the run's size and randomness; they are not scenario
 // paths but take their description and range from the scenario's own
@@ -233,8 +269,12 @@ func (sc *schema) levers() []Lever {
 		if f == nil {
 			continue
 		}
-		l := Lever{Path: sp.path, Label: sp.label, Group: sp.group, Unit: sp.unit, Applies: sp.applies}
+		l := Lever{Path: sp.path, Label: sp.label, Group: sp.group, Unit: sp.unit, Applies: sp.applies,
+			Exclusive: sp.exclusive, Implied: sp.implied, Blank: sp.blank, Clears: sp.clears}
 		l.fill(f)
+		if l.Blank != "" {
+			l.Choices = append([]string{""}, l.Choices...)
+		}
 		if l.Kind == "" || l.Kind == "text" {
 			continue
 		}
@@ -276,6 +316,33 @@ func (sc *schema) runLevers(maxReps int) []Lever {
 			"and close to patient level for practice totals (docs/model.md says what it approximates); not with a per-patient stop-loss."})
 }
 
+// impliedValues are the values the fields of an implied section take where
+// a file leaves the section out (a contract's: Medicare's BASIC track),
+// read from a scenario that sets only the rule type that implies it, so
+// the page shows what a switch to that rule will run.
+func impliedValues(ls []Lever) (map[string]any, error) {
+	out := map[string]any{}
+	for _, sec := range ls {
+		if !sec.Implied || len(sec.Applies) == 0 {
+			continue
+		}
+		sc, err := scenarios.Parse([]byte("name: implied\nrule:\n  type: "+sec.Applies[0]+"\n"), "implied")
+		if err != nil {
+			return nil, fmt.Errorf("the defaults of %s: %w", sec.Path, err)
+		}
+		v, err := leverValues(sc, ls)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range ls {
+			if l.Section == sec.Path {
+				out[l.Path] = v[l.Path]
+			}
+		}
+	}
+	return out, nil
+}
+
 // leverValues reads each lever's value from a resolved scenario: numbers,
 // text, lists of text, and for a section whether it is there. A lever of
 // an absent section reads null.
@@ -294,6 +361,16 @@ func leverValues(s *scenarios.Scenario, ls []Lever) (map[string]any, error) {
 		switch {
 		case l.Kind == "section":
 			out[l.Path] = ok && v != nil
+		case !ok && l.Blank != "":
+			// An empty choice is left out of the file (omitempty): there
+			// it is the blank one, where its section is.
+			if i := strings.LastIndexByte(l.Path, '.'); i > 0 {
+				if _, in := valueAt(doc, l.Path[:i]); in {
+					out[l.Path] = ""
+					continue
+				}
+			}
+			out[l.Path] = nil
 		case !ok:
 			out[l.Path] = nil
 		default:

@@ -86,11 +86,15 @@ type Server struct {
 	cfg    Config
 	schema *schema
 	levers []Lever
-	mux    *http.ServeMux
-	ctx    context.Context
-	stop   context.CancelFunc
-	slots  chan struct{}
-	wg     sync.WaitGroup
+	// implied are the values of implied sections' fields where a scenario
+	// has no such section; builtins the built-in scenarios as listed.
+	implied  map[string]any
+	builtins []scenarioInfo
+	mux      *http.ServeMux
+	ctx      context.Context
+	stop     context.CancelFunc
+	slots    chan struct{}
+	wg       sync.WaitGroup
 
 	mu          sync.Mutex
 	runs        map[string]*job
@@ -142,6 +146,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, schema: sc, levers: sc.levers(), slots: make(chan struct{}, cfg.MaxRuns),
 		runs: map[string]*job{}, comparisons: map[string]*job{}, uploads: map[string]*upload{}}
+	if s.implied, err = impliedValues(s.levers); err != nil {
+		return nil, err
+	}
+	if s.builtins, err = s.builtinList(); err != nil {
+		return nil, err
+	}
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	for _, d := range []string{runsDir, comparisonsDir, uploadsDir} {
 		if err := os.MkdirAll(filepath.Join(cfg.Data, d), 0o755); err != nil {
@@ -452,10 +462,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 // bootData is what the page needs to draw its form at once: the levers,
 // the built-in scenarios with their values, and the server's limits.
 func (s *Server) bootData() (map[string]any, error) {
-	list, err := s.scenarioList()
-	if err != nil {
-		return nil, err
-	}
+	list := s.builtins
 	return map[string]any{
 		"version":   s.cfg.Version,
 		"levers":    s.levers,
@@ -491,6 +498,17 @@ func (s *Server) describe(sc *scenarios.Scenario) (scenarioInfo, error) {
 	if err != nil {
 		return scenarioInfo{}, err
 	}
+	// A section the file leaves out shows what it would be (a contract's
+	// defaults when the rule is switched to one).
+	for _, l := range s.levers {
+		if l.Implied && v[l.Path] == false {
+			for p, x := range s.implied {
+				if strings.HasPrefix(p, l.Path+".") {
+					v[p] = x
+				}
+			}
+		}
+	}
 	info := scenarioInfo{Name: sc.Name, Description: strings.TrimSpace(sc.Description), Reps: sc.Replications,
 		Years: sc.Years, Seed: fmt.Sprint(sc.Seed), Values: v}
 	if sy := sc.Population.Synthetic; len(sc.Population.Practices) > 0 || sy == nil {
@@ -501,49 +519,36 @@ func (s *Server) describe(sc *scenarios.Scenario) (scenarioInfo, error) {
 	return info, nil
 }
 
-var (
-	builtinOnce sync.Once
-	builtinList []scenarioInfo
-	builtinErr  error
-)
-
-func (s *Server) scenarioList() ([]scenarioInfo, error) {
-	builtinOnce.Do(func() {
-		for _, n := range scenarios.Names() {
-			b, _ := scenarios.Builtin(n)
-			sc, err := scenarios.Parse(b, "builtin:"+n)
-			if err != nil {
-				builtinErr = err
-				return
-			}
-			info, err := s.describe(sc)
-			if err != nil {
-				builtinErr = err
-				return
-			}
-			builtinList = append(builtinList, info)
+// builtinList describes the built-in scenarios, the default first (the
+// page starts with it).
+func (s *Server) builtinList() ([]scenarioInfo, error) {
+	var list []scenarioInfo
+	for _, n := range scenarios.Names() {
+		b, _ := scenarios.Builtin(n)
+		sc, err := scenarios.Parse(b, "builtin:"+n)
+		if err != nil {
+			return nil, err
 		}
-		// The default first: it is what the page starts with.
-		slices.SortStableFunc(builtinList, func(a, b scenarioInfo) int {
-			switch {
-			case a.Name == "default":
-				return -1
-			case b.Name == "default":
-				return 1
-			}
-			return 0
-		})
+		info, err := s.describe(sc)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, info)
+	}
+	slices.SortStableFunc(list, func(a, b scenarioInfo) int {
+		switch {
+		case a.Name == "default":
+			return -1
+		case b.Name == "default":
+			return 1
+		}
+		return 0
 	})
-	return builtinList, builtinErr
+	return list, nil
 }
 
 func (s *Server) listScenarios(w http.ResponseWriter, _ *http.Request) {
-	list, err := s.scenarioList()
-	if err != nil {
-		writeErr(w, &apiError{status: 500, Error: err.Error()})
-		return
-	}
-	writeJSON(w, 200, list)
+	writeJSON(w, 200, s.builtins)
 }
 
 // getScenario answers a built-in scenario's text (?resolved=1: with every

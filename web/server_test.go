@@ -792,3 +792,41 @@ func TestDisconnectedClient(t *testing.T) {
 		t.Errorf("manifest: %v", err)
 	}
 }
+
+// The contract's corridor is a lever like any other: a minimum savings
+// rate above any saving shares nothing; none shares savings from the first
+// pound; a contract under another rule is the validator's error, named.
+func TestContractLevers(t *testing.T) {
+	s, ts := testServer(t, Config{})
+	saved := map[float64]float64{}
+	for _, msr := range []float64{0, 0.5} {
+		code, out := call(t, "POST", ts.URL+"/api/runs", small(map[string]any{"reps": 6, "set": map[string]any{
+			"rule.type": "shared_savings", "contract.savings.min_rate_table": "", "contract.savings.min_rate": msr, "contract.savings.share": 0.5}}))
+		if code != 202 {
+			t.Fatalf("MSR %v: HTTP %d %v", msr, code, out)
+		}
+		end := waitEnd(t, ts, "runs", out["id"].(string))
+		if end["status"] != "done" {
+			t.Fatalf("MSR %v: %v %v", msr, end["status"], end["error"])
+		}
+		saved[msr] = end["summary"].(map[string]any)["commissioner"].(map[string]any)["savings_retained_mean"].(float64)
+	}
+	// A holder's saving is a few per cent of its benchmark at most, never half.
+	if !(saved[0] > 0) || saved[0.5] != 0 {
+		t.Errorf("shared savings: %v with no minimum rate, %v with a minimum of 50%% of the benchmark", saved[0], saved[0.5])
+	}
+	code, out := call(t, "POST", ts.URL+"/api/validate", small(map[string]any{"set": map[string]any{"contract.sides": "two"}}))
+	if code != 400 || out["field"] != "contract" || !strings.Contains(out["message"].(string), "accepted with rule type shared_savings") {
+		t.Errorf("a contract under indicative budgets: %d %v", code, out)
+	}
+	// The levers show Medicare's defaults where a scenario has no contract.
+	def := s.builtins[0]
+	if def.Name != "default" || def.Values["contract"] != false || def.Values["contract.sides"] != "one" || def.Values["contract.savings.min_rate_table"] != "medicare" {
+		t.Errorf("default's contract levers: %v", def.Values)
+	}
+	for _, b := range s.builtins {
+		if b.Name == "neighbourhood-shared-savings-2026" && (b.Values["contract.savings.min_rate_table"] != "" || b.Values["contract.savings.min_rate"] != 0.02) {
+			t.Errorf("a fixed minimum rate reads %v, %v", b.Values["contract.savings.min_rate_table"], b.Values["contract.savings.min_rate"])
+		}
+	}
+}

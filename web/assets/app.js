@@ -84,7 +84,16 @@ function same(a, b) {
   return a === b;
 }
 
-function sectionOn(side, section) { return !!valueOf(side, section); }
+// applies says whether a lever acts under a side's rule type.
+function applies(side, l) { return !l.applies || l.applies.includes(valueOf(side, 'rule.type')); }
+
+// sectionOn says whether an optional section is in a side's file: an
+// implied one (a contract) exactly when the rule type calls for it.
+function sectionOn(side, section) {
+  const l = LEVER.get(section);
+  if (l && l.implied) return applies(side, l);
+  return !!valueOf(side, section);
+}
 
 // parse reads a control's text as the lever's kind: numbers as numbers
 // where they are numbers (anything else goes to the server as written,
@@ -143,6 +152,7 @@ function fromURL() {
       if (!lever) continue;
       if (lever.kind === 'bool' || lever.kind === 'section') s.set[path] = v === '1' || v === 'true';
       else if (lever.kind === 'streams') s.set[path] = v === '' ? [] : v.split(',');
+      else if (lever.kind === 'choice') s.set[path] = v;
       else s.set[path] = v === '' ? null : parse(lever, v);
     }
     state.sides[side] = s;
@@ -218,6 +228,7 @@ function renderSide(side) {
   let group = '';
   let box = null;
   for (const l of LEVERS) {
+    if (l.implied) continue; // on with its rule type, no switch of its own
     if (l.group !== group) {
       group = l.group;
       box = el('div', { class: 'group' }, el('h3', { text: group }));
@@ -250,7 +261,7 @@ function renderLever(side, l) {
   switch (l.kind) {
     case 'choice':
       control = el('select', { id, name: l.path });
-      for (const c of l.choices) control.append(el('option', { value: c, text: c }));
+      for (const c of l.choices) control.append(el('option', { value: c, text: c === '' ? l.blank : c }));
       control.value = v ?? '';
       control.addEventListener('change', () => { setValue(side, l.path, control.value); changed(); });
       break;
@@ -292,7 +303,16 @@ function renderLever(side, l) {
     default:
       control = el('input', { type: 'text', id, name: l.path, inputmode: l.kind === 'integer' ? 'numeric' : 'decimal',
         value: v === null || v === undefined ? '' : String(v), placeholder: l.section ? 'none' : '', size: 10 });
-      control.addEventListener('input', () => { setValue(side, l.path, parse(l, control.value)); changed(); });
+      control.addEventListener('input', () => {
+        setValue(side, l.path, parse(l, control.value));
+        if (l.clears) {
+          // As in a file: a rate given without a table replaces the table.
+          setValue(side, l.clears, '');
+          const sel = $(fieldId(side, l.clears));
+          if (sel) sel.value = '';
+        }
+        changed();
+      });
   }
   control.setAttribute('aria-describedby', `${err.id} ${hint.id}`);
   wrap.append(...[label, control, desc, hint, err].filter(Boolean));
@@ -320,9 +340,9 @@ function refreshApplies() {
     const l = LEVER.get(wrap.dataset.path);
     if (!l) continue;
     const rule = valueOf(side, 'rule.type');
-    const applies = !l.applies || l.applies.includes(rule);
-    wrap.classList.toggle('inapplicable', !applies);
-    wrap.title = applies ? '' : `Does nothing under a ${rule} rule (applies to ${l.applies.join(', ')})`;
+    const on = applies(side, l);
+    wrap.classList.toggle('inapplicable', !on);
+    wrap.title = on ? '' : `Does nothing under a ${rule} rule (applies to ${l.applies.join(', ')})`;
     if (l.section) wrap.hidden = !sectionOn(side, l.section);
   }
 }
@@ -367,6 +387,17 @@ function sideRequest(side) {
     const l = LEVER.get(p);
     if (l && l.section && !sectionOn(side, l.section)) continue;
     set[p] = (l && l.kind === 'section' && !v) ? null : v;
+  }
+  // What the validator refuses under this rule type (a contract under
+  // hard budgets, a fund's streams under indicative ones) leaves the file,
+  // as a person editing it would remove it.
+  const base = baseOf(side);
+  for (const l of LEVERS) {
+    if (!l.exclusive || applies(side, l)) continue;
+    const key = l.section && LEVER.get(l.section)?.implied ? l.section : l.path;
+    for (const p of Object.keys(set)) if (p === key || p.startsWith(key + '.')) delete set[p];
+    const inBase = base && base.values[key];
+    if (inBase && !(Array.isArray(inBase) && inBase.length === 0)) set[key] = null;
   }
   if (Object.keys(set).length) req.set = set;
   return req;
