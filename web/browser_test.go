@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -288,6 +289,22 @@ func TestPageInChromium(t *testing.T) {
 	b.eval(`document.querySelectorAll('.side-by-side figure.chart svg').length`, &sideBySide)
 	if sideBySide != 2 {
 		t.Errorf("%d charts side by side, want A's and B's", sideBySide)
+	}
+
+	// A list-size file, picked as a person picks it: its practices replace
+	// the area's, and the run's size says so.
+	file, err := filepath.Abs("../scenarios/testdata/population/quinary-new.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.do("uploading a list-size file", chromedp.SetUploadFiles(chromedp.CSS(`[id="a--file"]`), []string{file}))
+	b.waitFor("the list-size file to be taken", `!!document.querySelector('#side-a .population') && document.getElementById('state').textContent === 'Ready.'`)
+	var took struct {
+		Box, Size, URL string
+	}
+	b.eval(`({box: document.querySelector('#side-a .population p').textContent, size: document.getElementById('size-a').textContent, url: location.search})`, &took)
+	if !strings.Contains(took.Box, "quinary-new.csv") || !strings.Contains(took.URL, "a.pop=") || !strings.HasPrefix(took.Size, "3 practices") {
+		t.Errorf("after the upload: %q, size %q, address %s", took.Box, took.Size, took.URL)
 	}
 	b.errors()
 }
