@@ -45,7 +45,8 @@ type RunRequest struct {
 // CompareRequest is the body of POST /api/comparisons: two sides run with
 // the same size and seed (common random numbers).
 type CompareRequest struct {
-	A, B Side
+	A Side `json:"a"`
+	B Side `json:"b"`
 	Params
 }
 

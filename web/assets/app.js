@@ -588,12 +588,19 @@ function follow(kind, id, started) {
 // poll follows a run whose event stream broke (a proxy, a sleeping laptop).
 async function poll(kind, id) {
   const base = kind === 'run' ? '/api/runs/' : '/api/comparisons/';
-  for (;;) {
-    const res = await api('GET', base + id);
-    if (res.ok && ['done', 'failed', 'cancelled'].includes(res.data.status)) return finished(kind, res.data);
-    if (res.ok) $('progress').value = res.data.progress;
+  for (let misses = 0; misses < 120;) {
+    try {
+      const res = await api('GET', base + id);
+      if (res.ok && ['done', 'failed', 'cancelled'].includes(res.data.status)) return finished(kind, res.data);
+      if (res.ok) $('progress').value = res.data.progress;
+      misses = 0;
+    } catch {
+      misses++;
+      $('state').textContent = 'The server does not answer; still trying…';
+    }
     await new Promise(r => setTimeout(r, 500));
   }
+  finished(kind, { status: 'failed', error: 'the server stopped answering; the run may still finish: see Recent runs when it is back' });
 }
 
 async function cancel() {
@@ -816,7 +823,7 @@ function linkFor(j) {
     if (s.practices) q.set(`${side}.pr`, s.practices);
     for (const [p, v] of Object.entries(s.set || {})) q.set(`${side}.${p}`, v === null ? '' : Array.isArray(v) ? v.join(',') : String(v));
   };
-  if (j.kind === 'comparison') { put('a', r.A || {}); put('b', r.B || {}); q.set('compare', '1'); } else put('a', r);
+  if (j.kind === 'comparison') { put('a', r.a || {}); put('b', r.b || {}); q.set('compare', '1'); } else put('a', r);
   q.set('reps', j.reps); q.set('years', j.years); q.set('seed', j.seed); q.set('cohort', j.cohort ? '1' : '0');
   if (j.status === 'done') q.set('result', (j.kind === 'run' ? 'run:' : 'cmp:') + j.id);
   return '?' + q;
