@@ -21,9 +21,9 @@ func serveCommand() *cli.Command {
 		Usage: "start the what-if page (and its HTTP API) in a local web server",
 		Description: "Serves a page where a scenario's levers (budget method and pace, rule, retention,\n" +
 			"participation, holders, deficits, risk pool, stop-loss, a shared-savings contract's\n" +
-			"corridor, run size and seed) are set and\n" +
-			"run, with the headline table and the report's charts, two settings compared with\n" +
-			"common random numbers, and downloads of the scenario, results and report. The page's\n" +
+			"corridor, run size and seed) are set and run, with the headline table and the report's\n" +
+			"charts, two settings compared with common random numbers, and downloads of the\n" +
+			"scenario, results and report. The page's\n" +
 			"address holds its settings, to share a what-if as a link. The API is documented at\n" +
 			"/api/openapi.json. Everything is embedded: it works offline.\n\n" +
 			"It listens on 127.0.0.1 (this machine only) unless --addr says otherwise. Runs are\n" +
