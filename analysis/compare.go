@@ -55,6 +55,9 @@ func (s *Metrics) Write(rep *sim.Replication) error {
 	s.excess = s.excess[:0]
 	for i := range rows {
 		r := &rows[i]
+		if r.Regime == sim.RegimeClosed {
+			continue // a practice that has closed or merged: nothing is paid, no band
+		}
 		m.commissioner += r.CommissionerPaid
 		m.retained += r.SavingsRetained
 		for k, v := range [nContract]float64{r.SharedSavings, r.SharedLoss, r.IncentivePaid, r.Truncated} {

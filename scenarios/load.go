@@ -467,6 +467,7 @@ func (s *Scenario) validate(file string, root *yaml.Node) error {
 		}
 	}
 	s.checkContract(c)
+	s.Lists.check(c)
 	if len(c.errs) == 0 {
 		// Vectors as a whole, once each value is valid on its own.
 		s.checkWhole(c)

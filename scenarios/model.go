@@ -77,6 +77,7 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 		Turnover:       s.Demography.Turnover,
 	}
 	m.ListsAtYearOne = s.Population.ListsAtYearOne
+	m.Lists = s.Lists.model()
 	popSeed := seed
 	if s.Population.Seed != nil {
 		popSeed = *s.Population.Seed

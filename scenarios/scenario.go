@@ -24,6 +24,7 @@ type Scenario struct {
 	Rule       Rule       `yaml:"rule" json:"rule"`
 	StopLoss   *StopLoss  `yaml:"stop_loss,omitempty" json:"stop_loss,omitempty" jsonschema_description:"Per-patient annual stop-loss; omit for none."`
 	Behaviour  Behaviour  `yaml:"behaviour" json:"behaviour"`
+	Lists      Lists      `yaml:"lists" json:"lists" jsonschema_description:"List dynamics beyond births, deaths and turnover: drift, jumps, closures and mergers, measured on NHS payments files; off unless lists.dynamics is true."`
 	Limits     Limits     `yaml:"limits" json:"limits" jsonschema_description:"Bounds on what one run may cost (memory and time); raise them to run something larger. A run past one is refused before it starts."`
 	// Today's contracts (contract.go).
 	Contract          *Contract  `yaml:"contract,omitempty" json:"contract,omitempty" jsonschema_description:"A shared-savings contract's terms (rule type shared_savings only; fields left out take Medicare's BASIC track's)."`

@@ -52,6 +52,7 @@ type PracticeYear struct {
 	TopSlice float64
 
 	regime uint8 // index into the policy's regimes (regimeNone, ...)
+	closed bool  // the practice has left (closed or merged): RegimeClosed
 }
 
 // StopLoss is the per-patient threshold: cost above Threshold (uprated each
@@ -125,6 +126,7 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 		ledger    []Entry
 		remaining atomic.Int32
 		mult      [NStreams]float64
+		ev        *listEvents
 	}
 	type task struct {
 		rs *repState
@@ -139,6 +141,10 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 	if o.Progress != nil {
 		o.Progress.Total.Add(int64((o.LastRep - o.FirstRep) * np))
 	}
+	identity := make([]int, np)
+	for i := range identity {
+		identity[i] = i
+	}
 
 	go func() {
 		defer close(tasks)
@@ -151,7 +157,14 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 			rs := &repState{rep: r, rows: make([]PracticeYear, np*o.Years)}
 			rs.remaining.Store(int32(np))
 			rs.mult = repMultipliers(m, o.Seed, r)
-			for i := range np {
+			order := identity
+			if p.lists != nil {
+				// Practices that leave come first, so no task waits for one
+				// not yet started (lists.go).
+				rs.ev = p.drawListEvents(o.Seed, r, o.Years, true, nil)
+				order = rs.ev.order
+			}
+			for _, i := range order {
 				select {
 				case tasks <- task{rs, i}:
 				case <-ctx.Done():
@@ -183,6 +196,7 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 				if ctx.Err() != nil {
 					continue
 				}
+				w.ev = t.rs.ev
 				if err := w.runTask(ctx, sim, TaskKey(o.Seed, t.rs.rep, t.i), o.Years, &t.rs.mult, t.rs.rows); err != nil {
 					cancel(err)
 					continue

@@ -150,6 +150,11 @@ func (s *settlement) settle(rows []PracticeYear, k Key, entries []Entry) ([]Entr
 		}
 	}
 	columns(rows, np, b.entries)
+	for i := range rows {
+		if rows[i].closed {
+			rows[i].Regime = RegimeClosed
+		}
+	}
 	return b.entries, nil
 }
 
