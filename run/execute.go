@@ -41,6 +41,10 @@ type Spec struct {
 	// Cohort simulates practices from group counts (sim.Options.Cohort);
 	// its results differ from patient level, so the manifest records it.
 	Cohort bool
+	// Also, when set, receives each replication after the folder's writer
+	// has taken it (a comparison's per-replication metrics, reduced as the
+	// run goes rather than read back from the files).
+	Also sim.Sink
 }
 
 // Prepare makes sure the spec's folder can take its results (see PrepareDir
@@ -207,12 +211,16 @@ func execute(ctx context.Context, sp *Spec, man *runfolder.Manifest) (*runfolder
 		man.SetChunks(w.Chunks)
 		return man.Write(sp.Dir)
 	}
+	var sink sim.Sink = w
+	if sp.Also != nil {
+		sink = tee{w, sp.Also}
+	}
 	var runErr error
 	if first < last {
 		runErr = sim.Run(ctx, sp.Model, sim.Options{
 			Seed: sp.Seed, FirstRep: first, LastRep: last, Years: sp.Years,
 			Workers: sp.Workers, Progress: sp.Progress, Cohort: sp.Cohort,
-		}, w)
+		}, sink)
 	}
 	if runErr == nil {
 		runErr = w.Close()
@@ -233,4 +241,14 @@ func execute(ctx context.Context, sp *Spec, man *runfolder.Manifest) (*runfolder
 		return man, err
 	}
 	return man, nil
+}
+
+// tee hands each replication to two sinks in turn.
+type tee [2]sim.Sink
+
+func (t tee) Write(r *sim.Replication) error {
+	if err := t[0].Write(r); err != nil {
+		return err
+	}
+	return t[1].Write(r)
 }

@@ -17,9 +17,10 @@ type Paired struct {
 	Reps    int
 	Years   int
 	Workers int
-	Cohort  bool // simulate from group counts (sim.Options.Cohort)
 	// Progress, if set, counts the tasks of every model's run.
 	Progress *sim.Progress
+	// Cohort simulates practices from group counts (sim.Options.Cohort).
+	Cohort bool
 }
 
 // Run runs every model in turn, each into its own sink (sinks[k] for

@@ -36,8 +36,8 @@ func compareCommand() *cli.Command {
 			&cli.Uint64Flag{Name: "seed", Usage: "random `SEED` shared by all scenarios (default: the first scenario's)"},
 			&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "worker goroutines `N`"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "comparison", Usage: "output `DIR`"},
-			&cli.BoolFlag{Name: "cohort", Usage: "simulate practices from group counts (faster; see gpbudget help run)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+			&cli.BoolFlag{Name: "cohort", Usage: "simulate practices from age-sex-frailty group counts (as run --cohort)"},
 		},
 		// Flags may follow the scenario names (gpbudget compare A B --reps 10),
 		// which the CLI library's parser does not allow, so they are parsed here.
@@ -77,6 +77,9 @@ func compareCommand() *cli.Command {
 				}
 				if err != nil {
 					return inputError{err} // it names the file
+				}
+				if o.cohort && m.StopLoss.Active() {
+					return badInput("--cohort cannot apply scenario %s's per-patient stop-loss: compare it without --cohort", s.Name)
 				}
 				name := s.Name
 				if seen[name]++; seen[name] > 1 {
