@@ -1,12 +1,10 @@
 package analysis
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/gpbudget/gpbudget/runfolder"
-	"github.com/parquet-go/parquet-go"
 )
 
 // RiskCurveRow is one holder size's figures in a risk curve (written by
@@ -46,21 +44,7 @@ type RiskCurveRow struct {
 // DIR/risk_curve.parquet (with meta as the Parquet file's key-value
 // metadata), each atomically. NaN is an empty CSV cell.
 func WriteRiskCurve(dir string, rows []RiskCurveRow, meta map[string]string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("risk curve folder: %w", err)
-	}
-	c, err := CSV(rows)
-	if err != nil {
-		return fmt.Errorf("risk curve: %w", err)
-	}
-	pq, err := Parquet(rows, meta)
-	if err != nil {
-		return fmt.Errorf("risk curve: %w", err)
-	}
-	if err := runfolder.WriteFileAtomic(filepath.Join(dir, runfolder.RiskCurveCSV), c); err != nil {
-		return err
-	}
-	return runfolder.WriteFileAtomic(filepath.Join(dir, runfolder.RiskCurveParquet), pq)
+	return writeRows(dir, runfolder.RiskCurveParquet, runfolder.RiskCurveCSV, rows, meta)
 }
 
 // IsRiskCurve says whether dir holds a risk curve.
@@ -71,30 +55,5 @@ func IsRiskCurve(dir string) bool {
 
 // ReadRiskCurve reads DIR/risk_curve.parquet: its rows and key-value metadata.
 func ReadRiskCurve(dir string) ([]RiskCurveRow, map[string]string, error) {
-	path := filepath.Join(dir, runfolder.RiskCurveParquet)
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading risk curve: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading risk curve: %w", err)
-	}
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	meta := map[string]string{}
-	for _, kv := range pf.Metadata().KeyValueMetadata {
-		meta[kv.Key] = kv.Value
-	}
-	rows, err := parquet.Read[RiskCurveRow](f, st.Size())
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(rows) == 0 {
-		return nil, nil, fmt.Errorf("%s: no rows", path)
-	}
-	return rows, meta, nil
+	return readRows[RiskCurveRow](filepath.Join(dir, runfolder.RiskCurveParquet), "risk curve")
 }

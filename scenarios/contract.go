@@ -431,31 +431,7 @@ func (sd *ContractSide) minRateInFile(root *yaml.Node, f string) {
 }
 
 // inFile says whether a dotted field path (mappings only) is in the file.
-func inFile(root *yaml.Node, field string) bool {
-	if root == nil {
-		return false
-	}
-	n := root
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	for _, part := range strings.Split(field, ".") {
-		if n.Kind != yaml.MappingNode {
-			return false
-		}
-		found := false
-		for j := 0; j+1 < len(n.Content); j += 2 {
-			if n.Content[j].Value == part {
-				n, found = n.Content[j+1], true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
-}
+func inFile(root *yaml.Node, field string) bool { return root != nil && present(root, field) }
 
 // sideChange checks a glide-path step's change to one side.
 func (c *checker) sideChange(f string, ch *SideChange, losses bool) {
