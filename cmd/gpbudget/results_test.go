@@ -39,8 +39,12 @@ func TestSummarizeAndReport(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "res", "report.html")); err != nil {
 		t.Fatal(err)
 	}
-	// A new run into the folder removes the old tables and report.
-	if code, out := gpbudget(t, dir, "run", "--scenario", "small.yaml", "--reps", "2", "--years", "1", "--out", "res", "--quiet"); code != 0 {
+	// A new run into the folder is refused; with --force it removes the old
+	// tables and report with the old run.
+	if code, out := gpbudget(t, dir, "run", "--scenario", "small.yaml", "--reps", "2", "--years", "1", "--out", "res", "--quiet"); code != 2 || !strings.Contains(out, "--force") {
+		t.Fatalf("second run: exit %d: %s", code, out)
+	}
+	if code, out := gpbudget(t, dir, "run", "--scenario", "small.yaml", "--reps", "2", "--years", "1", "--out", "res", "--quiet", "--force"); code != 0 {
 		t.Fatalf("second run: exit %d: %s", code, out)
 	}
 	for _, f := range []string{"report.html", "summary"} {
