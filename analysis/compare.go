@@ -216,17 +216,23 @@ func ReadComparison(dir string) ([]CompareRow, map[string]string, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading comparison: %w", err)
 	}
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
+	// A damaged file is an error naming it, never a panic in the decoder.
 	meta := map[string]string{}
-	for _, kv := range pf.Metadata().KeyValueMetadata {
-		meta[kv.Key] = kv.Value
-	}
-	rows, err := parquet.Read[CompareRow](f, st.Size())
+	var rows []CompareRow
+	err = runfolder.Guard(func() error {
+		pf, err := parquet.OpenFile(f, st.Size())
+		if err != nil {
+			return err
+		}
+		for _, kv := range pf.Metadata().KeyValueMetadata {
+			meta[kv.Key] = kv.Value
+		}
+		rows, err = parquet.Read[CompareRow](f, st.Size())
+		return err
+	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, &runfolder.CorruptError{Dir: dir, Problems: []string{fmt.Sprintf("%s cannot be read as a comparison: %v", runfolder.CompareParquet, err)},
+			Fix: "Run the comparison again (gpbudget compare ... --out " + runfolder.ShellQuote(dir) + ")."}
 	}
 	if len(rows) == 0 {
 		return nil, nil, fmt.Errorf("%s: no rows", path)
