@@ -34,6 +34,10 @@ func fitCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "fitted.yaml", Usage: "scenario `FILE` to write (- for standard output)"},
 		},
 		Action: func(c *cli.Context) error {
+			out, err := outPath("out", c.String("out"))
+			if err != nil {
+				return err
+			}
 			h, err := historyFrom(c)
 			if err != nil {
 				return err
@@ -82,17 +86,16 @@ func fitCommand() *cli.Command {
 				fmt.Fprintf(&sum, "#   %-11s level %.4f ± %.4f  trend %+.4f/yr ± %.4f  practice SD %.3f ± %.3f  residual SD %.3f  AR(1) %.2f\n",
 					forecast.QuantityName(s), f.A, math.Sqrt(f.CovAB[0][0]), f.B, math.Sqrt(f.CovAB[1][1]), f.Tau, f.TauSE, f.Sigma, f.Rho)
 			}
-			out := []byte(sum.String())
-			out = append(out, b...)
-			if c.String("out") == "-" {
-				_, err = c.App.Writer.Write(out)
+			text := append([]byte(sum.String()), b...)
+			if out == "-" {
+				_, err = c.App.Writer.Write(text)
 				return err
 			}
-			if err := runfolder.WriteFileAtomic(c.String("out"), out); err != nil {
+			if err := runfolder.WriteFileAtomic(out, text); err != nil {
 				return inputError{fmt.Errorf("--out: %w", err)}
 			}
 			fmt.Fprint(c.App.ErrWriter, sum.String())
-			fmt.Fprintf(c.App.ErrWriter, "wrote %s\n", c.String("out"))
+			fmt.Fprintf(c.App.ErrWriter, "wrote %s\n", out)
 			return nil
 		},
 	}

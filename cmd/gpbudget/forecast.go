@@ -37,6 +37,10 @@ func forecastCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "forecast", Usage: "output `DIR`"},
 		},
 		Action: func(c *cli.Context) error {
+			dir, err := outPath("out", c.String("out"))
+			if err != nil {
+				return err
+			}
 			hz, up := c.Int("horizon"), c.Float64("uplift")
 			if err := inRange("horizon", hz, 1, 10); err != nil {
 				return err
@@ -61,7 +65,6 @@ func forecastCommand() *cli.Command {
 				return err
 			}
 			rows := forecast.Table(g, ageing, hz, up)
-			dir := c.String("out")
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return inputError{fmt.Errorf("--out: %w", err)}
 			}
