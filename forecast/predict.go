@@ -3,6 +3,7 @@ package forecast
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/gpbudget/gpbudget/sim"
@@ -73,6 +74,9 @@ func FitHistory(recs []Record, quantities []int) (*GroupFit, error) {
 		g.LastYear = max(g.LastYear, r.Year)
 	}
 	sort.Strings(g.Practices)
+	if years := distinctYears(recs); len(years) < 2 {
+		return nil, fmt.Errorf("%w: the history has one year (%d): one year cannot tell a practice's lasting level from that year's chance, nor give a trend, so no interval would mean anything; give two years or more (three or more for the full model)", ErrShortHistory, years[0])
+	}
 	np := len(g.Practices)
 	g.LastList = make([]float64, np)
 	for q := range NQuantities {
@@ -148,6 +152,31 @@ func FitHistory(recs []Record, quantities []int) (*GroupFit, error) {
 		g.Fits[q] = f
 	}
 	return g, nil
+}
+
+// distinctYears lists the years of recs, in order.
+func distinctYears(recs []Record) []int {
+	var out []int
+	for _, r := range recs {
+		out = append(out, r.Year)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Basis says how the forecasts' intervals were made when the history was
+// too short for the full model, "" when it was not: 'gpbudget forecast'
+// prints it and records it in its files.
+func (g *GroupFit) Basis() string {
+	for _, f := range g.Fits {
+		if f != nil && f.Change != nil {
+			return fmt.Sprintf("widened: two years of history (to %d) cannot show how long year-to-year variation persists, "+
+				"so each forecast is the practice's last year plus the area's trend, with an interval as wide as any persistence allows "+
+				"(h years ahead: h times the variance of one year's change, from %d practices' changes, with a Student-t allowance); "+
+				"three or more years give the full model", g.LastYear, f.Change.Changes)
+		}
+	}
+	return ""
 }
 
 // Predictive returns the log-scale mean and SD of practice i's spend on

@@ -81,6 +81,11 @@ func fitCommand() *cli.Command {
 			}
 			var sum strings.Builder
 			fmt.Fprintf(&sum, "# %d practices, %d practice-years; log spend per head by stream (REML):\n", len(g.Practices), len(recs))
+			if g.Basis() != "" {
+				// Two years: a practice's lasting level and one year's chance
+				// are not separable, so the styles and style_sd are uncertain.
+				fmt.Fprintf(&sum, "# caution: two years of history (to %d) cannot show how much of a practice's difference lasts: practice SD and styles below are weakly determined; three or more years fit them properly\n", g.LastYear)
+			}
 			for s := range 5 {
 				f := g.Fits[s]
 				fmt.Fprintf(&sum, "#   %-11s level %.4f ± %.4f  trend %+.4f/yr ± %.4f  practice SD %.3f ± %.3f  residual SD %.3f  AR(1) %.2f\n",

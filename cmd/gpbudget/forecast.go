@@ -69,7 +69,14 @@ func forecastCommand() *cli.Command {
 				return inputError{fmt.Errorf("--out: %w", err)}
 			}
 			var pq, cs bytes.Buffer
-			if err := forecast.WriteTableParquet(&pq, rows); err != nil {
+			// A history too short for the full model widens the intervals;
+			// the file and the output say so.
+			basis := g.Basis()
+			meta := map[string]string{"gpbudget.version": version, "gpbudget.interval_basis": "full model"}
+			if basis != "" {
+				meta["gpbudget.interval_basis"] = basis
+			}
+			if err := forecast.WriteTableParquet(&pq, rows, meta); err != nil {
 				return err
 			}
 			if err := forecast.WriteTableCSV(&cs, rows); err != nil {
@@ -82,6 +89,9 @@ func forecastCommand() *cli.Command {
 			}
 			fmt.Fprintf(c.App.Writer, "forecast %d practices x %d quantities x %d years (to %d): %s/forecast.parquet, %s/forecast.csv\n",
 				len(g.Practices), forecast.NQuantities, hz, g.LastYear+hz, dir, dir)
+			if basis != "" {
+				fmt.Fprintf(c.App.Writer, "intervals %s\n", basis)
+			}
 			return nil
 		},
 	}
