@@ -118,6 +118,11 @@ func VerifyChunk(dir string, c Chunk) []string {
 // checkFile says what is wrong with dir/f.Path against its recorded size
 // and checksum ("" if nothing).
 func checkFile(dir string, f FileSum) string {
+	// A manifest names part files in the run's table folders only: one
+	// that names anything else (../elsewhere) is not followed.
+	if t, base := filepath.Split(filepath.Clean(f.Path)); !filepath.IsLocal(f.Path) || !slices.Contains(Tables, filepath.Clean(t)) || !strings.HasSuffix(base, ".parquet") {
+		return fmt.Sprintf("%q is not a part file's name (a manifest lists files in %s only)", f.Path, strings.Join(Tables, "/ and ")+"/")
+	}
 	path := filepath.Join(dir, f.Path)
 	st, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
