@@ -259,6 +259,15 @@ func TestMergeRefuses(t *testing.T) {
 		{"missing part file", func(t *testing.T, dir string) {
 			os.Remove(filepath.Join(dir, "practice_years", "shard-0001-of-0003-part-00000.parquet"))
 		}, []string{"shard 1/3's file practice_years/shard-0001-of-0003-part-00000.parquet is missing"}},
+		// Issue 13: merge marked a run with a truncated shard file complete.
+		{"truncated shard file", func(t *testing.T, dir string) {
+			os.Truncate(filepath.Join(dir, "practice_years", "shard-0002-of-0003-part-00000.parquet"), 500)
+		}, []string{"shard 2/3's file practice_years/shard-0002-of-0003-part-00000.parquet is truncated: 500 bytes",
+			"gpbudget run --resume " + "DIR" + " --shard 2/3 --recompute"}},
+		{"swapped shard file", func(t *testing.T, dir string) {
+			b, _ := os.ReadFile(filepath.Join(dir, "ledger", "shard-0000-of-0003-part-00000.parquet"))
+			os.WriteFile(filepath.Join(dir, "ledger", "shard-0001-of-0003-part-00000.parquet"), b, 0o644)
+		}, []string{"shard 1/3's file ledger/shard-0001-of-0003-part-00000.parquet"}},
 		{"rows short", func(t *testing.T, dir string) {
 			editManifest(t, dir, runfolder.Shard{Index: 0, Count: 3}, func(m map[string]any) { m["rows"] = 3 })
 		}, []string{"shard 0/3 wrote 3 rows but its replications make 16"}},
@@ -297,7 +306,7 @@ func TestMergeRefuses(t *testing.T) {
 				t.Fatalf("merge accepted a damaged run (err %v)", err)
 			}
 			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
+				if w = strings.ReplaceAll(w, "DIR", dir); !strings.Contains(err.Error(), w) {
 					t.Errorf("error does not say %q:\n%v", w, err)
 				}
 			}
