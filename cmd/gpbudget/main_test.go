@@ -16,6 +16,14 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv("GPBUDGET_TEST_MAIN") == "1" {
 		os.Args = append([]string{"gpbudget"}, strings.Fields(os.Getenv("GPBUDGET_TEST_ARGS"))...)
+		if argv := os.Getenv("GPBUDGET_TEST_ARGV"); argv != "" {
+			// Exact arguments (an empty one included), as JSON.
+			var args []string
+			if err := json.Unmarshal([]byte(argv), &args); err != nil {
+				panic(err)
+			}
+			os.Args = append([]string{"gpbudget"}, args...)
+		}
 		main()
 		os.Exit(0)
 	}
