@@ -12,9 +12,9 @@ import (
 
 // SummaryResult is what MeasureSummary found on a run folder.
 type SummaryResult struct {
-	Dir        string  `json:"dir"`
-	Rows       int64   `json:"rows"`
-	LedgerRows int64   `json:"ledger_rows"`
+	Dir        string `json:"dir"`
+	Rows       int64  `json:"rows"`
+	LedgerRows int64  `json:"ledger_rows"`
 	// Bytes is the size of the run's part files, and VerifySec the time
 	// every reader spends first checking them against the manifest
 	// (SHA-256 of each, on every core), in wall and processor time: the
@@ -22,8 +22,8 @@ type SummaryResult struct {
 	Bytes        int64   `json:"bytes"`
 	VerifySec    float64 `json:"verify_sec"`
 	VerifyCPUSec float64 `json:"verify_cpu_sec"`
-	ReadSec    float64 `json:"read_sec"`      // reading the columns summarize reads, and nothing else
-	SummarySec float64 `json:"summarize_sec"` // analysis.Summarize, both passes and the ledger
+	ReadSec      float64 `json:"read_sec"`      // reading the columns summarize reads, and nothing else
+	SummarySec   float64 `json:"summarize_sec"` // analysis.Summarize, both passes and the ledger
 	// TimeRatio is SummarySec / ReadSec. Target: at most 2.
 	TimeRatio float64 `json:"time_ratio"`
 	// The processor time (user and system, all threads) of each, and its

@@ -1,37 +1,13 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/gpbudget/gpbudget/runfolder"
 )
-
-// gpbudgetArgv runs the command with exactly args (an empty one kept).
-func gpbudgetArgv(t *testing.T, dir string, args ...string) (int, string) {
-	t.Helper()
-	b, _ := json.Marshal(args)
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GPBUDGET_TEST_MAIN=1", "GPBUDGET_TEST_ARGV="+string(b))
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode(), out.String()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return 0, out.String()
-}
 
 // sums maps every file under dir to its checksum.
 func sums(t *testing.T, dir string) map[string]string {
