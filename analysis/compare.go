@@ -15,6 +15,9 @@ import (
 // repMetrics is one replication's summary of one scenario.
 type repMetrics struct {
 	commissioner, retained, deficit float64
+	// contract: shared savings paid, shared losses received, incentives
+	// paid, spend truncated (contracts' settlement, summed over the run).
+	contract [nContract]float64
 	// reserve is the replication's ReserveNeed.
 	reserve float64
 	// over[t][b], under[t][b]: share of practice-years in band b (the last,
@@ -52,8 +55,14 @@ func (s *Metrics) Write(rep *sim.Replication) error {
 	s.excess = s.excess[:0]
 	for i := range rows {
 		r := &rows[i]
+		if r.Regime == sim.RegimeClosed {
+			continue // a practice that has closed or merged: nothing is paid, no band
+		}
 		m.commissioner += r.CommissionerPaid
 		m.retained += r.SavingsRetained
+		for k, v := range [nContract]float64{r.SharedSavings, r.SharedLoss, r.IncentivePaid, r.Truncated} {
+			m.contract[k] += v
+		}
 		if r.Year == lastYear {
 			m.deficit += r.DeficitCarried
 		}
@@ -96,6 +105,14 @@ func (s *Metrics) Write(rep *sim.Replication) error {
 	return nil
 }
 
+// contractMetrics name what a contract's settlement moves, per replication
+// summed over the run: shared savings the commissioner paid, shared losses
+// it received, incentives it paid, and spend left out of the measured spend
+// by per-patient truncation.
+var contractMetrics = [nContract]string{"shared_savings_paid", "shared_losses_received", "incentives_paid", "spend_truncated"}
+
+const nContract = 4
+
 // CompareRow is one paired difference: scenario minus baseline for one
 // metric (and list-size band), with Monte Carlo standard errors of the
 // difference as measured (paired, common random numbers) and as two
@@ -115,7 +132,9 @@ type CompareRow struct {
 
 // Compare returns the paired differences of each scenario's metrics
 // against the first's (the baseline): the commissioner's cost (from the
-// rows), savings retained, deficits carried at the end, the chance of over-
+// rows), savings retained, deficits carried at the end, contracts' payments
+// (shared savings paid, shared losses received, incentives paid, spend
+// truncated, where any scenario has them), the chance of over-
 // and underspending by more than each threshold by band, the reserve need at
 // each level, and, when the ledgers hold entries, the commissioner's outlay
 // and each party class's net position summed from the ledger. seed fixes
@@ -126,12 +145,16 @@ func Compare(names []string, ms []*Metrics, seed uint64) ([]CompareRow, error) {
 	}
 	base := ms[0].reps
 	ledger := false
+	var contract [nContract]bool // a contract metric is compared where any scenario has it
 	for _, m := range ms {
 		if len(m.reps) != len(base) {
 			return nil, fmt.Errorf("scenarios ran %d and %d replications: a paired comparison needs the same", len(base), len(m.reps))
 		}
 		for _, r := range m.reps {
 			ledger = ledger || r.entries > 0
+			for k, v := range r.contract {
+				contract[k] = contract[k] || v != 0
+			}
 		}
 	}
 	var out []CompareRow
@@ -153,6 +176,11 @@ func Compare(names []string, ms []*Metrics, seed uint64) ([]CompareRow, error) {
 		mean("commissioner_cost", AllBands, func(m *repMetrics) float64 { return m.commissioner })
 		mean("savings_retained", AllBands, func(m *repMetrics) float64 { return m.retained })
 		mean("deficit_carried", AllBands, func(m *repMetrics) float64 { return m.deficit })
+		for k, name := range contractMetrics {
+			if contract[k] {
+				mean(name, AllBands, func(m *repMetrics) float64 { return m.contract[k] })
+			}
+		}
 		if ledger {
 			mean("commissioner_outlay", AllBands, func(m *repMetrics) float64 { return m.pos.Outlay() })
 			for c := Providers; c < nClasses; c++ {
@@ -184,7 +212,7 @@ func WriteComparison(dir string, rows []CompareRow, meta map[string]string) erro
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("output folder %s cannot be created: %w", dir, err)
 	}
-	pq, err := parquetBytes(rows, meta)
+	pq, err := Parquet(rows, meta)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", runfolder.CompareParquet, err)
 	}
@@ -206,19 +234,26 @@ func IsComparison(dir string) bool {
 
 // ReadComparison reads DIR/compare.parquet: its rows and key-value metadata.
 func ReadComparison(dir string) ([]CompareRow, map[string]string, error) {
-	path := filepath.Join(dir, runfolder.CompareParquet)
+	return readTable[CompareRow](dir, runfolder.CompareParquet, "a comparison", "gpbudget compare ...")
+}
+
+// readTable reads DIR/name, a Parquet table written by a command (cmd,
+// which "--out DIR" rewrites): its rows and key-value metadata. A damaged
+// file is a CorruptError naming it and saying to run cmd again, never a
+// panic in the decoder.
+func readTable[T any](dir, name, what, cmd string) ([]T, map[string]string, error) {
+	path := filepath.Join(dir, name)
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading comparison: %w", err)
+		return nil, nil, fmt.Errorf("reading %s: %w", what, err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading comparison: %w", err)
+		return nil, nil, fmt.Errorf("reading %s: %w", what, err)
 	}
-	// A damaged file is an error naming it, never a panic in the decoder.
 	meta := map[string]string{}
-	var rows []CompareRow
+	var rows []T
 	err = runfolder.Guard(func() error {
 		pf, err := parquet.OpenFile(f, st.Size())
 		if err != nil {
@@ -227,12 +262,12 @@ func ReadComparison(dir string) ([]CompareRow, map[string]string, error) {
 		for _, kv := range pf.Metadata().KeyValueMetadata {
 			meta[kv.Key] = kv.Value
 		}
-		rows, err = parquet.Read[CompareRow](f, st.Size())
+		rows, err = parquet.Read[T](f, st.Size())
 		return err
 	})
 	if err != nil {
-		return nil, nil, &runfolder.CorruptError{Dir: dir, Problems: []string{fmt.Sprintf("%s cannot be read as a comparison: %v", runfolder.CompareParquet, err)},
-			Fix: "Run the comparison again (gpbudget compare ... --out " + runfolder.ShellQuote(dir) + ")."}
+		return nil, nil, &runfolder.CorruptError{Dir: dir, Problems: []string{fmt.Sprintf("%s cannot be read as %s: %v", name, what, err)},
+			Fix: fmt.Sprintf("Make it again (%s --out %s).", cmd, runfolder.ShellQuote(dir))}
 	}
 	if len(rows) == 0 {
 		return nil, nil, fmt.Errorf("%s: no rows", path)

@@ -206,3 +206,40 @@ func TestLedgerPositions(t *testing.T) {
 		t.Errorf("a constant difference has paired SE %v", got["commissioner_outlay"].SEPaired)
 	}
 }
+
+// TestCompareContractDesigns: two contract designs on the same patients
+// and chance events (a 2% corridor and none, one-sided, the same
+// neighbourhoods): spend is identical, so the commissioner's cost differs by
+// exactly the difference in shared savings paid; the design with no
+// corridor pays more; the incentive (a floor) offsets part of it; and the
+// paired SE of shared savings is far below the independent one.
+func TestCompareContractDesigns(t *testing.T) {
+	const seed, reps = 3, 12
+	noCorridor := func(s *scenarios.Scenario) { s.Contract.Savings.MinRate = 0 }
+	models := []*sim.Model{
+		smallModel(t, "neighbourhood-shared-savings-2026", nil, seed),
+		smallModel(t, "neighbourhood-shared-savings-2026", noCorridor, seed),
+	}
+	rows := compare(t, []string{"msr-2", "msr-0"}, models, seed, reps, 2)
+	get := func(metric string) CompareRow {
+		for _, r := range rows {
+			if r.Metric == metric && r.Band == AllBands {
+				return r
+			}
+		}
+		t.Fatalf("no metric %s", metric)
+		return CompareRow{}
+	}
+	shared, inc, cost := get("shared_savings_paid"), get("incentives_paid"), get("commissioner_cost")
+	if !(shared.Difference > 0) || shared.SEPaired >= shared.SEIndependent || inc.Difference > 0 {
+		t.Errorf("shared savings: %+v; incentives: %+v", shared, inc)
+	}
+	if d := cost.Difference - (shared.Difference + inc.Difference); math.Abs(d) > 1e-6*cost.BaselineValue {
+		t.Errorf("cost differs by %v, shared savings by %v and incentives by %v", cost.Difference, shared.Difference, inc.Difference)
+	}
+	for _, r := range rows {
+		if r.Metric == "shared_losses_received" || r.Metric == "spend_truncated" {
+			t.Errorf("a one-sided contract without truncation compares %s", r.Metric)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/DataDog/sketches-go/ddsketch"
 	"github.com/DataDog/sketches-go/ddsketch/mapping"
 	"github.com/DataDog/sketches-go/ddsketch/store"
+	"github.com/shawnsmithdev/zermelo/zfloat32"
 )
 
 // Quantiles says how a summary's quantiles, VaR and ES were computed:
@@ -90,8 +91,12 @@ func (d *Dist) sortedBins() []bin {
 // release drops what quantiles were computed from (a sketch's sorted bins).
 func (d *Dist) release() { d.bins = nil }
 
-// Add takes one value.
+// Add takes one value; NaN is not a value and is left out (as a sketch
+// leaves it out).
 func (d *Dist) Add(x float64) {
+	if x != x {
+		return
+	}
 	if d.sk != nil {
 		_ = d.sk.Add(x) // finite values are always accepted
 		d.bins = nil
@@ -142,7 +147,7 @@ func (d *Dist) leaves() [][]float32 {
 			continue
 		}
 		if !l.sorted {
-			slices.Sort(l.vals)
+			sortValues(l.vals)
 			l.sorted = true
 		}
 		out = append(out, l.vals)
@@ -150,72 +155,78 @@ func (d *Dist) leaves() [][]float32 {
 	return out
 }
 
-// walk calls f with the exact values in ascending order (descending with
-// desc) until f returns false: a k-way merge of the sorted leaves.
-func (d *Dist) walk(desc bool, f func(v float64) bool) {
-	ls := d.leaves()
-	if len(ls) == 1 {
-		v := ls[0]
-		for i := range v {
-			j := i
-			if desc {
-				j = len(v) - 1 - i
-			}
-			if !f(float64(v[j])) {
-				return
-			}
-		}
+// sortValues sorts x ascending: a radix sort (zermelo: linear in len(x),
+// several times faster than a comparison sort) from 256 values, a
+// comparison sort below.
+func sortValues(x []float32) {
+	if len(x) < zfloat32.MinSize {
+		slices.Sort(x)
 		return
 	}
-	// A binary heap of (leaf, position), ordered by the leaf's next value.
-	type cur struct{ l, i int }
-	val := func(c cur) float32 {
-		if desc {
-			return ls[c.l][len(ls[c.l])-1-c.i]
-		}
-		return ls[c.l][c.i]
+	zfloat32.SortBYOB(x, make([]float32, len(x)))
+}
+
+// key maps a float32 to a uint32 in the same order (negative values'
+// bits inverted, positive values' sign bit set), and value back.
+func key(v float32) uint32 {
+	b := math.Float32bits(v)
+	if b>>31 == 1 {
+		return ^b
 	}
-	less := func(a, b cur) bool {
-		if desc {
-			return val(a) > val(b)
-		}
-		return val(a) < val(b)
+	return b | 1<<31
+}
+
+func value(k uint32) float32 {
+	if k>>31 == 1 {
+		return math.Float32frombits(k &^ (1 << 31))
 	}
-	h := make([]cur, 0, len(ls))
-	down := func(i int) {
-		for {
-			m, l, r := i, 2*i+1, 2*i+2
-			if l < len(h) && less(h[l], h[m]) {
-				m = l
-			}
-			if r < len(h) && less(h[r], h[m]) {
-				m = r
-			}
-			if m == i {
-				return
-			}
-			h[i], h[m] = h[m], h[i]
-			i = m
-		}
+	return math.Float32frombits(^k)
+}
+
+// below counts the values of the sorted leaves ls less than v (or, with
+// orEqual, at most v).
+func below(ls [][]float32, v float32, orEqual bool) int {
+	n := 0
+	for _, l := range ls {
+		n += sortSearch(l, v, orEqual)
 	}
-	for l := range ls {
-		h = append(h, cur{l, 0})
-	}
-	for i := len(h)/2 - 1; i >= 0; i-- {
-		down(i)
-	}
-	for len(h) > 0 {
-		if !f(float64(val(h[0]))) {
-			return
-		}
-		if h[0].i+1 < len(ls[h[0].l]) {
-			h[0].i++
+	return n
+}
+
+// sortSearch is how many of sorted l are less than v (at most v).
+func sortSearch(l []float32, v float32, orEqual bool) int {
+	lo, hi := 0, len(l)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if l[m] < v || (orEqual && l[m] == v) {
+			lo = m + 1
 		} else {
-			h[0] = h[len(h)-1]
-			h = h[:len(h)-1]
+			hi = m
 		}
-		down(0)
 	}
+	return lo
+}
+
+// orderStat is the k-th smallest exact value (k from 0). A pooled
+// distribution is never copied or merged: the value is found by bisection
+// over the 2^32 float32s, counting below each candidate in every sorted
+// leaf by binary search (32 steps of a few binary searches per practice),
+// which is exact and costs nothing in memory.
+func (d *Dist) orderStat(k int) float64 {
+	ls := d.leaves()
+	if len(ls) == 1 {
+		return float64(ls[0][k])
+	}
+	lo, hi := uint32(0), uint32(math.MaxUint32)
+	for lo < hi {
+		m := lo + (hi-lo)/2
+		if below(ls, value(m), true) > k {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	return float64(value(lo))
 }
 
 // Quantile is the p-quantile (NaN for no values).
@@ -238,19 +249,11 @@ func (d *Dist) Quantile(p float64) float64 {
 	}
 	h := float64(n-1) * p
 	lo := int(math.Floor(h))
-	var x0, x1 float64
-	i := 0
-	d.walk(false, func(v float64) bool {
-		if i == lo {
-			x0, x1 = v, v
-		}
-		if i == lo+1 {
-			x1 = v
-			return false
-		}
-		i++
-		return true
-	})
+	x0 := d.orderStat(lo)
+	x1 := x0
+	if h > float64(lo) && lo+1 < n {
+		x1 = d.orderStat(lo + 1)
+	}
 	return x0 + (h-float64(lo))*(x1-x0)
 }
 
@@ -267,14 +270,31 @@ func (d *Dist) Tail(a float64, neg bool) (VaR, ES float64) {
 		sign = -1
 	}
 	if d.sk == nil {
-		// The k worst: the largest values, or with neg the smallest.
-		sum, worst, i := 0.0, 0.0, 0
-		d.walk(!neg, func(v float64) bool {
-			sum += v
-			worst = v
-			i++
-			return i < k
-		})
+		// The k worst: the largest values, or with neg the smallest. The
+		// k-th worst is an order statistic; the sum takes every value
+		// strictly beyond it from each sorted leaf, and the rest at it.
+		ls := d.leaves()
+		worst, sum, beyond := 0.0, 0.0, 0
+		if neg {
+			worst = d.orderStat(k - 1)
+			for _, l := range ls {
+				j := sortSearch(l, float32(worst), false)
+				for _, v := range l[:j] {
+					sum += float64(v)
+				}
+				beyond += j
+			}
+		} else {
+			worst = d.orderStat(n - k)
+			for _, l := range ls {
+				j := sortSearch(l, float32(worst), true)
+				for _, v := range l[j:] {
+					sum += float64(v)
+				}
+				beyond += len(l) - j
+			}
+		}
+		sum += float64(k-beyond) * worst
 		return sign * worst, sign * sum / float64(k)
 	}
 	// The k worst values from the sketch's bins, worst first.

@@ -52,7 +52,7 @@ func (s *Summary) Print(w io.Writer, maxPractices int) error {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Commissioner (area totals across replications; reserve = 95th/99th percentile of what it paid beyond the budgets):")
+	fmt.Fprintf(w, "%s (area totals across replications; reserve = 95th/99th percentile of what it paid beyond the budgets):\n", s.Label())
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "year\tbudget £\tspend £\tcommissioner paid £\tholder paid £\tsavings kept £\tdeficit carried £\toverspend mean £\toverspend P95 £\tP(area over)\treserve 95% £\treserve 99% £\t")
 	for _, c := range s.Commissioner {
@@ -63,7 +63,35 @@ func (s *Summary) Print(w io.Writer, maxPractices int) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if err := s.PrintContract(w); err != nil {
+		return err
+	}
 	return s.PrintLedger(w)
+}
+
+// Label is what printed output calls the commissioner: the scenario's
+// commissioner_label (ICB, PCT), or "Commissioner".
+func (s *Summary) Label() string {
+	if s.CommissionerLabel == "" || s.CommissionerLabel == "commissioner" {
+		return "Commissioner"
+	}
+	return s.CommissionerLabel
+}
+
+// PrintContract writes contracts' payments by year, if the run has any.
+func (s *Summary) PrintContract(w io.Writer) error {
+	if len(s.Contract) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Contract payments (area totals, mean per replication ± SE; shared losses are holders' own money paid to the %s; truncated spend is left out of what holders are measured on, not money):\n", s.Label())
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "year\tshared savings paid £\tSE £\tshared losses received £\tSE £\tincentives paid £\tSE £\tspend truncated £\tSE £\t")
+	for _, c := range s.Contract {
+		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t\n", c.Year, c.SharedSavings, c.SharedSavingsSE,
+			c.SharedLoss, c.SharedLossSE, c.Incentive, c.IncentiveSE, c.Truncated, c.TruncatedSE)
+	}
+	return tw.Flush()
 }
 
 // PrintLedger writes the ledger's net positions by year.
@@ -77,7 +105,7 @@ func (s *Summary) PrintLedger(w io.Writer) error {
 		fmt.Fprintln(w, "  the ledger files hold no entries: this run's engine recorded no money movements, so these are zero.")
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "year\tcommissioner outlay £\tSE £\tP95 £\tproviders net £\tpool net £\tholders net £\t")
+	fmt.Fprintf(tw, "year\t%s outlay £\tSE £\tP95 £\tproviders net £\tpool net £\tholders net £\t\n", strings.Replace(s.Label(), "Commissioner", "commissioner", 1))
 	for _, l := range s.Ledger {
 		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t\n", l.Year, l.OutlayMean, l.OutlaySE, l.OutlayP95, l.ProvidersNetMean, l.PoolNetMean, l.HoldersNetMean)
 	}
@@ -103,8 +131,8 @@ func (s *Summary) PrintHeadline(w io.Writer) error {
 	}
 	for _, c := range s.Commissioner {
 		if c.Year == AllBands {
-			fmt.Fprintf(w, "Commissioner's reserve (the most it paid beyond budgets in any year): £%s at 95%%, £%s at 99%% of %d replications.\n",
-				thousands(c.Reserve95), thousands(c.Reserve99), c.Replications)
+			fmt.Fprintf(w, "%s's reserve (the most it paid beyond budgets in any year): £%s at 95%%, £%s at 99%% of %d replications.\n",
+				s.Label(), thousands(c.Reserve95), thousands(c.Reserve99), c.Replications)
 		}
 	}
 	return nil

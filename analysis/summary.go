@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/gpbudget/gpbudget/runfolder"
+	"github.com/gpbudget/gpbudget/sim"
 )
 
 // Obs is one practice-year as the summaries need it; Practice indexes the
@@ -502,16 +503,31 @@ type Options struct {
 	Readers int
 }
 
-// The columns the summary reads: pass 1 and pass 2.
+// The columns the summary reads: pass 1 and pass 2. Both read the regime,
+// so that practice-years after a practice closed or merged (regime closed,
+// list dynamics: no list, budget or spend) are left out.
 var (
-	listColumns = []runfolder.Column{{Name: "practice_id", Kind: runfolder.String}, {Name: "list_size", Kind: runfolder.Int}}
+	listColumns = []runfolder.Column{{Name: "practice_id", Kind: runfolder.String}, {Name: "list_size", Kind: runfolder.Int}, {Name: "regime", Kind: runfolder.String}}
 	obsColumns  = []runfolder.Column{
 		{Name: "practice_id", Kind: runfolder.String}, {Name: "replication", Kind: runfolder.Int}, {Name: "year", Kind: runfolder.Int},
 		{Name: "list_size", Kind: runfolder.Int}, {Name: "budget", Kind: runfolder.Float}, {Name: "spend_total", Kind: runfolder.Float},
 		{Name: "variance", Kind: runfolder.Float}, {Name: "savings_retained", Kind: runfolder.Float}, {Name: "deficit_carried", Kind: runfolder.Float},
 		{Name: "stop_loss_paid", Kind: runfolder.Float}, {Name: "commissioner_paid", Kind: runfolder.Float}, {Name: "holder_paid", Kind: runfolder.Float},
+		{Name: "regime", Kind: runfolder.String},
 	}
 )
+
+// closedCode is the dictionary code of the closed regime in a batch's
+// regime column c, or -1 if none of its rows is closed.
+func closedCode(b *runfolder.Batch, c int) int32 {
+	_, dict := b.String(c)
+	for k, v := range dict {
+		if v == sim.RegimeClosed {
+			return int32(k)
+		}
+	}
+	return -1
+}
 
 // Summarize streams a completed run folder's practice-years (and ledger)
 // into its summary tables. A run whose manifest does not say completed is
@@ -582,8 +598,12 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 	// Pass 1: practices and their mean list sizes.
 	rows, err := runfolder.Scan(ctx, dir, files, listColumns, o.Readers, func(b *runfolder.Batch) error {
 		idx, loc := practices(b)
-		for r, l := range b.Int(1) {
-			s.AddList(loc[idx[r]], l)
+		lists, closed := b.Int(1), closedCode(b, 2)
+		regIdx, _ := b.String(2)
+		for r, l := range lists {
+			if regIdx[r] != closed {
+				s.AddList(loc[idx[r]], l)
+			}
 		}
 		return nil
 	})
@@ -600,6 +620,8 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 		idx, loc := practices(b)
 		rep, year, list := b.Int(1), b.Int(2), b.Int(3)
 		budget, spend, vr, sav, def, stop, comm, holder := b.Float(4), b.Float(5), b.Float(6), b.Float(7), b.Float(8), b.Float(9), b.Float(10), b.Float(11)
+		regIdx, _ := b.String(12)
+		closed := closedCode(b, 12)
 		var errs [Shards]error
 		var wg sync.WaitGroup
 		for w, sh := range s.shards {
@@ -607,7 +629,7 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 				var ob Obs
 				for r := range b.N {
 					p := loc[idx[r]]
-					if p%Shards != w {
+					if p%Shards != w || regIdx[r] == closed {
 						continue
 					}
 					ob = Obs{Replication: rep[r], Year: year[r], Practice: p, ListSize: list[r], Budget: budget[r],
@@ -631,11 +653,15 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	sum.Scenario, sum.Seed, sum.Replications, sum.Years = man.ScenarioName, man.Seed, man.Replications, man.Years
+	sum.CommissionerLabel = termsOf(man).CommissionerLabel
 	sum.QuantileNote = note
 	if o.Headline {
 		return sum, nil
 	}
 	if err := ledgerPass(ctx, dir, man, o.Readers, sum); err != nil {
+		return nil, err
+	}
+	if err := contractPass(ctx, dir, man, files, o.Readers, sum); err != nil {
 		return nil, err
 	}
 	return sum, nil
@@ -769,6 +795,12 @@ type Summary struct {
 	Ledger     []PositionStats
 	Flows      []FlowStats
 	LedgerRows int64
+	// Contract is what contracts' settlement moved, by year (contract.go);
+	// empty for a run with no contract or incentive.
+	Contract []ContractStats
+	// CommissionerLabel is what printed output calls the commissioner (the
+	// scenario's commissioner_label: PCT, ICB); empty: "commissioner".
+	CommissionerLabel string
 	// Quantiles says how quantiles were computed; QuantileNote says why, in words.
 	Quantiles    *Quantiles
 	QuantileNote string

@@ -28,8 +28,12 @@ func DerivedFiles() []string {
 	return append(out, runfolder.ReportName)
 }
 
-// SummaryTables names the tables Write writes, each as NAME.csv and NAME.parquet.
+// SummaryTables names the tables Write writes, each as NAME.csv and
+// NAME.parquet; a run with contracts' payments also gets ContractTable.
 var SummaryTables = []string{"by_band", "by_practice", "by_year", "commissioner", "ledger", "ledger_flows"}
+
+// ContractTable is the summary table of contracts' payments (contract.go).
+const ContractTable = "contract"
 
 // Write writes the tables into DIR/summary/ as CSV and Parquet, each file
 // atomically. It returns the files written, relative to dir.
@@ -73,6 +77,11 @@ func (s *Summary) Write(dir string) ([]string, error) {
 	if err := add(table(s.Flows, "ledger_flows")); err != nil {
 		return files, err
 	}
+	if len(s.Contract) > 0 {
+		if err := add(table(s.Contract, ContractTable)); err != nil {
+			return files, err
+		}
+	}
 	return files, nil
 }
 
@@ -81,7 +90,7 @@ func table[T any](rows []T, name string) (string, []byte, []byte, error) {
 	if err != nil {
 		return name, nil, nil, err
 	}
-	p, err := parquetBytes(rows)
+	p, err := Parquet(rows)
 	return name, c, p, err
 }
 
@@ -141,9 +150,9 @@ func CSV[T any](rows []T) ([]byte, error) {
 	return []byte(b.String()), w.Error()
 }
 
-// parquetBytes renders rows as a Parquet file with meta as key-value
-// metadata (sorted by key).
-func parquetBytes[T any](rows []T, meta ...map[string]string) ([]byte, error) {
+// Parquet renders rows of a struct type with `parquet` tags as a Parquet
+// file with meta as key-value metadata (sorted by key).
+func Parquet[T any](rows []T, meta ...map[string]string) ([]byte, error) {
 	var buf bytes.Buffer
 	var opts []parquet.WriterOption
 	for _, m := range meta {

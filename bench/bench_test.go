@@ -157,13 +157,12 @@ func BenchmarkRules(b *testing.B) {
 			mm := *m
 			mm.Policy = sim.Everyone(r)
 			st := sim.NewSettler(&mm)
-			var d sim.Draws
 			var led []sim.Entry
 			n := 0
 			for i := 0; b.Loop(); i++ {
 				j := i % (len(rows) / per)
 				var err error
-				if led, err = st.Settle(rows[j*per:(j+1)*per], &d, led[:0]); err != nil {
+				if led, err = st.Settle(rows[j*per:(j+1)*per], 1, j, led[:0]); err != nil {
 					b.Fatal(err)
 				}
 				n += per

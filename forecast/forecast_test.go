@@ -242,3 +242,71 @@ func TestAgeingFactors(t *testing.T) {
 		t.Error("ageing factors do not depend on the age mix")
 	}
 }
+
+// TestBacktestCoverageListDynamics: the same on 8 histories of the default
+// area with list dynamics on (measured drift, jumps, closures and mergers;
+// practices that leave are not forecast): list size and spend intervals
+// each within 3 binomial SEs of nominal, and both beat the naive forecast
+// on CRPS.
+func TestBacktestCoverageListDynamics(t *testing.T) {
+	if testing.Short() {
+		t.Skip("engine histories; skipped with -short")
+	}
+	s := scenarios.Default()
+	s.Lists.Dynamics = true
+	m, err := s.Model(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := Simulate(context.Background(), m, 3, 8, 6, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Backtest(h, 1, math.NaN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", *res)
+	for _, c := range []struct {
+		what   string
+		n      int
+		got, p float64
+	}{
+		{"spend", res.Forecasts, res.Coverage50, 0.5}, {"spend", res.Forecasts, res.Coverage80, 0.8}, {"spend", res.Forecasts, res.Coverage95, 0.95},
+		{"list", res.ListForecasts, res.ListCoverage50, 0.5}, {"list", res.ListForecasts, res.ListCoverage80, 0.8}, {"list", res.ListForecasts, res.ListCoverage95, 0.95},
+	} {
+		if se := math.Sqrt(c.p * (1 - c.p) / float64(c.n)); math.Abs(c.got-c.p) > 3*se {
+			t.Errorf("%s: coverage of the %.0f%% interval %.3f, want within %.3f of nominal", c.what, 100*c.p, c.got, 3*se)
+		}
+	}
+	if res.CRPS >= res.NaiveCRPS || res.ListCRPS >= res.ListNaiveCRPS {
+		t.Errorf("CRPS spend %.0f (naive %.0f), list %.1f (naive %.1f): the model should beat the naive forecast", res.CRPS, res.NaiveCRPS, res.ListCRPS, res.ListNaiveCRPS)
+	}
+}
+
+// TestHistoryLeavesOutClosedRows: a run's rows after a practice closed or
+// merged (regime closed: list and spend zero) are not history, so the rest
+// is still modelled per head.
+func TestHistoryLeavesOutClosedRows(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.csv")
+	csv := "practice_id,year,list_size,spend_outpatient,spend_prescribing,spend_ae,spend_emergency,spend_elective,regime\n" +
+		"A,1,1000,10,20,30,40,50,hard\nA,2,1010,11,21,31,41,51,hard\nA,3,0,0,0,0,0,0,closed\n" +
+		"B,1,2000,10,20,30,40,50,hard\nB,2,2020,11,21,31,41,51,hard\nB,3,2500,12,22,32,42,52,hard\n"
+	if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := ReadHistory(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Records) != 5 {
+		t.Fatalf("%d records, want 5 (the closed row left out)", len(h.Records))
+	}
+	g, err := FitHistory(h.Records, []int{Total})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !g.PerHead || g.Forecasts(0, Total) || !g.Forecasts(1, Total) {
+		t.Errorf("per head %v, forecasts A %v, B %v: want per head, B only (A closed before the last year)", g.PerHead, g.Forecasts(0, Total), g.Forecasts(1, Total))
+	}
+}

@@ -70,6 +70,8 @@ practice and year, either wide or long:
 year is an integer (e.g. 2009 for 2009-10); spend in pounds; list_size is the
 registered list in the year (without it, spend is modelled per practice, not
 per head). replication, if present, separates independent histories.
+regime, if present (as in run output), "closed" marks a practice-year after
+the practice closed or merged (list dynamics): such rows are left out.
 list_basis, if present, is "last known" (a count at one date, the default)
 or "mean of quarters" (the mean of the year's quarterly counts, as NHS
 payments files give from 2018/19); 'gpbudget history' writes it. Other
@@ -290,7 +292,7 @@ func (h *History) add(t table) error {
 		return -1
 	}
 	iP, iY, iL, iR := col("practice_id"), col("year"), col("list_size"), col("replication")
-	iB := col("list_basis")
+	iB, iRg := col("list_basis"), col("regime")
 	if iP < 0 || iY < 0 {
 		return fmt.Errorf("%s: needs columns practice_id and year\n%s", t.file, HistoryColumns)
 	}
@@ -327,6 +329,9 @@ func (h *History) add(t table) error {
 		return v, nil
 	}
 	for j, row := range t.rows {
+		if iRg >= 0 && strings.TrimSpace(row[iRg]) == sim.RegimeClosed {
+			continue // a run's row after its practice closed or merged: no history
+		}
 		k := key{p: strings.TrimSpace(row[iP])}
 		if k.p == "" {
 			return fmt.Errorf("%s: practice_id is empty", where(j))
@@ -438,6 +443,9 @@ func (c *collector) Write(rep *sim.Replication) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, r := range rows {
+		if r.Regime == sim.RegimeClosed {
+			continue // the practice has closed or merged: no history
+		}
 		c.h.Records = append(c.h.Records, Record{Group: r.Replication, Practice: c.m.Practices[r.Practice].ID, Year: r.Year, List: float64(r.ListSize), Spend: r.Spend})
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/gpbudget/gpbudget/sim"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -48,14 +49,30 @@ type GroupFit struct {
 	ListGrowthVar float64
 	meanList      []float64
 	areaList      float64
-	PerHead       bool // list sizes known: modelled per head
+	lastYear      []int // each practice's last year in the history
+	PerHead       bool  // list sizes known: modelled per head
 	// Skipped counts practice-years left out of a quantity's fit for zero
 	// spend (log undefined).
 	Skipped [NQuantities]int
+	// Absent are the quantities asked for that the history does not carry.
+	Absent []int
+}
+
+// Forecasts says whether practice i's quantity q is forecast: q was fitted,
+// the practice is in the history's last year (not closed or merged before
+// it), and it had spend on q then (a practice that does not dispense has no
+// drug cost to forecast).
+func (g *GroupFit) Forecasts(i, q int) bool {
+	return g.Fits[q] != nil && g.lastYear[i] == g.LastYear && g.LastSpend[q][i] > 0
 }
 
 // FitHistory fits the records of one group (one practice-year each) for
-// the quantities asked for.
+// the quantities asked for. A quantity the history does not carry (fewer
+// practice-years with spend than the model's Params parameters, as the four
+// streams other than prescribing in a history built from NHS payments
+// files) is not fitted:
+// its Fits entry stays nil and Absent lists it. It is an error only when
+// no quantity asked for can be fitted.
 func FitHistory(recs []Record, quantities []int) (*GroupFit, error) {
 	if len(recs) == 0 {
 		return nil, fmt.Errorf("no history to fit")
@@ -79,6 +96,7 @@ func FitHistory(recs []Record, quantities []int) (*GroupFit, error) {
 	}
 	np := len(g.Practices)
 	g.LastList = make([]float64, np)
+	g.lastYear = make([]int, np)
 	for q := range NQuantities {
 		g.LastSpend[q] = make([]float64, np)
 	}
@@ -90,6 +108,7 @@ func FitHistory(recs []Record, quantities []int) (*GroupFit, error) {
 		rs := byP[p]
 		sort.Slice(rs, func(a, b int) bool { return rs[a].Year < rs[b].Year })
 		last := rs[len(rs)-1]
+		g.lastYear[i] = last.Year
 		g.LastList[i] = 1
 		meanList[i] = 1
 		if g.PerHead {
@@ -145,11 +164,22 @@ func FitHistory(recs []Record, quantities []int) (*GroupFit, error) {
 			}
 			ss[i] = s
 		}
+		obs := 0
+		for _, s := range ss {
+			obs += len(s.Z)
+		}
+		if obs < Params {
+			g.Absent = append(g.Absent, q)
+			continue
+		}
 		f, err := FitSeries(ss)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", QuantityName(q), err)
 		}
 		g.Fits[q] = f
+	}
+	if len(g.Absent) == len(quantities) {
+		return nil, fmt.Errorf("%w: no spend to fit: fewer practice-years with spend than the model's %d parameters (level, trend, practice SD, residual SD, persistence) in each of %s", ErrShortHistory, Params, quantityNames(quantities))
 	}
 	return g, nil
 }
@@ -177,6 +207,14 @@ func (g *GroupFit) Basis() string {
 		}
 	}
 	return ""
+}
+
+func quantityNames(qs []int) string {
+	var s []string
+	for _, q := range qs {
+		s = append(s, QuantityName(q))
+	}
+	return strings.Join(s, ", ")
 }
 
 // Predictive returns the log-scale mean and SD of practice i's spend on

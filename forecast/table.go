@@ -83,13 +83,16 @@ func RelativeAgeing(f [][][NQuantities]float64) Ageing {
 	return out
 }
 
-// Table is the forecast of every practice of g, quantity and year ahead to
-// horizon: the lognormal predictive distribution of g, shifted by each
+// Table is the forecast of every practice of g, quantity (those g forecasts
+// for it: GroupFit.Forecasts) and year ahead to horizon: the lognormal predictive distribution of g, shifted by each
 // practice's ageing and an annual price uplift (a fraction).
 func Table(g *GroupFit, ageing Ageing, horizon int, uplift float64) []TableRow {
 	var rows []TableRow
 	for i, id := range g.Practices {
 		for q := range NQuantities {
+			if !g.Forecasts(i, q) {
+				continue // not in the history, or no spend on it in the practice's last year
+			}
 			for k := 1; k <= horizon; k++ {
 				mu, sd := g.Predictive(i, q, k)
 				mu += math.Log(ageing[i][k-1][q]) + float64(k)*math.Log1p(uplift)

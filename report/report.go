@@ -266,6 +266,11 @@ func RunPage(dir string, m *runfolder.Manifest, sum *analysis.Summary) (*Page, e
 		Figures: []Figure{comm},
 		Tables:  []Table{commissionerTable(sum)},
 	})
+	if sec, ok, err := contractSection(sum); err != nil {
+		return nil, err
+	} else if ok {
+		p.Sections = append(p.Sections, sec)
+	}
 	return p, nil
 }
 
@@ -641,6 +646,10 @@ var comparisonMetrics = []struct {
 	{"reserve_p95", "Reserve needed, 95th percentile", "£ thousand", 1e-3},
 	{"reserve_p99", "Reserve needed, 99th percentile", "£ thousand", 1e-3},
 	{"savings_retained", "Savings retained by budget holders", "£ thousand", 1e-3},
+	{"shared_savings_paid", "Shared savings paid to holders", "£ thousand", 1e-3},
+	{"shared_losses_received", "Shared losses paid by holders", "£ thousand", 1e-3},
+	{"incentives_paid", "Incentive payments to holders", "£ thousand", 1e-3},
+	{"spend_truncated", "Spend left out by per-patient truncation", "£ thousand", 1e-3},
 	{"deficit_carried", "Deficits carried at the end", "£ thousand", 1e-3},
 	{"p_overspend_5", "Probability of overspend beyond 5% of budget", "percentage points", 100},
 	{"p_overspend_10", "Probability of overspend beyond 10% of budget", "percentage points", 100},

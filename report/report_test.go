@@ -239,6 +239,14 @@ func TestReportRendersInChromium(t *testing.T) {
 		t.Skip("SKIPPED: chromium not found (apt-get install -y chromium); the report was not checked in a browser")
 	}
 	path, _, page, _ := smallReport(t)
+	inChromium(t, bin, path, page)
+}
+
+// inChromium loads the page at path in headless Chromium (bin) offline and
+// checks that its DOM holds every chart, nothing was reported, and a
+// screenshot is not blank.
+func inChromium(t *testing.T, bin, path string, page *Page) {
+	t.Helper()
 	url := "file://" + path
 	tmp := t.TempDir()
 	run := func(args ...string) (string, string) {

@@ -51,6 +51,12 @@ const (
 	CompareCSV     = "compare.csv"
 )
 
+// Names in a risk-curve folder (written by 'gpbudget risk-curve').
+const (
+	RiskCurveParquet = "risk_curve.parquet"
+	RiskCurveCSV     = "risk_curve.csv"
+)
+
 // SinglePrefix is the part-file prefix of a single-process run.
 const SinglePrefix = "part"
 

@@ -41,6 +41,10 @@ type Row struct {
 	HolderPaid        float64 `parquet:"holder_paid"`
 	DeficitRepaid     float64 `parquet:"deficit_repaid"`
 	Reinvested        float64 `parquet:"reinvested"`
+	SharedSavings     float64 `parquet:"shared_savings"`  // a contract's shared savings paid to the holder (in savings_retained)
+	SharedLoss        float64 `parquet:"shared_loss"`     // a contract's shared losses the holder paid (in holder_paid)
+	IncentivePaid     float64 `parquet:"incentive_paid"`  // incentive payments to the holder (in savings_retained)
+	SpendTruncated    float64 `parquet:"spend_truncated"` // spend above a contract's per-patient truncation point, not measured against the benchmark
 	EventsOutpatient  int32   `parquet:"events_outpatient"`
 	EventsPrescribing int32   `parquet:"events_prescribing"`
 	EventsAE          int32   `parquet:"events_ae"`
@@ -213,6 +217,7 @@ func (w *Writer) Write(rep *sim.Replication) error {
 			Regime: r.Regime, BudgetHolder: r.Holder, StopLossPaid: r.StopLossPaid,
 			PoolTransfer: r.PoolTransfer, CommissionerPaid: r.CommissionerPaid,
 			HolderPaid: r.HolderPaid, DeficitRepaid: r.DeficitRepaid, Reinvested: r.Reinvested,
+			SharedSavings: r.SharedSavings, SharedLoss: r.SharedLoss, IncentivePaid: r.IncentivePaid, SpendTruncated: r.Truncated,
 			EventsOutpatient: int32(r.Events[sim.Outpatient]), EventsPrescribing: int32(r.Events[sim.Prescribing]),
 			EventsAE: int32(r.Events[sim.AE]), EventsEmergency: int32(r.Events[sim.Emergency]), EventsElective: int32(r.Events[sim.Elective]),
 		})

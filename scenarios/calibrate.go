@@ -14,8 +14,9 @@ const MaxStyleSD = 3
 // Calibrate applies a calibration fitted to the scenario's listed
 // practices (see forecast.Calibrate): each stream's rates scaled by
 // rateScale, its style_sd set to styleSD (at most MaxStyleSD), and
-// practice i given the fitted styles[i] (rounded to 4 decimals).
-func (s *Scenario) Calibrate(rateScale, styleSD [sim.NStreams]float64, styles [][sim.NStreams]float64) {
+// practice i given the fitted styles[i] (rounded to 4 decimals) of the
+// streams fitted; the others' styles are left to be drawn from style_sd.
+func (s *Scenario) Calibrate(rateScale, styleSD [sim.NStreams]float64, styles [][sim.NStreams]float64, fitted [sim.NStreams]bool) {
 	st := &s.Streams
 	for k, stream := range []*Stream{&st.Outpatient, &st.Prescribing, &st.AE, &st.Emergency, &st.Elective} {
 		for b := range stream.Rate.Male {
@@ -28,7 +29,9 @@ func (s *Scenario) Calibrate(rateScale, styleSD [sim.NStreams]float64, styles []
 		p := &s.Population.Practices[i]
 		p.Style = map[string]float64{}
 		for k := range sim.NStreams {
-			p.Style[sim.StreamNames[k]] = math.Round(styles[i][k]*1e4) / 1e4
+			if fitted[k] {
+				p.Style[sim.StreamNames[k]] = math.Round(styles[i][k]*1e4) / 1e4
+			}
 		}
 	}
 }

@@ -207,8 +207,16 @@ func Default() *Scenario {
 				MaxList:   40000,
 				AgeShare:  share,
 				AgeTiltSD: 0.35, // ASSUMPTION: spreads the share aged 65+ across practices from about 10% to 25%
-				NeedSD:    0.20, // ASSUMPTION: need moves expected cost per head ±10-20% (cf. a third of practices 10%+ from target, Dixon et al. [ref §4])
-				IDPrefix:  "P",
+				// Need-weighted populations per head (age, sex and need
+				// together) have a log-SD of 0.205 (general and acute) and
+				// 0.195 (prescribing) across 6,472 practices of 1,000+,
+				// 2024/25 [ref §9]. Expected cost per head here is age and
+				// sex (the age tilt: log-SD 0.11) and need^elasticity (cost-
+				// weighted elasticity about 0.62), independent: need's log-SD
+				// is √(0.20² − 0.11²)/0.62 ≈ 0.27, which gives the area
+				// 0.20 (TestDefaultCostPerHeadSpread).
+				NeedSD:   0.27,
+				IDPrefix: "P",
 			},
 		},
 		Streams: Streams{
@@ -360,6 +368,7 @@ func Default() *Scenario {
 				// Jones 2009: a fixed capitation budget is too risky below
 				// 100,000 people [ref §5]; the 2010 consortia were of this order.
 				TargetPopulation: 100000,
+				NamePrefix:       "C",
 			},
 		},
 		Behaviour: Behaviour{
@@ -383,7 +392,11 @@ func Default() *Scenario {
 			SubstitutionAE:        0,
 			SubstitutionEmergency: 0,
 		},
+		Lists:  defaultLists(),
 		Limits: DefaultLimits(),
+		// Medicare's Shared Savings Program BASIC track [ref §8] (contract.go).
+		Contract:          defaultContract(),
+		CommissionerLabel: "commissioner",
 	}
 }
 

@@ -385,7 +385,7 @@ func (s *Scenario) validate(file string, root *yaml.Node) error {
 	c.num("budget.issue_week", b.IssueWeek, 0, 52)
 	r := s.Rule
 	switch r.Type {
-	case "indicative", "hard":
+	case "indicative", "hard", "shared_savings":
 		if len(r.CoveredStreams) > 0 {
 			c.fail("rule.covered_streams", "is set for rule type %s: accepted only with type fundholding", r.Type)
 		}
@@ -394,7 +394,7 @@ func (s *Scenario) validate(file string, root *yaml.Node) error {
 			c.fail("rule.covered_streams", "is empty: fundholding needs one or more of %s", strings.Join(streamList(), ", "))
 		}
 	default:
-		c.fail("rule.type", "%q is not a rule: accepted indicative, hard, fundholding", r.Type)
+		c.fail("rule.type", "%q is not a rule: accepted indicative, hard, fundholding, shared_savings", r.Type)
 	}
 	for i, n := range r.CoveredStreams {
 		if streamIndex(n) < 0 {
@@ -422,13 +422,16 @@ func (s *Scenario) validate(file string, root *yaml.Node) error {
 	c.num("rule.deficit_cap", r.DeficitCap, 0, 10)
 	c.num("rule.pool_share", r.PoolShare, 0, 0.5)
 	switch r.Consortium.By {
-	case "none", "supplied":
+	case "none", "supplied", "all":
 	case "population":
 		if r.Consortium.TargetPopulation < 1 {
 			c.fail("rule.consortium.target_population", "%d is out of range: accepted 1 or more patients", r.Consortium.TargetPopulation)
 		}
 	default:
-		c.fail("rule.consortium.by", "%q is not a grouping: accepted none, supplied, population", r.Consortium.By)
+		c.fail("rule.consortium.by", "%q is not a grouping: accepted none, supplied, population, all", r.Consortium.By)
+	}
+	if p := r.Consortium.NamePrefix; p == "" || strings.ContainsAny(p, " \t\n/\\") {
+		c.fail("rule.consortium.name_prefix", "%q is not accepted: accepted a short name without spaces or slashes, such as C or NP", p)
 	}
 	bh := s.Behaviour
 	for _, g := range []struct {
@@ -463,6 +466,8 @@ func (s *Scenario) validate(file string, root *yaml.Node) error {
 			}
 		}
 	}
+	s.checkContract(c)
+	s.Lists.check(c)
 	if len(c.errs) == 0 {
 		// Vectors as a whole, once each value is valid on its own.
 		s.checkWhole(c)

@@ -77,6 +77,7 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 		Turnover:       s.Demography.Turnover,
 	}
 	m.ListsAtYearOne = s.Population.ListsAtYearOne
+	m.Lists = s.Lists.model()
 	popSeed := seed
 	if s.Population.Seed != nil {
 		popSeed = *s.Population.Seed
@@ -134,14 +135,28 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 		}
 		m.StopLoss = x
 	}
+	if k := s.contract(); s.Rule.Type == "shared_savings" && k.Truncation != nil {
+		x, err := k.truncation(m, popSeed)
+		if err != nil {
+			return nil, s.errorf("contract.truncation", "%v", err)
+		}
+		m.StopLoss = x
+	}
 	if err := m.Validate(); err != nil {
 		return nil, &Error{File: s.source(), Msg: err.Error()}
 	}
 	return m, nil
 }
 
-// YAML renders the resolved scenario (every default filled in).
-func (s *Scenario) YAML() ([]byte, error) { return yaml.Marshal(s) }
+// YAML renders the resolved scenario (every default filled in; the
+// contract section only for a contract).
+func (s *Scenario) YAML() ([]byte, error) {
+	c := *s
+	if c.Rule.Type != "shared_savings" {
+		c.Contract = nil
+	}
+	return yaml.Marshal(&c)
+}
 
 // setter is the engine's budget-setting step for budget.method.
 func (b *Budget) setter() sim.BudgetSetter {
@@ -173,7 +188,10 @@ func (s *Scenario) policy() *sim.Policy {
 		SubstitutionEmergency: s.Behaviour.SubstitutionEmergency,
 	}
 	hard := &sim.Hard{RetentionShare: r.RetentionShare, Deficits: r.deficits(), Behaviour: eff(s.Behaviour.Hard)}
+	p.Incentive = s.Incentive.engine()
 	switch r.Type {
+	case "shared_savings":
+		p.Start = s.contract().regime()
 	case "hard":
 		p.Start = hard
 	case "fundholding":
@@ -230,12 +248,17 @@ func (s *Scenario) group(ps []sim.Practice) error {
 		for i := range ps {
 			ps[i].Group = ""
 		}
+	case "all":
+		for i := range ps {
+			ps[i].Group = s.groupPrefix() + "001"
+		}
 	case "population":
 		target := s.Rule.Consortium.TargetPopulation
+		prefix := s.groupPrefix()
 		g, n := 1, 0
 		start := 0
 		for i := range ps {
-			ps[i].Group = fmt.Sprintf("C%03d", g)
+			ps[i].Group = fmt.Sprintf("%s%03d", prefix, g)
 			n += ps[i].ListSize()
 			if n >= target {
 				g, n, start = g+1, 0, i+1
@@ -243,7 +266,7 @@ func (s *Scenario) group(ps []sim.Practice) error {
 		}
 		if n > 0 && n < target/2 && g > 1 {
 			for i := start; i < len(ps); i++ {
-				ps[i].Group = fmt.Sprintf("C%03d", g-1)
+				ps[i].Group = fmt.Sprintf("%s%03d", prefix, g-1)
 			}
 		}
 	case "supplied":

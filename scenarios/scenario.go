@@ -24,7 +24,12 @@ type Scenario struct {
 	Rule       Rule       `yaml:"rule" json:"rule"`
 	StopLoss   *StopLoss  `yaml:"stop_loss,omitempty" json:"stop_loss,omitempty" jsonschema_description:"Per-patient annual stop-loss; omit for none."`
 	Behaviour  Behaviour  `yaml:"behaviour" json:"behaviour"`
+	Lists      Lists      `yaml:"lists" json:"lists" jsonschema_description:"List dynamics beyond births, deaths and turnover: drift, jumps, closures and mergers, measured on NHS payments files; off unless lists.dynamics is true."`
 	Limits     Limits     `yaml:"limits" json:"limits" jsonschema_description:"Bounds on what one run may cost (memory and time); raise them to run something larger. A run past one is refused before it starts."`
+	// Today's contracts (contract.go).
+	Contract          *Contract  `yaml:"contract,omitempty" json:"contract,omitempty" jsonschema_description:"A shared-savings contract's terms (rule type shared_savings only; fields left out take Medicare's BASIC track's)."`
+	Incentive         *Incentive `yaml:"incentive,omitempty" json:"incentive,omitempty" jsonschema_description:"An incentive payment for taking part or meeting local targets (any rule type); omit for none."`
+	CommissionerLabel string     `yaml:"commissioner_label" json:"commissioner_label" jsonschema_description:"What printed output calls the commissioner (PCT, ICB, health authority); the data's party name stays commissioner."`
 
 	file string // the file Parse read, for errors
 }
@@ -131,7 +136,7 @@ type Budget struct {
 
 // Rule is the budget rule and who takes part.
 type Rule struct {
-	Type           string  `yaml:"type" json:"type" jsonschema:"enum=indicative,enum=hard,enum=fundholding" jsonschema_description:"indicative: practice-based commissioning (the commissioner carries overspends); hard: Conservative real budgets (the holder keeps savings and carries deficits); fundholding: a hard budget over covered_streams only, usually with a stop_loss."`
+	Type           string  `yaml:"type" json:"type" jsonschema:"enum=indicative,enum=hard,enum=fundholding,enum=shared_savings" jsonschema_description:"indicative: practice-based commissioning (the commissioner carries overspends); hard: Conservative real budgets (the holder keeps savings and carries deficits); fundholding: a hard budget over covered_streams only, usually with a stop_loss; shared_savings: today's risk-sharing contracts (the commissioner pays for care; the holder shares savings, and under a two-sided contract losses, beyond a corridor: see contract)."`
 	RetentionShare float64 `yaml:"retention_share" json:"retention_share" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Share of an underspend (freed-up resources) the budget holder keeps to reinvest (fraction)."`
 	Participation  float64 `yaml:"participation" json:"participation" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Share of practices engaged (holding a budget); the others stay with the commissioner. Which practices engage is drawn per replication."`
 
@@ -167,8 +172,9 @@ type Autonomy struct {
 
 // Consortium groups practices into budget-holding consortia that pool risk.
 type Consortium struct {
-	By               string `yaml:"by" json:"by" jsonschema:"enum=none,enum=supplied,enum=population" jsonschema_description:"none: each practice holds its own budget; supplied: practices' group field; population: consecutive practices grouped until each group reaches target_population."`
+	By               string `yaml:"by" json:"by" jsonschema:"enum=none,enum=supplied,enum=population,enum=all" jsonschema_description:"none: each practice holds its own budget; supplied: practices' group field; population: consecutive practices grouped until each group reaches target_population (neighbourhoods of about 50,000, multi-neighbourhood providers of about 250,000); all: one holder for the whole population (an integrated health organisation)."`
 	TargetPopulation int    `yaml:"target_population" json:"target_population" jsonschema:"minimum=1" jsonschema_description:"Patients per consortium when by = population."`
+	NamePrefix       string `yaml:"name_prefix" json:"name_prefix" jsonschema_description:"Groups made by population or all are named this prefix and a number (C001, NP001, IHO001)."`
 }
 
 // Behaviour is how budget holders manage demand (see sim.Behaviour).

@@ -13,7 +13,8 @@ import (
 //   - providers receive exactly each row's spend_total;
 //   - each row's money columns are the sums of its entries;
 //   - money is conserved on every row: what the commissioner pays equals
-//     spend + savings kept - holders' own money + what went into pools;
+//     spend + what holders keep (savings kept, shared savings, incentives)
+//   - holders' own money (shared losses) + what went into pools;
 //   - a hard-budget holder's closing debt is what it was lent (deficits
 //     financed) less what it repaid, summed over the years so far.
 //
@@ -31,7 +32,7 @@ func audit(m *Model, names []string, holder []int, rep *Replication) error {
 		return fmt.Errorf("%d rows do not divide into %d practices", len(rows), np)
 	}
 	nParties := Party(len(names))
-	type sums struct{ providers, comm, kept, own, pool, stop, repaid float64 }
+	type sums struct{ providers, comm, kept, own, pool, stop, repaid, shared, lost, incentive float64 }
 	got := make([]sums, len(rows))
 	var errs []error
 	bad := func(format string, a ...any) {
@@ -73,6 +74,15 @@ func audit(m *Model, names []string, holder []int, rep *Replication) error {
 		switch e.Reason {
 		case ReasonSavingsKept:
 			g.kept += e.Amount
+		case ReasonSharedSavings:
+			g.kept += e.Amount
+			g.shared += e.Amount
+		case ReasonIncentive:
+			g.kept += e.Amount
+			g.incentive += e.Amount
+		case ReasonSharedLoss:
+			g.own += e.Amount
+			g.lost += e.Amount
 		case ReasonStopLoss:
 			g.stop += e.Amount
 		case ReasonDeficitRepaid:
@@ -97,6 +107,8 @@ func audit(m *Model, names []string, holder []int, rep *Replication) error {
 			{"commissioner_paid", x.CommissionerPaid, g.comm}, {"savings_retained", x.SavingsRetained, g.kept},
 			{"holder_paid", x.HolderPaid, g.own}, {"pool_transfer", x.PoolTransfer, g.pool},
 			{"stop_loss_paid", x.StopLossPaid, g.stop}, {"deficit_repaid", x.DeficitRepaid, g.repaid},
+			{"shared_savings", x.SharedSavings, g.shared}, {"shared_loss", x.SharedLoss, g.lost},
+			{"incentive_paid", x.IncentivePaid, g.incentive},
 		} {
 			if math.Abs(c.col-c.want) > tol(c.want) {
 				bad("%s: %s is %v, its entries sum to %v", where, c.name, c.col, c.want)

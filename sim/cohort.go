@@ -58,7 +58,7 @@ type cohort struct {
 
 // ErrCohortStopLoss says a model with a per-patient stop-loss cannot run in
 // cohort mode.
-var ErrCohortStopLoss = errors.New("cohort mode cannot apply a per-patient stop-loss; run at patient level")
+var ErrCohortStopLoss = errors.New("cohort mode cannot apply a per-patient stop-loss or truncation; run at patient level")
 
 // cohortSetup sizes the buffers and turns the transition thresholds into the
 // conditional probabilities of each group's draws.
@@ -307,15 +307,20 @@ func (w *worker) advanceCohort(k Key) {
 			c.next[(Female*NBands)*K+o-K]++
 		}
 	}
-	// Joiners: over cells by conditional binomials, then over states.
-	joiners := int64(j.Poisson(dm.Turnover * float64(start)))
+	w.cohortJoin(j, int64(j.Poisson(dm.Turnover*float64(start))), c.next)
+	c.n, c.next = c.next, c.n
+}
+
+// cohortJoin adds joiners with the practice's own age-sex mix to the group
+// counts dst: over cells by conditional binomials, then over states.
+func (w *worker) cohortJoin(j *Draws, joiners int64, dst []int64) {
+	c := &w.coh
 	for cell := 0; cell < NCells && joiners > 0; cell++ {
 		x := joiners
 		if cell < NCells-1 {
 			x = j.binomialOf(joiners, &c.joinCell[cell])
 		}
 		joiners -= x
-		w.multinomialStates(j, x, cell, c.next)
+		w.multinomialStates(j, x, cell, dst)
 	}
-	c.n, c.next = c.next, c.n
 }

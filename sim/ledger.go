@@ -67,6 +67,15 @@ const (
 	// member's row, may be negative. It moves no money between parties (From
 	// and To are the consortium), so the ledger files leave it out.
 	ReasonConsortiumPooling
+	// SharedSavings: under a shared-savings contract, the commissioner pays
+	// a holder its share of savings beyond the corridor (SharedSavings).
+	ReasonSharedSavings
+	// SharedLoss: under a two-sided contract, a holder pays the commissioner
+	// its share of losses beyond the corridor, from its own money.
+	ReasonSharedLoss
+	// Incentive: the commissioner pays a holder for taking part or meeting
+	// local targets (Incentive).
+	ReasonIncentive
 	nReasons
 )
 
@@ -74,7 +83,7 @@ const (
 var ReasonNames = [nReasons]string{
 	"", "provider_payment", "budget_allocation", "savings_kept", "underspend_returned",
 	"deficit_financed", "deficit_repaid", "stop_loss", "pool_contribution", "pool_payout",
-	"pool_shortfall", "write_off", "consortium_pooling",
+	"pool_shortfall", "write_off", "consortium_pooling", "shared_savings", "shared_loss", "incentive",
 }
 
 func (r Reason) String() string {

@@ -188,6 +188,9 @@ type Model struct {
 	Budget     Budget
 	Policy     *Policy
 	StopLoss   *StopLoss // nil: no per-patient stop-loss
+	// Lists moves practices' lists beyond demography (lists.go); nil: no
+	// list dynamics.
+	Lists *ListDynamics
 	// ListsAtYearOne says the practices' lists are those at the start of
 	// year 1 (as a list-size file's are): the base year is simulated on the
 	// same list, which moves on only from year 1.

@@ -1,5 +1,34 @@
 package sim
 
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// patientYear simulates the base year (of replication k.Rep) of practice
+// k.Practice patient by patient, drawing each patient's own costs, and
+// calls each with every patient's cost by stream. It is for calibration and
+// thresholds, not for runs: costs are drawn event by event.
+func (w *worker) patientYear(k Key, each func(cost *[NStreams]float64)) {
+	one := [NStreams]float64{1, 1, 1, 1, 1}
+	w.setup()
+	w.initList(k)
+	w.buildTables(k.Practice, &one)
+	w.reseedYear(k.At(0))
+	var c [NStreams]float64
+	for _, row := range w.pop.row {
+		base := int(row) * NStreams
+		for s := range NStreams {
+			c[s] = 0
+			if u := w.counts.G.Uint64(); u >= w.tab.zero[base+s] {
+				c[s] = w.costSum(s, w.tab.sample(base+s, u))
+			}
+		}
+		each(&c)
+	}
+}
+
 // PatientYearCosts simulates one year (the base year of replication rep) of
 // every patient of every practice and returns each patient's hospital cost
 // (outpatient, A&E, emergency and elective) and total cost. It is for
@@ -11,30 +40,65 @@ func PatientYearCosts(m *Model, seed uint64, rep int) (hospital, total []float64
 		panic(err)
 	}
 	w := &worker{p: p}
-	w.setup()
-	one := [NStreams]float64{1, 1, 1, 1, 1}
 	for i := range m.Practices {
-		k := TaskKey(seed, rep, i)
-		w.initList(k)
-		w.buildTables(i, &one)
-		w.reseedYear(k.At(0))
-		for _, row := range w.pop.row {
-			base := int(row) * NStreams
+		w.patientYear(TaskKey(seed, rep, i), func(c *[NStreams]float64) {
 			h, a := 0.0, 0.0
-			for s := range NStreams {
-				u := w.counts.G.Uint64()
-				if u < w.tab.zero[base+s] {
-					continue
-				}
-				c := w.costSum(s, w.tab.sample(base+s, u))
-				a += c
+			for s, v := range c {
+				a += v
 				if Stream(s) != Prescribing {
-					h += c
+					h += v
 				}
 			}
 			hospital = append(hospital, h)
 			total = append(total, a)
-		}
+		})
 	}
 	return hospital, total
+}
+
+// MaxQuantilePatients bounds the patients PatientSpendQuantile simulates.
+const MaxQuantilePatients = 2_000_000
+
+// PatientSpendQuantile returns the q-quantile (type 7: linear between order
+// statistics) of a patient's cost in a year over the streams in cover: the
+// truncation point "at a percentile" of per-person spend, as Medicare
+// truncates at the national 99th percentile (42 CFR 425.604). It simulates
+// the base year of the model's practices patient by patient, with the
+// seed's replication -1 (one no run simulates); an area of more than
+// MaxQuantilePatients patients is sampled by taking every k-th practice, so
+// the result is fixed by the model and seed.
+func PatientSpendQuantile(m *Model, seed uint64, q float64, cover [NStreams]bool) (float64, error) {
+	if !(q > 0 && q < 1) {
+		return 0, fmt.Errorf("quantile %v: accepted a number strictly between 0 and 1", q)
+	}
+	p, err := prepare(m)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for i := range m.Practices {
+		total += m.Practices[i].ListSize()
+	}
+	stride := max(1, (total+MaxQuantilePatients-1)/MaxQuantilePatients)
+	w := &worker{p: p}
+	costs := make([]float64, 0, min(total, 2*MaxQuantilePatients))
+	for i := 0; i < len(m.Practices); i += stride {
+		w.patientYear(TaskKey(seed, -1, i), func(c *[NStreams]float64) {
+			t := 0.0
+			for s, v := range c {
+				if cover[s] {
+					t += v
+				}
+			}
+			costs = append(costs, t)
+		})
+	}
+	if len(costs) == 0 {
+		return 0, fmt.Errorf("no patients to take a quantile of")
+	}
+	slices.Sort(costs)
+	h := q * float64(len(costs)-1)
+	lo := int(math.Floor(h))
+	hi := min(lo+1, len(costs)-1)
+	return costs[lo] + (h-float64(lo))*(costs[hi]-costs[lo]), nil
 }

@@ -19,9 +19,9 @@ type practicePlan struct {
 	regime   uint8             // index into regs
 	calm     int               // consecutive years within the earned-autonomy band
 	// Spend in the last histCap years (rings indexed by year % histCap): all
-	// streams (basis 0), and what a holder in each regime that holds its
-	// budget answers for (basis = the regime's index: covered streams, net of
-	// stop-loss). Fixed arrays, so a task allocates nothing.
+	// streams (basis 0), and what a holder in each regime that answers for
+	// less answers for (basis = the regime's index: covered streams, net of
+	// the per-patient threshold). Fixed arrays, so a task allocates nothing.
 	hist    [nRegimes][histCap]float64
 	nHist   int
 	scratch [histCap]float64
@@ -93,12 +93,13 @@ func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, r *P
 	}
 	if r != nil {
 		target := p.capitation(pl.i, cells)
-		// A held budget is set on what its holder answers for, so cost
-		// the stop-loss passes to the commissioner is not in its base, nor
-		// are streams it does not cover.
+		// A budget is set on what its holder answers for, so cost above
+		// the per-patient threshold (a stop-loss the commissioner pays, a
+		// contract's truncation) is not in its base, nor are streams it
+		// does not cover.
 		on := 0
 		spent := total
-		if rg := pl.regs[pl.regime]; rg != nil && rg.Holds() {
+		if rg := pl.regs[pl.regime]; rg != nil && rg.Answers() {
 			on = int(pl.regime)
 			if c := rg.Covers(); c != nil {
 				target *= p.coveredShare(cells, c)
@@ -129,7 +130,7 @@ func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, r *P
 	k := pl.nHist % histCap
 	pl.hist[0][k] = total
 	for rg := regimeStart; rg < nRegimes; rg++ {
-		if r := pl.regs[rg]; r != nil && r.Holds() {
+		if r := pl.regs[rg]; r != nil && r.Answers() {
 			pl.hist[rg][k] = coveredSpend(&y.spend, r.Covers()) - y.stopLoss
 		}
 	}

@@ -22,11 +22,14 @@ func (e Effect) draw(z float64) float64 {
 type Regime interface {
 	// Name is the regime column's value.
 	Name() string
-	// Holds says whether the budget is money the holder answers for (a hard
-	// budget), rather than an indicative figure. A held budget is set on
-	// what its holder answers for: the covered streams, net of any cost
-	// the per-patient stop-loss passes to the commissioner.
+	// Holds says whether the budget is money the holder is given and owes
+	// for (a hard budget), rather than a figure it is measured against.
 	Holds() bool
+	// Answers says whether the holder answers for less than all spend: the
+	// covered streams, net of the per-patient threshold (a held budget's
+	// stop-loss, a contract's truncation). Its budget is then set on that
+	// spend.
+	Answers() bool
 	// Covers is the streams the budget covers; nil is all of them.
 	Covers() *[NStreams]bool
 	// Effects are the behaviour effects on the rates of practices in the regime.
@@ -70,6 +73,9 @@ type Policy struct {
 	// its proportional fall.
 	SubstitutionAE        float64
 	SubstitutionEmergency float64
+	// Incentive (nil: none) pays engaged holders for taking part or meeting
+	// local targets, against the savings they keep.
+	Incentive *Incentive
 }
 
 // Everyone returns the policy in which every practice holds regime r.

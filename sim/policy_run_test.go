@@ -65,11 +65,12 @@ func policyRunLedger(t *testing.T, s *scenarios.Scenario, seed uint64, reps, yea
 // closing balance (holders bring no money of their own here); and on
 // every row the README's identity holds with each term summed from the
 // row's entries: spend = commissioner + holder's own - pool - kept, that is
-// commissioner = spend + kept + what the row put into pools.
+// commissioner = spend + kept - holders' own money (shared losses) + what
+// the row put into pools.
 func checkLedger(t *testing.T, name string, m *sim.Model, rep *sim.Replication) {
 	t.Helper()
 	np := len(m.Practices)
-	type terms struct{ providers, comm, kept, pool float64 }
+	type terms struct{ providers, comm, kept, own, pool float64 }
 	row := make([]terms, len(rep.Rows))
 	var all terms
 	poolBalance := 0.0
@@ -86,8 +87,10 @@ func checkLedger(t *testing.T, name string, m *sim.Model, rep *sim.Replication) 
 				x.comm -= e.Amount
 			}
 			switch e.Reason {
-			case sim.ReasonSavingsKept:
+			case sim.ReasonSavingsKept, sim.ReasonSharedSavings, sim.ReasonIncentive:
 				x.kept += e.Amount
+			case sim.ReasonSharedLoss:
+				x.own += e.Amount
 			case sim.ReasonPoolContribution, sim.ReasonConsortiumPooling:
 				x.pool += e.Amount
 			case sim.ReasonPoolPayout:
@@ -105,18 +108,18 @@ func checkLedger(t *testing.T, name string, m *sim.Model, rep *sim.Replication) 
 	for i, r := range rep.Rows {
 		spend += r.SpendTotal
 		x := row[i]
-		if d := x.comm - (x.providers + x.kept + x.pool); math.Abs(d) > 1e-9*math.Max(1, x.comm) {
-			t.Fatalf("%s: rep %d year %d practice %d: the commissioner paid %v, spend %v + kept %v + pools %v", name, rep.Rep, r.Year, r.Practice, x.comm, x.providers, x.kept, x.pool)
+		if d := x.comm - (x.providers + x.kept - x.own + x.pool); math.Abs(d) > 1e-9*math.Max(1, x.comm) {
+			t.Fatalf("%s: rep %d year %d practice %d: the commissioner paid %v, spend %v + kept %v - own money %v + pools %v", name, rep.Rep, r.Year, r.Practice, x.comm, x.providers, x.kept, x.own, x.pool)
 		}
 		if math.Abs(x.providers-r.SpendTotal) > 1e-9*r.SpendTotal {
 			t.Fatalf("%s: rep %d: providers paid %v for a row's spend of %v", name, rep.Rep, x.providers, r.SpendTotal)
 		}
-		if math.Abs(x.comm-r.CommissionerPaid) > 1e-9*math.Max(1, x.comm) || math.Abs(x.kept-r.SavingsRetained) > 1e-9*math.Max(1, x.kept) {
+		if math.Abs(x.comm-r.CommissionerPaid) > 1e-9*math.Max(1, x.comm) || math.Abs(x.kept-r.SavingsRetained) > 1e-9*math.Max(1, x.kept) || math.Abs(x.own-r.HolderPaid) > 1e-9*math.Max(1, x.own) {
 			t.Fatalf("%s: rep %d: row columns differ from the ledger: %+v vs %+v", name, rep.Rep, r, x)
 		}
 	}
-	if d := all.comm - (spend + all.kept + poolBalance); math.Abs(d) > 1e-9*spend {
-		t.Fatalf("%s: rep %d: commissioner outlay %v, spend %v + kept %v + pool balance %v (off by %v)", name, rep.Rep, all.comm, spend, all.kept, poolBalance, d)
+	if d := all.comm - (spend + all.kept - all.own + poolBalance); math.Abs(d) > 1e-9*spend {
+		t.Fatalf("%s: rep %d: commissioner outlay %v, spend %v + kept %v - own money %v + pool balance %v (off by %v)", name, rep.Rep, all.comm, spend, all.kept, all.own, poolBalance, d)
 	}
 }
 
@@ -465,7 +468,7 @@ func TestLedgerRandomRules(t *testing.T) {
 	for trial := range 24 {
 		s := policyScenario(t, "default", 10)
 		r := &s.Rule
-		r.Type = pick("indicative", "hard", "fundholding")
+		r.Type = pick("indicative", "hard", "fundholding", "shared_savings")
 		r.RetentionShare = rng.Float64()
 		r.Participation = 0.3 + 0.7*rng.Float64()
 		r.RepayYears = rng.IntN(4)
@@ -493,6 +496,28 @@ func TestLedgerRandomRules(t *testing.T) {
 			if rng.IntN(2) == 0 {
 				s.StopLoss = &scenarios.StopLoss{Threshold: 2000 + 4000*rng.Float64(), Streams: []string{"elective"}}
 			}
+		case "shared_savings":
+			k := &scenarios.Contract{
+				Sides: pick("one", "two"), Risk: pick("asymmetric", "symmetric"), Sharing: pick("first_pound", "above_corridor"),
+				Savings:           scenarios.ContractSide{MinRate: 0.03 * rng.Float64(), Share: rng.Float64(), CapBenchmark: 0.1 * rng.Float64()},
+				Losses:            scenarios.ContractSide{MinRate: 0.03 * rng.Float64(), Share: rng.Float64(), CapBenchmark: 0.05 * rng.Float64(), CapRevenue: 0.1 * rng.Float64()},
+				RevenuePerPatient: 200 * rng.Float64(),
+			}
+			if rng.IntN(2) == 0 {
+				k.Savings.MinRateTable = "medicare"
+			}
+			if rng.IntN(2) == 0 {
+				two := "two"
+				k.GlidePath = []scenarios.GlideStep{{FromYear: 2 + rng.IntN(2), Sides: &two}}
+			}
+			if rng.IntN(2) == 0 {
+				k.Truncation = &scenarios.Truncation{Amount: 5000 + 20000*rng.Float64()}
+			}
+			s.Contract = k
+		}
+		if rng.IntN(3) == 0 {
+			s.Incentive = &scenarios.Incentive{PerPatient: 2 * rng.Float64(), Basis: pick("taking_part", "targets"), TargetProb: rng.Float64(),
+				AgainstSavings: pick("addition", "floor", "ceiling"), CeilingPerPatient: 2 + 2*rng.Float64()}
 		}
 		name := fmt.Sprintf("trial %d (%s)", trial, r.Type)
 		_, c := policyRunLedger(t, s, uint64(trial), 2, 4)
@@ -504,7 +529,7 @@ func TestLedgerRandomRules(t *testing.T) {
 				}
 			}
 		}
-		if r.Type != "indicative" && r.Participation > 0.5 && held == 0 {
+		if (r.Type == "hard" || r.Type == "fundholding") && r.Participation > 0.5 && held == 0 {
 			t.Errorf("%s: no budget was allocated", name)
 		}
 	}

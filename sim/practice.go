@@ -61,6 +61,11 @@ type worker struct {
 	built [NStreams]float64         // the rate multipliers the tables are built for (task.go)
 	coh   cohort                    // cohort-mode state (cohort.go)
 	parts [NStreams][]lognormalPart // lognormal cost parts for spend (costsum.go)
+
+	ev        *listEvents // the replication's list events; nil: no list dynamics (lists.go)
+	ls        listTask
+	listDraws Draws
+	marks     []uint64 // patients a list change removes (lists.go)
 }
 
 // setup builds the worker's model-wide lookup tables on first use.
@@ -573,9 +578,16 @@ func (w *worker) addJoiners(k Key, women, start int) {
 		}
 		l.add(sex, 0, w.stateOf(j), K)
 	}
-	joiners := j.Poisson(dm.Turnover * float64(start))
-	cdf := &p.joinCDF[k.Practice]
-	for range joiners {
+	w.joinFromMix(j, k.Practice, j.Poisson(dm.Turnover*float64(start)))
+}
+
+// joinFromMix adds count patients with practice i's own age-sex mix (ages
+// uniform within band, frailty from the stationary shares), drawn from j.
+func (w *worker) joinFromMix(j *Draws, i, count int) {
+	K := w.p.k
+	l := &w.pop
+	cdf := &w.p.joinCDF[i]
+	for range count {
 		u := j.Float64()
 		c, hi := 0, NCells-1 // the first cell with u < cdf[c], by bisection
 		for c < hi {
@@ -588,7 +600,7 @@ func (w *worker) addJoiners(k Key, women, start int) {
 		sex, b := c/NBands, c%NBands
 		age := 5*b + int(j.G.Uint64()%5)
 		if b == NBands-1 {
-			age = 95 + int(j.G.Uint64()%10)
+			age = 95 + int(j.G.Uint64()%10) // a second draw: kept, so runs stay as they were
 		}
 		l.add(sex, age, w.stateOf(j), K)
 	}
@@ -613,6 +625,7 @@ type Kernel struct {
 	rows   []PracticeYear
 	years  int
 	cohort bool
+	evKey  Key // the replication k.w.ev was drawn for
 }
 
 // NewKernel prepares m for Kernel.Practice with the given number of years
@@ -634,12 +647,19 @@ func NewKernel(m *Model, years int, cohort bool) (*Kernel, error) {
 // Practice simulates practice i of replication rep through the base year and
 // the Kernel's years (with no rate uncertainty draw) and returns the
 // patient-years it simulated (in cohort mode, the patient-years represented).
+// With list dynamics it applies each year's list change, but no closures or
+// mergers, which need the other practices' tasks.
 func (k *Kernel) Practice(seed uint64, rep, i int) (int64, error) {
 	before := k.w.patientYears
 	mult := [NStreams]float64{1, 1, 1, 1, 1}
 	var sim simulator = patients{&k.w}
 	if k.cohort {
 		sim = cohorts{&k.w}
+	}
+	if k.w.p.lists != nil && (k.w.ev == nil || k.evKey != TaskKey(seed, rep, -1)) {
+		// List changes, without closures and mergers: those need the
+		// other practices' tasks.
+		k.w.ev, k.evKey = k.w.p.drawListEvents(seed, rep, k.years, false, k.w.ev), TaskKey(seed, rep, -1)
 	}
 	err := k.w.runTask(context.Background(), sim, TaskKey(seed, rep, i), k.years, &mult, k.rows)
 	return k.w.patientYears - before, err

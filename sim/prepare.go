@@ -39,6 +39,7 @@ type prepared struct {
 	// practices, in Model.Groups order) or its own.
 	names  []string
 	holder []int
+	lists  *listPrep // nil: no list dynamics
 }
 
 type costSampler struct {
@@ -217,6 +218,10 @@ func prepare(m *Model) (*prepared, error) {
 		return nil, fmt.Errorf("the area's expected spend is %v: accepted rates, costs, need and style whose product is finite", expected)
 	}
 	p.capScale = expected / capRaw
+	var err error
+	if p.lists, err = prepareLists(p); err != nil {
+		return nil, err
+	}
 	if err := p.checkCounts(); err != nil {
 		return nil, err
 	}

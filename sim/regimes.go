@@ -51,6 +51,9 @@ func (*Indicative) Name() string { return "indicative" }
 // Holds implements Regime: an indicative budget is not money.
 func (*Indicative) Holds() bool { return false }
 
+// Answers implements Regime: an indicative budget is set on all spend.
+func (*Indicative) Answers() bool { return false }
+
 // Covers implements Regime.
 func (*Indicative) Covers() *[NStreams]bool { return nil }
 
@@ -124,6 +127,10 @@ func (*Hard) Name() string { return "hard" }
 
 // Holds implements Regime.
 func (*Hard) Holds() bool { return true }
+
+// Answers implements Regime: the holder answers for covered spend net of
+// the stop-loss.
+func (*Hard) Answers() bool { return true }
 
 // Covers implements Regime: a hard budget covers every stream.
 func (*Hard) Covers() *[NStreams]bool { return nil }

@@ -22,6 +22,9 @@ const (
 	PurposeAges                          // ages within band of the starting list
 	PurposeRules                         // chance events in budget rules (e.g. business-case approval)
 	PurposeCostsB                        // a second cost stream, so two chains of cost draws run side by side
+	PurposeTargets                       // whether holders meet an incentive scheme's local targets
+	PurposeLists                         // a practice-year's list change, and where a leaving practice's patients go
+	PurposeListEvents                    // a replication's list events: closures, mergers, the year's drift
 )
 
 // mix64 is the SplitMix64 finaliser (Steele, Lea & Flood, OOPSLA 2014): a

@@ -36,6 +36,13 @@ type PracticeYear struct {
 	Reinvested       float64 // retained savings spent on patient services
 	HolderPaid       float64 // what the holder paid from its own funds (overspend it bore)
 	DeficitRepaid    float64 // earlier deficit repaid this year, out of the budget or an underspend
+	SharedSavings    float64 // shared savings paid to the holder (also in SavingsRetained)
+	SharedLoss       float64 // shared losses the holder paid from its own money (also in HolderPaid)
+	IncentivePaid    float64 // incentive payments to the holder (also in SavingsRetained)
+	// Truncated is spend above the per-patient truncation point, left out of
+	// the spend a contract measures against its benchmark (not money: the
+	// commissioner still pays providers for it).
+	Truncated float64
 
 	// StopLossExcess is the cost above the per-patient stop-loss threshold in
 	// the covered streams; the rule decides who pays it.
@@ -45,11 +52,14 @@ type PracticeYear struct {
 	TopSlice float64
 
 	regime uint8 // index into the policy's regimes (regimeNone, ...)
+	closed bool  // the practice has left (closed or merged): RegimeClosed
 }
 
-// StopLoss caps what a budget holder bears for one patient in a year: cost
-// above Threshold (uprated each year by Uprating) in the covered streams
-// falls to the commissioner.
+// StopLoss is the per-patient threshold: cost above Threshold (uprated each
+// year by Uprating) in the covered streams is a row's StopLossExcess. Under
+// a held budget it is a stop-loss (the commissioner pays that cost); under a
+// shared-savings contract it is the truncation point (that cost is left out
+// of the spend measured against the benchmark).
 type StopLoss struct {
 	Threshold float64 // pounds per patient in year 1
 	Uprating  float64 // yearly growth of the threshold (fraction)
@@ -116,6 +126,7 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 		ledger    []Entry
 		remaining atomic.Int32
 		mult      [NStreams]float64
+		ev        *listEvents
 	}
 	type task struct {
 		rs *repState
@@ -130,6 +141,10 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 	if o.Progress != nil {
 		o.Progress.Total.Add(int64((o.LastRep - o.FirstRep) * np))
 	}
+	identity := make([]int, np)
+	for i := range identity {
+		identity[i] = i
+	}
 
 	go func() {
 		defer close(tasks)
@@ -142,7 +157,14 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 			rs := &repState{rep: r, rows: make([]PracticeYear, np*o.Years)}
 			rs.remaining.Store(int32(np))
 			rs.mult = repMultipliers(m, o.Seed, r)
-			for i := range np {
+			order := identity
+			if p.lists != nil {
+				// Practices that leave come first, so no task waits for one
+				// not yet started (lists.go).
+				rs.ev = p.drawListEvents(o.Seed, r, o.Years, true, nil)
+				order = rs.ev.order
+			}
+			for _, i := range order {
 				select {
 				case tasks <- task{rs, i}:
 				case <-ctx.Done():
@@ -174,6 +196,7 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 				if ctx.Err() != nil {
 					continue
 				}
+				w.ev = t.rs.ev
 				if err := w.runTask(ctx, sim, TaskKey(o.Seed, t.rs.rep, t.i), o.Years, &t.rs.mult, t.rs.rows); err != nil {
 					cancel(err)
 					continue
@@ -182,11 +205,9 @@ func Run(ctx context.Context, m *Model, o Options, sink Sink) error {
 					o.Progress.Done.Add(1)
 				}
 				if t.rs.remaining.Add(-1) == 0 {
-					var d Draws
-					d.Reseed(Key{Seed: o.Seed, Rep: t.rs.rep, Practice: -1, Year: -1}, PurposeRules)
 					// A ledger of about three entries per row, allocated per
 					// replication since the sink holds it until written.
-					led, err := st.settle(t.rs.rows, &d, make([]Entry, 0, 3*len(t.rs.rows)))
+					led, err := st.settle(t.rs.rows, Key{Seed: o.Seed, Rep: t.rs.rep, Practice: -1, Year: -1}, make([]Entry, 0, 3*len(t.rs.rows)))
 					if err != nil {
 						cancel(fmt.Errorf("replication %d: policy %s: %w", t.rs.rep, m.Policy.Name(), err))
 						continue

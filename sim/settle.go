@@ -72,19 +72,25 @@ func (b *book) carry(hy *holderYear, owed float64) {
 // settlement settles a replication's rows year by year and keeps the
 // buffers it reuses from one replication to the next.
 type settlement struct {
-	p     *prepared
-	book  book
-	hs    []holderYear
-	count []int // per holder: member rows in the regime this year
-	next  []int // per holder: where its next member row goes
+	p       *prepared
+	book    book
+	hs      []holderYear
+	count   []int     // per holder: member rows in the regime this year
+	next    []int     // per holder: where its next member row goes
+	kept    []float64 // per holder: savings kept this year (for an incentive)
+	rules   Draws     // the rules' chance events
+	targets Draws     // whether holders meet an incentive's targets
+	met     []float64 // the year's target draws: one uniform per practice
 }
 
 // settle fills the rule columns of a replication's rows (year-major) and
-// returns its ledger, appended to entries. Chance events draw two uniforms
-// for every practice-year in a fixed order, so a practice's draws do not
-// depend on other practices' regimes or on which policy is in force
-// (common random numbers).
-func (s *settlement) settle(rows []PracticeYear, d *Draws, entries []Entry) ([]Entry, error) {
+// returns its ledger, appended to entries. k keys the replication's rules
+// streams (Practice and Year -1). Chance events draw two uniforms for every
+// practice-year in a fixed order, and an incentive's targets one more from
+// a stream of their own, so a practice's draws do not depend on other
+// practices' regimes or on which policy is in force (common random
+// numbers).
+func (s *settlement) settle(rows []PracticeYear, k Key, entries []Entry) ([]Entry, error) {
 	p := s.p
 	np := len(p.m.Practices)
 	if np == 0 || len(rows)%np != 0 {
@@ -104,16 +110,26 @@ func (s *settlement) settle(rows []PracticeYear, d *Draws, entries []Entry) ([]E
 	nh := len(p.names) - int(firstHolder)
 	s.count = grow(s.count, nh)[:nh]
 	s.next = grow(s.next, nh)[:nh]
+	s.kept = grow(s.kept, nh)[:nh]
+	s.met = grow(s.met, np)[:np]
+	s.rules.Reseed(k, PurposeRules)
+	s.targets.Reseed(k, PurposeTargets)
+	inc := p.m.Policy.Incentive
 	names := p.names
 	for y0 := 0; y0 < len(rows); y0 += np {
 		year := rows[y0 : y0+np]
 		b.year, b.rows = int32(year[0].Year), year
 		for j := range b.u {
-			b.u[j] = d.Float64()
+			b.u[j] = s.rules.Float64()
+		}
+		if inc != nil {
+			for j := range s.met {
+				s.met[j] = s.targets.Float64()
+			}
 		}
 		for j := range year {
 			x := &year[j]
-			x.DeficitCarried = 0
+			x.DeficitCarried, x.Truncated = 0, 0
 			if x.regime == regimeNone {
 				x.Regime, x.Holder = RegimeNone, names[Commissioner]
 				x.Variance = x.Budget - x.SpendTotal
@@ -125,12 +141,47 @@ func (s *settlement) settle(rows []PracticeYear, d *Draws, entries []Entry) ([]E
 		}
 		for r := regimeStart; r < nRegimes; r++ {
 			if hs := s.group(year, uint8(r)); len(hs) > 0 {
+				from := len(b.entries)
 				st[r].settleYear(b, hs)
+				if inc != nil {
+					s.incentive(inc, hs, b.entries[from:])
+				}
 			}
 		}
 	}
 	columns(rows, np, b.entries)
+	for i := range rows {
+		if rows[i].closed {
+			rows[i].Regime = RegimeClosed
+		}
+	}
 	return b.entries, nil
+}
+
+// incentive pays the holder-years hs an incentive, against the savings each
+// kept in the entries its regime just settled. A consortium's targets are
+// decided on its first member's draw.
+func (s *settlement) incentive(inc *Incentive, hs []holderYear, settled []Entry) {
+	b := &s.book
+	for k := range hs {
+		s.kept[hs[k].h] = 0
+	}
+	for _, e := range settled {
+		if h, ok := e.To.Holder(); ok && (e.Reason == ReasonSavingsKept || e.Reason == ReasonSharedSavings) {
+			s.kept[h] += e.Amount
+		}
+	}
+	for k := range hs {
+		hy := &hs[k]
+		if s.met[b.members[hy.lo]] >= inc.TargetProb {
+			continue
+		}
+		n := 0.0
+		for _, j := range b.members[hy.lo:hy.hi] {
+			n += float64(b.rows[j].ListSize)
+		}
+		b.pay(Commissioner, HolderParty(hy.h), ReasonIncentive, inc.Pay(n, s.kept[hy.h]), hy)
+	}
 }
 
 // group gathers the year's rows in regime r by holder, in order of each
@@ -178,6 +229,7 @@ func columns(rows []PracticeYear, np int, entries []Entry) {
 		x := &rows[i]
 		x.CommissionerPaid, x.SavingsRetained, x.Reinvested, x.HolderPaid = 0, 0, 0, 0
 		x.StopLossPaid, x.PoolTransfer, x.DeficitRepaid = 0, 0, 0
+		x.SharedSavings, x.SharedLoss, x.IncentivePaid = 0, 0, 0
 	}
 	for _, e := range entries {
 		x := &rows[int(e.Year-1)*np+int(e.Practice)]
@@ -191,6 +243,16 @@ func columns(rows []PracticeYear, np int, entries []Entry) {
 		case ReasonSavingsKept:
 			x.SavingsRetained += e.Amount
 			x.Reinvested += e.Amount
+		case ReasonSharedSavings:
+			x.SavingsRetained += e.Amount
+			x.Reinvested += e.Amount
+			x.SharedSavings += e.Amount
+		case ReasonIncentive:
+			x.SavingsRetained += e.Amount
+			x.IncentivePaid += e.Amount
+		case ReasonSharedLoss:
+			x.HolderPaid += e.Amount
+			x.SharedLoss += e.Amount
 		case ReasonStopLoss:
 			x.StopLossPaid += e.Amount
 		case ReasonDeficitRepaid:
@@ -213,8 +275,9 @@ func NewSettler(m *Model) *Settler {
 	return &Settler{settlement{p: &prepared{m: m, names: m.PartyNames(), holder: holders(m)}}}
 }
 
-// Settle fills the rule columns of a replication's rows (year-major) and
-// returns its ledger appended to ledger; d draws the rules' chance events.
-func (s *Settler) Settle(rows []PracticeYear, d *Draws, ledger []Entry) ([]Entry, error) {
-	return s.s.settle(rows, d, ledger)
+// Settle fills the rule columns of replication rep's rows (year-major) and
+// returns its ledger appended to ledger; the rules' chance events are those
+// of a run with the given seed.
+func (s *Settler) Settle(rows []PracticeYear, seed uint64, rep int, ledger []Entry) ([]Entry, error) {
+	return s.s.settle(rows, Key{Seed: seed, Rep: rep, Practice: -1, Year: -1}, ledger)
 }

@@ -15,10 +15,8 @@ func settleRows(t *testing.T, pol *Policy, ps []Practice, rows []PracticeYear) [
 	t.Helper()
 	m := &Model{Practices: ps, Policy: pol}
 	p := &prepared{m: m, names: m.PartyNames(), holder: holders(m)}
-	var d Draws
-	d.Reseed(Key{Seed: 1, Rep: 0, Practice: -1, Year: -1}, PurposeRules)
 	s := settlement{p: p}
-	led, err := s.settle(rows, &d, nil)
+	led, err := s.settle(rows, Key{Seed: 1, Rep: 0, Practice: -1, Year: -1}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

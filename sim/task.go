@@ -62,7 +62,13 @@ func (w *worker) runTask(ctx context.Context, sim simulator, k Key, years int, m
 			sim.rates(i, built)
 		}
 		cells := sim.cells() // the list at the start of the year
-		y := &w.out          // in the worker: a pointer passed through the interface would escape
+		// List events come after the year's budgets are set (lists.go).
+		if w.ev != nil {
+			if gone, err := w.listYear(ctx, sim, k.At(year), years, rows); gone || err != nil {
+				return err
+			}
+		}
+		y := &w.out // in the worker: a pointer passed through the interface would escape
 		*y = yearOut{}
 		sim.year(k.At(year), year == years || (year == 0 && m.ListsAtYearOne), sl, y)
 		err := checkFinite(y)

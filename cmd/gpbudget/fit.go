@@ -69,7 +69,11 @@ func fitCommand() *cli.Command {
 			for i, p := range cal.Practices {
 				styles[i] = p.Style
 			}
-			base.Calibrate(cal.RateScale, cal.StyleSD, styles)
+			var fitted [sim.NStreams]bool // streams the history lacks keep drawn styles
+			for s := range sim.NStreams {
+				fitted[s] = g.Fits[s] != nil
+			}
+			base.Calibrate(cal.RateScale, cal.StyleSD, styles, fitted)
 			base.Name = "fitted"
 			base.Description = fmt.Sprintf("Fitted by gpbudget fit to %d practices' history (years to %d) on base scenario %s.", len(g.Practices), g.LastYear, c.String("scenario"))
 			b, err := base.YAML()
@@ -88,6 +92,10 @@ func fitCommand() *cli.Command {
 			}
 			for s := range 5 {
 				f := g.Fits[s]
+				if f == nil {
+					fmt.Fprintf(&sum, "#   %-11s not in the history: rates and style_sd kept from the base scenario\n", forecast.QuantityName(s))
+					continue
+				}
 				fmt.Fprintf(&sum, "#   %-11s level %.4f ± %.4f  trend %+.4f/yr ± %.4f  practice SD %.3f ± %.3f  residual SD %.3f  AR(1) %.2f\n",
 					forecast.QuantityName(s), f.A, math.Sqrt(f.CovAB[0][0]), f.B, math.Sqrt(f.CovAB[1][1]), f.Tau, f.TauSE, f.Sigma, f.Rho)
 			}

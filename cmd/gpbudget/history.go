@@ -207,6 +207,39 @@ func printCalibration(w io.Writer, rows []nhsdata.PracticeYear, rep *nhsdata.Bui
 			fmt.Fprintf(w, "    jump: probability %.4f, mean %+.4f, SD %.4f\n", j.P, j.Mu, j.SD)
 		}
 	}
+	return printEngineLists(w, rows)
+}
+
+// printEngineLists prints what the engine's list dynamics are calibrated
+// on (sim.ListDynamics, docs/parameters.md): the change mixture fitted to
+// count-basis years without mergers and leavers' last years, which the
+// engine draws as events of their own, the leaving rates by list-size band,
+// and where closed practices' patients went.
+func printEngineLists(w io.Writer, rows []nhsdata.PracticeYear) error {
+	lc := nhsdata.EngineListChanges(rows)
+	cs := make([]forecast.Change, len(lc))
+	for i, c := range lc {
+		cs[i] = forecast.Change{D: c.D, Prev: c.Prev, List: c.List, Year: c.Year}
+	}
+	m, err := forecast.FitChanges(cs, forecast.ChangeOptions{SizeScaled: true, Persistent: true})
+	if err != nil {
+		return inputError{fmt.Errorf("engine list changes: %w", err)}
+	}
+	fmt.Fprintf(w, "engine list change (%d changes between counts, without mergers and leavers' last years):\n", len(cs))
+	fmt.Fprintf(w, "  drift %+.4f (year SD %.4f; by year %v), persistence %.3f of the last change winsorised at ±%.4f about %+.4f, SD %.4f at list %.0f x (list/%.0f)^-%.2f/2\n",
+		m.Mu, m.Tau, roundMap(m.YearMu), m.Phi, m.Winsor, m.XMean, m.Sigma, m.NRef, m.NRef, m.Gamma)
+	for _, j := range m.Jumps {
+		fmt.Fprintf(w, "    jump: probability %.4f, mean %+.4f, SD %.4f\n", j.P, j.Mu, j.SD)
+	}
+	fmt.Fprintln(w, "leaving by list in the last year seen (all years): band  practice-years  closed-rate (SE)  merged-rate (SE)")
+	lo := 0.0
+	for _, b := range nhsdata.LeavingRates(rows, []float64{3000, 6000, 10000}) {
+		fmt.Fprintf(w, "  %5.0f-%-6.0f %7d  %.4f (%.4f)  %.4f (%.4f)\n", lo, b.Below, b.Practices, b.ClosureRate, b.ClosureSE, b.MergerRate, b.MergSE)
+		lo = b.Below
+	}
+	d := nhsdata.MeasureDispersal(rows)
+	fmt.Fprintf(w, "dispersal: %d closures; the commissioner's practices gaining most took (median share of the closed list) %.3f %.3f %.3f %.3f %.3f\n",
+		d.Closures, d.Top[0], d.Top[1], d.Top[2], d.Top[3], d.Top[4])
 	return nil
 }
 

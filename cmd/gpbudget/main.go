@@ -23,7 +23,7 @@ import (
 )
 
 // version is the program version written into every result.
-var version = "0.3.0"
+var version = "0.4.0"
 
 // inputError marks bad input (flags, scenario or population files, output
 // folder): the program exits with status 2.
@@ -50,6 +50,7 @@ func newApp() *cli.App {
 		Commands: []*cli.Command{
 			runCommand(),
 			compareCommand(),
+			riskCurveCommand(),
 			summarizeCommand(),
 			reportCommand(),
 			scenariosCommand(),

@@ -14,12 +14,14 @@ import (
 func reportCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "report",
-		Usage:     "write DIR/report.html: a self-contained page of charts and tables for a run or a comparison",
+		Usage:     "write DIR/report.html: a self-contained page of charts and tables for a run, a comparison or a risk curve",
 		ArgsUsage: "DIR",
 		Description: "Reads a completed run's results, writes its summary tables (as 'summarize' does)\n" +
 			"and one HTML file with inline SVG charts that opens offline in any browser. For a\n" +
 			"comparison folder (DIR/compare.parquet from 'gpbudget compare') it draws each\n" +
-			"scenario's difference from the baseline with its 95% confidence interval.",
+			"scenario's difference from the baseline with its 95% confidence interval; for a\n" +
+			"risk curve (DIR/risk_curve.parquet from 'gpbudget risk-curve') the curves against\n" +
+			"holder size, with Medicare's sliding minimum savings rate beside the simulated one.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
 			exactMemoryFlag,
@@ -29,9 +31,15 @@ func reportCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			// A comparison folder (from compare) has no manifest, only its table.
-			if _, err := os.Stat(filepath.Join(dir, runfolder.ManifestName)); err != nil && analysis.IsComparison(dir) {
-				page, err := report.ComparisonPage(dir)
+			// A comparison folder (from compare) or a risk curve (from
+			// risk-curve) has no manifest, only its table.
+			_, noManifest := os.Stat(filepath.Join(dir, runfolder.ManifestName))
+			if noManifest != nil && (analysis.IsComparison(dir) || analysis.IsRiskCurve(dir)) {
+				pageOf := report.ComparisonPage
+				if !analysis.IsComparison(dir) {
+					pageOf = report.RiskCurvePage
+				}
+				page, err := pageOf(dir)
 				if err != nil {
 					return err
 				}

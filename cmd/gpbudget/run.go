@@ -38,6 +38,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "results", Usage: "output `DIR`"},
 			&cli.StringFlag{Name: "population", Usage: "NHS Digital list-size `FILE.csv` (five-year-band or single-year layout) whose practices replace the scenario's"},
 			&cli.StringFlag{Name: "practices", Usage: "with --population: only these practice or commissioner `CODE,...`"},
+			&cli.StringFlag{Name: "weighted-populations", Usage: "with --population: NHS England need-weighted population `FILE.csv` giving each practice's need (matched by code; practices it lacks keep need 1)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
 			&cli.BoolFlag{Name: "cohort", Usage: "simulate practices from age-sex-frailty group counts rather than patient by patient (much faster; not with a per-patient stop-loss; see docs/model.md)"},
 			&cli.BoolFlag{Name: "resume-if-interrupted", Usage: "if --out already holds this same run (or shard) interrupted, resume it; if complete, do nothing (for pods and jobs that restart with the same command)"},
@@ -77,8 +78,11 @@ func runCommand() *cli.Command {
 					return inputError{err}
 				}
 				s.UsePractices(ps)
-			} else if c.IsSet("practices") {
-				return badInput("--practices needs --population FILE.csv")
+				if err := useWeighted(c, s, pf); err != nil {
+					return err
+				}
+			} else if c.IsSet("practices") || c.IsSet("weighted-populations") {
+				return badInput("--practices and --weighted-populations need --population FILE.csv")
 			}
 			reps, years, seed := s.Replications, s.Years, s.Seed
 			if c.IsSet("reps") {
@@ -130,7 +134,7 @@ func runCommand() *cli.Command {
 				Force: c.Bool("force"), Derived: analysis.DerivedFiles(),
 			}
 			if spec.Cohort && m.StopLoss.Active() {
-				return badInput("--cohort cannot apply scenario %s's per-patient stop-loss: run it without --cohort", s.Name)
+				return badInput("--cohort cannot apply scenario %s's per-patient stop-loss or truncation (cohort mode has no individual patients): run it without --cohort", s.Name)
 			}
 			// Nothing in the folder is touched until the run's inputs are valid.
 			if err := spec.Check(); err != nil {

@@ -90,6 +90,7 @@ func TestOutputFolderCLI(t *testing.T) {
 		{"fit", "--out", ""},
 		{"compare", "default", "default", "--out", ""},
 		{"history", "--payments", "x.csv", "--out", ""},
+		{"risk-curve", "--out", ""},
 	} {
 		empty := t.TempDir()
 		if code, out := gpbudgetArgv(t, empty, args...); code != 2 || !strings.Contains(out, "is empty") {
@@ -180,13 +181,16 @@ func TestDamagedResultsCLI(t *testing.T) {
 		t.Error("a refused merge wrote the run's manifest")
 	}
 
-	// A damaged comparison is refused by report, naming the file.
-	os.MkdirAll(filepath.Join(dir, "cmp"), 0o755)
-	os.WriteFile(filepath.Join(dir, "cmp", "compare.parquet"), []byte("PAR1 not really PAR1"), 0o644)
-	code, out = gpbudget(t, dir, "report", "cmp")
-	noPanic(t, "report", out)
-	if code != 2 || !strings.Contains(out, "compare.parquet cannot be read") {
-		t.Errorf("report of a damaged comparison: exit %d: %s", code, out)
+	// A damaged comparison or risk curve is refused by report, naming the file.
+	for _, f := range []string{"compare.parquet", "risk_curve.parquet"} {
+		d := filepath.Join(dir, strings.TrimSuffix(f, ".parquet"))
+		os.MkdirAll(d, 0o755)
+		os.WriteFile(filepath.Join(d, f), []byte("PAR1 not really PAR1"), 0o644)
+		code, out = gpbudget(t, dir, "report", d)
+		noPanic(t, "report", out)
+		if code != 2 || !strings.Contains(out, f+" cannot be read") {
+			t.Errorf("report of a damaged %s: exit %d: %s", f, code, out)
+		}
 	}
 }
 

@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
 
 	"github.com/gpbudget/gpbudget/forecast"
+	"github.com/gpbudget/gpbudget/nhsdata"
 	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
@@ -17,7 +20,9 @@ func synthCommand() *cli.Command {
 		Description: "Draws a scenario's synthetic practices and writes them as NHS Digital's\n" +
 			"\"Patients Registered at a GP Practice\" five-year-band CSV (newer column names,\n" +
 			"with the ALL total rows), for 'gpbudget run --population'. With --history, also\n" +
-			"writes one engine-simulated spending history of those practices (long layout).",
+			"writes one engine-simulated spending history of those practices (long layout).\n" +
+			"With --weighted-populations, also writes their need as NHS England's need-weighted\n" +
+			"populations, for 'gpbudget run --population FILE --weighted-populations WP'.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "scenario", Value: "default", Usage: "scenario `FILE|NAME` whose synthetic population is drawn"},
 			&cli.IntFlag{Name: "practices", Usage: "number of practices `N` (default: the scenario's)"},
@@ -26,6 +31,7 @@ func synthCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "population.csv", Usage: "population `FILE` (- for standard output)"},
 			&cli.StringFlag{Name: "history", Usage: "also write a simulated spending history to `FILE.csv`"},
 			&cli.IntFlag{Name: "years", Value: 5, Usage: "with --history: years `N`"},
+			&cli.StringFlag{Name: "weighted-populations", Usage: "also write the practices' need as need-weighted populations to `FILE.csv`"},
 		},
 		Action: func(c *cli.Context) error {
 			// Every flag and input is checked, and both files made, before
@@ -65,13 +71,25 @@ func synthCommand() *cli.Command {
 			specs := make([]scenarios.PracticeSpec, len(m.Practices))
 			for i := range m.Practices {
 				p := &m.Practices[i]
-				specs[i] = scenarios.PracticeSpec{ID: p.ID, Need: 1}
+				specs[i] = scenarios.PracticeSpec{ID: p.ID, Need: p.Need}
 				specs[i].List.Male = append([]int(nil), p.Count[sim.Male][:]...)
 				specs[i].List.Female = append([]int(nil), p.Count[sim.Female][:]...)
 			}
 			var buf, hb bytes.Buffer
 			if err := scenarios.WritePopulation(&buf, specs, c.String("commissioner"), "01APR2009"); err != nil {
 				return err
+			}
+			var wb bytes.Buffer
+			wf := c.String("weighted-populations")
+			if c.IsSet("weighted-populations") {
+				if _, err := outPath("weighted-populations", wf); err != nil {
+					return err
+				}
+			}
+			if wf != "" {
+				if err := s.WriteWeightedPopulations(&wb, specs); err != nil {
+					return err
+				}
 			}
 			if hf != "" {
 				if err := s.CheckRun(m, 1, y); err != nil {
@@ -87,6 +105,11 @@ func synthCommand() *cli.Command {
 			}
 			if err := writeOut(c, out, buf.Bytes()); err != nil {
 				return err
+			}
+			if wf != "" {
+				if err := writeOut(c, wf, wb.Bytes()); err != nil {
+					return err
+				}
 			}
 			if hf != "" {
 				return writeOut(c, hf, hb.Bytes())
@@ -104,6 +127,32 @@ func writeOut(c *cli.Context, path string, b []byte) error {
 	}
 	if err := runfolder.WriteFileAtomic(path, b); err != nil {
 		return inputError{err}
+	}
+	return nil
+}
+
+// useWeighted sets the population file's practices' need from
+// --weighted-populations, if given, and says which practices it lacks.
+func useWeighted(c *cli.Context, s *scenarios.Scenario, pop string) error {
+	wf := c.String("weighted-populations")
+	if wf == "" {
+		return nil
+	}
+	ws, err := nhsdata.ReadWeightedFile(wf)
+	if err != nil {
+		return inputError{err}
+	}
+	england, err := scenarios.ReadPopulationFile(pop, nil, s.Limits)
+	if err != nil {
+		return inputError{err}
+	}
+	rep := s.UseWeightedPopulations(ws, england)
+	if n := len(rep.Missing); n > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "--weighted-populations %s has no usable row for %d of %d practices (e.g. %s): their need index is 1, England's average beyond age and sex\n",
+			wf, n, n+rep.Matched, strings.Join(rep.Missing[:min(n, 5)], ", "))
+	}
+	if n := len(rep.Clamped); n > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "--weighted-populations: %d practices' need was outside 1e-6 to 100 and was set to the nearer bound (e.g. %s)\n", n, rep.Clamped[0])
 	}
 	return nil
 }

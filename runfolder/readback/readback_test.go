@@ -532,3 +532,91 @@ func TestLedgerFilesReadBack(t *testing.T) {
 		t.Error("no deficit_repaid column")
 	}
 }
+
+// contractYAML is a two-sided shared-savings contract with per-patient
+// truncation and an incentive, on 8 practices held as two neighbourhoods:
+// every contract column is exercised.
+const contractYAML = `
+name: readback-contract
+population:
+  synthetic:
+    practices: 8
+budget:
+  method: historic
+rule:
+  type: shared_savings
+  consortium:
+    by: population
+    target_population: 20000
+    name_prefix: NP
+contract:
+  sides: two
+  savings:
+    min_rate: 0.005
+    share: 0.5
+  losses:
+    min_rate: 0.005
+    share: 0.5
+    cap_benchmark: 0.05
+  truncation:
+    amount: 8000
+incentive:
+  per_patient: 1
+  basis: taking_part
+  against_savings: floor
+`
+
+// TestContractColumns reads a contract run back with DuckDB: the contract
+// columns are there as DOUBLE; on every row the commissioner pays spend +
+// what the holder keeps - its own money, variance is the benchmark less
+// measured (truncated) spend, the holder's own money is its shared losses,
+// and what it keeps includes its shared savings and incentives; and the
+// ledger files' shared_savings, shared_loss and incentive entries sum to the
+// columns' totals.
+func TestContractColumns(t *testing.T) {
+	s := parse(t, contractYAML)
+	dir, _ := execute(t, s, 7, 6, 3, 2)
+	db := openDB(t)
+	src := "read_parquet(" + files(dir) + ")"
+	types := map[string]string{}
+	for _, r := range query(t, db, "DESCRIBE SELECT * FROM "+src) {
+		types[r[0].(string)] = r[1].(string)
+	}
+	for _, c := range []string{"shared_savings", "shared_loss", "incentive_paid", "spend_truncated"} {
+		if types[c] != "DOUBLE" {
+			t.Errorf("contract column %s is %q, want DOUBLE", c, types[c])
+		}
+	}
+	const tol = "(1e-9 * greatest(abs(spend_total), abs(budget)) + 1e-5)"
+	for _, c := range []struct{ name, bad string }{
+		{"commissioner_paid = spend_total + savings_retained - holder_paid", "abs(commissioner_paid - (spend_total + savings_retained - holder_paid)) > " + tol},
+		{"variance = budget - (spend_total - spend_truncated)", "abs(variance - (budget - spend_total + spend_truncated)) > " + tol},
+		{"holder_paid = shared_loss", "abs(holder_paid - shared_loss) > " + tol},
+		{"savings_retained = shared_savings + incentive_paid", "abs(savings_retained - shared_savings - incentive_paid) > " + tol},
+		{"contract columns are non-negative", "least(shared_savings, shared_loss, incentive_paid, spend_truncated) < 0"},
+	} {
+		if bad := query(t, db, "SELECT replication, year, practice_id FROM "+src+" WHERE "+c.bad+" ORDER BY ALL LIMIT 3"); len(bad) > 0 {
+			t.Errorf("%s fails, e.g. at %v", c.name, bad)
+		}
+	}
+	r := one(t, db, `SELECT sum(shared_savings), sum(shared_loss), sum(incentive_paid), count(*) FILTER (WHERE spend_truncated > 0),
+		count(DISTINCT budget_holder), min(regime) FROM `+src)
+	for i, n := range []string{"shared savings", "shared losses", "incentives", "rows with spend truncated"} {
+		if v, ok := r[i].(float64); (ok && !(v > 0)) || (!ok && toInt(t, r[i]) == 0) {
+			t.Errorf("no %s: the contract columns were not exercised", n)
+		}
+	}
+	if toInt(t, r[4]) != 2 || r[5] != "shared_savings" {
+		t.Errorf("holders %v, regime %v", r[4], r[5])
+	}
+	led := "read_parquet('" + strings.ReplaceAll(filepath.Join(dir, "ledger", "*.parquet"), "'", "''") + "')"
+	l := one(t, db, `SELECT sum(amount) FILTER (WHERE reason = 'shared_savings' AND party = 'commissioner'),
+		sum(amount) FILTER (WHERE reason = 'shared_loss' AND counterparty = 'commissioner'),
+		sum(amount) FILTER (WHERE reason = 'incentive' AND party = 'commissioner') FROM `+led)
+	for i, n := range []string{"shared savings", "shared losses", "incentives"} {
+		col, ledger := r[i].(float64), l[i].(float64)
+		if d := col - ledger; d > 1e-6*col || d < -1e-6*col {
+			t.Errorf("%s: columns sum to %v, the ledger's entries to %v", n, col, ledger)
+		}
+	}
+}

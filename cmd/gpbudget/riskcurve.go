@@ -1,0 +1,145 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/gpbudget/gpbudget/analysis"
+	"github.com/gpbudget/gpbudget/riskcurve"
+	"github.com/gpbudget/gpbudget/runfolder"
+	"github.com/gpbudget/gpbudget/scenarios"
+	"github.com/gpbudget/gpbudget/sim"
+	"github.com/urfave/cli/v2"
+)
+
+func riskCurveCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "risk-curve",
+		Usage: "how budget risk and a contract's chance of rewarding luck fall with a holder's size",
+		Description: "For each holder size, simulates holders of that size (practices of the scenario's\n" +
+			"kind grouped into one holder, everyone taking part) under the scenario's benchmark\n" +
+			"and rules, with no real change and, paired, with a true 2% cut in spend. Writes\n" +
+			"DIR/risk_curve.csv and DIR/risk_curve.parquet: cv, p_over_5, p_under_5, reserve_95,\n" +
+			"false_reward, false_penalty, power_2pct and msr_for_5pct_false_reward by size, each\n" +
+			"with its Monte Carlo standard error (_se), and Medicare's sliding minimum savings\n" +
+			"rate beside the simulated one. Cohort mode where the scenario allows it (not with\n" +
+			"per-patient truncation or a stop-loss). See README, \"How large must a holder be?\".",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "scenario", Aliases: []string{"s"}, Value: "neighbourhood-shared-savings-2026", Usage: "scenario `FILE|NAME`"},
+			&cli.StringFlag{Name: "sizes", Usage: "holder sizes in people, `N,N,...` (default 5000,10000,30000,50000,100000,250000,500000,1000000)"},
+			&cli.IntFlag{Name: "reps", Value: 200, Usage: "replications `N` of each size"},
+			&cli.IntFlag{Name: "years", Value: 1, Usage: "contract years `N` per replication (a glide path's later years need more)"},
+			&cli.IntFlag{Name: "holders", Usage: "holders `N` of each size (default: 2,000,000 people's worth, at least 10)"},
+			&cli.Uint64Flag{Name: "seed", Usage: "random `SEED` (default: the scenario's)"},
+			&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "worker goroutines `N`"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "risk-curve", Usage: "output `DIR`"},
+			&cli.BoolFlag{Name: "patient-level", Usage: "simulate patient by patient even where cohort mode would do"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return badInput("risk-curve: unexpected argument %q (use --scenario)", c.Args().First())
+			}
+			if _, err := outPath("out", c.String("out")); err != nil {
+				return err
+			}
+			s, err := scenarios.Load(c.String("scenario"))
+			if err != nil {
+				return inputError{err}
+			}
+			sizes, err := parseSizes(c.String("sizes"))
+			if err != nil {
+				return inputError{err}
+			}
+			o := riskcurve.Options{Sizes: sizes, Reps: c.Int("reps"), Years: c.Int("years"), Holders: c.Int("holders"),
+				Seed: s.Seed, Workers: c.Int("workers"), PatientLevel: c.Bool("patient-level")}
+			if c.IsSet("seed") {
+				o.Seed = c.Uint64("seed")
+			}
+			switch {
+			case o.Reps < 2 || o.Reps > 1_000_000:
+				return badInput("--reps %d is out of range: accepted 2 to 1000000 (standard errors need two)", o.Reps)
+			case o.Years < 1 || o.Years > 50:
+				return badInput("--years %d is out of range: accepted 1 to 50", o.Years)
+			case o.Holders < 0 || o.Holders > 100_000:
+				return badInput("--holders %d is out of range: accepted 0 (automatic) to 100000", o.Holders)
+			case o.Workers < 1 || o.Workers > 4096:
+				return badInput("--workers %d is out of range: accepted 1 to 4096", o.Workers)
+			}
+			var prog sim.Progress
+			o.Progress = &prog
+			finish := showProgress(c.App.ErrWriter, progressModeFor(c.Bool("quiet"), c.App.ErrWriter), &prog, plainProgressEvery)
+			rows, err := riskcurve.Run(c.Context, s, o)
+			finish(err == nil)
+			if err != nil {
+				if c.Context.Err() != nil {
+					return fmt.Errorf("risk-curve: interrupted; nothing was written")
+				}
+				var se *scenarios.Error
+				if errors.As(err, &se) {
+					return inputError{err}
+				}
+				return err
+			}
+			// The Parquet file alone says how to reproduce it: the command,
+			// seed, version and the scenario as resolved.
+			meta := map[string]string{"gpbudget.scenario": s.Name, "gpbudget.seed": strconv.FormatUint(o.Seed, 10), "gpbudget.replications": strconv.Itoa(o.Reps),
+				"gpbudget.years": strconv.Itoa(o.Years), "gpbudget.version": version, "gpbudget.command": runfolder.CommandLine(os.Args)}
+			if y, err := s.YAML(); err == nil {
+				meta["gpbudget.scenario_yaml"] = string(y)
+			}
+			if err := analysis.WriteRiskCurve(c.String("out"), rows, meta); err != nil {
+				return inputError{err}
+			}
+			if !c.Bool("quiet") {
+				printRiskCurve(c.App.Writer, s, rows)
+				fmt.Fprintf(c.App.Writer, "wrote %s/%s and %s\n", c.String("out"), runfolder.RiskCurveCSV, runfolder.RiskCurveParquet)
+			}
+			return nil
+		},
+	}
+}
+
+// parseSizes reads --sizes.
+func parseSizes(v string) ([]int, error) {
+	if v == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(strings.ReplaceAll(f, "_", "")))
+		if err != nil || n < 100 || n > 100_000_000 {
+			return nil, fmt.Errorf("--sizes: %q is not accepted: accepted whole numbers of people from 100 to 100000000, separated by commas", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// printRiskCurve prints the curve as a table of percentages.
+func printRiskCurve(w io.Writer, s *scenarios.Scenario, rows []analysis.RiskCurveRow) {
+	fmt.Fprintf(w, "Risk curve for %s (%d replications; figures in %% with their Monte Carlo SE):\n", s.Name, rows[0].Replications)
+	pct := func(x, se float64) string {
+		if math.IsNaN(x) {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f±%.2f", 100*x, 100*se)
+	}
+	fmt.Fprintf(w, "%10s %7s %11s %11s %11s %11s %11s %11s %11s %7s %8s\n",
+		"holder", "holders", "cv", "p_over_5", "reserve_95", "false_rew", "false_pen", "power_2pct", "msr_5pct", "msr", "medicare")
+	for _, r := range rows {
+		msr := "-"
+		if !math.IsNaN(r.ScenarioMSR) {
+			msr = fmt.Sprintf("%.2f", 100*r.ScenarioMSR)
+		}
+		fmt.Fprintf(w, "%10d %7d %11s %11s %11s %11s %11s %11s %11s %7s %8.2f\n", r.HolderSize, r.Holders,
+			pct(r.CV, r.CVSE), pct(r.POver5, r.POver5SE), pct(r.Reserve95, r.Reserve95SE), pct(r.FalseReward, r.FalseRewardSE),
+			pct(r.FalsePenalty, r.FalsePenaltySE), pct(r.Power2pct, r.Power2pctSE), pct(r.MSRFor5pct, r.MSRFor5pctSE), msr, 100*r.MedicareMSR)
+	}
+}

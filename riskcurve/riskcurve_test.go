@@ -1,0 +1,119 @@
+package riskcurve
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/gpbudget/gpbudget/scenarios"
+)
+
+// stationary is a one-sided contract with no corridor (MSR 0, half of any
+// saving shared) on a population that does not change in distribution from
+// year to year: no deaths, births or turnover, and every stream's rate the
+// same at every age, so neither ageing nor growth moves spend. The frailty
+// chain is reversible (a patient leaves state k with probability
+// 1 - persistence[k] and redraws from q ∝ share·(1 - persistence)), and
+// starts at its stationary shares, so a holder's spend in the base year and
+// in year 1 are exchangeable: the historic benchmark (last year's spend) is
+// unbiased, and P(spend < benchmark) is exactly 1/2.
+func stationary(t *testing.T, uplift float64) *scenarios.Scenario {
+	t.Helper()
+	s, err := scenarios.Parse([]byte(`name: stationary
+budget:
+  method: historic
+  historic_years: 1
+rule:
+  type: shared_savings
+contract:
+  savings:
+    min_rate: 0
+    share: 0.5
+    cap_benchmark: 0
+`), "stationary.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Budget.Uplift = uplift
+	for _, st := range []*scenarios.Stream{&s.Streams.Outpatient, &s.Streams.Prescribing, &s.Streams.AE, &s.Streams.Emergency, &s.Streams.Elective} {
+		mean := 0.0
+		for _, r := range st.Rate.Male {
+			mean += r / 20
+		}
+		for b := range 20 {
+			st.Rate.Male[b], st.Rate.Female[b] = mean, mean
+		}
+	}
+	for b := range 20 {
+		s.Demography.Mortality.Male[b], s.Demography.Mortality.Female[b] = 0, 0
+	}
+	s.Demography.BirthRate, s.Demography.Turnover = 0, 0
+	return s
+}
+
+// TestFalseRewardHalf: with no corridor, an unbiased benchmark and no real
+// change, false_reward is 1/2 within 4 Monte Carlo standard errors (the SE
+// is the SD of the replications' shares over sqrt(replications), about
+// 0.01 here). The same holders with a benchmark set 1% too high (uplift)
+// are rewarded far more often than half the time, by more than 4 SE: the
+// test can tell a biased benchmark from an unbiased one.
+func TestFalseRewardHalf(t *testing.T) {
+	o := Options{Sizes: []int{20000}, Holders: 100, Reps: 40, Seed: 7, Workers: 2}
+	rows, err := Run(context.Background(), stationary(t, 0), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rows[0]
+	if r.FalseRewardSE <= 0 || r.FalseRewardSE > 0.02 {
+		t.Fatalf("false_reward SE %v: want a usable SE in (0, 0.02]", r.FalseRewardSE)
+	}
+	if d := r.FalseReward - 0.5; math.Abs(d) > 4*r.FalseRewardSE {
+		t.Errorf("false_reward %v ± %v with no corridor and an unbiased benchmark, want 0.5", r.FalseReward, r.FalseRewardSE)
+	}
+	if math.Abs(r.MeanSavingsRate) > 4*r.MeanSavingsRateSE {
+		t.Errorf("mean savings rate %v ± %v, want 0 (unbiased benchmark)", r.MeanSavingsRate, r.MeanSavingsRateSE)
+	}
+	if r.FalsePenalty != 0 {
+		t.Errorf("false_penalty %v under a one-sided contract", r.FalsePenalty)
+	}
+	if !(r.Power2pct > r.FalseReward+4*r.Power2pctSE) {
+		t.Errorf("power_2pct %v ± %v is not above false_reward %v", r.Power2pct, r.Power2pctSE, r.FalseReward)
+	}
+	biased, err := Run(context.Background(), stationary(t, 0.01), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := biased[0]; !(b.FalseReward > 0.5+4*b.FalseRewardSE) {
+		t.Errorf("a benchmark 1%% too high rewards %v ± %v of holder-years, want well above 0.5", b.FalseReward, b.FalseRewardSE)
+	}
+}
+
+// TestMSRFor5pct: a corridor at the simulated msr_for_5pct_false_reward
+// holds false reward to 5%: run again with another seed and that minimum
+// savings rate, and false_reward is 0.05 within 4 standard errors; the
+// reserve and the CV fall with size, as does the MSR needed.
+func TestMSRFor5pct(t *testing.T) {
+	s := stationary(t, 0)
+	o := Options{Sizes: []int{10000, 100000}, Holders: 60, Reps: 30, Seed: 3, Workers: 2}
+	rows, err := Run(context.Background(), s, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, large := rows[0], rows[1]
+	if !(large.CV < small.CV && large.MSRFor5pct < small.MSRFor5pct && large.Reserve95 < small.Reserve95) {
+		t.Errorf("figures do not fall with size: %+v then %+v", small, large)
+	}
+	// Spend sums of independent holders: the CV falls about as 1/sqrt(size).
+	if ratio := small.CV / large.CV; ratio < 2 || ratio > 4.5 {
+		t.Errorf("CV ratio %v between holders of 10,000 and 100,000, want about sqrt(10)", ratio)
+	}
+	s.Contract.Savings.MinRate = small.MSRFor5pct
+	o.Sizes, o.Seed = []int{10000}, 4
+	again, err := Run(context.Background(), s, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := again[0]; math.Abs(r.FalseReward-0.05) > 4*r.FalseRewardSE+0.005 {
+		t.Errorf("with MSR %v false_reward is %v ± %v, want 0.05", small.MSRFor5pct, r.FalseReward, r.FalseRewardSE)
+	}
+}
