@@ -145,10 +145,10 @@ func runCommand() *cli.Command {
 				return inputError{err}
 			}
 			if len(cleared.Removed) > 0 && !c.Bool("quiet") {
-				fmt.Fprintf(c.App.ErrWriter, "replacing what %s held: removed %d files gpbudget had written there\n", dir, len(cleared.Removed))
+				fmt.Fprintf(c.App.ErrWriter, "replacing what %s held: removed %s gpbudget had written there\n", dir, files(len(cleared.Removed)))
 			}
 			if len(cleared.Kept) > 0 && !c.Bool("quiet") {
-				fmt.Fprintf(c.App.ErrWriter, "kept %d files in %s that gpbudget did not write: %s\n", len(cleared.Kept), dir, strings.Join(cleared.Kept[:min(5, len(cleared.Kept))], ", "))
+				fmt.Fprintf(c.App.ErrWriter, "kept %s in %s that gpbudget did not write: %s\n", files(len(cleared.Kept)), dir, strings.Join(cleared.Kept[:min(5, len(cleared.Kept))], ", "))
 			}
 			start := time.Now()
 			var prog sim.Progress
@@ -192,6 +192,14 @@ func runCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// files is "1 file" or "N files".
+func files(n int) string {
+	if n == 1 {
+		return "1 file"
+	}
+	return fmt.Sprintf("%d files", n)
 }
 
 // headline prints the run's answer in a few lines (from its files, as
