@@ -87,9 +87,13 @@ func TestImportRules(t *testing.T) {
 			if rel == "analysis" && dep == "run" {
 				t.Errorf("analysis imports run: statistics do not run the engine")
 			}
+			// The page is a front end, as the command line is.
+			if dep == "web" && !strings.HasPrefix(rel, "cmd/") && rel != "bench" {
+				t.Errorf("%s imports web: only the command line (and benchmarks) use the page's server", rel)
+			}
 		}
 	}
-	for _, want := range []string{"sim", "runfolder", "run", "analysis", "report", "cmd/gpbudget"} {
+	for _, want := range []string{"sim", "runfolder", "run", "analysis", "report", "web", "cmd/gpbudget"} {
 		if !seen[want] {
 			t.Errorf("no package %s: update the rules with docs/architecture.md", want)
 		}

@@ -48,6 +48,10 @@ type Spec struct {
 	// from a run (summary tables, a report): stale once the run is
 	// replaced, so Prepare removes them with it.
 	Derived []string
+	// Also, when set, receives each replication after the folder's writer
+	// has taken it (a comparison's per-replication metrics, reduced as the
+	// run goes rather than read back from the files).
+	Also sim.Sink
 }
 
 // makeDirs creates dir's table folders (and probe's) and checks dir is
@@ -173,12 +177,16 @@ func execute(ctx context.Context, sp *Spec, man *runfolder.Manifest) (*runfolder
 		man.SetChunks(w.Chunks)
 		return man.Write(sp.Dir)
 	}
+	var sink sim.Sink = w
+	if sp.Also != nil {
+		sink = tee{w, sp.Also}
+	}
 	var runErr error
 	if first < last {
 		runErr = sim.Run(ctx, sp.Model, sim.Options{
 			Seed: sp.Seed, FirstRep: first, LastRep: last, Years: sp.Years,
 			Workers: sp.Workers, Progress: sp.Progress, Cohort: sp.Cohort,
-		}, w)
+		}, sink)
 	}
 	if runErr == nil {
 		runErr = w.Close()
@@ -199,4 +207,14 @@ func execute(ctx context.Context, sp *Spec, man *runfolder.Manifest) (*runfolder
 		return man, err
 	}
 	return man, nil
+}
+
+// tee hands each replication to two sinks in turn.
+type tee [2]sim.Sink
+
+func (t tee) Write(r *sim.Replication) error {
+	if err := t[0].Write(r); err != nil {
+		return err
+	}
+	return t[1].Write(r)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gpbudget/gpbudget/scenarios"
+	"github.com/gpbudget/gpbudget/sim"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -128,3 +129,27 @@ func TestCancelledRunIsNotComplete(t *testing.T) {
 		t.Error("cancelled run's manifest says completed")
 	}
 }
+
+// Also receives every replication, in order, with the rows the folder's
+// files hold.
+func TestAlsoSeesEveryReplication(t *testing.T) {
+	sp := smallSpec(t, 4)
+	var seen []int
+	rows := 0
+	sp.Also = sinkFunc(func(r *sim.Replication) error {
+		seen = append(seen, r.Rep)
+		rows += len(r.Rows)
+		return nil
+	})
+	man, err := Execute(context.Background(), sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 4 || seen[0] != 0 || seen[3] != 3 || int64(rows) != man.Rows {
+		t.Errorf("Also saw replications %v and %d rows; the folder holds %d", seen, rows, man.Rows)
+	}
+}
+
+type sinkFunc func(*sim.Replication) error
+
+func (f sinkFunc) Write(r *sim.Replication) error { return f(r) }

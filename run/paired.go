@@ -19,6 +19,8 @@ type Paired struct {
 	Workers int
 	// Progress, if set, counts the tasks of every model's run.
 	Progress *sim.Progress
+	// Cohort simulates practices from group counts (sim.Options.Cohort).
+	Cohort bool
 }
 
 // Run runs every model in turn, each into its own sink (sinks[k] for
@@ -42,7 +44,7 @@ func (p *Paired) Run(ctx context.Context, sinks []sim.Sink) error {
 			// Run adds its own tasks to Total: take them out of the count made above first.
 			p.Progress.Total.Add(-int64(p.Reps * len(m.Practices)))
 		}
-		err := sim.Run(ctx, m, sim.Options{Seed: p.Seed, FirstRep: 0, LastRep: p.Reps, Years: p.Years, Workers: p.Workers, Progress: p.Progress}, sinks[k])
+		err := sim.Run(ctx, m, sim.Options{Seed: p.Seed, FirstRep: 0, LastRep: p.Reps, Years: p.Years, Workers: p.Workers, Progress: p.Progress, Cohort: p.Cohort}, sinks[k])
 		if err != nil {
 			return fmt.Errorf("scenario %s: %w", p.Names[k], err)
 		}

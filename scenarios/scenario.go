@@ -125,7 +125,7 @@ type Demography struct {
 
 // Budget says how budgets are set.
 type Budget struct {
-	Method        string     `yaml:"method" json:"method" jsonschema:"enum=capitation,enum=historic,enum=blend"`
+	Method        string     `yaml:"method" json:"method" jsonschema:"enum=capitation,enum=historic,enum=blend" jsonschema_description:"capitation: a fair share from the list's age, sex and need; historic: past spend (historic_years) times (1 + uplift); blend: last year's budget times (1 + uplift), moved pace of the way towards capitation each year."`
 	Uplift        float64    `yaml:"uplift" json:"uplift" jsonschema:"minimum=-0.5,maximum=1" jsonschema_description:"Annual uplift on historic budgets (fraction, real terms)."`
 	Pace          float64    `yaml:"pace" json:"pace" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Share of the gap to capitation closed each year (blend)."`
 	Weights       *BySexBand `yaml:"weights,omitempty" json:"weights,omitempty" jsonschema_description:"Supplied per-head capitation weights (relative); omit to use the model's expected costs."`

@@ -37,6 +37,7 @@ func compareCommand() *cli.Command {
 			&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "worker goroutines `N`"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "comparison", Usage: "output `DIR`"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+			&cli.BoolFlag{Name: "cohort", Usage: "simulate practices from age-sex-frailty group counts (as run --cohort)"},
 		},
 		// Flags may follow the scenario names (gpbudget compare A B --reps 10),
 		// which the CLI library's parser does not allow, so they are parsed here.
@@ -80,7 +81,7 @@ func compareCommand() *cli.Command {
 					return err
 				}
 			}
-			spec := &rundir.Paired{Seed: seed, Reps: reps, Years: years, Workers: workers}
+			spec := &rundir.Paired{Seed: seed, Reps: reps, Years: years, Workers: workers, Cohort: o.cohort}
 			meta := map[string]string{"gpbudget.command": runfolder.CommandLine(os.Args), "gpbudget.seed": strconv.FormatUint(seed, 10), "gpbudget.version": version}
 			seen := map[string]int{}
 			for k, s := range ss {
@@ -91,6 +92,9 @@ func compareCommand() *cli.Command {
 				}
 				if err != nil {
 					return inputError{err} // it names the file
+				}
+				if o.cohort && m.StopLoss.Active() {
+					return badInput("--cohort cannot apply scenario %s's per-patient stop-loss: compare it without --cohort", s.Name)
 				}
 				name := s.Name
 				if seen[name]++; seen[name] > 1 {
@@ -145,7 +149,7 @@ type compareOpts struct {
 	reps, years, workers int
 	seed                 uint64
 	out                  string
-	quiet, help          bool
+	quiet, help, cohort  bool
 	set                  map[string]bool
 }
 
@@ -162,12 +166,13 @@ func parseCompareArgs(args []string) (*compareOpts, []string, error) {
 	fs.StringVar(&o.out, "o", "comparison", "")
 	fs.BoolVar(&o.quiet, "quiet", false, "")
 	fs.BoolVar(&o.quiet, "q", false, "")
+	fs.BoolVar(&o.cohort, "cohort", false, "")
 	fs.BoolVar(&o.help, "help", false, "")
 	fs.BoolVar(&o.help, "h", false, "")
 	var refs []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, nil, fmt.Errorf("compare: %w (accepted flags: --reps, --years, --seed, --workers, --out, --quiet)", err)
+			return nil, nil, fmt.Errorf("compare: %w (accepted flags: --reps, --years, --seed, --workers, --out, --quiet, --cohort)", err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {

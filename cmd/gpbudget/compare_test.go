@@ -49,6 +49,13 @@ func TestCompareCLI(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "compare.parquet")); err != nil {
 		t.Error(err)
 	}
+	// In cohort mode too; not with a per-patient stop-loss.
+	if text, err := compareApp(t, small, small, "--reps", "3", "--years", "1", "--cohort", "--out", filepath.Join(dir, "cohort")); err != nil {
+		t.Errorf("--cohort: %v\n%s", err, text)
+	}
+	if _, err := compareApp(t, small, "fundholding-1996", "--reps", "3", "--cohort", "--out", filepath.Join(dir, "sl")); err == nil || !strings.Contains(err.Error(), "stop-loss") {
+		t.Errorf("--cohort with a stop-loss: %v", err)
+	}
 	for _, args := range [][]string{{small}, {small, small, "--reps", "x"}, {small, small, "--reps", "1"}, {small, "no-such-scenario"}} {
 		_, err := compareApp(t, args...)
 		var ie inputError

@@ -63,6 +63,7 @@ func newApp() *cli.App {
 			forecastCommand(),
 			backtestCommand(),
 			historyCommand(),
+			serveCommand(),
 		},
 		// With no command, help; with an unknown one, an input error (the
 		// library's own answer exits 1 or 3).

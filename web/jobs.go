@@ -1,0 +1,812 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gpbudget/gpbudget/analysis"
+	"github.com/gpbudget/gpbudget/report"
+	rundir "github.com/gpbudget/gpbudget/run"
+	"github.com/gpbudget/gpbudget/runfolder"
+	"github.com/gpbudget/gpbudget/sim"
+)
+
+// A job is a run or a comparison, kept in its own folder under the data
+// folder:
+//
+//	runs/ID/job.json        what was asked (this type's exported fields)
+//	runs/ID/scenario.yaml   the scenario file as validated (it carries
+//	                        replications, years and seed)
+//	runs/ID/run/            the run folder (manifest, parts, summary/,
+//	                        report.html): gpbudget run --scenario
+//	                        scenario.yaml --out run [--cohort] remakes it
+//	runs/ID/charts.json     the report's charts, for the page
+//	runs/ID/result.json     how it ended, with the headline; written last
+//
+// A comparison's folder holds job.json, a.yaml and b.yaml, cmp/ (the
+// comparison's compare.parquet, compare.csv and report.html), charts.json
+// and result.json; its two runs are runs in their own right.
+//
+// A job without result.json did not end while the server ran (it was
+// stopped): it reads as failed, and its run folder's manifest says
+// completed: false.
+type job struct {
+	ID         string          `json:"id"`
+	Kind       string          `json:"kind"` // run or comparison
+	Created    time.Time       `json:"created"`
+	Request    json.RawMessage `json:"request"`
+	Scenario   string          `json:"scenario"`
+	Reps       int             `json:"reps"`
+	Years      int             `json:"years"`
+	Seed       string          `json:"seed"`
+	Cohort     bool            `json:"cohort"`
+	Practices  int             `json:"practices"`
+	Patients   int             `json:"patients"`
+	Runs       []string        `json:"runs,omitempty"`       // a comparison's runs: a, then b
+	Comparison string          `json:"comparison,omitempty"` // the comparison a run belongs to
+	Side       string          `json:"side,omitempty"`       // and which side it is
+
+	dir    string
+	mu     sync.Mutex
+	res    result
+	stage  stage
+	since  time.Time // when the stage began
+	prog   *sim.Progress
+	parts  []*job // a comparison's runs
+	cancel context.CancelCauseFunc
+	done   chan struct{}
+	files  sync.Mutex // makes downloads one at a time
+}
+
+// result is how a job ended (result.json) or where it is.
+type result struct {
+	Status      string     `json:"status"` // queued, running, done, failed, cancelled
+	Error       string     `json:"error,omitempty"`
+	Started     time.Time  `json:"started,omitzero"`
+	Finished    time.Time  `json:"finished,omitzero"`
+	Summary     *Headline  `json:"summary,omitempty"`
+	Differences []diffLine `json:"differences,omitempty"`
+	// Timings are the milliseconds each stage took: waiting for a slot,
+	// simulating (with writing the run folder), summarising, drawing.
+	Timings map[string]float64 `json:"timings_ms,omitempty"`
+}
+
+// Job statuses.
+const (
+	queued    = "queued"
+	running   = "running"
+	done      = "done"
+	failed    = "failed"
+	cancelled = "cancelled"
+)
+
+// stage is how far a run has gone, for its progress.
+type stage int
+
+const (
+	stageWaiting stage = iota
+	stageSimulating
+	stageSummarising
+	stageDrawing
+	stageDone
+)
+
+var stageNames = [...]string{"waiting", "simulating", "summarising", "drawing", "done"}
+
+// errCancelled is the cause of a run cancelled by its client.
+var errCancelled = errors.New("cancelled")
+
+func (j *job) final() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.res.Status == done || j.res.Status == failed || j.res.Status == cancelled
+}
+
+// fraction is how far a run is, 0 to 1: simulation is most of a run's
+// time, the summary and charts the rest.
+func (j *job) fraction() float64 {
+	j.mu.Lock()
+	st, p, status := j.stage, j.prog, j.res.Status
+	parts := j.parts
+	j.mu.Unlock()
+	if status == done {
+		return 1
+	}
+	if len(parts) > 0 {
+		f := 0.0
+		for _, r := range parts {
+			f += r.fraction()
+		}
+		return math.Min(0.99, f/float64(len(parts)))
+	}
+	switch st {
+	case stageSimulating:
+		if p != nil {
+			if t := p.Total.Load(); t > 0 {
+				return 0.9 * float64(p.Done.Load()) / float64(t)
+			}
+		}
+		return 0
+	case stageSummarising:
+		return 0.92
+	case stageDrawing:
+		return 0.97
+	case stageDone:
+		return 1
+	}
+	return 0
+}
+
+func (j *job) setStage(st stage) {
+	j.mu.Lock()
+	j.timeStage(time.Now())
+	j.stage = st
+	if st == stageSimulating && j.res.Status == queued {
+		j.res.Status, j.res.Started = running, time.Now().UTC()
+	}
+	j.mu.Unlock()
+}
+
+// timeStage records how long the stage now ending took (j.mu held).
+func (j *job) timeStage(now time.Time) {
+	if j.since.IsZero() {
+		j.since = j.Created
+	}
+	if j.res.Timings == nil {
+		j.res.Timings = map[string]float64{}
+	}
+	j.res.Timings[stageNames[j.stage]] += float64(now.Sub(j.since).Microseconds()) / 1e3
+	j.since = now
+}
+
+// status is a job as GET /api/runs/{id} answers it.
+type status struct {
+	*job
+	result
+	Progress float64           `json:"progress"`
+	Stage    string            `json:"stage"`
+	Links    map[string]string `json:"links"`
+}
+
+func (j *job) view() status {
+	f := j.fraction()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	v := status{job: j, result: j.res, Progress: f, Stage: stageNames[j.stage]}
+	base := "/api/runs/" + j.ID
+	if j.Kind == "comparison" {
+		base = "/api/comparisons/" + j.ID
+	}
+	v.Links = map[string]string{"self": base, "events": base + "/events"}
+	if j.res.Status == done {
+		v.Links["report"] = base + "/report"
+		v.Links["charts"] = base + "/charts"
+		v.Links["results"] = base + "/results.parquet"
+		if j.Kind == "run" {
+			v.Links["scenario"] = base + "/scenario.yaml"
+			v.Links["ledger"] = base + "/ledger.parquet"
+		}
+	}
+	return v
+}
+
+// finish records how a job ended, in memory and in result.json.
+func (s *Server) finish(j *job, st, msg string) {
+	j.mu.Lock()
+	j.res.Status, j.res.Error, j.res.Finished = st, msg, time.Now().UTC()
+	j.timeStage(j.res.Finished)
+	if st == done {
+		j.stage = stageDone
+	}
+	res := j.res
+	j.mu.Unlock()
+	b, _ := json.MarshalIndent(res, "", "  ")
+	if err := runfolder.WriteFileAtomic(filepath.Join(j.dir, "result.json"), append(b, '\n')); err != nil {
+		fmt.Fprintf(s.cfg.Log, "%s %s: %v\n", j.Kind, j.ID, err)
+	}
+	fmt.Fprintf(s.cfg.Log, "%s %s %s (%s)%s\n", j.Kind, j.ID, st, j.Scenario, map[bool]string{true: ": " + msg, false: ""}[msg != ""])
+}
+
+// newJob makes a job's folder and job.json.
+func (s *Server) newJob(kind, dir string, req any, b *built) (*job, error) {
+	raw, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	j := &job{ID: newID(), Kind: kind, Created: time.Now().UTC(), Request: raw, done: make(chan struct{}), prog: &sim.Progress{}}
+	if b != nil {
+		j.Scenario, j.Reps, j.Years, j.Seed, j.Cohort = b.scen.Name, b.reps, b.years, strconv.FormatUint(b.seed, 10), b.cohort
+		j.Practices, j.Patients = len(b.model.Practices), b.patients
+	}
+	j.res.Status = queued
+	j.dir = filepath.Join(s.cfg.Data, dir, j.ID)
+	if err := os.MkdirAll(j.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	if b != nil {
+		if err := runfolder.WriteFileAtomic(filepath.Join(j.dir, scenarioFile), b.file); err != nil {
+			return nil, err
+		}
+	}
+	return j, nil
+}
+
+func (j *job) save() error {
+	b, err := json.MarshalIndent(j, "", "  ")
+	if err != nil {
+		return err
+	}
+	return runfolder.WriteFileAtomic(filepath.Join(j.dir, "job.json"), append(b, '\n'))
+}
+
+// errBusy is a full queue.
+type errBusy struct{ waiting int }
+
+func (e errBusy) Error() string {
+	return fmt.Sprintf("the server has %d runs waiting, its limit (gpbudget serve --max-queue): try again when one has finished", e.waiting)
+}
+
+// enqueue starts a job's goroutine: it waits for a slot (at most MaxRuns
+// jobs run at once), then works. A job cancelled, or a server closed,
+// while it waits or works ends as cancelled; an error as failed; a panic
+// as failed with the message a bug report needs, and the server goes on.
+func (s *Server) enqueue(j *job, work func(ctx context.Context) error) error {
+	s.mu.Lock()
+	// Those waiting beyond the free slots are the queue.
+	if s.waiting >= s.cfg.MaxQueue+s.cfg.MaxRuns-len(s.slots) {
+		n := s.waiting
+		s.mu.Unlock()
+		return errBusy{n}
+	}
+	s.waiting++
+	s.mu.Unlock()
+	ctx, cancel := context.WithCancelCause(s.ctx)
+	j.cancel = cancel
+	for _, p := range j.parts {
+		p.cancel = cancel
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer cancel(nil)
+		defer close(j.done)
+		select {
+		case s.slots <- struct{}{}:
+		case <-ctx.Done():
+			s.mu.Lock()
+			s.waiting--
+			s.mu.Unlock()
+			s.ended(j, ctx, ctx.Err())
+			return
+		}
+		s.mu.Lock()
+		s.waiting--
+		s.mu.Unlock()
+		for n := s.active.Add(1); ; {
+			if p := s.peak.Load(); n <= p || s.peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		defer func() {
+			s.active.Add(-1)
+			<-s.slots
+		}()
+		err := func() (err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("internal error: %v; this is a bug in gpbudget %s, please report it with the run's settings (job.json)\n%s", r, s.cfg.Version, debug.Stack())
+				}
+			}()
+			return work(ctx)
+		}()
+		s.ended(j, ctx, err)
+	}()
+	return nil
+}
+
+// ended records how a job (and a comparison's runs not yet ended) ended.
+func (s *Server) ended(j *job, ctx context.Context, err error) {
+	st, msg := done, ""
+	switch {
+	case err == nil:
+	case ctx.Err() != nil && errors.Is(context.Cause(ctx), errCancelled):
+		st, msg = cancelled, "cancelled before it finished: its run folder's manifest says completed: false"
+	case ctx.Err() != nil:
+		st, msg = cancelled, "the server stopped before it finished: its run folder's manifest says completed: false"
+	default:
+		st, msg = failed, err.Error()
+	}
+	for _, p := range j.parts {
+		if !p.final() {
+			s.finish(p, st, msg)
+		}
+	}
+	s.finish(j, st, msg)
+}
+
+// execRun runs a built side into the job's run folder, then summarises
+// it, writes the summary tables and the report, and keeps the charts and
+// the headline for the page. also, when set, takes each replication too.
+func (s *Server) execRun(ctx context.Context, j *job, b *built, also sim.Sink) error {
+	j.setStage(stageSimulating)
+	dir := filepath.Join(j.dir, "run")
+	cmd := "gpbudget run --scenario " + scenarioFile + " --out run"
+	if b.cohort {
+		cmd += " --cohort"
+	}
+	man, err := rundir.Execute(ctx, &rundir.Spec{
+		Scenario: b.scen, Model: b.model, Seed: b.seed, Reps: b.reps, Years: b.years, Workers: s.cfg.Workers,
+		Dir: dir, Version: s.cfg.Version, Command: cmd, Progress: j.prog, Cohort: b.cohort, Also: also,
+	})
+	if err != nil {
+		return err
+	}
+	j.setStage(stageSummarising)
+	sum, err := analysis.Summarize(ctx, dir, analysis.Options{})
+	if err != nil {
+		return err
+	}
+	if _, err := sum.Write(dir); err != nil {
+		return err
+	}
+	j.setStage(stageDrawing)
+	// The page names the folder as the job's folder holds it, not where
+	// this server keeps it.
+	page, err := report.RunPage("run", man, sum)
+	if err != nil {
+		return err
+	}
+	if _, err := report.Write(dir, page); err != nil {
+		return err
+	}
+	if err := writeCharts(filepath.Join(j.dir, "charts.json"), page); err != nil {
+		return err
+	}
+	h := headline(man, sum, b)
+	j.mu.Lock()
+	j.res.Summary = h
+	j.mu.Unlock()
+	return nil
+}
+
+// startRun queues a run of b.
+func (s *Server) startRun(req *RunRequest, b *built) (*job, error) {
+	j, err := s.newJob("run", runsDir, req, b)
+	if err != nil {
+		return nil, err
+	}
+	if err := j.save(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.runs[j.ID] = j
+	s.mu.Unlock()
+	if err := s.enqueue(j, func(ctx context.Context) error { return s.execRun(ctx, j, b, nil) }); err != nil {
+		s.drop(j, runsDir)
+		return nil, err
+	}
+	fmt.Fprintf(s.cfg.Log, "run %s queued: %s, %d x %d years, seed %d\n", j.ID, j.Scenario, j.Reps, j.Years, b.seed)
+	return j, nil
+}
+
+// drop forgets a job that never started (a full queue) and removes its folder.
+func (s *Server) drop(j *job, dir string) {
+	s.mu.Lock()
+	if dir == runsDir {
+		delete(s.runs, j.ID)
+	} else {
+		delete(s.comparisons, j.ID)
+	}
+	s.mu.Unlock()
+	os.RemoveAll(j.dir)
+}
+
+// startComparison queues two runs with one seed (common random numbers)
+// and their paired differences.
+func (s *Server) startComparison(req *CompareRequest, a, b *built) (*job, error) {
+	c, err := s.newJob("comparison", comparisonsDir, req, a)
+	if err != nil {
+		return nil, err
+	}
+	c.Scenario = a.scen.Name + " vs " + b.scen.Name
+	var runs [2]*job
+	for i, bt := range []*built{a, b} {
+		side := []string{"a", "b"}[i]
+		sreq := &RunRequest{Side: []Side{req.A, req.B}[i], Params: req.Params}
+		r, err := s.newJob("run", runsDir, sreq, bt)
+		if err == nil {
+			r.Comparison, r.Side = c.ID, side
+			err = r.save()
+		}
+		if err == nil {
+			err = runfolder.WriteFileAtomic(filepath.Join(c.dir, side+".yaml"), bt.file)
+		}
+		if err != nil {
+			return nil, err
+		}
+		runs[i] = r
+		c.Runs = append(c.Runs, r.ID)
+		c.parts = append(c.parts, r)
+	}
+	if err := c.save(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.comparisons[c.ID] = c
+	for _, r := range runs {
+		s.runs[r.ID] = r
+	}
+	s.mu.Unlock()
+	names := compareNames(a.scen.Name, b.scen.Name)
+	err = s.enqueue(c, func(ctx context.Context) error {
+		c.setStage(stageSimulating)
+		metrics := []*analysis.Metrics{{}, {}}
+		for i, r := range runs {
+			if err := s.execRun(ctx, r, []*built{a, b}[i], metrics[i]); err != nil {
+				return fmt.Errorf("setting %s (%s): %w", r.Side, names[i], err)
+			}
+			s.finish(r, done, "")
+		}
+		return s.compareRuns(c, names, metrics, a, b)
+	})
+	if err != nil {
+		for _, r := range runs {
+			s.drop(r, runsDir)
+		}
+		s.drop(c, comparisonsDir)
+		return nil, err
+	}
+	fmt.Fprintf(s.cfg.Log, "comparison %s queued: %s, %d x %d years, seed %d\n", c.ID, c.Scenario, c.Reps, c.Years, a.seed)
+	return c, nil
+}
+
+// compareNames labels the two settings as `gpbudget compare` labels its
+// scenarios: by name, a second of the same name with #2.
+func compareNames(a, b string) []string {
+	if a == b {
+		return []string{a, b + "#2"}
+	}
+	return []string{a, b}
+}
+
+// compareRuns writes a comparison's paired differences, its report and charts.
+func (s *Server) compareRuns(c *job, names []string, metrics []*analysis.Metrics, a, b *built) error {
+	c.setStage(stageSummarising)
+	rows, err := analysis.Compare(names, metrics, a.seed)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(c.dir, "cmp")
+	cmd := fmt.Sprintf("gpbudget compare a.yaml b.yaml --reps %d --years %d --seed %d", a.reps, a.years, a.seed)
+	if a.cohort {
+		cmd += " --cohort"
+	}
+	meta := map[string]string{"gpbudget.command": cmd + " --out cmp", "gpbudget.seed": strconv.FormatUint(a.seed, 10), "gpbudget.version": s.cfg.Version}
+	for k, bt := range []*built{a, b} {
+		y, err := bt.scen.YAML()
+		if err != nil {
+			return err
+		}
+		meta["gpbudget.scenario."+strconv.Itoa(k)] = string(y)
+		meta["gpbudget.scenario_name."+strconv.Itoa(k)] = names[k]
+	}
+	if err := analysis.WriteComparison(dir, rows, meta); err != nil {
+		return err
+	}
+	c.setStage(stageDrawing)
+	page, err := report.ComparisonPage(dir)
+	if err != nil {
+		return err
+	}
+	for i := range page.Facts {
+		if page.Facts[i].Name == "Results" {
+			page.Facts[i].Value = "cmp/" + runfolder.CompareParquet
+		}
+	}
+	if _, err := report.Write(dir, page); err != nil {
+		return err
+	}
+	if err := writeCharts(filepath.Join(c.dir, "charts.json"), page); err != nil {
+		return err
+	}
+	d := diffLines(rows)
+	c.mu.Lock()
+	c.res.Differences = d
+	c.mu.Unlock()
+	return nil
+}
+
+// load reads the jobs and uploads kept in the data folder.
+func (s *Server) load() error {
+	if err := s.loadUploads(); err != nil {
+		return err
+	}
+	for _, d := range []string{runsDir, comparisonsDir} {
+		root := filepath.Join(s.cfg.Data, d)
+		ents, err := os.ReadDir(root)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", root, err)
+		}
+		for _, e := range ents {
+			if !e.IsDir() || !idRE.MatchString(e.Name()) {
+				continue
+			}
+			j, err := loadJob(filepath.Join(root, e.Name()))
+			if err != nil || j.ID != e.Name() {
+				fmt.Fprintf(s.cfg.Log, "skipping %s: %v\n", filepath.Join(root, e.Name()), err)
+				continue
+			}
+			if d == runsDir {
+				s.runs[j.ID] = j
+			} else {
+				s.comparisons[j.ID] = j
+			}
+		}
+	}
+	for _, c := range s.comparisons {
+		for _, id := range c.Runs {
+			if r := s.runs[id]; r != nil {
+				c.parts = append(c.parts, r)
+			}
+		}
+	}
+	return nil
+}
+
+func loadJob(dir string) (*job, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "job.json"))
+	if err != nil {
+		return nil, err
+	}
+	j := &job{dir: dir, done: make(chan struct{})}
+	if err := json.Unmarshal(b, j); err != nil {
+		return nil, err
+	}
+	close(j.done)
+	if rb, err := os.ReadFile(filepath.Join(dir, "result.json")); err == nil && json.Unmarshal(rb, &j.res) == nil && j.res.Status != "" {
+		if j.res.Status == done {
+			j.stage = stageDone
+		}
+		return j, nil
+	}
+	j.res = result{Status: failed, Error: "the server stopped before it finished: its run folder's manifest says completed: false"}
+	return j, nil
+}
+
+// find looks a job up by the id in a request path.
+func (s *Server) find(dir, id string) (*job, *apiError) {
+	if !idRE.MatchString(id) {
+		return nil, &apiError{status: 404, Field: "id", Error: fmt.Sprintf("%q is not a run id", id)}
+	}
+	s.mu.Lock()
+	var j *job
+	if dir == runsDir {
+		j = s.runs[id]
+	} else {
+		j = s.comparisons[id]
+	}
+	s.mu.Unlock()
+	if j == nil {
+		what := map[string]string{runsDir: "run", comparisonsDir: "comparison"}[dir]
+		return nil, &apiError{status: 404, Field: "id", Error: fmt.Sprintf("no %s %s on this server", what, id)}
+	}
+	return j, nil
+}
+
+// jobList is the runs and comparisons, newest first.
+func (s *Server) jobList() []status {
+	s.mu.Lock()
+	var js []*job
+	for _, j := range s.runs {
+		if j.Comparison == "" {
+			js = append(js, j)
+		}
+	}
+	for _, j := range s.comparisons {
+		js = append(js, j)
+	}
+	s.mu.Unlock()
+	slices.SortFunc(js, func(a, b *job) int { return b.Created.Compare(a.Created) })
+	out := make([]status, 0, len(js))
+	for _, j := range js {
+		v := j.view()
+		v.Summary, v.Differences = nil, nil
+		out = append(out, v)
+	}
+	return out
+}
+
+// Headline is a run's answer: by list-size band, the chance a practice
+// over- or underspends by more than 5% and 10% of budget in a year; and
+// the commissioner's reserve (the 95th and 99th percentile of the most it
+// paid beyond budgets in any year) and outlay (its net payments over the
+// run, from the ledger), over the run and by year.
+type Headline struct {
+	Scenario     string     `json:"scenario"`
+	Replications int        `json:"replications"`
+	Years        int        `json:"years"`
+	Seed         string     `json:"seed"`
+	Practices    int        `json:"practices"`
+	Patients     int        `json:"patients"`
+	Cohort       bool       `json:"cohort"`
+	Bands        []bandLine `json:"bands"`
+	Commissioner commLine   `json:"commissioner"`
+	ByYear       []commLine `json:"by_year"`
+	QuantileNote string     `json:"quantile_note"`
+}
+
+type bandLine struct {
+	Band          string `json:"band"`
+	Practices     int    `json:"practices"`
+	PracticeYears int    `json:"practice_years"`
+	ListSizeMean  jf     `json:"list_size_mean"`
+	POver5        jf     `json:"p_over_5"`
+	POver10       jf     `json:"p_over_10"`
+	PUnder5       jf     `json:"p_under_5"`
+	PUnder10      jf     `json:"p_under_10"`
+	SpendPerHead  jf     `json:"spend_per_head"`
+}
+
+type commLine struct {
+	Year              string `json:"year"`
+	Reserve95         jf     `json:"reserve_95"`
+	Reserve99         jf     `json:"reserve_99"`
+	OutlayMean        jf     `json:"outlay_mean"`
+	OutlaySE          jf     `json:"outlay_se"`
+	BudgetMean        jf     `json:"budget_mean"`
+	SpendMean         jf     `json:"spend_mean"`
+	SavingsRetained   jf     `json:"savings_retained_mean"`
+	DeficitCarried    jf     `json:"deficit_carried_mean"`
+	StopLossPaid      jf     `json:"stop_loss_paid_mean"`
+	OverspendMean     jf     `json:"area_overspend_mean"`
+	ProbAreaOverspend jf     `json:"prob_area_overspend"`
+}
+
+func headline(man *runfolder.Manifest, sum *analysis.Summary, b *built) *Headline {
+	h := &Headline{Scenario: sum.Scenario, Replications: sum.Replications, Years: sum.Years, Seed: strconv.FormatUint(sum.Seed, 10),
+		Practices: man.Practices, Patients: b.patients, Cohort: man.Cohort, QuantileNote: sum.QuantileNote}
+	for _, bs := range sum.Bands {
+		h.Bands = append(h.Bands, bandLine{Band: bs.Band, Practices: bs.Practices, PracticeYears: bs.PracticeYrs, ListSizeMean: jf(bs.ListSizeMean),
+			POver5: jf(bs.ProbOver5), POver10: jf(bs.ProbOver10), PUnder5: jf(bs.ProbUnder5), PUnder10: jf(bs.ProbUnder10), SpendPerHead: jf(bs.SpendPerHeadMean)})
+	}
+	outlay := map[string]analysis.PositionStats{}
+	for _, l := range sum.Ledger {
+		outlay[l.Year] = l
+	}
+	for _, c := range sum.Commissioner {
+		l := commLine{Year: c.Year, Reserve95: jf(c.Reserve95), Reserve99: jf(c.Reserve99), BudgetMean: jf(c.BudgetMean), SpendMean: jf(c.SpendMean),
+			SavingsRetained: jf(c.SavingsRetained), DeficitCarried: jf(c.DeficitCarried), StopLossPaid: jf(c.StopLossPaid),
+			OverspendMean: jf(c.OverspendMean), ProbAreaOverspend: jf(c.ProbAreaOverspend)}
+		if p, ok := outlay[c.Year]; ok {
+			l.OutlayMean, l.OutlaySE = jf(p.OutlayMean), jf(p.OutlaySE)
+		}
+		if c.Year == analysis.AllBands {
+			h.Commissioner = l
+		} else {
+			h.ByYear = append(h.ByYear, l)
+		}
+	}
+	return h
+}
+
+// diffLine is one paired difference of a comparison: b minus a.
+type diffLine struct {
+	Metric        string `json:"metric"`
+	Label         string `json:"label"`
+	Unit          string `json:"unit"`
+	Band          string `json:"band"`
+	A             jf     `json:"a"`
+	B             jf     `json:"b"`
+	Difference    jf     `json:"difference"`
+	SEPaired      jf     `json:"se_paired"`
+	SEIndependent jf     `json:"se_independent"`
+	Replications  int    `json:"replications"`
+}
+
+// metricWords say what each compared metric is, for the page.
+func metricWords(m string) (label, unit string) {
+	switch {
+	case m == "commissioner_cost":
+		return "Commissioner's cost over the run", "£"
+	case m == "commissioner_outlay":
+		return "Commissioner's outlay over the run (ledger)", "£"
+	case m == "savings_retained":
+		return "Savings retained by budget holders", "£"
+	case m == "deficit_carried":
+		return "Deficits carried at the end", "£"
+	case strings.HasPrefix(m, "reserve_p"):
+		return "Commissioner's reserve at " + strings.TrimPrefix(m, "reserve_p") + "%", "£"
+	case strings.HasPrefix(m, "p_overspend_"):
+		return "Chance of overspending by more than " + strings.TrimPrefix(m, "p_overspend_") + "%", "probability"
+	case strings.HasPrefix(m, "p_underspend_"):
+		return "Chance of underspending by more than " + strings.TrimPrefix(m, "p_underspend_") + "%", "probability"
+	case strings.HasSuffix(m, "_net"):
+		return "Net position of the " + strings.TrimSuffix(m, "_net"), "£"
+	}
+	return m, ""
+}
+
+func diffLines(rows []analysis.CompareRow) []diffLine {
+	out := make([]diffLine, 0, len(rows))
+	for _, r := range rows {
+		label, unit := metricWords(r.Metric)
+		out = append(out, diffLine{Metric: r.Metric, Label: label, Unit: unit, Band: r.Band, A: jf(r.BaselineValue), B: jf(r.ScenarioValue),
+			Difference: jf(r.Difference), SEPaired: jf(r.SEPaired), SEIndependent: jf(r.SEIndependent), Replications: int(r.Replications)})
+	}
+	return out
+}
+
+// chart is a report figure for the page: its SVG and the numbers drawn.
+type chart struct {
+	ID      string        `json:"id"`
+	Title   string        `json:"title"`
+	Reading string        `json:"reading"`
+	SVG     string        `json:"svg"`
+	Series  []chartSeries `json:"series"`
+}
+
+type chartSeries struct {
+	Name   string   `json:"name"`
+	Labels []string `json:"labels,omitempty"`
+	X      []jf     `json:"x"`
+	Y      []jf     `json:"y"`
+}
+
+func writeCharts(path string, page *report.Page) error {
+	var cs []chart
+	for _, f := range page.Figures() {
+		c := chart{ID: f.ID, Title: f.Title, Reading: f.Reading, SVG: string(f.SVG)}
+		for _, s := range f.Series {
+			c.Series = append(c.Series, chartSeries{Name: s.Name, Labels: s.Labels, X: finite(s.X), Y: finite(s.Y)})
+		}
+		cs = append(cs, c)
+	}
+	b, err := json.Marshal(cs)
+	if err != nil {
+		return fmt.Errorf("charts: %w", err)
+	}
+	return runfolder.WriteFileAtomic(path, b)
+}
+
+// finite copies values for JSON, which has no NaN or infinity: those
+// become null (a band with no practice-years, a standard error of one
+// replication).
+func finite(v []float64) []jf {
+	out := make([]jf, len(v))
+	for i, x := range v {
+		out[i] = jf(x)
+	}
+	return out
+}
+
+// jf is a number that JSON writes as null when it is not finite.
+type jf float64
+
+func (f jf) MarshalJSON() ([]byte, error) {
+	x := float64(f)
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, x, 'g', -1, 64), nil
+}
+
+func (f *jf) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*f = jf(math.NaN())
+		return nil
+	}
+	x, err := strconv.ParseFloat(string(b), 64)
+	*f = jf(x)
+	return err
+}
