@@ -9,6 +9,7 @@ import (
 
 	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/sim"
+	"github.com/parquet-go/parquet-go"
 )
 
 // repMetrics is one replication's summary of one scenario.
@@ -219,7 +220,45 @@ func IsComparison(dir string) bool {
 
 // ReadComparison reads DIR/compare.parquet: its rows and key-value metadata.
 func ReadComparison(dir string) ([]CompareRow, map[string]string, error) {
-	return readRows[CompareRow](filepath.Join(dir, runfolder.CompareParquet), "comparison")
+	return readTable[CompareRow](dir, runfolder.CompareParquet, "a comparison", "gpbudget compare ...")
+}
+
+// readTable reads DIR/name, a Parquet table written by a command (cmd,
+// which "--out DIR" rewrites): its rows and key-value metadata. A damaged
+// file is a CorruptError naming it and saying to run cmd again, never a
+// panic in the decoder.
+func readTable[T any](dir, name, what, cmd string) ([]T, map[string]string, error) {
+	path := filepath.Join(dir, name)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	meta := map[string]string{}
+	var rows []T
+	err = runfolder.Guard(func() error {
+		pf, err := parquet.OpenFile(f, st.Size())
+		if err != nil {
+			return err
+		}
+		for _, kv := range pf.Metadata().KeyValueMetadata {
+			meta[kv.Key] = kv.Value
+		}
+		rows, err = parquet.Read[T](f, st.Size())
+		return err
+	})
+	if err != nil {
+		return nil, nil, &runfolder.CorruptError{Dir: dir, Problems: []string{fmt.Sprintf("%s cannot be read as %s: %v", name, what, err)},
+			Fix: fmt.Sprintf("Make it again (%s --out %s).", cmd, runfolder.ShellQuote(dir))}
+	}
+	if len(rows) == 0 {
+		return nil, nil, fmt.Errorf("%s: no rows", path)
+	}
+	return rows, meta, nil
 }
 
 // PrintComparison writes a human-readable table of rows.

@@ -53,7 +53,8 @@ func IsRiskCurve(dir string) bool {
 	return err == nil
 }
 
-// ReadRiskCurve reads DIR/risk_curve.parquet: its rows and key-value metadata.
+// ReadRiskCurve reads DIR/risk_curve.parquet: its rows and key-value
+// metadata; a damaged file is a CorruptError naming it, never a panic.
 func ReadRiskCurve(dir string) ([]RiskCurveRow, map[string]string, error) {
-	return readRows[RiskCurveRow](filepath.Join(dir, runfolder.RiskCurveParquet), "risk curve")
+	return readTable[RiskCurveRow](dir, runfolder.RiskCurveParquet, "a risk curve", "gpbudget risk-curve ...")
 }

@@ -112,7 +112,7 @@ func IsSensitivity(dir string) bool {
 
 // ReadSensitivity reads DIR/sensitivity.parquet: its rows and metadata.
 func ReadSensitivity(dir string) ([]SensitivityRow, map[string]string, error) {
-	return readRows[SensitivityRow](filepath.Join(dir, runfolder.SensitivityParquet), "sensitivity analysis")
+	return readTable[SensitivityRow](dir, runfolder.SensitivityParquet, "a sensitivity analysis", "gpbudget sensitivity ...")
 }
 
 // Swing is how far an output moves across a parameter's range, |AtHigh −

@@ -548,6 +548,20 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 	if err := man.CheckListed(dir, runfolder.PracticeYears); err != nil {
 		return nil, err
 	}
+	// Every file is checked against the manifest before any is read (each
+	// Scan checks its files too, at no second cost), so a damaged ledger
+	// file is found before the long passes rather than after them.
+	check := files
+	if !o.Headline {
+		ledger, err := man.TableFiles(runfolder.Ledger)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+		check = append(slices.Clip(files), ledger...)
+	}
+	if err := man.VerifyFiles(ctx, dir, check); err != nil {
+		return nil, err
+	}
 	// Quantiles: exact if the values fit the budget as float32 (variance in
 	// % and in pounds, spend per head: 12 bytes a row), else sketches.
 	budget := o.ExactBytes
@@ -597,8 +611,8 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 		return nil, err
 	}
 	if man.Rows > 0 && rows != man.Rows {
-		return nil, fmt.Errorf("%s: %s/ holds %d rows but %s says %d: the folder was changed after the run",
-			dir, runfolder.PracticeYears, rows, runfolder.ManifestName, man.Rows)
+		return nil, &runfolder.CorruptError{Dir: dir, Problems: []string{fmt.Sprintf("%s/ holds %d rows but %s says %d: the manifest does not describe these files",
+			runfolder.PracticeYears, rows, runfolder.ManifestName, man.Rows)}}
 	}
 	s.SetBands(man.Years)
 	// Pass 2: every practice-year, each shard of practices by its own goroutine.

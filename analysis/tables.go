@@ -3,7 +3,6 @@ package analysis
 import (
 	"bytes"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -18,16 +17,15 @@ import (
 	"github.com/parquet-go/parquet-go"
 )
 
-// RemoveDerived removes the summary tables and report of an earlier run in
-// dir, so that they cannot be taken for this run's.
-func RemoveDerived(dir string) error {
-	if err := os.RemoveAll(filepath.Join(dir, runfolder.SummaryDir)); err != nil {
-		return fmt.Errorf("removing earlier summary: %w", err)
+// DerivedFiles are the files, relative to a run folder, that summarize and
+// report derive from its run: stale once the run is replaced (see
+// run.Spec.Derived), and the only ones a new run removes from summary/.
+func DerivedFiles() []string {
+	var out []string
+	for _, name := range SummaryTables {
+		out = append(out, filepath.Join(runfolder.SummaryDir, name+".csv"), filepath.Join(runfolder.SummaryDir, name+".parquet"))
 	}
-	if err := os.Remove(filepath.Join(dir, runfolder.ReportName)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("removing earlier report: %w", err)
-	}
-	return nil
+	return append(out, runfolder.ReportName)
 }
 
 // SummaryTables names the tables Write writes, each as NAME.csv and
@@ -112,35 +110,6 @@ func writeRows[T any](dir, parquetName, csvName string, rows []T, meta map[strin
 		return err
 	}
 	return runfolder.WriteFileAtomic(filepath.Join(dir, parquetName), pq)
-}
-
-// readRows reads a table writeRows wrote: its rows and key-value metadata.
-func readRows[T any](path, what string) ([]T, map[string]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s: %w", what, err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s: %w", what, err)
-	}
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	meta := map[string]string{}
-	for _, kv := range pf.Metadata().KeyValueMetadata {
-		meta[kv.Key] = kv.Value
-	}
-	rows, err := parquet.Read[T](f, st.Size())
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(rows) == 0 {
-		return nil, nil, fmt.Errorf("%s: no rows", path)
-	}
-	return rows, meta, nil
 }
 
 func table[T any](rows []T, name string) (string, []byte, []byte, error) {

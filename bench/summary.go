@@ -12,11 +12,18 @@ import (
 
 // SummaryResult is what MeasureSummary found on a run folder.
 type SummaryResult struct {
-	Dir        string  `json:"dir"`
-	Rows       int64   `json:"rows"`
-	LedgerRows int64   `json:"ledger_rows"`
-	ReadSec    float64 `json:"read_sec"`      // reading the columns summarize reads, and nothing else
-	SummarySec float64 `json:"summarize_sec"` // analysis.Summarize, both passes and the ledger
+	Dir        string `json:"dir"`
+	Rows       int64  `json:"rows"`
+	LedgerRows int64  `json:"ledger_rows"`
+	// Bytes is the size of the run's part files, and VerifySec the time
+	// every reader spends first checking them against the manifest
+	// (SHA-256 of each, on every core), in wall and processor time: the
+	// read and the summary below reuse that check and do not repeat it.
+	Bytes        int64   `json:"bytes"`
+	VerifySec    float64 `json:"verify_sec"`
+	VerifyCPUSec float64 `json:"verify_cpu_sec"`
+	ReadSec      float64 `json:"read_sec"`      // reading the columns summarize reads, and nothing else
+	SummarySec   float64 `json:"summarize_sec"` // analysis.Summarize, both passes and the ledger
 	// TimeRatio is SummarySec / ReadSec. Target: at most 2.
 	TimeRatio float64 `json:"time_ratio"`
 	// The processor time (user and system, all threads) of each, and its
@@ -31,9 +38,11 @@ type SummaryResult struct {
 	QuantileError float64 `json:"quantile_rel_error"` // 0: exact
 }
 
-// MeasureSummary times reading the columns of a completed run's files
-// (practice-years and ledger) against summarising them, in one process: the
-// read first, so that the peak resident set afterwards is the summary's.
+// MeasureSummary times checking a completed run's files against its
+// manifest, then reading their columns (practice-years and ledger) against
+// summarising them, in one process: the check first (it reads every byte,
+// so the files are then in the page cache for both), the read next, so that
+// the peak resident set afterwards is the summary's.
 func MeasureSummary(ctx context.Context, dir string) (*SummaryResult, error) {
 	man, err := runfolder.RequireComplete(dir)
 	if err != nil {
@@ -41,6 +50,14 @@ func MeasureSummary(ctx context.Context, dir string) (*SummaryResult, error) {
 	}
 	r := &SummaryResult{Dir: dir}
 	start, cpu := time.Now(), processCPU()
+	if err := man.VerifyFiles(ctx, dir, man.Files); err != nil {
+		return nil, err
+	}
+	r.VerifySec, r.VerifyCPUSec = time.Since(start).Seconds(), processCPU()-cpu
+	for _, f := range man.Sums() {
+		r.Bytes += f.Bytes
+	}
+	start, cpu = time.Now(), processCPU()
 	for _, t := range []struct {
 		table string
 		cols  []runfolder.Column

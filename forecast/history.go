@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/parquet-go/parquet-go"
 )
@@ -77,13 +79,30 @@ columns are ignored.`
 
 // ReadHistory reads a history file (.parquet, or CSV otherwise); a directory
 // reads every .parquet file in it. Errors name the file and, for CSV, line.
+//
+// A run folder, its practice_years folder or one of its part files is read
+// as the run's manifest lists them, each checked first against the
+// manifest's size and SHA-256 (runfolder.OpenTable): a damaged or swapped
+// file is refused, naming it.
 func ReadHistory(path string) (*History, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}
 	var tabs []table
-	if st.IsDir() {
+	if dir, rel, ok := runfolder.RunOf(path); ok {
+		files, err := runHistoryFiles(dir, rel)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			t, err := readParquet(filepath.Join(dir, f))
+			if err != nil {
+				return nil, err
+			}
+			tabs = append(tabs, t)
+		}
+	} else if st.IsDir() {
 		ents, err := os.ReadDir(path)
 		if err != nil {
 			return nil, fmt.Errorf("history: %w", err)
@@ -121,6 +140,31 @@ func ReadHistory(path string) (*History, error) {
 	}
 	h.sort()
 	return h, nil
+}
+
+// runHistoryFiles are the practice-year files of the run in dir that rel
+// (".", a table folder or a part file) names, checked against the manifest.
+func runHistoryFiles(dir, rel string) ([]string, error) {
+	ctx := context.Background()
+	if filepath.Base(filepath.Dir(rel)) == runfolder.Ledger || rel == runfolder.Ledger {
+		return nil, fmt.Errorf("history: %s is a run's ledger, not its spending: give the run folder %s (or its %s folder)", filepath.Join(dir, rel), dir, runfolder.PracticeYears)
+	}
+	if rel == "." || rel == runfolder.PracticeYears {
+		_, files, err := runfolder.OpenTable(ctx, dir, runfolder.PracticeYears)
+		return files, err
+	}
+	// One part: it must be one that its run's (or shard's) manifest lists.
+	man, err := runfolder.ReadManifest(dir)
+	if sh, ok := runfolder.ShardOf(filepath.Base(rel)); ok && err != nil {
+		man, err = runfolder.ReadManifestFile(filepath.Join(dir, sh.ManifestPath()))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("history %s: its run's manifest: %w", filepath.Join(dir, rel), err)
+	}
+	if err := man.VerifyFiles(ctx, dir, []string{rel}); err != nil {
+		return nil, err
+	}
+	return []string{rel}, nil
 }
 
 // table is a file's rows as text cells by column name, with line numbers.
@@ -175,11 +219,20 @@ func readParquet(path string) (table, error) {
 	if err != nil {
 		return table{}, fmt.Errorf("history: %w", err)
 	}
-	pf, err := parquet.OpenFile(f, st.Size())
+	var pf *parquet.File
+	err = runfolder.Guard(func() (err error) { pf, err = parquet.OpenFile(f, st.Size()); return err })
 	if err != nil {
 		return table{}, fmt.Errorf("history %s: not a readable Parquet file: %w", path, err)
 	}
 	t := table{file: path, cols: map[string]int{}}
+	if err := runfolder.Guard(func() error { return readRows(pf, &t) }); err != nil {
+		return t, fmt.Errorf("history %s: %w", path, err)
+	}
+	return t, nil
+}
+
+// readRows reads every row of pf into t as text cells.
+func readRows(pf *parquet.File, t *table) error {
 	fields := pf.Schema().Fields()
 	for i, fl := range fields {
 		t.cols[strings.ToLower(fl.Name())] = i
@@ -207,12 +260,12 @@ func readParquet(path string) (table, error) {
 			}
 			if err != nil {
 				rr.Close()
-				return t, fmt.Errorf("history %s: %w", path, err)
+				return err
 			}
 		}
 		rr.Close()
 	}
-	return t, nil
+	return nil
 }
 
 func valueText(v parquet.Value) string {

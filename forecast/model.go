@@ -12,6 +12,7 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/optimize"
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // Series is one practice's history of one quantity: years T (any integers,
@@ -40,8 +41,39 @@ type Fit struct {
 	CovAB            [2][2]float64 // covariance of (A, B)
 	TauSE            float64       // approximate standard error of Tau
 	NPractices, NObs int
-	series           []Series
+	// Years is the number of distinct years observed. With two, the
+	// persistence of year-to-year variation (Rho), and what of the
+	// variation is a practice's own (Tau) rather than the year's, are not
+	// identified: Predict then forecasts from each practice's last year
+	// with an interval that holds whatever they are (see Change).
+	Years  int
+	Change *ChangeFit // two-year fits only
+	series []Series
 }
+
+// ChangeFit is what a two-year history identifies: the year-on-year change
+// in log spend per head, pooled over practices seen in both years. Writing
+// D for the variance of a one-year change at Scale 1, the model's
+// Z[i,t+h] − Z[i,t] has mean B·h and variance 2σ²·s(1 − ρ^h), and
+// D = 2σ²(1 − ρ), so (1 − ρ^h)/(1 − ρ) ≤ h for every ρ < 1 bounds it by
+// h·D·s: an interval built on that bound holds whatever the unidentified ρ
+// and Tau are.
+type ChangeFit struct {
+	Trend, TrendVar float64 // B from the changes, and its variance
+	D               float64 // variance of a one-year change at Scale 1
+	Changes         int     // practices seen in both years
+	// Inflate multiplies variances for D being estimated from Changes − 1
+	// degrees of freedom: (t quantile / normal quantile at 97.5%)², so the
+	// 95% interval is a Student-t one and the central ones are wider still.
+	Inflate float64
+}
+
+// Model parameters estimated for each quantity (A, B, Tau, Sigma, Rho): a
+// history with fewer observations is refused.
+const Params = 5
+
+// ErrShortHistory is returned (wrapped) for a history too short to fit.
+var ErrShortHistory = errors.New("too little history")
 
 // FitSeries fits the model to practices' series. Practices with no
 // observations are allowed (they are predicted at the area mean).
@@ -61,8 +93,17 @@ func FitSeries(ss []Series) (*Fit, error) {
 			}
 		}
 	}
-	if n < 3 {
-		return nil, fmt.Errorf("%d observations: need at least 3 practice-years", n)
+	years := map[float64]bool{}
+	for _, s := range ss {
+		for _, t := range s.T {
+			years[t] = true
+		}
+	}
+	if len(years) < 2 {
+		return nil, fmt.Errorf("%w: one year of history: one year cannot tell a practice's lasting level from that year's chance, nor give a trend; give two years or more", ErrShortHistory)
+	}
+	if n < Params {
+		return nil, fmt.Errorf("%w: %d practice-years, fewer than the model's %d parameters (level, trend, practice SD, residual SD, persistence); give more practices or years", ErrShortHistory, n, Params)
 	}
 	t0 /= float64(n)
 	zbar /= float64(n)
@@ -73,7 +114,14 @@ func FitSeries(ss []Series) (*Fit, error) {
 		}
 	}
 	v0 = math.Max(v0/float64(n), 1e-8)
-	f := &Fit{T0: t0, series: ss, NObs: n, NPractices: len(ss)}
+	f := &Fit{T0: t0, series: ss, NObs: n, NPractices: len(ss), Years: len(years)}
+	if f.Years == 2 {
+		c, err := fitChange(ss)
+		if err != nil {
+			return nil, err
+		}
+		f.Change = c
+	}
 	// Parameters: log Tau², log Sigma², atanh Rho.
 	obj := func(x []float64) float64 {
 		v, _ := f.reml(math.Exp(x[0]), math.Exp(x[1]), math.Tanh(x[2]))
@@ -100,6 +148,39 @@ func FitSeries(ss []Series) (*Fit, error) {
 	// residual noise is large against Tau).
 	f.TauSE = f.Tau / math.Sqrt(2*math.Max(float64(len(ss)-1), 1))
 	return f, nil
+}
+
+// fitChange estimates a two-year history's change model: each practice
+// seen in both years gives one change d = ΔZ/g over the gap g, with
+// variance D·s/g (the bound of ChangeFit), so weights g/s; the trend is
+// their weighted mean and D the weighted mean square about it over m − 1.
+func fitChange(ss []Series) (*ChangeFit, error) {
+	var sw, swd float64
+	type change struct{ d, w float64 }
+	var cs []change
+	for _, s := range ss {
+		if len(s.T) != 2 || s.T[1] == s.T[0] {
+			continue
+		}
+		g := s.T[1] - s.T[0]
+		c := change{(s.Z[1] - s.Z[0]) / g, g / s.Scale}
+		cs = append(cs, c)
+		sw += c.w
+		swd += c.w * c.d
+	}
+	if len(cs) < 2 {
+		return nil, fmt.Errorf("%w: two years of history, but %d practices seen in both: the year-to-year variation cannot be estimated; give more practices or years", ErrShortHistory, len(cs))
+	}
+	c := &ChangeFit{Trend: swd / sw, Changes: len(cs)}
+	for _, x := range cs {
+		c.D += x.w * (x.d - c.Trend) * (x.d - c.Trend)
+	}
+	df := float64(len(cs) - 1)
+	c.D /= df
+	c.TrendVar = c.D / sw
+	q := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(0.975) / distuv.UnitNormal.Quantile(0.975)
+	c.Inflate = q * q
+	return c, nil
 }
 
 // practiceCov fills V (row-major, k×k) for series s.
@@ -248,9 +329,18 @@ func (f *Fit) reml(tau2, sig2, rho float64) (float64, [2][2]float64) {
 // Predict returns the predictive mean and variance of Z for practice i (an
 // index into the fitted series) in year t. With effectOnly, it predicts the
 // practice's expected level A + B(t−T0) + U[i] without the year's residual.
+//
+// A two-year fit (f.Change) predicts a year after the practice's last
+// observed one as that year's value plus the trend, Z[last] + B·h, with
+// variance (h·D·Scale + h²·Var B)·Inflate: the bound that holds whatever
+// the unidentified persistence (ChangeFit).
 func (f *Fit) Predict(i int, t float64, effectOnly bool) (mean, variance float64) {
 	s := &f.series[i]
 	k := len(s.T)
+	if c := f.Change; c != nil && !effectOnly && k > 0 && t > s.T[k-1] {
+		h := t - s.T[k-1]
+		return s.Z[k-1] + c.Trend*h, (h*c.D*s.Scale + h*h*c.TrendVar) * c.Inflate
+	}
 	tau2, sig2 := f.Tau*f.Tau, f.Sigma*f.Sigma
 	x := [2]float64{1, t - f.T0}
 	prior := tau2

@@ -3,6 +3,7 @@ package forecast
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -67,8 +68,9 @@ func (g *GroupFit) Forecasts(i, q int) bool {
 
 // FitHistory fits the records of one group (one practice-year each) for
 // the quantities asked for. A quantity the history does not carry (fewer
-// than 3 practice-years with spend, as the four streams other than
-// prescribing in a history built from NHS payments files) is not fitted:
+// practice-years with spend than the model's Params parameters, as the four
+// streams other than prescribing in a history built from NHS payments
+// files) is not fitted:
 // its Fits entry stays nil and Absent lists it. It is an error only when
 // no quantity asked for can be fitted.
 func FitHistory(recs []Record, quantities []int) (*GroupFit, error) {
@@ -89,6 +91,9 @@ func FitHistory(recs []Record, quantities []int) (*GroupFit, error) {
 		g.LastYear = max(g.LastYear, r.Year)
 	}
 	sort.Strings(g.Practices)
+	if years := distinctYears(recs); len(years) < 2 {
+		return nil, fmt.Errorf("%w: the history has one year (%d): one year cannot tell a practice's lasting level from that year's chance, nor give a trend, so no interval would mean anything; give two years or more (three or more for the full model)", ErrShortHistory, years[0])
+	}
 	np := len(g.Practices)
 	g.LastList = make([]float64, np)
 	g.lastYear = make([]int, np)
@@ -163,7 +168,7 @@ func FitHistory(recs []Record, quantities []int) (*GroupFit, error) {
 		for _, s := range ss {
 			obs += len(s.Z)
 		}
-		if obs < 3 {
+		if obs < Params {
 			g.Absent = append(g.Absent, q)
 			continue
 		}
@@ -174,9 +179,34 @@ func FitHistory(recs []Record, quantities []int) (*GroupFit, error) {
 		g.Fits[q] = f
 	}
 	if len(g.Absent) == len(quantities) {
-		return nil, fmt.Errorf("no spend to fit: fewer than 3 practice-years with spend in each of %s", quantityNames(quantities))
+		return nil, fmt.Errorf("%w: no spend to fit: fewer practice-years with spend than the model's %d parameters (level, trend, practice SD, residual SD, persistence) in each of %s", ErrShortHistory, Params, quantityNames(quantities))
 	}
 	return g, nil
+}
+
+// distinctYears lists the years of recs, in order.
+func distinctYears(recs []Record) []int {
+	var out []int
+	for _, r := range recs {
+		out = append(out, r.Year)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Basis says how the forecasts' intervals were made when the history was
+// too short for the full model, "" when it was not: 'gpbudget forecast'
+// prints it and records it in its files.
+func (g *GroupFit) Basis() string {
+	for _, f := range g.Fits {
+		if f != nil && f.Change != nil {
+			return fmt.Sprintf("widened: two years of history (to %d) cannot show how long year-to-year variation persists, "+
+				"so each forecast is the practice's last year plus the area's trend, with an interval as wide as any persistence allows "+
+				"(h years ahead: h times the variance of one year's change, from %d practices' changes, with a Student-t allowance); "+
+				"three or more years give the full model", g.LastYear, f.Change.Changes)
+		}
+	}
+	return ""
 }
 
 func quantityNames(qs []int) string {

@@ -4,7 +4,9 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/parquet-go/parquet-go"
@@ -110,9 +112,14 @@ func Table(g *GroupFit, ageing Ageing, horizon int, uplift float64) []TableRow {
 	return rows
 }
 
-// WriteTableParquet writes rows as Parquet (zstd).
-func WriteTableParquet(w io.Writer, rows []TableRow) error {
-	pw := parquet.NewGenericWriter[TableRow](w, parquet.Compression(&zstd.Codec{}))
+// WriteTableParquet writes rows as Parquet (zstd), with meta as the file's
+// key-value metadata.
+func WriteTableParquet(w io.Writer, rows []TableRow, meta map[string]string) error {
+	opts := []parquet.WriterOption{parquet.Compression(&zstd.Codec{})}
+	for _, k := range slices.Sorted(maps.Keys(meta)) {
+		opts = append(opts, parquet.KeyValueMetadata(k, meta[k]))
+	}
+	pw := parquet.NewGenericWriter[TableRow](w, opts...)
 	if _, err := pw.Write(rows); err != nil {
 		return fmt.Errorf("forecast table: %w", err)
 	}

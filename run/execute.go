@@ -41,80 +41,28 @@ type Spec struct {
 	// Cohort simulates practices from group counts (sim.Options.Cohort);
 	// its results differ from patient level, so the manifest records it.
 	Cohort bool
+	// Force lets the run replace what its folder holds (another run, its
+	// summaries), removing only files gpbudget wrote; see Prepare.
+	Force bool
+	// Derived are files (relative to the folder) that later commands derive
+	// from a run (summary tables, a report): stale once the run is
+	// replaced, so Prepare removes them with it.
+	Derived []string
 	// Also, when set, receives each replication after the folder's writer
 	// has taken it (a comparison's per-replication metrics, reduced as the
 	// run goes rather than read back from the files).
 	Also sim.Sink
 }
 
-// Prepare makes sure the spec's folder can take its results (see PrepareDir
-// and PrepareShardDir).
-func (sp *Spec) Prepare() error {
-	if sp.Shard != nil {
-		return PrepareShardDir(sp.Dir, *sp.Shard)
-	}
-	return PrepareDir(sp.Dir)
-}
-
-// PrepareDir makes sure dir can take a single process's results: it creates
-// it, checks it is writable, and removes the results of an earlier run there
-// (part files and manifest, a sharded run's included) so they cannot be mixed
-// with this one's. A shard uses PrepareShardDir instead.
-func PrepareDir(dir string) error {
-	if err := makeDirs(dir, filepath.Join(dir, ".gpbudget-write-test")); err != nil {
-		return err
-	}
-	if err := runfolder.RemoveParts(dir, "", nil); err != nil {
-		return err
-	}
-	if err := os.Remove(filepath.Join(dir, runfolder.ManifestName)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("removing earlier manifest: %w", err)
-	}
-	shards, err := runfolder.ShardManifests(dir)
-	if err != nil {
-		return err
-	}
-	for _, f := range shards {
-		if err := os.Remove(filepath.Join(dir, runfolder.ManifestsDir, f)); err != nil {
-			return fmt.Errorf("removing earlier shard manifest %s: %w", f, err)
-		}
-	}
-	return nil
-}
-
-// PrepareShardDir makes sure dir can take shard s's results: it creates the
-// folders, checks they are writable, and removes only this shard's earlier
-// files (its parts, its temporaries and its manifest), never another
-// shard's, since shards run at once into one folder. It also removes a merged
-// manifest: once a shard reruns, the merged run is no longer complete until
-// merged again.
-func PrepareShardDir(dir string, s runfolder.Shard) error {
-	if err := s.Valid(); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Join(dir, runfolder.ManifestsDir), 0o755); err != nil {
-		return fmt.Errorf("output folder %s cannot be created: %w", dir, err)
-	}
-	// A probe per shard, so that shards starting together do not race.
-	if err := makeDirs(dir, filepath.Join(dir, runfolder.ManifestsDir, "."+s.Name()+".write-test")); err != nil {
-		return err
-	}
-	if err := runfolder.RemoveParts(dir, s.PartPrefix()+"-", nil); err != nil {
-		return err
-	}
-	for _, f := range []string{filepath.Join(dir, s.ManifestPath()), filepath.Join(dir, runfolder.ManifestName)} {
-		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("removing earlier manifest %s: %w", f, err)
-		}
-	}
-	return nil
-}
-
-// makeDirs creates dir's table folders and checks dir is writable by
-// writing and removing probe.
+// makeDirs creates dir's table folders (and probe's) and checks dir is
+// writable by writing and removing probe.
 func makeDirs(dir, probe string) error {
+	dirs := []string{filepath.Dir(probe)}
 	for _, t := range runfolder.Tables {
-		if err := os.MkdirAll(filepath.Join(dir, t), 0o755); err != nil {
+		dirs = append(dirs, filepath.Join(dir, t))
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
 			return fmt.Errorf("output folder %s cannot be created: %w", dir, err)
 		}
 	}
@@ -158,27 +106,45 @@ func Meta(sp *Spec) (map[string]string, error) {
 // With sp.Shard set it runs the shard's replications only, into parts named
 // shard-IIII-of-NNNN-part-NNNNN.parquet and the manifest
 // manifests/shard-IIII-of-NNNN.json; Merge joins the shards.
+//
+// It first checks the spec (Check) and then its folder (Prepare), so a run
+// that cannot start changes nothing on disk.
 func Execute(ctx context.Context, sp *Spec) (*runfolder.Manifest, error) {
-	var shard *runfolder.ShardRun
-	if sp.Shard != nil {
-		first, last := sp.Shard.Range(sp.Reps)
-		if first == last {
-			return nil, fmt.Errorf("shard %s has no replications: %d replications make at most %d shards", sp.Shard, sp.Reps, sp.Reps)
-		}
-		shard = &runfolder.ShardRun{Shard: *sp.Shard, FirstRep: first, LastRep: last}
-	}
-	if err := sp.Prepare(); err != nil {
+	if err := sp.Check(); err != nil {
 		return nil, err
 	}
-	man := &runfolder.Manifest{
-		Scenario: sp.Scenario, ScenarioName: sp.Scenario.Name, Seed: sp.Seed,
-		Replications: sp.Reps, Years: sp.Years, Practices: len(sp.Model.Practices),
-		Workers: sp.Workers, Command: sp.Command, Started: time.Now().UTC(),
-		Shard: shard, Cohort: sp.Cohort,
+	if _, err := sp.Prepare(); err != nil {
+		return nil, err
 	}
-	man.RecordRisk(sp.Model)
-	man.SetChunks([]runfolder.Chunk{})
-	man.Versions(sp.Version)
+	return Start(ctx, sp)
+}
+
+// Check checks what can refuse the run before its folder is touched: the
+// shard, the metadata every file carries, and the model (the engine's own
+// checks, as sim.Run makes them).
+func (sp *Spec) Check() error {
+	if sp.Shard != nil {
+		if err := sp.Shard.Valid(); err != nil {
+			return err
+		}
+		if first, last := sp.Shard.Range(sp.Reps); first == last {
+			return fmt.Errorf("shard %s has no replications: %d replications make at most %d shards", sp.Shard, sp.Reps, sp.Reps)
+		}
+	}
+	if _, err := Meta(sp); err != nil {
+		return err
+	}
+	if err := sp.Model.Validate(); err != nil {
+		return fmt.Errorf("model %q: %w", sp.Model.Name, err)
+	}
+	return nil
+}
+
+// Start runs a checked spec into the folder Prepare made ready: Execute
+// without its checks, for a caller that reports them itself.
+func Start(ctx context.Context, sp *Spec) (*runfolder.Manifest, error) {
+	man := sp.manifest()
+	man.Started = time.Now().UTC()
 	if err := man.Write(sp.Dir); err != nil {
 		return nil, err
 	}

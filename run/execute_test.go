@@ -7,6 +7,7 @@ import (
 	"github.com/gpbudget/gpbudget/runfolder"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -66,27 +67,50 @@ func TestChunksAreCompleteAndChecksummed(t *testing.T) {
 	}
 }
 
-// A run that fails leaves a manifest saying it did not complete, and no
-// temporary or partial file.
-func TestFailedRunIsNotComplete(t *testing.T) {
+// A run the engine refuses (its own validation) fails before it touches
+// its folder: an earlier run there stays as it was, and nothing is written.
+func TestRefusedRunChangesNothing(t *testing.T) {
 	sp := smallSpec(t, 4)
-	sp.Model.Streams[0].Cost[0].Mean = -1 // fails the engine's own validation
-	man, err := Execute(context.Background(), sp)
-	if err == nil {
+	if _, err := Execute(context.Background(), sp); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, sp.Dir)
+	bad := smallSpec(t, 4)
+	bad.Dir, bad.Force = sp.Dir, true // even with Force
+	bad.Model.Streams[0].Cost[0].Mean = -1
+	if _, err := Execute(context.Background(), bad); err == nil {
 		t.Fatal("run with a negative cost succeeded")
 	}
-	got, rerr := runfolder.ReadManifest(sp.Dir)
-	if rerr != nil {
-		t.Fatal(rerr)
+	if after := snapshot(t, sp.Dir); !reflect.DeepEqual(before, after) {
+		t.Fatalf("a refused run changed its folder:\nbefore %v\nafter  %v", before, after)
 	}
-	if got.Completed || man.Completed || got.Error == "" {
-		t.Errorf("failed run's manifest: %+v", got)
+	empty := smallSpec(t, 4)
+	empty.Model.Streams[0].Cost[0].Mean = -1
+	if _, err := Execute(context.Background(), empty); err == nil {
+		t.Fatal("run with a negative cost succeeded")
 	}
-	files, _ := filepath.Glob(filepath.Join(sp.Dir, "practice_years", "*"))
-	hidden, _ := filepath.Glob(filepath.Join(sp.Dir, "practice_years", ".*"))
-	if len(files)+len(hidden) > 0 {
-		t.Errorf("files left by a failed run: %v %v", files, hidden)
+	if entries, _ := os.ReadDir(empty.Dir); len(entries) > 0 {
+		t.Errorf("a refused run wrote into its empty folder: %v", entries)
 	}
+}
+
+// snapshot maps every file under dir to its SHA-256.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		sum, err := runfolder.FileSHA256(path)
+		rel, _ := filepath.Rel(dir, path)
+		out[rel] = sum
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // A cancelled run (Ctrl-C) stops, and its manifest says it did not complete.

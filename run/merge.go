@@ -2,6 +2,7 @@ package run
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -192,10 +193,16 @@ func VerifyShard(dir string, sh runfolder.Shard) (m *runfolder.Manifest, problem
 	if want := int64(m.Shard.LastRep-m.Shard.FirstRep) * int64(m.Years) * int64(m.Practices); m.Rows != want {
 		problems = append(problems, fmt.Sprintf("shard %s wrote %d rows but its replications make %d; rerun it: %s", sh, m.Rows, want, rerun(m, sh)))
 	}
-	for _, f := range m.Files {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			problems = append(problems, fmt.Sprintf("shard %s's file %s is missing; rerun it: %s", sh, f, rerun(m, sh)))
+	// Every file is checked against its size and checksum: a damaged or
+	// swapped file would otherwise be merged into a run that says complete.
+	var ce *runfolder.CorruptError
+	if err := m.VerifyFiles(context.Background(), dir, m.Files); errors.As(err, &ce) {
+		for _, p := range ce.Problems {
+			problems = append(problems, fmt.Sprintf("shard %s's file %s; recompute it with: gpbudget run --resume %s --shard %s --recompute (or rerun it: %s)",
+				sh, p, runfolder.ShellQuote(dir), sh, rerun(m, sh)))
 		}
+	} else if err != nil {
+		problems = append(problems, fmt.Sprintf("shard %s: %v", sh, err))
 	}
 	// The chunks (parts with their replication ranges) tile the shard's share.
 	next := m.Shard.FirstRep
@@ -239,13 +246,32 @@ func rerun(m *runfolder.Manifest, sh runfolder.Shard) string {
 func mismatches(sh runfolder.Shard, m *runfolder.Manifest, rs runfolder.Shard, ref *runfolder.Manifest) []string {
 	var out []string
 	const fix = "the shards are not one run; rerun shard %s like the others, or run into a fresh folder"
-	diff := func(what string, got, want any) {
-		out = append(out, fmt.Sprintf("shard %s has %s %v but shard %s has %v: "+fix, sh, what, got, rs, want, sh))
+	for _, d := range runDiffs(m, ref) {
+		if d.what == "" {
+			out = append(out, fmt.Sprintf("shard %s's scenario %q has other parameters than shard %s's: "+fix, sh, m.ScenarioName, rs, sh))
+			continue
+		}
+		out = append(out, fmt.Sprintf("shard %s has %s %v but shard %s has %v: "+fix, sh, d.what, d.got, rs, d.want, sh))
 	}
+	return out
+}
+
+// runDiff is one way two manifests describe different runs: what differs
+// ("" for the scenario's parameters) and the two values.
+type runDiff struct {
+	what      string
+	got, want any
+}
+
+// runDiffs lists how m's run differs from ref's in what makes its rows:
+// two runs with none give identical rows.
+func runDiffs(m, ref *runfolder.Manifest) []runDiff {
+	var out []runDiff
+	diff := func(what string, got, want any) { out = append(out, runDiff{what, got, want}) }
 	if m.ScenarioName != ref.ScenarioName {
 		diff("scenario", strconv.Quote(m.ScenarioName), strconv.Quote(ref.ScenarioName))
 	} else if !sameScenario(m.Scenario, ref.Scenario) {
-		out = append(out, fmt.Sprintf("shard %s's scenario %q has other parameters than shard %s's: "+fix, sh, m.ScenarioName, rs, sh))
+		diff("", nil, nil)
 	}
 	if m.Seed != ref.Seed {
 		diff("seed", m.Seed, ref.Seed)

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
+	"github.com/gpbudget/gpbudget/sim"
 )
 
 // Resumable is an interrupted run read back from its folder: the scenario as
@@ -152,4 +154,139 @@ func Resume(ctx context.Context, sp *Spec, r *Resumable) (*runfolder.Manifest, e
 	}
 	sp.Seed, sp.Reps, sp.Years, sp.Cohort = man.Seed, man.Replications, man.Years, man.Cohort
 	return execute(ctx, sp, man)
+}
+
+// Damaged lists the problems of each chunk of r whose files in dir do not
+// match the manifest (missing, truncated, damaged or replaced), by chunk
+// index; none for a run whose files are all as recorded.
+func (r *Resumable) Damaged(ctx context.Context, dir string) (map[int][]string, error) {
+	out := map[int][]string{}
+	var ce *runfolder.CorruptError
+	err := r.Manifest.VerifyFiles(ctx, dir, r.Manifest.Files)
+	if err == nil {
+		return out, nil
+	}
+	if !errors.As(err, &ce) {
+		return nil, err
+	}
+	// Which chunks: the few damaged ones are checked again on their own
+	// (a file that matched is not hashed twice).
+	for i, c := range r.Manifest.Chunks {
+		if p := runfolder.VerifyChunk(dir, c); len(p) > 0 {
+			out[i] = p
+		}
+	}
+	return out, nil
+}
+
+// Recompute runs again the replications of each damaged chunk of a
+// complete run (or shard) r into the same part files, so they hold what the
+// run wrote: every replication's rows depend only on the scenario, seed and
+// replication. The new files' checksums normally equal the recorded ones;
+// where they do not (the manifest was edited, or this binary was built
+// with another Go or library version, whose files carry its version), the
+// manifest records the new ones. A merged run's shard manifests are
+// updated with it. It returns the files recomputed and how many of them
+// came out identical to the record.
+func Recompute(ctx context.Context, sp *Spec, r *Resumable, damaged map[int][]string) (files []string, identical int, err error) {
+	man := r.Manifest
+	if !man.Completed {
+		return nil, 0, fmt.Errorf("%s is not complete: finish it with --resume (it recomputes what is damaged as it goes)", sp.Dir)
+	}
+	sp.Seed, sp.Reps, sp.Years, sp.Cohort = man.Seed, man.Replications, man.Years, man.Cohort
+	idx := make([]int, 0, len(damaged))
+	for i := range damaged {
+		idx = append(idx, i)
+	}
+	slices.Sort(idx)
+	for _, i := range idx {
+		c := man.Chunks[i]
+		prefix, n, ok := runfolder.ParsePart(c.File)
+		if !ok || c.LastRep < c.FirstRep || c.LedgerFile == "" || runfolder.PartPath(runfolder.Ledger, prefix, n) != filepath.Clean(c.LedgerFile) {
+			return files, identical, fmt.Errorf("%s: the manifest's part %s cannot be recomputed (written by an earlier version?): run the scenario again into a new folder", sp.Dir, c.File)
+		}
+		// A shard's part carries the shard's metadata.
+		sp.Shard = nil
+		if man.Shard != nil {
+			sp.Shard = &man.Shard.Shard
+		}
+		if sh, ok := runfolder.ShardOf(filepath.Base(c.File)); ok {
+			sp.Shard = &sh
+		}
+		got, err := recomputeChunk(ctx, sp, prefix, n, c)
+		if err != nil {
+			return files, identical, err
+		}
+		files = append(files, c.File, c.LedgerFile)
+		if got.SHA256 == c.SHA256 && got.LedgerSHA256 == c.LedgerSHA256 {
+			identical++
+			continue
+		}
+		man.Chunks[i] = got
+		// The other manifest that records the part: a merged run's shard
+		// manifest, or a shard's merged run.
+		other := filepath.Join(sp.Dir, runfolder.ManifestName)
+		if man.Merged != nil {
+			other = filepath.Join(sp.Dir, sp.Shard.ManifestPath())
+		}
+		if err := replaceChunk(other, got, man.Merged != nil); err != nil {
+			return files, identical, err
+		}
+	}
+	if identical < len(idx) {
+		man.SetChunks(man.Chunks)
+		if err := man.Write(sp.Dir); err != nil {
+			return files, identical, err
+		}
+	}
+	return files, identical, nil
+}
+
+// recomputeChunk runs chunk c's replications into part n of prefix.
+func recomputeChunk(ctx context.Context, sp *Spec, prefix string, n int, c runfolder.Chunk) (runfolder.Chunk, error) {
+	meta, err := Meta(sp)
+	if err != nil {
+		return runfolder.Chunk{}, err
+	}
+	w, err := runfolder.NewWriter(sp.Dir, prefix, n, sp.Model, meta)
+	if err != nil {
+		return runfolder.Chunk{}, err
+	}
+	err = sim.Run(ctx, sp.Model, sim.Options{Seed: sp.Seed, FirstRep: c.FirstRep, LastRep: c.LastRep + 1, Years: sp.Years,
+		Workers: sp.Workers, Progress: sp.Progress, Cohort: sp.Cohort}, w)
+	if err != nil {
+		w.Abort()
+		return runfolder.Chunk{}, fmt.Errorf("recomputing %s: %w", c.File, err)
+	}
+	if err := w.Close(); err != nil {
+		return runfolder.Chunk{}, err
+	}
+	if len(w.Chunks) != 1 || w.Chunks[0].File != filepath.Clean(c.File) || w.Chunks[0].Rows != c.Rows {
+		return runfolder.Chunk{}, fmt.Errorf("recomputing %s gave %d parts (%v), not the one recorded with %d rows: run the scenario again into a new folder", c.File, len(w.Chunks), w.Chunks, c.Rows)
+	}
+	return w.Chunks[0], nil
+}
+
+// replaceChunk records chunk c (recomputed) in the manifest at path, if
+// it lists c's file: a shard's manifest (must, when it is the shard of a
+// merged run's part), or a shard's merged run.
+func replaceChunk(path string, c runfolder.Chunk, must bool) error {
+	m, err := runfolder.ReadManifestFile(path)
+	if errors.Is(err, os.ErrNotExist) && !must {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for i := range m.Chunks {
+		if filepath.Clean(m.Chunks[i].File) == filepath.Clean(c.File) {
+			m.Chunks[i] = c
+			m.SetChunks(m.Chunks)
+			return runfolder.WriteManifestFile(path, m)
+		}
+	}
+	if must {
+		return fmt.Errorf("%s does not list %s, which the merged manifest gives as its shard's", path, c.File)
+	}
+	return nil
 }

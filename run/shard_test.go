@@ -59,6 +59,17 @@ func runShards(t *testing.T, dir string, seed uint64, reps, n int, order ...int)
 	}
 }
 
+// forceShards runs shards as runShards does, with Force: into a folder
+// that holds another run's shards, as a mistaken rerun would.
+func forceShards(t *testing.T, dir string, seed uint64, reps, n int, order ...int) {
+	t.Helper()
+	for _, i := range order {
+		sp := spec(t, dir, seed, reps, &runfolder.Shard{Index: i, Count: n})
+		sp.Force = true
+		runSpec(t, sp)
+	}
+}
+
 // readRows reads every file a manifest lists, sorted by replication, year
 // and practice.
 func readRows(t *testing.T, dir string, man *runfolder.Manifest) []runfolder.Row {
@@ -149,7 +160,7 @@ func TestShardClearsOnlyItsOwnFiles(t *testing.T) {
 	stale := filepath.Join(dir, "practice_years", ".shard-0001-of-0002-part-00007.parquet.tmp")
 	os.WriteFile(stale, []byte("x"), 0o644)
 
-	if err := PrepareShardDir(dir, runfolder.Shard{Index: 1, Count: 2}); err != nil {
+	if _, err := spec(t, dir, 5, 4, &runfolder.Shard{Index: 1, Count: 2}).Prepare(); err != nil {
 		t.Fatal(err)
 	}
 	if after, err := os.Stat(other); err != nil || !after.ModTime().Equal(before.ModTime()) {
@@ -172,14 +183,21 @@ func TestShardClearsOnlyItsOwnFiles(t *testing.T) {
 	if _, err := Merge(dir); err == nil || !strings.Contains(err.Error(), "shard 1/2 is missing") {
 		t.Fatalf("merge with shard 1/2 cleared: %v", err)
 	}
-	// A single-process run into the folder replaces everything.
-	if err := PrepareDir(dir); err != nil {
+	// A single-process run into the folder is refused; with Force it
+	// replaces the shards' files.
+	whole := spec(t, dir, 5, 4, nil)
+	var fe *FolderError
+	if _, err := whole.Prepare(); !errors.As(err, &fe) || !strings.Contains(err.Error(), "shard 0/2 of a run") {
+		t.Fatalf("a whole run into a folder of shards: %v", err)
+	}
+	whole.Force = true
+	if _, err := whole.Prepare(); err != nil {
 		t.Fatal(err)
 	}
 	left, _ := filepath.Glob(filepath.Join(dir, "practice_years", "*"))
 	mans, _ := filepath.Glob(filepath.Join(dir, runfolder.ManifestsDir, "*.json"))
 	if len(left)+len(mans) != 0 {
-		t.Fatalf("a whole run's PrepareDir left %v %v", left, mans)
+		t.Fatalf("a whole run's forced Prepare left %v %v", left, mans)
 	}
 }
 
@@ -222,10 +240,10 @@ func TestMergeRefuses(t *testing.T) {
 			editManifest(t, dir, runfolder.Shard{Index: 1, Count: 3}, func(m map[string]any) { m["completed"], m["error"] = false, "disk full" })
 		}, []string{"shard 1/3 is incomplete, it failed: disk full"}},
 		{"other seed", func(t *testing.T, dir string) {
-			runShards(t, dir, 4, 6, 3, 1)
+			forceShards(t, dir, 4, 6, 3, 1)
 		}, []string{"shard 1/3 has seed 4 but shard 0/3 has 3"}},
 		{"other replication count", func(t *testing.T, dir string) {
-			runShards(t, dir, 3, 9, 3, 2)
+			forceShards(t, dir, 3, 9, 3, 2)
 		}, []string{"shard 2/3 has replication count 9 but shard 0/3 has 6"}},
 		{"other scenario", func(t *testing.T, dir string) {
 			editManifest(t, dir, runfolder.Shard{Index: 2, Count: 3}, func(m map[string]any) { m["scenario_name"] = "hard-budgets" })
@@ -241,6 +259,15 @@ func TestMergeRefuses(t *testing.T) {
 		{"missing part file", func(t *testing.T, dir string) {
 			os.Remove(filepath.Join(dir, "practice_years", "shard-0001-of-0003-part-00000.parquet"))
 		}, []string{"shard 1/3's file practice_years/shard-0001-of-0003-part-00000.parquet is missing"}},
+		// Issue 13: merge marked a run with a truncated shard file complete.
+		{"truncated shard file", func(t *testing.T, dir string) {
+			os.Truncate(filepath.Join(dir, "practice_years", "shard-0002-of-0003-part-00000.parquet"), 500)
+		}, []string{"shard 2/3's file practice_years/shard-0002-of-0003-part-00000.parquet is truncated: 500 bytes",
+			"gpbudget run --resume " + "DIR" + " --shard 2/3 --recompute"}},
+		{"swapped shard file", func(t *testing.T, dir string) {
+			b, _ := os.ReadFile(filepath.Join(dir, "ledger", "shard-0000-of-0003-part-00000.parquet"))
+			os.WriteFile(filepath.Join(dir, "ledger", "shard-0001-of-0003-part-00000.parquet"), b, 0o644)
+		}, []string{"shard 1/3's file ledger/shard-0001-of-0003-part-00000.parquet"}},
 		{"rows short", func(t *testing.T, dir string) {
 			editManifest(t, dir, runfolder.Shard{Index: 0, Count: 3}, func(m map[string]any) { m["rows"] = 3 })
 		}, []string{"shard 0/3 wrote 3 rows but its replications make 16"}},
@@ -248,7 +275,12 @@ func TestMergeRefuses(t *testing.T) {
 			os.WriteFile(filepath.Join(dir, "practice_years", "part-00000.parquet"), []byte("x"), 0o644)
 		}, []string{"practice_years/part-00000.parquet belongs to no shard of this run"}},
 		{"mixed shard counts", func(t *testing.T, dir string) {
-			runShards(t, dir, 3, 6, 2, 0)
+			// A shard of a 2-shard run copied in (a run refuses to start there).
+			other := t.TempDir()
+			runShards(t, other, 3, 6, 2, 0)
+			if err := os.CopyFS(dir, os.DirFS(other)); err != nil {
+				t.Fatal(err)
+			}
 		}, []string{"runs split into 2 shards", "and 3 shards"}},
 		{"manifest of another shard", func(t *testing.T, dir string) {
 			b, _ := os.ReadFile(filepath.Join(dir, runfolder.Shard{Index: 0, Count: 3}.ManifestPath()))
@@ -274,7 +306,7 @@ func TestMergeRefuses(t *testing.T) {
 				t.Fatalf("merge accepted a damaged run (err %v)", err)
 			}
 			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
+				if w = strings.ReplaceAll(w, "DIR", dir); !strings.Contains(err.Error(), w) {
 					t.Errorf("error does not say %q:\n%v", w, err)
 				}
 			}

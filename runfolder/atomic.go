@@ -19,6 +19,7 @@ type AtomicFile struct {
 	path string
 	f    *os.File
 	h    hash.Hash
+	n    int64
 }
 
 // CreateAtomic starts writing path.
@@ -35,6 +36,7 @@ func CreateAtomic(path string) (*AtomicFile, error) {
 func (a *AtomicFile) Write(p []byte) (int, error) {
 	n, err := a.f.Write(p)
 	a.h.Write(p[:n])
+	a.n += int64(n)
 	if err != nil {
 		return n, fmt.Errorf("writing %s: %w", a.path, err)
 	}
@@ -43,6 +45,9 @@ func (a *AtomicFile) Write(p []byte) (int, error) {
 
 // Path is the file's final path.
 func (a *AtomicFile) Path() string { return a.path }
+
+// Size is the number of bytes written so far.
+func (a *AtomicFile) Size() int64 { return a.n }
 
 // SHA256 is the hex SHA-256 of what was written so far.
 func (a *AtomicFile) SHA256() string { return hex.EncodeToString(a.h.Sum(nil)) }

@@ -74,6 +74,20 @@ func PartPath(table, prefix string, n int) string {
 	return filepath.Join(table, PartName(prefix, n))
 }
 
+// ParsePart reads a part file's name (PartName): its prefix and number.
+func ParsePart(name string) (prefix string, n int, ok bool) {
+	stem, found := strings.CutSuffix(filepath.Base(name), ".parquet")
+	i := strings.LastIndexByte(stem, '-')
+	if !found || i < 0 {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(stem[i+1:])
+	if err != nil || n < 0 || PartName(stem[:i], n) != filepath.Base(name) {
+		return "", 0, false
+	}
+	return stem[:i], n, true
+}
+
 // PartFiles lists table's part files in dir whose names start with prefix
 // ("" for all), sorted by name, and the temporary files of parts still being
 // written.

@@ -16,41 +16,43 @@ import (
 
 // Chunk is one complete, closed part: which replications it holds, its
 // practice-year file and its ledger file (same name, in ledger/), each with
-// its row count and checksum, so a resumed run or a reader can trust them.
+// its row count, size and checksum, so a resumed run or a reader can trust
+// them.
 type Chunk struct {
 	File     string `json:"file"` // the practice-year file, relative to the run folder
 	FirstRep int    `json:"first_replication"`
 	LastRep  int    `json:"last_replication"` // inclusive
 	Rows     int64  `json:"rows"`
 	SHA256   string `json:"sha256"`
+	Bytes    int64  `json:"bytes,omitempty"` // absent in manifests of earlier versions
 
 	LedgerFile   string `json:"ledger_file,omitempty"`
 	LedgerRows   int64  `json:"ledger_rows"`
 	LedgerSHA256 string `json:"ledger_sha256,omitempty"`
+	LedgerBytes  int64  `json:"ledger_bytes,omitempty"`
 }
 
 // Files are the chunk's files, relative to the run folder, with their checksums.
 func (c Chunk) Files() []FileSum {
-	out := []FileSum{{c.File, c.SHA256}}
+	out := []FileSum{{c.File, c.SHA256, c.Bytes}}
 	if c.LedgerFile != "" {
-		out = append(out, FileSum{c.LedgerFile, c.LedgerSHA256})
+		out = append(out, FileSum{c.LedgerFile, c.LedgerSHA256, c.LedgerBytes})
 	}
 	return out
 }
 
-// FileSum is a file relative to the run folder and its hex SHA-256.
-type FileSum struct{ Path, SHA256 string }
+// FileSum is a file relative to the run folder, its hex SHA-256 and its
+// size in bytes (0: not recorded).
+type FileSum struct {
+	Path, SHA256 string
+	Bytes        int64
+}
 
-// Verify says whether every file of the chunk in dir has its recorded checksum.
+// Verify says whether every file of the chunk in dir has its recorded size
+// and checksum.
 func (c Chunk) Verify(dir string) error {
-	for _, f := range c.Files() {
-		got, err := FileSHA256(filepath.Join(dir, f.Path))
-		if err != nil {
-			return err
-		}
-		if got != f.SHA256 {
-			return fmt.Errorf("%s: checksum %s differs from the manifest's %s", f.Path, got, f.SHA256)
-		}
+	if p := VerifyChunk(dir, c); len(p) > 0 {
+		return &CorruptError{Dir: dir, Problems: p}
 	}
 	return nil
 }
@@ -168,6 +170,11 @@ func (m *Manifest) Write(dir string) error {
 	if m.Shard != nil {
 		path = filepath.Join(dir, m.Shard.ManifestPath())
 	}
+	return WriteManifestFile(path, m)
+}
+
+// WriteManifestFile replaces the manifest at path atomically.
+func WriteManifestFile(path string, m *Manifest) error {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return fmt.Errorf("manifest: %w", err)

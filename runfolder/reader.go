@@ -97,11 +97,15 @@ func (m *Manifest) CheckListed(dir, table string) error {
 	if err != nil {
 		return err
 	}
+	e := &CorruptError{Dir: dir, Fix: fmt.Sprintf("Move them out of %s (tools that read %s/*.parquet would mix them into this run's results).", dir, table)}
 	parts, _ := PartFiles(dir, table, "")
 	for _, p := range parts {
-		if !slices.Contains(listed, filepath.Join(table, filepath.Base(p))) {
-			return fmt.Errorf("%s: %s is not listed in %s: the folder was changed after the run", dir, filepath.Join(table, filepath.Base(p)), ManifestName)
+		if rel := filepath.Join(table, filepath.Base(p)); !slices.Contains(listed, rel) {
+			e.Problems = append(e.Problems, fmt.Sprintf("%s is not listed in %s: the folder was changed after the run", rel, ManifestName))
 		}
+	}
+	if len(e.Problems) > 0 {
+		return e
 	}
 	return nil
 }
@@ -111,7 +115,25 @@ func (m *Manifest) CheckListed(dir, table string) error {
 // readers goroutines at once (0: one per CPU), each a page of every column
 // at a time, so memory stays a few batches per reader whatever the number of
 // rows or the size of a row group. It returns the number of rows read.
+//
+// Before it decodes anything it checks every file against dir's manifest
+// (Manifest.VerifyFiles): a file the manifest does not list, or whose size
+// or SHA-256 differs from the manifest's, is refused with a *CorruptError
+// naming it, as is a file that cannot be decoded. A damaged file is an
+// error, never a panic.
 func Scan(ctx context.Context, dir string, files []string, cols []Column, readers int, fn func(*Batch) error) (int64, error) {
+	man, err := ReadManifest(dir)
+	if err != nil {
+		return 0, fmt.Errorf("%s: its files cannot be checked: %w", dir, err)
+	}
+	if err := man.VerifyFiles(ctx, dir, files); err != nil {
+		return 0, err
+	}
+	return scan(ctx, dir, files, cols, readers, fn)
+}
+
+// scan is Scan on files already verified.
+func scan(ctx context.Context, dir string, files []string, cols []Column, readers int, fn func(*Batch) error) (int64, error) {
 	if readers <= 0 {
 		readers = runtime.GOMAXPROCS(0)
 	}
@@ -128,7 +150,7 @@ func Scan(ctx context.Context, dir string, files []string, cols []Column, reader
 	for i, f := range files {
 		n, err := rowGroups(filepath.Join(dir, f))
 		if err != nil {
-			return 0, err
+			return 0, unreadable(dir, f, err)
 		}
 		for g := range n {
 			jobs = append(jobs, &job{file: i, group: g})
@@ -183,10 +205,12 @@ func Scan(ctx context.Context, dir string, files []string, cols []Column, reader
 					}
 				}
 				if err == nil {
-					err = readGroup(ctx, pf, j.group, cols, files[j.file], j.back, j.out)
+					err = Guard(func() error { return readGroup(ctx, pf, j.group, cols, files[j.file], j.back, j.out) })
 				}
-				if err != nil {
-					j.err = fmt.Errorf("reading %s: %w", files[j.file], err)
+				if err != nil && ctx.Err() == nil {
+					j.err = unreadable(dir, files[j.file], err)
+				} else if err != nil {
+					j.err = err
 				}
 				close(j.out)
 			}
@@ -213,21 +237,42 @@ func Scan(ctx context.Context, dir string, files []string, cols []Column, reader
 	return rows, nil
 }
 
+// unreadable is the error for a file of dir that cannot be decoded.
+func unreadable(dir, file string, err error) error {
+	return &CorruptError{Dir: dir, Problems: []string{fmt.Sprintf("%s cannot be read as gpbudget's Parquet: %v", file, err)}}
+}
+
+// Guard runs f, turning a panic into an error: the Parquet decoder panics
+// on some damaged data (a corrupt footer or page header) rather than
+// returning an error, and a damaged file must be reported, never crash.
+func Guard(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("damaged data: %v", r)
+		}
+	}()
+	return f()
+}
+
+// openParquet opens a Parquet file's footer; errors do not repeat the path.
 func openParquet(path string) (*os.File, *parquet.File, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading results: %w", err)
+		return nil, nil, err
 	}
-	st, err := f.Stat()
-	if err == nil {
-		var pf *parquet.File
-		pf, err = parquet.OpenFile(f, st.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	var pf *parquet.File
+	err = Guard(func() error {
+		st, err := f.Stat()
 		if err == nil {
-			return f, pf, nil
+			pf, err = parquet.OpenFile(f, st.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 		}
+		return err
+	})
+	if err != nil {
+		f.Close()
+		return nil, nil, err
 	}
-	f.Close()
-	return nil, nil, fmt.Errorf("%s: %w", path, err)
+	return f, pf, nil
 }
 
 func rowGroups(path string) (int, error) {

@@ -308,8 +308,8 @@ func (w *Writer) closePart() error {
 		return err
 	}
 	c := Chunk{File: PartPath(PracticeYears, w.prefix, w.next), FirstRep: w.firstRep, LastRep: w.lastRep,
-		Rows: rows.rows, SHA256: rows.file.SHA256(),
-		LedgerFile: PartPath(Ledger, w.prefix, w.next), LedgerRows: ledger.rows, LedgerSHA256: ledger.file.SHA256()}
+		Rows: rows.rows, SHA256: rows.file.SHA256(), Bytes: rows.file.Size(),
+		LedgerFile: PartPath(Ledger, w.prefix, w.next), LedgerRows: ledger.rows, LedgerSHA256: ledger.file.SHA256(), LedgerBytes: ledger.file.Size()}
 	w.Chunks = append(w.Chunks, c)
 	w.next++
 	if w.OnChunk != nil {

@@ -44,6 +44,7 @@ func benchCommand() *cli.Command {
 					return nil
 				}
 				fmt.Fprintf(c.App.Writer, "%s: %d practice-year rows, %d ledger rows\n", r.Dir, r.Rows, r.LedgerRows)
+				fmt.Fprintf(c.App.Writer, "check the files against the manifest (SHA-256): %.1f s (%.1f s CPU) for %.2f GB\n", r.VerifySec, r.VerifyCPUSec, float64(r.Bytes)/1e9)
 				fmt.Fprintf(c.App.Writer, "read the columns: %.1f s (%.1f s CPU); summarize: %.1f s (%.1f s CPU); ratio %.2f, CPU ratio %.2f (target <= 2)\n",
 					r.ReadSec, r.ReadCPUSec, r.SummarySec, r.SummaryCPUSec, r.TimeRatio, r.CPURatio)
 				fmt.Fprintf(c.App.Writer, "peak RSS %.0f MB (target for England 1,000 x 5: < 300 MB); quantiles %s\n", float64(r.PeakRSSBytes)/1e6,

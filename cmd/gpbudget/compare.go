@@ -50,6 +50,9 @@ func compareCommand() *cli.Command {
 			if o.help {
 				return cli.ShowSubcommandHelp(c)
 			}
+			if _, err := outPath("out", o.out); err != nil {
+				return err
+			}
 			if len(refs) < 2 {
 				return badInput("compare: name two or more scenarios (A B [C...]); got %d", len(refs))
 			}

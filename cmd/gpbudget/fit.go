@@ -34,6 +34,10 @@ func fitCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "fitted.yaml", Usage: "scenario `FILE` to write (- for standard output)"},
 		},
 		Action: func(c *cli.Context) error {
+			out, err := outPath("out", c.String("out"))
+			if err != nil {
+				return err
+			}
 			h, err := historyFrom(c)
 			if err != nil {
 				return err
@@ -81,6 +85,11 @@ func fitCommand() *cli.Command {
 			}
 			var sum strings.Builder
 			fmt.Fprintf(&sum, "# %d practices, %d practice-years; log spend per head by stream (REML):\n", len(g.Practices), len(recs))
+			if g.Basis() != "" {
+				// Two years: a practice's lasting level and one year's chance
+				// are not separable, so the styles and style_sd are uncertain.
+				fmt.Fprintf(&sum, "# caution: two years of history (to %d) cannot show how much of a practice's difference lasts: practice SD and styles below are weakly determined; three or more years fit them properly\n", g.LastYear)
+			}
 			for s := range 5 {
 				f := g.Fits[s]
 				if f == nil {
@@ -90,17 +99,16 @@ func fitCommand() *cli.Command {
 				fmt.Fprintf(&sum, "#   %-11s level %.4f ± %.4f  trend %+.4f/yr ± %.4f  practice SD %.3f ± %.3f  residual SD %.3f  AR(1) %.2f\n",
 					forecast.QuantityName(s), f.A, math.Sqrt(f.CovAB[0][0]), f.B, math.Sqrt(f.CovAB[1][1]), f.Tau, f.TauSE, f.Sigma, f.Rho)
 			}
-			out := []byte(sum.String())
-			out = append(out, b...)
-			if c.String("out") == "-" {
-				_, err = c.App.Writer.Write(out)
+			text := append([]byte(sum.String()), b...)
+			if out == "-" {
+				_, err = c.App.Writer.Write(text)
 				return err
 			}
-			if err := runfolder.WriteFileAtomic(c.String("out"), out); err != nil {
+			if err := runfolder.WriteFileAtomic(out, text); err != nil {
 				return inputError{fmt.Errorf("--out: %w", err)}
 			}
 			fmt.Fprint(c.App.ErrWriter, sum.String())
-			fmt.Fprintf(c.App.ErrWriter, "wrote %s\n", c.String("out"))
+			fmt.Fprintf(c.App.ErrWriter, "wrote %s\n", out)
 			return nil
 		},
 	}

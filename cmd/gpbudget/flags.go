@@ -19,6 +19,15 @@ func inRange[T cmp.Ordered](flag string, v, lo, hi T) error {
 	return nil
 }
 
+// outPath is a command's --out (or another output flag): an empty one (an
+// unset shell variable) is refused rather than taken as the current folder.
+func outPath(flag, v string) (string, error) {
+	if v == "" {
+		return "", badInput("--%s is empty (an unset shell variable?): name the file or folder to write", flag)
+	}
+	return v, nil
+}
+
 // Bounds shared by several commands.
 const (
 	maxYears   = 50

@@ -37,6 +37,10 @@ func forecastCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "forecast", Usage: "output `DIR`"},
 		},
 		Action: func(c *cli.Context) error {
+			dir, err := outPath("out", c.String("out"))
+			if err != nil {
+				return err
+			}
 			hz, up := c.Int("horizon"), c.Float64("uplift")
 			if err := inRange("horizon", hz, 1, 10); err != nil {
 				return err
@@ -61,12 +65,18 @@ func forecastCommand() *cli.Command {
 				return err
 			}
 			rows := forecast.Table(g, ageing, hz, up)
-			dir := c.String("out")
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return inputError{fmt.Errorf("--out: %w", err)}
 			}
 			var pq, cs bytes.Buffer
-			if err := forecast.WriteTableParquet(&pq, rows); err != nil {
+			// A history too short for the full model widens the intervals;
+			// the file and the output say so.
+			basis := g.Basis()
+			meta := map[string]string{"gpbudget.version": version, "gpbudget.interval_basis": "full model"}
+			if basis != "" {
+				meta["gpbudget.interval_basis"] = basis
+			}
+			if err := forecast.WriteTableParquet(&pq, rows, meta); err != nil {
 				return err
 			}
 			if err := forecast.WriteTableCSV(&cs, rows); err != nil {
@@ -79,6 +89,9 @@ func forecastCommand() *cli.Command {
 			}
 			fmt.Fprintf(c.App.Writer, "forecast %d practices x %d quantities x %d years (to %d): %s/forecast.parquet, %s/forecast.csv\n",
 				len(g.Practices), forecast.NQuantities, hz, g.LastYear+hz, dir, dir)
+			if basis != "" {
+				fmt.Fprintf(c.App.Writer, "intervals %s\n", basis)
+			}
 			return nil
 		},
 	}

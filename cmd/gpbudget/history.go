@@ -36,7 +36,11 @@ func historyCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			paths, out := o.payments, o.out
+			paths := o.payments
+			out, err := outPath("out", o.out)
+			if err != nil {
+				return err
+			}
 			if len(paths) == 0 {
 				return badInput("--payments: give one or more payments files")
 			}
@@ -52,6 +56,13 @@ func historyCommand() *cli.Command {
 			if err != nil {
 				return inputError{err}
 			}
+			// Every input is read before the history is written.
+			weighted := make([][]nhsdata.WeightedPopulation, len(o.weighted))
+			for i, f := range o.weighted {
+				if weighted[i], err = nhsdata.ReadWeightedFile(f); err != nil {
+					return inputError{err}
+				}
+			}
 			var buf bytes.Buffer
 			if err := nhsdata.WriteHistory(&buf, rows); err != nil {
 				return err
@@ -65,12 +76,8 @@ func historyCommand() *cli.Command {
 					return err
 				}
 			}
-			for _, f := range o.weighted {
-				ws, err := nhsdata.ReadWeightedFile(f)
-				if err != nil {
-					return inputError{err}
-				}
-				printNeed(c.App.Writer, f, nhsdata.MeasureNeed(ws, 1000))
+			for i, f := range o.weighted {
+				printNeed(c.App.Writer, f, nhsdata.MeasureNeed(weighted[i], 1000))
 			}
 			fmt.Fprintf(c.App.ErrWriter, "wrote %s (%d practice-years)\n", out, rep.Rows)
 			return nil

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
 )
@@ -131,7 +132,10 @@ func run(ctx context.Context, app *cli.App, args []string, stderr io.Writer) (co
 	fmt.Fprintln(stderr, "gpbudget:", err)
 	var ie inputError
 	var ec cli.ExitCoder // the CLI library's own errors (an unknown help topic)
-	if errors.As(err, &ie) || errors.As(err, &ec) {
+	// A run folder whose files do not match its manifest, or that holds no
+	// finished run, is bad input whichever command read it.
+	folder := errors.Is(err, runfolder.ErrCorrupt) || errors.Is(err, runfolder.ErrIncomplete)
+	if errors.As(err, &ie) || errors.As(err, &ec) || folder {
 		return exitInput
 	}
 	return exitFail

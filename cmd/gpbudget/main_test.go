@@ -16,6 +16,14 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv("GPBUDGET_TEST_MAIN") == "1" {
 		os.Args = append([]string{"gpbudget"}, strings.Fields(os.Getenv("GPBUDGET_TEST_ARGS"))...)
+		if argv := os.Getenv("GPBUDGET_TEST_ARGV"); argv != "" {
+			// Exact arguments (an empty one included), as JSON.
+			var args []string
+			if err := json.Unmarshal([]byte(argv), &args); err != nil {
+				panic(err)
+			}
+			os.Args = append([]string{"gpbudget"}, args...)
+		}
 		main()
 		os.Exit(0)
 	}
@@ -25,9 +33,22 @@ func TestMain(m *testing.M) {
 // gpbudget runs the command in a child process and returns its status and output.
 func gpbudget(t *testing.T, dir string, args ...string) (int, string) {
 	t.Helper()
+	return runMain(t, dir, "GPBUDGET_TEST_ARGS="+strings.Join(args, " "))
+}
+
+// gpbudgetArgv runs the command with exactly args (an empty one kept).
+func gpbudgetArgv(t *testing.T, dir string, args ...string) (int, string) {
+	t.Helper()
+	b, _ := json.Marshal(args)
+	return runMain(t, dir, "GPBUDGET_TEST_ARGV="+string(b))
+}
+
+// runMain runs main() in a child process with the arguments in env.
+func runMain(t *testing.T, dir, env string) (int, string) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GPBUDGET_TEST_MAIN=1", "GPBUDGET_TEST_ARGS="+strings.Join(args, " "))
+	cmd.Env = append(os.Environ(), "GPBUDGET_TEST_MAIN=1", env)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()

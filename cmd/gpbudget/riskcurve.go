@@ -46,6 +46,9 @@ func riskCurveCommand() *cli.Command {
 			if c.NArg() > 0 {
 				return badInput("risk-curve: unexpected argument %q (use --scenario)", c.Args().First())
 			}
+			if _, err := outPath("out", c.String("out")); err != nil {
+				return err
+			}
 			s, err := scenarios.Load(c.String("scenario"))
 			if err != nil {
 				return inputError{err}

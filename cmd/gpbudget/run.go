@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +43,8 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "cohort", Usage: "simulate practices from age-sex-frailty group counts rather than patient by patient (much faster; not with a per-patient stop-loss; see docs/model.md)"},
 			&cli.BoolFlag{Name: "resume-if-interrupted", Usage: "if --out already holds this same run (or shard) interrupted, resume it; if complete, do nothing (for pods and jobs that restart with the same command)"},
 			&cli.StringFlag{Name: "resume", Usage: "finish the interrupted run in `DIR` (same scenario, seed and size)"},
+			&cli.BoolFlag{Name: "recompute", Usage: "with --resume: recompute the part files of a complete run that no longer match its manifest (damaged, truncated or replaced)"},
+			&cli.BoolFlag{Name: "force", Usage: "replace what --out holds (another run, its summaries): removes only files gpbudget wrote, listed in their manifests, and keeps any other file"},
 			&cli.DurationFlag{Name: "checkpoint", Value: time.Minute, Usage: "end a result file at least this often, so an interruption loses at most about this much `TIME` (0: by size only)"},
 			&cli.StringFlag{Name: "shard", Usage: "run only shard `I/N` (0 <= I < N) of the replications, for 'gpbudget merge'; " +
 				"default: from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX when set; 'off' ignores those"},
@@ -56,6 +60,13 @@ func runCommand() *cli.Command {
 			}
 			if c.IsSet("resume") {
 				return resume(c)
+			}
+			if c.Bool("recompute") {
+				return badInput("--recompute goes with --resume DIR: it recomputes a complete run's damaged files")
+			}
+			dir := c.String("out")
+			if dir == "" {
+				return badInput("--out is empty (an unset shell variable?): name the output folder, e.g. --out results")
 			}
 			s, err := scenarios.Load(c.String("scenario"))
 			if err != nil {
@@ -105,7 +116,6 @@ func runCommand() *cli.Command {
 			if err := s.CheckRun(m, reps, years); err != nil {
 				return inputError{err}
 			}
-			dir := c.String("out")
 			if c.Bool("resume-if-interrupted") {
 				if r, err := rundir.OpenExisting(dir, version, shard); err != nil {
 					return inputError{err}
@@ -120,22 +130,31 @@ func runCommand() *cli.Command {
 				Scenario: s, Model: m, Seed: seed, Reps: reps, Years: years, Workers: workers,
 				Dir: dir, Version: version, Command: runfolder.CommandLine(os.Args),
 				CheckpointEvery: c.Duration("checkpoint"), Shard: shard, Cohort: c.Bool("cohort"),
+				// Tables and a report of an earlier run here would look like this run's.
+				Force: c.Bool("force"), Derived: analysis.DerivedFiles(),
 			}
 			if spec.Cohort && m.StopLoss.Active() {
 				return badInput("--cohort cannot apply scenario %s's per-patient stop-loss or truncation (cohort mode has no individual patients): run it without --cohort", s.Name)
 			}
-			if err := spec.Prepare(); err != nil {
+			// Nothing in the folder is touched until the run's inputs are valid.
+			if err := spec.Check(); err != nil {
 				return inputError{err}
 			}
-			// Tables and a report of an earlier run here would look like this run's.
-			if err := analysis.RemoveDerived(dir); err != nil {
+			cleared, err := spec.Prepare()
+			if err != nil {
 				return inputError{err}
+			}
+			if len(cleared.Removed) > 0 && !c.Bool("quiet") {
+				fmt.Fprintf(c.App.ErrWriter, "replacing what %s held: removed %s gpbudget had written there\n", dir, files(len(cleared.Removed)))
+			}
+			if len(cleared.Kept) > 0 && !c.Bool("quiet") {
+				fmt.Fprintf(c.App.ErrWriter, "kept %s in %s that gpbudget did not write: %s\n", files(len(cleared.Kept)), dir, strings.Join(cleared.Kept[:min(5, len(cleared.Kept))], ", "))
 			}
 			start := time.Now()
 			var prog sim.Progress
 			spec.Progress = &prog
 			finish := showProgress(c.App.ErrWriter, progressModeFor(c.Bool("quiet"), c.App.ErrWriter), &prog, plainProgressEvery)
-			man, err := rundir.Execute(c.Context, spec)
+			man, err := rundir.Start(c.Context, spec)
 			finish(err == nil)
 			if err != nil {
 				what, how := dir, "gpbudget run --resume "+dir
@@ -175,6 +194,14 @@ func runCommand() *cli.Command {
 	}
 }
 
+// files is "1 file" or "N files".
+func files(n int) string {
+	if n == 1 {
+		return "1 file"
+	}
+	return fmt.Sprintf("%d files", n)
+}
+
 // headline prints the run's answer in a few lines (from its files, as
 // 'summarize' computes it) and where the full tables and report come from.
 func headline(c *cli.Context, dir string) error {
@@ -196,12 +223,15 @@ func headline(c *cli.Context, dir string) error {
 
 // resume finishes an interrupted run from its manifest.
 func resume(c *cli.Context) error {
-	for _, f := range []string{"scenario", "reps", "years", "seed", "out", "cohort"} {
+	for _, f := range []string{"scenario", "reps", "years", "seed", "out", "cohort", "force"} {
 		if c.IsSet(f) {
 			return badInput("--resume takes the scenario, size, seed and folder from the run's manifest: drop --%s", f)
 		}
 	}
 	dir := c.String("resume")
+	if dir == "" {
+		return badInput("--resume is empty (an unset shell variable?): name the run folder to finish")
+	}
 	// A shard (from --shard, Slurm or Kubernetes, as for a run) resumes
 	// from its own manifest, touching no other shard's files.
 	shard, _, err := resolveShard(c)
@@ -226,15 +256,53 @@ func resumeRun(c *cli.Context, dir string, shard *runfolder.Shard, r *rundir.Res
 	if shard != nil {
 		what = fmt.Sprintf("shard %s of %s", shard, dir)
 	}
+	how := "gpbudget run --resume " + runfolder.ShellQuote(dir)
+	if shard != nil {
+		how += " --shard " + shard.String()
+	}
+	var damaged map[int][]string
 	if r.Manifest.Completed {
-		if !c.Bool("quiet") {
-			fmt.Fprintf(c.App.Writer, "%s is already complete; nothing to do\n", what)
+		// A complete run is checked, not trusted: its files may have been
+		// damaged or replaced since.
+		var err error
+		if damaged, err = r.Damaged(c.Context, dir); err != nil {
+			return err
 		}
-		return nil
+		if len(damaged) == 0 {
+			if !c.Bool("quiet") {
+				fmt.Fprintf(c.App.Writer, "%s is already complete and its %d files match their checksums; nothing to do\n", what, len(r.Manifest.Files))
+			}
+			return nil
+		}
+		if !c.Bool("recompute") {
+			ce := &runfolder.CorruptError{Dir: dir, Fix: fmt.Sprintf("%s is complete, but these files no longer match its manifest. "+
+				"Recompute them (the same scenario and seed give the same rows) with: %s --recompute", what, how)}
+			for _, i := range slices.Sorted(maps.Keys(damaged)) {
+				ce.Problems = append(ce.Problems, damaged[i]...)
+			}
+			return inputError{ce}
+		}
 	}
 	m, err := r.Scenario.Model(r.Manifest.Seed)
 	if err != nil {
 		return inputError{err}
+	}
+	if damaged != nil {
+		start := time.Now()
+		files, identical, err := rundir.Recompute(c.Context, &rundir.Spec{
+			Scenario: r.Scenario, Model: m, Workers: c.Int("workers"), Dir: dir, Version: version,
+		}, r, damaged)
+		if err != nil {
+			return fmt.Errorf("%w\n%s: recomputing its damaged files stopped; run the same command again to finish: %s --recompute", err, what, how)
+		}
+		if !c.Bool("quiet") {
+			note := "identical to the files the run first wrote"
+			if identical < len(damaged) {
+				note = fmt.Sprintf("%d of %d parts identical to the files first written; the manifest now records the others' checksums", identical, len(damaged))
+			}
+			fmt.Fprintf(c.App.Writer, "recomputed %d files of %s (%s) in %.1fs: %s\n", len(files), what, strings.Join(files, ", "), time.Since(start).Seconds(), note)
+		}
+		return nil
 	}
 	start := time.Now()
 	man, err := rundir.Resume(c.Context, &rundir.Spec{
@@ -243,11 +311,7 @@ func resumeRun(c *cli.Context, dir string, shard *runfolder.Shard, r *rundir.Res
 	}, r)
 	if err != nil {
 		if c.Context.Err() != nil {
-			how := dir
-			if shard != nil {
-				how += " --shard " + shard.String()
-			}
-			return fmt.Errorf("interrupted again: %s is incomplete; resume it with: gpbudget run --resume %s: %w", what, how, err)
+			return fmt.Errorf("interrupted again: %s is incomplete; resume it with: %s: %w", what, how, err)
 		}
 		return err
 	}

@@ -34,6 +34,22 @@ func synthCommand() *cli.Command {
 			&cli.StringFlag{Name: "weighted-populations", Usage: "also write the practices' need as need-weighted populations to `FILE.csv`"},
 		},
 		Action: func(c *cli.Context) error {
+			// Every flag and input is checked, and both files made, before
+			// either is written.
+			out, err := outPath("out", c.String("out"))
+			if err != nil {
+				return err
+			}
+			hf := c.String("history")
+			if c.IsSet("history") {
+				if _, err := outPath("history", hf); err != nil {
+					return err
+				}
+			}
+			y := c.Int("years")
+			if err := inRange("years", y, 1, maxYears); err != nil {
+				return err
+			}
 			s, err := scenarios.Load(c.String("scenario"))
 			if err != nil {
 				return inputError{err}
@@ -59,27 +75,23 @@ func synthCommand() *cli.Command {
 				specs[i].List.Male = append([]int(nil), p.Count[sim.Male][:]...)
 				specs[i].List.Female = append([]int(nil), p.Count[sim.Female][:]...)
 			}
-			var buf bytes.Buffer
+			var buf, hb bytes.Buffer
 			if err := scenarios.WritePopulation(&buf, specs, c.String("commissioner"), "01APR2009"); err != nil {
 				return err
 			}
-			if err := writeOut(c, c.String("out"), buf.Bytes()); err != nil {
-				return err
+			var wb bytes.Buffer
+			wf := c.String("weighted-populations")
+			if c.IsSet("weighted-populations") {
+				if _, err := outPath("weighted-populations", wf); err != nil {
+					return err
+				}
 			}
-			if wf := c.String("weighted-populations"); wf != "" {
-				var wb bytes.Buffer
+			if wf != "" {
 				if err := s.WriteWeightedPopulations(&wb, specs); err != nil {
 					return err
 				}
-				if err := writeOut(c, wf, wb.Bytes()); err != nil {
-					return err
-				}
 			}
-			if hf := c.String("history"); hf != "" {
-				y := c.Int("years")
-				if err := inRange("years", y, 1, maxYears); err != nil {
-					return err
-				}
+			if hf != "" {
 				if err := s.CheckRun(m, 1, y); err != nil {
 					return inputError{err}
 				}
@@ -87,13 +99,20 @@ func synthCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				var hb bytes.Buffer
 				if err := h.WriteCSV(&hb); err != nil {
 					return err
 				}
-				if err := writeOut(c, hf, hb.Bytes()); err != nil {
+			}
+			if err := writeOut(c, out, buf.Bytes()); err != nil {
+				return err
+			}
+			if wf != "" {
+				if err := writeOut(c, wf, wb.Bytes()); err != nil {
 					return err
 				}
+			}
+			if hf != "" {
+				return writeOut(c, hf, hb.Bytes())
 			}
 			return nil
 		},
