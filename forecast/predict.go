@@ -68,7 +68,7 @@ func (g *GroupFit) Forecasts(i, q int) bool {
 
 // FitHistory fits the records of one group (one practice-year each) for
 // the quantities asked for. A quantity the history does not carry (fewer
-// practice-years with spend than the model's Params parameters, as the four
+// practice-years with spend than the model needs (Needed), as the four
 // streams other than prescribing in a history built from NHS payments
 // files) is not fitted:
 // its Fits entry stays nil and Absent lists it. It is an error only when
@@ -164,11 +164,14 @@ func FitHistory(recs []Record, quantities []int) (*GroupFit, error) {
 			}
 			ss[i] = s
 		}
-		obs := 0
+		obs, years := 0, map[float64]bool{}
 		for _, s := range ss {
 			obs += len(s.Z)
+			for _, t := range s.T {
+				years[t] = true
+			}
 		}
-		if obs < Params {
+		if obs < Needed(len(years)) {
 			g.Absent = append(g.Absent, q)
 			continue
 		}
@@ -179,7 +182,7 @@ func FitHistory(recs []Record, quantities []int) (*GroupFit, error) {
 		g.Fits[q] = f
 	}
 	if len(g.Absent) == len(quantities) {
-		return nil, fmt.Errorf("%w: no spend to fit: fewer practice-years with spend than the model's %d parameters (level, trend, practice SD, residual SD, persistence) in each of %s", ErrShortHistory, Params, quantityNames(quantities))
+		return nil, fmt.Errorf("%w: no spend to fit: fewer practice-years with spend than the model needs (%d over three years or more, 6 over two) in each of %s", ErrShortHistory, Params, quantityNames(quantities))
 	}
 	return g, nil
 }

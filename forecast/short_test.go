@@ -42,7 +42,7 @@ func TestShortHistoryRefused(t *testing.T) {
 	if _, err := FitHistory(h.Records, []int{Total}); !errors.Is(err, ErrShortHistory) {
 		t.Fatalf("one year of history: %v (want ErrShortHistory)", err)
 	}
-	h = engineHistory(t, 2, 1, 2) // 4 practice-years, 5 parameters
+	h = engineHistory(t, 2, 1, 2) // 4 practice-years: two changes
 	if _, err := FitHistory(h.Records, []int{Total}); !errors.Is(err, ErrShortHistory) {
 		t.Fatalf("4 practice-years: %v (want ErrShortHistory)", err)
 	}

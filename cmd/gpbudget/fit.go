@@ -96,8 +96,8 @@ func fitCommand() *cli.Command {
 					fmt.Fprintf(&sum, "#   %-11s not in the history: rates and style_sd kept from the base scenario\n", forecast.QuantityName(s))
 					continue
 				}
-				fmt.Fprintf(&sum, "#   %-11s level %.4f ± %.4f  trend %+.4f/yr ± %.4f  practice SD %.3f ± %.3f  residual SD %.3f  AR(1) %.2f\n",
-					forecast.QuantityName(s), f.A, math.Sqrt(f.CovAB[0][0]), f.B, math.Sqrt(f.CovAB[1][1]), f.Tau, f.TauSE, f.Sigma, f.Rho)
+				fmt.Fprintf(&sum, "#   %-11s level %.4f ± %.4f  trend %+.4f/yr ± %.4f  practice SD %.3f ± %.3f  residual SD %.3f (%.0f%% falls with list size)  AR(1) %.2f  year SD %.3f\n",
+					forecast.QuantityName(s), f.A, math.Sqrt(f.CovAB[0][0]), f.B, math.Sqrt(f.CovAB[1][1]), f.Tau, f.TauSE, f.Sigma, 100*f.W, f.Rho, f.Omega)
 			}
 			text := append([]byte(sum.String()), b...)
 			if out == "-" {
