@@ -241,7 +241,7 @@ func readTable[T any](dir, name, what, cmd string) ([]T, map[string]string, erro
 	meta := map[string]string{}
 	var rows []T
 	err = runfolder.Guard(func() error {
-		pf, err := parquet.OpenFile(f, st.Size())
+		pf, err := runfolder.OpenParquet(f, st.Size())
 		if err != nil {
 			return err
 		}

@@ -220,7 +220,7 @@ func readParquet(path string) (table, error) {
 		return table{}, fmt.Errorf("history: %w", err)
 	}
 	var pf *parquet.File
-	err = runfolder.Guard(func() (err error) { pf, err = parquet.OpenFile(f, st.Size()); return err })
+	pf, err = runfolder.OpenParquet(f, st.Size())
 	if err != nil {
 		return table{}, fmt.Errorf("history %s: not a readable Parquet file: %w", path, err)
 	}

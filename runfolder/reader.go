@@ -2,6 +2,7 @@ package runfolder
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -254,20 +255,54 @@ func Guard(f func() error) (err error) {
 	return f()
 }
 
+// OpenParquet opens the Parquet file f of size bytes after checking its
+// frame ("PAR1" at both ends and a footer length that fits in the file)
+// and, once the footer is decoded, every page header (see checkPages).
+// The decoder allocates the footer's stated length before it compares it
+// with the file's size, so four damaged bytes would ask for up to 4 GiB.
+// Panics of the decoder are returned as errors (see Guard).
+func OpenParquet(f io.ReaderAt, size int64, opts ...parquet.FileOption) (*parquet.File, error) {
+	const magic = "PAR1"
+	if size < 12 {
+		return nil, fmt.Errorf("%d bytes is too short for a Parquet file", size)
+	}
+	var head, tail [8]byte
+	if _, err := f.ReadAt(head[:4], 0); err != nil {
+		return nil, err
+	}
+	if _, err := f.ReadAt(tail[:], size-8); err != nil {
+		return nil, err
+	}
+	if string(head[:4]) != magic || string(tail[4:]) != magic {
+		return nil, errors.New(`not a Parquet file: "PAR1" missing at the start or end`)
+	}
+	if n := int64(binary.LittleEndian.Uint32(tail[:4])); n > size-12 {
+		return nil, fmt.Errorf("the footer claims %d bytes, more than the file's %d", n, size)
+	}
+	var pf *parquet.File
+	err := Guard(func() (err error) {
+		if pf, err = parquet.OpenFile(f, size, opts...); err != nil {
+			return err
+		}
+		return checkPages(f, size, pf.Metadata())
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pf, nil
+}
+
 // openParquet opens a Parquet file's footer; errors do not repeat the path.
 func openParquet(path string) (*os.File, *parquet.File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
+	st, err := f.Stat()
 	var pf *parquet.File
-	err = Guard(func() error {
-		st, err := f.Stat()
-		if err == nil {
-			pf, err = parquet.OpenFile(f, st.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
-		}
-		return err
-	})
+	if err == nil {
+		pf, err = OpenParquet(f, st.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	}
 	if err != nil {
 		f.Close()
 		return nil, nil, err

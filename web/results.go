@@ -55,7 +55,7 @@ func copyParts(out io.Writer, runDir string, files []string) error {
 			f.Close()
 			return err
 		}
-		pf, err := parquet.OpenFile(f, st.Size())
+		pf, err := runfolder.OpenParquet(f, st.Size())
 		if err != nil {
 			f.Close()
 			return fmt.Errorf("%s: %w", name, err)
