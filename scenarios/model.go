@@ -126,7 +126,7 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 		}
 		m.Practices = ps
 	}
-	m.Budget = sim.Budget{Setter: s.Budget.setter(), TopSlice: s.Budget.TopSlice, IssueWeek: s.Budget.IssueWeek}
+	m.Budget = sim.Budget{Setter: s.Budget.setter(), TopSlice: s.Budget.TopSlice, IssueWeek: s.Budget.IssueWeek, Project: s.Budget.Project}
 	if s.Budget.Weights != nil {
 		w := bySexBand(*s.Budget.Weights)
 		m.Budget.Weights = &w

@@ -17,7 +17,7 @@ import (
 
 // Risk is the scenario's sections on risk beyond chance (inline in Scenario).
 type Risk struct {
-	ChanceOnly     bool           `yaml:"chance_only" json:"chance_only" jsonschema_description:"Switch off every effect beyond chance (drift, shocks, trends, priors, style correlation, streams' own need, budget-setting lag, estimated formula, frailty by age): the model as it was before them, for comparison."`
+	ChanceOnly     bool           `yaml:"chance_only" json:"chance_only" jsonschema_description:"Switch off every effect beyond chance (drift, shocks, trends, priors, style correlation, streams' own need, budget-setting lag, projected budgets, estimated formula, frailty by age): the model as it was before them, for comparison."`
 	Drift          Drift          `yaml:"drift" json:"drift" jsonschema_description:"Practice effects that drift from year to year (AR(1) on the log scale, per stream)."`
 	Shocks         Shocks         `yaml:"shocks" json:"shocks" jsonschema_description:"Year effects common to an area's practices, and to all (national)."`
 	Trends         Trends         `yaml:"trends" json:"trends" jsonschema_description:"Yearly growth in demand (event rates) and prices (cost per event)."`
@@ -106,7 +106,7 @@ type PriorSpec struct {
 
 // chanceOnly is the scenario with every effect beyond chance switched off:
 // no drift, shocks, trends or priors, styles independent across streams,
-// one need index for every stream, a one-year budget-setting lag, the perfect capitation formula and frailty
+// one need index for every stream, a one-year budget-setting lag, budgets not projected, the perfect capitation formula and frailty
 // shares that do not depend on age. It is the model before those effects
 // existed: for the same seed, its runs are those of that model bit for bit.
 // Rate uncertainty (streams' rate_uncertainty_sd) and behaviour effects'
@@ -126,6 +126,7 @@ func (s *Scenario) chanceOnly() *Scenario {
 		c.Population.Synthetic = &y
 	}
 	c.Budget.Lag = 1
+	c.Budget.Project = false
 	return &c
 }
 
@@ -253,6 +254,8 @@ func switchedOn(root *yaml.Node) []string {
 	on("population.style_correlation", &sc, func() bool { return sc != 0 })
 	var lag int
 	on("budget.lag", &lag, func() bool { return lag > 1 })
+	var proj bool
+	on("budget.project", &proj, func() bool { return proj })
 	nc := 1.0
 	on("population.synthetic.need_correlation", &nc, func() bool { return nc < 1 })
 	return out

@@ -64,6 +64,14 @@ func riskDefaults(s *Scenario) {
 	// [ref §6]), when last year's spend is not yet complete: the last
 	// complete year is t-2, the data PBC budgets were set from (issue 14).
 	s.Budget.Lag = 2
+	// ASSUMPTION: the commissioner projects historic budgets for the
+	// practice's list as it stands and the trends it knows (PBC's
+	// prescribing budgets came with the prescribing formula's growth [ref
+	// §6]); without it every budget falls behind growth over the lag and
+	// each year after (the default area overspent 3.2%, 4.8% and 6.0% in
+	// years 1-3), and the chance of a 5% overspend is mostly that shortfall
+	// rather than chance.
+	s.Budget.Project = true
 	s.Drift = Drift{
 		// [data], see above. Prescribing measured; referrals, A&E and
 		// electives, which GPs drive as much, ASSUMPTION the same; emergency

@@ -284,6 +284,31 @@ func TestBudgetLag(t *testing.T) {
 	}
 }
 
+// TestProjectedBudget: a projected historic budget (Budget.Project) is the
+// spend of year t-2 scaled by how the practice's expected spend moved since:
+// on a list that does not change (simpleModel: no deaths, births or
+// turnover; rates flat in age) with every stream's demand growing 3% a
+// year, by 1.03², then uplifted by 1.05². Unprojected it is as in
+// TestBudgetLag.
+func TestProjectedBudget(t *testing.T) {
+	m := simpleModel(300)
+	m.Budget.Setter = sim.HistoricBudget{Lag: 2, Uplift: 0.05}
+	m.Budget.Project = true
+	for s := range sim.NStreams {
+		m.Effects.Trend[s] = sim.Trend{Demand: 0.03}
+	}
+	rows := run(t, m, sim.Options{Seed: 4, FirstRep: 0, LastRep: 3, Years: 4, Workers: 2})
+	for rep := range 3 {
+		for yr := 3; yr <= 4; yr++ {
+			got := rows[rep*4+yr-1].Budget
+			want := rows[rep*4+yr-3].SpendTotal * 1.03 * 1.03 * 1.05 * 1.05
+			if math.Abs(got-want) > 1e-9*want {
+				t.Errorf("replication %d, year %d: budget %v, want year %d's spend × 1.03² × 1.05² = %v", rep, yr, got, yr-2, want)
+			}
+		}
+	}
+}
+
 // TestVarianceDecomposition: the rows' nested expected spends split the
 // variance of a practice-year's spend across replications by the law of
 // total variance: Var(S) = Var(E_p) + E[(E_s - E_p)²] + E[(E - E_s)²] +

@@ -195,6 +195,13 @@ type Budget struct {
 	// IssueWeek is the week of the financial year in which budgets reach
 	// practices; behaviour effects act on the (52-IssueWeek)/52 of the year left.
 	IssueWeek float64
+	// Project projects historic and blend budgets forward: each past
+	// year's spend, and last year's budget, are scaled by how the
+	// practice's expected spend (its list at each year's start and the
+	// trends' point values) has moved since, before the setter uplifts
+	// them. Without it, budgets fall behind a list that grows or ages and
+	// behind the trends.
+	Project bool
 	// Formula, if set, is an estimated capitation formula (EstimateFormula)
 	// in place of the perfect one, which knows each practice's true need.
 	Formula *Formula

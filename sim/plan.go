@@ -23,6 +23,7 @@ type practicePlan struct {
 	// less answers for (basis = the regime's index: covered streams, net of
 	// the per-patient threshold). Fixed arrays, so a task allocates nothing.
 	hist    [nRegimes][histCap]float64
+	expect  [histCap]float64 // each year's expected spend (projected budgets)
 	nHist   int
 	scratch [histCap]float64
 	prevRaw float64 // last year's budget before top-slice
@@ -130,7 +131,26 @@ func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, fx *
 		if on != pl.prevOn {
 			prev = 0 // the budget covers other costs now: restart from history
 		}
-		raw := m.Budget.Setter.Set(target, pl.recent(&pl.hist[on]), prev, year)
+		hist := pl.recent(&pl.hist[on])
+		if m.Budget.Project {
+			// Past years' spend and last year's budget in the budget
+			// year's terms: scaled by how the practice's expected spend
+			// (its list as it stands at each year's start, the trends'
+			// point values) has moved since.
+			e := pl.expectedAt(cells, year)
+			n := len(hist)
+			// A year with no expected spend (an empty list) has no
+			// terms to convert from; its spend is kept as it was.
+			for k := range hist {
+				if d := pl.expect[(pl.nHist-n+k)%histCap]; d > 0 {
+					hist[k] *= e / d
+				}
+			}
+			if d := pl.expect[(pl.nHist-1)%histCap]; d > 0 {
+				prev *= e / d
+			}
+		}
+		raw := m.Budget.Setter.Set(target, hist, prev, year)
 		b := raw * (1 - m.Budget.TopSlice)
 		*r = PracticeYear{
 			Replication: pl.rep, Year: year, Practice: pl.i, ListSize: y.listSize,
@@ -150,6 +170,9 @@ func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, fx *
 	}
 	k := pl.nHist % histCap
 	pl.hist[0][k] = total
+	if m.Budget.Project {
+		pl.expect[k] = pl.expectedAt(cells, year)
+	}
 	for rg := regimeStart; rg < nRegimes; rg++ {
 		if r := pl.regs[rg]; r != nil && r.Answers() {
 			pl.hist[rg][k] = coveredSpend(&y.spend, r.Covers()) - y.stopLoss
@@ -177,6 +200,24 @@ func (pl *practicePlan) expected(cells *[NCells]int32, fx *yearEffect) (params, 
 		all += e * fx.drift[s]
 	}
 	return params, shocks, all
+}
+
+// expectedAt is the practice's expected spend in year t on the list cells
+// (frailty at its shares), at the trends' point values and without the
+// replication's draws (drift, shocks, priors): what a commissioner can
+// project. Budgets use its ratios, so its level does not matter.
+func (pl *practicePlan) expectedAt(cells *[NCells]int32, t int) float64 {
+	p := pl.p
+	tr := &p.m.Effects.Trend
+	e := 0.0
+	for s := range NStreams {
+		e0 := 0.0
+		for c := range NCells {
+			e0 += float64(cells[c]) * p.unitCost[c][s]
+		}
+		e += e0 * p.pmult[pl.i][s] * math.Pow((1+tr[s].Demand)*(1+tr[s].Price), float64(t))
+	}
+	return e
 }
 
 // coveredSpend is the spend of the streams in cover (nil: all).

@@ -358,7 +358,8 @@ func TestTopSliceAndHistory(t *testing.T) {
 	s := policyScenario(t, "default", 5)
 	s.Budget.Method = "historic"
 	s.Budget.HistoricYears = 2
-	s.Budget.Lag = 1 // last year's spend (TestBudgetLag has lag 2)
+	s.Budget.Lag = 1         // last year's spend (TestBudgetLag has lag 2)
+	s.Budget.Project = false // the mean itself (TestProjectedBudget projects it)
 	s.Budget.TopSlice = 0.1
 	m, rows := policyRun(t, s, 6, 2, 3)
 	np := len(m.Practices)
