@@ -1,9 +1,8 @@
 package analysis
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 
@@ -30,8 +29,9 @@ type ContractStats struct {
 	TruncatedSE     float64 `parquet:"spend_truncated_se"`
 }
 
+// contractColumns are read, with the summary's own, where a run has
+// contract payments.
 var contractColumns = []runfolder.Column{
-	{Name: "replication", Kind: runfolder.Int}, {Name: "year", Kind: runfolder.Int},
 	{Name: "shared_savings", Kind: runfolder.Float}, {Name: "shared_loss", Kind: runfolder.Float},
 	{Name: "incentive_paid", Kind: runfolder.Float}, {Name: "spend_truncated", Kind: runfolder.Float},
 }
@@ -55,35 +55,50 @@ func termsOf(man *runfolder.Manifest) runTerms {
 	return t
 }
 
-// contractPass reads the practice-years' contract columns into
-// sum.Contract, for a run whose scenario is a contract or pays an
-// incentive (older runs, and other rules, have nothing to show).
-func contractPass(ctx context.Context, dir string, man *runfolder.Manifest, files []string, readers int, sum *Summary) error {
+// contractAcc sums the practice-years' contract columns by replication and
+// year, in the summary's scan, for sum.Contract: for a run whose scenario
+// is a contract or pays an incentive (older runs, and other rules, have
+// nothing to show).
+type contractAcc struct {
+	tot  map[repYear]*[4]float64
+	last repYear
+	cur  *[4]float64
+}
+
+type repYear struct{ rep, year int32 }
+
+// newContractAcc is nil where the run has no contract payments to show.
+func newContractAcc(man *runfolder.Manifest) *contractAcc {
 	t := termsOf(man)
 	if t.Rule.Type != "shared_savings" && t.Incentive == nil {
 		return nil
 	}
-	type repYear struct{ rep, year int32 }
-	tot := map[repYear]*[4]float64{}
-	_, err := runfolder.Scan(ctx, dir, files, contractColumns, readers, func(b *runfolder.Batch) error {
-		rep, year := b.Int(0), b.Int(1)
-		cols := [4][]float64{b.Float(2), b.Float(3), b.Float(4), b.Float(5)}
-		for r := range b.N {
-			k := repYear{rep[r], year[r]}
-			v := tot[k]
-			if v == nil {
-				v = &[4]float64{}
-				tot[k] = v
+	return &contractAcc{tot: map[repYear]*[4]float64{}}
+}
+
+// add takes a batch's rows: rep and year, and the four contractColumns'
+// values after them.
+func (a *contractAcc) add(n int, rep, year []int32, cols [4][]float64) {
+	for r := range n {
+		k := repYear{rep[r], year[r]}
+		if a.cur == nil || k != a.last {
+			a.cur = a.tot[k]
+			if a.cur == nil {
+				a.cur = &[4]float64{}
+				a.tot[k] = a.cur
 			}
-			for c := range cols {
-				v[c] += cols[c][r]
-			}
+			a.last = k
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("%s: contract payments: %w", dir, err)
+		for c := range cols {
+			a.cur[c] += cols[c][r]
+		}
 	}
+}
+
+// finish sets sum.Contract: each year's payments and all years', as means
+// over replications with their SEs.
+func (a *contractAcc) finish(sum *Summary) {
+	tot := a.tot
 	var years []int32
 	for k := range tot {
 		if !slices.Contains(years, k.year) {
@@ -94,7 +109,8 @@ func contractPass(ctx context.Context, dir string, man *runfolder.Manifest, file
 	whole := map[int32]*[4]float64{}
 	row := func(label string, per map[int32]*[4]float64) ContractStats {
 		var m [4]Moments
-		for _, v := range per {
+		for _, rep := range slices.Sorted(maps.Keys(per)) { // in order: the same bits every time
+			v := per[rep]
 			for c := range m {
 				m[c].Add(v[c])
 			}
@@ -125,5 +141,4 @@ func contractPass(ctx context.Context, dir string, man *runfolder.Manifest, file
 		sum.Contract = append(sum.Contract, row(strconv.Itoa(int(y)), per))
 	}
 	sum.Contract = append(sum.Contract, row(AllBands, whole))
-	return nil
 }

@@ -209,22 +209,50 @@ func sortSearch(l []float32, v float32, orEqual bool) int {
 
 // orderStat is the k-th smallest exact value (k from 0). A pooled
 // distribution is never copied or merged: the value is found by bisection
-// over the 2^32 float32s, counting below each candidate in every sorted
-// leaf by binary search (32 steps of a few binary searches per practice),
-// which is exact and costs nothing in memory.
+// over the float32s between the smallest and largest value, counting the
+// values at most each candidate in every sorted leaf by binary search.
+// Each leaf keeps only its values still inside the bisection's range (those
+// below it are counted once, those above it dropped), so after a few steps
+// most leaves drop out and the rest are searched over a few values: exact,
+// and costing nothing in memory but a window per leaf.
 func (d *Dist) orderStat(k int) float64 {
 	ls := d.leaves()
 	if len(ls) == 1 {
 		return float64(ls[0][k])
 	}
-	lo, hi := uint32(0), uint32(math.MaxUint32)
+	lo, hi := uint32(math.MaxUint32), uint32(0)
+	for _, l := range ls {
+		lo, hi = min(lo, key(l[0])), max(hi, key(l[len(l)-1]))
+	}
+	act := slices.Clone(ls) // each leaf's values within [value(lo), value(hi)]
+	at := make([]int, len(act))
+	base := 0 // values below value(lo)
 	for lo < hi {
 		m := lo + (hi-lo)/2
-		if below(ls, value(m), true) > k {
+		v := value(m)
+		n := base
+		for i, l := range act {
+			at[i] = sortSearch(l, v, true)
+			n += at[i]
+		}
+		keep := act[:0]
+		if n > k {
 			hi = m
+			for i, l := range act {
+				if at[i] > 0 {
+					keep = append(keep, l[:at[i]])
+				}
+			}
 		} else {
 			lo = m + 1
+			for i, l := range act {
+				base += at[i]
+				if at[i] < len(l) {
+					keep = append(keep, l[at[i]:])
+				}
+			}
 		}
+		act = keep
 	}
 	return float64(value(lo))
 }

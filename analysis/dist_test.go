@@ -64,3 +64,38 @@ func TestDistPooledAndSketched(t *testing.T) {
 		}
 	}
 }
+
+// Every order statistic of a pooled Dist is the flat sorted values' own,
+// with negative values, zeros of both signs, ties across leaves and leaves
+// of one value.
+func TestOrderStatEveryRank(t *testing.T) {
+	g := rand.New(rand.NewPCG(3, 4))
+	pooled := Exact().New()
+	var all []float32
+	for i := range 40 {
+		leaf := Exact().New()
+		n := 1 + g.IntN(300)
+		for range n {
+			var v float32
+			switch {
+			case i%10 == 0:
+				v = 7 // a leaf of one value, repeated
+			case g.IntN(8) == 0:
+				v = float32(g.IntN(5) - 2) // ties across leaves
+			case g.IntN(20) == 0:
+				v = float32(math.Copysign(0, float64(g.IntN(2)*2-1)))
+			default:
+				v = float32(1e3 * g.NormFloat64())
+			}
+			leaf.Add(float64(v))
+			all = append(all, v)
+		}
+		pooled.Merge(leaf)
+	}
+	slices.Sort(all)
+	for k, want := range all {
+		if got := pooled.orderStat(k); got != float64(want) {
+			t.Fatalf("order statistic %d of %d: %v, want %v", k, len(all), got, want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/gpbudget/gpbudget/runfolder"
@@ -210,16 +211,7 @@ func ledgerPass(ctx context.Context, dir string, man *runfolder.Manifest, reader
 	}
 	sum.Ledger = append(sum.Ledger, row(AllBands, whole, wholeRows))
 
-	keys := make([]flowKey, 0, len(flows))
-	total := map[flowKey]float64{}
-	for k, v := range flows {
-		keys = append(keys, k)
-		total[flowKey{-1, k.from, k.to, k.reason}] += v
-	}
-	for k := range total {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b flowKey) int {
+	byKey := func(a, b flowKey) int {
 		ay, by := a.year, b.year
 		if ay < 0 {
 			ay = 1 << 30
@@ -228,7 +220,15 @@ func ledgerPass(ctx context.Context, dir string, man *runfolder.Manifest, reader
 			by = 1 << 30
 		}
 		return cmp.Or(cmp.Compare(ay, by), cmp.Compare(a.from, b.from), cmp.Compare(a.to, b.to), cmp.Compare(a.reason, b.reason))
-	})
+	}
+	// Totals are summed in key order, not the map's, so a summary is the
+	// same to the last bit every time.
+	keys := slices.SortedFunc(maps.Keys(flows), byKey)
+	total := map[flowKey]float64{}
+	for _, k := range keys {
+		total[flowKey{-1, k.from, k.to, k.reason}] += flows[k]
+	}
+	keys = append(keys, slices.SortedFunc(maps.Keys(total), byKey)...)
 	for _, k := range keys {
 		v, label := flows[k], fmt.Sprint(k.year)
 		if k.year < 0 {

@@ -1,11 +1,13 @@
 package analysis
 
 import (
-	"context"
+	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"text/tabwriter"
 
@@ -51,9 +53,10 @@ type RiskRow struct {
 	About   string  `parquet:"about"`
 }
 
+// riskColumns are read, with the summary's own, where a run's rows carry
+// expected spends (runs made before the risk effects do not).
 var riskColumns = []runfolder.Column{
-	{Name: "practice_id", Kind: runfolder.String}, {Name: "replication", Kind: runfolder.Int}, {Name: "year", Kind: runfolder.Int},
-	{Name: "list_size", Kind: runfolder.Int}, {Name: "spend_total", Kind: runfolder.Float}, {Name: "capitation_target", Kind: runfolder.Float},
+	{Name: "capitation_target", Kind: runfolder.Float},
 	{Name: "expected_spend_params", Kind: runfolder.Float}, {Name: "expected_spend_shocks", Kind: runfolder.Float}, {Name: "expected_spend", Kind: runfolder.Float},
 }
 
@@ -83,15 +86,75 @@ func r2(w, wx, wxx, wb, wbb, wxb float64) float64 {
 	return 1 - rss/tss
 }
 
-// riskPass reads the rows' expected spends and capitation targets into
-// sum.Decomposition and sum.RiskAdjustment (with the manifest's record of
-// an estimated formula's fit). A folder written before the expected-spend
-// columns existed gets the fit alone.
-func riskPass(ctx context.Context, dir string, man *runfolder.Manifest, files []string, readers int, sum *Summary) error {
+// riskAcc accumulates, in the summary's scan, the variance decomposition
+// by practice and year and the capitation formula's fit by replication and
+// year.
+type riskAcc struct {
+	years int
+	acc   []decompAcc // practice·years + year − 1
+	fits  map[[2]int32]*fitAcc
+	last  [2]int32
+	cur   *fitAcc
+}
+
+// newRiskAcc is nil where the run's rows carry no expected spends.
+func newRiskAcc(dir string, files []string, years int) (*riskAcc, error) {
 	have, err := runfolder.HasColumns(filepath.Join(dir, files[0]), "expected_spend_params", "expected_spend_shocks", "expected_spend")
-	if err != nil {
-		return err
+	if err != nil || !have {
+		return nil, err
 	}
+	return &riskAcc{years: years, fits: map[[2]int32]*fitAcc{}}, nil
+}
+
+// add takes a batch's rows: each row's practice (loc[idx[r]]), replication, year,
+// list size and spend, and riskColumns' values.
+func (ra *riskAcc) add(n int, loc []int, idx []int32, rep, year, list []int32, spend []float64, x [4][]float64) error {
+	target, ep, es, e := x[0], x[1], x[2], x[3]
+	for r := range n {
+		l := float64(list[r])
+		if l <= 0 {
+			continue
+		}
+		yr := int(year[r])
+		if yr < 1 || yr > ra.years {
+			return fmt.Errorf("year %d in a run of %d years", yr, ra.years)
+		}
+		k := loc[idx[r]]*ra.years + yr - 1
+		if k >= len(ra.acc) {
+			ra.acc = append(ra.acc, make([]decompAcc, k+1-len(ra.acc))...)
+		}
+		a := &ra.acc[k]
+		y, p, s, x := spend[r]/l, ep[r]/l, es[r]/l, e[r]/l
+		a.y.Add(y)
+		a.p.Add(p)
+		a.shocks += (s - p) * (s - p)
+		a.drift += (x - s) * (x - s)
+		a.chance += (y - x) * (y - x)
+		if fk := [2]int32{rep[r], year[r]}; ra.cur == nil || fk != ra.last {
+			ra.cur = ra.fits[fk]
+			if ra.cur == nil {
+				ra.cur = &fitAcc{}
+				ra.fits[fk] = ra.cur
+			}
+			ra.last = fk
+		}
+		f := ra.cur
+		t := target[r] / l
+		f.w += l
+		f.wa += l * y
+		f.waa += l * y * y
+		f.wb += l * t
+		f.wbb += l * t * t
+		f.wab += l * y * t
+		f.we += l * x
+		f.wee += l * x * x
+		f.web += l * x * t
+	}
+	return nil
+}
+
+// riskRows are the formula's measures the manifest records.
+func riskRows(man *runfolder.Manifest, sum *Summary) {
 	if ra := man.RiskAdjustment; ra != nil {
 		sum.RiskAdjustment = append(sum.RiskAdjustment,
 			RiskRow{"formula_person_r2", ra.PersonR2, 0.12, fmt.Sprintf("person-level R² of the estimated formula in its sample of %d patients", ra.SampleSize)},
@@ -101,73 +164,15 @@ func riskPass(ctx context.Context, dir string, man *runfolder.Manifest, files []
 			RiskRow{"formula_share_10pct_from_target", ra.ShareOff10, 1.0 / 3, "share of practices whose expected spend is 10% or more from target"},
 		)
 	}
-	if !have {
-		return nil
-	}
-	ids := map[string]int{}
-	var names []string
-	acc := map[[2]int32]*decompAcc{} // (practice, year)
-	fits := map[[2]int32]*fitAcc{}   // (replication, year)
-	var local []int
-	var mapped uint64
-	_, err = runfolder.Scan(ctx, dir, files, riskColumns, readers, func(b *runfolder.Batch) error {
-		idx, dict := b.String(0)
-		if id := b.DictID(0); id != mapped || len(local) != len(dict) {
-			local = local[:0]
-			for _, d := range dict {
-				i, ok := ids[d]
-				if !ok {
-					i = len(names)
-					ids[d] = i
-					names = append(names, d)
-				}
-				local = append(local, i)
-			}
-			mapped = id
-		}
-		rep, year, list := b.Int(1), b.Int(2), b.Int(3)
-		spend, target, ep, es, e := b.Float(4), b.Float(5), b.Float(6), b.Float(7), b.Float(8)
-		for r := range b.N {
-			n := float64(list[r])
-			if n <= 0 {
-				continue
-			}
-			k := [2]int32{int32(local[idx[r]]), year[r]}
-			a := acc[k]
-			if a == nil {
-				a = &decompAcc{}
-				acc[k] = a
-			}
-			y, p, s, x := spend[r]/n, ep[r]/n, es[r]/n, e[r]/n
-			a.y.Add(y)
-			a.p.Add(p)
-			a.shocks += (s - p) * (s - p)
-			a.drift += (x - s) * (x - s)
-			a.chance += (y - x) * (y - x)
-			f := fits[[2]int32{rep[r], year[r]}]
-			if f == nil {
-				f = &fitAcc{}
-				fits[[2]int32{rep[r], year[r]}] = f
-			}
-			t := target[r] / n
-			f.w += n
-			f.wa += n * y
-			f.waa += n * y * y
-			f.wb += n * t
-			f.wbb += n * t * t
-			f.wab += n * y * t
-			f.we += n * x
-			f.wee += n * x * x
-			f.web += n * x * t
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
+}
+
+// finish adds the run's fit to sum.RiskAdjustment and sets
+// sum.Decomposition; names are the practices' IDs by index.
+func (ra *riskAcc) finish(names []string, sum *Summary) {
 	// R² per replication-year, then their mean (and its SE).
 	var real, exp Moments
-	for _, f := range fits {
+	for _, k := range slices.SortedFunc(maps.Keys(ra.fits), byPair) { // in order: the same bits every time
+		f := ra.fits[k]
 		if v := r2(f.w, f.wa, f.waa, f.wb, f.wbb, f.wab); !math.IsNaN(v) {
 			real.Add(v)
 		}
@@ -180,9 +185,17 @@ func riskPass(ctx context.Context, dir string, man *runfolder.Manifest, files []
 			RiskRow{"run_practice_r2", real.Mean(), 0.77, fmt.Sprintf("practice-level R² of spend per head on the capitation target per head in the run (list-weighted; mean of %d replication-years, SE %.3f)", int(real.N), real.SE())},
 			RiskRow{"run_practice_r2_expected", exp.Mean(), math.NaN(), "the same for expected spend per head (everything but chance)"})
 	}
+	acc := map[[2]int32]*decompAcc{}
+	for k := range ra.acc {
+		if ra.acc[k].y.N > 0 {
+			acc[[2]int32{int32(k / ra.years), int32(k%ra.years + 1)}] = &ra.acc[k]
+		}
+	}
 	sum.Decomposition = decompose(acc, names, sum.Practices)
-	return nil
 }
+
+// byPair orders pairs by their first element, then their second.
+func byPair(a, b [2]int32) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) }
 
 // decompose turns the practice-year accumulators into practice and band
 // rows (practices in ID order, then bands, then "all").
@@ -194,7 +207,10 @@ func decompose(acc map[[2]int32]*decompAcc, names []string, ps []PracticeStats) 
 	type part struct{ v, p, s, d, c float64 }
 	byPractice := map[int]*part{}
 	years := map[int]int{}
-	for k, a := range acc {
+	// In key order, not the map's, so a summary is the same to the last
+	// bit every time.
+	for _, k := range slices.SortedFunc(maps.Keys(acc), byPair) {
+		a := acc[k]
 		if a.y.N < 2 {
 			continue
 		}

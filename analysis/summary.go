@@ -517,6 +517,59 @@ var (
 	}
 )
 
+// pass2 is what the summary's main pass reads: obsColumns, then, unless
+// only a headline is wanted, riskColumns where the rows carry expected
+// spends (from riskAt) and contractColumns where the run has contract
+// payments (from contractAt), with their accumulators (nil where absent).
+type pass2 struct {
+	cols               []runfolder.Column
+	risk               *riskAcc
+	contract           *contractAcc
+	riskAt, contractAt int
+}
+
+func newPass2(dir string, files []string, man *runfolder.Manifest, headline bool) (*pass2, error) {
+	p := &pass2{cols: obsColumns}
+	if !headline {
+		var err error
+		if p.risk, err = newRiskAcc(dir, files, man.Years); err != nil {
+			return nil, err
+		}
+		p.contract = newContractAcc(man)
+	}
+	p.riskAt, p.contractAt = len(p.cols), len(p.cols)
+	if p.risk != nil {
+		p.cols = append(slices.Clip(p.cols), riskColumns...)
+		p.contractAt = len(p.cols)
+	}
+	if p.contract != nil {
+		p.cols = append(slices.Clip(p.cols), contractColumns...)
+	}
+	return p, nil
+}
+
+// SummaryColumns are the practice-year columns a full summary of the
+// completed run in dir reads in its main pass (its first pass reads a
+// subset): what reading "just the columns" means for bench.
+func SummaryColumns(dir string) ([]runfolder.Column, error) {
+	man, err := runfolder.RequireComplete(dir)
+	if err != nil {
+		return nil, err
+	}
+	files, err := man.TableFiles(runfolder.PracticeYears)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s: no results in %s/", dir, runfolder.PracticeYears)
+	}
+	p, err := newPass2(dir, files, man, false)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(p.cols), nil
+}
+
 // closedCode is the dictionary code of the closed regime in a batch's
 // regime column c, or -1 if none of its rows is closed.
 func closedCode(b *runfolder.Batch, c int) int32 {
@@ -581,6 +634,10 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 		note = fmt.Sprintf("quantiles, VaR and ES are exact (each practice's %d practice-years held as float32)", perPractice)
 	}
 	s := NewSummarizer(q, o.Headline)
+	// Room for every practice at once: each accumulator is a few KB, and
+	// growing the slice by doubling would copy them and touch fresh
+	// memory again and again.
+	s.ps = slices.Grow(s.ps, min(max(man.Practices, 0), 1<<20))
 	// A row group's batches share its dictionary: map it to practices once.
 	var local []int
 	var mapped uint64
@@ -615,14 +672,21 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 			runfolder.PracticeYears, rows, runfolder.ManifestName, man.Rows)}}
 	}
 	s.SetBands(man.Years)
-	// Pass 2: every practice-year, each shard of practices by its own goroutine.
-	_, err = runfolder.Scan(ctx, dir, files, obsColumns, o.Readers, func(b *runfolder.Batch) error {
+	// Pass 2: every practice-year, each shard of practices by its own
+	// goroutine, and beside them the variance decomposition and the
+	// contract's payments, from the same batches (one read of the files).
+	p2, err := newPass2(dir, files, man, o.Headline)
+	if err != nil {
+		return nil, err
+	}
+	cols, risk, contract, riskAt, contractAt := p2.cols, p2.risk, p2.contract, p2.riskAt, p2.contractAt
+	_, err = runfolder.Scan(ctx, dir, files, cols, o.Readers, func(b *runfolder.Batch) error {
 		idx, loc := practices(b)
 		rep, year, list := b.Int(1), b.Int(2), b.Int(3)
 		budget, spend, vr, sav, def, stop, comm, holder := b.Float(4), b.Float(5), b.Float(6), b.Float(7), b.Float(8), b.Float(9), b.Float(10), b.Float(11)
 		regIdx, _ := b.String(12)
 		closed := closedCode(b, 12)
-		var errs [Shards]error
+		var errs [Shards + 1]error
 		var wg sync.WaitGroup
 		for w, sh := range s.shards {
 			wg.Go(func() {
@@ -638,6 +702,21 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 					if err := s.add(sh, &ob); err != nil {
 						errs[w] = fmt.Errorf("%s: %s: %w", dir, b.File, err)
 						return
+					}
+				}
+			})
+		}
+		if risk != nil || contract != nil {
+			wg.Go(func() {
+				if contract != nil {
+					c := contractAt
+					contract.add(b.N, rep, year, [4][]float64{b.Float(c), b.Float(c + 1), b.Float(c + 2), b.Float(c + 3)})
+				}
+				if risk != nil {
+					c := riskAt
+					x := [4][]float64{b.Float(c), b.Float(c + 1), b.Float(c + 2), b.Float(c + 3)}
+					if err := risk.add(b.N, loc, idx, rep, year, list, spend, x); err != nil {
+						errs[Shards] = fmt.Errorf("%s: %s: %w", dir, b.File, err)
 					}
 				}
 			})
@@ -661,11 +740,12 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 	if err := ledgerPass(ctx, dir, man, o.Readers, sum); err != nil {
 		return nil, err
 	}
-	if err := contractPass(ctx, dir, man, files, o.Readers, sum); err != nil {
-		return nil, err
+	if contract != nil {
+		contract.finish(sum)
 	}
-	if err := riskPass(ctx, dir, man, files, o.Readers, sum); err != nil {
-		return nil, err
+	riskRows(man, sum)
+	if risk != nil {
+		risk.finish(s.IDs, sum)
 	}
 	return sum, nil
 }
@@ -811,6 +891,3 @@ type Summary struct {
 	Decomposition  []DecompRow
 	RiskAdjustment []RiskRow
 }
-
-// ObsColumns are the practice-year columns a summary reads.
-func ObsColumns() []runfolder.Column { return slices.Clone(obsColumns) }

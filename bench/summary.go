@@ -57,11 +57,15 @@ func MeasureSummary(ctx context.Context, dir string) (*SummaryResult, error) {
 	for _, f := range man.Sums() {
 		r.Bytes += f.Bytes
 	}
+	obs, err := analysis.SummaryColumns(dir)
+	if err != nil {
+		return nil, err
+	}
 	start, cpu = time.Now(), processCPU()
 	for _, t := range []struct {
 		table string
 		cols  []runfolder.Column
-	}{{runfolder.PracticeYears, analysis.ObsColumns()}, {runfolder.Ledger, analysis.LedgerColumns()}} {
+	}{{runfolder.PracticeYears, obs}, {runfolder.Ledger, analysis.LedgerColumns()}} {
 		files, err := man.TableFiles(t.table)
 		if err != nil {
 			return nil, err

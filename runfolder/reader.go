@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/parquet-go/parquet-go"
@@ -262,6 +263,12 @@ func Guard(f func() error) (err error) {
 // with the file's size, so four damaged bytes would ask for up to 4 GiB.
 // Panics of the decoder are returned as errors (see Guard).
 func OpenParquet(f io.ReaderAt, size int64, opts ...parquet.FileOption) (*parquet.File, error) {
+	return openChecked(f, size, true, opts...)
+}
+
+// openChecked is OpenParquet, with the page headers' check left out where
+// pages is false (the file passed it unchanged before in this process).
+func openChecked(f io.ReaderAt, size int64, pages bool, opts ...parquet.FileOption) (*parquet.File, error) {
 	const magic = "PAR1"
 	if size < 12 {
 		return nil, fmt.Errorf("%d bytes is too short for a Parquet file", size)
@@ -281,7 +288,7 @@ func OpenParquet(f io.ReaderAt, size int64, opts ...parquet.FileOption) (*parque
 	}
 	var pf *parquet.File
 	err := Guard(func() (err error) {
-		if pf, err = parquet.OpenFile(f, size, opts...); err != nil {
+		if pf, err = parquet.OpenFile(f, size, opts...); err != nil || !pages {
 			return err
 		}
 		return checkPages(f, size, pf.Metadata())
@@ -301,7 +308,15 @@ func openParquet(path string) (*os.File, *parquet.File, error) {
 	st, err := f.Stat()
 	var pf *parquet.File
 	if err == nil {
-		pf, err = OpenParquet(f, st.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+		// A summary opens each file once a pass: its pages are checked
+		// the first time, and again only if it changed.
+		id, idOK := identity(st)
+		v, seen := paged.Load(path)
+		pages := !idOK || !seen || v.(fileIdentity) != id
+		pf, err = openChecked(f, st.Size(), pages, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+		if err == nil && pages && idOK {
+			paged.Store(path, id)
+		}
 	}
 	if err != nil {
 		f.Close()
@@ -309,6 +324,10 @@ func openParquet(path string) (*os.File, *parquet.File, error) {
 	}
 	return f, pf, nil
 }
+
+// paged remembers, by path, the identity of each file whose page headers
+// passed checkPages in this process (see matched).
+var paged sync.Map // string -> fileIdentity
 
 func rowGroups(path string) (int, error) {
 	f, pf, err := openParquet(path)
