@@ -121,38 +121,96 @@ func ledgerPass(ctx context.Context, dir string, man *runfolder.Manifest, reader
 	if err := man.CheckListed(dir, runfolder.Ledger); err != nil {
 		return err
 	}
-	type repYear struct{ rep, year int32 }
-	pos := map[repYear]*Positions{}
-	rowsPer := map[repYear]float64{}
-	flows := map[flowKey]float64{}
-	var cls [3][]Class
+	// Rows come in runs of one replication and year, so the accumulator
+	// of the last (replication, year) and of the last year's flows are
+	// kept at hand; reasons are numbered, so a row's flow is an index, not
+	// a string hashed.
+	type posAcc struct {
+		p    Positions
+		rows float64
+	}
+	type flowCell struct {
+		v    float64
+		seen bool
+	}
+	type yearFlows [nClasses * nClasses][]flowCell // [from·nClasses+to][reason]
+	acc := map[repYear]*posAcc{}
+	flowsBy := map[int32]*yearFlows{}
+	rid := map[string]int{}
+	var reasons []string
+	var cls [2][]Class
+	var rids []int
 	n, err := runfolder.Scan(ctx, dir, files, ledgerColumns, readers, func(b *runfolder.Batch) error {
 		rep, year, amount := b.Int(0), b.Int(1), b.Float(5)
 		var idx [3][]int32
 		var dict [3][]string
 		for c := range 3 {
 			idx[c], dict[c] = b.String(2 + c)
+		}
+		for c := range 2 {
 			cls[c] = cls[c][:0]
 			for _, d := range dict[c] {
 				cls[c] = append(cls[c], ClassOfName(d))
 			}
 		}
+		rids = rids[:0]
+		for _, d := range dict[2] {
+			i, ok := rid[d]
+			if !ok {
+				i = len(reasons)
+				rid[d] = i
+				reasons = append(reasons, d)
+			}
+			rids = append(rids, i)
+		}
+		var last repYear
+		var cur *posAcc
+		var curFlows *yearFlows
 		for r := range b.N {
-			k := repYear{rep[r], year[r]}
-			p := pos[k]
-			if p == nil {
-				p = &Positions{}
-				pos[k] = p
+			if k := (repYear{rep[r], year[r]}); cur == nil || k != last {
+				if cur = acc[k]; cur == nil {
+					cur = &posAcc{}
+					acc[k] = cur
+				}
+				if curFlows == nil || k.year != last.year {
+					if curFlows = flowsBy[k.year]; curFlows == nil {
+						curFlows = &yearFlows{}
+						flowsBy[k.year] = curFlows
+					}
+				}
+				last = k
 			}
 			from, to := cls[0][idx[0][r]], cls[1][idx[1][r]]
-			p.Move(from, to, amount[r])
-			rowsPer[k]++
-			flows[flowKey{year[r], from, to, dict[2][idx[2][r]]}] += amount[r]
+			cur.p.Move(from, to, amount[r])
+			cur.rows++
+			cell := &curFlows[int(from)*int(nClasses)+int(to)]
+			if id := rids[idx[2][r]]; id < len(*cell) {
+				(*cell)[id].v += amount[r]
+				(*cell)[id].seen = true
+			} else {
+				*cell = append(*cell, make([]flowCell, id+1-len(*cell))...)
+				(*cell)[id] = flowCell{amount[r], true}
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	pos := make(map[repYear]*Positions, len(acc))
+	rowsPer := make(map[repYear]float64, len(acc))
+	for k, a := range acc {
+		pos[k], rowsPer[k] = &a.p, a.rows
+	}
+	flows := map[flowKey]float64{}
+	for y, f := range flowsBy {
+		for ft, cells := range f {
+			for id, c := range cells {
+				if c.seen {
+					flows[flowKey{y, Class(ft / int(nClasses)), Class(ft % int(nClasses)), reasons[id]}] = c.v
+				}
+			}
+		}
 	}
 	sum.LedgerRows = n
 	var reps, years []int32
