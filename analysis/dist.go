@@ -183,16 +183,6 @@ func value(k uint32) float32 {
 	return math.Float32frombits(^k)
 }
 
-// below counts the values of the sorted leaves ls less than v (or, with
-// orEqual, at most v).
-func below(ls [][]float32, v float32, orEqual bool) int {
-	n := 0
-	for _, l := range ls {
-		n += sortSearch(l, v, orEqual)
-	}
-	return n
-}
-
 // sortSearch is how many of sorted l are less than v (at most v).
 func sortSearch(l []float32, v float32, orEqual bool) int {
 	lo, hi := 0, len(l)

@@ -197,11 +197,6 @@ func ledgerPass(ctx context.Context, dir string, man *runfolder.Manifest, reader
 	if err != nil {
 		return err
 	}
-	pos := make(map[repYear]*Positions, len(acc))
-	rowsPer := make(map[repYear]float64, len(acc))
-	for k, a := range acc {
-		pos[k], rowsPer[k] = &a.p, a.rows
-	}
 	flows := map[flowKey]float64{}
 	for y, f := range flowsBy {
 		for ft, cells := range f {
@@ -214,7 +209,7 @@ func ledgerPass(ctx context.Context, dir string, man *runfolder.Manifest, reader
 	}
 	sum.LedgerRows = n
 	var reps, years []int32
-	for k := range pos {
+	for k := range acc {
 		if !slices.Contains(reps, k.rep) {
 			reps = append(reps, k.rep)
 		}
@@ -256,9 +251,8 @@ func ledgerPass(ctx context.Context, dir string, man *runfolder.Manifest, reader
 		ps := make([]Positions, man.Replications)
 		rows := make([]float64, man.Replications)
 		for i := range man.Replications {
-			if p := pos[repYear{int32(i), y}]; p != nil {
-				ps[i] = *p
-				rows[i] = rowsPer[repYear{int32(i), y}]
+			if a := acc[repYear{int32(i), y}]; a != nil {
+				ps[i], rows[i] = a.p, a.rows
 			}
 			for c := range ps[i].Net {
 				whole[i].Net[c] += ps[i].Net[c]

@@ -185,40 +185,35 @@ func (ra *riskAcc) finish(names []string, sum *Summary) {
 			RiskRow{"run_practice_r2", real.Mean(), 0.77, fmt.Sprintf("practice-level R² of spend per head on the capitation target per head in the run (list-weighted; mean of %d replication-years, SE %.3f)", int(real.N), real.SE())},
 			RiskRow{"run_practice_r2_expected", exp.Mean(), math.NaN(), "the same for expected spend per head (everything but chance)"})
 	}
-	acc := map[[2]int32]*decompAcc{}
-	for k := range ra.acc {
-		if ra.acc[k].y.N > 0 {
-			acc[[2]int32{int32(k / ra.years), int32(k%ra.years + 1)}] = &ra.acc[k]
-		}
-	}
-	sum.Decomposition = decompose(acc, names, sum.Practices)
+	sum.Decomposition = decompose(ra.acc, ra.years, names, sum.Practices)
 }
 
 // byPair orders pairs by their first element, then their second.
 func byPair(a, b [2]int32) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) }
 
-// decompose turns the practice-year accumulators into practice and band
-// rows (practices in ID order, then bands, then "all").
-func decompose(acc map[[2]int32]*decompAcc, names []string, ps []PracticeStats) []DecompRow {
+// decompose turns the practice-year accumulators (acc[practice·years +
+// year − 1]) into practice and band rows (practices in ID order, then
+// bands, then "all").
+func decompose(acc []decompAcc, years int, names []string, ps []PracticeStats) []DecompRow {
 	band := map[string]string{}
 	for _, p := range ps {
 		band[p.PracticeID] = p.Band
 	}
 	type part struct{ v, p, s, d, c float64 }
 	byPractice := map[int]*part{}
-	years := map[int]int{}
-	// In key order, not the map's, so a summary is the same to the last
-	// bit every time.
-	for _, k := range slices.SortedFunc(maps.Keys(acc), byPair) {
-		a := acc[k]
+	nYears := map[int]int{}
+	// In practice and year order, so a summary is the same to the last bit
+	// every time.
+	for k := range acc {
+		a, i := &acc[k], k/years
 		if a.y.N < 2 {
 			continue
 		}
 		n := a.y.N
-		pt := byPractice[int(k[0])]
+		pt := byPractice[i]
 		if pt == nil {
 			pt = &part{}
-			byPractice[int(k[0])] = pt
+			byPractice[i] = pt
 		}
 		// Each estimate unbiased: the sample variances divide by n−1; the
 		// steps between levels have mean 0 by construction, so their mean
@@ -228,7 +223,7 @@ func decompose(acc map[[2]int32]*decompAcc, names []string, ps []PracticeStats) 
 		pt.s += a.shocks / n
 		pt.d += a.drift / n
 		pt.c += a.chance / n
-		years[int(k[0])]++
+		nYears[i]++
 	}
 	row := func(level, id, b string, py int, x part) DecompRow {
 		r := DecompRow{Level: level, ID: id, Band: b, PracticeYrs: py, Variance: x.v, Parameters: x.p, Shocks: x.s, Drift: x.d, Chance: x.c,
@@ -249,9 +244,9 @@ func decompose(acc map[[2]int32]*decompAcc, names []string, ps []PracticeStats) 
 	var all part
 	allN := 0
 	for _, i := range order {
-		x, ny := *byPractice[i], float64(years[i])
+		x, ny := *byPractice[i], float64(nYears[i])
 		b := band[names[i]]
-		out = append(out, row("practice", names[i], b, years[i], part{x.v / ny, x.p / ny, x.s / ny, x.d / ny, x.c / ny}))
+		out = append(out, row("practice", names[i], b, nYears[i], part{x.v / ny, x.p / ny, x.s / ny, x.d / ny, x.c / ny}))
 		if bandSum[b] == nil {
 			bandSum[b] = &part{}
 		}
@@ -262,8 +257,8 @@ func decompose(acc map[[2]int32]*decompAcc, names []string, ps []PracticeStats) 
 			t.d += x.d
 			t.c += x.c
 		}
-		bandN[b] += years[i]
-		allN += years[i]
+		bandN[b] += nYears[i]
+		allN += nYears[i]
 	}
 	for _, bd := range Bands {
 		if x := bandSum[bd.Name]; x != nil {
