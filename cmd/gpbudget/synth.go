@@ -85,9 +85,9 @@ func synthCommand() *cli.Command {
 				if _, err := outFile("weighted-populations", wf, scen); err != nil {
 					return err
 				}
-				if err := distinctOuts(map[string]string{"out": out, "history": hf, "weighted-populations": wf}); err != nil {
-					return err
-				}
+			}
+			if err := distinctOuts(map[string]string{"out": out, "history": hf, "weighted-populations": wf}); err != nil {
+				return err
 			}
 			if wf != "" {
 				if err := s.WriteWeightedPopulations(&wb, specs); err != nil {
