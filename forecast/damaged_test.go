@@ -64,12 +64,23 @@ func TestDamagedHistoryRefused(t *testing.T) {
 	if err != nil || len(h.Records) != len(lines)-2 {
 		t.Fatalf("the real history itself: %d records, %v", len(h.Records), err)
 	}
+	twice := make([]string, 0, len(lines))
+	for i, l := range lines {
+		switch {
+		case l == "":
+		case i == 0:
+			twice = append(twice, "list_size,"+l)
+		default:
+			twice = append(twice, "1,"+l)
+		}
+	}
 	for _, c := range []struct {
 		name string
 		in   []byte
 		want string
 	}{
-		{"list_size twice", edit(0, func(s string) string { return s + ",list_size" }), "list_size appears 2 times"},
+		// A second list_size placed first: the last was kept.
+		{"list_size twice", []byte(strings.Join(twice, "")), "list_size appears 2 times"},
 		{"list of 0.001", field(5, 2, "0.001"), "line 6: list_size"},
 		{"list of 1e12", field(5, 2, "1000000000000"), "line 6: list_size"},
 		{"hex float", field(7, 4, "0x1.01p12"), "line 8: spend_prescribing"},

@@ -299,11 +299,10 @@ func TestCrossFileWarnings(t *testing.T) {
 	if !has(rep.Warnings, "A81001 (gone after 2016, back in 2018)") {
 		t.Errorf("close and reopen: warnings %q", rep.Warnings)
 	}
-	// 2018/19 without its commissioner column.
-	noComm := read("testdata/payments/payments_18-19.csv", 2018, func(b []byte) []byte {
-		return bytes.Replace(b, []byte("CCG Code,"), []byte("Other,"), 1)
-	})
-	rows, rep, _ := BuildHistory([]*Payments{p17, noComm})
+	// Files without the commissioner column: leavers can only be closures
+	// (before, two such years matched leavers to absorbers across England).
+	drop := func(b []byte) []byte { return bytes.Replace(b, []byte("CCG Code,"), []byte("Other,"), 1) }
+	rows, rep, _ := BuildHistory([]*Payments{read(p1718, 2017, drop), read("testdata/payments/payments_18-19.csv", 2018, drop)})
 	if !has(rep.Warnings, "has no commissioner column") {
 		t.Errorf("no commissioner: warnings %q", rep.Warnings)
 	}
@@ -311,6 +310,16 @@ func TestCrossFileWarnings(t *testing.T) {
 		if strings.HasPrefix(r.Event, "merged") {
 			t.Errorf("without commissioners, %s %d %s", r.Practice, r.Year, r.Event)
 		}
+	}
+	rows, _, _ = BuildHistory([]*Payments{p17, p18})
+	merged := 0
+	for _, r := range rows {
+		if strings.HasPrefix(r.Event, "merged") {
+			merged++
+		}
+	}
+	if merged == 0 {
+		t.Error("with commissioners: no mergers 2017->2018 (the cut has some)")
 	}
 }
 
