@@ -3,9 +3,11 @@
 // NHS England's practice need-weighted populations, and NHS Digital's
 // monthly "Patients Registered at a GP Practice" totals. The readers are
 // tolerant of what the real files do (a byte-order mark, columns renamed,
-// added or dropped between years, thousands separators, blank cells) and
-// strict about what matters: a missing required column or a malformed
-// number is a *FieldError naming the file, line and column.
+// added or dropped between years, thousands separators, blank cells, no
+// line end after the last row) and strict about what damage does: every
+// file comes through one front door (NewReader, csvin.go), and a damaged
+// file, a missing required column or a malformed number is a *FieldError
+// naming the file, line and column.
 package nhsdata
 
 import (

@@ -23,10 +23,14 @@ func historyCommand() *cli.Command {
 			"carry), and the columns dispensing, commissioner, list_basis and event. A practice\n" +
 			"that leaves the files is reported as merged into the practice of its commissioner\n" +
 			"whose list took up at least half its patients, or as closed; practice-years\n" +
-			"with a blank list are left out and counted. A summary goes to standard error.",
+			"with a blank list are left out and counted. A summary goes to standard error:\n" +
+			"each file's encoding and line ends, the values it held as missing (by column),\n" +
+			"unusual values (small lists, high drug costs per head), and warnings about the\n" +
+			"files together (codes that leave and come back, years without commissioners,\n" +
+			"two years of the same content). A damaged file is refused (exit status 2).",
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "payments", Usage: "payments `FILE`s (repeat the flag, or list files after it)"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "history.csv", Usage: "history `FILE` to write"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "history.csv", Usage: "history `FILE` to write (- for standard output)"},
 			&cli.StringSliceFlag{Name: "weighted-populations", Usage: "also measure need per head from NHS England need-weighted population `FILE`s (printed)"},
 			&cli.BoolFlag{Name: "calibration", Usage: "print the list and drug-cost dynamics measured on the files (docs/parameters.md)"},
 		},
