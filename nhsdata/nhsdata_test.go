@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -328,4 +329,16 @@ func FuzzReadRegistrations(f *testing.F) {
 			}
 		}
 	})
+}
+
+// plainDecimal agrees with the regular expressions it stands for.
+func TestPlainDecimal(t *testing.T) {
+	plain := regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+	grouped := regexp.MustCompile(`^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$`)
+	for _, s := range []string{"0", "-0", "1234", "1,234", "12,345,678.5", "1,23", "1234,567", ",123", "123,", "1.", ".5", "-", "", "1..2", "1.2.3", "--1", "1,234.5,6", "0x10", "1e5", "1,2345", "12,34,567", "-1,000", "1.000,5", "१२"} {
+		_, ok := plainDecimal(s)
+		if want := plain.MatchString(s) || grouped.MatchString(s); ok != want {
+			t.Errorf("plainDecimal(%q) = %v, want %v", s, ok, want)
+		}
+	}
 }
