@@ -243,6 +243,12 @@ func TestDamagedWeightedRefused(t *testing.T) {
 	dup := prefixAll(base, "G&A WP", "70000")
 	_, err := ReadWeighted(bytes.NewReader(dup), "w.csv")
 	wantFieldError(t, "G&A WP twice", err, 1, "appears 2 times")
+	u16 := []byte{0xFE, 0xFF}
+	for _, r := range string(base) {
+		u16 = append(u16, byte(r>>8), byte(r))
+	}
+	_, err = ReadWeighted(bytes.NewReader(u16), "w.csv")
+	wantFieldError(t, "UTF-16BE", err, 1, "UTF-16BE")
 	big := editLine(base, 1, func(l string) string { return strings.Replace(l, ",4073,", ",1000000000000,", 1) })
 	_, err = ReadWeighted(bytes.NewReader(big), "w.csv")
 	wantFieldError(t, "population of 1e12", err, 2, "implausible")
@@ -310,6 +316,19 @@ func TestCrossFileWarnings(t *testing.T) {
 		if strings.HasPrefix(r.Event, "merged") {
 			t.Errorf("without commissioners, %s %d %s", r.Practice, r.Year, r.Event)
 		}
+	}
+	// Every commissioner code renamed (as CCGs merged into sub-ICB
+	// locations): mergers across the renaming can only be closures.
+	renamed := read("testdata/payments/payments_18-19.csv", 2018, func(b []byte) []byte {
+		lines := strings.SplitAfter(string(b), "\n")
+		for i := 1; i < len(lines); i++ {
+			lines[i] = strings.Replace(lines[i], ",0", ",Z", 1)
+		}
+		return []byte(strings.Join(lines, ""))
+	})
+	_, rep, _ = BuildHistory([]*Payments{p17, renamed})
+	if !has(rep.Warnings, "changed commissioner code") {
+		t.Errorf("codes renamed: warnings %q", rep.Warnings)
 	}
 	rows, _, _ = BuildHistory([]*Payments{p17, p18})
 	merged := 0
