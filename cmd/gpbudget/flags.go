@@ -43,14 +43,7 @@ func outFile(flag, v string, inputs ...string) (string, error) {
 	}
 	st, err := os.Stat(v)
 	if err != nil {
-		// A new file: it may still be named as an input that does not
-		// exist yet; refuse that too, by name.
-		for _, in := range inputs {
-			if in != "" && filepath.Clean(in) == filepath.Clean(v) {
-				return "", badInput("--%s %s is also an input: name another file", flag, v)
-			}
-		}
-		return v, nil
+		return v, nil // a new file: no input is lost (two outputs: distinctOuts)
 	}
 	if !st.Mode().IsRegular() {
 		return "", badInput("--%s %s exists and is not a regular file (%s): accepted a new or regular file, or - for standard output", flag, v, fileKind(st.Mode()))
