@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gpbudget/gpbudget/nhsdata"
 	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/parquet-go/parquet-go"
@@ -126,11 +127,13 @@ func ReadHistory(path string) (*History, error) {
 		}
 		tabs = append(tabs, t)
 	} else {
-		t, err := readCSV(path)
-		if err != nil {
+		// CSV streams through the front door: no copy of its text is kept.
+		h := &History{}
+		if err := h.readCSV(path); err != nil {
 			return nil, err
 		}
-		tabs = append(tabs, t)
+		h.sort()
+		return h, nil
 	}
 	h := &History{}
 	for _, t := range tabs {
@@ -167,46 +170,61 @@ func runHistoryFiles(dir, rel string) ([]string, error) {
 	return []string{rel}, nil
 }
 
-// table is a file's rows as text cells by column name, with line numbers.
+// table is a Parquet file's rows as text cells by column name, with row
+// numbers; or, for CSV, the front door's reader, whose rows stream.
 type table struct {
 	file  string
 	cols  map[string]int
+	dups  map[string]int // column names given more than once: how often
 	rows  [][]string
 	lines []int
+	csv   *nhsdata.Reader
 }
 
-func readCSV(path string) (table, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return table{}, fmt.Errorf("history: %w", err)
-	}
-	defer f.Close()
-	cr := csv.NewReader(f)
-	cr.FieldsPerRecord = -1
-	t := table{file: path, cols: map[string]int{}}
-	hdr, err := cr.Read()
-	if err != nil {
-		return t, fmt.Errorf("%s, line 1: cannot read the header: %w", path, err)
-	}
-	for i, h := range hdr {
-		t.cols[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+// each calls fn on every row in turn.
+func (t *table) each(fn func(row []string, line int) error) error {
+	if t.csv == nil {
+		for j, r := range t.rows {
+			if err := fn(r, t.lines[j]); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
+		more, err := t.csv.Next()
+		if err != nil || !more {
+			return err
 		}
-		if err != nil {
-			return t, fmt.Errorf("%s: not valid CSV: %w", path, err)
+		if err := fn(t.csv.Row(), t.csv.Line()); err != nil {
+			return err
 		}
-		line, _ := cr.FieldPos(0)
-		if len(rec) < len(hdr) {
-			return t, fmt.Errorf("%s, line %d: %d fields, the header has %d", path, line, len(rec), len(hdr))
-		}
-		t.rows = append(t.rows, rec)
-		t.lines = append(t.lines, line)
 	}
-	return t, nil
+}
+
+// readCSV adds a CSV history file's rows, read through the CSV front door
+// (nhsdata.NewReader: encoding, line ends, separator, quotes, field counts
+// and a cut-off last row checked there).
+func (h *History) readCSV(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	defer f.Close()
+	rd, err := nhsdata.NewReader(f, path)
+	if err != nil {
+		return err
+	}
+	t := table{file: path, cols: map[string]int{}, dups: map[string]int{}, csv: rd}
+	for i, n := range rd.Header.Names {
+		k := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(n, "\ufeff")))
+		if _, ok := t.cols[k]; ok {
+			t.dups[k]++
+			continue
+		}
+		t.cols[k] = i
+	}
+	return h.add(t)
 }
 
 func readParquet(path string) (table, error) {
@@ -224,7 +242,7 @@ func readParquet(path string) (table, error) {
 	if err != nil {
 		return table{}, fmt.Errorf("history %s: not a readable Parquet file: %w", path, err)
 	}
-	t := table{file: path, cols: map[string]int{}}
+	t := table{file: path, cols: map[string]int{}, dups: map[string]int{}}
 	if err := runfolder.Guard(func() error { return readRows(pf, &t) }); err != nil {
 		return t, fmt.Errorf("history %s: %w", path, err)
 	}
@@ -285,7 +303,11 @@ func valueText(v parquet.Value) string {
 
 // add appends a table's rows in either layout.
 func (h *History) add(t table) error {
+	var dupErr error
 	col := func(n string) int {
+		if t.dups[n] > 0 && dupErr == nil {
+			dupErr = fmt.Errorf("%s, line 1: column %s appears %d times: accepted one (which one is meant cannot be known)", t.file, n, t.dups[n]+1)
+		}
 		if i, ok := t.cols[n]; ok {
 			return i
 		}
@@ -305,6 +327,9 @@ func (h *History) add(t table) error {
 		}
 	}
 	iStream, iSpend := col("stream"), col("spend")
+	if dupErr != nil {
+		return dupErr
+	}
 	if !wide && (iStream < 0 || iSpend < 0) {
 		return fmt.Errorf("%s: needs spend_<stream> columns for all five streams, or stream and spend columns\n%s", t.file, HistoryColumns)
 	}
@@ -315,43 +340,65 @@ func (h *History) add(t table) error {
 	}
 	idx := map[key]int{}
 	seen := map[key]int{} // long layout: bit set of streams seen
-	where := func(j int) string {
-		if strings.HasSuffix(t.file, ".parquet") {
-			return fmt.Sprintf("%s, row %d", t.file, t.lines[j])
+	var row []string
+	var line int
+	where := func() string {
+		if t.csv == nil {
+			return fmt.Sprintf("%s, row %d", t.file, line)
 		}
-		return fmt.Sprintf("%s, line %d", t.file, t.lines[j])
+		return fmt.Sprintf("%s, line %d", t.file, line)
 	}
-	num := func(j, c int, name string) (float64, error) {
-		v, err := strconv.ParseFloat(strings.TrimSpace(t.rows[j][c]), 64)
-		if err != nil || v < 0 || v != v || v > 1e15 {
-			return 0, fmt.Errorf("%s: %s %q: accepted a finite number 0 or more", where(j), name, t.rows[j][c])
+	// CSV numbers are plain decimals (nhsdata.ParseNumber: no exponent, hex
+	// or currency); Parquet's are typed, written as text by valueText.
+	num := func(c int, name string, max float64) (float64, error) {
+		s := strings.TrimSpace(row[c])
+		var v float64
+		var err error
+		if t.csv != nil {
+			var ok bool
+			if v, ok, err = nhsdata.ParseNumber(s); err == nil && !ok {
+				err = errors.New("missing")
+			}
+		} else {
+			v, err = strconv.ParseFloat(s, 64)
+		}
+		if err != nil || v < 0 || v != v || v > max {
+			return 0, fmt.Errorf("%s: %s %q: accepted a plain number 0 to %g", where(), name, row[c], max)
 		}
 		return v, nil
 	}
-	for j, row := range t.rows {
+	spendMax := 1e15
+	if t.csv != nil {
+		spendMax = nhsdata.MaxPracticeMoney
+	}
+	err := t.each(func(cells []string, ln int) error {
+		row, line = cells, ln
 		if iRg >= 0 && strings.TrimSpace(row[iRg]) == sim.RegimeClosed {
-			continue // a run's row after its practice closed or merged: no history
+			return nil // a run's row after its practice closed or merged: no history
 		}
 		k := key{p: strings.TrimSpace(row[iP])}
 		if k.p == "" {
-			return fmt.Errorf("%s: practice_id is empty", where(j))
+			return fmt.Errorf("%s: practice_id is empty", where())
 		}
 		y, err := strconv.Atoi(strings.TrimSpace(row[iY]))
 		if err != nil {
-			return fmt.Errorf("%s: year %q: accepted a whole number", where(j), row[iY])
+			return fmt.Errorf("%s: year %q: accepted a whole number", where(), row[iY])
 		}
 		k.year = y
 		if iR >= 0 {
 			g, err := strconv.Atoi(strings.TrimSpace(row[iR]))
 			if err != nil {
-				return fmt.Errorf("%s: replication %q: accepted a whole number", where(j), row[iR])
+				return fmt.Errorf("%s: replication %q: accepted a whole number", where(), row[iR])
 			}
 			k.g = g
 		}
 		list := 0.0
 		if iL >= 0 {
-			if list, err = num(j, iL, "list_size"); err != nil {
+			if list, err = num(iL, "list_size", nhsdata.MaxList); err != nil {
 				return err
+			}
+			if list > 0 && list < 1 {
+				return fmt.Errorf("%s: list_size %q: accepted 0 (unknown) or a list of 1 patient or more", where(), row[iL])
 			}
 		}
 		ri, ok := idx[k]
@@ -365,20 +412,20 @@ func (h *History) add(t table) error {
 					h.Records[ri].ListMean = true
 				case "last known", "":
 				default:
-					return fmt.Errorf("%s: list_basis %q: accepted \"last known\" or \"mean of quarters\"", where(j), row[iB])
+					return fmt.Errorf("%s: list_basis %q: accepted \"last known\" or \"mean of quarters\"", where(), row[iB])
 				}
 			}
 		} else if wide {
-			return fmt.Errorf("%s: practice %s, year %d appears twice", where(j), k.p, y)
+			return fmt.Errorf("%s: practice %s, year %d appears twice", where(), k.p, y)
 		}
 		r := &h.Records[ri]
 		if wide {
 			for s := range sim.NStreams {
-				if r.Spend[s], err = num(j, iS[s], "spend_"+sim.StreamNames[s]); err != nil {
+				if r.Spend[s], err = num(iS[s], "spend_"+sim.StreamNames[s], spendMax); err != nil {
 					return err
 				}
 			}
-			continue
+			return nil
 		}
 		name := strings.ToLower(strings.TrimSpace(row[iStream]))
 		s := -1
@@ -388,15 +435,19 @@ func (h *History) add(t table) error {
 			}
 		}
 		if s < 0 {
-			return fmt.Errorf("%s: stream %q: accepted %s", where(j), row[iStream], strings.Join(sim.StreamNames[:], ", "))
+			return fmt.Errorf("%s: stream %q: accepted %s", where(), row[iStream], strings.Join(sim.StreamNames[:], ", "))
 		}
 		if seen[k]&(1<<s) != 0 {
-			return fmt.Errorf("%s: practice %s, year %d, stream %s appears twice", where(j), k.p, y, name)
+			return fmt.Errorf("%s: practice %s, year %d, stream %s appears twice", where(), k.p, y, name)
 		}
 		seen[k] |= 1 << s
-		if r.Spend[s], err = num(j, iSpend, "spend"); err != nil {
+		if r.Spend[s], err = num(iSpend, "spend", spendMax); err != nil {
 			return err
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if !wide {
 		for k, bits := range seen {

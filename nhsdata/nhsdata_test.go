@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -19,9 +20,20 @@ func TestParseNumber(t *testing.T) {
 		{" 1,234.50 ", 1234.5, true, false},
 		{"12,345,678", 12345678, true, false},
 		{"-67193", -67193, true, false},
-		{"(1,234)", -1234, true, false},
-		{"£2,000", 2000, true, false},
 		{"4095.25", 4095.25, true, false},
+		// Only plain decimals: a spreadsheet's reformatting is refused, not
+		// read as another number (issue 27: "0x1.01p12" was read as 4112,
+		// "28,601.0,1" as 28601.01).
+		{"(1,234)", 0, false, true},
+		{"(28,601.01)", 0, false, true},
+		{"£2,000", 0, false, true},
+		{"0x1.01p12", 0, false, true},
+		{"28,601.0,1", 0, false, true},
+		{"1e12", 0, false, true},
+		{"+5", 0, false, true},
+		{"Inf", 0, false, true},
+		{"N/A", 0, false, false},
+		{"na", 0, false, false},
 		{"", 0, false, false},
 		{"-", 0, false, false},
 		{" ", 0, false, false},
@@ -317,4 +329,16 @@ func FuzzReadRegistrations(f *testing.F) {
 			}
 		}
 	})
+}
+
+// plainDecimal agrees with the regular expressions it stands for.
+func TestPlainDecimal(t *testing.T) {
+	plain := regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+	grouped := regexp.MustCompile(`^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$`)
+	for _, s := range []string{"0", "-0", "1234", "1,234", "12,345,678.5", "1,23", "1234,567", ",123", "123,", "1.", ".5", "-", "", "1..2", "1.2.3", "--1", "1,234.5,6", "0x10", "1e5", "1,2345", "12,34,567", "-1,000", "1.000,5", "१२"} {
+		_, ok := plainDecimal(s)
+		if want := plain.MatchString(s) || grouped.MatchString(s); ok != want {
+			t.Errorf("plainDecimal(%q) = %v, want %v", s, ok, want)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package nhsdata
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -42,6 +43,17 @@ type Payments struct {
 	File string
 	Year int // first calendar year of the financial year: 2017 for 2017/18
 	Rows []Payment
+	// Format is what the file was found to be (encoding, line ends).
+	Format Format
+	// HasCommissioner: the file has a commissioner column (mergers are
+	// found within one commissioner).
+	HasCommissioner bool
+	// Missing counts, by column, the cells read as missing.
+	Missing []Missing
+	// Practices (codes) whose values are plausible but unusual, reported
+	// with counts: dispensing without drugs given, drugs above
+	// MaxDrugsPerHead, a list under SmallList.
+	DispensingNoDrugs, HighDrugsPerHead, SmallLists []string
 }
 
 // Column names as the files have used them (compared by NormalizeName).
@@ -98,31 +110,38 @@ func ReadPaymentsFile(path string, year int) (*Payments, error) {
 // ReadPayments reads one year's payments file from r; name labels errors.
 // Required columns: the practice code, the registered list, the dispensing
 // flag and the reimbursement of drugs; the others are read where present,
-// and unknown columns are ignored. A practice may appear once.
+// and unknown columns are ignored. A practice may appear once. Lists and
+// drugs outside Bounds are refused; missing values are counted (Missing).
 func ReadPayments(r io.Reader, name string, year int) (*Payments, error) {
-	rd, err := NewReader(r, name)
+	rd, err := NewReaderOptions(r, name, Options{Unterminated: paymentsTotalsAddUp})
 	if err != nil {
 		return nil, err
 	}
-	iP, err := rd.Need("practice code", colPractice...)
+	need := func(what string, names []string) int {
+		if err != nil {
+			return -1
+		}
+		var i int
+		i, err = rd.Need(what, names...)
+		return i
+	}
+	want := func(what string, names []string) int {
+		if err != nil {
+			return -1
+		}
+		var i int
+		i, err = rd.Want(what, names...)
+		return i
+	}
+	iP, iL := need("practice code", colPractice), need("registered patients", colList)
+	iD, iDrug := need("dispensing practice", colDispensing), need("reimbursement of drugs", colDrugs)
+	iName, iComm := want("practice name", colPracticeName), want("commissioner code", colCommissioner)
+	iOpen, iClose, iCon := want("open date", colOpen), want("close date", colClose), want("contract type", colContract)
+	iW := want("weighted patients", colWeighted)
 	if err != nil {
 		return nil, err
 	}
-	iL, err := rd.Need("registered patients", colList...)
-	if err != nil {
-		return nil, err
-	}
-	iD, err := rd.Need("dispensing practice", colDispensing...)
-	if err != nil {
-		return nil, err
-	}
-	iDrug, err := rd.Need("reimbursement of drugs", colDrugs...)
-	if err != nil {
-		return nil, err
-	}
-	iName, iComm := rd.Header.Find(colPracticeName...), rd.Header.Find(colCommissioner...)
-	iOpen, iClose, iCon, iW := rd.Header.Find(colOpen...), rd.Header.Find(colClose...), rd.Header.Find(colContract...), rd.Header.Find(colWeighted...)
-	p := &Payments{File: name, Year: year}
+	p := &Payments{File: name, Year: year, Format: rd.Format, HasCommissioner: iComm >= 0}
 	seen := map[string]int{}
 	for {
 		more, err := rd.Next()
@@ -133,7 +152,9 @@ func ReadPayments(r io.Reader, name string, year int) (*Payments, error) {
 			break
 		}
 		row := Payment{Line: rd.Line()}
-		row.Practice = strings.ToUpper(rd.Cell(iP))
+		if row.Practice, err = rd.Code(iP); err != nil {
+			return nil, err
+		}
 		if row.Practice == "" {
 			return nil, Errorf(name, rd.Line(), rd.Header.Label(iP), "is empty: accepted a practice code")
 		}
@@ -144,8 +165,10 @@ func ReadPayments(r io.Reader, name string, year int) (*Payments, error) {
 		if row.List, row.HasList, err = rd.Number(iL); err != nil {
 			return nil, err
 		}
-		if row.HasList && row.List < 0 {
-			return nil, Errorf(name, rd.Line(), rd.Header.Label(iL), "%v patients: accepted 0 or more", row.List)
+		if row.HasList {
+			if err := checkList(rd, iL, row.List, true); err != nil {
+				return nil, err
+			}
 		}
 		switch strings.ToUpper(rd.Cell(iD)) {
 		case "YES", "Y", "TRUE", "1":
@@ -159,19 +182,64 @@ func ReadPayments(r io.Reader, name string, year int) (*Payments, error) {
 		if row.Drugs, row.HasDrugs, err = rd.Number(iDrug); err != nil {
 			return nil, err
 		}
+		if row.HasDrugs && math.Abs(row.Drugs) > MaxPracticeMoney {
+			return nil, Errorf(name, rd.Line(), rd.Header.Label(iDrug), "£%.0f is implausible: accepted up to £%.0f a practice a year (Bounds, docs/parameters.md)", row.Drugs, MaxPracticeMoney)
+		}
+		if row.Dispensing && !row.HasDrugs {
+			p.DispensingNoDrugs = append(p.DispensingNoDrugs, row.Practice)
+		}
+		if row.Dispensing && row.HasDrugs && row.HasList && row.List >= 1 && row.Drugs/row.List > MaxDrugsPerHead {
+			p.HighDrugsPerHead = append(p.HighDrugsPerHead, row.Practice)
+		}
+		if row.HasList && row.List > 0 && row.List < SmallList {
+			p.SmallLists = append(p.SmallLists, row.Practice)
+		}
 		if iW >= 0 {
 			if row.Weighted, _, err = rd.Number(iW); err != nil {
 				return nil, err
 			}
 		}
-		row.Name, row.Commissioner, row.Contract = rd.Cell(iName), strings.ToUpper(rd.Cell(iComm)), strings.ToUpper(rd.Cell(iCon))
+		if row.Commissioner, err = rd.Code(iComm); err != nil {
+			return nil, err
+		}
+		row.Name, row.Contract = rd.Cell(iName), strings.ToUpper(rd.Cell(iCon))
 		row.Open, row.Close = dateCell(rd.Cell(iOpen)), dateCell(rd.Cell(iClose))
 		p.Rows = append(p.Rows, row)
 	}
 	if len(p.Rows) == 0 {
 		return nil, Errorf(name, 0, "", "has no practices")
 	}
+	p.Missing = rd.Missing()
+	p.Format = rd.Format
 	return p, nil
+}
+
+// Columns of the payments files' totals: the net total is the gross total
+// plus the (negative) deductions, to the penny from 2015/16 and to the pound
+// (each rounded) in 2014/15.
+var (
+	colGross      = []string{"Total NHS Payments to General Practice"}
+	colDeductions = []string{"Deductions for Pensions, Levies and Prescription Charge Income"}
+	colNet        = []string{"Total NHS Payments to General Practice Minus Deductions"}
+)
+
+// paymentsTotalsAddUp vouches for a final row without its line end, as NHS
+// Digital's payments files end: its net total, the last column, must be its
+// gross total plus deductions, which a row cut inside its last cells breaks.
+func paymentsTotalsAddUp(rd *Reader) error {
+	g, d, n := rd.Header.Find(colGross...), rd.Header.Find(colDeductions...), rd.Header.Find(colNet...)
+	last := len(rd.Header.Names) - 1
+	cut := Errorf(rd.File, rd.Line(), "", "the last row has no line end, and its totals cannot vouch that it is whole: a file cut short? (accepted a last row without a line end only where its last column, %q, equals %q plus %q)", colNet[0], colGross[0], colDeductions[0])
+	if g < 0 || d < 0 || n != last {
+		return cut
+	}
+	gv, ok1, e1 := ParseNumber(rd.Cell(g))
+	dv, ok2, e2 := ParseNumber(rd.Cell(d))
+	nv, ok3, e3 := ParseNumber(rd.Cell(n))
+	if e1 != nil || e2 != nil || e3 != nil || !ok1 || !ok2 || !ok3 || math.Abs(gv+dv-nv) > 1.005 {
+		return cut
+	}
+	return nil
 }
 
 func dateCell(s string) string {

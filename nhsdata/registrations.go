@@ -46,8 +46,16 @@ func ReadRegistrations(r io.Reader, name string) ([]Registration, error) {
 	if err != nil {
 		return nil, err
 	}
-	iSex, iAge := rd.Header.Find("SEX"), rd.Header.Find("AGE", "AGE_GROUP_5")
-	iComm, iDate := rd.Header.Find("SUB_ICB_LOCATION_CODE", "SUB_ICB_LOC_CODE", "CCG_CODE", "PCT_CODE"), rd.Header.Find("EXTRACT_DATE")
+	var iSex, iAge, iComm, iDate int
+	for _, c := range []struct {
+		i     *int
+		what  string
+		names []string
+	}{{&iSex, "sex", []string{"SEX"}}, {&iAge, "age", []string{"AGE", "AGE_GROUP_5"}}, {&iComm, "commissioner code", []string{"SUB_ICB_LOCATION_CODE", "SUB_ICB_LOC_CODE", "CCG_CODE", "PCT_CODE"}}, {&iDate, "extract date", []string{"EXTRACT_DATE"}}} {
+		if *c.i, err = rd.Want(c.what, c.names...); err != nil {
+			return nil, err
+		}
+	}
 	var out []Registration
 	seen := map[string]int{}
 	for {
@@ -61,7 +69,10 @@ func ReadRegistrations(r io.Reader, name string) ([]Registration, error) {
 		if (iSex >= 0 && !strings.EqualFold(rd.Cell(iSex), "ALL")) || (iAge >= 0 && !strings.EqualFold(rd.Cell(iAge), "ALL")) {
 			continue
 		}
-		g := Registration{Line: rd.Line(), Practice: strings.ToUpper(rd.Cell(iP))}
+		g := Registration{Line: rd.Line()}
+		if g.Practice, err = rd.Code(iP); err != nil {
+			return nil, err
+		}
 		if g.Practice == "" {
 			return nil, Errorf(name, rd.Line(), rd.Header.Label(iP), "is empty: accepted a practice code")
 		}
@@ -76,8 +87,14 @@ func ReadRegistrations(r io.Reader, name string) ([]Registration, error) {
 		if !ok || v < 0 || v != float64(int64(v)) {
 			return nil, Errorf(name, rd.Line(), rd.Header.Label(iN), "%q: accepted a whole number of patients 0 or more", rd.Cell(iN))
 		}
+		if err := checkList(rd, iN, v, false); err != nil {
+			return nil, err
+		}
 		g.Patients = v
-		g.Commissioner, g.Extract = strings.ToUpper(rd.Cell(iComm)), rd.Cell(iDate)
+		if g.Commissioner, err = rd.Code(iComm); err != nil {
+			return nil, err
+		}
+		g.Extract = rd.Cell(iDate)
 		out = append(out, g)
 	}
 	if len(out) == 0 {

@@ -3,17 +3,15 @@
 // NHS England's practice need-weighted populations, and NHS Digital's
 // monthly "Patients Registered at a GP Practice" totals. The readers are
 // tolerant of what the real files do (a byte-order mark, columns renamed,
-// added or dropped between years, thousands separators, blank cells) and
-// strict about what matters: a missing required column or a malformed
-// number is a *FieldError naming the file, line and column.
+// added or dropped between years, thousands separators, blank cells, no
+// line end after the last row) and strict about what damage does: every
+// file comes through one front door (NewReader, csvin.go), and a damaged
+// file, a missing required column or a malformed number is a *FieldError
+// naming the file, line and column.
 package nhsdata
 
 import (
-	"encoding/csv"
-	"errors"
 	"fmt"
-	"io"
-	"strconv"
 	"strings"
 )
 
@@ -107,152 +105,13 @@ func (h Header) Label(i int) string {
 	return strings.Join(strings.Fields(strings.TrimPrefix(h.Names[i], "\ufeff")), " ")
 }
 
-// Reader reads a CSV file row by row with its header indexed, keeping the
-// line each row starts on. Rows may have fewer or more fields than the
-// header (real files do): Cell returns "" beyond a short row.
-type Reader struct {
-	File   string
-	Header Header
-	cr     *csv.Reader
-	row    []string
-	line   int
-}
-
-// NewReader reads the header row of r; name labels errors.
-func NewReader(r io.Reader, name string) (*Reader, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	cr.ReuseRecord = true
-	hdr, err := cr.Read()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, Errorf(name, 0, "", "is empty: expected a header row")
-		}
-		return nil, Errorf(name, 1, "", "cannot read the header: %v", err)
-	}
-	return &Reader{File: name, Header: NewHeader(hdr), cr: cr}, nil
-}
-
-// Need returns the column of the first of names present, or a *FieldError
-// saying which names are accepted.
-func (r *Reader) Need(what string, names ...string) (int, error) {
-	if i := r.Header.Find(names...); i >= 0 {
-		return i, nil
-	}
-	return -1, Errorf(r.File, 1, what, "no such column: accepted a header named %s", quoteList(names))
-}
-
-func quoteList(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = strconv.Quote(n)
-	}
-	if len(q) == 1 {
-		return q[0]
-	}
-	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
-}
-
-// Next advances to the next row that is not blank; false at the end. A CSV
-// syntax error is returned with its line.
-func (r *Reader) Next() (bool, error) {
-	for {
-		rec, err := r.cr.Read()
-		if errors.Is(err, io.EOF) {
-			return false, nil
-		}
-		if err != nil {
-			line := 0
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.StartLine
-			}
-			return false, Errorf(r.File, line, "", "not valid CSV: %v", err)
-		}
-		r.line, _ = r.cr.FieldPos(0)
-		blank := true
-		for _, c := range rec {
-			if strings.TrimSpace(c) != "" {
-				blank = false
-				break
-			}
-		}
-		if blank {
-			continue
-		}
-		r.row = rec
-		return true, nil
-	}
-}
-
-// Line is the line the current row starts on.
-func (r *Reader) Line() int { return r.line }
-
-// Cell is column i of the current row, trimmed; "" for i < 0 or beyond the row.
-func (r *Reader) Cell(i int) string {
-	if i < 0 || i >= len(r.row) {
-		return ""
-	}
-	return strings.TrimSpace(r.row[i])
-}
-
-// Number parses column i of the current row (see ParseNumber). ok is false
-// for a blank cell; a malformed one is a *FieldError naming the column.
-func (r *Reader) Number(i int) (v float64, ok bool, err error) {
-	v, ok, perr := ParseNumber(r.Cell(i))
-	if perr != nil {
-		return 0, false, Errorf(r.File, r.line, r.Header.Label(i), "%v", perr)
-	}
-	return v, ok, nil
-}
-
-// ParseNumber reads a number as published: thousands separators ("12,345"),
-// a currency sign, surrounding spaces and accounting negatives ("(1,234)")
-// are accepted. Blank, "-" and "NA"-like cells are missing (ok false).
-// Anything else that is not a finite number is an error.
-func ParseNumber(s string) (v float64, ok bool, err error) {
-	t := strings.TrimSpace(s)
-	switch strings.ToUpper(t) {
-	case "", "-", "NA", "N/A", "NULL", "..", "*":
-		return 0, false, nil
-	}
-	neg := false
-	if strings.HasPrefix(t, "(") && strings.HasSuffix(t, ")") {
-		neg, t = true, t[1:len(t)-1]
-	}
-	t = strings.TrimPrefix(strings.TrimPrefix(t, "£"), "-£")
-	if strings.ContainsRune(t, ',') {
-		if !validThousands(t) {
-			return 0, false, fmt.Errorf("%q is not a number: accepted digits with an optional '.', thousands separated by ',' in threes", s)
-		}
-		t = strings.ReplaceAll(t, ",", "")
-	}
-	v, perr := strconv.ParseFloat(t, 64)
-	if perr != nil || v != v || v > 1e15 || v < -1e15 {
-		return 0, false, fmt.Errorf("%q is not a number: accepted a finite number such as 1234, 1,234 or 1234.56", s)
-	}
-	if neg {
-		v = -v
-	}
-	if strings.HasPrefix(strings.TrimSpace(s), "-£") {
-		v = -v
-	}
-	return v, true, nil
-}
-
-// validThousands says whether t groups its whole part in threes with commas.
-func validThousands(t string) bool {
-	t = strings.TrimPrefix(strings.TrimPrefix(t, "-"), "+")
-	whole, _, _ := strings.Cut(t, ".")
-	parts := strings.Split(whole, ",")
-	if len(parts[0]) < 1 || len(parts[0]) > 3 {
-		return false
-	}
-	for _, p := range parts[1:] {
-		if len(p) != 3 {
-			return false
+// Count is how many columns are named name (compared as NormalizeName).
+func (h Header) Count(name string) int {
+	k, n := NormalizeName(name), 0
+	for _, c := range h.Names {
+		if NormalizeName(c) == k {
+			n++
 		}
 	}
-	return true
+	return n
 }

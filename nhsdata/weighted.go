@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 )
 
 // Need components of NHS England's practice need-weighted populations, in
@@ -46,6 +45,11 @@ type WeightedPopulation struct {
 	Line                        int
 }
 
+// maxWeighted bounds a weighted population: the files' need per head is at
+// most about 4 in practices of 1,000 or more, so ten times MaxList is only
+// ever damage. Assumption.
+const maxWeighted = 10 * MaxList
+
 // ReadWeightedFile reads a need-weighted population file.
 func ReadWeightedFile(path string) ([]WeightedPopulation, error) {
 	f, err := os.Open(path)
@@ -72,20 +76,38 @@ func ReadWeighted(r io.Reader, name string) ([]WeightedPopulation, error) {
 	if err != nil {
 		return nil, err
 	}
-	iPat, iPop := rd.Header.Find("Patients", "Registered Patients"), rd.Header.FindPrefix("pop ")
+	iPat, err := rd.Want("population", "Patients", "Registered Patients")
+	if err != nil {
+		return nil, err
+	}
+	iPop, err := rd.WantPrefix("population", "pop ")
+	if err != nil {
+		return nil, err
+	}
 	if iPat < 0 && iPop < 0 {
 		return nil, Errorf(name, 1, "population", "no such column: accepted \"Patients\" or \"pop YYYY/YY\"")
 	}
 	var iC [NComponents]int
 	for c := range NComponents {
-		iC[c] = rd.Header.Find(componentColumns[c]...)
+		if iC[c], err = rd.Want(ComponentNames[c], componentColumns[c]...); err != nil {
+			return nil, err
+		}
 	}
 	for _, c := range []int{GeneralAcute, Prescribing} {
 		if iC[c] < 0 {
 			return nil, Errorf(name, 1, ComponentNames[c], "no such column: accepted a header named %s", quoteList(componentColumns[c]))
 		}
 	}
-	iName, iICB, iReg := rd.Header.Find(colPracticeName...), rd.Header.Find("ICS22name", "ICB name", "ICB22name", "ICB"), rd.Header.Find("Region22", "Region", "Region name")
+	var iName, iICB, iReg int
+	for _, c := range []struct {
+		i     *int
+		what  string
+		names []string
+	}{{&iName, "practice name", colPracticeName}, {&iICB, "ICB", []string{"ICS22name", "ICB name", "ICB22name", "ICB"}}, {&iReg, "region", []string{"Region22", "Region", "Region name"}}} {
+		if *c.i, err = rd.Want(c.what, c.names...); err != nil {
+			return nil, err
+		}
+	}
 	var out []WeightedPopulation
 	seen := map[string]int{}
 	for {
@@ -96,7 +118,10 @@ func ReadWeighted(r io.Reader, name string) ([]WeightedPopulation, error) {
 		if !more {
 			break
 		}
-		w := WeightedPopulation{Line: rd.Line(), Practice: strings.ToUpper(rd.Cell(iP))}
+		w := WeightedPopulation{Line: rd.Line()}
+		if w.Practice, err = rd.Code(iP); err != nil {
+			return nil, err
+		}
 		if w.Practice == "" {
 			return nil, Errorf(name, rd.Line(), rd.Header.Label(iP), "is empty: accepted a practice code")
 		}
@@ -112,10 +137,10 @@ func ReadWeighted(r io.Reader, name string) ([]WeightedPopulation, error) {
 			if err != nil {
 				return nil, err
 			}
-			if ok && v < 0 {
-				return nil, Errorf(name, rd.Line(), rd.Header.Label(i), "%v patients: accepted 0 or more", v)
-			}
 			if ok {
+				if err := checkList(rd, i, v, false); err != nil {
+					return nil, err
+				}
 				w.Pop = v
 			}
 		}
@@ -124,8 +149,8 @@ func ReadWeighted(r io.Reader, name string) ([]WeightedPopulation, error) {
 			if err != nil {
 				return nil, err
 			}
-			if ok && v < 0 {
-				return nil, Errorf(name, rd.Line(), rd.Header.Label(iC[c]), "%v: accepted a weighted population 0 or more", v)
+			if ok && (v < 0 || v > maxWeighted) {
+				return nil, Errorf(name, rd.Line(), rd.Header.Label(iC[c]), "%v: accepted a weighted population 0 to %v (Bounds, docs/parameters.md)", v, float64(maxWeighted))
 			}
 			w.WP[c], w.Has[c] = v, ok
 		}

@@ -74,6 +74,13 @@ func ReadPopulation(r io.Reader, name string, codes []string, lim Limits) ([]Pra
 	// Column names are matched as nhsdata matches them (case, spacing,
 	// a byte-order mark): one place for header handling.
 	hd := nhsdata.NewHeader(header)
+	// A column the reader uses, given twice, is refused: which one the
+	// publisher meant cannot be known (issue 27).
+	for _, n := range append([]string{"ORG_CODE", "SEX", "NUMBER_OF_PATIENTS", "AGE_GROUP_5", "AGE"}, commissionerColumns...) {
+		if k := hd.Count(n); k > 1 {
+			return nil, popErr(name, 1, n, fmt.Sprintf("appears %d times: accepted one column of each name", k))
+		}
+	}
 	col := func(n string) (int, bool) {
 		i := hd.Find(n)
 		return i, i >= 0

@@ -205,6 +205,7 @@ func TestReadPopulationBoundsAndEncoding(t *testing.T) {
 		{"an ALL row repeated", good + "P,01APR2009,GP,02N,B82003,ZZ1,ALL,ALL,1,x\n", DefaultLimits(), "practice B82003, ALL, age ALL appears a second time"},
 		{"UTF-16 with a byte-order mark", "\xff\xfe" + utf16le(good), DefaultLimits(), "line 1: is UTF-16 text: accepted UTF-8"},
 		{"UTF-16 without one", utf16le(good), DefaultLimits(), "is UTF-16 text"},
+		{"NUMBER_OF_PATIENTS twice", strings.Replace(strings.Replace(good, "NUMBER_OF_PATIENTS", "NUMBER_OF_PATIENTS,NUMBER_OF_PATIENTS", 1), ",x\n", ",1,x\n", -1), DefaultLimits(), "line 1, NUMBER_OF_PATIENTS: appears 2 times"},
 		{"no line breaks", header + strings.Repeat(",x", 40_000), DefaultLimits(), "line 1: a line is longer than 65536 bytes"},
 		{"a long line later", good + strings.Repeat("y", 70_000) + "\n", DefaultLimits(), "line 131: a line is longer"},
 	}

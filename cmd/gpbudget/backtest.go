@@ -33,13 +33,19 @@ func backtestCommand() *cli.Command {
 			if up := c.Float64("uplift"); c.IsSet("uplift") && !(up > -1 && up <= 1) {
 				return badInput("--uplift %v is out of range: accepted -1 (exclusive) to 1, a fraction (0.03 is 3%%)", up)
 			}
-			h, err := historyFrom(c)
+			res, err := interruptible(c.Context, func() (*forecast.BacktestResult, error) {
+				h, err := historyFrom(c)
+				if err != nil {
+					return nil, err
+				}
+				res, err := forecast.Backtest(h, c.Int("holdout"), c.Float64("uplift"))
+				if err != nil {
+					return nil, inputError{err}
+				}
+				return res, nil
+			})
 			if err != nil {
 				return err
-			}
-			res, err := forecast.Backtest(h, c.Int("holdout"), c.Float64("uplift"))
-			if err != nil {
-				return inputError{err}
 			}
 			if c.Bool("json") {
 				b, err := json.Marshal(res)

@@ -34,80 +34,93 @@ func fitCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "fitted.yaml", Usage: "scenario `FILE` to write (- for standard output)"},
 		},
 		Action: func(c *cli.Context) error {
-			out, err := outPath("out", c.String("out"))
+			out, err := outFile("out", c.String("out"), c.String("history"), c.String("scenario"), c.String("population"))
 			if err != nil {
 				return err
 			}
-			h, err := historyFrom(c)
-			if err != nil {
-				return err
+			type fitResult struct {
+				sum  string
+				yaml []byte
 			}
-			recs := pickGroup(h, c.Int("replication"))
-			if len(recs) == 0 {
-				return badInput("--replication %d: no such history in the file", c.Int("replication"))
-			}
-			all := []int{0, 1, 2, 3, 4}
-			g, err := forecast.FitHistory(recs, all)
-			if err != nil {
-				return inputError{err}
-			}
-			base, err := scenarios.Load(c.String("scenario"))
-			if err != nil {
-				return inputError{err}
-			}
-			specs, err := practiceSpecs(c.String("population"), g, base)
-			if err != nil {
-				return err
-			}
-			base.UsePractices(specs)
-			m, err := base.Model(base.Seed)
-			if err != nil {
-				return inputError{err}
-			}
-			cal := forecast.Calibrate(g, m)
-			styles := make([][sim.NStreams]float64, len(cal.Practices))
-			for i, p := range cal.Practices {
-				styles[i] = p.Style
-			}
-			var fitted [sim.NStreams]bool // streams the history lacks keep drawn styles
-			for s := range sim.NStreams {
-				fitted[s] = g.Fits[s] != nil
-			}
-			base.Calibrate(cal.RateScale, cal.StyleSD, styles, fitted)
-			base.Name = "fitted"
-			base.Description = fmt.Sprintf("Fitted by gpbudget fit to %d practices' history (years to %d) on base scenario %s.", len(g.Practices), g.LastYear, c.String("scenario"))
-			b, err := base.YAML()
-			if err != nil {
-				return err
-			}
-			if _, err := scenarios.Parse(b, "fitted scenario"); err != nil {
-				return fmt.Errorf("the fitted scenario does not validate: %w", err)
-			}
-			var sum strings.Builder
-			fmt.Fprintf(&sum, "# %d practices, %d practice-years; log spend per head by stream (REML):\n", len(g.Practices), len(recs))
-			if g.Basis() != "" {
-				// Two years: a practice's lasting level and one year's chance
-				// are not separable, so the styles and style_sd are uncertain.
-				fmt.Fprintf(&sum, "# caution: two years of history (to %d) cannot show how much of a practice's difference lasts: practice SD and styles below are weakly determined; three or more years fit them properly\n", g.LastYear)
-			}
-			for s := range 5 {
-				f := g.Fits[s]
-				if f == nil {
-					fmt.Fprintf(&sum, "#   %-11s not in the history: rates and style_sd kept from the base scenario\n", forecast.QuantityName(s))
-					continue
+			res, err := interruptible(c.Context, func() (fitResult, error) {
+				h, err := historyFrom(c)
+				if err != nil {
+					return fitResult{}, err
 				}
-				fmt.Fprintf(&sum, "#   %-11s level %.4f ± %.4f  trend %+.4f/yr ± %.4f  practice SD %.3f ± %.3f  residual SD %.3f (%.0f%% falls with list size)  AR(1) %.2f  year SD %.3f\n",
-					forecast.QuantityName(s), f.A, math.Sqrt(f.CovAB[0][0]), f.B, math.Sqrt(f.CovAB[1][1]), f.Tau, f.TauSE, f.Sigma, 100*f.W, f.Rho, f.Omega)
+				recs := pickGroup(h, c.Int("replication"))
+				if len(recs) == 0 {
+					return fitResult{}, badInput("--replication %d: no such history in the file", c.Int("replication"))
+				}
+				all := []int{0, 1, 2, 3, 4}
+				g, err := forecast.FitHistory(recs, all)
+				if err != nil {
+					return fitResult{}, inputError{err}
+				}
+				base, err := scenarios.Load(c.String("scenario"))
+				if err != nil {
+					return fitResult{}, inputError{err}
+				}
+				specs, err := practiceSpecs(c.String("population"), g, base)
+				if err != nil {
+					return fitResult{}, err
+				}
+				base.UsePractices(specs)
+				m, err := base.Model(base.Seed)
+				if err != nil {
+					return fitResult{}, inputError{err}
+				}
+				cal := forecast.Calibrate(g, m)
+				styles := make([][sim.NStreams]float64, len(cal.Practices))
+				for i, p := range cal.Practices {
+					styles[i] = p.Style
+				}
+				var fitted [sim.NStreams]bool // streams the history lacks keep drawn styles
+				for s := range sim.NStreams {
+					fitted[s] = g.Fits[s] != nil
+				}
+				base.Calibrate(cal.RateScale, cal.StyleSD, styles, fitted)
+				base.Name = "fitted"
+				base.Description = fmt.Sprintf("Fitted by gpbudget fit to %d practices' history (years to %d) on base scenario %s.", len(g.Practices), g.LastYear, c.String("scenario"))
+				b, err := base.YAML()
+				if err != nil {
+					return fitResult{}, err
+				}
+				if _, err := scenarios.Parse(b, "fitted scenario"); err != nil {
+					return fitResult{}, fmt.Errorf("the fitted scenario does not validate: %w", err)
+				}
+				var sum strings.Builder
+				fmt.Fprintf(&sum, "# %d practices, %d practice-years; log spend per head by stream (REML):\n", len(g.Practices), len(recs))
+				if g.Basis() != "" {
+					// Two years: a practice's lasting level and one year's chance
+					// are not separable, so the styles and style_sd are uncertain.
+					fmt.Fprintf(&sum, "# caution: two years of history (to %d) cannot show how much of a practice's difference lasts: practice SD and styles below are weakly determined; three or more years fit them properly\n", g.LastYear)
+				}
+				for s := range 5 {
+					f := g.Fits[s]
+					if f == nil {
+						fmt.Fprintf(&sum, "#   %-11s not in the history: rates and style_sd kept from the base scenario\n", forecast.QuantityName(s))
+						continue
+					}
+					fmt.Fprintf(&sum, "#   %-11s level %.4f ± %.4f  trend %+.4f/yr ± %.4f  practice SD %.3f ± %.3f  residual SD %.3f (%.0f%% falls with list size)  AR(1) %.2f  year SD %.3f\n",
+						forecast.QuantityName(s), f.A, math.Sqrt(f.CovAB[0][0]), f.B, math.Sqrt(f.CovAB[1][1]), f.Tau, f.TauSE, f.Sigma, 100*f.W, f.Rho, f.Omega)
+				}
+				return fitResult{sum.String(), b}, nil
+			})
+			if err != nil {
+				return err
 			}
-			text := append([]byte(sum.String()), b...)
+			text := append([]byte(res.sum), res.yaml...)
 			if out == "-" {
 				_, err = c.App.Writer.Write(text)
+				return err
+			}
+			if err := notInterrupted(c.Context, out); err != nil {
 				return err
 			}
 			if err := runfolder.WriteFileAtomic(out, text); err != nil {
 				return inputError{fmt.Errorf("--out: %w", err)}
 			}
-			fmt.Fprint(c.App.ErrWriter, sum.String())
+			fmt.Fprint(c.App.ErrWriter, res.sum)
 			fmt.Fprintf(c.App.ErrWriter, "wrote %s\n", out)
 			return nil
 		},

@@ -48,23 +48,37 @@ func forecastCommand() *cli.Command {
 			if err := inRange("uplift", up, math.Nextafter(-1, 0), 1); err != nil {
 				return err
 			}
-			h, err := historyFrom(c)
+			type fcResult struct {
+				g    *forecast.GroupFit
+				rows []forecast.TableRow
+			}
+			res, err := interruptible(c.Context, func() (fcResult, error) {
+				h, err := historyFrom(c)
+				if err != nil {
+					return fcResult{}, err
+				}
+				recs := pickGroup(h, c.Int("replication"))
+				if len(recs) == 0 {
+					return fcResult{}, badInput("--replication %d: no such history in the file", c.Int("replication"))
+				}
+				g, err := forecast.FitHistory(recs, []int{0, 1, 2, 3, 4, forecast.Total})
+				if err != nil {
+					return fcResult{}, inputError{err}
+				}
+				ageing, err := practiceAgeing(c, g, hz)
+				if err != nil {
+					return fcResult{}, err
+				}
+				rows := forecast.Table(g, ageing, hz, up)
+				return fcResult{g, rows}, nil
+			})
 			if err != nil {
 				return err
 			}
-			recs := pickGroup(h, c.Int("replication"))
-			if len(recs) == 0 {
-				return badInput("--replication %d: no such history in the file", c.Int("replication"))
-			}
-			g, err := forecast.FitHistory(recs, []int{0, 1, 2, 3, 4, forecast.Total})
-			if err != nil {
-				return inputError{err}
-			}
-			ageing, err := practiceAgeing(c, g, hz)
-			if err != nil {
+			g, rows := res.g, res.rows
+			if err := notInterrupted(c.Context, dir); err != nil {
 				return err
 			}
-			rows := forecast.Table(g, ageing, hz, up)
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return inputError{fmt.Errorf("--out: %w", err)}
 			}

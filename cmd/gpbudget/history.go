@@ -8,7 +8,6 @@ import (
 
 	"github.com/gpbudget/gpbudget/forecast"
 	"github.com/gpbudget/gpbudget/nhsdata"
-	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
 )
@@ -24,10 +23,14 @@ func historyCommand() *cli.Command {
 			"carry), and the columns dispensing, commissioner, list_basis and event. A practice\n" +
 			"that leaves the files is reported as merged into the practice of its commissioner\n" +
 			"whose list took up at least half its patients, or as closed; practice-years\n" +
-			"with a blank list are left out and counted. A summary goes to standard error.",
+			"with a blank list are left out and counted. A summary goes to standard error:\n" +
+			"each file's encoding and line ends, the values it held as missing (by column),\n" +
+			"unusual values (small lists, high drug costs per head), and warnings about the\n" +
+			"files together (codes that leave and come back, years without commissioners,\n" +
+			"two years of the same content). A damaged file is refused (exit status 2).",
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "payments", Usage: "payments `FILE`s (repeat the flag, or list files after it)"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "history.csv", Usage: "history `FILE` to write"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "history.csv", Usage: "history `FILE` to write (- for standard output)"},
 			&cli.StringSliceFlag{Name: "weighted-populations", Usage: "also measure need per head from NHS England need-weighted population `FILE`s (printed)"},
 			&cli.BoolFlag{Name: "calibration", Usage: "print the list and drug-cost dynamics measured on the files (docs/parameters.md)"},
 		},
@@ -37,47 +40,76 @@ func historyCommand() *cli.Command {
 				return err
 			}
 			paths := o.payments
-			out, err := outPath("out", o.out)
+			out, err := outFile("out", o.out, append(append([]string(nil), paths...), o.weighted...)...)
 			if err != nil {
 				return err
 			}
 			if len(paths) == 0 {
 				return badInput("--payments: give one or more payments files")
 			}
-			var files []*nhsdata.Payments
-			for _, p := range paths {
-				f, err := nhsdata.ReadPaymentsFile(p, 0)
-				if err != nil {
-					return inputError{err}
-				}
-				files = append(files, f)
+			// Every input is read, and the history made, before it is
+			// written; Ctrl-C or SIGTERM ends the command at once.
+			type built struct {
+				files    []*nhsdata.Payments
+				rows     []nhsdata.PracticeYear
+				rep      *nhsdata.BuildReport
+				weighted [][]nhsdata.WeightedPopulation
+				text     []byte
 			}
-			rows, rep, err := nhsdata.BuildHistory(files)
+			res, err := interruptible(c.Context, func() (built, error) {
+				var r built
+				for _, p := range paths {
+					f, err := nhsdata.ReadPaymentsFile(p, 0)
+					if err != nil {
+						return r, inputError{err}
+					}
+					r.files = append(r.files, f)
+				}
+				var err error
+				if r.rows, r.rep, err = nhsdata.BuildHistory(r.files); err != nil {
+					return r, inputError{err}
+				}
+				r.weighted = make([][]nhsdata.WeightedPopulation, len(o.weighted))
+				for i, f := range o.weighted {
+					if r.weighted[i], err = nhsdata.ReadWeightedFile(f); err != nil {
+						return r, inputError{err}
+					}
+				}
+				var buf bytes.Buffer
+				if err := nhsdata.WriteHistory(&buf, r.rows); err != nil {
+					return r, err
+				}
+				r.text = buf.Bytes()
+				return r, nil
+			})
 			if err != nil {
-				return inputError{err}
-			}
-			// Every input is read before the history is written.
-			weighted := make([][]nhsdata.WeightedPopulation, len(o.weighted))
-			for i, f := range o.weighted {
-				if weighted[i], err = nhsdata.ReadWeightedFile(f); err != nil {
-					return inputError{err}
-				}
-			}
-			var buf bytes.Buffer
-			if err := nhsdata.WriteHistory(&buf, rows); err != nil {
 				return err
 			}
-			if err := runfolder.WriteFileAtomic(out, buf.Bytes()); err != nil {
-				return inputError{fmt.Errorf("--out: %w", err)}
+			rows, rep := res.rows, res.rep
+			if err := notInterrupted(c.Context, out); err != nil {
+				return err
+			}
+			if err := writeOut(c, out, res.text); err != nil {
+				return err
 			}
 			printBuildReport(c.App.ErrWriter, rep)
+			printFileReports(c.App.ErrWriter, res.files)
+			// With the history on standard output, the tables go to
+			// standard error.
+			w := c.App.Writer
+			if out == "-" {
+				w = c.App.ErrWriter
+			}
 			if o.calibration {
-				if err := printCalibration(c.App.Writer, rows, rep); err != nil {
+				if err := printCalibration(w, rows, rep); err != nil {
 					return err
 				}
 			}
 			for i, f := range o.weighted {
-				printNeed(c.App.Writer, f, nhsdata.MeasureNeed(weighted[i], 1000))
+				printNeed(w, f, nhsdata.MeasureNeed(res.weighted[i], 1000))
+			}
+			if out == "-" {
+				return nil
 			}
 			fmt.Fprintf(c.App.ErrWriter, "wrote %s (%d practice-years)\n", out, rep.Rows)
 			return nil
@@ -139,6 +171,30 @@ func historyArgs(c *cli.Context) (historyOpts, error) {
 	return o, nil
 }
 
+// printFileReports says, per file, what it was found to be and what it
+// holds that is missing or unusual (counts and examples): nothing read as
+// missing or implausible passes in silence.
+func printFileReports(w io.Writer, files []*nhsdata.Payments) {
+	for _, f := range files {
+		fmt.Fprintf(w, "%s: %d practices; %s\n", f.File, len(f.Rows), f.Format)
+		for _, m := range f.Missing {
+			fmt.Fprintf(w, "  column %s\n", m)
+		}
+		for _, l := range []struct {
+			codes []string
+			what  string
+		}{
+			{f.DispensingNoDrugs, "dispensing practices without a drug reimbursement (their prescribing spend is written as 0)"},
+			{f.HighDrugsPerHead, fmt.Sprintf("dispensing practices with drugs above £%d a registered patient", nhsdata.MaxDrugsPerHead)},
+			{f.SmallLists, fmt.Sprintf("practices with a list under %d", nhsdata.SmallList)},
+		} {
+			if n := len(l.codes); n > 0 {
+				fmt.Fprintf(w, "  %d %s (e.g. %s)\n", n, l.what, strings.Join(l.codes[:min(n, 5)], ", "))
+			}
+		}
+	}
+}
+
 func printBuildReport(w io.Writer, rep *nhsdata.BuildReport) {
 	fmt.Fprintf(w, "%-9s %9s %7s %7s %7s   %s\n", "years", "practices", "closed", "merged", "opened", "list")
 	for _, ch := range rep.Changes {
@@ -147,6 +203,9 @@ func printBuildReport(w io.Writer, rep *nhsdata.BuildReport) {
 	if n := len(rep.NoList); n > 0 {
 		ex := rep.NoList[:min(n, 5)]
 		fmt.Fprintf(w, "left out %d practice-years with a blank or zero list (e.g. %v)\n", n, ex)
+	}
+	for _, x := range rep.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", x)
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 
 	"github.com/gpbudget/gpbudget/forecast"
 	"github.com/gpbudget/gpbudget/nhsdata"
-	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
@@ -36,13 +35,14 @@ func synthCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			// Every flag and input is checked, and both files made, before
 			// either is written.
-			out, err := outPath("out", c.String("out"))
+			scen := c.String("scenario")
+			out, err := outFile("out", c.String("out"), scen)
 			if err != nil {
 				return err
 			}
 			hf := c.String("history")
 			if c.IsSet("history") {
-				if _, err := outPath("history", hf); err != nil {
+				if _, err := outFile("history", hf, scen); err != nil {
 					return err
 				}
 			}
@@ -82,9 +82,12 @@ func synthCommand() *cli.Command {
 			var wb bytes.Buffer
 			wf := c.String("weighted-populations")
 			if c.IsSet("weighted-populations") {
-				if _, err := outPath("weighted-populations", wf); err != nil {
+				if _, err := outFile("weighted-populations", wf, scen); err != nil {
 					return err
 				}
+			}
+			if err := distinctOuts(map[string]string{"out": out, "history": hf, "weighted-populations": wf}); err != nil {
+				return err
 			}
 			if wf != "" {
 				if err := s.WriteWeightedPopulations(&wb, specs); err != nil {
@@ -117,18 +120,6 @@ func synthCommand() *cli.Command {
 			return nil
 		},
 	}
-}
-
-// writeOut writes b to path (- for standard output), atomically.
-func writeOut(c *cli.Context, path string, b []byte) error {
-	if path == "-" {
-		_, err := c.App.Writer.Write(b)
-		return err
-	}
-	if err := runfolder.WriteFileAtomic(path, b); err != nil {
-		return inputError{err}
-	}
-	return nil
 }
 
 // useWeighted sets the population file's practices' need from
