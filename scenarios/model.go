@@ -127,6 +127,9 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 		m.Practices = ps
 	}
 	m.Budget = sim.Budget{Setter: s.Budget.setter(), TopSlice: s.Budget.TopSlice, IssueWeek: s.Budget.IssueWeek, Project: s.Budget.Project}
+	if k := s.contract(); s.Rule.Type == "shared_savings" && k.Benchmark != nil {
+		m.Budget.Setter, m.Budget.Project = k.Benchmark.setter(), false
+	}
 	if s.Budget.Weights != nil {
 		w := bySexBand(*s.Budget.Weights)
 		m.Budget.Weights = &w

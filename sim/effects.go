@@ -207,6 +207,10 @@ type yearEffect struct {
 	rate  [NStreams]float64 // drift × shock × trend: the year's rate multiplier
 	ref   [NStreams]float64 // the rate the count tables are built at (see blockRefs)
 	cost  [NStreams]float64 // cost per event multiplier: parameter × (1+price)^t
+
+	// national is the national shock alone: the growth a national
+	// reference realises (AgreementBenchmark).
+	national [NStreams]float64
 }
 
 // taskEffects holds one (replication, practice) task's effects for every
@@ -248,7 +252,7 @@ func (fx *taskEffects) reset(p *prepared, k Key, rp *repParams, first, last int)
 		y := &fx.years[t-first]
 		tf := float64(t)
 		for s := range NStreams {
-			y.drift[s], y.shock[s] = 1, 1
+			y.drift[s], y.shock[s], y.national[s] = 1, 1, 1
 			y.trend[s] = math.Pow(1+rp.demand[s], tf)
 			y.cost[s] = rp.cost[s] * math.Pow(1+rp.price[s], tf)
 		}
@@ -279,7 +283,8 @@ func (fx *taskEffects) reset(p *prepared, k Key, rp *repParams, first, last int)
 			correlated(&d, &p.shockL, &z)
 			for s := range NStreams {
 				if sd := rp.nationalSD[s]; sd > 0 {
-					y.shock[s] *= math.Exp(sd*z[s] - sd*sd/2)
+					y.national[s] = math.Exp(sd*z[s] - sd*sd/2)
+					y.shock[s] *= y.national[s]
 				}
 			}
 		}
