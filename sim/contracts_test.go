@@ -469,3 +469,39 @@ func TestAgreementBenchmarkSet(t *testing.T) {
 	a.Prospective = 1.0 / 3
 	near(t, "growth", a.agreementGrowth([3]float64{100, 110, 121}, [3]float64{0, 110, 115.5}), 1.1*(2.0/3*1.1+1.0/3*1.05))
 }
+
+// TestAgreementBenchmarkInRun: one base year, agreements of five years, no
+// trends or shocks, so the reference grows only with the list (its age, sex
+// and size). Each practice's benchmark in years 1-5 is base-year spend
+// times E_t/E_0, where E_t is its expected spend on year t's list (the
+// rows' ExpectedSpend): B_t/E_t is the same in every year of the
+// agreement. Year 6 rebases on year 5: B_6 = spend_5 × E_6/E_5.
+func TestAgreementBenchmarkInRun(t *testing.T) {
+	m := cohortTestModel()
+	m.Budget.Setter = AgreementBenchmark{Weights: []float64{1}, AgreementYears: 5, Reference: ReferenceNational, Prospective: 0.5}
+	m.Policy = Everyone(&SharedSavings{Years: []Terms{levelA}})
+	var c collect
+	const years = 6
+	if err := Run(context.Background(), m, Options{Seed: 9, LastRep: 2, Years: years, Workers: 2, Cohort: true}, &c); err != nil {
+		t.Fatal(err)
+	}
+	np := len(m.Practices)
+	for r := 0; r < 2; r++ {
+		rows := c.rows[r*years*np : (r+1)*years*np]
+		for i := range np {
+			at := func(y int) *PracticeYear { return &rows[(y-1)*np+i] }
+			k := at(1).Budget / at(1).ExpectedSpend
+			for y := 2; y <= 5; y++ {
+				if got := at(y).Budget / at(y).ExpectedSpend; math.Abs(got/k-1) > 1e-12 {
+					t.Errorf("replication %d practice %d year %d: benchmark per expected pound %v, year 1's %v", r, i, y, got, k)
+				}
+			}
+			if want := at(5).SpendTotal * at(6).ExpectedSpend / at(5).ExpectedSpend; math.Abs(at(6).Budget/want-1) > 1e-12 {
+				t.Errorf("replication %d practice %d: year-6 benchmark %v, want year 5's spend brought forward %v", r, i, at(6).Budget, want)
+			}
+			if at(2).ExpectedSpend == at(1).ExpectedSpend {
+				t.Errorf("the list did not move (expected spend %v both years): the test shows nothing", at(1).ExpectedSpend)
+			}
+		}
+	}
+}
