@@ -208,19 +208,19 @@ func TestLedgerPositions(t *testing.T) {
 }
 
 // TestCompareContractDesigns: two contract designs on the same patients
-// and chance events (a 2% corridor and none, one-sided, the same
+// and chance events (Medicare's sliding corridor and none, one-sided, the same
 // neighbourhoods): spend is identical, so the commissioner's cost differs by
 // exactly the difference in shared savings paid; the design with no
 // corridor pays more; the incentive (a floor) offsets part of it; and the
 // paired SE of shared savings is far below the independent one.
 func TestCompareContractDesigns(t *testing.T) {
 	const seed, reps = 3, 12
-	noCorridor := func(s *scenarios.Scenario) { s.Contract.Savings.MinRate = 0 }
+	noCorridor := func(s *scenarios.Scenario) { s.Contract.Savings.MinRate, s.Contract.Savings.MinRateTable = 0, "" }
 	models := []*sim.Model{
 		smallModel(t, "neighbourhood-shared-savings-2026", nil, seed),
 		smallModel(t, "neighbourhood-shared-savings-2026", noCorridor, seed),
 	}
-	rows := compare(t, []string{"msr-2", "msr-0"}, models, seed, reps, 2)
+	rows := compare(t, []string{"msr-table", "msr-0"}, models, seed, reps, 2)
 	get := func(metric string) CompareRow {
 		for _, r := range rows {
 			if r.Metric == metric && r.Band == AllBands {

@@ -27,7 +27,23 @@ type ContractStats struct {
 	IncentiveSE     float64 `parquet:"incentives_paid_se"`
 	Truncated       float64 `parquet:"spend_truncated_mean"`
 	TruncatedSE     float64 `parquet:"spend_truncated_se"`
+	// MeasuredOver is the area's measured spend (spend less what
+	// truncation leaves out) less its benchmarks: what the contracts settle
+	// on. The commissioner table's area overspend is MeasuredOver plus
+	// Truncated, as its budgets (the benchmarks) are set on measured spend
+	// and it pays providers for all of it. ProbMeasuredOver is the share of
+	// replications in which MeasuredOver is above 0; ContractNet is shared
+	// savings paid less shared losses received, what the contracts moved.
+	MeasuredOver     float64 `parquet:"measured_over_benchmark_mean"`
+	MeasuredOverSE   float64 `parquet:"measured_over_benchmark_se"`
+	ProbMeasuredOver float64 `parquet:"prob_measured_over_benchmark"`
+	ContractNet      float64 `parquet:"contract_net_paid_mean"`
+	ContractNetSE    float64 `parquet:"contract_net_paid_se"`
 }
+
+// nContractSums is how many sums contractAcc keeps per (replication, year): the
+// four contractColumns, then budget and spend.
+const nContractSums = 6
 
 // contractColumns are read, with the summary's own, where a run has
 // contract payments.
@@ -60,9 +76,9 @@ func termsOf(man *runfolder.Manifest) runTerms {
 // is a contract or pays an incentive (older runs, and other rules, have
 // nothing to show).
 type contractAcc struct {
-	tot  map[repYear]*[4]float64
+	tot  map[repYear]*[nContractSums]float64
 	last repYear
-	cur  *[4]float64
+	cur  *[nContractSums]float64
 }
 
 type repYear struct{ rep, year int32 }
@@ -73,18 +89,18 @@ func newContractAcc(man *runfolder.Manifest) *contractAcc {
 	if t.Rule.Type != "shared_savings" && t.Incentive == nil {
 		return nil
 	}
-	return &contractAcc{tot: map[repYear]*[4]float64{}}
+	return &contractAcc{tot: map[repYear]*[nContractSums]float64{}}
 }
 
 // add takes a batch's rows: rep and year, and the four contractColumns'
-// values after them.
-func (a *contractAcc) add(n int, rep, year []int32, cols [4][]float64) {
+// values, the budget and the spend after them.
+func (a *contractAcc) add(n int, rep, year []int32, cols [nContractSums][]float64) {
 	for r := range n {
 		k := repYear{rep[r], year[r]}
 		if a.cur == nil || k != a.last {
 			a.cur = a.tot[k]
 			if a.cur == nil {
-				a.cur = &[4]float64{}
+				a.cur = &[nContractSums]float64{}
 				a.tot[k] = a.cur
 			}
 			a.last = k
@@ -106,24 +122,37 @@ func (a *contractAcc) finish(sum *Summary) {
 		}
 	}
 	slices.Sort(years)
-	whole := map[int32]*[4]float64{}
-	row := func(label string, per map[int32]*[4]float64) ContractStats {
+	whole := map[int32]*[nContractSums]float64{}
+	row := func(label string, per map[int32]*[nContractSums]float64) ContractStats {
 		var m [4]Moments
+		var over, net Moments
+		overs := 0
 		for _, rep := range slices.Sorted(maps.Keys(per)) { // in order: the same bits every time
 			v := per[rep]
 			for c := range m {
 				m[c].Add(v[c])
 			}
+			o := v[5] - v[3] - v[4] // spend - truncated - budget
+			over.Add(o)
+			if o > 0 {
+				overs++
+			}
+			net.Add(v[0] - v[1])
 		}
 		st := ContractStats{Year: label, Replications: len(per)}
 		st.SharedSavings, st.SharedSavingsSE = m[0].Mean(), m[0].SE()
 		st.SharedLoss, st.SharedLossSE = m[1].Mean(), m[1].SE()
 		st.Incentive, st.IncentiveSE = m[2].Mean(), m[2].SE()
 		st.Truncated, st.TruncatedSE = m[3].Mean(), m[3].SE()
+		st.MeasuredOver, st.MeasuredOverSE = over.Mean(), over.SE()
+		st.ContractNet, st.ContractNetSE = net.Mean(), net.SE()
+		if len(per) > 0 {
+			st.ProbMeasuredOver = float64(overs) / float64(len(per))
+		}
 		return st
 	}
 	for _, y := range years {
-		per := map[int32]*[4]float64{}
+		per := map[int32]*[nContractSums]float64{}
 		for k, v := range tot {
 			if k.year != y {
 				continue
@@ -131,7 +160,7 @@ func (a *contractAcc) finish(sum *Summary) {
 			per[k.rep] = v
 			w := whole[k.rep]
 			if w == nil {
-				w = &[4]float64{}
+				w = &[nContractSums]float64{}
 				whole[k.rep] = w
 			}
 			for c := range v {

@@ -59,6 +59,19 @@ func TestSummarizeContract(t *testing.T) {
 			t.Errorf("%s: %v from the rows, %v from the ledger", c.what, c.table, c.fl)
 		}
 	}
+	// The commissioner's area overspend splits into measured spend over
+	// the benchmarks and the spend truncation leaves out (none here).
+	for _, c := range sum.Contract {
+		for _, k := range sum.Commissioner {
+			if k.Year == c.Year && math.Abs(c.MeasuredOver+c.Truncated-k.OverspendMean) > 1e-6*k.SpendMean {
+				t.Errorf("year %s: measured over %v + truncated %v, area overspend %v", c.Year, c.MeasuredOver, c.Truncated, k.OverspendMean)
+			}
+		}
+		near(t, "net paid by contracts", c.ContractNet, c.SharedSavings-c.SharedLoss)
+		if c.ProbMeasuredOver < 0 || c.ProbMeasuredOver > 1 {
+			t.Errorf("P(measured over) %v", c.ProbMeasuredOver)
+		}
+	}
 	if sum.Contract[0].SharedLoss != 0 || !(all.SharedLoss > 0) || !(all.SharedSavings > 0) {
 		t.Errorf("year 1 (one-sided) shared losses %v; over the run %v (want some), shared savings %v", sum.Contract[0].SharedLoss, all.SharedLoss, all.SharedSavings)
 	}
@@ -73,7 +86,7 @@ func TestSummarizeContract(t *testing.T) {
 	if err := sum.Print(&b, 5); err != nil {
 		t.Fatal(err)
 	}
-	if out := b.String(); !strings.Contains(out, "Contract payments") || !strings.Contains(out, "ICB outlay") || !strings.Contains(out, "ICB (area totals") {
+	if out := b.String(); !strings.Contains(out, "Contract payments") || !strings.Contains(out, "ICB outlay") || !strings.Contains(out, "ICB (area totals") || !strings.Contains(out, "measured over benchmark") {
 		t.Errorf("printed:\n%s", out)
 	}
 	plain, err := Summarize(context.Background(), testRun(t), Options{})

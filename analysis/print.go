@@ -89,10 +89,21 @@ func (s *Summary) PrintContract(w io.Writer) error {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Contract payments (area totals, mean per replication ± SE; shared losses are holders' own money paid to the %s; truncated spend is left out of what holders are measured on, not money):\n", s.Label())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "year\tshared savings paid £\tSE £\tshared losses received £\tSE £\tincentives paid £\tSE £\tspend truncated £\tSE £\t")
+	fmt.Fprintln(tw, "year\tshared savings paid £\tSE £\tshared losses received £\tSE £\tnet paid by contracts £\tSE £\tincentives paid £\tSE £\t")
 	for _, c := range s.Contract {
 		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t\n", c.Year, c.SharedSavings, c.SharedSavingsSE,
-			c.SharedLoss, c.SharedLossSE, c.Incentive, c.IncentiveSE, c.Truncated, c.TruncatedSE)
+			c.SharedLoss, c.SharedLossSE, c.ContractNet, c.ContractNetSE, c.Incentive, c.IncentiveSE)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "The %s's area overspend against the benchmarks, split (mean per replication ± SE): measured spend, on which benchmarks are set and contracts settle, against the benchmarks; and the spend truncation leaves out of it, which the %s pays providers but no benchmark covers:\n", s.Label(), s.Label())
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "year\tmeasured over benchmark £\tSE £\tP(measured over)\tspend truncated £\tSE £\tarea overspend £\t")
+	for _, c := range s.Contract {
+		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.3f\t%.0f\t%.0f\t%.0f\t\n", c.Year, c.MeasuredOver, c.MeasuredOverSE, c.ProbMeasuredOver,
+			c.Truncated, c.TruncatedSE, c.MeasuredOver+c.Truncated)
 	}
 	return tw.Flush()
 }

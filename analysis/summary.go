@@ -710,7 +710,7 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 			wg.Go(func() {
 				if contract != nil {
 					c := contractAt
-					contract.add(b.N, rep, year, [4][]float64{b.Float(c), b.Float(c + 1), b.Float(c + 2), b.Float(c + 3)})
+					contract.add(b.N, rep, year, [nContractSums][]float64{b.Float(c), b.Float(c + 1), b.Float(c + 2), b.Float(c + 3), budget, spend})
 				}
 				if risk != nil {
 					c := riskAt

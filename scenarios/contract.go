@@ -24,6 +24,8 @@ type Contract struct {
 	RevenuePerPatient float64       `yaml:"revenue_per_patient" json:"revenue_per_patient" jsonschema:"minimum=0,maximum=100000" jsonschema_description:"The holder's own revenue in pounds a year per registered patient (at price_year), for losses.cap_revenue; 0 = not given (no revenue cap)."`
 	Truncation        *Truncation   `yaml:"truncation,omitempty" json:"truncation,omitempty" jsonschema_description:"Per-patient truncation of the spend measured against the benchmark; omit for none. Needs patient level (not --cohort)."`
 	GlidePath         []GlideStep   `yaml:"glide_path,omitempty" json:"glide_path,omitempty" jsonschema_description:"Terms that change from a contract year on (only what a step names changes); omit for the same terms every year."`
+	Benchmark         *Benchmark    `yaml:"benchmark,omitempty" json:"benchmark,omitempty" jsonschema_description:"A benchmark set for an agreement (Medicare's): once from weighted base years, then updated each year by a reference's realised growth. Replaces budget.method (and budget.historic_years, uplift, lag, project) for the holders' benchmarks; omit to set benchmarks by budget.method."`
+	Quality           *Quality      `yaml:"quality,omitempty" json:"quality,omitempty" jsonschema_description:"A quality gate on the savings share: omit for none (every holder paid the full share, an upper bound)."`
 	Behaviour         RegimeEffects `yaml:"behaviour" json:"behaviour" jsonschema_description:"Effects on the rates of practices holding a contract."`
 }
 
@@ -73,6 +75,21 @@ type Truncation struct {
 	Percentile float64  `yaml:"percentile,omitempty" json:"percentile,omitempty" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Truncation point as a quantile (0.5 to 0.9999) of a patient's cost in a year over streams, across the scenario's whole population in the base year (simulated once from the population seed); set this or amount."`
 	Streams    []string `yaml:"streams,omitempty" json:"streams,omitempty" jsonschema_description:"Streams whose cost is truncated (a patient's cost is summed over them); default all five."`
 	Uprating   float64  `yaml:"uprating" json:"uprating" jsonschema:"minimum=-0.5,maximum=1" jsonschema_description:"Yearly growth of the truncation point after year 1 (fraction)."`
+	WithTrend  bool     `yaml:"with_trend,omitempty" json:"with_trend,omitempty" jsonschema_description:"Also move the truncation point with the expected spend per head each year (the trends' point values), base years included, as a percentile recomputed from each year's spend would move (Medicare recomputes it each year)."`
+}
+
+// Benchmark is a benchmark set for an agreement (sim.AgreementBenchmark).
+type Benchmark struct {
+	Weights        []float64 `yaml:"weights" json:"weights" jsonschema:"minItems=1,maxItems=5" jsonschema_description:"Weights of the base years before each agreement, oldest first (Medicare: 0.1, 0.3, 0.6); their number is the number of base years."`
+	AgreementYears int       `yaml:"agreement_years" json:"agreement_years" jsonschema:"minimum=1,maximum=11" jsonschema_description:"Years of an agreement; the benchmark is rebased on the years before each new one (Medicare: 5)."`
+	Reference      string    `yaml:"reference" json:"reference" jsonschema:"enum=national,enum=area" jsonschema_description:"Whose realised growth in spend per head (by age and sex) brings base years forward and updates the benchmark each year: national (the trends and national shocks) or area (also the area's shocks: Medicare's regional)."`
+	Prospective    float64   `yaml:"prospective" json:"prospective" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Weight of a prospective trend (the trends' point values, known when the agreement starts) in each year's update, against the realised growth (Medicare from 2024: one third)."`
+}
+
+// Quality is a quality gate on the savings share (sim.Quality).
+type Quality struct {
+	Meets     float64 `yaml:"meets" json:"meets" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Chance a holder meets the quality standard in a year (full savings share)."`
+	Otherwise float64 `yaml:"otherwise" json:"otherwise" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Fraction of the savings share paid in a year the holder misses the standard (0: none)."`
 }
 
 // Incentive is an incentive payment for taking part or meeting local
@@ -211,7 +228,20 @@ func (c *Contract) termsOf(sides, sharing string, sv, ls *ContractSide) sim.Term
 
 // regime is the engine's contract.
 func (c *Contract) regime() *sim.SharedSavings {
-	return &sim.SharedSavings{Years: c.terms(), RevenuePerPatient: c.RevenuePerPatient, Behaviour: c.Behaviour.effects()}
+	r := &sim.SharedSavings{Years: c.terms(), RevenuePerPatient: c.RevenuePerPatient, Behaviour: c.Behaviour.effects()}
+	if q := c.Quality; q != nil {
+		r.Quality = &sim.Quality{Meets: q.Meets, Otherwise: q.Otherwise}
+	}
+	return r
+}
+
+// setter is the engine's agreement benchmark.
+func (b *Benchmark) setter() sim.AgreementBenchmark {
+	ref := sim.ReferenceNational
+	if b.Reference == "area" {
+		ref = sim.ReferenceArea
+	}
+	return sim.AgreementBenchmark{Weights: slices.Clone(b.Weights), AgreementYears: b.AgreementYears, Reference: ref, Prospective: b.Prospective}
 }
 
 // effects are the engine's behaviour effects.
@@ -245,7 +275,7 @@ func (in *Incentive) engine() *sim.Incentive {
 // cost in the model's base year (from the population seed).
 func (c *Contract) truncation(m *sim.Model, seed uint64) (*sim.StopLoss, error) {
 	tr := c.Truncation
-	sl := &sim.StopLoss{Threshold: tr.Amount, Uprating: tr.Uprating}
+	sl := &sim.StopLoss{Threshold: tr.Amount, Uprating: tr.Uprating, WithTrend: tr.WithTrend}
 	for s := range sim.NStreams {
 		sl.Streams[s] = len(tr.Streams) == 0 || slices.Contains(tr.Streams, sim.StreamNames[s])
 	}
@@ -362,6 +392,30 @@ func (s *Scenario) checkContract(c *checker) {
 				c.fail(fmt.Sprintf("contract.truncation.streams[%d]", i), "%q is not a stream: accepted %s", n, strings.Join(streamList(), ", "))
 			}
 		}
+	}
+	if bm := k.Benchmark; bm != nil {
+		if len(bm.Weights) < 1 || len(bm.Weights) > 5 {
+			c.fail("contract.benchmark.weights", "has %d weights: accepted 1 to 5 (one per base year, oldest first)", len(bm.Weights))
+		}
+		sum := 0.0
+		for i, w := range bm.Weights {
+			c.num(fmt.Sprintf("contract.benchmark.weights[%d]", i), w, 0, 1)
+			sum += w
+		}
+		if len(bm.Weights) > 0 && !(sum > 0) {
+			c.fail("contract.benchmark.weights", "sum to 0: accepted weights with a positive sum")
+		}
+		if bm.AgreementYears < 1 || bm.AgreementYears > 11 {
+			c.fail("contract.benchmark.agreement_years", "%d is out of range: accepted 1 to 11", bm.AgreementYears)
+		}
+		if !slices.Contains([]string{"national", "area"}, bm.Reference) {
+			c.fail("contract.benchmark.reference", "%q is not accepted: accepted national, area", bm.Reference)
+		}
+		c.num("contract.benchmark.prospective", bm.Prospective, 0, 1)
+	}
+	if q := k.Quality; q != nil {
+		c.num("contract.quality.meets", q.Meets, 0, 1)
+		c.num("contract.quality.otherwise", q.Otherwise, 0, 1)
 	}
 	bh := k.Behaviour
 	for _, x := range []struct {

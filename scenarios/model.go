@@ -131,6 +131,9 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 	if s.Budget.Trend == "realised" {
 		m.Budget.Trend = sim.TrendRealised
 	}
+	if k := s.contract(); s.Rule.Type == "shared_savings" && k.Benchmark != nil {
+		m.Budget.Setter, m.Budget.Project = k.Benchmark.setter(), false
+	}
 	if s.Budget.Weights != nil {
 		w := bySexBand(*s.Budget.Weights)
 		m.Budget.Weights = &w

@@ -27,22 +27,31 @@ import "math"
 // RateBand is one band of a sliding rate table: a holder of Min to Max
 // people (Max 0: Min or more) has a rate interpolated linearly from AtMin
 // (at Min) to AtMax (at Max), as 42 CFR 425.604(b) interpolates the MSR
-// within each band.
+// within each band. SqrtBelow, in a table's first band, extends the table
+// below Min as a confidence interval's width grows: AtMin·√(Min/pop).
 type RateBand struct {
 	Min, Max     int
 	AtMin, AtMax float64
+	SqrtBelow    bool
 }
 
 // RateTable is a rate that slides with a holder's population: bands in
 // increasing order. A population below the first band has the first band's
-// AtMin; above a band's Max (and below the next band, or past the last
-// band) its AtMax; in an open last band (Max 0) its AtMin.
+// AtMin (or, with SqrtBelow, AtMin·√(Min/pop), at most 1); above a band's
+// Max (and below the next band, or past the last band) its AtMax; in an
+// open last band (Max 0) its AtMin.
 type RateTable []RateBand
 
 // At returns the rate for a holder of pop people.
 func (t RateTable) At(pop float64) float64 {
 	if len(t) == 0 {
 		return 0
+	}
+	if b := t[0]; b.SqrtBelow && pop < float64(b.Min) {
+		if !(pop > 0) {
+			return 1
+		}
+		return math.Min(1, b.AtMin*math.Sqrt(float64(b.Min)/pop))
 	}
 	k := 0
 	for k+1 < len(t) && pop >= float64(t[k+1].Min) {
@@ -60,11 +69,14 @@ func (t RateTable) At(pop float64) float64 {
 
 // MedicareMSR is the Medicare Shared Savings Program's minimum savings rate
 // for one-sided tracks (and the size-based symmetric MSR/MLR of two-sided
-// ones) by number of assigned beneficiaries, 42 CFR 425.604(b), as tabled in
-// shared/reference/README.md section 8. Program eligibility starts at 5,000
-// beneficiaries; a smaller holder is given the 5,000 rate (3.9%).
+// ones) by number of assigned beneficiaries, 42 CFR 425.604(b) [ref §8].
+// Program eligibility starts at 5,000 beneficiaries; for an ACO that falls
+// below, Medicare sets the MSR "at a level consistent with the number of
+// assigned beneficiaries" (42 CFR 425.110(b); UNVERIFIED, not in the
+// reference sheet), so below 5,000 the rate grows as the table's confidence
+// interval does, 3.9%·√(5,000/n) (ASSUMPTION: 5.5% at 2,500).
 var MedicareMSR = RateTable{
-	{Min: 5000, Max: 5999, AtMin: 0.039, AtMax: 0.036},
+	{Min: 5000, Max: 5999, AtMin: 0.039, AtMax: 0.036, SqrtBelow: true},
 	{Min: 6000, Max: 6999, AtMin: 0.036, AtMax: 0.034},
 	{Min: 7000, Max: 7999, AtMin: 0.034, AtMax: 0.032},
 	{Min: 8000, Max: 8999, AtMin: 0.032, AtMax: 0.031},
@@ -129,7 +141,7 @@ func (t *Terms) Share(b, s, pop, rev float64) (savings, losses float64) {
 	switch {
 	case x > 0:
 		msr := t.MSR.At(pop)
-		if x < msr*b {
+		if !reaches(x, msr*b) {
 			return 0, 0
 		}
 		base := x
@@ -143,7 +155,7 @@ func (t *Terms) Share(b, s, pop, rev float64) (savings, losses float64) {
 		return savings, 0
 	case x < 0 && t.TwoSided:
 		mlr := t.MLR.At(pop)
-		if -x < mlr*b {
+		if !reaches(-x, mlr*b) {
 			return 0, 0
 		}
 		base := -x
@@ -162,6 +174,32 @@ func (t *Terms) Share(b, s, pop, rev float64) (savings, losses float64) {
 	return 0, 0
 }
 
+// reaches says whether savings (losses) x meet or exceed the corridor c,
+// compared in whole pence: "meets or exceeds" the MSR (42 CFR 425.604(c))
+// is a comparison of money, and in floating point a saving of exactly 3% of
+// £12,345,678 falls a hair short of 0.03 × £12,345,678.
+func reaches(x, c float64) bool { return math.Round(x*100) >= math.Round(c*100) }
+
+// Quality is a quality gate on the sharing rate: in a holder-year that
+// meets the quality standard (a chance event of probability Meets) the
+// holder is paid its full share of savings; otherwise the share times
+// Otherwise (0: none). Medicare pays the full rate to ACOs meeting the
+// quality performance standard and, since 2024, scales it by the quality
+// score for those that do not but pass a lower bar (42 CFR 425.512;
+// UNVERIFIED, not in the reference sheet). Losses are not gated.
+type Quality struct {
+	Meets, Otherwise float64
+}
+
+// factor is the share of the sharing rate paid given the holder-year's
+// uniform draw u.
+func (q *Quality) factor(u float64) float64 {
+	if q == nil || u < q.Meets {
+		return 1
+	}
+	return q.Otherwise
+}
+
 // SharedSavings is a shared-savings contract (Medicare's Shared Savings
 // Program; England's neighbourhood and whole-population contracts): the
 // commissioner pays providers for all care; each holder's year is settled
@@ -170,11 +208,12 @@ func (t *Terms) Share(b, s, pop, rev float64) (savings, losses float64) {
 // leaves out care above the per-patient truncation point (Model.StopLoss),
 // and a held benchmark is set on measured spend. RevenuePerPatient (pounds a
 // year per registered patient) is the holder's own revenue, for
-// Terms.LossCapRevenue.
+// Terms.LossCapRevenue. Quality, if set, gates the savings share.
 type SharedSavings struct {
 	Years             []Terms
 	RevenuePerPatient float64
 	Behaviour         [NStreams]Effect
+	Quality           *Quality
 }
 
 // Name implements Regime.
@@ -220,7 +259,16 @@ func (s sharedSettler) settleYear(b *book, hs []holderYear) {
 			pop += float64(x.ListSize)
 			b.payRow(Commissioner, Providers, ReasonProviderPayment, x.SpendTotal, j)
 		}
-		sv, ls := t.Share(hy.budget, spend, pop, s.c.RevenuePerPatient*pop)
+		tq := t
+		if q := s.c.Quality.factor(b.u[2*b.members[hy.lo]]); q != 1 {
+			// The holder misses the quality standard (its first member's
+			// rule draw, unused by this regime otherwise): a lower
+			// sharing rate, capped as the full one is.
+			c := *t
+			c.SavingsShare *= q
+			tq = &c
+		}
+		sv, ls := tq.Share(hy.budget, spend, pop, s.c.RevenuePerPatient*pop)
 		h := HolderParty(hy.h)
 		b.pay(Commissioner, h, ReasonSharedSavings, sv, hy)
 		b.pay(h, Commissioner, ReasonSharedLoss, ls, hy)

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 )
@@ -94,10 +95,10 @@ func TestSharedSavingsAboveCorridor(t *testing.T) {
 // TestMedicareMSR: the sliding MSR at band ends and between table points
 // (42 CFR 425.604(b)): 3.9% at 5,000, 3.75% halfway through the first band,
 // 3.6% at its top (5,999) and at 6,000, 3.0 - 0.3 x 2,500/4,999 at 12,500,
-// 2.2% at 50,000, 2.0% from 60,000, and the first rate below the table.
+// 2.2% at 50,000, 2.0% from 60,000, and below the table 3.9% x sqrt(5,000/n).
 func TestMedicareMSR(t *testing.T) {
 	for _, c := range []struct{ pop, want float64 }{
-		{4000, 0.039}, {5000, 0.039}, {5499.5, 0.0375}, {5999, 0.036}, {6000, 0.036},
+		{4000, 0.039 * math.Sqrt(5000.0/4000)}, {5000, 0.039}, {5499.5, 0.0375}, {5999, 0.036}, {6000, 0.036},
 		{12500, 0.030 - 0.003*2500.0/4999}, {49999, 0.022}, {50000, 0.022}, {55000, 0.022 - 0.002*5000.0/9999},
 		{60000, 0.020}, {1e6, 0.020},
 	} {
@@ -192,7 +193,7 @@ func TestTruncationInRun(t *testing.T) {
 // TestContractConsortium: a neighbourhood of two practices (A: list 600,
 // budget 600, spend 560; B: list 400, budget 400, spend 410) holds one
 // contract and saves 30 of 1,000 (3%). Under the Medicare table a holder of
-// 1,000 people, below the table, has the first rate, 3.9%: nothing is
+// 1,000 people, below the table, has 3.9% x sqrt(5) = 8.7%: nothing is
 // shared. With a fixed MSR of 2% it earns half of 30 = 15, shared by
 // benchmark: A 9, B 6.
 func TestContractConsortium(t *testing.T) {
@@ -294,5 +295,213 @@ func TestIncentiveTargets(t *testing.T) {
 	got, n := float64(paid)/float64(len(rows)), float64(len(rows))
 	if se := math.Sqrt(0.3 * 0.7 / n); math.Abs(got-0.3) > 4*se {
 		t.Errorf("targets met in %v of holder-years, want 0.3 ± %v", got, 4*se)
+	}
+}
+
+// BASIC track terms (42 CFR 425.605 [ref §8]): levels A/B one-sided at 40%,
+// levels C, D and E two-sided at 50%/30% with the size-based symmetric
+// MSR/MLR and loss caps of 1%/2%, 2%/4% and 4%/8% of benchmark/revenue;
+// savings capped at 10% of the benchmark (the performance payment limit).
+var (
+	levelA = Terms{MSR: Rate{Table: MedicareMSR}, SavingsShare: 0.4, SavingsCap: 0.1}
+	levelC = Terms{MSR: Rate{Table: MedicareMSR}, SavingsShare: 0.5, SavingsCap: 0.1, TwoSided: true,
+		MLR: Rate{Table: MedicareMSR}, LossShare: 0.3, LossCapBenchmark: 0.01, LossCapRevenue: 0.02}
+	levelD = withCaps(levelC, 0.02, 0.04)
+	levelE = withCaps(levelC, 0.04, 0.08)
+)
+
+func withCaps(t Terms, bench, rev float64) Terms {
+	t.LossCapBenchmark, t.LossCapRevenue = bench, rev
+	return t
+}
+
+// TestSixteenCases are sixteen ACO-years worked by hand under 42 CFR
+// 425.604-605, each with its sums. b is the benchmark, s measured spend,
+// n the population (MSR 3.0% at 10,000, 3.3% at 7,500, 2.0% at 60,000),
+// rev the revenue (0: not given, no revenue cap).
+func TestSixteenCases(t *testing.T) {
+	for k, c := range []struct {
+		terms                      Terms
+		b, s, n, rev               float64
+		savings, losses, truncated float64
+	}{
+		// 1. A: 10m - 9.65m = 350,000 = 3.5% >= 3.0%; 40% from the first pound = 140,000.
+		{levelA, 10e6, 9.65e6, 10000, 0, 140000, 0, 0},
+		// 2. A: 250,000 = 2.5% < 3.0%: inside the corridor, 0.
+		{levelA, 10e6, 9.75e6, 10000, 0, 0, 0, 0},
+		// 3. A, exactly the MSR: 3% of 12,345,678 = 370,370.34 saved (spend
+		// 11,975,307.66) meets it; 40% = 148,148.136.
+		{levelA, 12345678, 11975307.66, 10000, 0, 148148.136, 0, 0},
+		// 4. A, payment limit: 3m saved (30%); 40% = 1.2m > 10% of 10m = 1m.
+		{levelA, 10e6, 7e6, 10000, 0, 1e6, 0, 0},
+		// 5. A, one-sided: 800,000 overspent, nothing paid by the ACO.
+		{levelA, 10e6, 10.8e6, 10000, 4e6, 0, 0, 0},
+		// 6. C: 400,000 saved = 4% >= 3%; 50% = 200,000.
+		{levelC, 10e6, 9.6e6, 10000, 0, 200000, 0, 0},
+		// 7. C: 250,000 lost = 2.5% < MLR 3%: 0.
+		{levelC, 10e6, 10.25e6, 10000, 4e6, 0, 0, 0},
+		// 8. C: 400,000 lost (4%); 30% = 120,000; caps 1% x 10m = 100,000 and
+		// 2% x revenue 4m = 80,000: the lesser, 80,000.
+		{levelC, 10e6, 10.4e6, 10000, 4e6, 0, 80000, 0},
+		// 9. C: the same loss with revenue 10m (cap 200,000): the benchmark
+		// cap, 100,000.
+		{levelC, 10e6, 10.4e6, 10000, 10e6, 0, 100000, 0},
+		// 10. C: 320,000 lost (3.2%); 30% = 96,000, under both caps.
+		{levelC, 10e6, 10.32e6, 10000, 10e6, 0, 96000, 0},
+		// 11. C, revenue not given: min(120,000, 100,000) = 100,000.
+		{levelC, 10e6, 10.4e6, 10000, 0, 0, 100000, 0},
+		// 12. D: 600,000 lost; 30% = 180,000; caps 2% x 10m = 200,000 and 4% x
+		// 4m = 160,000: 160,000.
+		{levelD, 10e6, 10.6e6, 10000, 4e6, 0, 160000, 0},
+		// 13. E: 1m lost; 30% = 300,000; caps 4% x 10m = 400,000, 8% x 10m =
+		// 800,000: 300,000.
+		{levelE, 10e6, 11e6, 10000, 10e6, 0, 300000, 0},
+		// 14. A at 7,500 people: MSR 3.4 - 0.2 x 500/999 = 3.2999%; 335,000
+		// saved (3.35%) passes; 40% = 134,000.
+		{levelA, 10e6, 9.665e6, 7500, 0, 134000, 0, 0},
+		// 15. C at 60,000 people: MLR 2.0%; a loss of exactly 2% of 100m =
+		// 2m meets it; 30% = 600,000 < cap 1m.
+		{levelC, 100e6, 102e6, 60000, 0, 0, 600000, 0},
+		// 16. A with truncation: spend 10m of which 400,000 lies above
+		// patients' truncation points; measured 9.6m, 4% saved; 40% = 160,000.
+		{levelA, 10e6, 10e6, 10000, 0, 160000, 0, 400000},
+	} {
+		rows := contractRows(int(c.n), []float64{c.b}, []float64{c.s})
+		rows[0].StopLossExcess = c.truncated
+		led := settleRows(t, Everyone(&SharedSavings{Years: []Terms{c.terms}, RevenuePerPatient: c.rev / c.n}), []Practice{{ID: "A"}}, rows)
+		if math.Abs(rows[0].SharedSavings-c.savings) > 1e-6 || math.Abs(rows[0].SharedLoss-c.losses) > 1e-6 {
+			t.Errorf("case %d: shared savings %v, losses %v; want %v, %v", k+1, rows[0].SharedSavings, rows[0].SharedLoss, c.savings, c.losses)
+		}
+		near(t, "providers paid in full", sumOf(led, ReasonProviderPayment, Commissioner, Providers), c.s)
+	}
+}
+
+// TestMeetsOrExceedsInPence: savings of exactly the MSR meet it (42 CFR
+// 425.604(c): "meets or exceeds"). In floating point 12,345,678 -
+// 11,975,307.66 falls short of 0.03 x 12,345,678, so it paid nothing; in
+// pence they are equal. A penny less is short.
+func TestMeetsOrExceedsInPence(t *testing.T) {
+	b, s := 12345678.0, 11975307.66
+	if x := b - s; x >= 0.03*b {
+		t.Logf("floating point no longer falls short here (%v against %v)", x, 0.03*b)
+	}
+	sv, _ := levelA.Share(b, s, 10000, 0)
+	near(t, "exactly the MSR", sv, 0.4*370370.34)
+	sv, _ = levelA.Share(b, s+0.01, 10000, 0)
+	near(t, "a penny short", sv, 0)
+	_, ls := levelC.Share(b, b+370370.34, 10000, 0)
+	near(t, "a loss of exactly the MLR", ls, math.Min(0.3*370370.34, 0.01*b))
+}
+
+// TestMedicareMSRBelow5000: an ACO below 5,000 people has a higher MSR, as
+// the table's confidence interval widens: 3.9% x sqrt(5,000/n), so 3.9% x
+// sqrt(2) = 5.515% at 2,500 and 7.8% at 1,250. A 5% saving at 2,500,
+// enough under the old flat 3.9%, is now inside the corridor.
+func TestMedicareMSRBelow5000(t *testing.T) {
+	near(t, "MSR at 2,500", MedicareMSR.At(2500), 0.039*math.Sqrt2)
+	near(t, "MSR at 1,250", MedicareMSR.At(1250), 0.078)
+	near(t, "MSR at 5,000", MedicareMSR.At(5000), 0.039)
+	near(t, "MSR at no one", MedicareMSR.At(0), 1)
+	sv, _ := levelA.Share(1e6, 0.95e6, 2500, 0)
+	near(t, "5% saved at 2,500", sv, 0)
+	sv, _ = levelA.Share(1e6, 0.94e6, 2500, 0)
+	near(t, "6% saved at 2,500", sv, 0.4*60000)
+	// A table of one's own keeps its first rate below its first band.
+	near(t, "own table", RateTable{{Min: 5000, Max: 6000, AtMin: 0.05, AtMax: 0.04}}.At(100), 0.05)
+}
+
+// TestQualityGate: a holder meeting the quality standard is paid the full
+// share; one missing it the share times Otherwise, capped as before;
+// losses are not gated. With Meets 0 every holder-year misses: 350,000
+// saved at 40% x 0.5 = 70,000; 3m saved: 20% x 3m = 600,000 under the
+// 1m cap. With Meets 1 the full 140,000. Over 400 holders with Meets 0.7,
+// the share paid in full is 0.7 within 4 binomial SE.
+func TestQualityGate(t *testing.T) {
+	for _, c := range []struct{ meets, want1, want2 float64 }{{0, 70000, 600000}, {1, 140000, 1e6}} {
+		ss := &SharedSavings{Years: []Terms{levelA}, Quality: &Quality{Meets: c.meets, Otherwise: 0.5}}
+		rows := contractRows(10000, []float64{10e6, 10e6}, []float64{9.65e6, 7e6})
+		settleRows(t, Everyone(ss), []Practice{{ID: "A"}}, rows)
+		near(t, "year 1", rows[0].SharedSavings, c.want1)
+		near(t, "year 2", rows[1].SharedSavings, c.want2)
+	}
+	const np = 400
+	ps := make([]Practice, np)
+	b, s := make([]float64, np), make([]float64, np)
+	for i := range ps {
+		ps[i] = Practice{ID: fmt.Sprintf("P%d", i)}
+		b[i], s[i] = 10e6, 9.65e6
+	}
+	rows := yearRows(regimeStart, [][]float64{b}, [][]float64{s})
+	for j := range rows {
+		rows[j].ListSize = 10000
+	}
+	settleRows(t, Everyone(&SharedSavings{Years: []Terms{levelA}, Quality: &Quality{Meets: 0.7, Otherwise: 0}}), ps, rows)
+	full := 0
+	for _, r := range rows {
+		if r.SharedSavings == 140000 {
+			full++
+		} else if r.SharedSavings != 0 {
+			t.Fatalf("shared savings %v, want 140,000 or 0", r.SharedSavings)
+		}
+	}
+	if got, se := float64(full)/np, math.Sqrt(0.7*0.3/np); math.Abs(got-0.7) > 4*se {
+		t.Errorf("quality met in %v of holder-years, want 0.7 ± %v", got, 4*se)
+	}
+}
+
+// TestAgreementBenchmarkSet: base years weighted 10/30/60 for a five-year
+// agreement. hist (already in the year's terms) runs from year -2 to the
+// year before. Year 1: 0.1 x 100 + 0.3 x 110 + 0.6 x 120 = 115. Year 3
+// (hist -2..2): the same base years -2, -1, 0, whatever years 1 and 2
+// spent: 115. Year 6 rebases on years 3, 4, 5: 0.1 x 200 + 0.3 x 210 + 0.6
+// x 220 = 215.
+func TestAgreementBenchmarkSet(t *testing.T) {
+	a := AgreementBenchmark{Weights: []float64{0.1, 0.3, 0.6}, AgreementYears: 5}
+	if a.HistoryLag() != 3 {
+		t.Errorf("base years %d, want 3", a.HistoryLag())
+	}
+	near(t, "year 1", a.Set(0, []float64{100, 110, 120}, 0, 1), 115)
+	near(t, "year 3", a.Set(0, []float64{100, 110, 120, 999, 999}, 0, 3), 115)
+	near(t, "year 6", a.Set(0, []float64{100, 110, 120, 999, 999, 200, 210, 220}, 0, 6), 215)
+	// Growth: a base year at index 100 brought to the last base year at
+	// 110 (x1.1), then to a year at 121 realised (x1.1) and 115.5
+	// prospective against 110 (x1.05): x1.1 x (2/3 x 1.1 + 1/3 x 1.05).
+	a.Prospective = 1.0 / 3
+	near(t, "growth", a.agreementGrowth([3]float64{100, 110, 121}, [3]float64{0, 110, 115.5}), 1.1*(2.0/3*1.1+1.0/3*1.05))
+}
+
+// TestAgreementBenchmarkInRun: one base year, agreements of five years, no
+// trends or shocks, so the reference grows only with the list (its age, sex
+// and size). Each practice's benchmark in years 1-5 is base-year spend
+// times E_t/E_0, where E_t is its expected spend on year t's list (the
+// rows' ExpectedSpend): B_t/E_t is the same in every year of the
+// agreement. Year 6 rebases on year 5: B_6 = spend_5 × E_6/E_5.
+func TestAgreementBenchmarkInRun(t *testing.T) {
+	m := cohortTestModel()
+	m.Budget.Setter = AgreementBenchmark{Weights: []float64{1}, AgreementYears: 5, Reference: ReferenceNational, Prospective: 0.5}
+	m.Policy = Everyone(&SharedSavings{Years: []Terms{levelA}})
+	var c collect
+	const years = 6
+	if err := Run(context.Background(), m, Options{Seed: 9, LastRep: 2, Years: years, Workers: 2, Cohort: true}, &c); err != nil {
+		t.Fatal(err)
+	}
+	np := len(m.Practices)
+	for r := 0; r < 2; r++ {
+		rows := c.rows[r*years*np : (r+1)*years*np]
+		for i := range np {
+			at := func(y int) *PracticeYear { return &rows[(y-1)*np+i] }
+			k := at(1).Budget / at(1).ExpectedSpend
+			for y := 2; y <= 5; y++ {
+				if got := at(y).Budget / at(y).ExpectedSpend; math.Abs(got/k-1) > 1e-12 {
+					t.Errorf("replication %d practice %d year %d: benchmark per expected pound %v, year 1's %v", r, i, y, got, k)
+				}
+			}
+			if want := at(5).SpendTotal * at(6).ExpectedSpend / at(5).ExpectedSpend; math.Abs(at(6).Budget/want-1) > 1e-12 {
+				t.Errorf("replication %d practice %d: year-6 benchmark %v, want year 5's spend brought forward %v", r, i, at(6).Budget, want)
+			}
+			if at(2).ExpectedSpend == at(1).ExpectedSpend {
+				t.Errorf("the list did not move (expected spend %v both years): the test shows nothing", at(1).ExpectedSpend)
+			}
+		}
 	}
 }

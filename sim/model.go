@@ -341,6 +341,17 @@ func (m *Model) check() error {
 		uplift = b.Uplift
 	case BlendBudget:
 		uplift, pace = b.Uplift, b.Pace
+	case AgreementBenchmark:
+		sum := 0.0
+		for _, w := range b.Weights {
+			if bad(w) {
+				sum = math.NaN()
+			}
+			sum += w
+		}
+		if !(sum > 0) || len(b.Weights) > maxLag || !(b.AgreementYears >= 1 && b.AgreementYears <= histCap-maxLag) || !(b.Prospective >= 0 && b.Prospective <= 1) {
+			errs = append(errs, fmt.Errorf("budget: agreement benchmark with weights %v, %d-year agreements, prospective weight %v: accepted 1 to %d weights 0 or more summing above 0, 1 to %d years, a weight 0 to 1", b.Weights, b.AgreementYears, b.Prospective, maxLag, histCap-maxLag))
+		}
 	}
 	if !(uplift > -1 && uplift <= math.MaxFloat64) || !(pace >= 0 && pace <= 1) {
 		errs = append(errs, fmt.Errorf("budget: uplift %v, pace %v: accepted uplift above -1, pace 0 to 1", uplift, pace))

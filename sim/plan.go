@@ -36,6 +36,9 @@ type practicePlan struct {
 	// behaviour: the level of spending a commissioner in this world sees in
 	// its history.
 	mult [NStreams]float64
+	// refReal and refPros are each year's reference indexes, realised and
+	// prospective (an agreement benchmark: AgreementBenchmark).
+	refReal, refPros [histCap]float64
 }
 
 // reset prepares the plan of practice i in replication rep, whose
@@ -105,6 +108,9 @@ func (pl *practicePlan) yearStart(year int, base *[NStreams]float64) ([NStreams]
 	if year > 1 {
 		pl.sl.Threshold = sl.Threshold * math.Pow(1+sl.Uprating, float64(year-1))
 	}
+	if sl.WithTrend {
+		pl.sl.Threshold = sl.Threshold * math.Pow(1+sl.Uprating, float64(max(year-1, 0))) * pl.p.expectedGrowth(year)
+	}
 	return want, &pl.sl
 }
 
@@ -137,7 +143,9 @@ func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, fx *
 			prev = 0 // the budget covers other costs now: restart from history
 		}
 		hist := pl.recent(&pl.hist[on])
-		if m.Budget.Project {
+		if ab, ok := m.Budget.Setter.(AgreementBenchmark); ok {
+			pl.toAgreementTerms(ab, hist, year, pl.refIndex(cells, fx, ab.Reference), pl.expectedAt(cells, year))
+		} else if m.Budget.Project {
 			// Past years' spend and last year's budget in the budget
 			// year's terms: scaled by how the practice's expected spend
 			// (its list as it stands at each year's start, the trends'
@@ -177,6 +185,9 @@ func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, fx *
 	pl.hist[0][k] = total
 	if m.Budget.Project {
 		pl.expect[k] = pl.projectedAt(cells, fx)
+	}
+	if ab, ok := m.Budget.Setter.(AgreementBenchmark); ok {
+		pl.refReal[k], pl.refPros[k] = pl.refIndex(cells, fx, ab.Reference), pl.expectedAt(cells, year)
 	}
 	for rg := regimeStart; rg < nRegimes; rg++ {
 		if r := pl.regs[rg]; r != nil && r.Answers() {
@@ -251,6 +262,64 @@ func (pl *practicePlan) projectedAt(cells *[NCells]int32, fx *yearEffect) float6
 		e += e0 * p.pmult[pl.i][s] * g
 	}
 	return e
+}
+
+// expectedAt is the practice's expected spend in year t on the list cells
+// (frailty at its shares) at the trends' point values, without any draw:
+// the prospective trend an agreement benchmark fixes in advance.
+func (pl *practicePlan) expectedAt(cells *[NCells]int32, t int) float64 {
+	p := pl.p
+	tr := &p.m.Effects.Trend
+	e := 0.0
+	for s := range NStreams {
+		e0 := 0.0
+		for c := range NCells {
+			e0 += float64(cells[c]) * p.unitCost[c][s]
+		}
+		e += e0 * p.pmult[pl.i][s] * math.Pow((1+tr[s].Demand)*(1+tr[s].Price), float64(t))
+	}
+	return e
+}
+
+// refIndex is the practice's expected spend on the list cells at the
+// costs and rates a reference realised in the year of effects fx: the
+// trends as drawn and the national shocks (and, for the area reference,
+// its region's: Medicare's regional adjustment is by region, not by the
+// holder's own neighbourhood or place), not the practice's own drift or
+// behaviour. Ratios of it are the
+// reference's realised growth per head, by age and sex.
+func (pl *practicePlan) refIndex(cells *[NCells]int32, fx *yearEffect, ref Reference) float64 {
+	p := pl.p
+	e := 0.0
+	for s := range NStreams {
+		e0 := 0.0
+		for c := range NCells {
+			e0 += float64(cells[c]) * p.unitCost[c][s]
+		}
+		g := fx.national[s]
+		if ref == ReferenceArea {
+			g *= fx.region[s]
+		}
+		e += e0 * p.pmult[pl.i][s] * fx.trend[s] * fx.cost[s] * g
+	}
+	return e
+}
+
+// toAgreementTerms brings hist (the measured spend of the years before
+// year, oldest first) to year's terms under agreement benchmark ab, whose
+// reference indexes in year are real and pros.
+func (pl *practicePlan) toAgreementTerms(ab AgreementBenchmark, hist []float64, year int, real, pros float64) {
+	at := func(y int) int { return (pl.nHist - (year - y)) % histCap } // ring slot of earlier year y
+	b3 := ab.agreementStart(year) - 1
+	if year-b3 > min(pl.nHist, histCap) {
+		return // not recorded (AgreementYears is bounded so that it is)
+	}
+	for k := range hist {
+		y := year - len(hist) + k
+		hist[k] *= ab.agreementGrowth(
+			[3]float64{pl.refReal[at(y)], pl.refReal[at(b3)], real},
+			[3]float64{pl.refPros[at(y)], pl.refPros[at(b3)], pros})
+	}
 }
 
 // coveredSpend is the spend of the streams in cover (nil: all).

@@ -74,6 +74,11 @@ type StopLoss struct {
 	Threshold float64 // pounds per patient in year 1
 	Uprating  float64 // yearly growth of the threshold (fraction)
 	Streams   [NStreams]bool
+	// WithTrend also moves the threshold (set in year 0's terms) with the
+	// area's expected spend per head in each year, base years included
+	// (the trends' point values): as a percentile recomputed from each
+	// year's spend moves, where the distribution keeps its shape.
+	WithTrend bool
 }
 
 // Active says whether the stop-loss applies to anything: a nil or empty

@@ -825,7 +825,7 @@ func TestContractLevers(t *testing.T) {
 		t.Errorf("default's contract levers: %v", def.Values)
 	}
 	for _, b := range s.builtins {
-		if b.Name == "neighbourhood-shared-savings-2026" && (b.Values["contract.savings.min_rate_table"] != "" || b.Values["contract.savings.min_rate"] != 0.02) {
+		if b.Name == "mnp-two-sided-2026" && (b.Values["contract.savings.min_rate_table"] != "" || b.Values["contract.savings.min_rate"] != 0.02) {
 			t.Errorf("a fixed minimum rate reads %v, %v", b.Values["contract.savings.min_rate_table"], b.Values["contract.savings.min_rate"])
 		}
 	}
