@@ -312,21 +312,25 @@ func (f sinkFunc) Write(r *sim.Replication) error { return f(r) }
 // practices' own drift, the share of ACO-years paid is at most 10% (plus 3
 // binomial SE), fewer by 3 SE than under the ratchet it replaced (the
 // mean of the last 1-3 years of own spend, set every year), paired on the
-// seed: measured at seed 7, 8 replications, 5.1% against 17.6%. (With
-// drift, 10 replications: 19.1% against 22.6%: drift does not fall with
-// size, and the MSR does not allow for it; docs/model.md.)
+// seed: measured at seed 7, 16 replications, 8.3% against 16.5% of 544
+// ACO-years, with shocks at nested levels
+// (the neighbourhood's are an ACO's own, and the area reference takes out
+// the place's and larger units'). (With drift the share is about 17%:
+// drift does not fall with size, and the MSR does not allow for it;
+// docs/model.md.)
 func TestMSSPPaysChanceRarely(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs mssp-basic-2024")
 	}
 	s := load(t, "mssp-basic-2024")
 	s.Drift.SD = StreamValues{}
-	paid, n := paidShare(t, s, 8)
+	paid, n := paidShare(t, s, 16)
 	if se := math.Sqrt(0.1 * 0.9 / float64(n)); paid > 0.1+3*se {
 		t.Errorf("without drift %.3f of %d ACO-years paid, want at most 0.10 + 3 SE (%.3f)", paid, n, se)
 	}
 	s.Contract.Benchmark = nil // the ratchet: budget.method historic, the last 1-3 years
-	ratchet, _ := paidShare(t, s, 8)
+	ratchet, _ := paidShare(t, s, 16)
+	t.Logf("without drift: agreement benchmark pays %.3f of %d ACO-years, the ratchet %.3f", paid, n, ratchet)
 	if se := math.Sqrt((paid*(1-paid) + ratchet*(1-ratchet)) / float64(n)); ratchet-paid < 3*se {
 		t.Errorf("without drift the ratchet pays %.3f of ACO-years, the agreement benchmark %.3f: want fewer by 3 SE (%.3f)", ratchet, paid, se)
 	}

@@ -6,8 +6,9 @@ type Reference uint8
 const (
 	// ReferenceNational: the nation's (trends and the national shocks).
 	ReferenceNational Reference = iota
-	// ReferenceArea: the practice's region's (trends, national and
-	// region shocks), Medicare's regional component.
+	// ReferenceArea: the practice's area's (trends, and the shocks of its
+	// place, ICB, region and nation), Medicare's regional component (the
+	// growth of the counties its beneficiaries live in).
 	ReferenceArea
 )
 

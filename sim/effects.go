@@ -244,7 +244,7 @@ type yearEffect struct {
 	drift    [NStreams]float64 // exp(x - σ²/2)
 	shock    [NStreams]float64 // every level's × national
 	national [NStreams]float64 // the national shock alone
-	region   [NStreams]float64 // the region's shock alone (a regional reference: AgreementBenchmark)
+	wide     [NStreams]float64 // the shocks of the place and every larger unit, and the nation's (an area reference: AgreementBenchmark)
 	trend    [NStreams]float64 // (1+demand)^t
 	rate     [NStreams]float64 // drift × shock × trend: the year's rate multiplier
 	ref      [NStreams]float64 // the rate the count tables are built at (see blockRefs)
@@ -290,7 +290,7 @@ func (fx *taskEffects) reset(p *prepared, k Key, rp *repParams, first, last int)
 		y := &fx.years[t-first]
 		tf := float64(t)
 		for s := range NStreams {
-			y.drift[s], y.shock[s], y.national[s], y.region[s] = 1, 1, 1, 1
+			y.drift[s], y.shock[s], y.national[s], y.wide[s] = 1, 1, 1, 1
 			y.trend[s] = math.Pow(1+rp.demand[s], tf)
 			y.cost[s] = rp.cost[s] * math.Pow(1+rp.price[s], tf)
 		}
@@ -325,8 +325,8 @@ func (fx *taskEffects) reset(p *prepared, k Key, rp *repParams, first, last int)
 					if sd := rp.levelSD[l][s]; sd > 0 {
 						v := math.Exp(sd*z[s] - sd*sd/2)
 						y.shock[s] *= v
-						if Level(l) == LevelRegion {
-							y.region[s] = v
+						if Level(l) >= LevelPlace {
+							y.wide[s] *= v
 						}
 					}
 				}
@@ -338,6 +338,7 @@ func (fx *taskEffects) reset(p *prepared, k Key, rp *repParams, first, last int)
 				if sd := rp.nationalSD[s]; sd > 0 {
 					y.national[s] = math.Exp(sd*z[s] - sd*sd/2)
 					y.shock[s] *= y.national[s]
+					y.wide[s] *= y.national[s]
 				}
 			}
 		} else {

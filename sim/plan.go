@@ -284,9 +284,10 @@ func (pl *practicePlan) expectedAt(cells *[NCells]int32, t int) float64 {
 // refIndex is the practice's expected spend on the list cells at the
 // costs and rates a reference realised in the year of effects fx: the
 // trends as drawn and the national shocks (and, for the area reference,
-// its region's: Medicare's regional adjustment is by region, not by the
-// holder's own neighbourhood or place), not the practice's own drift or
-// behaviour. Ratios of it are the
+// those of its place and every larger unit: Medicare's regional growth is
+// that of the counties its beneficiaries live in, a place's scale in
+// England, not of the holder's own neighbourhood), not the practice's own
+// drift or behaviour. Ratios of it are the
 // reference's realised growth per head, by age and sex.
 func (pl *practicePlan) refIndex(cells *[NCells]int32, fx *yearEffect, ref Reference) float64 {
 	p := pl.p
@@ -298,7 +299,7 @@ func (pl *practicePlan) refIndex(cells *[NCells]int32, fx *yearEffect, ref Refer
 		}
 		g := fx.national[s]
 		if ref == ReferenceArea {
-			g *= fx.region[s]
+			g = fx.wide[s]
 		}
 		e += e0 * p.pmult[pl.i][s] * fx.trend[s] * fx.cost[s] * g
 	}
