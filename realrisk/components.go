@@ -23,8 +23,9 @@ type Components struct {
 	// averaged over pairs (a negative average is taken as 0).
 	RegionSD, CCGSD, PracticeSD float64
 	// Lag1: correlation of a practice's residual in one pair with its
-	// residual in the next (both within 4 robust SD), averaged over pairs
-	// of pairs weighted by practices (Lag1N in all).
+	// residual in the next (both within 4 robust SD), each less its CCG's
+	// mean in the pair, averaged over pairs of pairs weighted by practices
+	// (Lag1N in all).
 	Lag1  float64
 	Lag1N int
 	// Persistence ρ and stationary SD of an AR(1) drift whose changes have
@@ -75,20 +76,33 @@ func Estimate(pairs []Pair) Components {
 			r[i] = p.Residual([]int{i}, g)
 		}
 		med, rsd := medianRobustSD(r)
-		kept[k] = map[string]float64{}
 		var y []float64
-		var region, ccg []string
+		var region, ccg, codes []string
 		for i, v := range r {
 			if math.Abs(v-med) > trimSD*rsd {
 				c.Trimmed++
 				continue
 			}
-			kept[k][p.Rows[i].Practice] = v
+			codes = append(codes, p.Rows[i].Practice)
 			y = append(y, v)
 			region = append(region, p.Rows[i].Region)
 			ccg = append(ccg, p.Rows[i].CCG)
 		}
 		c.Practices += len(y)
+		// The lag-1 correlation is of practices' deviations from their
+		// CCG's mean: place and region shocks, independent across years,
+		// would add their own -0.5 to it.
+		type acc struct{ sum, n float64 }
+		unit := map[[2]string]acc{}
+		for i := range y {
+			u := unit[[2]string{region[i], ccg[i]}]
+			unit[[2]string{region[i], ccg[i]}] = acc{u.sum + y[i], u.n + 1}
+		}
+		kept[k] = map[string]float64{}
+		for i, code := range codes {
+			u := unit[[2]string{region[i], ccg[i]}]
+			kept[k][code] = y[i] - u.sum/u.n
+		}
 		n := nested(y, region, ccg)
 		c.Regions += float64(n.a) / float64(len(pairs))
 		c.CCGs += float64(n.b) / float64(len(pairs))
