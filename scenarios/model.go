@@ -91,7 +91,8 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 	}
 	if len(s.Population.Practices) > 0 {
 		for i, ps := range s.Population.Practices {
-			p := sim.Practice{ID: ps.ID, Need: ps.Need, Group: ps.Group, Area: ps.Area}
+			p := sim.Practice{ID: ps.ID, Need: ps.Need, Group: ps.Group}
+			p.Geo = [sim.NLevels]string{ps.Neighbourhood, ps.Area, ps.ICB, ps.Region}
 			copy(p.Count[sim.Male][:], ps.List.Male)
 			copy(p.Count[sim.Female][:], ps.List.Female)
 			// Styles not given are drawn, fixed per scenario and seed.
@@ -127,6 +128,9 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 		m.Practices = ps
 	}
 	m.Budget = sim.Budget{Setter: s.Budget.setter(), TopSlice: s.Budget.TopSlice, IssueWeek: s.Budget.IssueWeek, Project: s.Budget.Project}
+	if s.Budget.Trend == "realised" {
+		m.Budget.Trend = sim.TrendRealised
+	}
 	if s.Budget.Weights != nil {
 		w := bySexBand(*s.Budget.Weights)
 		m.Budget.Weights = &w

@@ -70,11 +70,65 @@ type Drift struct {
 	Correlation Correlation  `yaml:"correlation" json:"correlation" jsonschema_description:"Correlation of the streams' yearly innovations."`
 }
 
-// Shocks are common shocks to an area and the nation (sim.Shocks).
+// Shocks are common shocks to nested geographic units and the nation
+// (sim.Shocks).
 type Shocks struct {
-	AreaSD      StreamValues `yaml:"area_sd" json:"area_sd" jsonschema_description:"Per stream, log-SD of a year effect shared by every practice of an area (population.synthetic.areas, or practices' area)."`
+	NeighbourhoodSD StreamValues `yaml:"neighbourhood_sd" json:"neighbourhood_sd" jsonschema_description:"Per stream, log-SD of a year effect shared by every practice of a neighbourhood (primary care network)."`
+	PlaceSD         StreamValues `yaml:"place_sd" json:"place_sd" jsonschema_description:"Per stream, log-SD of a year effect shared by every practice of a place (sub-ICB location, CCG, PCT: population.synthetic.geography or areas, or practices' area)."`
+	// AreaSD is place_sd's older name, still read: a file may set one of them.
+	AreaSD      StreamValues `yaml:"area_sd,omitempty" json:"area_sd,omitempty" jsonschema_description:"The older name of place_sd (set one of them)."`
+	ICBSD       StreamValues `yaml:"icb_sd" json:"icb_sd" jsonschema_description:"Per stream, log-SD of a year effect shared by every practice of an ICB."`
+	RegionSD    StreamValues `yaml:"region_sd" json:"region_sd" jsonschema_description:"Per stream, log-SD of a year effect shared by every practice of a region."`
 	NationalSD  StreamValues `yaml:"national_sd" json:"national_sd" jsonschema_description:"Per stream, log-SD of a year effect shared by every practice (a national component)."`
 	Correlation Correlation  `yaml:"correlation" json:"correlation" jsonschema_description:"Correlation of the streams' shocks in a year."`
+}
+
+// Geography gives a synthetic population nested units by population:
+// people per neighbourhood, place, ICB and region (0: one unit at that
+// level for the whole population).
+type Geography struct {
+	Neighbourhood int `yaml:"neighbourhood" json:"neighbourhood" jsonschema:"minimum=0" jsonschema_description:"People per neighbourhood (primary care network); 0: one."`
+	Place         int `yaml:"place" json:"place" jsonschema:"minimum=0" jsonschema_description:"People per place (sub-ICB location); 0: one."`
+	ICB           int `yaml:"icb" json:"icb" jsonschema:"minimum=0" jsonschema_description:"People per ICB; 0: one."`
+	Region        int `yaml:"region" json:"region" jsonschema:"minimum=0" jsonschema_description:"People per region; 0: one."`
+}
+
+// sizes is the geography's people per unit, indexed by sim.Level.
+func (g Geography) sizes() [sim.NLevels]int {
+	return [sim.NLevels]int{g.Neighbourhood, g.Place, g.ICB, g.Region}
+}
+
+// assign gives practices (in order, with their lists) nested units: each
+// level's unit is consecutive practices, and a unit closes when it holds
+// its size or its parent unit closes, so units nest as England's do
+// (neighbourhoods in places, places in ICBs, ICBs in regions). Codes are
+// the level's initial and a number: N0001, P001, I01, R1.
+func (g Geography) assign(lists []int) [][sim.NLevels]string {
+	size := g.sizes()
+	prefix := [sim.NLevels]string{"N%04d", "P%03d", "I%02d", "R%d"}
+	out := make([][sim.NLevels]string, len(lists))
+	var n, held [sim.NLevels]int
+	for i, l := range lists {
+		closed := false // a larger unit closed: every smaller one does
+		for lv := int(sim.NLevels) - 1; lv >= 0; lv-- {
+			if size[lv] <= 0 {
+				continue
+			}
+			if i == 0 || closed || held[lv] >= size[lv] {
+				n[lv]++
+				held[lv] = 0
+				closed = true
+			}
+			held[lv] += l
+			out[i][lv] = fmt.Sprintf(prefix[lv], n[lv])
+		}
+	}
+	return out
+}
+
+// levels are the shocks' SDs by sim.Level.
+func (sh *Shocks) levels() [sim.NLevels]StreamValues {
+	return [sim.NLevels]StreamValues{sh.NeighbourhoodSD, sh.PlaceSD, sh.ICBSD, sh.RegionSD}
 }
 
 // Trends are yearly growth in demand and prices (sim.Trend).
@@ -127,6 +181,7 @@ func (s *Scenario) chanceOnly() *Scenario {
 	}
 	c.Budget.Lag = 1
 	c.Budget.Project = false
+	c.Budget.Trend = "expected"
 	return &c
 }
 
@@ -161,14 +216,39 @@ func (s *Scenario) validateRisk(c *checker) {
 	sds("drift.sd", s.Drift.SD, 3)
 	c.num("drift.persistence", s.Drift.Persistence, 0, 0.99)
 	c.correlation("drift.correlation", &s.Drift.Correlation)
-	sds("shocks.area_sd", s.Shocks.AreaSD, 3)
+	if s.Shocks.AreaSD != (StreamValues{}) {
+		if present(c.root, "shocks.place_sd") {
+			c.fail("shocks.area_sd", "and shocks.place_sd are one setting (area_sd is place_sd's older name): accepted one of them")
+		}
+		s.Shocks.PlaceSD, s.Shocks.AreaSD = s.Shocks.AreaSD, StreamValues{}
+	}
+	for l, v := range s.Shocks.levels() {
+		sds("shocks."+sim.LevelNames[l]+"_sd", v, 3)
+	}
 	sds("shocks.national_sd", s.Shocks.NationalSD, 3)
+	if sy := s.Population.Synthetic; sy != nil {
+		for l, v := range sy.Geography.sizes() {
+			if v < 0 || v > 100_000_000 {
+				c.fail("population.synthetic.geography."+sim.LevelNames[l], "%d is out of range: accepted 0 (one unit) to 100000000 people", v)
+			}
+		}
+	}
 	c.correlation("shocks.correlation", &s.Shocks.Correlation)
 	for i, x := range s.Trends.DemandGrowth.array() {
 		c.num("trends.demand_growth."+sim.StreamNames[i], x, -0.5, 0.5)
 	}
 	for i, x := range s.Trends.PriceGrowth.array() {
 		c.num("trends.price_growth."+sim.StreamNames[i], x, -0.5, 0.5)
+	}
+	switch s.Budget.Trend {
+	case "", "expected":
+		s.Budget.Trend = "expected"
+	case "realised":
+		if !s.Budget.Project {
+			c.fail("budget.trend", "is realised, but budget.project is false: a trend is what a projection uses (accepted project: true, or trend: expected)")
+		}
+	default:
+		c.fail("budget.trend", "%q is not a trend: accepted expected, realised", s.Budget.Trend)
 	}
 	if s.Budget.Lag < 1 || s.Budget.Lag > 5 {
 		c.fail("budget.lag", "%d is out of range: accepted 1 (last year's spend) to 5", s.Budget.Lag)
@@ -234,7 +314,9 @@ func switchedOn(root *yaml.Node) []string {
 	var d Drift
 	on("drift", &d, func() bool { return d.SD != (StreamValues{}) })
 	var sh Shocks
-	on("shocks", &sh, func() bool { return sh.AreaSD != (StreamValues{}) || sh.NationalSD != (StreamValues{}) })
+	on("shocks", &sh, func() bool {
+		return sh.AreaSD != (StreamValues{}) || sh.NationalSD != (StreamValues{}) || sh.levels() != [sim.NLevels]StreamValues{}
+	})
 	var tr Trends
 	on("trends", &tr, func() bool { return tr != (Trends{}) })
 	var u Uncertainty
@@ -256,6 +338,8 @@ func switchedOn(root *yaml.Node) []string {
 	on("budget.lag", &lag, func() bool { return lag > 1 })
 	var proj bool
 	on("budget.project", &proj, func() bool { return proj })
+	var trend string
+	on("budget.trend", &trend, func() bool { return trend == "realised" })
 	nc := 1.0
 	on("population.synthetic.need_correlation", &nc, func() bool { return nc < 1 })
 	return out
@@ -395,7 +479,10 @@ func (s *Scenario) priorCorr() [][]float64 {
 func (s *Scenario) buildRisk(m *sim.Model, popSeed uint64) error {
 	e := &m.Effects
 	e.Drift = sim.Drift{SD: s.Drift.SD.array(), Persistence: s.Drift.Persistence, Corr: s.Drift.Correlation.matrix()}
-	e.Shocks = sim.Shocks{AreaSD: s.Shocks.AreaSD.array(), NationalSD: s.Shocks.NationalSD.array(), Corr: s.Shocks.Correlation.matrix()}
+	e.Shocks = sim.Shocks{NationalSD: s.Shocks.NationalSD.array(), Corr: s.Shocks.Correlation.matrix()}
+	for l, v := range s.Shocks.levels() {
+		e.Shocks.LevelSD[l] = v.array()
+	}
 	dg, pg := s.Trends.DemandGrowth.array(), s.Trends.PriceGrowth.array()
 	for i := range sim.NStreams {
 		e.Trend[i] = sim.Trend{Demand: dg[i], Price: pg[i]}
@@ -408,10 +495,19 @@ func (s *Scenario) buildRisk(m *sim.Model, popSeed uint64) error {
 		m.Uncertainty.Corr = s.priorCorr()
 	}
 	m.Frailty.ByAge = s.Frailty.ByAge
-	if sy := s.Population.Synthetic; len(s.Population.Practices) == 0 && sy != nil && sy.Areas > 1 {
-		// Consecutive blocks of practices, as consortia by population are.
+	if sy := s.Population.Synthetic; len(s.Population.Practices) == 0 && sy != nil {
+		lists := make([]int, len(m.Practices))
 		for i := range m.Practices {
-			m.Practices[i].Area = fmt.Sprintf("A%03d", i*sy.Areas/len(m.Practices)+1)
+			lists[i] = m.Practices[i].ListSize()
+		}
+		geo := sy.Geography.assign(lists)
+		for i := range m.Practices {
+			m.Practices[i].Geo = geo[i]
+			if sy.Areas > 1 {
+				// Places as consecutive blocks of practices, as consortia by
+				// population are.
+				m.Practices[i].Geo[sim.LevelPlace] = fmt.Sprintf("A%03d", i*sy.Areas/len(m.Practices)+1)
+			}
 		}
 	}
 	if s.RiskAdjustment.Formula == "estimated" {

@@ -23,10 +23,21 @@ const (
 	// 0.8, is 2σ²(1-ρ), so σ = sqrt(0.0039 / 0.6) = 0.08.
 	driftPersistence = 0.70
 	driftSDMeasured  = 0.08
-	// An area shock independent across years has a yearly change of SD
-	// √2·σ: the between-CCG SD of 3.8% (mean of the four years) gives σ =
-	// 0.027.
-	areaShockPrescribing = 0.027
+	// A shock independent across years has a yearly change of SD √2·σ.
+	// The between-CCG SD of the yearly change was 3.8% (mean of the four
+	// years), 1.9-4.0% by permutation (the variance of CCGs' residuals less
+	// what random membership gives), and 1.0-1.3% between NHS England
+	// local offices (about 600,000 people of dispensing practices) [data].
+	// Dispensing practices are about 94,000 people a CCG, so the CCG
+	// component holds variation at a neighbourhood's scale as well as a
+	// place's: σ² = (3.0%/√2)² ≈ 0.0205² is split between the
+	// neighbourhood (0.014) and the place (0.012), and ICBs, which the
+	// files do not show, take 0.005 (ASSUMPTION: the split and the ICB's
+	// share). The region: 1.15%/√2 = 0.008 [data].
+	neighbourhoodShockPrescribing = 0.014
+	placeShockPrescribing         = 0.012
+	icbShockPrescribing           = 0.005
+	regionShockPrescribing        = 0.008
 	// The national median change was +2.2%, -4.0%, -2.2% and -3.2% in the
 	// four pairs of years: SD 2.8%, so σ = 2.8%/√2 = 0.02 (four values
 	// only).
@@ -49,8 +60,14 @@ func riskDefaults(s *Scenario) {
 	// practice's habits; no checked figure (need indices, which styles are
 	// not, correlate 0.92 between general and acute and prescribing [ref §9]).
 	s.Population.StyleCorr = 0.3
-	// One area (the default is one PCT-sized area); england-2009 sets its own.
+	// Places by geography (areas: 1), whose units have England's mean
+	// sizes in 2022/23: 61.2 million registered patients in 1,256 primary
+	// care networks (48,700 each), 106 sub-ICB locations (577,300), 42 ICBs
+	// (1,457,000) and 7 regions (8,742,000) (NHS England need-weighted
+	// populations 2022/23 [ref §9]). The default area of 50 practices is
+	// a few neighbourhoods of one place.
 	s.Population.Synthetic.Areas = 1
+	s.Population.Synthetic.Geography = Geography{Neighbourhood: 48_700, Place: 577_300, ICB: 1_457_000, Region: 8_742_000}
 	// Need per head correlates 0.918 (2024/25) and 0.879 (2022/23) between
 	// general and acute and prescribing across practices (NHS England's
 	// weighted populations [ref §9]; docs/parameters.md): each stream's need
@@ -82,13 +99,22 @@ func riskDefaults(s *Scenario) {
 		// ASSUMPTION: a practice's streams drift partly together.
 		Correlation: Correlation{All: 0.3},
 	}
+	// Other streams' shocks at every level: prescribing's times a ratio
+	// (ASSUMPTION): A&E and emergency admissions vary with winters and
+	// outbreaks more (10/9); referrals and electives with local
+	// commissioning and waiting-list drives less (20/27), the ratios the
+	// single area shock had before levels (0.03 and 0.02 to prescribing's
+	// 0.027).
+	level := func(p float64) StreamValues {
+		return StreamValues{Outpatient: p * 20 / 27, Prescribing: p, AE: p * 10 / 9, Emergency: p * 10 / 9, Elective: p * 20 / 27}
+	}
 	s.Shocks = Shocks{
-		// Prescribing [data]; others ASSUMPTION: A&E and emergency admissions
-		// vary with winters and outbreaks at least as much (0.03); referrals
-		// and electives with local commissioning and waiting-list drives
-		// (0.02).
-		AreaSD:     StreamValues{Outpatient: 0.02, Prescribing: areaShockPrescribing, AE: 0.03, Emergency: 0.03, Elective: 0.02},
-		NationalSD: StreamValues{Outpatient: 0.01, Prescribing: nationalShockPrescribing, AE: 0.02, Emergency: 0.02, Elective: 0.01},
+		// Prescribing [data], see above; others by the ratios.
+		NeighbourhoodSD: level(neighbourhoodShockPrescribing),
+		PlaceSD:         level(placeShockPrescribing),
+		ICBSD:           level(icbShockPrescribing),
+		RegionSD:        level(regionShockPrescribing),
+		NationalSD:      StreamValues{Outpatient: 0.01, Prescribing: nationalShockPrescribing, AE: 0.02, Emergency: 0.02, Elective: 0.01},
 		// ASSUMPTION: a bad winter moves A&E and emergency admissions together
 		// (0.8); other pairs 0.3.
 		Correlation: Correlation{All: 0.3, Pairs: []PairCorr{{A: "ae", B: "emergency", Rho: 0.8}}},

@@ -62,7 +62,8 @@ type SyntheticPractices struct {
 	MaxList      int       `yaml:"max_list" json:"max_list" jsonschema:"minimum=1" jsonschema_description:"Largest list size drawn (patients)."`
 	AgeShare     BySexBand `yaml:"age_share" json:"age_share" jsonschema_description:"Area age-sex structure (relative shares)."`
 	AgeTiltSD    float64   `yaml:"age_tilt_sd" json:"age_tilt_sd" jsonschema:"minimum=0" jsonschema_description:"SD of a practice's tilt towards younger or older patients (log-share per 10 bands)."`
-	Areas        int       `yaml:"areas" json:"areas" jsonschema:"minimum=1" jsonschema_description:"Number of areas (consecutive blocks of practices) whose practices share common shocks."`
+	Areas        int       `yaml:"areas" json:"areas" jsonschema:"minimum=1" jsonschema_description:"Number of places (consecutive blocks of practices) whose practices share a place's shocks; 1 leaves places to geography.place."`
+	Geography    Geography `yaml:"geography" json:"geography" jsonschema_description:"People per unit at each level whose practices share common shocks: consecutive practices fill a neighbourhood, neighbourhoods a place, places an ICB, ICBs a region."`
 	NeedSD       float64   `yaml:"need_sd" json:"need_sd" jsonschema:"minimum=0" jsonschema_description:"Log-scale SD of the practices' need index (mean 1)."`
 	NeedCorr     float64   `yaml:"need_correlation" json:"need_correlation" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Correlation of a practice's need indices between streams (1: one index for every stream)."`
 	IDPrefix     string    `yaml:"id_prefix" json:"id_prefix" jsonschema_description:"Practice ids are this prefix and a number."`
@@ -70,12 +71,15 @@ type SyntheticPractices struct {
 
 // PracticeSpec is one explicit practice.
 type PracticeSpec struct {
-	ID    string             `yaml:"id" json:"id" jsonschema_description:"Practice code."`
-	Need  float64            `yaml:"need" json:"need" jsonschema:"exclusiveMinimum=0" jsonschema_description:"Need (deprivation) index, 1 = average."`
-	Area  string             `yaml:"area,omitempty" json:"area,omitempty" jsonschema_description:"Area (e.g. commissioner code) whose practices share common shocks; empty is one area."`
-	Group string             `yaml:"group,omitempty" json:"group,omitempty" jsonschema_description:"Budget-holding group (consortium), if any."`
-	Style map[string]float64 `yaml:"style,omitempty" json:"style,omitempty" jsonschema_description:"Style multiplier by stream name (mean 1); omitted streams are drawn from the stream's style_sd."`
-	List  struct {
+	ID            string             `yaml:"id" json:"id" jsonschema_description:"Practice code."`
+	Need          float64            `yaml:"need" json:"need" jsonschema:"exclusiveMinimum=0" jsonschema_description:"Need (deprivation) index, 1 = average."`
+	Area          string             `yaml:"area,omitempty" json:"area,omitempty" jsonschema_description:"Place (commissioner code: CCG, sub-ICB location) whose practices share a place's shocks; empty is one place."`
+	Neighbourhood string             `yaml:"neighbourhood,omitempty" json:"neighbourhood,omitempty" jsonschema_description:"Neighbourhood (primary care network code) whose practices share its shocks; empty is one."`
+	ICB           string             `yaml:"icb,omitempty" json:"icb,omitempty" jsonschema_description:"ICB code whose practices share its shocks; empty is one."`
+	Region        string             `yaml:"region,omitempty" json:"region,omitempty" jsonschema_description:"NHS England region code whose practices share its shocks; empty is one."`
+	Group         string             `yaml:"group,omitempty" json:"group,omitempty" jsonschema_description:"Budget-holding group (consortium), if any."`
+	Style         map[string]float64 `yaml:"style,omitempty" json:"style,omitempty" jsonschema_description:"Style multiplier by stream name (mean 1); omitted streams are drawn from the stream's style_sd."`
+	List          struct {
 		Male   []int `yaml:"male" json:"male" jsonschema:"minItems=20,maxItems=20"`
 		Female []int `yaml:"female" json:"female" jsonschema:"minItems=20,maxItems=20"`
 	} `yaml:"list" json:"list" jsonschema_description:"Registered patients by sex and band (20 each)."`
@@ -139,6 +143,7 @@ type Budget struct {
 	Pace          float64    `yaml:"pace" json:"pace" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Share of the gap to capitation closed each year (blend)."`
 	Weights       *BySexBand `yaml:"weights,omitempty" json:"weights,omitempty" jsonschema_description:"Supplied per-head capitation weights (relative); omit to use the model's expected costs."`
 	Project       bool       `yaml:"project" json:"project" jsonschema_description:"Historic and blend budgets are projected forward by how each practice's expected spend has moved since the years they are set from: its list (size and age-sex mix) at the start of the budget year, and the trends' expected growth (before any uplift), as a commissioner with a projection would. false: only the uplift moves them, and budgets fall behind a list that grows or ages and behind the trends."`
+	Trend         string     `yaml:"trend" json:"trend" jsonschema:"enum=expected,enum=realised" jsonschema_description:"The growth a projection uses: expected (the trends' point values, what could be known before the year) or realised (national growth as it turned out in the year, as Medicare updates its benchmark after the year); realised takes out what a holder shares with every holder in the country. Needs project: true."`
 	Lag           int        `yaml:"lag" json:"lag" jsonschema:"minimum=1,maximum=5" jsonschema_description:"Budget-setting lag: historic budgets for year t are set from spend up to year t-lag (2: the year before last, the last complete year when budgets are set), uplifted for each year since."`
 	HistoricYears int        `yaml:"historic_years" json:"historic_years" jsonschema:"minimum=1,maximum=10" jsonschema_description:"Years of past spend a historic budget averages (1 = last year; fewer are used while fewer exist)."`
 	TopSlice      float64    `yaml:"top_slice" json:"top_slice" jsonschema:"minimum=0,maximum=0.5" jsonschema_description:"Share of each budget the commissioner keeps back as a contingency reserve (fraction)."`

@@ -37,15 +37,50 @@ type Drift struct {
 	Corr        Corr              // correlation C of the streams' innovations
 }
 
-// Shocks are year effects common to every practice of an area (a bad
-// winter raises emergency admissions for all of them), and optionally to
-// every area (a national component). Each is drawn per year, independent
-// across years, log-normal with mean 1: exp(σ_s·z_s - σ_s²/2) with z ~ N(0,
-// C) correlated across streams. Practices' areas are Practice.Area.
+// Shocks are year effects common to every practice of a geographic unit
+// (a bad winter raises emergency admissions for all of a place's
+// practices), at nested levels: neighbourhood, place, ICB and region
+// (Practice.Geo names a practice's unit at each), and the nation. Each is
+// drawn per unit and year, independent across units and years, log-normal
+// with mean 1: exp(σ_s·z_s - σ_s²/2) with z ~ N(0, C) correlated across
+// streams. A practice's shock is the product of its units' and the
+// nation's, so a holder made of several places averages their shocks and
+// shares one region's: its shared risk falls as sqrt(1/places) (the
+// variance-components view of area effects: Searle, Casella & McCulloch,
+// Variance Components, 1992, ch. 3).
 type Shocks struct {
-	AreaSD     [NStreams]float64
+	LevelSD    [NLevels][NStreams]float64
 	NationalSD [NStreams]float64
 	Corr       Corr
+}
+
+// Level is a geographic level below the nation whose practices share a
+// year's shock.
+type Level uint8
+
+// The levels, smallest first. England's units in 2022/23: 1,256 primary
+// care networks (median 44,768 people), 106 sub-ICB locations (places), 42
+// ICBs and 7 regions (NHS England need-weighted populations 2022/23;
+// docs/references.md).
+const (
+	LevelNeighbourhood Level = iota // a primary care network or neighbourhood
+	LevelPlace                      // a place: sub-ICB location, CCG or PCT
+	LevelICB                        // an integrated care board
+	LevelRegion                     // an NHS England region
+	NLevels
+)
+
+// LevelNames are the levels' names in scenario files and tables.
+var LevelNames = [NLevels]string{"neighbourhood", "place", "icb", "region"}
+
+// on says whether any level or the nation has a shock.
+func (sh *Shocks) on() bool {
+	for l := range NLevels {
+		if sh.LevelSD[l] != ([NStreams]float64{}) {
+			return true
+		}
+	}
+	return sh.NationalSD != [NStreams]float64{}
 }
 
 // Trend is a stream's yearly growth: Demand multiplies its event rates by
@@ -162,11 +197,11 @@ func choleskyOf(a [][]float64) ([][]float64, error) {
 // on says whether any effect is switched on.
 func (e *Effects) on() bool {
 	for s := range NStreams {
-		if e.Drift.SD[s] != 0 || e.Shocks.AreaSD[s] != 0 || e.Shocks.NationalSD[s] != 0 || e.Trend[s] != (Trend{}) {
+		if e.Drift.SD[s] != 0 || e.Trend[s] != (Trend{}) {
 			return true
 		}
 	}
-	return false
+	return e.Shocks.on()
 }
 
 // check checks the effects' values.
@@ -177,9 +212,14 @@ func (e *Effects) check() []error {
 		for _, x := range []struct {
 			what string
 			v    float64
-		}{{"drift SD", e.Drift.SD[s]}, {"area shock SD", e.Shocks.AreaSD[s]}, {"national shock SD", e.Shocks.NationalSD[s]}} {
+		}{{"drift SD", e.Drift.SD[s]}, {"national shock SD", e.Shocks.NationalSD[s]}} {
 			if !(x.v >= 0 && x.v <= 3) {
 				errs = append(errs, fmt.Errorf("stream %s: %s %v: accepted 0 to 3 (log scale)", n, x.what, x.v))
+			}
+		}
+		for l := range NLevels {
+			if v := e.Shocks.LevelSD[l][s]; !(v >= 0 && v <= 3) {
+				errs = append(errs, fmt.Errorf("stream %s: %s shock SD %v: accepted 0 to 3 (log scale)", n, LevelNames[l], v))
 			}
 		}
 		t := e.Trend[s]
@@ -201,12 +241,13 @@ func (e *Effects) check() []error {
 
 // yearEffect is what the effects do to one practice-year, per stream.
 type yearEffect struct {
-	drift [NStreams]float64 // exp(x - σ²/2)
-	shock [NStreams]float64 // area × national
-	trend [NStreams]float64 // (1+demand)^t
-	rate  [NStreams]float64 // drift × shock × trend: the year's rate multiplier
-	ref   [NStreams]float64 // the rate the count tables are built at (see blockRefs)
-	cost  [NStreams]float64 // cost per event multiplier: parameter × (1+price)^t
+	drift    [NStreams]float64 // exp(x - σ²/2)
+	shock    [NStreams]float64 // every level's × national
+	national [NStreams]float64 // the national shock alone
+	trend    [NStreams]float64 // (1+demand)^t
+	rate     [NStreams]float64 // drift × shock × trend: the year's rate multiplier
+	ref      [NStreams]float64 // the rate the count tables are built at (see blockRefs)
+	cost     [NStreams]float64 // cost per event multiplier: parameter × (1+price)^t
 }
 
 // taskEffects holds one (replication, practice) task's effects for every
@@ -267,19 +308,35 @@ func (fx *taskEffects) reset(p *prepared, k Key, rp *repParams, first, last int)
 			}
 		}
 		if p.shocks {
-			d.Reseed(Key{Seed: k.Seed, Rep: k.Rep, Practice: -2 - p.area[k.Practice], Year: t}, PurposeShocks)
-			correlated(&d, &p.shockL, &z)
-			for s := range NStreams {
-				if sd := rp.areaSD[s]; sd > 0 {
-					y.shock[s] *= math.Exp(sd*z[s] - sd*sd/2)
+			for l := range NLevels {
+				if !p.levelOn[l] {
+					continue
+				}
+				u := p.unit[k.Practice][l]
+				if Level(l) == LevelPlace {
+					d.Reseed(Key{Seed: k.Seed, Rep: k.Rep, Practice: -2 - u, Year: t}, PurposeShocks)
+				} else {
+					d.Reseed(Key{Seed: k.Seed, Rep: k.Rep, Practice: -2 - (u*int(NLevels) + int(l)), Year: t}, PurposeLevelShocks)
+				}
+				correlated(&d, &p.shockL, &z)
+				for s := range NStreams {
+					if sd := rp.levelSD[l][s]; sd > 0 {
+						y.shock[s] *= math.Exp(sd*z[s] - sd*sd/2)
+					}
 				}
 			}
 			d.Reseed(Key{Seed: k.Seed, Rep: k.Rep, Practice: -1, Year: t}, PurposeShocks)
 			correlated(&d, &p.shockL, &z)
 			for s := range NStreams {
+				y.national[s] = 1
 				if sd := rp.nationalSD[s]; sd > 0 {
-					y.shock[s] *= math.Exp(sd*z[s] - sd*sd/2)
+					y.national[s] = math.Exp(sd*z[s] - sd*sd/2)
+					y.shock[s] *= y.national[s]
 				}
+			}
+		} else {
+			for s := range NStreams {
+				y.national[s] = 1
 			}
 		}
 		for s := range NStreams {
@@ -384,7 +441,11 @@ func (p *prepared) prepareEffects() error {
 	e := &m.Effects
 	for s := range NStreams {
 		p.drift = p.drift || e.Drift.SD[s] > 0
-		p.shocks = p.shocks || e.Shocks.AreaSD[s] > 0 || e.Shocks.NationalSD[s] > 0
+		p.shocks = p.shocks || e.Shocks.NationalSD[s] > 0
+		for l := range NLevels {
+			p.levelOn[l] = p.levelOn[l] || e.Shocks.LevelSD[l][s] > 0
+			p.shocks = p.shocks || p.levelOn[l]
+		}
 	}
 	for _, pr := range m.Uncertainty.Priors {
 		p.drift = p.drift || pr.Param.Kind == ParamDriftSD && m.Effects.Drift.SD != [NStreams]float64{}
@@ -396,15 +457,22 @@ func (p *prepared) prepareEffects() error {
 	if p.shockL, err = e.Shocks.Corr.cholesky(); err != nil {
 		return fmt.Errorf("shock correlation: %w", err)
 	}
-	areas := map[string]int{}
-	p.area = make([]int, len(m.Practices))
-	for i := range m.Practices {
-		a, ok := areas[m.Practices[i].Area]
-		if !ok {
-			a = len(areas)
-			areas[m.Practices[i].Area] = a
+	// Each level's units are numbered in order of first appearance; a
+	// practice with no code at a level shares one unit with every other
+	// such practice.
+	var units [NLevels]map[string]int
+	p.unit = make([][NLevels]int, len(m.Practices))
+	for l := range NLevels {
+		units[l] = map[string]int{}
+		for i := range m.Practices {
+			c := m.Practices[i].Geo[l]
+			u, ok := units[l][c]
+			if !ok {
+				u = len(units[l])
+				units[l][c] = u
+			}
+			p.unit[i][l] = u
 		}
-		p.area[i] = a
 	}
 	p.lag = 1
 	if l, ok := m.Budget.Setter.(lagged); ok {
@@ -457,12 +525,17 @@ func (p *prepared) effectHeadroom(s, years int) float64 {
 	as, _ := at(ParamAreaSD, st, 1)
 	ns, _ := at(ParamNationalSD, st, 1)
 	e := &m.Effects
-	d, a, n := e.Drift.SD[s]*ds, e.Shocks.AreaSD[s]*as, e.Shocks.NationalSD[s]*ns
+	a2 := 0.0
+	for l := range NLevels {
+		a := e.Shocks.LevelSD[l][s] * as
+		a2 += a * a
+	}
+	d, n := e.Drift.SD[s]*ds, e.Shocks.NationalSD[s]*ns
 	r := 0.0
 	if _, pr := at(ParamRate, st, 1); pr != nil {
 		r = math.Sqrt(math.Log1p(pr.SD * pr.SD)) // the lognormal's log-SD
 	}
-	h := math.Exp(5 * math.Sqrt(d*d+a*a+n*n+r*r))
+	h := math.Exp(5 * math.Sqrt(d*d+a2+n*n+r*r))
 	if g, _ := at(ParamDemand, st, e.Trend[s].Demand); g > 0 {
 		h *= math.Pow(1+g, float64(years))
 	}

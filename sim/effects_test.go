@@ -120,7 +120,7 @@ func areaModel(n int) *sim.Model {
 	m.Practices = nil
 	for i, a := range []string{"A", "A", "B", "B"} {
 		q := p
-		q.ID, q.Area = fmt.Sprintf("P%d", i), a
+		q.ID, q.Geo[sim.LevelPlace] = fmt.Sprintf("P%d", i), a
 		m.Practices = append(m.Practices, q)
 	}
 	return m
@@ -138,7 +138,7 @@ func TestCommonShocks(t *testing.T) {
 	const n = 2000
 	m := areaModel(n)
 	m.Effects.Shocks = sim.Shocks{
-		AreaSD:     [sim.NStreams]float64{sim.Emergency: sa, sim.AE: sa},
+		LevelSD:    [sim.NLevels][sim.NStreams]float64{sim.LevelPlace: {sim.Emergency: sa, sim.AE: sa}},
 		NationalSD: [sim.NStreams]float64{sim.Emergency: sn, sim.AE: sn},
 		Corr:       sim.Exchangeable(0.8),
 	}
@@ -319,7 +319,7 @@ func TestProjectedBudget(t *testing.T) {
 func TestVarianceDecomposition(t *testing.T) {
 	m := areaModel(3000)
 	m.Effects.Drift = sim.Drift{SD: [sim.NStreams]float64{0.08, 0.08, 0.08, 0.05, 0.08}, Persistence: 0.7}
-	m.Effects.Shocks = sim.Shocks{AreaSD: [sim.NStreams]float64{0.03, 0.03, 0.03, 0.03, 0.03}}
+	m.Effects.Shocks = sim.Shocks{LevelSD: [sim.NLevels][sim.NStreams]float64{sim.LevelPlace: {0.03, 0.03, 0.03, 0.03, 0.03}}}
 	for s := range sim.NStreams {
 		m.Uncertainty.Priors = append(m.Uncertainty.Priors, sim.Prior{Param: sim.Param{Kind: sim.ParamCost, Stream: sim.Stream(s)}, Dist: sim.DistLognormal, SD: 0.05})
 	}

@@ -154,7 +154,10 @@ type Practice struct {
 	Style [NStreams]float64 // referral/prescribing style multipliers, mean 1
 	Count [NSex][NBands]int // registered patients by sex and band
 	Group string            // budget-holding group (consortium); empty = the practice alone
-	Area  string            // area whose common shocks the practice shares (Effects.Shocks); empty is one area
+	// Geo is the practice's unit at each level (Level: neighbourhood,
+	// place, ICB, region), whose common shocks it shares (Effects.Shocks);
+	// practices with no code at a level share one unit there.
+	Geo [NLevels]string
 
 	// NeedDev is each stream's own need on the log scale beside Need: the
 	// stream's need index is Need·exp(NeedDev[s]) (zero: Need alone). Real
@@ -202,10 +205,27 @@ type Budget struct {
 	// them. Without it, budgets fall behind a list that grows or ages and
 	// behind the trends.
 	Project bool
+	// Trend is the growth a projection uses between the years a budget is
+	// set from and its year: the trends' point values (TrendExpected), or
+	// national growth as it turned out in the replication (TrendRealised:
+	// the drawn trends and the year's national shocks), as Medicare updates
+	// a benchmark by realised national growth after the year (42 CFR
+	// 425.601(b)). Realised growth takes out of a holder's result what it
+	// shares with every holder in the country. Only with Project.
+	Trend BudgetTrend
 	// Formula, if set, is an estimated capitation formula (EstimateFormula)
 	// in place of the perfect one, which knows each practice's true need.
 	Formula *Formula
 }
+
+// BudgetTrend is the growth a budget's projection uses (Budget.Trend).
+type BudgetTrend uint8
+
+// The budget trends.
+const (
+	TrendExpected BudgetTrend = iota // the trends' point values: what could be known before the year
+	TrendRealised                    // national growth realised in the replication, known after the year
+)
 
 // Model is everything a run needs apart from the seed and run size.
 type Model struct {

@@ -137,7 +137,7 @@ func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, fx *
 			// year's terms: scaled by how the practice's expected spend
 			// (its list as it stands at each year's start, the trends'
 			// point values) has moved since.
-			e := pl.expectedAt(cells, year)
+			e := pl.projectedAt(cells, year, fx)
 			n := len(hist)
 			// A year with no expected spend (an empty list) has no
 			// terms to convert from; its spend is kept as it was.
@@ -171,7 +171,7 @@ func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, fx *
 	k := pl.nHist % histCap
 	pl.hist[0][k] = total
 	if m.Budget.Project {
-		pl.expect[k] = pl.expectedAt(cells, year)
+		pl.expect[k] = pl.projectedAt(cells, year, fx)
 	}
 	for rg := regimeStart; rg < nRegimes; rg++ {
 		if r := pl.regs[rg]; r != nil && r.Answers() {
@@ -216,6 +216,28 @@ func (pl *practicePlan) expectedAt(cells *[NCells]int32, t int) float64 {
 			e0 += float64(cells[c]) * p.unitCost[c][s]
 		}
 		e += e0 * p.pmult[pl.i][s] * math.Pow((1+tr[s].Demand)*(1+tr[s].Price), float64(t))
+	}
+	return e
+}
+
+// projectedAt is what a budget's projection scales by in year t: the
+// practice's expected spend at the trends' point values (expectedAt), or
+// with Budget.Trend realised, at the national growth the replication
+// realised by year t (its drawn trends and prices and the year's national
+// shock, fx), which every practice in the country shares. Ratios of it are
+// used, so a level common to every year (a cost prior) cancels.
+func (pl *practicePlan) projectedAt(cells *[NCells]int32, t int, fx *yearEffect) float64 {
+	p := pl.p
+	if p.m.Budget.Trend != TrendRealised {
+		return pl.expectedAt(cells, t)
+	}
+	e := 0.0
+	for s := range NStreams {
+		e0 := 0.0
+		for c := range NCells {
+			e0 += float64(cells[c]) * p.unitCost[c][s]
+		}
+		e += e0 * p.pmult[pl.i][s] * fx.trend[s] * fx.cost[s] * fx.national[s]
 	}
 	return e
 }

@@ -47,13 +47,15 @@ type prepared struct {
 	holder []int
 
 	// Effects beyond chance (effects.go): whether drift and shocks are on,
-	// their Cholesky factors, each practice's area (index), the base years
+	// which levels have shocks, their Cholesky factors, each practice's unit
+	// at each level (index), the base years
 	// the budget-setting lag needs, the priors' derived state, the
 	// capitation formula if estimated, and each stream's share of the
 	// area's expected spend (the capitation target's expected growth).
 	drift, shocks  bool
 	driftL, shockL [NStreams][NStreams]float64
-	area           []int
+	levelOn        [NLevels]bool
+	unit           [][NLevels]int
 	lag            int
 	unc            *uncertainty
 	formula        *Formula

@@ -31,6 +31,7 @@ const (
 	PurposePriors                          // parameter priors (per replication)
 	PurposeFormula                         // the sample a capitation formula is estimated from
 	PurposeThinPatients                    // thinning counts patient by patient (streams a stop-loss covers)
+	PurposeLevelShocks                     // common shocks of neighbourhoods, ICBs and regions (per unit-year)
 )
 
 // mix64 is the SplitMix64 finaliser (Steele, Lea & Flood, OOPSLA 2014): a

@@ -20,7 +20,7 @@ const (
 	ParamPrice                      // price_growth.<stream>: yearly growth of its cost per event (point: Effects.Trend)
 	ParamDriftSD                    // drift.sd: multiplier on every stream's drift SD (point 1)
 	ParamDriftPersistence           // drift.persistence: the drift's ρ (point: Effects.Drift.Persistence)
-	ParamAreaSD                     // shocks.area_sd: multiplier on every stream's area shock SD (point 1)
+	ParamAreaSD                     // shocks.area_sd: multiplier on every level's (neighbourhood to region) shock SD, every stream (point 1)
 	ParamNationalSD                 // shocks.national_sd: multiplier on every stream's national shock SD (point 1)
 	ParamBehaviour                  // behaviour.<stream>: the standard normal draw behind every regime's behaviour effect on the stream (point 0)
 	nParamKinds
@@ -317,7 +317,7 @@ type repParams struct {
 	price       [NStreams]float64
 	driftSD     [NStreams]float64
 	persistence float64
-	areaSD      [NStreams]float64
+	levelSD     [NLevels][NStreams]float64
 	nationalSD  [NStreams]float64
 	z           [NStreams]float64 // behaviour draws, where fixed (zFixed)
 	zFixed      [NStreams]bool
@@ -346,9 +346,9 @@ func drawParams(m *Model, u *uncertainty, seed uint64, rep int, rp *repParams) {
 		rp.demand[s] = e.Trend[s].Demand
 		rp.price[s] = e.Trend[s].Price
 		rp.driftSD[s] = e.Drift.SD[s]
-		rp.areaSD[s] = e.Shocks.AreaSD[s]
 		rp.nationalSD[s] = e.Shocks.NationalSD[s]
 	}
+	rp.levelSD = e.Shocks.LevelSD
 	rp.persistence = e.Drift.Persistence
 	// Fixed arrays indexed by Param.index, so a replication's draws
 	// allocate nothing.
@@ -410,8 +410,10 @@ func drawParams(m *Model, u *uncertainty, seed uint64, rep int, rp *repParams) {
 		case ParamDriftPersistence:
 			rp.persistence = min(max(v, 0), 0.999)
 		case ParamAreaSD:
-			for t := range NStreams {
-				rp.areaSD[t] = e.Shocks.AreaSD[t] * v
+			for l := range NLevels {
+				for t := range NStreams {
+					rp.levelSD[l][t] = e.Shocks.LevelSD[l][t] * v
+				}
 			}
 		case ParamNationalSD:
 			for t := range NStreams {
@@ -444,7 +446,12 @@ func (rp *repParams) valueOf(p Param, m *Model, seed uint64, rep int) float64 {
 	case ParamDriftPersistence:
 		return rp.persistence
 	case ParamAreaSD:
-		return ratio(rp.areaSD, m.Effects.Shocks.AreaSD)
+		for l := range NLevels {
+			if m.Effects.Shocks.LevelSD[l] != ([NStreams]float64{}) {
+				return ratio(rp.levelSD[l], m.Effects.Shocks.LevelSD[l])
+			}
+		}
+		return 1
 	case ParamNationalSD:
 		return ratio(rp.nationalSD, m.Effects.Shocks.NationalSD)
 	case ParamBehaviour:
