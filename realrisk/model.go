@@ -13,11 +13,12 @@ import (
 // is kept in, its geography in the last (codes as the latest file has
 // them, after CCG mergers).
 type Member struct {
-	Practice, Region, CCG string
-	List                  float64
+	Practice, Region, CCG, Postcode string
+	List                            float64
 }
 
-// Population returns the practices kept in any pair, by code.
+// Population returns the practices kept in any pair, in geographic order
+// (region, CCG, postcode, code).
 func Population(pairs []Pair) []Member {
 	at := map[string]int{}
 	var out []Member
@@ -29,15 +30,26 @@ func Population(pairs []Pair) []Member {
 				out = append(out, Member{Practice: r.Practice, List: r.List0})
 				i = len(out) - 1
 			}
-			out[i].Region, out[i].CCG = r.Region, r.CCG
+			out[i].Region, out[i].CCG, out[i].Postcode = r.Region, r.CCG, r.Postcode
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Practice < out[j].Practice })
+	sort.Slice(out, func(i, j int) bool {
+		a, b := &out[i], &out[j]
+		if a.Region != b.Region {
+			return a.Region < b.Region
+		}
+		if a.CCG != b.CCG {
+			return a.CCG < b.CCG
+		}
+		if a.Postcode != b.Postcode {
+			return a.Postcode < b.Postcode
+		}
+		return a.Practice < b.Practice
+	})
 	return out
 }
 
-// Simulate runs m, whose practices are members (in order, as Population
-// returns them), over the pairs' years (the first pair's first year is the
+// Simulate runs m, whose practices include every member (by code), over the pairs' years (the first pair's first year is the
 // model's year 1), and returns for each replication and pair the same
 // practices as the real pair, with the model's lists at the start of each
 // year and prescribing spend in place of the real ones, the real geography,
@@ -45,19 +57,18 @@ func Population(pairs []Pair) []Member {
 // Estimate, replication by replication. Practices the model closed are
 // left out.
 func Simulate(ctx context.Context, m *sim.Model, members []Member, pairs []Pair, f Filter, o sim.Options) ([]Pair, error) {
-	if len(m.Practices) != len(members) {
-		return nil, fmt.Errorf("the model has %d practices, the population %d", len(m.Practices), len(members))
-	}
 	idx := map[string]int{}
-	for i, mb := range members {
-		if m.Practices[i].ID != mb.Practice {
-			return nil, fmt.Errorf("the model's practice %d is %s, the population's %s", i, m.Practices[i].ID, mb.Practice)
+	for i := range m.Practices {
+		idx[m.Practices[i].ID] = i
+	}
+	for _, mb := range members {
+		if _, ok := idx[mb.Practice]; !ok {
+			return nil, fmt.Errorf("the model has no practice %s", mb.Practice)
 		}
-		idx[mb.Practice] = i
 	}
 	first := pairs[0].From
 	o.Years = pairs[len(pairs)-1].To - first + 1
-	c := &pairCollector{pairs: pairs, idx: idx, first: first, filter: f, n: len(members), years: o.Years}
+	c := &pairCollector{pairs: pairs, idx: idx, first: first, filter: f, n: len(m.Practices), years: o.Years}
 	if err := sim.Run(ctx, m, o, c); err != nil {
 		return nil, err
 	}

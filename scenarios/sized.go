@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -8,12 +9,13 @@ import (
 )
 
 // SizedPractice is a practice to build from a scenario's synthetic
-// practice distribution: its code, registered list and geography (a real
-// practice's, as validate-risk builds them).
+// practice distribution: its code, registered list and units (a real
+// practice's, as validate-risk builds them). Neighbourhood and ICB may be
+// left empty for ModelOfPractices to fill.
 type SizedPractice struct {
-	ID            string
-	List          int
-	Place, Region string // e.g. CCG and NHS England region codes
+	ID   string
+	List int
+	Geo  [sim.NLevels]string // indexed by sim.Level
 }
 
 // ModelOfPractices builds s's model (see Model) for a population of the
@@ -21,11 +23,19 @@ type SizedPractice struct {
 // (age structure and tilt, need, style; explicit practices give their
 // pooled age structure and spread of need), with the population seed
 // popSeed, then given its list (its drawn age-sex mix scaled to the list,
-// largest remainder), code and geography. The lists are those at the start
-// of budget year 1.
+// largest remainder), code and units. The lists are those at the start of
+// budget year 1.
+//
+// Where practices have a place but no neighbourhood, consecutive
+// practices (in the order given) of one place make a neighbourhood of
+// population.synthetic.geography.neighbourhood people; where they have a
+// region but no ICB, consecutive places of one region make an ICB of
+// geography.icb / geography.place places (rounded, at least 1): real
+// files of one kind of practice (dispensing ones) show a fraction of a
+// place's people, so a people count would make ICBs too wide.
 func (s *Scenario) ModelOfPractices(ps []SizedPractice, seed, popSeed uint64) (*sim.Model, error) {
 	if len(ps) == 0 {
-		return nil, fmt.Errorf("no practices to build")
+		return nil, errors.New("no practices to build")
 	}
 	syn, err := s.practiceDistribution()
 	if err != nil {
@@ -39,8 +49,10 @@ func (s *Scenario) ModelOfPractices(ps []SizedPractice, seed, popSeed uint64) (*
 		tot += p.List
 		most = max(most, p.List)
 	}
+	geo := fillUnits(ps, syn.Geography)
 	syn.Practices = len(ps)
-	// Lists are set below; the draws only need a usable distribution.
+	// Lists and units are set below; the draws only need a usable
+	// distribution.
 	syn.ListSizeMean, syn.ListSizeSD = math.Round(float64(tot)/float64(len(ps))), 0
 	syn.MinList, syn.MaxList = 1, max(most, int(syn.ListSizeMean))
 	c := *s
@@ -51,23 +63,16 @@ func (s *Scenario) ModelOfPractices(ps []SizedPractice, seed, popSeed uint64) (*
 	}
 	for i := range m.Practices {
 		mp := &m.Practices[i]
-		var share BySexBand
-		for sex := range sim.NSex {
-			v := make([]float64, sim.NBands)
-			for b := range sim.NBands {
-				v[b] = float64(mp.Count[sex][b])
-			}
-			if sex == int(sim.Male) {
-				share.Male = v
-			} else {
-				share.Female = v
-			}
+		share := BySexBand{Male: make([]float64, sim.NBands), Female: make([]float64, sim.NBands)}
+		for b := range sim.NBands {
+			share.Male[b] = float64(mp.Count[sim.Male][b])
+			share.Female[b] = float64(mp.Count[sim.Female][b])
 		}
 		spec := ApportionList(ps[i].ID, ps[i].List, share)
 		copy(mp.Count[sim.Male][:], spec.List.Male)
 		copy(mp.Count[sim.Female][:], spec.List.Female)
 		mp.ID = ps[i].ID
-		setGeo(mp, ps[i].Place, ps[i].Region)
+		mp.Geo = geo[i]
 	}
 	if err := m.Validate(); err != nil {
 		return nil, &Error{File: s.source(), Msg: err.Error()}
@@ -75,9 +80,43 @@ func (s *Scenario) ModelOfPractices(ps []SizedPractice, seed, popSeed uint64) (*
 	return m, nil
 }
 
-// setGeo places a practice: its place shares place shocks, its region
-// region shocks.
-func setGeo(p *sim.Practice, place, region string) {
-	p.Area = place
-	_ = region
+// fillUnits returns the practices' units with empty neighbourhoods and
+// ICBs filled as ModelOfPractices says. Codes made here are the place's
+// or region's code with a number (place/N1, region/I1).
+func fillUnits(ps []SizedPractice, g Geography) [][sim.NLevels]string {
+	out := make([][sim.NLevels]string, len(ps))
+	perICB := 1
+	if g.Place > 0 && g.ICB > 0 {
+		perICB = max(1, int(math.Round(float64(g.ICB)/float64(g.Place))))
+	}
+	var place, region string
+	held, nbh, places, icb := 0, 0, 0, 0
+	for i, p := range ps {
+		out[i] = p.Geo
+		pl, rg := p.Geo[sim.LevelPlace], p.Geo[sim.LevelRegion]
+		newRegion := i == 0 || rg != region
+		newPlace := newRegion || pl != place
+		if newRegion {
+			region, places, icb = rg, 0, 0
+		}
+		if newPlace {
+			place, held, nbh = pl, 0, 0
+			if places%perICB == 0 {
+				icb++
+			}
+			places++
+		}
+		if out[i][sim.LevelNeighbourhood] == "" && pl != "" && g.Neighbourhood > 0 {
+			if held == 0 || held >= g.Neighbourhood {
+				nbh++
+				held = 0
+			}
+			held += p.List
+			out[i][sim.LevelNeighbourhood] = fmt.Sprintf("%s/N%d", pl, nbh)
+		}
+		if out[i][sim.LevelICB] == "" && rg != "" {
+			out[i][sim.LevelICB] = fmt.Sprintf("%s/I%d", rg, icb)
+		}
+	}
+	return out
 }

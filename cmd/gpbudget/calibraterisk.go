@@ -80,8 +80,8 @@ func riskSection(e realrisk.Components, years []realrisk.Year, pairs []realrisk.
 	fmt.Fprintf(&b, "# SD of the yearly change against national growth, by method of moments (nested\n")
 	fmt.Fprintf(&b, "# random effects): between regions %s, between CCGs within a region %s, within CCGs\n", pct(e.RegionSD), pct(e.CCGSD))
 	fmt.Fprintf(&b, "# %s (practice drift and chance together: drift below is a little too large by chance's share).\n", pct(e.PracticeSD))
-	fmt.Fprintf(&b, "# Lag-1 correlation of a practice's yearly changes %.3f (%d practices): AR(1) persistence\n", e.Lag1, e.Lag1N)
-	fmt.Fprintf(&b, "# 1 + 2 x %.3f = %.2f; drift SD = within-CCG SD / sqrt(2 (1 - persistence)).\n", e.Lag1, e.Persistence)
+	fmt.Fprintf(&b, "# Lag-1 correlation of a practice's yearly changes less its CCG's mean %.3f (%d practices): AR(1)\n# persistence", e.Lag1, e.Lag1N)
+	fmt.Fprintf(&b, " 1 + 2 x %.3f = %.2f; drift SD = within-CCG SD / sqrt(2 (1 - persistence)).\n", e.Lag1, e.Persistence)
 	fmt.Fprintf(&b, "# Shocks independent across years: SD of a level's yearly change / sqrt 2.\n")
 	fmt.Fprintf(&b, "# National growth by pair:")
 	for _, g := range e.NationalGrowth {

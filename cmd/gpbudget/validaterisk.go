@@ -87,17 +87,28 @@ func validateRiskCommand() *cli.Command {
 
 // validationRow is one holder size and grouping, real and model.
 type validationRow struct {
-	HolderSize    int     `json:"holder_size"`
-	Grouping      string  `json:"grouping"`
-	RealSD        float64 `json:"real_sd"`
-	RealRobustSD  float64 `json:"real_robust_sd"`
-	RealPOver2    float64 `json:"real_p_over_2"`
-	RealHolders   int     `json:"real_holders"`
-	RealMeanSize  float64 `json:"real_mean_size"`
-	ModelSD       float64 `json:"model_sd"`
-	ModelRobustSD float64 `json:"model_robust_sd"`
-	ModelPOver2   float64 `json:"model_p_over_2"`
-	ModelHolders  int     `json:"model_holders"`
+	HolderSize    int       `json:"holder_size"`
+	Grouping      string    `json:"grouping"`
+	RealSD        jsonFloat `json:"real_sd"`
+	RealRobustSD  jsonFloat `json:"real_robust_sd"`
+	RealPOver2    jsonFloat `json:"real_p_over_2"`
+	RealHolders   int       `json:"real_holders"`
+	RealMeanSize  jsonFloat `json:"real_mean_size"`
+	ModelSD       jsonFloat `json:"model_sd"`
+	ModelRobustSD jsonFloat `json:"model_robust_sd"`
+	ModelPOver2   jsonFloat `json:"model_p_over_2"`
+	ModelHolders  int       `json:"model_holders"`
+}
+
+// jsonFloat is a number, or null where there is none (no holders of a
+// size: NaN).
+type jsonFloat float64
+
+func (f jsonFloat) MarshalJSON() ([]byte, error) {
+	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(float64(f))
 }
 
 // validateRisk measures the real pairs and the scenario's model on the same
@@ -109,7 +120,8 @@ func validateRisk(c *cli.Context, s *scenarios.Scenario, pairs []realrisk.Pair) 
 	members := realrisk.Population(pairs)
 	ps := make([]scenarios.SizedPractice, len(members))
 	for i, mb := range members {
-		ps[i] = scenarios.SizedPractice{ID: mb.Practice, List: int(math.Round(mb.List)), Place: mb.CCG, Region: mb.Region}
+		ps[i] = scenarios.SizedPractice{ID: mb.Practice, List: int(math.Round(mb.List))}
+		ps[i].Geo[sim.LevelPlace], ps[i].Geo[sim.LevelRegion] = mb.CCG, mb.Region
 	}
 	// Risk at the priors' point values (parameter uncertainty is not a
 	// holder's risk); spend is measured before any per-patient stop-loss or
@@ -138,8 +150,8 @@ func validateRisk(c *cli.Context, s *scenarios.Scenario, pairs []realrisk.Pair) 
 	for i, r := range real {
 		md := model[i]
 		out[i] = validationRow{HolderSize: r.Size, Grouping: r.Grouping,
-			RealSD: r.SD, RealRobustSD: r.RobustSD, RealPOver2: r.POver2, RealHolders: r.Holders, RealMeanSize: r.MeanSize,
-			ModelSD: md.SD, ModelRobustSD: md.RobustSD, ModelPOver2: md.POver2, ModelHolders: md.Holders}
+			RealSD: jsonFloat(r.SD), RealRobustSD: jsonFloat(r.RobustSD), RealPOver2: jsonFloat(r.POver2), RealHolders: r.Holders, RealMeanSize: jsonFloat(r.MeanSize),
+			ModelSD: jsonFloat(md.SD), ModelRobustSD: jsonFloat(md.RobustSD), ModelPOver2: jsonFloat(md.POver2), ModelHolders: md.Holders}
 	}
 	return out, nil
 }
@@ -151,7 +163,8 @@ func printValidation(w io.Writer, rows []validationRow, pairs []realrisk.Pair) {
 	}
 	fmt.Fprintf(w, "x = (benchmark - spend) / benchmark, drug cost per head of dispensing practices, %d pairs of years (%d practice-pairs)\n", len(pairs), n)
 	fmt.Fprintf(w, "%10s %-10s | %8s %8s %9s %7s | %8s %8s %9s\n", "size", "grouping", "real SD", "robust", "P(x>2%)", "holders", "model SD", "robust", "P(x>2%)")
-	pct := func(v float64) string {
+	pct := func(f jsonFloat) string {
+		v := float64(f)
 		if math.IsNaN(v) {
 			return "-"
 		}
