@@ -21,8 +21,8 @@ func TestModelOfPractices(t *testing.T) {
 	}{
 		{"A", "R1", 12_000}, {"A", "R1", 9_000}, {"A", "R1", 1_500}, {"A", "R1", 7_000}, // N1 N1 N2 N2
 		{"B", "R1", 30_000}, {"B", "R1", 4_000}, // N1 N2; ICB 1 with A (2 places an ICB)
-		{"C", "R1", 5_000},                     // ICB 2
-		{"D", "R2", 6_000},                     // ICB 1 of R2
+		{"C", "R1", 5_000}, // ICB 2
+		{"D", "R2", 6_000}, // ICB 1 of R2
 	} {
 		p := SizedPractice{ID: fmt.Sprintf("X%d", i), List: c.list}
 		p.Geo[sim.LevelPlace], p.Geo[sim.LevelRegion] = c.place, c.region
