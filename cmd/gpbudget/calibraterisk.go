@@ -88,9 +88,12 @@ func riskSection(e realrisk.Components, years []realrisk.Year, pairs []realrisk.
 		fmt.Fprintf(&b, " %+.4f", g)
 	}
 	fmt.Fprintf(&b, "; national_sd = their SD / sqrt 2 (%d values only).\n", len(e.NationalGrowth))
-	fmt.Fprintf(&b, "# Not identifiable in these files: neighbourhood (no PCN codes before 2019/20) and ICB\n")
-	fmt.Fprintf(&b, "# (CCGs were grouped into ICBs in 2022; a region here is an NHS England local office):\n")
-	fmt.Fprintf(&b, "# neighbourhood_sd and icb_sd keep their defaults. Other streams are not in the files.\n")
+	fmt.Fprintf(&b, "# Not identifiable in these files: neighbourhoods (no PCN codes before 2019/20) and ICBs\n")
+	fmt.Fprintf(&b, "# (CCGs were grouped into ICBs in 2022; a region here is an NHS England local office).\n")
+	fmt.Fprintf(&b, "# Whatever varies at those scales lies in the CCG and region components, so this section\n")
+	fmt.Fprintf(&b, "# puts the CCG's at the place and sets neighbourhood_sd and icb_sd to 0: applied as it is,\n")
+	fmt.Fprintf(&b, "# it reproduces the variance the files show. Splitting the CCG's between neighbourhood\n")
+	fmt.Fprintf(&b, "# and place (keeping the sum of squares) is an assumption. Other streams are not in the files.\n")
 	num := func(v float64) string {
 		if math.IsNaN(v) {
 			return "null  # not identifiable in these files"
@@ -98,7 +101,7 @@ func riskSection(e realrisk.Components, years []realrisk.Year, pairs []realrisk.
 		return fmt.Sprintf("%.4f", v)
 	}
 	fmt.Fprintf(&b, "drift:\n  sd:\n    prescribing: %s\n  persistence: %s\n", num(e.DriftSD), num(e.Persistence))
-	fmt.Fprintf(&b, "shocks:\n  place_sd:\n    prescribing: %s\n  region_sd:\n    prescribing: %s\n  national_sd:\n    prescribing: %s\n",
+	fmt.Fprintf(&b, "shocks:\n  neighbourhood_sd:\n    prescribing: 0\n  place_sd:\n    prescribing: %s\n  icb_sd:\n    prescribing: 0\n  region_sd:\n    prescribing: %s\n  national_sd:\n    prescribing: %s\n",
 		num(e.PlaceShockSD), num(e.RegionShockSD), num(e.NationalShockSD))
 	return b.String()
 }

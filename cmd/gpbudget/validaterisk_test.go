@@ -136,9 +136,13 @@ func TestCalibrateRiskSample(t *testing.T) {
 			t.Errorf("%s: section %v, estimate %v", c.what, c.got, c.want)
 		}
 	}
-	// The other streams and levels keep the defaults.
+	// Neighbourhoods and ICBs: what varies at their scale is in the CCG and
+	// region components. Other streams keep the defaults.
 	d := scenarios.Default()
-	if s.Shocks.NeighbourhoodSD != d.Shocks.NeighbourhoodSD || s.Drift.SD.AE != d.Drift.SD.AE {
-		t.Error("the section changed what it does not estimate")
+	if s.Shocks.NeighbourhoodSD.Prescribing != 0 || s.Shocks.ICBSD.Prescribing != 0 {
+		t.Error("the section leaves neighbourhood or ICB shocks beside the CCG's and region's")
+	}
+	if s.Shocks.NeighbourhoodSD.AE != d.Shocks.NeighbourhoodSD.AE || s.Drift.SD.AE != d.Drift.SD.AE {
+		t.Error("the section changed other streams")
 	}
 }
