@@ -41,6 +41,15 @@ type DecompRow struct {
 	ShareShocks float64 `parquet:"share_shocks"`
 	ShareDrift  float64 `parquet:"share_drift"`
 	ShareChance float64 `parquet:"share_chance"`
+	// The risk a holder faces is chance, drift and shocks; parameter
+	// uncertainty is what the modeller does not know (a level a budget set
+	// from history already holds), so the risk shares leave it out:
+	// RiskShare* = part / (shocks + drift + chance), and RiskSD is the SD
+	// of spend per head from them alone.
+	RiskSD          float64 `parquet:"risk_sd"`
+	RiskShareShocks float64 `parquet:"risk_share_shocks"`
+	RiskShareDrift  float64 `parquet:"risk_share_drift"`
+	RiskShareChance float64 `parquet:"risk_share_chance"`
 }
 
 // RiskRow is one measure of the capitation formula's fit, with PBRA's
@@ -231,6 +240,10 @@ func decompose(acc []decompAcc, years int, names []string, ps []PracticeStats) [
 		if t := x.p + x.s + x.d + x.c; t > 0 {
 			r.ShareParams, r.ShareShocks, r.ShareDrift, r.ShareChance = x.p/t, x.s/t, x.d/t, x.c/t
 		}
+		if t := x.s + x.d + x.c; t > 0 {
+			r.RiskSD = math.Sqrt(t)
+			r.RiskShareShocks, r.RiskShareDrift, r.RiskShareChance = x.s/t, x.d/t, x.c/t
+		}
 		return r
 	}
 	order := make([]int, 0, len(byPractice))
@@ -278,15 +291,15 @@ func decompose(acc []decompAcc, years int, names []string, ps []PracticeStats) [
 func (s *Summary) PrintRisk(w io.Writer) error {
 	if len(s.Decomposition) > 0 {
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "How much is chance? Variance of spend per head across replications, by the law of total variance (practice-years averaged; all in summary/variance_decomposition.csv):")
+		fmt.Fprintln(w, "How much is chance? The risk in spend per head across replications, by the law of total variance: chance, drift and shocks as shares of the risk; parameter uncertainty (what the modeller does not know, not the holder's risk) on its own, as a share of all the variance (practice-years averaged; all in summary/variance_decomposition.csv):")
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "band\tpractice-years\tSD £/head\tchance\tdrift\tshocks\tparameters\t")
+		fmt.Fprintln(tw, "band\tpractice-years\trisk SD £/head\tchance\tdrift\tshocks\t\tparameter uncertainty\t")
 		for _, r := range s.Decomposition {
 			if r.Level != "band" {
 				continue
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%.2f\t%s\t%s\t%s\t%s\t\n", r.ID, r.PracticeYrs, math.Sqrt(max(r.Variance, 0)),
-				pct1(r.ShareChance), pct1(r.ShareDrift), pct1(r.ShareShocks), pct1(r.ShareParams))
+			fmt.Fprintf(tw, "%s\t%d\t%.2f\t%s\t%s\t%s\t\t%s\t\n", r.ID, r.PracticeYrs, r.RiskSD,
+				pct1(r.RiskShareChance), pct1(r.RiskShareDrift), pct1(r.RiskShareShocks), pct1(r.ShareParams))
 		}
 		if err := tw.Flush(); err != nil {
 			return err

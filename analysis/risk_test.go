@@ -46,6 +46,13 @@ func TestDecomposeByHand(t *testing.T) {
 	near(t, "chance", r.Chance, 3)
 	near(t, "residual", r.Residual, 4-7)
 	near(t, "share of chance", r.ShareChance, 3.0/7)
+	// The risk leaves parameter uncertainty out: shocks, drift and chance
+	// are 2/3 + 2 + 3 = 17/3, so chance is 3/(17/3) = 9/17 of the risk,
+	// drift 6/17 and shocks 2/17, and the risk SD is √(17/3).
+	near(t, "risk share of chance", r.RiskShareChance, 9.0/17)
+	near(t, "risk share of drift", r.RiskShareDrift, 6.0/17)
+	near(t, "risk share of shocks", r.RiskShareShocks, 2.0/17)
+	near(t, "risk SD", r.RiskSD, math.Sqrt(17.0/3))
 	if rows[1].ID != Bands[1].Name || rows[2].ID != AllBands || rows[2].Chance != r.Chance {
 		t.Errorf("band rows %+v", rows[1:])
 	}

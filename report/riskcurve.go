@@ -123,11 +123,12 @@ func RiskCurvePage(dir string) (*Page, error) {
 	}
 	first, last := &rows[0], &rows[n-1]
 	at := func(r *analysis.RiskCurveRow) string { return people(r.HolderSize) }
-	risk, err := curveFigure("rc-risk", "Chance variation and the reserve it needs", "Share of the benchmark (%)",
-		fmt.Sprintf("A holder's annual spend varies by chance with a CV of %.1f%% at %s people and %.1f%% at %s; a reserve of %.1f%% and %.1f%% of the benchmark covers its overspend 19 years in 20.",
-			100*first.CV, at(first), 100*last.CV, at(last), 100*first.Reserve95, 100*last.Reserve95),
+	risk, err := curveFigure("rc-risk", "Surprise against the benchmark and the reserve it needs", "Share of the benchmark (%)",
+		fmt.Sprintf("A holder's spend differs from its benchmark with an SD of %.1f%% at %s people and %.1f%% at %s (of which %.1f%% is shared by every holder at %s); a reserve of %.1f%% and %.1f%% of the benchmark covers its overspend 19 years in 20.",
+			100*first.SDVsBenchmark, at(first), 100*last.SDVsBenchmark, at(last), 100*last.SDShared, at(last), 100*first.Reserve95, 100*last.Reserve95),
 		size, []curve{
-			{name: "CV of annual spend", y: col(func(r *analysis.RiskCurveRow) float64 { return r.CV }), se: col(func(r *analysis.RiskCurveRow) float64 { return r.CVSE }), colour: blue, glyph: draw.CircleGlyph{}},
+			{name: "SD of (benchmark - spend) / benchmark", y: col(func(r *analysis.RiskCurveRow) float64 { return r.SDVsBenchmark }), se: col(func(r *analysis.RiskCurveRow) float64 { return r.SDVsBenchmarkSE }), colour: blue, glyph: draw.CircleGlyph{}},
+			{name: "the holder's own part", y: col(func(r *analysis.RiskCurveRow) float64 { return r.SDOwn }), se: col(func(r *analysis.RiskCurveRow) float64 { return r.SDOwnSE }), colour: grey, glyph: draw.SquareGlyph{}},
 			{name: "reserve: 95th percentile of overspend", y: col(func(r *analysis.RiskCurveRow) float64 { return r.Reserve95 }), se: col(func(r *analysis.RiskCurveRow) float64 { return r.Reserve95SE }), colour: vermil, glyph: draw.TriangleGlyph{}},
 		})
 	if err != nil {
@@ -159,12 +160,18 @@ func RiskCurvePage(dir string) (*Page, error) {
 		return nil, err
 	}
 	t := Table{Caption: "The risk curve (per cent; ± one Monte Carlo standard error)",
-		Columns: []string{"holder size", "holders", "holder-years", "mode", "cv", "mean savings rate", "P(over 5%)", "P(under 5%)", "reserve 95", "false reward", "false penalty", "power 2%", "MSR for 5%", "scenario MSR", "Medicare MSR"}}
+		Columns: []string{"holder size", "holders", "holder-years", "mode", "SD vs benchmark", "own", "shared", "mean savings rate", "P(over 5%)", "P(under 5%)", "reserve 95", "false reward", "false reward, priors' 10-90%", "false penalty", "power 2%", "MSR for 5%", "scenario MSR", "Medicare MSR"}}
 	pm := func(x, se float64) string {
 		if math.IsNaN(x) {
 			return "-"
 		}
 		return fmt.Sprintf("%.2f ± %.2f", 100*x, 100*se)
+	}
+	interval := func(lo, hi float64) string {
+		if math.IsNaN(lo) {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f to %.1f", 100*lo, 100*hi)
 	}
 	for _, r := range rows {
 		sc := "-"
@@ -172,8 +179,8 @@ func RiskCurvePage(dir string) (*Page, error) {
 			sc = f2(100 * r.ScenarioMSR)
 		}
 		t.Rows = append(t.Rows, []string{people(r.HolderSize), people(r.Holders), people(r.HolderYears), r.Mode,
-			pm(r.CV, r.CVSE), pm(r.MeanSavingsRate, r.MeanSavingsRateSE), pm(r.POver5, r.POver5SE), pm(r.PUnder5, r.PUnder5SE), pm(r.Reserve95, r.Reserve95SE),
-			pm(r.FalseReward, r.FalseRewardSE), pm(r.FalsePenalty, r.FalsePenaltySE), pm(r.Power2pct, r.Power2pctSE), pm(r.MSRFor5pct, r.MSRFor5pctSE), sc, f2(100 * r.MedicareMSR)})
+			pm(r.SDVsBenchmark, r.SDVsBenchmarkSE), pm(r.SDOwn, r.SDOwnSE), pm(r.SDShared, r.SDSharedSE), pm(r.MeanSavingsRate, r.MeanSavingsRateSE), pm(r.POver5, r.POver5SE), pm(r.PUnder5, r.PUnder5SE), pm(r.Reserve95, r.Reserve95SE),
+			pm(r.FalseReward, r.FalseRewardSE), interval(r.FalseRewardP10, r.FalseRewardP90), pm(r.FalsePenalty, r.FalsePenaltySE), pm(r.Power2pct, r.Power2pctSE), pm(r.MSRFor5pct, r.MSRFor5pctSE), sc, f2(100 * r.MedicareMSR)})
 	}
 	p.Sections = []Section{{
 		Heading: "Luck against management, by holder size",

@@ -20,9 +20,9 @@ import (
 func TestRiskCurvePage(t *testing.T) {
 	dir := t.TempDir()
 	rows := []analysis.RiskCurveRow{
-		{HolderSize: 5000, Holders: 400, HolderYears: 8000, Mode: "cohort", CV: 0.043, CVSE: 0.0002, Reserve95: 0.095, Reserve95SE: 0.0004,
+		{HolderSize: 5000, Holders: 400, HolderYears: 8000, Mode: "cohort", SDVsBenchmark: 0.043, SDVsBenchmarkSE: 0.0002, Reserve95: 0.095, Reserve95SE: 0.0004,
 			FalseReward: 0.40, FalseRewardSE: 0.002, Power2pct: 0.54, Power2pctSE: 0.002, MSRFor5pct: 0.095, MSRFor5pctSE: 0.0003, ScenarioMSR: 0.02, MedicareMSR: 0.039},
-		{HolderSize: 250000, Holders: 10, HolderYears: 200, Mode: "cohort", CV: 0.006, CVSE: 0.0001, Reserve95: 0.008, Reserve95SE: 0.0004,
+		{HolderSize: 250000, Holders: 10, HolderYears: 200, Mode: "cohort", SDVsBenchmark: 0.006, SDVsBenchmarkSE: 0.0001, Reserve95: 0.008, Reserve95SE: 0.0004,
 			FalseReward: 0.05, FalseRewardSE: 0.005, Power2pct: 0.76, Power2pctSE: 0.009, MSRFor5pct: 0.0198, MSRFor5pctSE: 0.0002, ScenarioMSR: 0.02, MedicareMSR: 0.02},
 	}
 	if err := analysis.WriteRiskCurve(dir, rows, map[string]string{"gpbudget.scenario": "nb", "gpbudget.seed": "3", "gpbudget.version": "test",
@@ -40,8 +40,8 @@ func TestRiskCurvePage(t *testing.T) {
 			t.Errorf("figure %s: SVG %d bytes, reading %q, x label %q", f.ID, len(f.SVG), f.Reading, f.XLabel)
 		}
 	}
-	same(t, "CV (%)", series(t, figs["rc-risk"], "CV of annual spend").Y, []float64{100 * 0.043, 100 * 0.006})
-	same(t, "sizes", series(t, figs["rc-risk"], "CV of annual spend").X, []float64{5000, 250000})
+	same(t, "CV (%)", series(t, figs["rc-risk"], "SD of (benchmark - spend) / benchmark").Y, []float64{100 * 0.043, 100 * 0.006})
+	same(t, "sizes", series(t, figs["rc-risk"], "SD of (benchmark - spend) / benchmark").X, []float64{5000, 250000})
 	same(t, "false reward (%)", series(t, figs["rc-luck"], "false reward (no real change)").Y, []float64{40, 5})
 	same(t, "Medicare MSR (%)", series(t, figs["rc-msr"], "Medicare's sliding MSR (42 CFR 425.604)").Y, []float64{100 * 0.039, 2})
 	near(t, "simulated MSR at 250,000 (%)", series(t, figs["rc-msr"], "simulated MSR for 5% false reward").Y[1], 1.98)

@@ -47,6 +47,52 @@ type accumulator struct {
 	cell         []analysis.Moments   // per holder-year over replications: measured spend
 	cellBatch    [][]analysis.Moments // per batch, per holder-year
 	rates        []*analysis.Dist     // per batch: savings rates
+	spread       []spread             // per batch: x's spread, own and shared
+}
+
+// spread accumulates x = (benchmark - spend) / benchmark over
+// holder-years: all of them (x), the spread between holders within each
+// replication-year (own: the unbiased within-variance of the year's
+// holders), and the replication-year's mean across replications (mean).
+type spread struct {
+	x, own, mean analysis.Moments
+}
+
+// add adds one replication-year's holders' x.
+func (s *spread) add(xs []float64) {
+	var y analysis.Moments
+	for _, x := range xs {
+		s.x.Add(x)
+		y.Add(x)
+	}
+	if y.N >= 2 {
+		s.own.Add(y.Var())
+	}
+	s.mean.Add(y.Mean())
+}
+
+// merge adds o's holder-years.
+func (s *spread) merge(o spread) {
+	s.x.Merge(o.x)
+	s.own.Merge(o.own)
+	s.mean.Merge(o.mean)
+}
+
+// sds are the total, own and shared SDs. With h holders a year, the
+// replication-year mean's variance is shared² + own²/h, so shared² is
+// what is left of it once own²/h is taken out (0 if chance leaves less).
+func (s *spread) sds(h int) (total, own, shared float64) {
+	total = s.x.SD()
+	own2 := s.own.Mean()
+	if s.own.N == 0 {
+		own2 = math.NaN()
+	}
+	own = math.Sqrt(own2)
+	v := s.mean.Var()
+	if h >= 2 {
+		v -= own2 / float64(h)
+	}
+	return total, own, math.Sqrt(max(v, 0))
 }
 
 func newAccumulator(m *sim.Model, holders, years, reps int) (*accumulator, error) {
@@ -68,6 +114,7 @@ func newAccumulator(m *sim.Model, holders, years, reps int) (*accumulator, error
 	a.cell = make([]analysis.Moments, n)
 	a.cellBatch = make([][]analysis.Moments, a.nb)
 	a.rates = make([]*analysis.Dist, max(a.nb, 1))
+	a.spread = make([]spread, max(a.nb, 1))
 	for k := range a.cellBatch {
 		a.cellBatch[k] = make([]analysis.Moments, n)
 	}
@@ -144,6 +191,14 @@ func (a *accumulator) Write(rep *sim.Replication) error {
 	for p := range c {
 		a.props[p].Add(c[p] / float64(len(a.b)))
 	}
+	xs := make([]float64, a.holders)
+	for y := range a.yrs {
+		for h := range a.holders {
+			k := y*a.holders + h
+			xs[h] = (a.b[k] - a.s[k]) / a.b[k]
+		}
+		a.spread[bt].add(xs)
+	}
 	return nil
 }
 
@@ -180,13 +235,22 @@ func (a *accumulator) row() analysis.RiskCurveRow {
 	r.POver5, r.POver5SE = est(a.props[pOver5])
 	r.PUnder5, r.PUnder5SE = est(a.props[pUnder5])
 	r.MeanSavingsRate, r.MeanSavingsRateSE = est(a.props[pMeanRate])
-	r.CV = cv(a.cell)
-	var cvs, msr, res analysis.Moments
+	r.CVSpendLevel = cv(a.cell)
+	var cvs, msr, res, sdT, sdO, sdS analysis.Moments
+	var sp spread
 	for k := range a.nb {
 		cvs.Add(cv(a.cellBatch[k]))
 		msr.Add(a.rates[k].Quantile(0.95))
 		res.Add(-a.rates[k].Quantile(0.05))
+		t, o, sh := a.spread[k].sds(a.holders)
+		sdT.Add(t)
+		sdO.Add(o)
+		sdS.Add(sh)
 	}
+	for _, s := range a.spread {
+		sp.merge(s)
+	}
+	r.SDVsBenchmark, r.SDOwn, r.SDShared = sp.sds(a.holders)
 	all := a.rates[0]
 	for _, d := range a.rates[1:] {
 		all.Merge(d)
@@ -194,7 +258,10 @@ func (a *accumulator) row() analysis.RiskCurveRow {
 	r.MSRFor5pct = all.Quantile(0.95)
 	r.Reserve95 = -all.Quantile(0.05)
 	// The SD of batch estimates / sqrt(batches) is the batch-means SE.
-	_, r.CVSE = est(cvs)
+	_, r.CVSpendLevelSE = est(cvs)
+	_, r.SDVsBenchmarkSE = est(sdT)
+	_, r.SDOwnSE = est(sdO)
+	_, r.SDSharedSE = est(sdS)
 	_, r.MSRFor5pctSE = est(msr)
 	_, r.Reserve95SE = est(res)
 	return r

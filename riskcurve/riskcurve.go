@@ -8,6 +8,12 @@
 // 5% (DeLia et al., Health Services and Outcomes Research Methodology 2013;
 // the Medicare sliding scale, 42 CFR 425.604(b), is its regulatory
 // answer). Every figure has its Monte Carlo standard error.
+//
+// Risk is a surprise: every figure is measured against the scenario's
+// benchmark, built from what the commissioner could know in that world,
+// and at the priors' point values. What the modeller does not know (the
+// priors) is not the holder's risk: it is shown as an interval, false
+// reward's 10th and 90th percentiles across draws of the priors.
 package riskcurve
 
 import (
@@ -15,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gpbudget/gpbudget/analysis"
 	"github.com/gpbudget/gpbudget/scenarios"
@@ -50,8 +57,20 @@ type Options struct {
 	// used wherever the scenario allows it (not with per-patient truncation
 	// or a stop-loss).
 	PatientLevel bool
-	Progress     *sim.Progress
+	// PriorDraws is how many draws of the priors give false reward's
+	// interval (0: DefaultPriorDraws; negative: none), each run over
+	// PriorReps replications (0: a fifth of Reps, at least 10).
+	PriorDraws, PriorReps int
+	Progress              *sim.Progress
 }
+
+// DefaultPriorDraws is how many draws of the priors give false reward's
+// interval by default: ten draws place its 10th and 90th percentiles
+// between the first and second, and ninth and tenth, of them.
+const DefaultPriorDraws = 10
+
+// priorKey keys the prior draws (apart from any run's replications).
+const priorKey = 0x7072696f72 // "prior"
 
 // Run measures each size in turn. Each size's holders are drawn once, from
 // the scenario's practice distribution with a population seed of their
@@ -110,14 +129,19 @@ func measure(ctx context.Context, s *scenarios.Scenario, o Options, size, holder
 	if err != nil {
 		return analysis.RiskCurveRow{}, err
 	}
-	null, err := model(hs, o.Seed, sim.Effect{})
+	prior, err := model(hs, o.Seed, sim.Effect{})
 	if err != nil {
 		return analysis.RiskCurveRow{}, err
 	}
-	cut, err := model(hs, o.Seed, sim.Effect{Mean: -TrueCut})
+	// The headline figures at the priors' point values: the holder's risk
+	// in the world the scenario describes, not the modeller's doubt about
+	// which world it is.
+	null := prior.Fixing()
+	cm, err := model(hs, o.Seed, sim.Effect{Mean: -TrueCut})
 	if err != nil {
 		return analysis.RiskCurveRow{}, err
 	}
+	cut := cm.Fixing()
 	cohort := !o.PatientLevel && !null.StopLoss.Active()
 	run := sim.Options{Seed: o.Seed, FirstRep: 0, LastRep: o.Reps, Years: o.Years, Workers: o.Workers, Progress: o.Progress, Cohort: cohort}
 	acc, err := newAccumulator(null, holders, o.Years, o.Reps)
@@ -139,12 +163,57 @@ func measure(ctx context.Context, s *scenarios.Scenario, o Options, size, holder
 		row.Mode = "cohort"
 	}
 	row.Power2pct, row.Power2pctSE = pw.power.Mean(), pw.power.SE()
+	row.FalseRewardP10, row.FalseRewardP90, row.PriorDraws = math.NaN(), math.NaN(), 0
+	if fr, err := priorRewards(ctx, prior, acc, o, cohort); err != nil {
+		return analysis.RiskCurveRow{}, err
+	} else if len(fr) > 0 {
+		slices.Sort(fr)
+		row.FalseRewardP10, row.FalseRewardP90 = analysis.Quantile(fr, 0.1), analysis.Quantile(fr, 0.9)
+		row.PriorDraws = int64(len(fr))
+	}
 	row.ScenarioMSR = math.NaN()
 	if m, ok := s.MinSavingsRate(1, float64(area.Size)); ok {
 		row.ScenarioMSR = m
 	}
 	row.MedicareMSR = sim.MedicareMSR.At(float64(area.Size))
 	return row, nil
+}
+
+// priorRewards runs the no-change model at each of o.PriorDraws draws of
+// its priors (every uncertain parameter held at the draw's value; draw k is
+// replication k of the priors' own seed) over the same replications of
+// chance (common random numbers), and returns false reward in each.
+func priorRewards(ctx context.Context, m *sim.Model, a *accumulator, o Options, cohort bool) ([]float64, error) {
+	draws := o.PriorDraws
+	if draws == 0 {
+		draws = DefaultPriorDraws
+	}
+	uncertain := m.Uncertain()
+	if draws < 0 || len(uncertain) == 0 {
+		return nil, nil
+	}
+	reps := o.PriorReps
+	if reps == 0 {
+		reps = max(10, o.Reps/5)
+	}
+	run := sim.Options{Seed: o.Seed, FirstRep: 0, LastRep: reps, Years: o.Years, Workers: o.Workers, Cohort: cohort}
+	var out []float64
+	for k := range draws {
+		vals, err := sim.ReplicationParams(m, o.Seed^priorKey, k)
+		if err != nil {
+			return nil, err
+		}
+		fix := make([]sim.Fixed, len(uncertain))
+		for i, pr := range uncertain {
+			fix[i] = sim.Fixed{Param: pr.Param, Value: vals[i]}
+		}
+		pw := &powerSink{a: a}
+		if err := sim.Run(ctx, m.Fixing(fix...), run, pw); err != nil {
+			return nil, fmt.Errorf("prior draw %d: %w", k+1, err)
+		}
+		out = append(out, pw.power.Mean())
+	}
+	return out, nil
 }
 
 // model builds the model of holders with every regime's behaviour effects

@@ -101,12 +101,16 @@ func TestMSRFor5pct(t *testing.T) {
 		t.Fatal(err)
 	}
 	small, large := rows[0], rows[1]
-	if !(large.CV < small.CV && large.MSRFor5pct < small.MSRFor5pct && large.Reserve95 < small.Reserve95) {
+	if !(large.SDVsBenchmark < small.SDVsBenchmark && large.MSRFor5pct < small.MSRFor5pct && large.Reserve95 < small.Reserve95) {
 		t.Errorf("figures do not fall with size: %+v then %+v", small, large)
 	}
-	// Spend sums of independent holders: the CV falls about as 1/sqrt(size).
-	if ratio := small.CV / large.CV; ratio < 2 || ratio > 4.5 {
-		t.Errorf("CV ratio %v between holders of 10,000 and 100,000, want about sqrt(10)", ratio)
+	// Spend sums of independent holders: the SD falls about as 1/sqrt(size).
+	if ratio := small.SDVsBenchmark / large.SDVsBenchmark; ratio < 2 || ratio > 4.5 {
+		t.Errorf("SD ratio %v between holders of 10,000 and 100,000, want about sqrt(10)", ratio)
+	}
+	// Chance alone is the holder's own: nothing is shared.
+	if r := small; r.SDShared > 4*r.SDSharedSE+0.1*r.SDOwn {
+		t.Errorf("chance only: sd_shared %v ± %v beside sd_own %v, want about 0", r.SDShared, r.SDSharedSE, r.SDOwn)
 	}
 	s.Contract.Savings.MinRate = small.MSRFor5pct
 	o.Sizes, o.Seed = []int{10000}, 4
@@ -116,5 +120,57 @@ func TestMSRFor5pct(t *testing.T) {
 	}
 	if r := again[0]; math.Abs(r.FalseReward-0.05) > 4*r.FalseRewardSE+0.005 {
 		t.Errorf("with MSR %v false_reward is %v ± %v, want 0.05", small.MSRFor5pct, r.FalseReward, r.FalseRewardSE)
+	}
+}
+
+// TestPlaceShocksAverage: a holder made of k places averages k places'
+// shocks, so the shocks' part of its SD against the benchmark is one
+// place's divided by √k. Holders of 20,000 people are one place each
+// (places of 20,000, practices of 5,000 that fill them exactly) and
+// holders of 80,000 four; the shocks' variance is sd_own² less chance's
+// (the same holders and chance draws with no shocks: common random
+// numbers), and its ratio between the sizes must be 4 within 4 standard
+// errors (delta method from the batch-means SEs of sd_own).
+func TestPlaceShocksAverage(t *testing.T) {
+	shocked := func(sd float64) *scenarios.Scenario {
+		s := stationary(t, 0)
+		y := *s.Population.Synthetic
+		y.ListSizeMean, y.ListSizeSD, y.MinList, y.MaxList = 5000, 0, 5000, 5000
+		y.Areas, y.Geography = 1, scenarios.Geography{Place: 20000}
+		s.Population.Synthetic = &y
+		v := scenarios.StreamValues{Outpatient: sd, Prescribing: sd, AE: sd, Emergency: sd, Elective: sd}
+		s.Shocks.PlaceSD = v
+		s.ChanceOnly = false // resolved already: every other effect stays off
+		return s
+	}
+	o := Options{Sizes: []int{20000, 80000}, Holders: 40, Reps: 40, Seed: 11, Workers: 2, PriorDraws: -1}
+	with, err := Run(context.Background(), shocked(0.05), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := Run(context.Background(), shocked(0), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := func(i int) (v, se float64) {
+		w, c := with[i], without[i]
+		v = w.SDOwn*w.SDOwn - c.SDOwn*c.SDOwn
+		se = math.Hypot(2*w.SDOwn*w.SDOwnSE, 2*c.SDOwn*c.SDOwnSE)
+		return v, se
+	}
+	v1, se1 := part(0)
+	v4, se4 := part(1)
+	if !(v1 > 4*se1 && v4 > 4*se4) {
+		t.Fatalf("shocks' variance %v ± %v and %v ± %v: the place shocks did not act", v1, se1, v4, se4)
+	}
+	ratio := v1 / v4
+	se := ratio * math.Hypot(se1/v1, se4/v4)
+	if math.Abs(ratio-4) > 4*se {
+		t.Errorf("shocks' variance: one place %v ± %v, four places %v ± %v: ratio %v ± %v, want 4", v1, se1, v4, se4, ratio, se)
+	}
+	// With no region, ICB or national shock, places' shocks are the
+	// holder's own: the shared part stays chance's (about 0).
+	if r := with[0]; r.SDShared > 4*r.SDSharedSE+0.1*r.SDOwn {
+		t.Errorf("sd_shared %v ± %v with only place shocks, want about 0", r.SDShared, r.SDSharedSE)
 	}
 }

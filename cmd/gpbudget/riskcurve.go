@@ -25,10 +25,14 @@ func riskCurveCommand() *cli.Command {
 		Description: "For each holder size, simulates holders of that size (practices of the scenario's\n" +
 			"kind grouped into one holder, everyone taking part) under the scenario's benchmark\n" +
 			"and rules, with no real change and, paired, with a true 2% cut in spend. Writes\n" +
-			"DIR/risk_curve.csv and DIR/risk_curve.parquet: cv, p_over_5, p_under_5, reserve_95,\n" +
-			"false_reward, false_penalty, power_2pct and msr_for_5pct_false_reward by size, each\n" +
-			"with its Monte Carlo standard error (_se), and Medicare's sliding minimum savings\n" +
-			"rate beside the simulated one. Cohort mode where the scenario allows it (not with\n" +
+			"DIR/risk_curve.csv and DIR/risk_curve.parquet: sd_vs_benchmark (the SD of\n" +
+			"(benchmark - spend) / benchmark, split into sd_own and sd_shared), p_over_5,\n" +
+			"p_under_5, reserve_95, false_reward, false_penalty, power_2pct and\n" +
+			"msr_for_5pct_false_reward by size, each with its Monte Carlo standard error (_se),\n" +
+			"at the priors' point values; false_reward_p10 and _p90 across draws of the priors;\n" +
+			"and Medicare's sliding minimum savings rate beside the simulated one. Holders are\n" +
+			"consecutive practices of the scenario's geography, so a large holder averages the\n" +
+			"shocks of its neighbourhoods and places. Cohort mode where the scenario allows it (not with\n" +
 			"per-patient truncation or a stop-loss). See README, \"How large must a holder be?\".",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "scenario", Aliases: []string{"s"}, Value: "neighbourhood-shared-savings-2026", Usage: "scenario `FILE|NAME`"},
@@ -131,15 +135,20 @@ func printRiskCurve(w io.Writer, s *scenarios.Scenario, rows []analysis.RiskCurv
 		}
 		return fmt.Sprintf("%.2f±%.2f", 100*x, 100*se)
 	}
-	fmt.Fprintf(w, "%10s %7s %11s %11s %11s %11s %11s %11s %11s %7s %8s\n",
-		"holder", "holders", "cv", "p_over_5", "reserve_95", "false_rew", "false_pen", "power_2pct", "msr_5pct", "msr", "medicare")
+	fmt.Fprintf(w, "%10s %7s %11s %11s %11s %11s %11s %11s %13s %11s %11s %11s %7s %8s\n",
+		"holder", "holders", "sd_vs_bench", "sd_own", "sd_shared", "p_over_5", "reserve_95", "false_rew", "prior_10-90", "false_pen", "power_2pct", "msr_5pct", "msr", "medicare")
 	for _, r := range rows {
 		msr := "-"
 		if !math.IsNaN(r.ScenarioMSR) {
 			msr = fmt.Sprintf("%.2f", 100*r.ScenarioMSR)
 		}
-		fmt.Fprintf(w, "%10d %7d %11s %11s %11s %11s %11s %11s %11s %7s %8.2f\n", r.HolderSize, r.Holders,
-			pct(r.CV, r.CVSE), pct(r.POver5, r.POver5SE), pct(r.Reserve95, r.Reserve95SE), pct(r.FalseReward, r.FalseRewardSE),
+		iv := "-"
+		if !math.IsNaN(r.FalseRewardP10) {
+			iv = fmt.Sprintf("%.1f-%.1f", 100*r.FalseRewardP10, 100*r.FalseRewardP90)
+		}
+		fmt.Fprintf(w, "%10d %7d %11s %11s %11s %11s %11s %11s %13s %11s %11s %11s %7s %8.2f\n", r.HolderSize, r.Holders,
+			pct(r.SDVsBenchmark, r.SDVsBenchmarkSE), pct(r.SDOwn, r.SDOwnSE), pct(r.SDShared, r.SDSharedSE),
+			pct(r.POver5, r.POver5SE), pct(r.Reserve95, r.Reserve95SE), pct(r.FalseReward, r.FalseRewardSE), iv,
 			pct(r.FalsePenalty, r.FalsePenaltySE), pct(r.Power2pct, r.Power2pctSE), pct(r.MSRFor5pct, r.MSRFor5pctSE), msr, 100*r.MedicareMSR)
 	}
 }
