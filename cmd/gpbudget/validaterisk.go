@@ -123,10 +123,8 @@ func validateRisk(c *cli.Context, s *scenarios.Scenario, pairs []realrisk.Pair) 
 		ps[i] = scenarios.SizedPractice{ID: mb.Practice, List: int(math.Round(mb.List))}
 		ps[i].Geo[sim.LevelPlace], ps[i].Geo[sim.LevelRegion] = mb.CCG, mb.Region
 	}
-	// Risk at the priors' point values (parameter uncertainty is not a
-	// holder's risk); spend is measured before any per-patient stop-loss or
-	// truncation, so they are dropped (cohort mode cannot apply them).
-	s.Uncertainty.Priors, s.Uncertainty.Correlations = nil, nil
+	// Spend is measured before any per-patient stop-loss or truncation, so
+	// they are dropped (cohort mode cannot apply them).
 	s.StopLoss = nil
 	if s.Contract != nil {
 		k := *s.Contract
@@ -140,7 +138,9 @@ func validateRisk(c *cli.Context, s *scenarios.Scenario, pairs []realrisk.Pair) 
 	if err != nil {
 		return nil, inputError{err}
 	}
-	mp, err := realrisk.Simulate(c.Context, m, members, pairs, realrisk.DefaultFilter,
+	// Risk at the priors' point values: parameter uncertainty is the
+	// modeller's ignorance, not a holder's risk.
+	mp, err := realrisk.Simulate(c.Context, m.Fixing(), members, pairs, realrisk.DefaultFilter,
 		sim.Options{Seed: seed, FirstRep: 0, LastRep: reps, Workers: c.Int("workers"), Cohort: true})
 	if err != nil {
 		return nil, err
