@@ -80,6 +80,7 @@ func validateRiskCommand() *cli.Command {
 				}{rows})
 			}
 			printValidation(c.App.Writer, rows, pairs)
+			fmt.Fprintf(c.App.Writer, "model: scenario %s, %d replications, seed %d, priors at their point values; holders: holder-years (random: over every shuffle)\n", s.Name, c.Int("reps"), c.Uint64("seed"))
 			return nil
 		},
 	}
