@@ -22,6 +22,9 @@ type Components struct {
 	// and chance together), by method of moments on each pair, variances
 	// averaged over pairs (a negative average is taken as 0).
 	RegionSD, CCGSD, PracticeSD float64
+	// The same by pair (the unbiased variances may be negative: their SDs
+	// are then NaN).
+	ByPair []PairComponents
 	// Lag1: correlation of a practice's residual in one pair with its
 	// residual in the next (both within 4 robust SD), each less its CCG's
 	// mean in the pair, averaged over pairs of pairs weighted by practices
@@ -104,6 +107,7 @@ func Estimate(pairs []Pair) Components {
 			kept[k][code] = y[i] - u.sum/u.n
 		}
 		n := nested(y, region, ccg)
+		c.ByPair = append(c.ByPair, PairComponents{From: p.From, To: p.To, RegionSD: math.Sqrt(n.va), CCGSD: math.Sqrt(n.vb), PracticeSD: math.Sqrt(n.ve)})
 		c.Regions += float64(n.a) / float64(len(pairs))
 		c.CCGs += float64(n.b) / float64(len(pairs))
 		people := 0.0
@@ -163,6 +167,12 @@ func Estimate(pairs []Pair) Components {
 		c.NationalShockSD = stat.StdDev(c.NationalGrowth, nil) / math.Sqrt2
 	}
 	return c
+}
+
+// PairComponents are one pair's SDs of the yearly residual by level.
+type PairComponents struct {
+	From, To                    int
+	RegionSD, CCGSD, PracticeSD float64
 }
 
 // nestedANOVA is one pair's method-of-moments estimates (unbiased, so

@@ -71,7 +71,12 @@ func riskSection(e realrisk.Components, years []realrisk.Year, pairs []realrisk.
 	for _, y := range years {
 		names = append(names, filepath.Base(y.File))
 	}
-	pct := func(v float64) string { return fmt.Sprintf("%.2f%%", 100*v) }
+	pct := func(v float64) string {
+		if math.IsNaN(v) {
+			return "n/a"
+		}
+		return fmt.Sprintf("%.2f%%", 100*v)
+	}
 	fmt.Fprintf(&b, "# gpbudget calibrate-risk --payments %s\n", strings.Join(names, " "))
 	fmt.Fprintf(&b, "# Reimbursement of Drugs per head of dispensing practices, %d pairs of years %d/%02d-%d/%02d;\n",
 		len(pairs), pairs[0].From, (pairs[0].From+1)%100, pairs[len(pairs)-1].To, (pairs[len(pairs)-1].To+1)%100)
@@ -80,6 +85,10 @@ func riskSection(e realrisk.Components, years []realrisk.Year, pairs []realrisk.
 	fmt.Fprintf(&b, "# SD of the yearly change against national growth, by method of moments (nested\n")
 	fmt.Fprintf(&b, "# random effects): between regions %s, between CCGs within a region %s, within CCGs\n", pct(e.RegionSD), pct(e.CCGSD))
 	fmt.Fprintf(&b, "# %s (practice drift and chance together: drift below is a little too large by chance's share).\n", pct(e.PracticeSD))
+	fmt.Fprintf(&b, "# By pair of years: between regions, CCGs, within CCGs (n/a: a negative estimate):\n")
+	for _, q := range e.ByPair {
+		fmt.Fprintf(&b, "#   %d/%02d -> %d/%02d  %s  %s  %s\n", q.From, (q.From+1)%100, q.To, (q.To+1)%100, pct(q.RegionSD), pct(q.CCGSD), pct(q.PracticeSD))
+	}
 	fmt.Fprintf(&b, "# Lag-1 correlation of a practice's yearly changes less its CCG's mean %.3f (%d practices): AR(1)\n# persistence", e.Lag1, e.Lag1N)
 	fmt.Fprintf(&b, " 1 + 2 x %.3f = %.2f; drift SD = within-CCG SD / sqrt(2 (1 - persistence)).\n", e.Lag1, e.Persistence)
 	fmt.Fprintf(&b, "# Shocks independent across years: SD of a level's yearly change / sqrt 2.\n")
