@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gpbudget/gpbudget/scenarios"
+	"github.com/gpbudget/gpbudget/sim"
 )
 
 // stationary is a one-sided contract with no corridor (MSR 0, half of any
@@ -172,5 +173,56 @@ func TestPlaceShocksAverage(t *testing.T) {
 	// holder's own: the shared part stays chance's (about 0).
 	if r := with[0]; r.SDShared > 4*r.SDSharedSE+0.1*r.SDOwn {
 		t.Errorf("sd_shared %v ± %v with only place shocks, want about 0", r.SDShared, r.SDSharedSE)
+	}
+}
+
+// TestPriorsAreNotRisk: priors on every stream's rate and unit cost (10%,
+// lognormal) move a replication's whole world, and a benchmark built from
+// what a commissioner in that world knows holds them: last year's spend
+// (historic), or a capitation target scaled to the area's spend in that
+// world. So neither the holder's own SD nor the shared SD moves from its
+// value at the priors' point values, beyond 4 standard errors (batch means;
+// the two runs share their chance draws). A capitation target scaled at the
+// point values would put the priors' 14% spread of the level into sd_shared.
+func TestPriorsAreNotRisk(t *testing.T) {
+	for _, method := range []string{"historic", "capitation"} {
+		s := stationary(t, 0)
+		s.ChanceOnly = false // resolved already: every other effect stays off
+		s.Budget.Method = method
+		s.Uncertainty.Priors = map[string]scenarios.PriorSpec{}
+		for _, st := range []string{"outpatient", "prescribing", "ae", "emergency", "elective"} {
+			s.Uncertainty.Priors["rate."+st] = scenarios.PriorSpec{Dist: "lognormal", SD: 0.1}
+			s.Uncertainty.Priors["cost."+st] = scenarios.PriorSpec{Dist: "lognormal", SD: 0.1}
+		}
+		hs, _, err := s.ForHolders(20000, 40, 5, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := model(hs, 5, sim.Effect{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Uncertain()) != 10 {
+			t.Fatalf("%s: %d uncertain parameters, want the 10 priors", method, len(m.Uncertain()))
+		}
+		measure := func(mm *sim.Model) (own, ownSE, shared, sharedSE float64) {
+			a, err := newAccumulator(mm, 40, 1, 40)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := sim.Run(context.Background(), mm, sim.Options{Seed: 5, LastRep: 40, Years: 1, Workers: 2, Cohort: true}, a); err != nil {
+				t.Fatal(err)
+			}
+			r := a.row()
+			return r.SDOwn, r.SDOwnSE, r.SDShared, r.SDSharedSE
+		}
+		o1, o1se, s1, s1se := measure(m)
+		o0, o0se, s0, s0se := measure(m.Fixing())
+		if d := o1 - o0; math.Abs(d) > 4*math.Hypot(o1se, o0se) {
+			t.Errorf("%s: sd_own %v ± %v with priors, %v ± %v at their point values", method, o1, o1se, o0, o0se)
+		}
+		if d := s1 - s0; math.Abs(d) > 4*math.Hypot(s1se, s0se)+0.002 {
+			t.Errorf("%s: sd_shared %v ± %v with priors, %v ± %v at their point values", method, s1, s1se, s0, s0se)
+		}
 	}
 }

@@ -14,12 +14,12 @@ type HolderArea struct {
 	Size               int // people per holder: PracticesPerHolder x List
 	Holders            int
 	PracticesPerHolder int
-	List               int // patients per practice
+	List               int // patients per practice (Size mod PracticesPerHolder of them one more)
 }
 
 // ForHolders returns a copy of s whose population is holders budget
-// holders of about size people each, everyone taking part: each holder is k
-// practices of size/k patients (k the nearest whole number of the
+// holders of exactly size people each, everyone taking part: each holder is k
+// practices of size/k patients, the remainder spread one a practice (k the nearest whole number of the
 // scenario's mean list size in size, at least 1), drawn from the scenario's
 // synthetic practice distribution (age structure and tilt, need; explicit
 // practices give their pooled age structure and spread of need) with the
@@ -36,13 +36,23 @@ func (s *Scenario) ForHolders(size, holders int, popSeed uint64, threshold float
 		return nil, HolderArea{}, err
 	}
 	k := max(1, int(math.Round(float64(size)/syn.ListSizeMean)))
-	list := max(1, int(math.Round(float64(size)/float64(k))))
-	a := HolderArea{Size: k * list, Holders: holders, PracticesPerHolder: k, List: list}
+	k = min(k, size)
+	list := size / k
+	a := HolderArea{Size: size, Holders: holders, PracticesPerHolder: k, List: list}
 	if a.Holders*k > s.Limits.Practices {
 		return nil, a, fmt.Errorf("%d holders of %d practices is %d practices, more than the limit of %d (limits.practices)", holders, k, holders*k, s.Limits.Practices)
 	}
 	syn.Practices = holders * k
-	syn.ListSizeMean, syn.ListSizeSD, syn.MinList, syn.MaxList = float64(list), 0, list, list
+	// Each holder exactly size people: size mod k of its practices one
+	// patient larger than the rest.
+	syn.Lists = make([]int, holders*k)
+	for i := range syn.Lists {
+		syn.Lists[i] = list
+		if i%k < size%k {
+			syn.Lists[i]++
+		}
+	}
+	syn.ListSizeMean, syn.ListSizeSD, syn.MinList, syn.MaxList = float64(size)/float64(k), 0, list, list+1
 	syn.IDPrefix = "P"
 	c := *s
 	c.Population = Population{Synthetic: &syn, Seed: &popSeed}

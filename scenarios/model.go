@@ -117,7 +117,7 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 		sy := s.Population.Synthetic
 		syn := sim.Synthetic{
 			Practices: sy.Practices, ListMean: sy.ListSizeMean, ListSD: sy.ListSizeSD,
-			MinList: sy.MinList, MaxList: sy.MaxList, AgeShare: bySexBand(sy.AgeShare),
+			MinList: sy.MinList, MaxList: sy.MaxList, Lists: sy.Lists, AgeShare: bySexBand(sy.AgeShare),
 			AgeTiltSD: sy.AgeTiltSD, NeedSD: sy.NeedSD, NeedOwn: 1 - sy.NeedCorr, IDPrefix: sy.IDPrefix,
 			StyleCorr: styleCorr,
 		}

@@ -90,8 +90,9 @@ func (s *Scenario) needCost(c [sim.NStreams]float64, need float64) (hospital, pr
 	return hospital, prescribing
 }
 
-// UseWeightedPopulations sets each explicit practice's need index from a
-// need-weighted population file's rows, matched by practice code; england
+// UseWeightedPopulations sets each explicit practice's need index, and its
+// ICB and region where it has none, from a need-weighted population file's
+// rows, matched by practice code; england
 // is the practices whose age-sex mix stands for England's (see above).
 func (s *Scenario) UseWeightedPopulations(ws []nhsdata.WeightedPopulation, england []PracticeSpec) NeedReport {
 	var rep NeedReport
@@ -112,6 +113,14 @@ func (s *Scenario) UseWeightedPopulations(ws []nhsdata.WeightedPopulation, engla
 			continue
 		}
 		rep.Matched++
+		// The file's ICB and region are the practice's units at those
+		// levels (for their common shocks), where it has none.
+		if p.ICB == "" {
+			p.ICB = w.ICB
+		}
+		if p.Region == "" {
+			p.Region = w.Region
+		}
 		target := hN*w.WP[nhsdata.GeneralAcute]/w.Pop + pN*w.WP[nhsdata.Prescribing]/w.Pop
 		c, _ := s.costPerHead(p.List.Male, p.List.Female)
 		cost := func(need float64) float64 { h, q := s.needCost(c, need); return h + q }

@@ -67,6 +67,9 @@ type SyntheticPractices struct {
 	NeedSD       float64   `yaml:"need_sd" json:"need_sd" jsonschema:"minimum=0" jsonschema_description:"Log-scale SD of the practices' need index (mean 1)."`
 	NeedCorr     float64   `yaml:"need_correlation" json:"need_correlation" jsonschema:"minimum=0,maximum=1" jsonschema_description:"Correlation of a practice's need indices between streams (1: one index for every stream)."`
 	IDPrefix     string    `yaml:"id_prefix" json:"id_prefix" jsonschema_description:"Practice ids are this prefix and a number."`
+	// Lists, set by programs (never by a file), are the practices' list
+	// sizes in place of the drawn ones (sim.Synthetic.Lists).
+	Lists []int `yaml:"-" json:"-"`
 }
 
 // PracticeSpec is one explicit practice.

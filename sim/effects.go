@@ -489,21 +489,6 @@ func (p *prepared) prepareEffects() error {
 // budget-setting lag needs (0 with a lag of one year).
 func (p *prepared) firstYear() int { return 1 - p.lag }
 
-// expectedGrowth is how much the area's expected spend grows by year t
-// under the trends' point values (demand and price), for the capitation
-// target: a commissioner's formula is scaled to the spend it expects.
-func (p *prepared) expectedGrowth(t int) float64 {
-	g := 0.0
-	tr := &p.m.Effects.Trend
-	if *tr == ([NStreams]Trend{}) {
-		return 1
-	}
-	for s := range NStreams {
-		g += p.streamShare[s] * math.Pow((1+tr[s].Demand)*(1+tr[s].Price), float64(t))
-	}
-	return g
-}
-
 // effectHeadroom is how far the effects may raise stream s's rates in a run
 // of the given years: 5 SD of drift, shocks and a rate prior together (their
 // log-SDs in quadrature, each SD at 3 SD of any prior on its scale), and the

@@ -32,6 +32,10 @@ type practicePlan struct {
 	// rate is this year's rate multipliers before the effects: the
 	// replication's parameters times behaviour (yearStart).
 	rate [NStreams]float64
+	// mult is the replication's rate multipliers (its priors), without
+	// behaviour: the level of spending a commissioner in this world sees in
+	// its history.
+	mult [NStreams]float64
 }
 
 // reset prepares the plan of practice i in replication rep, whose
@@ -44,6 +48,7 @@ func (pl *practicePlan) reset(p *prepared, seed uint64, rep, i int, rp *repParam
 	var d Draws
 	d.Reseed(Key{Seed: seed, Rep: rep, Practice: i, Year: -1}, PurposeRules)
 	pl.engaged = d.Float64() < pl.pol.Participation && m.Practices[i].ListSize() >= pl.pol.MinList
+	pl.mult = rp.mult
 	pl.z = behaviourDraws(seed, rep)
 	for s := range NStreams {
 		if rp.zFixed[s] {
@@ -113,7 +118,7 @@ func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, fx *
 		total += v
 	}
 	if r != nil {
-		target := p.capitation(pl.i, cells) * p.expectedGrowth(year)
+		target := p.capitation(pl.i, cells) * pl.worldGrowth(fx)
 		// A budget is set on what its holder answers for, so cost above
 		// the per-patient threshold (a stop-loss the commissioner pays, a
 		// contract's truncation) is not in its base, nor are streams it
@@ -137,7 +142,7 @@ func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, fx *
 			// year's terms: scaled by how the practice's expected spend
 			// (its list as it stands at each year's start, the trends'
 			// point values) has moved since.
-			e := pl.projectedAt(cells, year, fx)
+			e := pl.projectedAt(cells, fx)
 			n := len(hist)
 			// A year with no expected spend (an empty list) has no
 			// terms to convert from; its spend is kept as it was.
@@ -171,7 +176,7 @@ func (pl *practicePlan) yearEnd(year int, cells *[NCells]int32, y *yearOut, fx *
 	k := pl.nHist % histCap
 	pl.hist[0][k] = total
 	if m.Budget.Project {
-		pl.expect[k] = pl.projectedAt(cells, year, fx)
+		pl.expect[k] = pl.projectedAt(cells, fx)
 	}
 	for rg := regimeStart; rg < nRegimes; rg++ {
 		if r := pl.regs[rg]; r != nil && r.Answers() {
@@ -202,42 +207,48 @@ func (pl *practicePlan) expected(cells *[NCells]int32, fx *yearEffect) (params, 
 	return params, shocks, all
 }
 
-// expectedAt is the practice's expected spend in year t on the list cells
-// (frailty at its shares), at the trends' point values and without the
-// replication's draws (drift, shocks, priors): what a commissioner can
-// project. Budgets use its ratios, so its level does not matter.
-func (pl *practicePlan) expectedAt(cells *[NCells]int32, t int) float64 {
-	p := pl.p
-	tr := &p.m.Effects.Trend
-	e := 0.0
+// worldGrowth is what the area's capitation total is scaled by in a year
+// with effects fx: the area's expected spend in this replication's world
+// (its rate and cost levels and trends, which a commissioner sees in the
+// area's history of spending) over its expected spend at the point values
+// in the base year (exactly 1 there). The modeller's doubt about the level
+// of rates and costs (the priors) is not a surprise to a commissioner in
+// that world, so it does not move a budget away from spend.
+func (pl *practicePlan) worldGrowth(fx *yearEffect) float64 {
+	g, point := 0.0, true
 	for s := range NStreams {
-		e0 := 0.0
-		for c := range NCells {
-			e0 += float64(cells[c]) * p.unitCost[c][s]
-		}
-		e += e0 * p.pmult[pl.i][s] * math.Pow((1+tr[s].Demand)*(1+tr[s].Price), float64(t))
+		v := pl.mult[s] * fx.trend[s] * fx.cost[s]
+		point = point && v == 1
+		g += pl.p.streamShare[s] * v
 	}
-	return e
+	if point {
+		return 1 // exactly, whatever the shares' rounding
+	}
+	return g
 }
 
-// projectedAt is what a budget's projection scales by in year t: the
-// practice's expected spend at the trends' point values (expectedAt), or
-// with Budget.Trend realised, at the national growth the replication
-// realised by year t (its drawn trends and prices and the year's national
-// shock, fx), which every practice in the country shares. Ratios of it are
-// used, so a level common to every year (a cost prior) cancels.
-func (pl *practicePlan) projectedAt(cells *[NCells]int32, t int, fx *yearEffect) float64 {
+// projectedAt is what a budget's projection scales by in year t with
+// effects fx: the practice's expected spend on its list cells at the
+// growth of the replication's world (its drawn trends and prices, which a
+// commissioner sees in national growth realised so far), and with
+// Budget.Trend realised, also the year's national shock, which every
+// practice in the country shares and is known once the year is over.
+// Ratios of it are used, so a level common to every year (a cost prior)
+// cancels.
+func (pl *practicePlan) projectedAt(cells *[NCells]int32, fx *yearEffect) float64 {
 	p := pl.p
-	if p.m.Budget.Trend != TrendRealised {
-		return pl.expectedAt(cells, t)
-	}
+	realised := p.m.Budget.Trend == TrendRealised
 	e := 0.0
 	for s := range NStreams {
 		e0 := 0.0
 		for c := range NCells {
 			e0 += float64(cells[c]) * p.unitCost[c][s]
 		}
-		e += e0 * p.pmult[pl.i][s] * fx.trend[s] * fx.cost[s] * fx.national[s]
+		g := fx.trend[s] * fx.cost[s]
+		if realised {
+			g *= fx.national[s]
+		}
+		e += e0 * p.pmult[pl.i][s] * g
 	}
 	return e
 }

@@ -14,6 +14,9 @@ type Synthetic struct {
 	// List size is lognormal with this mean and SD, truncated to [MinList, MaxList].
 	ListMean, ListSD float64
 	MinList, MaxList int
+	// Lists, if set (one per practice), are the practices' list sizes in
+	// place of the lognormal's (every other draw as without them).
+	Lists []int
 	// AgeShare is the area's age-sex structure (any positive scale).
 	AgeShare [NSex][NBands]float64
 	// AgeTiltSD: each practice's log-share of band b is shifted by
@@ -55,6 +58,14 @@ func (s *Synthetic) Generate(seed uint64, styleSD [NStreams]float64) ([]Practice
 	if err != nil {
 		return nil, fmt.Errorf("style correlation: %w", err)
 	}
+	if s.Lists != nil && len(s.Lists) != s.Practices {
+		return nil, fmt.Errorf("synthetic list sizes: %d given for %d practices", len(s.Lists), s.Practices)
+	}
+	for _, n := range s.Lists {
+		if n < 1 {
+			return nil, fmt.Errorf("synthetic list sizes: %d is not a list (accepted 1 or more)", n)
+		}
+	}
 	s2 := math.Log(1 + (s.ListSD/s.ListMean)*(s.ListSD/s.ListMean))
 	mu, sig := math.Log(s.ListMean)-s2/2, math.Sqrt(s2)
 	out := make([]Practice, s.Practices)
@@ -68,6 +79,9 @@ func (s *Synthetic) Generate(seed uint64, styleSD [NStreams]float64) ([]Practice
 				n = min(max(n, s.MinList), s.MaxList)
 				break
 			}
+		}
+		if s.Lists != nil {
+			n = s.Lists[i]
 		}
 		tilt := s.AgeTiltSD * d.Norm()
 		var w [NCells]float64
