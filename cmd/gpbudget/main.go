@@ -64,6 +64,8 @@ func newApp() *cli.App {
 			forecastCommand(),
 			backtestCommand(),
 			historyCommand(),
+			calibrateRiskCommand(),
+			validateRiskCommand(),
 			serveCommand(),
 		},
 		// With no command, help; with an unknown one, an input error (the
