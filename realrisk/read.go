@@ -82,7 +82,7 @@ func ReadYear(path string) (Year, error) {
 		return Year{}, fmt.Errorf("payments file: %w", err)
 	}
 	defer f.Close()
-	rd, err := nhsdata.NewReader(f, path)
+	rd, err := nhsdata.NewPaymentsReader(f, path)
 	if err != nil {
 		return Year{}, err
 	}
