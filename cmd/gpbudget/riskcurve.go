@@ -43,6 +43,7 @@ func riskCurveCommand() *cli.Command {
 			&cli.Uint64Flag{Name: "seed", Usage: "random `SEED` (default: the scenario's)"},
 			&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "worker goroutines `N`"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "risk-curve", Usage: "output `DIR`"},
+			areaFlag(),
 			&cli.BoolFlag{Name: "patient-level", Usage: "simulate patient by patient even where cohort mode would do"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
 		},

@@ -1,0 +1,124 @@
+package scenarios
+
+import (
+	"math"
+	"sort"
+
+	"github.com/gpbudget/gpbudget/england"
+	"github.com/gpbudget/gpbudget/nhsdata"
+)
+
+// EnglandPopulation is population.england: England's real practices, built
+// in (package england), all of them or one area's.
+type EnglandPopulation struct {
+	Table string `yaml:"table" json:"table" jsonschema:"enum=2022/23" jsonschema_description:"The built-in table of England's practices: 2022/23 (NHS England's need-weighted populations; OGL v3)."`
+	Area  string `yaml:"area,omitempty" json:"area,omitempty" jsonschema_description:"An ICB, place (sub-ICB location), PCN or region code, or a unique part of a name (see 'gpbudget areas'); empty: every practice in England."`
+}
+
+// englandRefList is the size of the list that stands for England's age-sex
+// mix when need indices are set: large enough that rounding to whole
+// patients does not matter.
+const englandRefList = 10_000_000
+
+// UseEngland makes s's population England's real practices in area (a
+// code or a unique part of a name; "" for all of England), as
+// population.england records: each practice's registered list, its PCN,
+// place, ICB and region as its units at the four levels (their common
+// shocks; holders by pcn, place, icb or region), and its need. The lists'
+// age-sex mix is imputed: England's structure (population.synthetic's
+// age_share, the defaults' where the scenario has none) scaled to each
+// list; the need index then gives each practice the expected cost per head
+// its need-weighted populations say (general and acute for the hospital
+// streams, prescribing for prescribing: UseWeightedPopulations). The
+// lists are today's, so they are those at the start of budget year 1.
+func (s *Scenario) UseEngland(area string) (england.Area, error) {
+	t, err := england.Load()
+	if err != nil {
+		return england.Area{}, err
+	}
+	a := t.England()
+	if area != "" {
+		if a, err = t.Lookup(area); err != nil {
+			return england.Area{}, err
+		}
+	}
+	share := Default().Population.Synthetic.AgeShare
+	if sy := s.Population.Synthetic; sy != nil && len(sy.AgeShare.Male) == 20 && len(sy.AgeShare.Female) == 20 {
+		share = sy.AgeShare
+	}
+	ps := t.Select(a)
+	specs := make([]PracticeSpec, len(ps))
+	ws := make([]nhsdata.WeightedPopulation, len(ps))
+	for i, p := range ps {
+		sp := &specs[i]
+		sp.ID, sp.Need = p.Code, 1
+		sp.Neighbourhood, sp.Area, sp.ICB, sp.Region = p.Geo[england.PCN], p.Geo[england.Place], p.Geo[england.ICB], p.Geo[england.Region]
+		sp.List.Male, sp.List.Female = apportion(share, p.Patients)
+		w := &ws[i]
+		w.Practice, w.Pop = p.Code, float64(p.Patients)
+		for _, c := range []struct{ from, to int }{{england.NeedGeneralAcute, nhsdata.GeneralAcute}, {england.NeedPrescribing, nhsdata.Prescribing}} {
+			if v := p.Need[c.from]; !math.IsNaN(v) {
+				w.WP[c.to], w.Has[c.to] = v*w.Pop, true
+			}
+		}
+	}
+	var ref PracticeSpec
+	ref.List.Male, ref.List.Female = apportion(share, englandRefList)
+	sy := s.Population.Synthetic
+	s.UsePractices(specs)
+	// Kept (unused while practices are listed) for its age_share, which
+	// imputes the lists again when the scenario is read back.
+	s.Population.Synthetic = sy
+	// Three practices of 2022/23 (Y00400, Y02157 and one other,
+	// special schemes with a list of 1 or a few) have a weight of 0 for a component: their need
+	// stays 1, England's average beyond age and sex.
+	s.UseWeightedPopulations(ws, []PracticeSpec{ref})
+	s.Population.England = &EnglandPopulation{Table: england.Year, Area: a.Code}
+	return a, nil
+}
+
+// apportion splits n patients over the 40 sex-band cells in proportion to
+// share, by largest remainder (so they sum to n exactly; ties to the
+// earlier cell).
+func apportion(share BySexBand, n int) (male, female []int) {
+	w := append(append([]float64(nil), share.Male...), share.Female...)
+	tot := 0.0
+	for _, x := range w {
+		tot += x
+	}
+	c := make([]int, len(w))
+	type rem struct {
+		i int
+		r float64
+	}
+	rs := make([]rem, len(w))
+	left := n
+	for i, x := range w {
+		q := float64(n) * x / tot
+		c[i] = int(q)
+		left -= c[i]
+		rs[i] = rem{i, q - float64(c[i])}
+	}
+	sort.SliceStable(rs, func(i, j int) bool { return rs[i].r > rs[j].r })
+	for k := 0; k < left; k++ {
+		c[rs[k%len(rs)].i]++
+	}
+	return c[:20], c[20:]
+}
+
+// expandEngland fills in population.england's practices after a scenario
+// is read (a file's or a manifest's): the table is built in, so a
+// scenario names it rather than listing 6,554 practices.
+func (s *Scenario) expandEngland() error {
+	e := s.Population.England
+	if e == nil {
+		return nil
+	}
+	if e.Table != england.Year {
+		return s.errorf("population.england.table", "%q is not a table: accepted %s", e.Table, england.Year)
+	}
+	if _, err := s.UseEngland(e.Area); err != nil {
+		return s.errorf("population.england.area", "%v", err)
+	}
+	return nil
+}

@@ -1,0 +1,90 @@
+package scenarios
+
+import (
+	"math"
+	"testing"
+
+	"github.com/gpbudget/gpbudget/england"
+)
+
+// TestEnglandPopulation: the built-in England scenario holds every
+// practice with its real list and units; an area holds its own; need
+// gives each practice the expected cost per head its need-weighted
+// populations say; the resolved YAML names the table rather than listing
+// practices, and reads back to the same practices.
+func TestEnglandPopulation(t *testing.T) {
+	s, err := Load("england-2023")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, _ := england.Load()
+	if n := len(s.Population.Practices); n != len(tb.Practices) {
+		t.Fatalf("england-2023: %d practices, want %d", n, len(tb.Practices))
+	}
+	total := 0
+	for i, p := range s.Population.Practices {
+		n := 0
+		for b := range 20 {
+			n += p.List.Male[b] + p.List.Female[b]
+		}
+		q := tb.Practices[i]
+		if p.ID != q.Code || n != q.Patients || p.Neighbourhood == "" || p.Area != q.Geo[england.Place] || p.ICB != q.Geo[england.ICB] || p.Region != q.Geo[england.Region] {
+			t.Fatalf("practice %d: %s list %d %s/%s/%s/%s; table %s %d %v", i, p.ID, n, p.Neighbourhood, p.Area, p.ICB, p.Region, q.Code, q.Patients, q.Geo)
+		}
+		total += n
+	}
+	if total != tb.England().Patients {
+		t.Errorf("%d patients, table %d", total, tb.England().Patients)
+	}
+	// Need reproduces each practice's expected cost per head relative to
+	// England: hospital at the G&A index, prescribing at the prescribing
+	// index (by hand: the ratio of the practice's cost to England's mix).
+	var ref PracticeSpec
+	ref.List.Male, ref.List.Female = apportion(s.Population.Synthetic.AgeShare, englandRefList)
+	hN, pN := s.englandCost([]PracticeSpec{ref})
+	for _, i := range []int{0, 100, 5000} {
+		p, q := s.Population.Practices[i], tb.Practices[i]
+		c, _ := s.costPerHead(p.List.Male, p.List.Female)
+		h, pr := s.needCost(c, p.Need)
+		want := hN*q.Need[england.NeedGeneralAcute] + pN*q.Need[england.NeedPrescribing]
+		if math.Abs((h+pr)/want-1) > 1e-3 {
+			t.Errorf("%s: expected cost per head %.2f, need-weighted %.2f", p.ID, h+pr, want)
+		}
+	}
+	// An area: QOC's 52 practices.
+	a, err := s.UseEngland("Shropshire, Telford and Wrekin")
+	if err != nil || a.Code != "QOC" || len(s.Population.Practices) != 52 {
+		t.Fatalf("UseEngland(Shropshire...) = %v, %v with %d practices; want QOC, 52", a.Code, err, len(s.Population.Practices))
+	}
+	y, err := s.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(y) > 20000 {
+		t.Errorf("resolved YAML is %d bytes: it lists the practices rather than naming the table", len(y))
+	}
+	back, err := Parse(y, "resolved")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Population.Practices) != 52 || back.Population.Practices[7].Need != s.Population.Practices[7].Need {
+		t.Errorf("read back: %d practices", len(back.Population.Practices))
+	}
+	// Holders by the real levels: a PCN each.
+	back.Rule.Consortium.By = "pcn"
+	m, err := back.Model(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, want := len(m.Groups()), len(tb.Areas(england.PCN, a)); g != want {
+		t.Errorf("holders by pcn: %d groups, QOC has %d PCNs", g, want)
+	}
+	for _, p := range m.Practices {
+		if p.Group != p.Geo[0] {
+			t.Fatalf("practice %s holder %s, PCN %s", p.ID, p.Group, p.Geo[0])
+		}
+	}
+	if _, err := s.UseEngland("no-such-area-xyz"); err == nil {
+		t.Error("an unknown area was accepted")
+	}
+}
