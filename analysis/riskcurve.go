@@ -63,6 +63,10 @@ type RiskCurveRow struct {
 	MSRFor5pctSE   float64 `parquet:"msr_for_5pct_false_reward_se"`
 	ScenarioMSR    float64 `parquet:"scenario_msr"` // the scenario's own MSR in contract year 1 at this size (NaN: not a contract)
 	MedicareMSR    float64 `parquet:"medicare_msr"` // the Medicare sliding scale at this size
+	// Level is the real level whose units are the holders (pcn, place,
+	// icb, region: risk-curve --holders); empty for holders of equal,
+	// synthetic size. HolderSize is then their mean size.
+	Level string `parquet:"level"`
 }
 
 // WriteRiskCurve writes rows to DIR/risk_curve.csv and

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"math"
 	"sort"
 
@@ -121,4 +122,45 @@ func (s *Scenario) expandEngland() error {
 		return s.errorf("population.england.area", "%v", err)
 	}
 	return nil
+}
+
+// ForLevel returns a copy of s whose budget holders are its practices'
+// real units at level (pcn, place, icb or region), everyone taking part,
+// for measuring the risk real holders face (package riskcurve); a
+// contract's truncation at a percentile becomes the amount it is in s's
+// own area (threshold), as in ForHolders. The HolderArea gives their
+// number and mean size.
+func (s *Scenario) ForLevel(level string, threshold float64) (*Scenario, HolderArea, error) {
+	l, ok := holderLevels[level]
+	if !ok {
+		return nil, HolderArea{}, fmt.Errorf("holders by %q: accepted pcn, place, icb, region", level)
+	}
+	units := map[string]bool{}
+	people := 0
+	for _, p := range s.Population.Practices {
+		code := [...]string{p.Neighbourhood, p.Area, p.ICB, p.Region}[l]
+		if code == "" {
+			return nil, HolderArea{}, fmt.Errorf("holders by %s: practice %s has none (accepted with England's real practices: --area or population.england)", level, p.ID)
+		}
+		units[code] = true
+		for b := range 20 {
+			people += p.List.Male[b] + p.List.Female[b]
+		}
+	}
+	if len(units) == 0 {
+		return nil, HolderArea{}, fmt.Errorf("holders by %s: the scenario lists no practices (accepted with England's real practices: --area or population.england)", level)
+	}
+	n := len(s.Population.Practices)
+	a := HolderArea{Size: people / len(units), Holders: len(units), PracticesPerHolder: (n + len(units)/2) / len(units), List: people / n}
+	c := *s
+	c.Rule.Participation, c.Rule.MinListSize = 1, 0
+	c.Rule.Consortium = Consortium{By: level, NamePrefix: "H"}
+	if ct := s.Contract; ct != nil && ct.Truncation != nil && ct.Truncation.Percentile > 0 {
+		kc := *ct
+		tr := *ct.Truncation
+		tr.Amount, tr.Percentile = threshold, 0
+		kc.Truncation = &tr
+		c.Contract = &kc
+	}
+	return &c, a, nil
 }
