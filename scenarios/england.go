@@ -16,14 +16,22 @@ type EnglandPopulation struct {
 	Area  string `yaml:"area,omitempty" json:"area,omitempty" jsonschema_description:"An ICB, place (sub-ICB location), PCN or region code, or a unique part of a name (see 'gpbudget areas'); empty: every practice in England."`
 }
 
+// EnglandMinList is the smallest registered list of a practice taken from
+// England's table: the 38 practices of 2022/23 with fewer patients (1,014 in
+// all: special allocation schemes, safe havens, practices closing) are left
+// out, since a list of a few patients empties by chance, and an empty list
+// has no budget to measure against.
+const EnglandMinList = 100
+
 // englandRefList is the size of the list that stands for England's age-sex
 // mix when need indices are set: large enough that rounding to whole
 // patients does not matter.
 const englandRefList = 10_000_000
 
 // UseEngland makes s's population England's real practices in area (a
-// code or a unique part of a name; "" for all of England), as
-// population.england records: each practice's registered list, its PCN,
+// code or a unique part of a name; "" for all of England) with
+// EnglandMinList patients or more, as population.england records: each
+// practice's registered list, its PCN,
 // place, ICB and region as its units at the four levels (their common
 // shocks; holders by pcn, place, icb or region), and its need. The lists'
 // age-sex mix is imputed: England's structure (population.synthetic's
@@ -47,7 +55,15 @@ func (s *Scenario) UseEngland(area string) (england.Area, error) {
 	if sy := s.Population.Synthetic; sy != nil && len(sy.AgeShare.Male) == 20 && len(sy.AgeShare.Female) == 20 {
 		share = sy.AgeShare
 	}
-	ps := t.Select(a)
+	var ps []england.Practice
+	for _, p := range t.Select(a) {
+		if p.Patients >= EnglandMinList {
+			ps = append(ps, p)
+		}
+	}
+	if len(ps) == 0 {
+		return a, fmt.Errorf("%s %s (%s) has no practice of %d patients or more", a.Level, a.Code, a.Name, EnglandMinList)
+	}
 	specs := make([]PracticeSpec, len(ps))
 	ws := make([]nhsdata.WeightedPopulation, len(ps))
 	for i, p := range ps {
@@ -70,9 +86,6 @@ func (s *Scenario) UseEngland(area string) (england.Area, error) {
 	// Kept (unused while practices are listed) for its age_share, which
 	// imputes the lists again when the scenario is read back.
 	s.Population.Synthetic = sy
-	// Three practices of 2022/23 (Y00400, Y02157 and one other,
-	// special schemes with a list of 1 or a few) have a weight of 0 for a component: their need
-	// stays 1, England's average beyond age and sex.
 	s.UseWeightedPopulations(ws, []PracticeSpec{ref})
 	s.Population.England = &EnglandPopulation{Table: england.Year, Area: a.Code}
 	return a, nil

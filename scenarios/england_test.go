@@ -18,8 +18,15 @@ func TestEnglandPopulation(t *testing.T) {
 		t.Fatal(err)
 	}
 	tb, _ := england.Load()
-	if n := len(s.Population.Practices); n != len(tb.Practices) {
-		t.Fatalf("england-2023: %d practices, want %d", n, len(tb.Practices))
+	var kept []england.Practice
+	for _, p := range tb.Practices {
+		if p.Patients >= EnglandMinList {
+			kept = append(kept, p)
+		}
+	}
+	// The 6,554 practices less the 38 with fewer than 100 patients.
+	if n := len(s.Population.Practices); n != 6516 || n != len(kept) {
+		t.Fatalf("england-2023: %d practices, want 6516", n)
 	}
 	total := 0
 	for i, p := range s.Population.Practices {
@@ -27,14 +34,14 @@ func TestEnglandPopulation(t *testing.T) {
 		for b := range 20 {
 			n += p.List.Male[b] + p.List.Female[b]
 		}
-		q := tb.Practices[i]
+		q := kept[i]
 		if p.ID != q.Code || n != q.Patients || p.Neighbourhood == "" || p.Area != q.Geo[england.Place] || p.ICB != q.Geo[england.ICB] || p.Region != q.Geo[england.Region] {
 			t.Fatalf("practice %d: %s list %d %s/%s/%s/%s; table %s %d %v", i, p.ID, n, p.Neighbourhood, p.Area, p.ICB, p.Region, q.Code, q.Patients, q.Geo)
 		}
 		total += n
 	}
-	if total != tb.England().Patients {
-		t.Errorf("%d patients, table %d", total, tb.England().Patients)
+	if total != 61_193_019 {
+		t.Errorf("%d patients, want 61,193,019 (the table's 61,194,033 less 1,014 in practices under 100)", total)
 	}
 	// Need reproduces each practice's expected cost per head relative to
 	// England: hospital at the G&A index, prescribing at the prescribing
@@ -43,7 +50,7 @@ func TestEnglandPopulation(t *testing.T) {
 	ref.List.Male, ref.List.Female = apportion(s.Population.Synthetic.AgeShare, englandRefList)
 	hN, pN := s.englandCost([]PracticeSpec{ref})
 	for _, i := range []int{0, 100, 5000} {
-		p, q := s.Population.Practices[i], tb.Practices[i]
+		p, q := s.Population.Practices[i], kept[i]
 		c, _ := s.costPerHead(p.List.Male, p.List.Female)
 		h, pr := s.needCost(c, p.Need)
 		want := hN*q.Need[england.NeedGeneralAcute] + pN*q.Need[england.NeedPrescribing]
