@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/gpbudget/gpbudget/england"
 	"github.com/gpbudget/gpbudget/nhsdata"
@@ -41,28 +42,61 @@ const englandRefList = 10_000_000
 // streams, prescribing for prescribing: UseWeightedPopulations). The
 // lists are today's, so they are those at the start of budget year 1.
 func (s *Scenario) UseEngland(area string) (england.Area, error) {
+	a, _, err := s.useEngland(area, nil)
+	return a, err
+}
+
+// UseEnglandLists is UseEngland with real age-sex lists: the practices of
+// a list-size file (ReadPopulationFile) within area, each given its units
+// and need from England's table (matched by code); the file's lists win
+// over the imputed ones. Practices of the file outside the area, or not in
+// the table, are left out (returned as missing when not in the table); the
+// area's practices the file lacks are left out too. The scenario then
+// lists its practices (a file's lists are not built in).
+func (s *Scenario) UseEnglandLists(area string, file []PracticeSpec) (england.Area, []string, error) {
+	return s.useEngland(area, file)
+}
+
+func (s *Scenario) useEngland(area string, file []PracticeSpec) (england.Area, []string, error) {
 	t, err := england.Load()
 	if err != nil {
-		return england.Area{}, err
+		return england.Area{}, nil, err
 	}
 	a := t.England()
 	if area != "" {
 		if a, err = t.Lookup(area); err != nil {
-			return england.Area{}, err
+			return england.Area{}, nil, err
 		}
 	}
 	share := Default().Population.Synthetic.AgeShare
 	if sy := s.Population.Synthetic; sy != nil && len(sy.AgeShare.Male) == 20 && len(sy.AgeShare.Female) == 20 {
 		share = sy.AgeShare
 	}
+	lists := map[string]PracticeSpec{}
+	var missing []string
+	if file != nil {
+		in := map[string]bool{}
+		for _, p := range t.Practices {
+			in[p.Code] = true
+		}
+		for _, f := range file {
+			lists[strings.ToUpper(f.ID)] = f
+			if !in[strings.ToUpper(f.ID)] {
+				missing = append(missing, f.ID)
+			}
+		}
+	}
 	var ps []england.Practice
 	for _, p := range t.Select(a) {
-		if p.Patients >= EnglandMinList {
+		if _, ok := lists[p.Code]; (file == nil && p.Patients >= EnglandMinList) || ok {
 			ps = append(ps, p)
 		}
 	}
-	if len(ps) == 0 {
-		return a, fmt.Errorf("%s %s (%s) has no practice of %d patients or more", a.Level, a.Code, a.Name, EnglandMinList)
+	switch {
+	case len(ps) == 0 && file != nil:
+		return a, missing, fmt.Errorf("none of the list-size file's practices is in %s %s (%s)", a.Level, a.Code, a.Name)
+	case len(ps) == 0:
+		return a, nil, fmt.Errorf("%s %s (%s) has no practice of %d patients or more", a.Level, a.Code, a.Name, EnglandMinList)
 	}
 	specs := make([]PracticeSpec, len(ps))
 	ws := make([]nhsdata.WeightedPopulation, len(ps))
@@ -71,6 +105,9 @@ func (s *Scenario) UseEngland(area string) (england.Area, error) {
 		sp.ID, sp.Need = p.Code, 1
 		sp.Neighbourhood, sp.Area, sp.ICB, sp.Region = p.Geo[england.PCN], p.Geo[england.Place], p.Geo[england.ICB], p.Geo[england.Region]
 		sp.List.Male, sp.List.Female = apportion(share, p.Patients)
+		if f, ok := lists[p.Code]; ok {
+			sp.List, sp.Style = f.List, f.Style
+		}
 		w := &ws[i]
 		w.Practice, w.Pop = p.Code, float64(p.Patients)
 		for _, c := range []struct{ from, to int }{{england.NeedGeneralAcute, nhsdata.GeneralAcute}, {england.NeedPrescribing, nhsdata.Prescribing}} {
@@ -88,7 +125,11 @@ func (s *Scenario) UseEngland(area string) (england.Area, error) {
 	s.Population.Synthetic = sy
 	s.UseWeightedPopulations(ws, []PracticeSpec{ref})
 	s.Population.England = &EnglandPopulation{Table: england.Year, Area: a.Code}
-	return a, nil
+	if file != nil {
+		// The lists are the file's: the scenario lists its practices.
+		s.Population.England = nil
+	}
+	return a, missing, nil
 }
 
 // apportion splits n patients over the 40 sex-band cells in proportion to

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/gpbudget/gpbudget/england"
@@ -93,5 +94,50 @@ func TestEnglandPopulation(t *testing.T) {
 	}
 	if _, err := s.UseEngland("no-such-area-xyz"); err == nil {
 		t.Error("an unknown area was accepted")
+	}
+}
+
+// TestEnglandLists: a list-size file's real age-sex lists win over the
+// imputed ones; the practice keeps its table units and need is set for
+// its own list; the scenario lists its practices (not built in).
+func TestEnglandLists(t *testing.T) {
+	s, err := Load("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := ReadPopulationFile("testdata/population/quinary-old.csv", nil, s.Limits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, missing, err := s.UseEnglandLists("QHM", file)
+	if err != nil || a.Code != "QHM" || len(missing) != 0 {
+		t.Fatalf("UseEnglandLists: %v %v %v", a.Code, missing, err)
+	}
+	ps := s.Population.Practices
+	if len(ps) != 1 || ps[0].ID != "A81001" || ps[0].Neighbourhood != "U89141" || ps[0].ICB != "QHM" || s.Population.England != nil {
+		t.Fatalf("practices %+v, england %v", ps, s.Population.England)
+	}
+	if !slices.Equal(ps[0].List.Male, file[0].List.Male) || !slices.Equal(ps[0].List.Female, file[0].List.Female) {
+		t.Errorf("lists %v, file's %v", ps[0].List, file[0].List)
+	}
+	// Need for the file's own list: expected cost per head as the table says.
+	tb, _ := england.Load()
+	q, _ := tb.Lookup("QHM")
+	var row england.Practice
+	for _, p := range tb.Select(q) {
+		if p.Code == "A81001" {
+			row = p
+		}
+	}
+	var ref PracticeSpec
+	ref.List.Male, ref.List.Female = apportion(s.Population.Synthetic.AgeShare, englandRefList)
+	hN, pN := s.englandCost([]PracticeSpec{ref})
+	c, _ := s.costPerHead(ps[0].List.Male, ps[0].List.Female)
+	h, pr := s.needCost(c, ps[0].Need)
+	if want := hN*row.Need[england.NeedGeneralAcute] + pN*row.Need[england.NeedPrescribing]; math.Abs((h+pr)/want-1) > 1e-3 {
+		t.Errorf("expected cost per head %.2f, need-weighted %.2f", h+pr, want)
+	}
+	if _, _, err := s.UseEnglandLists("QOC", file); err == nil {
+		t.Error("a file with no practice in QOC was accepted")
 	}
 }

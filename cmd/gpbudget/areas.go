@@ -69,8 +69,9 @@ func areaFlag() cli.Flag {
 }
 
 // useArea applies --area: the scenario's population becomes the area's
-// real practices (scenarios.UseEngland). An unknown or ambiguous area is
-// bad input, naming the nearest.
+// real practices (scenarios.UseEngland), with the real age-sex lists of
+// --population's file where given (scenarios.UseEnglandLists). An unknown
+// or ambiguous area is bad input, naming the nearest.
 func useArea(c *cli.Context, s *scenarios.Scenario) error {
 	if !c.IsSet("area") {
 		return nil
@@ -79,8 +80,23 @@ func useArea(c *cli.Context, s *scenarios.Scenario) error {
 	if strings.TrimSpace(q) == "" {
 		return badInput("--area is empty: name an ICB, place, PCN or region code or a unique part of a name (see 'gpbudget areas')")
 	}
-	if c.IsSet("population") {
-		return badInput("--area and --population both replace the scenario's practices: accepted one of them")
+	if c.IsSet("weighted-populations") {
+		return badInput("--area takes each practice's need from England's built-in table: --weighted-populations is not accepted with it")
+	}
+	if pf := c.String("population"); pf != "" {
+		// The file's real age-sex lists win over the imputed ones.
+		file, err := scenarios.ReadPopulationFile(pf, strings.Split(c.String("practices"), ","), s.Limits)
+		if err != nil {
+			return inputError{err}
+		}
+		_, missing, err := s.UseEnglandLists(q, file)
+		if err != nil {
+			return inputError{fmt.Errorf("--area with --population %s: %w", pf, err)}
+		}
+		if n := len(missing); n > 0 {
+			fmt.Fprintf(c.App.ErrWriter, "--population %s: %d practices are not in England's %s table (e.g. %s): left out\n", pf, n, england.Year, strings.Join(missing[:min(n, 5)], ", "))
+		}
+		return nil
 	}
 	if _, err := s.UseEngland(q); err != nil {
 		return inputError{fmt.Errorf("--area: %w", err)}

@@ -76,7 +76,7 @@ func runCommand() *cli.Command {
 			if err := useArea(c, s); err != nil {
 				return err
 			}
-			if pf := c.String("population"); pf != "" {
+			if pf := c.String("population"); pf != "" && !c.IsSet("area") {
 				ps, err := scenarios.ReadPopulationFile(pf, strings.Split(c.String("practices"), ","), s.Limits)
 				if err != nil {
 					return inputError{err}
@@ -85,7 +85,7 @@ func runCommand() *cli.Command {
 				if err := useWeighted(c, s, pf); err != nil {
 					return err
 				}
-			} else if c.IsSet("practices") || c.IsSet("weighted-populations") {
+			} else if c.String("population") == "" && (c.IsSet("practices") || c.IsSet("weighted-populations")) {
 				return badInput("--practices and --weighted-populations need --population FILE.csv")
 			}
 			reps, years, seed := s.Replications, s.Years, s.Seed
