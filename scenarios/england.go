@@ -8,6 +8,7 @@ import (
 
 	"github.com/gpbudget/gpbudget/england"
 	"github.com/gpbudget/gpbudget/nhsdata"
+	"github.com/gpbudget/gpbudget/sim"
 )
 
 // EnglandPopulation is population.england: England's real practices, built
@@ -92,6 +93,17 @@ func (s *Scenario) useEngland(area string, file []PracticeSpec) (england.Area, [
 			ps = append(ps, p)
 		}
 	}
+	// Neighbours next to each other: by region, ICB, place and PCN, then
+	// code, so consecutive practices (consortium.by: population) and
+	// consecutive PCNs (pcn_groups) lie together.
+	sort.SliceStable(ps, func(i, j int) bool {
+		for l := england.Region; l >= england.PCN; l-- {
+			if ps[i].Geo[l] != ps[j].Geo[l] {
+				return ps[i].Geo[l] < ps[j].Geo[l]
+			}
+		}
+		return ps[i].Code < ps[j].Code
+	})
 	switch {
 	case len(ps) == 0 && file != nil:
 		return a, missing, fmt.Errorf("none of the list-size file's practices is in %s %s (%s)", a.Level, a.Code, a.Name)
@@ -217,4 +229,56 @@ func (s *Scenario) ForLevel(level string, threshold float64) (*Scenario, HolderA
 		c.Contract = &kc
 	}
 	return &c, a, nil
+}
+
+// pcnGroups forms consortium.by: pcn_groups: whole PCNs (neighbourhood
+// units), taken in the practices' order, grouped within each place until a
+// group reaches target_population; a place's last group smaller than half
+// the target joins the one before it in that place. Groups are named
+// name_prefix and a number. A PCN straddling two places goes with its first
+// practice's.
+func (s *Scenario) pcnGroups(ps []sim.Practice) error {
+	target, prefix := s.Rule.Consortium.TargetPopulation, s.groupPrefix()
+	people := map[string]int{}
+	var places []string
+	pcns := map[string][]string{} // place -> its PCNs in order
+	for i := range ps {
+		p := &ps[i]
+		code, place := p.Geo[sim.LevelNeighbourhood], p.Geo[sim.LevelPlace]
+		if code == "" {
+			return s.errorf("rule.consortium.by", "is pcn_groups but practice %s has no PCN: accepted with practices that have one (population.england, practices' neighbourhood code, or population.synthetic.geography)", p.ID)
+		}
+		if _, ok := people[code]; !ok {
+			if _, ok := pcns[place]; !ok {
+				places = append(places, place)
+			}
+			pcns[place] = append(pcns[place], code)
+		}
+		people[code] += p.ListSize()
+	}
+	group := map[string]int{}
+	g := 0
+	for _, place := range places {
+		first, n := g+1, 0
+		for _, code := range pcns[place] {
+			if n == 0 || n >= target {
+				g, n = g+1, 0
+			}
+			group[code] = g
+			n += people[code]
+		}
+		if n < target/2 && g > first {
+			// The place's last group is small: it joins the one before.
+			for _, code := range pcns[place] {
+				if group[code] == g {
+					group[code] = g - 1
+				}
+			}
+			g--
+		}
+	}
+	for i := range ps {
+		ps[i].Group = fmt.Sprintf("%s%03d", prefix, group[ps[i].Geo[sim.LevelNeighbourhood]])
+	}
+	return nil
 }

@@ -20,9 +20,11 @@ func TestEnglandPopulation(t *testing.T) {
 	}
 	tb, _ := england.Load()
 	var kept []england.Practice
+	byCode := map[string]england.Practice{}
 	for _, p := range tb.Practices {
 		if p.Patients >= EnglandMinList {
 			kept = append(kept, p)
+			byCode[p.Code] = p
 		}
 	}
 	// The 6,554 practices less the 38 with fewer than 100 patients.
@@ -35,7 +37,14 @@ func TestEnglandPopulation(t *testing.T) {
 		for b := range 20 {
 			n += p.List.Male[b] + p.List.Female[b]
 		}
-		q := kept[i]
+		q := byCode[p.ID]
+		if i > 0 {
+			// Neighbours together: by region, ICB, place, PCN, then code.
+			o := s.Population.Practices[i-1]
+			if k, l := [...]string{o.Region, o.ICB, o.Area, o.Neighbourhood, o.ID}, [...]string{p.Region, p.ICB, p.Area, p.Neighbourhood, p.ID}; slices.Compare(k[:], l[:]) >= 0 {
+				t.Fatalf("practice %d (%v) after %v", i, l, k)
+			}
+		}
 		if p.ID != q.Code || n != q.Patients || p.Neighbourhood == "" || p.Area != q.Geo[england.Place] || p.ICB != q.Geo[england.ICB] || p.Region != q.Geo[england.Region] {
 			t.Fatalf("practice %d: %s list %d %s/%s/%s/%s; table %s %d %v", i, p.ID, n, p.Neighbourhood, p.Area, p.ICB, p.Region, q.Code, q.Patients, q.Geo)
 		}
@@ -51,7 +60,8 @@ func TestEnglandPopulation(t *testing.T) {
 	ref.List.Male, ref.List.Female = apportion(s.Population.Synthetic.AgeShare, englandRefList)
 	hN, pN := s.englandCost([]PracticeSpec{ref})
 	for _, i := range []int{0, 100, 5000} {
-		p, q := s.Population.Practices[i], kept[i]
+		p := s.Population.Practices[i]
+		q := byCode[p.ID]
 		c, _ := s.costPerHead(p.List.Male, p.List.Female)
 		h, pr := s.needCost(c, p.Need)
 		want := hN*q.Need[england.NeedGeneralAcute] + pN*q.Need[england.NeedPrescribing]
@@ -139,5 +149,48 @@ func TestEnglandLists(t *testing.T) {
 	}
 	if _, _, err := s.UseEnglandLists("QOC", file); err == nil {
 		t.Error("a file with no practice in QOC was accepted")
+	}
+}
+
+// TestPCNGroups: whole PCNs of a place grouped until a target, by hand on
+// QOC's nine PCNs (one place), in code order: 19,451, 31,323, 86,752,
+// 61,074, 58,903, 36,338, 127,303, 37,732 and 57,576 people. At 250,000:
+// the first five (257,503) and the last four (258,949). At 300,000: the
+// first seven (421,144), and the last two (95,308, under half the target)
+// join them: one group of 516,452.
+func TestPCNGroups(t *testing.T) {
+	s, err := Load("neighbourhood-shared-savings-2026")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UseEngland("QOC"); err != nil {
+		t.Fatal(err)
+	}
+	s.Rule.Consortium = Consortium{By: "pcn_groups", TargetPopulation: 250000, NamePrefix: "MNP"}
+	for _, c := range []struct {
+		target int
+		sizes  []int
+	}{{250000, []int{257503, 258949}}, {300000, []int{516452}}} {
+		s.Rule.Consortium.TargetPopulation = c.target
+		m, err := s.Model(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size := map[string]int{}
+		of := map[string]string{}
+		for _, p := range m.Practices {
+			size[p.Group] += p.ListSize()
+			if g, ok := of[p.Geo[0]]; ok && g != p.Group {
+				t.Fatalf("PCN %s split between %s and %s", p.Geo[0], g, p.Group)
+			}
+			of[p.Geo[0]] = p.Group
+		}
+		var got []int
+		for _, g := range m.Groups() {
+			got = append(got, size[g])
+		}
+		if !slices.Equal(got, c.sizes) {
+			t.Errorf("target %d: groups of %v people, want %v", c.target, got, c.sizes)
+		}
 	}
 }

@@ -428,12 +428,12 @@ func (s *Scenario) validate(file string, root *yaml.Node) error {
 	c.num("rule.pool_share", r.PoolShare, 0, 0.5)
 	switch r.Consortium.By {
 	case "none", "supplied", "all", "pcn", "place", "icb", "region":
-	case "population":
+	case "population", "pcn_groups":
 		if r.Consortium.TargetPopulation < 1 {
 			c.fail("rule.consortium.target_population", "%d is out of range: accepted 1 or more patients", r.Consortium.TargetPopulation)
 		}
 	default:
-		c.fail("rule.consortium.by", "%q is not a grouping: accepted none, supplied, population, all, pcn, place, icb, region", r.Consortium.By)
+		c.fail("rule.consortium.by", "%q is not a grouping: accepted none, supplied, population, all, pcn, place, icb, region, pcn_groups", r.Consortium.By)
 	}
 	if p := r.Consortium.NamePrefix; p == "" || strings.ContainsAny(p, " \t\n/\\") {
 		c.fail("rule.consortium.name_prefix", "%q is not accepted: accepted a short name without spaces or slashes, such as C or NP", p)

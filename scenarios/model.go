@@ -154,6 +154,11 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 	if err := s.buildRisk(m, popSeed); err != nil {
 		return nil, err
 	}
+	if s.Rule.Consortium.By == "pcn_groups" {
+		if err := s.pcnGroups(m.Practices); err != nil {
+			return nil, err
+		}
+	}
 	if l, ok := holderLevels[s.Rule.Consortium.By]; ok {
 		// The real structure, once the geography is known: each
 		// practice's unit at the level holds the budget (a PCN a
