@@ -35,7 +35,11 @@ func riskCurveCommand() *cli.Command {
 			"and Medicare's sliding minimum savings rate beside the simulated one. Holders are\n" +
 			"consecutive practices of the scenario's geography, so a large holder averages the\n" +
 			"shocks of its neighbourhoods and places. Cohort mode where the scenario allows it (not with\n" +
-			"per-patient truncation or a stop-loss). See README, \"How large must a holder be?\".",
+			"per-patient truncation or a stop-loss). See README, \"How large must a holder be?\".\n\n" +
+			"With --area CODE (England's real practices of an ICB, place, PCN or region) and\n" +
+			"--holders pcn,place,icb, it also measures the area's real holders, one row per\n" +
+			"level (column level; holders: the real units; holder_size: their mean), beside\n" +
+			"synthetic holders of the same mean sizes (unless --sizes).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "scenario", Aliases: []string{"s"}, Value: "neighbourhood-shared-savings-2026", Usage: "scenario `FILE|NAME`"},
 			&cli.StringFlag{Name: "sizes", Usage: "holder sizes in people, `N,N,...` (default 5000,10000,30000,50000,100000,250000,500000,1000000)"},
