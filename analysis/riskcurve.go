@@ -61,8 +61,12 @@ type RiskCurveRow struct {
 	Power2pctSE    float64 `parquet:"power_2pct_se"`
 	MSRFor5pct     float64 `parquet:"msr_for_5pct_false_reward"` // 95th percentile of the savings rate
 	MSRFor5pctSE   float64 `parquet:"msr_for_5pct_false_reward_se"`
-	ScenarioMSR    float64 `parquet:"scenario_msr"` // the scenario's own MSR in contract year 1 at this size (NaN: not a contract)
-	MedicareMSR    float64 `parquet:"medicare_msr"` // the Medicare sliding scale at this size
+	// Level is the real level whose units are the holders (pcn, place,
+	// icb, region: risk-curve --holders); empty for holders of equal,
+	// synthetic size. HolderSize is then their mean size.
+	Level       string  `parquet:"level"`
+	ScenarioMSR float64 `parquet:"scenario_msr"` // the scenario's own MSR in contract year 1 at this size (NaN: not a contract)
+	MedicareMSR float64 `parquet:"medicare_msr"` // the Medicare sliding scale at this size
 }
 
 // WriteRiskCurve writes rows to DIR/risk_curve.csv and

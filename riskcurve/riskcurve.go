@@ -129,6 +129,13 @@ func measure(ctx context.Context, s *scenarios.Scenario, o Options, size, holder
 	if err != nil {
 		return analysis.RiskCurveRow{}, err
 	}
+	return measureHolders(ctx, s, hs, o, area)
+}
+
+// measureHolders simulates the holders of scenario hs (made from s), as
+// area describes them.
+func measureHolders(ctx context.Context, s, hs *scenarios.Scenario, o Options, area scenarios.HolderArea) (analysis.RiskCurveRow, error) {
+	holders := area.Holders
 	prior, err := model(hs, o.Seed, sim.Effect{})
 	if err != nil {
 		return analysis.RiskCurveRow{}, err

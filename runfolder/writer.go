@@ -57,6 +57,13 @@ type Row struct {
 	ExpectedSpendParams float64 `parquet:"expected_spend_params"`
 	ExpectedSpendShocks float64 `parquet:"expected_spend_shocks"`
 	ExpectedSpend       float64 `parquet:"expected_spend"`
+	// The practice's units: primary care network, place (sub-ICB
+	// location), ICB and region codes (sim.Practice.Geo); empty where
+	// the population has none.
+	PCN    string `parquet:"pcn,dict"`
+	Place  string `parquet:"place,dict"`
+	ICB    string `parquet:"icb,dict"`
+	Region string `parquet:"region,dict"`
 }
 
 // LedgerRow is one row of the ledger files: in one replication and year,
@@ -95,6 +102,7 @@ type Writer struct {
 	scenario string
 	ids      []string
 	needs    []float64
+	geo      [][sim.NLevels]string
 	parties  []string
 	opts     []parquet.WriterOption
 
@@ -165,6 +173,7 @@ func NewWriter(dir, prefix string, first int, m *sim.Model, meta map[string]stri
 	for _, p := range m.Practices {
 		w.ids = append(w.ids, p.ID)
 		w.needs = append(w.needs, p.Need)
+		w.geo = append(w.geo, p.Geo)
 	}
 	keys := make([]string, 0, len(meta))
 	for k := range meta {
@@ -228,6 +237,8 @@ func (w *Writer) Write(rep *sim.Replication) error {
 			EventsOutpatient: int32(r.Events[sim.Outpatient]), EventsPrescribing: int32(r.Events[sim.Prescribing]),
 			EventsAE: int32(r.Events[sim.AE]), EventsEmergency: int32(r.Events[sim.Emergency]), EventsElective: int32(r.Events[sim.Elective]),
 			ExpectedSpendParams: r.ExpectedSpendParams, ExpectedSpendShocks: r.ExpectedSpendShocks, ExpectedSpend: r.ExpectedSpend,
+			PCN: w.geo[r.Practice][sim.LevelNeighbourhood], Place: w.geo[r.Practice][sim.LevelPlace],
+			ICB: w.geo[r.Practice][sim.LevelICB], Region: w.geo[r.Practice][sim.LevelRegion],
 		})
 	}
 	if err := w.sumLedger(rows[0].Replication, rep.Ledger); err != nil {

@@ -110,6 +110,11 @@ func Parse(data []byte, file string) (*Scenario, error) {
 	if err := s.validate(file, root); err != nil {
 		return nil, err
 	}
+	if len(s.Population.Practices) == 0 {
+		if err := s.expandEngland(); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -244,7 +249,7 @@ func (s *Scenario) validate(file string, root *yaml.Node) error {
 	c.limits(s.Limits)
 	lim := s.Limits
 	pop := s.Population
-	if len(pop.Practices) == 0 {
+	if len(pop.Practices) == 0 && pop.England == nil {
 		sy := pop.Synthetic
 		if sy == nil {
 			c.fail("population", "has neither synthetic nor practices: accepted one of them")
@@ -422,13 +427,13 @@ func (s *Scenario) validate(file string, root *yaml.Node) error {
 	c.num("rule.deficit_cap", r.DeficitCap, 0, 10)
 	c.num("rule.pool_share", r.PoolShare, 0, 0.5)
 	switch r.Consortium.By {
-	case "none", "supplied", "all":
-	case "population":
+	case "none", "supplied", "all", "pcn", "place", "icb", "region":
+	case "population", "pcn_groups":
 		if r.Consortium.TargetPopulation < 1 {
 			c.fail("rule.consortium.target_population", "%d is out of range: accepted 1 or more patients", r.Consortium.TargetPopulation)
 		}
 	default:
-		c.fail("rule.consortium.by", "%q is not a grouping: accepted none, supplied, population, all", r.Consortium.By)
+		c.fail("rule.consortium.by", "%q is not a grouping: accepted none, supplied, population, all, pcn, place, icb, region, pcn_groups", r.Consortium.By)
 	}
 	if p := r.Consortium.NamePrefix; p == "" || strings.ContainsAny(p, " \t\n/\\") {
 		c.fail("rule.consortium.name_prefix", "%q is not accepted: accepted a short name without spaces or slashes, such as C or NP", p)

@@ -157,6 +157,25 @@ func (s *Scenario) Model(seed uint64) (*sim.Model, error) {
 	if err := s.buildRisk(m, popSeed); err != nil {
 		return nil, err
 	}
+	if s.Rule.Consortium.By == "pcn_groups" {
+		if err := s.pcnGroups(m.Practices); err != nil {
+			return nil, err
+		}
+	}
+	if l, ok := holderLevels[s.Rule.Consortium.By]; ok {
+		// The real structure, once the geography is known: each
+		// practice's unit at the level holds the budget (a PCN a
+		// neighbourhood, a place or an ICB a larger provider), named by
+		// its code.
+		for i := range m.Practices {
+			p := &m.Practices[i]
+			if p.Geo[l] == "" {
+				return nil, s.errorf("rule.consortium.by", "is %s but practice %s has no %s: accepted with practices that have one (population.england, practices' %s code, or population.synthetic.geography)",
+					s.Rule.Consortium.By, p.ID, s.Rule.Consortium.By, sim.LevelNames[l])
+			}
+			p.Group = p.Geo[l]
+		}
+	}
 	if k := s.contract(); s.Rule.Type == "shared_savings" && k.Truncation != nil {
 		x, err := k.truncation(m, popSeed)
 		if err != nil {
@@ -176,6 +195,10 @@ func (s *Scenario) YAML() ([]byte, error) {
 	c := *s
 	if c.Rule.Type != "shared_savings" {
 		c.Contract = nil
+	}
+	if c.Population.England != nil {
+		// The practices come from the built-in table (expandEngland).
+		c.Population.Practices = nil
 	}
 	return yaml.Marshal(&c)
 }
@@ -258,6 +281,9 @@ func (r *Rule) deficits() sim.DeficitPolicy {
 	}
 	return d
 }
+
+// holderLevels are the geographic levels consortia can be formed by.
+var holderLevels = map[string]sim.Level{"pcn": sim.LevelNeighbourhood, "place": sim.LevelPlace, "icb": sim.LevelICB, "region": sim.LevelRegion}
 
 // group sets the practices' budget-holding groups for consortia: "supplied"
 // keeps the population's group fields, "population" groups consecutive

@@ -49,6 +49,7 @@ type Population struct {
 	Seed           *uint64             `yaml:"seed,omitempty" json:"seed,omitempty" jsonschema_description:"Seed for the practices' fixed characteristics; default: the run seed."`
 	Synthetic      *SyntheticPractices `yaml:"synthetic,omitempty" json:"synthetic,omitempty" jsonschema_description:"A synthetic area (ignored when practices are listed)."`
 	Practices      []PracticeSpec      `yaml:"practices,omitempty" json:"practices,omitempty" jsonschema_description:"Explicit practices; when given, synthetic is not used."`
+	England        *EnglandPopulation  `yaml:"england,omitempty" json:"england,omitempty" jsonschema_description:"England's real practices, built in (all of England or one area's): their lists, PCNs, places, ICBs, regions and need; the practices are filled in from the table, and synthetic's age_share gives the lists' imputed age-sex mix."`
 	StyleCorr      float64             `yaml:"style_correlation" json:"style_correlation" jsonschema:"minimum=-0.25,maximum=1" jsonschema_description:"Correlation of a practice's (fixed) styles between streams."`
 	ListsAtYearOne bool                `yaml:"lists_at_year_one,omitempty" json:"lists_at_year_one,omitempty" jsonschema_description:"The practices' lists are those at the start of budget year 1 (as in a list-size file): the base year is simulated on the same list. Default: the lists are the base year's and move on a year before year 1."`
 }
@@ -191,7 +192,7 @@ type Autonomy struct {
 
 // Consortium groups practices into budget-holding consortia that pool risk.
 type Consortium struct {
-	By               string `yaml:"by" json:"by" jsonschema:"enum=none,enum=supplied,enum=population,enum=all" jsonschema_description:"none: each practice holds its own budget; supplied: practices' group field; population: consecutive practices grouped until each group reaches target_population (neighbourhoods of about 50,000, multi-neighbourhood providers of about 250,000); all: one holder for the whole population (an integrated health organisation)."`
+	By               string `yaml:"by" json:"by" jsonschema:"enum=none,enum=supplied,enum=population,enum=all,enum=pcn,enum=place,enum=icb,enum=region,enum=pcn_groups" jsonschema_description:"none: each practice holds its own budget; supplied: practices' group field; population: consecutive practices grouped until each group reaches target_population (neighbourhoods of about 50,000, multi-neighbourhood providers of about 250,000); all: one holder for the whole population (an integrated health organisation); pcn, place, icb, region: the practices' real unit at that level (population.england, or practices' neighbourhood, area, icb, region codes) holds the budget, named by its code; pcn_groups: whole PCNs of one place, consecutive, grouped until each group reaches target_population (a multi-neighbourhood provider of real networks)."`
 	TargetPopulation int    `yaml:"target_population" json:"target_population" jsonschema:"minimum=1" jsonschema_description:"Patients per consortium when by = population."`
 	NamePrefix       string `yaml:"name_prefix" json:"name_prefix" jsonschema_description:"Groups made by population or all are named this prefix and a number (C001, NP001, IHO001)."`
 }

@@ -31,6 +31,10 @@ func policyScenario(t *testing.T, name string, n int) *scenarios.Scenario {
 		t.Fatal(err)
 	}
 	s.Population.Synthetic.Practices = n
+	if ps := s.Population.Practices; len(ps) > n {
+		// England's real practices (england-2023): the first n of them.
+		s.Population.Practices = ps[:n]
+	}
 	return s
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 
 	"github.com/gpbudget/gpbudget/analysis"
 	rundir "github.com/gpbudget/gpbudget/run"
@@ -38,6 +39,7 @@ func compareCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "comparison", Usage: "output `DIR`"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
 			&cli.BoolFlag{Name: "cohort", Usage: "simulate practices from age-sex-frailty group counts (as run --cohort)"},
+			areaFlag(),
 		},
 		// Flags may follow the scenario names (gpbudget compare A B --reps 10),
 		// which the CLI library's parser does not allow, so they are parsed here.
@@ -61,6 +63,15 @@ func compareCommand() *cli.Command {
 				s, err := scenarios.Load(ref)
 				if err != nil {
 					return inputError{err}
+				}
+				if o.set["area"] {
+					// Every scenario on the same real practices.
+					if strings.TrimSpace(o.area) == "" {
+						return badInput("--area is empty: name an ICB, place, PCN or region code or a unique part of a name (see 'gpbudget areas')")
+					}
+					if _, err := s.UseEngland(o.area); err != nil {
+						return inputError{fmt.Errorf("--area: %w", err)}
+					}
 				}
 				ss = append(ss, s)
 			}
@@ -123,7 +134,7 @@ func compareCommand() *cli.Command {
 type compareOpts struct {
 	reps, years, workers int
 	seed                 uint64
-	out                  string
+	out, area            string
 	quiet, help, cohort  bool
 	set                  map[string]bool
 }
@@ -196,10 +207,13 @@ func parseRunArgs(cmd string, args []string, cohort bool) (*compareOpts, []strin
 	fs.BoolVar(&o.help, "help", false, "")
 	fs.BoolVar(&o.help, "h", false, "")
 	fs.BoolVar(&o.cohort, "cohort", cohort, "")
+	if cmd == "compare" {
+		fs.StringVar(&o.area, "area", "", "")
+	}
 	var refs []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w (accepted flags: --reps, --years, --seed, --workers, --out, --cohort, --quiet)", cmd, err)
+			return nil, nil, fmt.Errorf("%s: %w (accepted flags: --reps, --years, --seed, --workers, --out, --cohort, --quiet%s)", cmd, err, map[bool]string{true: ", --area"}[cmd == "compare"])
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -55,6 +55,7 @@ func newApp() *cli.App {
 			summarizeCommand(),
 			reportCommand(),
 			scenariosCommand(),
+			areasCommand(),
 			validateCommand(),
 			schemaCommand(),
 			benchCommand(),

@@ -7,10 +7,12 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/gpbudget/gpbudget/analysis"
+	"github.com/gpbudget/gpbudget/england"
 	"github.com/gpbudget/gpbudget/riskcurve"
 	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
@@ -33,16 +35,22 @@ func riskCurveCommand() *cli.Command {
 			"and Medicare's sliding minimum savings rate beside the simulated one. Holders are\n" +
 			"consecutive practices of the scenario's geography, so a large holder averages the\n" +
 			"shocks of its neighbourhoods and places. Cohort mode where the scenario allows it (not with\n" +
-			"per-patient truncation or a stop-loss). See README, \"How large must a holder be?\".",
+			"per-patient truncation or a stop-loss). See README, \"How large must a holder be?\".\n\n" +
+			"With --area CODE (England's real practices of an ICB, place, PCN or region) and\n" +
+			"--holders pcn,place,icb, it also measures the area's real holders, one row per\n" +
+			"level (column level; holders: the real units; holder_size: their mean), beside\n" +
+			"synthetic holders of the same mean sizes (unless --sizes).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "scenario", Aliases: []string{"s"}, Value: "neighbourhood-shared-savings-2026", Usage: "scenario `FILE|NAME`"},
 			&cli.StringFlag{Name: "sizes", Usage: "holder sizes in people, `N,N,...` (default 5000,10000,30000,50000,100000,250000,500000,1000000)"},
 			&cli.IntFlag{Name: "reps", Value: 200, Usage: "replications `N` of each size"},
 			&cli.IntFlag{Name: "years", Value: 1, Usage: "contract years `N` per replication (a glide path's later years need more)"},
-			&cli.IntFlag{Name: "holders", Usage: "holders `N` of each size (default: 2,000,000 people's worth, at least 10)"},
+			&cli.StringFlag{Name: "holders", Usage: "holders `N` of each size (default: 2,000,000 people's worth, at least 10); or, with --area, " +
+				"real holders by level, `pcn,place,icb,region` (each unit at the level one holder; one row per level, beside synthetic holders of the same mean sizes unless --sizes)"},
 			&cli.Uint64Flag{Name: "seed", Usage: "random `SEED` (default: the scenario's)"},
 			&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "worker goroutines `N`"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "risk-curve", Usage: "output `DIR`"},
+			areaFlag(),
 			&cli.BoolFlag{Name: "patient-level", Usage: "simulate patient by patient even where cohort mode would do"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
 		},
@@ -61,7 +69,29 @@ func riskCurveCommand() *cli.Command {
 			if err != nil {
 				return inputError{err}
 			}
-			o := riskcurve.Options{Sizes: sizes, Reps: c.Int("reps"), Years: c.Int("years"), Holders: c.Int("holders"),
+			if err := useArea(c, s); err != nil {
+				return err
+			}
+			nHolders, levels, err := parseHolders(c.String("holders"))
+			if err != nil {
+				return inputError{err}
+			}
+			if len(levels) > 0 && !c.IsSet("area") && s.Population.England == nil {
+				return badInput("--holders %s: real holders need England's real practices: add --area CODE (see 'gpbudget areas')", c.String("holders"))
+			}
+			if len(levels) > 0 && len(sizes) == 0 {
+				// Synthetic holders beside the real ones, at their mean sizes.
+				for _, l := range levels {
+					_, a, err := s.ForLevel(l, 0)
+					if err != nil {
+						return inputError{err}
+					}
+					if a.Size >= 100 && !slices.Contains(sizes, a.Size) {
+						sizes = append(sizes, a.Size)
+					}
+				}
+			}
+			o := riskcurve.Options{Sizes: sizes, Reps: c.Int("reps"), Years: c.Int("years"), Holders: nHolders,
 				Seed: s.Seed, Workers: c.Int("workers"), PatientLevel: c.Bool("patient-level")}
 			if c.IsSet("seed") {
 				o.Seed = c.Uint64("seed")
@@ -80,6 +110,11 @@ func riskCurveCommand() *cli.Command {
 			o.Progress = &prog
 			finish := showProgress(c.App.ErrWriter, progressModeFor(c.Bool("quiet"), c.App.ErrWriter), &prog, plainProgressEvery)
 			rows, err := riskcurve.Run(c.Context, s, o)
+			if err == nil && len(levels) > 0 {
+				var real []analysis.RiskCurveRow
+				real, err = riskcurve.RunLevels(c.Context, s, o, levels)
+				rows = append(rows, real...)
+			}
 			finish(err == nil)
 			if err != nil {
 				if c.Context.Err() != nil {
@@ -110,6 +145,28 @@ func riskCurveCommand() *cli.Command {
 	}
 }
 
+// parseHolders reads --holders: a number of holders of each size, or
+// levels whose real units are the holders.
+func parseHolders(v string) (int, []string, error) {
+	if v == "" {
+		return 0, nil, nil
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+		return n, nil, nil
+	}
+	var levels []string
+	for _, f := range strings.Split(v, ",") {
+		l := england.LevelOf(f)
+		if l < 0 {
+			return 0, nil, fmt.Errorf("--holders: %q is neither a number of holders nor a level: accepted a whole number, or levels %s separated by commas", f, strings.Join(england.LevelNames[:], ", "))
+		}
+		if !slices.Contains(levels, england.LevelNames[l]) {
+			levels = append(levels, england.LevelNames[l])
+		}
+	}
+	return 0, levels, nil
+}
+
 // parseSizes reads --sizes.
 func parseSizes(v string) ([]int, error) {
 	if v == "" {
@@ -135,8 +192,8 @@ func printRiskCurve(w io.Writer, s *scenarios.Scenario, rows []analysis.RiskCurv
 		}
 		return fmt.Sprintf("%.2f±%.2f", 100*x, 100*se)
 	}
-	fmt.Fprintf(w, "%10s %7s %11s %11s %11s %11s %11s %11s %13s %11s %11s %11s %7s %8s\n",
-		"holder", "holders", "sd_vs_bench", "sd_own", "sd_shared", "p_over_5", "reserve_95", "false_rew", "prior_10-90", "false_pen", "power_2pct", "msr_5pct", "msr", "medicare")
+	fmt.Fprintf(w, "%6s %10s %7s %11s %11s %11s %11s %11s %11s %13s %11s %11s %11s %7s %8s\n",
+		"level", "holder", "holders", "sd_vs_bench", "sd_own", "sd_shared", "p_over_5", "reserve_95", "false_rew", "prior_10-90", "false_pen", "power_2pct", "msr_5pct", "msr", "medicare")
 	for _, r := range rows {
 		msr := "-"
 		if !math.IsNaN(r.ScenarioMSR) {
@@ -146,7 +203,11 @@ func printRiskCurve(w io.Writer, s *scenarios.Scenario, rows []analysis.RiskCurv
 		if !math.IsNaN(r.FalseRewardP10) {
 			iv = fmt.Sprintf("%.1f-%.1f", 100*r.FalseRewardP10, 100*r.FalseRewardP90)
 		}
-		fmt.Fprintf(w, "%10d %7d %11s %11s %11s %11s %11s %11s %13s %11s %11s %11s %7s %8.2f\n", r.HolderSize, r.Holders,
+		lv := r.Level
+		if lv == "" {
+			lv = "-"
+		}
+		fmt.Fprintf(w, "%6s %10d %7d %11s %11s %11s %11s %11s %11s %13s %11s %11s %11s %7s %8.2f\n", lv, r.HolderSize, r.Holders,
 			pct(r.SDVsBenchmark, r.SDVsBenchmarkSE), pct(r.SDOwn, r.SDOwnSE), pct(r.SDShared, r.SDSharedSE),
 			pct(r.POver5, r.POver5SE), pct(r.Reserve95, r.Reserve95SE), pct(r.FalseReward, r.FalseRewardSE), iv,
 			pct(r.FalsePenalty, r.FalsePenaltySE), pct(r.Power2pct, r.Power2pctSE), pct(r.MSRFor5pct, r.MSRFor5pctSE), msr, 100*r.MedicareMSR)

@@ -36,6 +36,7 @@ func runCommand() *cli.Command {
 			&cli.Uint64Flag{Name: "seed", Usage: "random `SEED` (default: the scenario's)"},
 			&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "worker goroutines `N`"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "results", Usage: "output `DIR`"},
+			areaFlag(),
 			&cli.StringFlag{Name: "population", Usage: "NHS Digital list-size `FILE.csv` (five-year-band or single-year layout) whose practices replace the scenario's"},
 			&cli.StringFlag{Name: "practices", Usage: "with --population: only these practice or commissioner `CODE,...`"},
 			&cli.StringFlag{Name: "weighted-populations", Usage: "with --population: NHS England need-weighted population `FILE.csv` giving each practice's need (matched by code; practices it lacks keep need 1)"},
@@ -72,7 +73,10 @@ func runCommand() *cli.Command {
 			if err != nil {
 				return inputError{err}
 			}
-			if pf := c.String("population"); pf != "" {
+			if err := useArea(c, s); err != nil {
+				return err
+			}
+			if pf := c.String("population"); pf != "" && !c.IsSet("area") {
 				ps, err := scenarios.ReadPopulationFile(pf, strings.Split(c.String("practices"), ","), s.Limits)
 				if err != nil {
 					return inputError{err}
@@ -81,7 +85,7 @@ func runCommand() *cli.Command {
 				if err := useWeighted(c, s, pf); err != nil {
 					return err
 				}
-			} else if c.IsSet("practices") || c.IsSet("weighted-populations") {
+			} else if c.String("population") == "" && (c.IsSet("practices") || c.IsSet("weighted-populations")) {
 				return badInput("--practices and --weighted-populations need --population FILE.csv")
 			}
 			reps, years, seed := s.Replications, s.Years, s.Seed

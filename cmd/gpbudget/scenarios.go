@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gpbudget/gpbudget/england"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/urfave/cli/v2"
 )
@@ -22,6 +23,10 @@ func scenariosCommand() *cli.Command {
 				b, err := s.YAML()
 				if err != nil {
 					return err
+				}
+				if s.Population.England != nil {
+					// The built-in table's source and licence, as YAML comments.
+					fmt.Fprintf(c.App.Writer, "# Practices (population.england, %d of them): %s.\n# %s.\n", len(s.Population.Practices), england.Provenance, england.Attribution)
 				}
 				_, err = c.App.Writer.Write(b)
 				return err
