@@ -45,7 +45,7 @@ type job struct {
 	ID         string          `json:"id"`
 	Kind       string          `json:"kind"` // run or comparison
 	Created    time.Time       `json:"created"`
-	Request    json.RawMessage `json:"request"`
+	Request    json.RawMessage `json:"request,omitempty"`
 	Scenario   string          `json:"scenario"`
 	Reps       int             `json:"reps"`
 	Years      int             `json:"years"`
@@ -220,9 +220,22 @@ func (s *Server) finish(j *job, st, msg string) {
 
 // newJob makes a job's folder and job.json.
 func (s *Server) newJob(kind, dir string, req any, b *built) (*job, error) {
-	raw, err := json.Marshal(req)
-	if err != nil {
-		return nil, err
+	var raw json.RawMessage
+	switch r := req.(type) {
+	case *RunRequest:
+		c := *r
+		c.Side = r.Side.record()
+		req = &c
+	case *CompareRequest:
+		c := *r
+		c.A, c.B = r.A.record(), r.B.record()
+		req = &c
+	}
+	if req != nil {
+		var err error
+		if raw, err = json.Marshal(req); err != nil {
+			return nil, err
+		}
 	}
 	j := &job{ID: newID(), Kind: kind, Created: time.Now().UTC(), Request: raw, done: make(chan struct{}), prog: &sim.Progress{}}
 	if b != nil {
@@ -321,18 +334,62 @@ func (s *Server) ended(j *job, ctx context.Context, err error) {
 	switch {
 	case err == nil:
 	case ctx.Err() != nil && errors.Is(context.Cause(ctx), errCancelled):
-		st, msg = cancelled, "cancelled before it finished: its run folder's manifest says completed: false"
+		st, msg = cancelled, "cancelled before it finished"
 	case ctx.Err() != nil:
-		st, msg = cancelled, "the server stopped before it finished: its run folder's manifest says completed: false"
+		st, msg = cancelled, "the server stopped before it finished"
 	default:
 		st, msg = failed, err.Error()
 	}
 	for _, p := range j.parts {
 		if !p.final() {
-			s.finish(p, st, msg)
+			s.finish(p, st, folderSays(p, st, msg))
 		}
 	}
-	s.finish(j, st, msg)
+	s.finish(j, st, folderSays(j, st, msg))
+}
+
+// folderSays adds to a cancelled run's message what its run folder's
+// manifest says: a run cancelled while it was summarised or drawn has a
+// complete folder, without the summary.
+func folderSays(j *job, st, msg string) string {
+	if st != cancelled || j.Kind != "run" {
+		return msg
+	}
+	man, err := runfolder.ReadManifest(filepath.Join(j.dir, "run"))
+	switch {
+	case err == nil && man.Completed:
+		return msg + ": its simulation had finished, and its run folder's manifest says completed: true (the summary and report were not made)"
+	case err == nil:
+		return msg + ": its run folder's manifest says completed: false"
+	}
+	return msg + ": it had not started writing its run folder"
+}
+
+// remove forgets a job that has ended and removes its folder; a
+// comparison's runs go with it.
+func (s *Server) remove(j *job, dir string) error {
+	s.mu.Lock()
+	if dir == runsDir {
+		delete(s.runs, j.ID)
+	} else {
+		delete(s.comparisons, j.ID)
+		for _, id := range j.Runs {
+			delete(s.runs, id)
+		}
+	}
+	s.mu.Unlock()
+	var errs []error
+	for _, p := range append([]*job{j}, j.parts...) {
+		p.files.Lock() // a download being made finishes first
+		if err := os.RemoveAll(p.dir); err != nil {
+			errs = append(errs, fmt.Errorf("removing %s %s: %w", p.Kind, p.ID, err))
+		}
+		p.files.Unlock()
+	}
+	if len(errs) == 0 {
+		fmt.Fprintf(s.cfg.Log, "%s %s deleted\n", j.Kind, j.ID)
+	}
+	return errors.Join(errs...)
 }
 
 // execRun runs a built side into the job's run folder, then summarises
@@ -423,8 +480,8 @@ func (s *Server) startComparison(req *CompareRequest, a, b *built) (*job, error)
 	var runs [2]*job
 	for i, bt := range []*built{a, b} {
 		side := []string{"a", "b"}[i]
-		sreq := &RunRequest{Side: []Side{req.A, req.B}[i], Params: req.Params}
-		r, err := s.newJob("run", runsDir, sreq, bt)
+		// Its request is the comparison's, kept there once.
+		r, err := s.newJob("run", runsDir, nil, bt)
 		if err == nil {
 			r.Comparison, r.Side = c.ID, side
 			err = r.save()
@@ -542,10 +599,16 @@ func (s *Server) load() error {
 			if !e.IsDir() || !idRE.MatchString(e.Name()) {
 				continue
 			}
-			j, err := loadJob(filepath.Join(root, e.Name()))
-			if err != nil || j.ID != e.Name() {
-				fmt.Fprintf(s.cfg.Log, "skipping %s: %v\n", filepath.Join(root, e.Name()), err)
-				continue
+			jdir := filepath.Join(root, e.Name())
+			removeTemporaries(jdir, 3)
+			j, err := loadJob(jdir)
+			if err == nil && j.ID != e.Name() {
+				err = fmt.Errorf("it names itself %q", j.ID)
+			}
+			if err != nil {
+				// Listed as failed, so that it can be seen and deleted.
+				fmt.Fprintf(s.cfg.Log, "%s: %v\n", jdir, err)
+				j = damagedJob(jdir, e.Name(), map[string]string{runsDir: "run", comparisonsDir: "comparison"}[d], err)
 			}
 			if d == runsDir {
 				s.runs[j.ID] = j
@@ -564,6 +627,36 @@ func (s *Server) load() error {
 	return nil
 }
 
+// damagedJob stands for a job whose job.json cannot be read.
+func damagedJob(dir, id, kind string, err error) *job {
+	j := &job{ID: id, Kind: kind, dir: dir, done: make(chan struct{})}
+	close(j.done)
+	if st, e := os.Stat(dir); e == nil {
+		j.Created = st.ModTime().UTC()
+	}
+	j.res = result{Status: failed, Error: fmt.Sprintf("its record (job.json) cannot be read (%v): its settings are lost; DELETE removes it", err)}
+	return j
+}
+
+// removeTemporaries removes the temporary files (".NAME.tmp") that a
+// server killed while writing left in dir and its folders, depth levels
+// down; nothing is being written when a server starts.
+func removeTemporaries(dir string, depth int) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		p := filepath.Join(dir, e.Name())
+		switch {
+		case e.IsDir() && depth > 0:
+			removeTemporaries(p, depth-1)
+		case e.Type().IsRegular() && strings.HasPrefix(e.Name(), ".") && strings.HasSuffix(e.Name(), ".tmp"):
+			os.Remove(p)
+		}
+	}
+}
+
 func loadJob(dir string) (*job, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "job.json"))
 	if err != nil {
@@ -580,7 +673,7 @@ func loadJob(dir string) (*job, error) {
 		}
 		return j, nil
 	}
-	j.res = result{Status: failed, Error: "the server stopped before it finished: its run folder's manifest says completed: false"}
+	j.res = result{Status: failed, Error: folderSays(j, cancelled, "the server stopped before it finished")}
 	return j, nil
 }
 

@@ -24,6 +24,7 @@ import (
 	"html/template"
 	"io"
 	"math"
+	"mime"
 	"net"
 	"net/http"
 	"os"
@@ -33,6 +34,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
@@ -45,9 +47,12 @@ type Config struct {
 	Version string
 	// Workers each run uses (default: every core).
 	Workers int
-	// MaxRuns run at once; up to MaxQueue more wait their turn.
+	// MaxRuns run at once; up to MaxQueue more wait their turn (0: none
+	// wait; a run that finds every slot taken is refused).
 	MaxRuns  int
 	MaxQueue int
+	// BodyTimeout is how long a request's body may take to arrive.
+	BodyTimeout time.Duration
 	// MaxPatientYears bounds a run's replications x (years + 1) x
 	// patients, and MaxRows its result rows (replications x years x
 	// practices); a scenario file cannot raise them.
@@ -79,6 +84,8 @@ const (
 	// 64 MiB: NHS Digital's five-year-band file for all of England is
 	// about 20 MB.
 	DefaultMaxUpload = 64 << 20
+	// 2 minutes for a body: 64 MiB at 4.5 Mbit/s.
+	DefaultBodyTimeout = 2 * time.Minute
 )
 
 // Server is the page and the API. Create it with New; Close ends its runs.
@@ -123,10 +130,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxRuns <= 0 {
 		cfg.MaxRuns = DefaultMaxRuns
 	}
-	if cfg.MaxQueue < 0 {
-		cfg.MaxQueue = 0
-	} else if cfg.MaxQueue == 0 {
-		cfg.MaxQueue = DefaultMaxQueue
+	cfg.MaxQueue = max(cfg.MaxQueue, 0)
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
 	}
 	if cfg.MaxPatientYears <= 0 {
 		cfg.MaxPatientYears = DefaultMaxPatientYears
@@ -228,7 +234,13 @@ func (s *Server) apiRoutes() []route {
 func (s *Server) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /{$}", s.page)
-	m.Handle("GET /assets/", http.FileServerFS(assets))
+	// The page's script and style only: the page's template is served
+	// filled in, at /.
+	for _, name := range []string{"app.js", "style.css"} {
+		m.HandleFunc("GET /assets/"+name, func(w http.ResponseWriter, r *http.Request) {
+			http.ServeFileFS(w, r, assets, "assets/"+name)
+		})
+	}
 	for _, r := range s.apiRoutes() {
 		m.HandleFunc(r.method+" "+r.pattern, r.h)
 	}
@@ -255,7 +267,14 @@ func (s *Server) openAPI(w http.ResponseWriter, _ *http.Request) {
 // guard turns away what a server on a laptop must not answer: when it
 // listens on loopback only, requests addressed to any other host name (a
 // page elsewhere reaching it through DNS rebinding); and a request that
-// changes something (POST, DELETE) from a page of another origin.
+// changes something (POST, DELETE) from any page but this server's own. A
+// browser says where a request comes from in Origin ("null" from a
+// sandboxed frame or a file:// page, which may be anyone's) and in
+// Sec-Fetch-Site; and a body of a type a form can send (text/plain,
+// multipart/form-data, application/x-www-form-urlencoded) needs no
+// permission from this server, so only application/json is taken (and
+// application/octet-stream for an upload's file): for those a browser asks
+// first, and this server sends no CORS header that would allow it.
 func (s *Server) guard(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.cfg.Loopback && !loopbackHost(r.Host) {
@@ -263,8 +282,8 @@ func (s *Server) guard(h http.Handler) http.Handler {
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			if o := r.Header.Get("Origin"); o != "" && o != "null" && !sameOrigin(o, r.Host) {
-				writeJSON(w, http.StatusForbidden, &apiError{Error: fmt.Sprintf("a request from a page of %s, not of this server: refused", o)})
+			if e := crossSite(r); e != nil {
+				writeErr(w, e)
 				return
 			}
 		}
@@ -272,6 +291,36 @@ func (s *Server) guard(h http.Handler) http.Handler {
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		h.ServeHTTP(w, r)
 	})
+}
+
+// crossSite refuses a request that changes something unless it comes from
+// this server's own page (or from no page: curl, a script).
+func crossSite(r *http.Request) *apiError {
+	if o, ok := r.Header["Origin"]; ok {
+		origin := strings.Join(o, ",")
+		if origin == "null" || !sameOrigin(origin, r.Host) {
+			return &apiError{status: http.StatusForbidden, Error: fmt.Sprintf("a request from a page of %s, not of this server: refused (a change is taken only from this server's own page)", origin)}
+		}
+	}
+	switch site := r.Header.Get("Sec-Fetch-Site"); site {
+	case "", "same-origin", "none":
+	default:
+		return &apiError{status: http.StatusForbidden, Error: fmt.Sprintf("a request from another site (Sec-Fetch-Site: %s): refused (a change is taken only from this server's own page)", site)}
+	}
+	if r.Method == http.MethodDelete && r.ContentLength <= 0 && r.Header.Get("Content-Type") == "" {
+		return nil // nothing in the body
+	}
+	want := []string{"application/json"}
+	if r.URL.Path == "/api/uploads" {
+		// A file as it is; none of these is a type a form can send.
+		want = []string{"application/octet-stream", "text/csv", "application/yaml", "text/yaml", "application/x-yaml"}
+	}
+	ct := r.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || !slices.Contains(want, mt) {
+		return &apiError{status: http.StatusUnsupportedMediaType, Field: "Content-Type",
+			Error: fmt.Sprintf("a body of type %q: accepted %s (the types a form sends are refused: any page could send them)", ct, strings.Join(want, ", "))}
+	}
+	return nil
 }
 
 func loopbackHost(hostport string) bool {
@@ -325,19 +374,47 @@ func writeErr(w http.ResponseWriter, e *apiError) {
 	writeJSON(w, st, e)
 }
 
-// readBody reads a request body within the upload limit.
+// readBody reads a JSON request body: at most maxJSONBody bytes, within
+// the body read timeout.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request, field string) ([]byte, *apiError) {
-	// A JSON body may carry a scenario's text, as big as an upload.
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload+64<<10))
+	return s.readLimited(w, r, field, maxJSONBody)
+}
+
+// maxJSONBody bounds a JSON request: its scenario text (at most
+// maxScenarioBytes, escaped) and its settings. Files go to /api/uploads.
+const maxJSONBody = 1 << 20
+
+// readLimited reads a request body of at most limit bytes. The whole body
+// must arrive within the body timeout: a client that sends a byte a minute
+// does not hold a connection and its buffer for ever.
+func (s *Server) readLimited(w http.ResponseWriter, r *http.Request, field string, limit int64) ([]byte, *apiError) {
+	// Not every ResponseWriter can set it (a test's recorder cannot).
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout))
+	if r.ContentLength > limit {
+		return nil, tooLarge(field, r.ContentLength, limit)
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
-			return nil, &apiError{status: http.StatusRequestEntityTooLarge, Field: field,
-				Error: fmt.Sprintf("%s: the request is larger than this server's limit of %s (gpbudget serve --max-upload)", field, bytesWords(s.cfg.MaxUpload))}
+			return nil, tooLarge(field, -1, limit)
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil, &apiError{status: http.StatusRequestTimeout, Field: field, Error: fmt.Sprintf("%s: the request's body did not arrive within %v", field, s.cfg.BodyTimeout)}
 		}
 		return nil, &apiError{status: 400, Field: field, Error: fmt.Sprintf("reading the request: %v", err)}
 	}
 	return b, nil
+}
+
+func tooLarge(field string, n, limit int64) *apiError {
+	size := "larger than"
+	if n >= 0 {
+		size = bytesWords(n) + ", more than"
+	}
+	return &apiError{status: http.StatusRequestEntityTooLarge, Field: field,
+		Error: fmt.Sprintf("%s: the request is %s this server's limit of %s", field, size, bytesWords(limit))}
 }
 
 func bytesWords(n int64) string {

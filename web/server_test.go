@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -38,6 +39,9 @@ func testServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
 	}
 	if cfg.Workers == 0 {
 		cfg.Workers = 2
+	}
+	if cfg.MaxQueue == 0 {
+		cfg.MaxQueue = DefaultMaxQueue // -1: none
 	}
 	s, err := New(cfg)
 	if err != nil {
@@ -244,10 +248,10 @@ func TestServerLimits(t *testing.T) {
 	}
 	b, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), "--max-upload") {
+	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), "limit of 4 KiB") {
 		t.Errorf("big upload: %d %s", res.StatusCode, b)
 	}
-	code, out = call(t, "POST", ts.URL+"/api/runs", small(map[string]any{"scenario": big + strings.Repeat("x", 70<<10)}))
+	code, out = call(t, "POST", ts.URL+"/api/runs", small(map[string]any{"scenario": big + strings.Repeat("x", maxJSONBody)}))
 	if code != http.StatusRequestEntityTooLarge {
 		t.Errorf("big body: %d %v", code, out)
 	}
@@ -331,7 +335,7 @@ func TestRunToDone(t *testing.T) {
 		Years: sc.Years, Workers: 1, Dir: dir, Version: "test", Cohort: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := mergeParts(dir, runfolder.PracticeYears, filepath.Join(dir, "all.parquet")); err != nil {
+	if err := checkedMerge(context.Background(), dir, runfolder.PracticeYears, filepath.Join(dir, "all.parquet")); err != nil {
 		t.Fatal(err)
 	}
 	again, err := parquet.ReadFile[runfolder.Row](filepath.Join(dir, "all.parquet"))
@@ -394,12 +398,19 @@ func TestCancel(t *testing.T) {
 	if code, _ := call(t, "GET", ts.URL+"/api/runs/"+id+"/results.parquet", nil); code != http.StatusConflict {
 		t.Errorf("results of a cancelled run: HTTP %d", code)
 	}
-	if code, _ := call(t, "DELETE", ts.URL+"/api/runs/"+id, nil); code != http.StatusConflict {
-		t.Errorf("second DELETE: HTTP %d", code)
-	}
 	b, _ := os.ReadFile(filepath.Join(s.cfg.Data, runsDir, id, "result.json"))
-	if !strings.Contains(string(b), `"cancelled"`) {
+	if !strings.Contains(string(b), `"cancelled"`) || !strings.Contains(string(b), "completed: false") {
 		t.Errorf("result.json: %s", b)
+	}
+	// A second DELETE, of a run that has ended, removes it and its folder.
+	if code, out := call(t, "DELETE", ts.URL+"/api/runs/"+id, nil); code != 200 || out["deleted"] != true {
+		t.Errorf("second DELETE: HTTP %d %v", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(s.cfg.Data, runsDir, id)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the deleted run's folder: %v", err)
+	}
+	if code, _ := call(t, "GET", ts.URL+"/api/runs/"+id, nil); code != 404 {
+		t.Errorf("GET of a deleted run: HTTP %d", code)
 	}
 }
 
@@ -667,6 +678,7 @@ func TestGuard(t *testing.T) {
 	b, _ := json.Marshal(small(nil))
 	req, _ = http.NewRequest("POST", ts.URL+"/api/runs", bytes.NewReader(b))
 	req.Header.Set("Origin", "http://evil.example")
+	req.Header.Set("Content-Type", "application/json")
 	res, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -675,8 +687,42 @@ func TestGuard(t *testing.T) {
 	if res.StatusCode != http.StatusForbidden {
 		t.Errorf("cross-origin POST: %d", res.StatusCode)
 	}
+	// A sandboxed frame or a file:// page sends Origin: null; a browser
+	// says Sec-Fetch-Site; a form sends text/plain, or either form type,
+	// without asking this server first.
+	for _, h := range []map[string]string{
+		{"Origin": "null", "Content-Type": "application/json"},
+		{"Sec-Fetch-Site": "cross-site", "Content-Type": "application/json"},
+		{"Sec-Fetch-Site": "same-site", "Content-Type": "application/json"},
+		{"Content-Type": "text/plain"},
+		{"Content-Type": "application/x-www-form-urlencoded"},
+		{"Content-Type": "multipart/form-data; boundary=x"},
+		{},
+	} {
+		for _, path := range []string{"/api/runs", "/api/validate", "/api/comparisons", "/api/uploads"} {
+			req, _ := http.NewRequest("POST", ts.URL+path, bytes.NewReader(b))
+			for k, v := range h {
+				req.Header.Set(k, v)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusForbidden && res.StatusCode != http.StatusUnsupportedMediaType {
+				t.Errorf("POST %s with %v: HTTP %d, want 403 or 415", path, h, res.StatusCode)
+			}
+		}
+	}
+	req, _ = http.NewRequest("DELETE", ts.URL+"/api/runs/0123456789abcdef", nil)
+	req.Header.Set("Origin", "null")
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusForbidden {
+		t.Errorf("DELETE with Origin null: %v %v", err, res.StatusCode)
+	}
+	req, _ = http.NewRequest("POST", ts.URL+"/api/runs", bytes.NewReader(b))
 	req.Header.Set("Origin", ts.URL)
-	req.Body = io.NopCloser(bytes.NewReader(b))
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	if res, err = http.DefaultClient.Do(req); err != nil || res.StatusCode != 202 {
 		t.Errorf("same-origin POST: %v %v", err, res.StatusCode)
 	}

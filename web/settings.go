@@ -2,9 +2,12 @@ package web
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"regexp"
@@ -26,6 +29,25 @@ type Side struct {
 	Population string         `json:"population,omitempty"`
 	Practices  string         `json:"practices,omitempty"`
 	Set        map[string]any `json:"set,omitempty"`
+	// A scenario sent as text is kept once, in the run's scenario.yaml
+	// (as edited): a job's record of the request names it by these.
+	TextBytes  int    `json:"scenario_bytes,omitempty"`
+	TextSHA256 string `json:"scenario_sha256,omitempty"`
+}
+
+// isText says whether a side's scenario is a scenario's text rather than
+// a built-in's name.
+func (sd Side) isText() bool { return strings.ContainsAny(sd.Scenario, ":\n") }
+
+// record is the side as a job keeps it: a scenario's text by its size and
+// checksum.
+func (sd Side) record() Side {
+	if sd.isText() {
+		sum := sha256.Sum256([]byte(sd.Scenario))
+		sd.TextBytes, sd.TextSHA256 = len(sd.Scenario), hex.EncodeToString(sum[:])
+		sd.Scenario = ""
+	}
+	return sd
 }
 
 // Params are a run's size and randomness; nil takes the scenario's own.
@@ -193,6 +215,9 @@ func takeSide(m map[string]json.RawMessage, prefix string) (Side, *apiError) {
 	}
 	if raw, ok := m["practices"]; ok {
 		delete(m, "practices")
+		if e := checkJSONShape(raw, prefix+"practices", maxPracticeCodes+2, 1, 16*maxPracticeCodes); e != nil {
+			return s, e
+		}
 		var list []string
 		if json.Unmarshal(raw, &list) == nil {
 			s.Practices = strings.Join(list, ",")
@@ -202,6 +227,9 @@ func takeSide(m map[string]json.RawMessage, prefix string) (Side, *apiError) {
 	}
 	if raw, ok := m["set"]; ok {
 		delete(m, "set")
+		if e := checkJSONShape(raw, prefix+"set", maxSetItems, maxSetDepth, maxSetString); e != nil {
+			return s, e
+		}
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
 		if err := dec.Decode(&s.Set); err != nil {
@@ -381,12 +409,13 @@ func (s *Server) build(sd Side, p Params) (*built, *apiError) {
 		return nil, e
 	}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(text, &doc); err != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		// Not a mapping: the validator says why, with the line.
+	dec := yaml.NewDecoder(bytes.NewReader(text))
+	if err := dec.Decode(&doc); err != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode || !oneDocument(dec) {
+		// Not one mapping: the validator says why, with the line.
 		if _, perr := scenarios.Parse(text, scenarioFile); perr != nil {
 			return nil, fromError(perr, "scenario")
 		}
-		return nil, badField("scenario", "is not a YAML mapping: accepted a scenario file such as `name: mine`")
+		return nil, badField("scenario", "is not one YAML mapping: accepted a scenario file such as `name: mine`")
 	}
 	keys := make([]string, 0, len(sd.Set))
 	for k := range sd.Set {
@@ -473,6 +502,22 @@ func (s *Server) build(sd Side, p Params) (*built, *apiError) {
 	return b, nil
 }
 
+// oneDocument says whether a decoder that has read a document is at the
+// end of its text (or at documents with nothing in them): the validator
+// refuses a second document, which the edit here would silently drop.
+func oneDocument(dec *yaml.Decoder) bool {
+	for {
+		var next yaml.Node
+		err := dec.Decode(&next)
+		if errors.Is(err, io.EOF) {
+			return true
+		}
+		if err != nil || len(next.Content) > 0 && !(next.Content[0].Kind == yaml.ScalarNode && next.Content[0].Tag == "!!null") {
+			return false
+		}
+	}
+}
+
 // baseText is the scenario text a side starts from, and where it came from
 // in words.
 func (s *Server) baseText(sd Side) ([]byte, string, *apiError) {
@@ -494,7 +539,10 @@ func (s *Server) baseText(sd Side) ([]byte, string, *apiError) {
 	if name == "" {
 		name = "default"
 	}
-	if strings.ContainsAny(name, ":\n") {
+	if sd.isText() {
+		if e := checkShape([]byte(name), "scenario"); e != nil {
+			return nil, "", e
+		}
 		return []byte(name), "a scenario sent as text", nil
 	}
 	if b, ok := scenarios.Builtin(name); ok && !strings.ContainsAny(name, "/\\.") {
