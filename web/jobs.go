@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -437,12 +438,52 @@ func (s *Server) execRun(ctx context.Context, j *job, b *built, also sim.Sink) e
 	return nil
 }
 
+// runName says what a side changed from its scenario, for lists and
+// charts: "default, Budget rule: hard, Savings retained: 0.5".
+func (s *Server) runName(b *built, sd Side) string {
+	parts := []string{b.scen.Name}
+	keys := slices.Sorted(maps.Keys(sd.Set))
+	for _, k := range keys {
+		label := k
+		for _, l := range s.levers {
+			if l.Path == k {
+				label = l.Label
+			}
+		}
+		v := sd.Set[k]
+		switch x := v.(type) {
+		case nil:
+			v = "none"
+		case bool:
+			v = map[bool]string{true: "on", false: "off"}[x]
+		case []any:
+			var names []string
+			for _, n := range x {
+				names = append(names, fmt.Sprint(n))
+			}
+			v = strings.Join(names, " ")
+		}
+		parts = append(parts, fmt.Sprintf("%s: %v", label, v))
+	}
+	if sd.Population != "" {
+		if up, e := s.upload(sd.Population, "population", "population"); e == nil {
+			parts = append(parts, "practices of "+up.Name)
+		}
+	}
+	name := strings.Join(parts, ", ")
+	if len(name) > 160 {
+		name = name[:157] + "..."
+	}
+	return name
+}
+
 // startRun queues a run of b.
 func (s *Server) startRun(req *RunRequest, b *built) (*job, error) {
 	j, err := s.newJob("run", runsDir, req, b)
 	if err != nil {
 		return nil, err
 	}
+	j.Scenario = s.runName(b, req.Side)
 	if err := j.save(); err != nil {
 		return nil, err
 	}
@@ -476,14 +517,15 @@ func (s *Server) startComparison(req *CompareRequest, a, b *built) (*job, error)
 	if err != nil {
 		return nil, err
 	}
-	c.Scenario = a.scen.Name + " vs " + b.scen.Name
+	names := compareNames(s.runName(a, req.A), s.runName(b, req.B))
+	c.Scenario = names[0] + " vs " + names[1]
 	var runs [2]*job
 	for i, bt := range []*built{a, b} {
 		side := []string{"a", "b"}[i]
 		// Its request is the comparison's, kept there once.
 		r, err := s.newJob("run", runsDir, nil, bt)
 		if err == nil {
-			r.Comparison, r.Side = c.ID, side
+			r.Comparison, r.Side, r.Scenario = c.ID, side, names[i]
 			err = r.save()
 		}
 		if err == nil {
@@ -505,7 +547,6 @@ func (s *Server) startComparison(req *CompareRequest, a, b *built) (*job, error)
 		s.runs[r.ID] = r
 	}
 	s.mu.Unlock()
-	names := compareNames(a.scen.Name, b.scen.Name)
 	err = s.enqueue(c, func(ctx context.Context) error {
 		c.setStage(stageSimulating)
 		metrics := []*analysis.Metrics{{}, {}}
@@ -528,11 +569,11 @@ func (s *Server) startComparison(req *CompareRequest, a, b *built) (*job, error)
 	return c, nil
 }
 
-// compareNames labels the two settings as `gpbudget compare` labels its
-// scenarios: by name, a second of the same name with #2.
+// compareNames labels the two settings by what each changed, A's and
+// B's; the same twice is told apart by A and B.
 func compareNames(a, b string) []string {
 	if a == b {
-		return []string{a, b + "#2"}
+		return []string{"A: " + a, "B: " + b}
 	}
 	return []string{a, b}
 }
@@ -762,6 +803,7 @@ type commLine struct {
 	SavingsRetained   jf     `json:"savings_retained_mean"`
 	DeficitCarried    jf     `json:"deficit_carried_mean"`
 	StopLossPaid      jf     `json:"stop_loss_paid_mean"`
+	HolderPaid        jf     `json:"holder_paid_mean"`
 	OverspendMean     jf     `json:"area_overspend_mean"`
 	ProbAreaOverspend jf     `json:"prob_area_overspend"`
 }
@@ -779,7 +821,7 @@ func headline(man *runfolder.Manifest, sum *analysis.Summary, b *built) *Headlin
 	}
 	for _, c := range sum.Commissioner {
 		l := commLine{Year: c.Year, Reserve95: jf(c.Reserve95), Reserve99: jf(c.Reserve99), BudgetMean: jf(c.BudgetMean), SpendMean: jf(c.SpendMean),
-			SavingsRetained: jf(c.SavingsRetained), DeficitCarried: jf(c.DeficitCarried), StopLossPaid: jf(c.StopLossPaid),
+			SavingsRetained: jf(c.SavingsRetained), DeficitCarried: jf(c.DeficitCarried), StopLossPaid: jf(c.StopLossPaid), HolderPaid: jf(c.HolderPaid),
 			OverspendMean: jf(c.OverspendMean), ProbAreaOverspend: jf(c.ProbAreaOverspend)}
 		if p, ok := outlay[c.Year]; ok {
 			l.OutlayMean, l.OutlaySE = jf(p.OutlayMean), jf(p.OutlaySE)
@@ -807,27 +849,28 @@ type diffLine struct {
 	Replications  int    `json:"replications"`
 }
 
-// metricWords say what each compared metric is, for the page.
+// metricWords say what each compared metric is, for the page: each the
+// same measure, with the same words, as the single run's table.
 func metricWords(m string) (label, unit string) {
 	switch {
 	case m == "commissioner_cost":
-		return "Commissioner's cost over the run", "£"
+		return "Commissioner's cost, total over the run", "£"
 	case m == "commissioner_outlay":
-		return "Commissioner's outlay over the run (ledger)", "£"
+		return "Commissioner's net payments, total over the run", "£"
 	case m == "savings_retained":
-		return "Savings retained by budget holders", "£"
+		return "Savings kept by budget holders, total over the run", "£"
 	case m == "deficit_carried":
-		return "Deficits carried at the end", "£"
+		return "Deficits carried at the end of the last year", "£"
 	case strings.HasPrefix(m, "reserve_p"):
-		return "Commissioner's reserve at " + strings.TrimPrefix(m, "reserve_p") + "%", "£"
+		return "Reserve for the worst year, enough in " + strings.TrimPrefix(m, "reserve_p") + "% of chance worlds", "£"
 	case strings.HasPrefix(m, "p_overspend_"):
-		return "Chance of overspending by more than " + strings.TrimPrefix(m, "p_overspend_") + "%", "probability"
+		return "Chance a practice overspends its budget by more than " + strings.TrimPrefix(m, "p_overspend_") + "% in a year (before any pool)", "probability"
 	case strings.HasPrefix(m, "p_underspend_"):
-		return "Chance of underspending by more than " + strings.TrimPrefix(m, "p_underspend_") + "%", "probability"
+		return "Chance a practice underspends its budget by more than " + strings.TrimPrefix(m, "p_underspend_") + "% in a year", "probability"
 	case strings.HasSuffix(m, "_net"):
-		return "Net position of the " + strings.TrimSuffix(m, "_net"), "£"
+		return "Net position of the " + strings.ReplaceAll(strings.TrimSuffix(m, "_net"), "_", " ") + ", total over the run", "£"
 	}
-	return m, ""
+	return strings.ReplaceAll(m, "_", " "), ""
 }
 
 func diffLines(rows []analysis.CompareRow) []diffLine {

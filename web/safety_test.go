@@ -300,3 +300,28 @@ func TestTemplateJobsTemporaries(t *testing.T) {
 		t.Errorf("DELETE a damaged run: HTTP %d", code)
 	}
 }
+
+// Numbers as a person writes them: "70%" is 0.7 and "50,000" is 50000;
+// a run's name says what it changed.
+func TestNumbersAsWritten(t *testing.T) {
+	_, ts := testServer(t, Config{})
+	code, out := call(t, "POST", ts.URL+"/api/validate", small(map[string]any{"set": map[string]any{
+		"rule.type": "hard", "rule.retention_share": "70%", "rule.consortium.by": "population", "rule.consortium.target_population": "50,000"}}))
+	if code != 200 {
+		t.Fatalf("HTTP %d %v", code, out)
+	}
+	y := out["yaml"].(string)
+	if !strings.Contains(y, "retention_share: 0.7\n") || !strings.Contains(y, "target_population: 50000\n") {
+		t.Errorf("70%% and 50,000 written as:\n%s", y)
+	}
+	for _, bad := range []string{"7O%", "50,00", "1,2345"} {
+		if code, _ := call(t, "POST", ts.URL+"/api/validate", small(map[string]any{"set": map[string]any{"rule.retention_share": bad}})); code != 400 {
+			t.Errorf("%q: HTTP %d, want 400", bad, code)
+		}
+	}
+	code, out = call(t, "POST", ts.URL+"/api/runs", small(map[string]any{"set": map[string]any{"rule.type": "hard"}}))
+	if code != 202 || out["scenario"] != "default, Budget rule: hard" {
+		t.Errorf("the run's name: %d %v", code, out["scenario"])
+	}
+	waitEnd(t, ts, "runs", out["id"].(string))
+}

@@ -490,13 +490,13 @@ func (s *Server) limitNote(e *apiError, lowered map[string]int) *apiError {
 func (s *Server) checkSize(b *built) *apiError {
 	py := float64(b.reps) * float64(b.years+1) * float64(b.patients)
 	if py > s.cfg.MaxPatientYears {
-		return badField("reps", "%d replications x %d years (and the base year) x %d patients is %.3g patient-years, more than this server's limit of %.3g (gpbudget serve --max-patient-years): accepted at most %d replications of %d years here",
-			b.reps, b.years, b.patients, py, s.cfg.MaxPatientYears, s.maxReps(b), b.years)
+		return badField("reps", "%d replications x %d years (and the base year) x %d patients is %.3g patient-years, more than this server's limit of %.3g (gpbudget serve --max-patient-years): accepted at most %s replications of %d years here",
+			b.reps, b.years, b.patients, py, s.cfg.MaxPatientYears, thousands(s.maxReps(b)), b.years)
 	}
 	rows := float64(b.reps) * float64(b.years) * float64(len(b.model.Practices))
 	if rows > s.cfg.MaxRows {
-		return badField("reps", "%d replications x %d years x %d practices is %.3g result rows, more than this server's limit of %.3g (gpbudget serve --max-rows): accepted at most %d replications of %d years here",
-			b.reps, b.years, len(b.model.Practices), rows, s.cfg.MaxRows, s.maxReps(b), b.years)
+		return badField("reps", "%d replications x %d years x %d practices is %.3g result rows, more than this server's limit of %.3g (gpbudget serve --max-rows): accepted at most %s replications of %d years here",
+			b.reps, b.years, len(b.model.Practices), rows, s.cfg.MaxRows, thousands(s.maxReps(b)), b.years)
 	}
 	return nil
 }

@@ -132,17 +132,22 @@ func small(extra map[string]any) map[string]any {
 
 func TestValidationNamesTheField(t *testing.T) {
 	_, ts := testServer(t, Config{})
+	// The most replications quoted is the one this server enforces for the
+	// area, as the page's hint quotes it.
+	_, ok := call(t, "POST", ts.URL+"/api/validate", small(nil))
+	most := int(ok["max_reps"].(float64))
 	for _, c := range []struct {
 		name  string
 		body  any
 		field string
 		msg   string
 	}{
-		{"negative reps", small(map[string]any{"reps": -5}), "reps", "-5 is out of range: accepted 1 to 2147483647"},
+		{"negative reps", small(map[string]any{"reps": -5}), "reps", "-5 is out of range: accepted 1 to " + thousands(most) + " here"},
+		{"reps past the most", small(map[string]any{"reps": most + 1}), "reps", "accepted at most " + thousands(most) + " replications"},
 		{"fractional reps", small(map[string]any{"reps": 2.5}), "reps", "not a whole number"},
 		{"reps as text", small(map[string]any{"reps": "many"}), "reps", `"many" is not a number`},
 		{"years past 50", small(map[string]any{"years": 51}), "years", "51 is out of range: accepted 1 to 50"},
-		{"negative seed", small(map[string]any{"seed": -1}), "seed", "out of range"},
+		{"negative seed", small(map[string]any{"seed": -1}), "seed", "accepted a whole number from 0"},
 		{"cohort as text", small(map[string]any{"cohort": "yes"}), "cohort", "not true or false"},
 		{"unknown scenario", small(map[string]any{"scenario": "nope"}), "scenario", `"nope" is not a built-in scenario`},
 		{"a path as scenario", small(map[string]any{"scenario": "/etc/passwd"}), "scenario", "is not a built-in scenario"},
@@ -645,8 +650,8 @@ func TestUploads(t *testing.T) {
 		t.Fatalf("run of uploads: %d %v", code, out)
 	}
 	end := waitEnd(t, ts, "runs", out["id"].(string))
-	if end["status"] != "done" || end["scenario"] != "mine" {
-		t.Errorf("run of uploads: %v %v", end["status"], end["error"])
+	if end["status"] != "done" || !strings.HasPrefix(end["scenario"].(string), "mine, practices of ") {
+		t.Errorf("run of uploads: %v %v %v", end["status"], end["scenario"], end["error"])
 	}
 	code, out = call(t, "POST", ts.URL+"/api/validate", map[string]any{"population": pid, "practices": "NOPE1"})
 	if code != 400 || out["field"] != "practices" {

@@ -255,16 +255,24 @@ func takeParams(m map[string]json.RawMessage) (Params, *apiError) {
 			return nil, e
 		}
 		if f != math.Trunc(f) {
-			return nil, badField(key, "%v is not a whole number: accepted %s", f, rangeWords(&lo, &hi, false))
+			return nil, badField(key, "%v is not a whole number", f)
 		}
 		if f < lo || f > hi {
-			return nil, badField(key, "%v is out of range: accepted %s", f, rangeWords(&lo, &hi, false))
+			// The most replications this server runs depends on the
+			// area: build says it, once the area is known.
+			words := rangeWords(&lo, &hi, false)
+			if key == "reps" {
+				words = "a whole number, 1 or more (the most for the chosen area is checked once it is known)"
+			}
+			return nil, badField(key, "%v is out of range: accepted %s", f, words)
 		}
 		v := int(f)
 		return &v, nil
 	}
 	var e *apiError
-	if p.Reps, e = intOf("reps", 1, math.MaxInt32); e != nil {
+	// Replications under 1 are refused in build, which knows the area and
+	// so the most this server runs of it.
+	if p.Reps, e = intOf("reps", math.MinInt32, math.MaxInt32); e != nil {
 		return p, e
 	}
 	if p.Years, e = intOf("years", 1, float64(maxYears)); e != nil {
@@ -276,7 +284,7 @@ func takeParams(m map[string]json.RawMessage) (Params, *apiError) {
 			s := strings.Trim(string(raw), `"`)
 			v, err := strconv.ParseUint(s, 10, 64)
 			if err != nil {
-				return p, badField("seed", "%s is out of range: accepted a whole number 0 to %d", short(raw), uint64(math.MaxUint64))
+				return p, badField("seed", "%s is not a seed: accepted a whole number from 0, at most 20 digits", short(raw))
 			}
 			p.Seed = &v
 		}
@@ -302,11 +310,31 @@ func numberOf(raw []byte, field string) (float64, *apiError) {
 			return 0, badField(field, "%s is not a number", short(raw))
 		}
 	}
-	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+	f, err := parseNumber(s)
+	if err != nil {
 		return 0, badField(field, "%q is not a number", s)
 	}
 	return f, nil
+}
+
+var thousandsRE = regexp.MustCompile(`^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$`)
+
+// parseNumber reads a number as a person writes it: with thousands
+// separators ("50,000") or as a percentage ("70%" is 0.7).
+func parseNumber(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	scale := 1.0
+	if t, ok := strings.CutSuffix(s, "%"); ok {
+		s, scale = strings.TrimSpace(t), 100
+	}
+	if thousandsRE.MatchString(s) {
+		s = strings.ReplaceAll(s, ",", "")
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, errors.New("not a number")
+	}
+	return f / scale, nil // divided: 70/100 is the double nearest 0.7
 }
 
 func unknownFields(m map[string]json.RawMessage, prefix string, accepted string) *apiError {
@@ -408,6 +436,10 @@ func (s *Server) build(sd Side, p Params) (*built, *apiError) {
 	if e != nil {
 		return nil, e
 	}
+	badReps := 0
+	if p.Reps != nil && *p.Reps < 1 {
+		badReps, p.Reps = *p.Reps, nil
+	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(text))
 	if err := dec.Decode(&doc); err != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode || !oneDocument(dec) {
@@ -489,6 +521,9 @@ func (s *Server) build(sd Side, p Params) (*built, *apiError) {
 	b.model = m
 	for i := range m.Practices {
 		b.patients += m.Practices[i].ListSize()
+	}
+	if badReps != 0 {
+		return nil, badField("reps", "%d is out of range: accepted 1 to %s here", badReps, thousands(s.maxReps(b)))
 	}
 	if e := s.checkSize(b); e != nil {
 		return nil, e
@@ -724,4 +759,18 @@ func setPath(doc *yaml.Node, path []string, v *yaml.Node) {
 		}
 		n = next
 	}
+}
+
+// thousands writes n as the page does, with thousands separators.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
 }
