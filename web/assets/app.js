@@ -781,7 +781,7 @@ function runView(st, charts) {
   return [
     el('h2', { text: 'Results' }),
     el('p', { class: 'facts', text: facts(h, st.scenario) }),
-    el('div', { class: 'tables' }, el('div', { class: 'scroll' }, head), el('div', { class: 'scroll' }, comm)),
+    el('div', { class: 'tables' }, el('div', { class: 'scroll', tabindex: 0 }, head), el('div', { class: 'scroll', tabindex: 0 }, comm)),
     chartsView(charts, st.id, ['overspend-vs-list', 'area-overspend']),
     downloads([['Setting', st.id]]),
   ];
@@ -801,7 +801,7 @@ function chartsView(charts, id, first) {
     const data = el('details', { class: 'numbers' }, el('summary', { text: 'Numbers drawn' }));
     const t = el('table', { class: 'data' });
     for (const s of c.series) t.append(el('tr', {}, el('th', { text: s.name }), ...s.y.map(v => el('td', { text: v === null ? '–' : Number(v).toPrecision(4) }))));
-    data.append(el('div', { class: 'scroll' }, t));
+    data.append(el('div', { class: 'scroll', tabindex: 0 }, t));
     f.append(data);
     return f;
   };
@@ -887,10 +887,10 @@ function compareView(st, a, b, charts, ca, cb) {
   return [
     el('h2', { text: 'A against B' }),
     el('p', { class: 'facts', text: `A: ${facts(ha, a.scenario)} B: ${facts(hb, b.scenario)} Both ran on the same patients and chance events, so their differences are measured far more precisely than two separate runs would allow.` }),
-    el('div', { class: 'tables' }, el('div', { class: 'scroll' }, head), el('div', { class: 'scroll' }, comm)),
+    el('div', { class: 'tables' }, el('div', { class: 'scroll', tabindex: 0 }, head), el('div', { class: 'scroll', tabindex: 0 }, comm)),
     chartsView(charts, st.id, ['cmp-reserve-p95', 'cmp-commissioner-outlay', 'cmp-p-overspend-5']),
     sideCharts,
-    el('details', { class: 'all-diffs', open: true }, el('summary', { text: 'All paired differences' }), el('div', { class: 'scroll' }, all)),
+    el('details', { class: 'all-diffs', open: true }, el('summary', { text: 'All paired differences' }), el('div', { class: 'scroll', tabindex: 0 }, all)),
     downloads([['A', a.id], ['B', b.id]], st.id),
   ];
 }
