@@ -381,6 +381,11 @@ func (s *Server) remove(j *job, dir string) error {
 	s.mu.Unlock()
 	var errs []error
 	for _, p := range append([]*job{j}, j.parts...) {
+		// Final, but its goroutine may still be writing result.json.
+		select {
+		case <-j.done:
+		case <-time.After(10 * time.Second):
+		}
 		p.files.Lock() // a download being made finishes first
 		if err := os.RemoveAll(p.dir); err != nil {
 			errs = append(errs, fmt.Errorf("removing %s %s: %w", p.Kind, p.ID, err))
