@@ -437,6 +437,9 @@ func (s *Server) execRun(ctx context.Context, j *job, b *built, also sim.Sink) e
 		return err
 	}
 	h := headline(man, sum, b)
+	if h.Holders, err = readHolderRisk(ctx, dir); err != nil {
+		return err
+	}
 	j.mu.Lock()
 	j.res.Summary = h
 	j.mu.Unlock()
@@ -783,6 +786,9 @@ type Headline struct {
 	Commissioner commLine   `json:"commissioner"`
 	ByYear       []commLine `json:"by_year"`
 	QuantileNote string     `json:"quantile_note"`
+	// Holders: the chances after any pool or consortium paid, and the
+	// Monte Carlo uncertainty of the chances and reserves.
+	Holders *holderRisk `json:"holders,omitempty"`
 }
 
 type bandLine struct {
