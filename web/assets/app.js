@@ -754,23 +754,34 @@ function cell(text, value, cls) {
   return el('td', { 'data-value': value === undefined || value === null ? '' : String(value), class: cls, text });
 }
 
+// holderBands maps a headline's bands to their chances after pooling.
+const holderBands = h => new Map(((h.holders && h.holders.bands) || []).map(x => [x.band, x]));
+const fmtSE = se => (se === null || se === undefined || Number.isNaN(se)) ? '' : ` ± ${(100 * se).toFixed(1)}`;
+const fmtReserve = (h, i, v) => {
+  const r = h.holders && h.holders.reserves && h.holders.reserves[i];
+  return fmtPounds(v) + (r ? ` (${fmtPounds(r.low)} to ${fmtPounds(r.high)})` : '');
+};
+
 function runView(st, charts) {
   const h = st.summary;
+  const after = holderBands(h);
   const head = el('table', { class: 'headline', id: 'headline', 'data-run': st.id },
-    el('caption', { text: 'Chance that a practice’s spend passes its budget by more than 5% or 10% in a year, by list size. Spend against budget before any risk pool or consortium pays: see the next table for what holders paid themselves.' }),
-    el('thead', {}, el('tr', {}, ...['patients', 'practices', 'over by >5%', 'over by >10%', 'under by >5%', 'under by >10%'].map(t => el('th', { scope: 'col', text: t })))),
+    el('caption', { text: 'Chance that a practice overspends its budget by more than 5% or 10% in a year, by list size: against its budget (before any risk pool or consortium pays), and what it must still find itself after any pool or consortium has paid. ± is the uncertainty from chance (one standard error, in percentage points).' }),
+    el('thead', {}, el('tr', {}, ...['patients', 'practices', 'over by >5% of budget', 'over by >10% of budget', 'after any pool: must find >5%', 'after any pool: must find >10%', 'under by >5%', 'under by >10%'].map(t => el('th', { scope: 'col', text: t })))),
     el('tbody', {}, ...h.bands.map(b => el('tr', { 'data-band': b.band, class: b.band === 'all' ? 'total' : '' },
       el('th', { scope: 'row', text: b.band === 'all' ? 'all practices' : b.band }),
       cell(fmtInt(b.practices), b.practices),
-      cell(fmtPct(b.p_over_5), b.p_over_5, 'key'), cell(fmtPct(b.p_over_10), b.p_over_10),
+      cell(fmtPct(b.p_over_5) + fmtSE(after.get(b.band)?.p_over_5_se), b.p_over_5, 'key'), cell(fmtPct(b.p_over_10), b.p_over_10),
+      cell(fmtPct(after.get(b.band)?.p_over_5_after) + fmtSE(after.get(b.band)?.p_over_5_after_se), after.get(b.band)?.p_over_5_after, 'key after'),
+      cell(fmtPct(after.get(b.band)?.p_over_10_after), after.get(b.band)?.p_over_10_after),
       cell(fmtPct(b.p_under_5), b.p_under_5), cell(fmtPct(b.p_under_10), b.p_under_10)))));
   const c = h.commissioner;
   const end = lastYear(h);
   const comm = el('table', { class: 'commissioner', id: 'commissioner', 'data-run': st.id },
     el('caption', { text: `The area over the ${h.years} years: averages of ${fmtInt(h.replications)} chance worlds; reserves are for the worst single year` }),
     el('tbody', {},
-      commRow('Reserve for the worst year, enough in 95% of chance worlds', 'reserve_95', c.reserve_95),
-      commRow('Reserve for the worst year, enough in 99% of chance worlds', 'reserve_99', c.reserve_99),
+      commRow('Reserve for the worst year, enough in 95% of chance worlds (range from chance)', 'reserve_95', c.reserve_95, undefined, fmtReserve(h, 0, c.reserve_95)),
+      commRow('Reserve for the worst year, enough in 99% of chance worlds (range from chance)', 'reserve_99', c.reserve_99, undefined, fmtReserve(h, 1, c.reserve_99)),
       commRow('Commissioner’s net payments, total over the run', 'outlay_mean', c.outlay_mean, c.outlay_se),
       commRow('Budgets set, total over the run', 'budget_mean', c.budget_mean),
       commRow('Spend on care, total over the run', 'spend_mean', c.spend_mean),
@@ -787,9 +798,9 @@ function runView(st, charts) {
   ];
 }
 
-function commRow(label, key, v, se) {
+function commRow(label, key, v, se, text) {
   return el('tr', { 'data-key': key }, el('th', { scope: 'row', text: label }),
-    cell(fmtPounds(v) + (se !== undefined && se !== null ? ` ± ${fmtPounds(se)}` : ''), v));
+    cell(text || fmtPounds(v) + (se !== undefined && se !== null ? ` ± ${fmtPounds(se)}` : ''), v));
 }
 
 function chartsView(charts, id, first) {
@@ -855,6 +866,15 @@ function compareView(st, a, b, charts, ca, cb) {
         cell(fmtPct(x.p_over_5), x.p_over_5), cell(fmtPct(y.p_over_5), y.p_over_5), diffCell(find('p_overspend_5', x.band)),
         cell(fmtPct(x.p_over_10), x.p_over_10), cell(fmtPct(y.p_over_10), y.p_over_10), diffCell(find('p_overspend_10', x.band)));
     })));
+  const afterA = holderBands(ha), afterB = holderBands(hb);
+  const pooled = el('table', { class: 'after-pool compare', id: 'after-pool', 'data-run': st.id },
+    el('caption', { text: 'After any pool or consortium has paid: chance a practice must find more than 5% of its budget itself in a year (± uncertainty from chance)' }),
+    el('thead', {}, el('tr', {}, ...['patients', 'A', 'B'].map(t => el('th', { scope: 'col', text: t })))),
+    el('tbody', {}, ...ha.bands.map(x => {
+      const pa = afterA.get(x.band) || {}, pb = afterB.get(x.band) || {};
+      return el('tr', { 'data-band': x.band, class: x.band === 'all' ? 'total' : '' }, el('th', { scope: 'row', text: x.band === 'all' ? 'all practices' : x.band }),
+        cell(fmtPct(pa.p_over_5_after) + fmtSE(pa.p_over_5_after_se), pa.p_over_5_after), cell(fmtPct(pb.p_over_5_after) + fmtSE(pb.p_over_5_after_se), pb.p_over_5_after));
+    })));
   const rows = [
     ['Reserve for the worst year, enough in 95% of chance worlds', 'reserve_p95', ha.commissioner.reserve_95, hb.commissioner.reserve_95],
     ['Reserve for the worst year, enough in 99% of chance worlds', 'reserve_p99', ha.commissioner.reserve_99, hb.commissioner.reserve_99],
@@ -887,7 +907,7 @@ function compareView(st, a, b, charts, ca, cb) {
   return [
     el('h2', { text: 'A against B' }),
     el('p', { class: 'facts', text: `A: ${facts(ha, a.scenario)} B: ${facts(hb, b.scenario)} Both ran on the same patients and chance events, so their differences are measured far more precisely than two separate runs would allow.` }),
-    el('div', { class: 'tables' }, el('div', { class: 'scroll', tabindex: 0 }, head), el('div', { class: 'scroll', tabindex: 0 }, comm)),
+    el('div', { class: 'tables' }, el('div', { class: 'scroll', tabindex: 0 }, head), el('div', { class: 'scroll', tabindex: 0 }, pooled), el('div', { class: 'scroll', tabindex: 0 }, comm)),
     chartsView(charts, st.id, ['cmp-reserve-p95', 'cmp-commissioner-outlay', 'cmp-p-overspend-5']),
     sideCharts,
     el('details', { class: 'all-diffs', open: true }, el('summary', { text: 'All paired differences' }), el('div', { class: 'scroll', tabindex: 0 }, all)),
