@@ -77,6 +77,8 @@ type result struct {
 	Started     time.Time  `json:"started,omitzero"`
 	Finished    time.Time  `json:"finished,omitzero"`
 	Summary     *Headline  `json:"summary,omitempty"`
+	// Curve is a risk curve's rows, each by its column names.
+	Curve []map[string]any `json:"curve,omitempty"`
 	Differences []diffLine `json:"differences,omitempty"`
 	// Timings are the milliseconds each stage took: waiting for a slot,
 	// simulating (with writing the run folder), summarising, drawing.
@@ -186,11 +188,16 @@ func (j *job) view() status {
 	defer j.mu.Unlock()
 	v := status{job: j, result: j.res, Progress: f, Stage: stageNames[j.stage]}
 	base := "/api/runs/" + j.ID
-	if j.Kind == "comparison" {
+	switch j.Kind {
+	case "comparison":
 		base = "/api/comparisons/" + j.ID
+	case "risk-curve":
+		base = "/api/risk-curves/" + j.ID
 	}
 	v.Links = map[string]string{"self": base, "events": base + "/events"}
-	if j.res.Status == done {
+	if j.res.Status == done && j.Kind == "risk-curve" {
+		v.Links["csv"] = base + "/risk_curve.csv"
+	} else if j.res.Status == done {
 		v.Links["report"] = base + "/report"
 		v.Links["charts"] = base + "/charts"
 		v.Links["results"] = base + "/results.parquet"
@@ -370,13 +377,9 @@ func folderSays(j *job, st, msg string) string {
 // comparison's runs go with it.
 func (s *Server) remove(j *job, dir string) error {
 	s.mu.Lock()
-	if dir == runsDir {
-		delete(s.runs, j.ID)
-	} else {
-		delete(s.comparisons, j.ID)
-		for _, id := range j.Runs {
-			delete(s.runs, id)
-		}
+	delete(s.jobs(dir), j.ID)
+	for _, id := range j.Runs {
+		delete(s.runs, id)
 	}
 	s.mu.Unlock()
 	var errs []error
@@ -509,11 +512,7 @@ func (s *Server) startRun(req *RunRequest, b *built) (*job, error) {
 // drop forgets a job that never started (a full queue) and removes its folder.
 func (s *Server) drop(j *job, dir string) {
 	s.mu.Lock()
-	if dir == runsDir {
-		delete(s.runs, j.ID)
-	} else {
-		delete(s.comparisons, j.ID)
-	}
+	delete(s.jobs(dir), j.ID)
 	s.mu.Unlock()
 	os.RemoveAll(j.dir)
 }
@@ -638,7 +637,7 @@ func (s *Server) load() error {
 	if err := s.loadUploads(); err != nil {
 		return err
 	}
-	for _, d := range []string{runsDir, comparisonsDir} {
+	for _, d := range []string{runsDir, comparisonsDir, curvesDir} {
 		root := filepath.Join(s.cfg.Data, d)
 		ents, err := os.ReadDir(root)
 		if err != nil {
@@ -657,13 +656,9 @@ func (s *Server) load() error {
 			if err != nil {
 				// Listed as failed, so that it can be seen and deleted.
 				fmt.Fprintf(s.cfg.Log, "%s: %v\n", jdir, err)
-				j = damagedJob(jdir, e.Name(), map[string]string{runsDir: "run", comparisonsDir: "comparison"}[d], err)
+				j = damagedJob(jdir, e.Name(), jobKind[d], err)
 			}
-			if d == runsDir {
-				s.runs[j.ID] = j
-			} else {
-				s.comparisons[j.ID] = j
-			}
+			s.jobs(d)[j.ID] = j
 		}
 	}
 	for _, c := range s.comparisons {
@@ -726,22 +721,30 @@ func loadJob(dir string) (*job, error) {
 	return j, nil
 }
 
+// jobKind is the kind of job each folder holds.
+var jobKind = map[string]string{runsDir: "run", comparisonsDir: "comparison", curvesDir: "risk-curve"}
+
+// jobs is the jobs of one folder (s.mu held).
+func (s *Server) jobs(dir string) map[string]*job {
+	switch dir {
+	case runsDir:
+		return s.runs
+	case comparisonsDir:
+		return s.comparisons
+	}
+	return s.curves
+}
+
 // find looks a job up by the id in a request path.
 func (s *Server) find(dir, id string) (*job, *apiError) {
 	if !idRE.MatchString(id) {
 		return nil, &apiError{status: 404, Field: "id", Error: fmt.Sprintf("%q is not a run id", id)}
 	}
 	s.mu.Lock()
-	var j *job
-	if dir == runsDir {
-		j = s.runs[id]
-	} else {
-		j = s.comparisons[id]
-	}
+	j := s.jobs(dir)[id]
 	s.mu.Unlock()
 	if j == nil {
-		what := map[string]string{runsDir: "run", comparisonsDir: "comparison"}[dir]
-		return nil, &apiError{status: 404, Field: "id", Error: fmt.Sprintf("no %s %s on this server", what, id)}
+		return nil, &apiError{status: 404, Field: "id", Error: fmt.Sprintf("no %s %s on this server", jobKind[dir], id)}
 	}
 	return j, nil
 }
@@ -756,6 +759,9 @@ func (s *Server) jobList() []status {
 		}
 	}
 	for _, j := range s.comparisons {
+		js = append(js, j)
+	}
+	for _, j := range s.curves {
 		js = append(js, j)
 	}
 	s.mu.Unlock()

@@ -106,6 +106,7 @@ type Server struct {
 	mu          sync.Mutex
 	runs        map[string]*job
 	comparisons map[string]*job
+	curves      map[string]*job
 	uploads     map[string]*upload
 	waiting     int
 	// active counts jobs holding a slot; peak is the most there have been.
@@ -151,7 +152,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, schema: sc, levers: sc.levers(), slots: make(chan struct{}, cfg.MaxRuns),
-		runs: map[string]*job{}, comparisons: map[string]*job{}, uploads: map[string]*upload{}}
+		runs: map[string]*job{}, comparisons: map[string]*job{}, curves: map[string]*job{}, uploads: map[string]*upload{}}
 	if s.implied, err = impliedValues(s.levers); err != nil {
 		return nil, err
 	}
@@ -159,7 +160,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.ctx, s.stop = context.WithCancel(context.Background())
-	for _, d := range []string{runsDir, comparisonsDir, uploadsDir} {
+	for _, d := range []string{runsDir, comparisonsDir, curvesDir, uploadsDir} {
 		if err := os.MkdirAll(filepath.Join(cfg.Data, d), 0o755); err != nil {
 			return nil, fmt.Errorf("data folder %s cannot be created: %w", cfg.Data, err)
 		}
@@ -180,6 +181,7 @@ func New(cfg Config) (*Server, error) {
 const (
 	runsDir        = "runs"
 	comparisonsDir = "comparisons"
+	curvesDir      = "risk-curves"
 	uploadsDir     = "uploads"
 )
 
@@ -228,6 +230,11 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/api/comparisons/{id}/charts", s.chartsFile(comparisonsDir)},
 		{"GET", "/api/comparisons/{id}/report", s.reportFile(comparisonsDir)},
 		{"GET", "/api/comparisons/{id}/results.parquet", s.comparisonParquet()},
+		{"POST", "/api/risk-curves", s.postRiskCurve},
+		{"GET", "/api/risk-curves/{id}", s.getJob(curvesDir)},
+		{"DELETE", "/api/risk-curves/{id}", s.cancelJob(curvesDir)},
+		{"GET", "/api/risk-curves/{id}/events", s.events(curvesDir)},
+		{"GET", "/api/risk-curves/{id}/risk_curve.csv", s.curveCSV()},
 	}
 }
 
