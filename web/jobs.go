@@ -72,14 +72,14 @@ type job struct {
 
 // result is how a job ended (result.json) or where it is.
 type result struct {
-	Status      string     `json:"status"` // queued, running, done, failed, cancelled
-	Error       string     `json:"error,omitempty"`
-	Started     time.Time  `json:"started,omitzero"`
-	Finished    time.Time  `json:"finished,omitzero"`
-	Summary     *Headline  `json:"summary,omitempty"`
+	Status   string    `json:"status"` // queued, running, done, failed, cancelled
+	Error    string    `json:"error,omitempty"`
+	Started  time.Time `json:"started,omitzero"`
+	Finished time.Time `json:"finished,omitzero"`
+	Summary  *Headline `json:"summary,omitempty"`
 	// Curve is a risk curve's rows, each by its column names.
-	Curve []map[string]any `json:"curve,omitempty"`
-	Differences []diffLine `json:"differences,omitempty"`
+	Curve       []map[string]any `json:"curve,omitempty"`
+	Differences []diffLine       `json:"differences,omitempty"`
 	// Timings are the milliseconds each stage took: waiting for a slot,
 	// simulating (with writing the run folder), summarising, drawing.
 	Timings map[string]float64 `json:"timings_ms,omitempty"`

@@ -139,3 +139,77 @@ func TestPageForAPerson(t *testing.T) {
 	}
 	b.errors()
 }
+
+// Three of a finance lead's tasks, clicked through: whether a risk pool
+// cuts practices' overspends (after the pool, B with a 10% pool has fewer
+// practices finding more than 5% themselves than A without; before it,
+// the same); the reserve under hard budgets beside indicative ones; and
+// how often a neighbourhood contract pays for luck (the page's figures are
+// the API's risk curve's).
+func TestFinanceLeadTasks(t *testing.T) {
+	bin := chromium(t)
+	_, ts := testServer(t, Config{Loopback: true})
+	b := newBrowser(t, bin, 1280, 900)
+	b.do("opening the page", chromedp.Navigate(ts.URL+"/?a.s=default&a.rule.type=hard&reps=40&years=2&seed=2&cohort=1"))
+	b.waitFor("the page to be ready", `document.body.dataset.ready === 'ok'`)
+	b.do("ticking compare", chromedp.Click(chromedp.ID("compare")))
+	b.waitFor("setting B", `!!document.getElementById('b--rule.pool_share') && document.getElementById('state').textContent === 'Ready.'`)
+	b.typeInto("b--rule.pool_share", "10%")
+	b.waitFor("the change to be checked", `document.getElementById('state').textContent === 'Ready.'`)
+	b.do("pressing Run", chromedp.Click(chromedp.ID("run")))
+	b.waitFor("the comparison", `document.getElementById('outcome').dataset.kind === 'comparison' && !document.body.dataset.running`)
+	var pool struct {
+		A, B, BeforeA, BeforeB float64
+	}
+	b.eval(`(() => { const r = document.querySelector('#after-pool tr[data-band="all"]').querySelectorAll('td');
+		const h = document.querySelector('#headline tr[data-band="all"]').querySelectorAll('td');
+		return {A: Number(r[0].dataset.value), B: Number(r[1].dataset.value), BeforeA: Number(h[0].dataset.value), BeforeB: Number(h[1].dataset.value)} })()`, &pool)
+	if !(pool.B < pool.A) || pool.BeforeA != pool.BeforeB {
+		t.Errorf("a 10%% pool: after it A %v, B %v (want B lower); before it A %v, B %v (want equal)", pool.A, pool.B, pool.BeforeA, pool.BeforeB)
+	}
+
+	// The reserve under indicative (A) and hard (B) budgets.
+	b.choose("a--rule.type", "indicative")
+	b.choose("b--rule.type", "hard")
+	b.waitFor("the change to be checked", `document.getElementById('state').textContent === 'Ready.'`)
+	b.do("pressing Run", chromedp.Click(chromedp.ID("run")))
+	b.waitFor("the comparison", `document.getElementById('outcome').dataset.kind === 'comparison' && !document.body.dataset.running && !document.getElementById('outcome').classList.contains('stale')`)
+	var reserve struct{ A, B float64 }
+	b.eval(`(() => { const r = document.querySelector('#commissioner tr[data-key="reserve_p95"]').querySelectorAll('td'); return {A: Number(r[0].dataset.value), B: Number(r[1].dataset.value)} })()`, &reserve)
+	if !(reserve.A > 0) || !(reserve.B < reserve.A) {
+		t.Errorf("reserve at 95%%: indicative %v, hard %v: want less under hard budgets, whose holders carry overspends", reserve.A, reserve.B)
+	}
+
+	// Luck: a neighbourhood contract.
+	b.do("unticking compare", chromedp.Click(chromedp.ID("compare")))
+	b.choose("a--scenario", "neighbourhood-shared-savings-2026")
+	b.waitFor("the scenario to be checked", `document.getElementById('state').textContent === 'Ready.'`)
+	b.typeInto("run--reps", "20")
+	b.waitFor("the change to be checked", `document.getElementById('state').textContent === 'Ready.'`)
+	b.do("pressing Run", chromedp.Click(chromedp.ID("run")))
+	b.waitFor("the result", `document.getElementById('outcome').dataset.kind === 'run' && !document.body.dataset.running && !!document.getElementById('luck-run')`)
+	b.do("asking about luck", chromedp.Click(chromedp.ID("luck-run")))
+	b.waitFor("the luck figures", `!!document.getElementById('luck-table')`)
+	var luck struct {
+		ID    string             `json:"id"`
+		Shown map[string]float64 `json:"shown"`
+	}
+	b.eval(`(() => { const t = document.getElementById('luck-table'); const shown = {};
+		for (const tr of t.querySelectorAll('tr[data-key]')) { const v = tr.querySelector('td').dataset.value; if (v !== '') shown[tr.dataset.key] = Number(v) }
+		return {id: t.dataset.curve, shown} })()`, &luck)
+	_, st := call(t, "GET", ts.URL+"/api/risk-curves/"+luck.ID, nil)
+	curve, _ := st["curve"].([]any)
+	if len(curve) != 1 {
+		t.Fatalf("risk curve %s: %v", luck.ID, st)
+	}
+	row := curve[0].(map[string]any)
+	if size := row["holder_size"].(float64); size < 40000 || size > 60000 {
+		t.Errorf("the luck panel's holders: %v people, want the scenario's neighbourhoods of about 50,000", size)
+	}
+	for _, k := range []string{"false_reward", "msr_for_5pct_false_reward", "power_2pct"} {
+		if want, _ := row[k].(float64); luck.Shown[k] != want {
+			t.Errorf("luck panel %s: shown %v, API %v", k, luck.Shown[k], want)
+		}
+	}
+	b.errors()
+}

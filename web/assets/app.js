@@ -793,9 +793,54 @@ function runView(st, charts) {
     el('h2', { text: 'Results' }),
     el('p', { class: 'facts', text: facts(h, st.scenario) }),
     el('div', { class: 'tables' }, el('div', { class: 'scroll', tabindex: 0 }, head), el('div', { class: 'scroll', tabindex: 0 }, comm)),
+    luckPanel(st),
     chartsView(charts, st.id, ['overspend-vs-list', 'area-overspend']),
     downloads([['Setting', st.id]]),
   ];
+}
+
+// luckPanel asks, for a contract, how often it pays for luck: the risk
+// curve at the scenario's holders' size (POST /api/risk-curves), read by
+// its column names.
+function luckPanel(st) {
+  if (valueOf('a', 'rule.type') !== 'shared_savings' || state.compare) return null;
+  const box = el('section', { class: 'luck', id: 'luck', 'aria-labelledby': 'luck-title' },
+    el('h3', { id: 'luck-title', text: 'Does the contract pay for luck?' }),
+    el('p', { text: 'A holder’s spend moves by chance from year to year. This simulates many holders of this scenario’s size twice, with no real change and with a true 2% saving, to show how often the contract pays shared savings for chance alone.' }));
+  const btn = el('button', { type: 'button', id: 'luck-run', text: 'Measure it' });
+  const out = el('div', { id: 'luck-out', role: 'status' });
+  btn.addEventListener('click', async () => {
+    btn.disabled = true;
+    out.textContent = 'Simulating…';
+    const p = paramsRequest();
+    const reps = Math.min(Number(p.reps) || 200, 200);
+    const res = await api('POST', '/api/risk-curves', { ...sideRequest('a'), reps, seed: p.seed });
+    if (!res.ok) { out.textContent = res.data.error; btn.disabled = false; return; }
+    const es = new EventSource(`/api/risk-curves/${res.data.id}/events`);
+    es.addEventListener('progress', ev => { out.textContent = `Simulating… ${Math.round(100 * JSON.parse(ev.data).progress)}%`; });
+    es.addEventListener('end', ev => {
+      es.close();
+      btn.disabled = false;
+      const d = JSON.parse(ev.data);
+      if (d.status !== 'done') { out.textContent = `Not measured: ${d.error || d.status}`; return; }
+      out.replaceChildren(luckTable(d));
+    });
+  });
+  box.append(btn, out);
+  return box;
+}
+
+function luckTable(d) {
+  const r = (d.curve || [])[0] || {};
+  const pct = (v, se) => v === null || v === undefined ? '–' : fmtPct(v) + fmtSE(se);
+  const t = el('table', { class: 'luck-table', id: 'luck-table', 'data-curve': d.id },
+    el('caption', { text: `Holders of ${fmtInt(r.holder_size)} people, ${fmtInt(d.reps)} chance worlds of ${d.years} contract year${d.years === 1 ? '' : 's'} (± uncertainty from chance)` }),
+    el('tbody', {},
+      el('tr', { 'data-key': 'false_reward' }, el('th', { scope: 'row', text: 'Chance the contract pays shared savings when spend did not really change' }), cell(pct(r.false_reward, r.false_reward_se), r.false_reward)),
+      el('tr', { 'data-key': 'msr_for_5pct_false_reward' }, el('th', { scope: 'row', text: 'Minimum savings rate (corridor) that would hold that chance to 5%' }), cell(pct(r.msr_for_5pct_false_reward, r.msr_for_5pct_false_reward_se), r.msr_for_5pct_false_reward)),
+      el('tr', { 'data-key': 'scenario_msr' }, el('th', { scope: 'row', text: 'This contract’s minimum savings rate at this size' }), cell(pct(r.scenario_msr), r.scenario_msr)),
+      el('tr', { 'data-key': 'power_2pct' }, el('th', { scope: 'row', text: 'Chance a true 2% saving is rewarded' }), cell(pct(r.power_2pct, r.power_2pct_se), r.power_2pct))));
+  return el('div', { class: 'scroll', tabindex: 0 }, t);
 }
 
 function commRow(label, key, v, se, text) {
@@ -922,14 +967,14 @@ async function showRecent(ev) {
   const res = await api('GET', '/api/runs');
   const tb = document.querySelector('#recent-table tbody');
   tb.replaceChildren(...(res.data || []).slice(0, 50).map(j => {
-    const open = jobKey(j) === null ? el('span', { text: 'sent as text' }) : el('a', { href: linkFor(j), text: 'open' });
+    const open = j.kind === 'risk-curve' ? el('a', { href: `/api/risk-curves/${j.id}/risk_curve.csv`, text: 'table (CSV)' }) : jobKey(j) === null ? el('span', { text: 'sent as text' }) : el('a', { href: linkFor(j), text: 'open' });
     const del = el('button', { type: 'button', class: 'link', text: 'delete', 'aria-label': `delete ${j.scenario || j.id}` });
     del.addEventListener('click', async () => {
-      const r = await api('DELETE', (j.kind === 'comparison' ? '/api/comparisons/' : '/api/runs/') + j.id);
+      const r = await api('DELETE', ({ comparison: '/api/comparisons/', 'risk-curve': '/api/risk-curves/' }[j.kind] || '/api/runs/') + j.id);
       if (r.ok) showRecent();
     });
     const ended = ['done', 'failed', 'cancelled'].includes(j.status);
-    return el('tr', {}, el('td', { text: new Date(j.created).toLocaleString('en-GB') }), el('td', { text: `${j.kind === 'comparison' ? 'Compare: ' : ''}${j.scenario}` }),
+    return el('tr', {}, el('td', { text: new Date(j.created).toLocaleString('en-GB') }), el('td', { text: `${j.kind === 'comparison' ? 'Compare: ' : j.kind === 'risk-curve' ? 'Luck at holder sizes: ' : ''}${j.scenario}` }),
       el('td', { text: `${fmtInt(j.reps)} replications × ${j.years} years` }), el('td', { text: j.status }), el('td', {}, open, ended ? ' · ' : '', ended ? del : ''));
   }));
   $('recent').hidden = false;
