@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	rundir "github.com/gpbudget/gpbudget/run"
 	"github.com/gpbudget/gpbudget/runfolder"
+	"github.com/gpbudget/gpbudget/scenarios"
 )
 
 // allocated is the bytes the process allocated while f ran (the server
@@ -324,4 +327,32 @@ func TestNumbersAsWritten(t *testing.T) {
 		t.Errorf("the run's name: %d %v", code, out["scenario"])
 	}
 	waitEnd(t, ts, "runs", out["id"].(string))
+}
+
+// A run cancelled while it was summarised has a complete run folder: its
+// message says so, as its manifest does; one cancelled mid-simulation says
+// completed: false.
+func TestCancelledMessageSaysWhatTheFolderSays(t *testing.T) {
+	sc, err := scenarios.Load("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := sc.Model(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := &job{Kind: "run", dir: t.TempDir()}
+	if msg := folderSays(j, cancelled, "cancelled before it finished"); !strings.Contains(msg, "had not started") {
+		t.Errorf("no folder: %s", msg)
+	}
+	if _, err := rundir.Execute(context.Background(), &rundir.Spec{Scenario: sc, Model: m, Seed: 1, Reps: 2, Years: 1, Workers: 1,
+		Dir: filepath.Join(j.dir, "run"), Version: "test", Cohort: true}); err != nil {
+		t.Fatal(err)
+	}
+	if msg := folderSays(j, cancelled, "cancelled before it finished"); !strings.Contains(msg, "completed: true") {
+		t.Errorf("a complete folder: %s", msg)
+	}
+	if msg := folderSays(j, failed, "boom"); msg != "boom" {
+		t.Errorf("a failure: %s", msg)
+	}
 }
