@@ -106,6 +106,28 @@ var leverSpecs = []leverSpec{
 	{path: "contract.revenue_per_patient", label: "Holder's revenue", group: "Contract", unit: "£ per patient a year (0 = not given: no revenue cap)", applies: contracts, exclusive: true},
 }
 
+// pageWords say what a lever does in a finance lead's words where the
+// schema's are a file's (field names, code values, a regulation's
+// citation); the schema's stay for the rest.
+var pageWords = map[string]string{
+	"budget.method": "How budgets are set: a fair share from each list's ages, sexes and need (capitation); past spend, raised each year by the uplift (historic); " +
+		"or last year's budget moved part of the way (the pace) towards the fair share each year.",
+	"rule.type": "Who answers for an overspend. Indicative budgets: the commissioner pays it. Hard budgets: the holder keeps savings and repays deficits. " +
+		"Fundholding: a hard budget for some kinds of care only, usually with a stop-loss. Shared savings contract: the commissioner pays for care, and the holder " +
+		"shares savings (and, two-sided, losses) beyond a corridor.",
+	"rule.consortium.by": "Who holds the budget: each practice alone; groups given in the file; practices grouped until each group reaches the consortium size " +
+		"(neighbourhoods of about 50,000 people, multi-neighbourhood providers of about 250,000); or one holder for the whole area.",
+	"contract":         "A shared savings contract's terms (only under a shared savings contract rule; what is not set follows the US Medicare programme's basic track).",
+	"contract.sharing": "Once savings (or losses) pass the minimum rate: shared from the first pound (as Medicare does), or only the part beyond the minimum rate (like an insurance excess).",
+	"contract.savings.min_rate_table": "The corridor: savings smaller than this share of the benchmark are not shared, so chance alone is not rewarded. " +
+		"Sliding with the holder's population (Medicare's table: 3.9% at 5,000 people down to 2.0% at 60,000 and more), or a fixed rate set below.",
+	"contract.savings.min_rate":      "A fixed corridor: savings smaller than this share of the benchmark are not shared. Setting it replaces the sliding table.",
+	"contract.losses.min_rate_table": "The corridor for losses, where losses are set separately: sliding with the holder's population (Medicare's table), or a fixed rate set below.",
+	"contract.losses.min_rate":       "A fixed corridor for losses: losses smaller than this share of the benchmark are not shared. Setting it replaces the sliding table.",
+	"contract.losses.cap_revenue":    "Shared losses at most this share of the holder's own revenue (its revenue per patient times its list); 0: no such cap.",
+	"contract.revenue_per_patient":   "The holder's own revenue, in pounds a year per registered patient, used only for the cap on losses by revenue; 0: not given (no such cap).",
+}
+
 // contracts are the rule types that hold a contract.
 var contracts = []string{"shared_savings"}
 
@@ -272,6 +294,9 @@ func (sc *schema) levers() []Lever {
 		l := Lever{Path: sp.path, Label: sp.label, Group: sp.group, Unit: sp.unit, Applies: sp.applies,
 			Exclusive: sp.exclusive, Implied: sp.implied, Blank: sp.blank, Clears: sp.clears}
 		l.fill(f)
+		if w := pageWords[sp.path]; w != "" {
+			l.Description = w
+		}
 		if l.Blank != "" {
 			l.Choices = append([]string{""}, l.Choices...)
 		}

@@ -31,6 +31,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -497,15 +498,23 @@ func (s *Server) limitNote(e *apiError, lowered map[string]int) *apiError {
 func (s *Server) checkSize(b *built) *apiError {
 	py := float64(b.reps) * float64(b.years+1) * float64(b.patients)
 	if py > s.cfg.MaxPatientYears {
-		return badField("reps", "%d replications x %d years (and the base year) x %d patients is %.3g patient-years, more than this server's limit of %.3g (gpbudget serve --max-patient-years): accepted at most %s replications of %d years here",
-			b.reps, b.years, b.patients, py, s.cfg.MaxPatientYears, thousands(s.maxReps(b)), b.years)
+		return badField("reps", "%s replications of %s for %s patients is more than this server runs at once (its limit of %.3g patient-years, set when it was started): accepted at most %s replications of %s here",
+			thousands(b.reps), yearsWord(b.years), thousands(b.patients), s.cfg.MaxPatientYears, thousands(s.maxReps(b)), yearsWord(b.years))
 	}
 	rows := float64(b.reps) * float64(b.years) * float64(len(b.model.Practices))
 	if rows > s.cfg.MaxRows {
-		return badField("reps", "%d replications x %d years x %d practices is %.3g result rows, more than this server's limit of %.3g (gpbudget serve --max-rows): accepted at most %s replications of %d years here",
-			b.reps, b.years, len(b.model.Practices), rows, s.cfg.MaxRows, thousands(s.maxReps(b)), b.years)
+		return badField("reps", "%s replications of %s for %s practices is %s result rows, more than this server keeps for one run (its limit of %.3g, set when it was started): accepted at most %s replications of %s here",
+			thousands(b.reps), yearsWord(b.years), thousands(len(b.model.Practices)), thousands(int(rows)), s.cfg.MaxRows, thousands(s.maxReps(b)), yearsWord(b.years))
 	}
 	return nil
+}
+
+// yearsWord is "1 year" or "N years".
+func yearsWord(n int) string {
+	if n == 1 {
+		return "1 year"
+	}
+	return strconv.Itoa(n) + " years"
 }
 
 // maxReps is the most replications of b's years and population this

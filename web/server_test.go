@@ -224,7 +224,7 @@ func TestServerLimits(t *testing.T) {
 	_, ts := testServer(t, Config{MaxPatientYears: 5e6, MaxRows: 1000, MaxUpload: 4 << 10})
 	// The default area is about 3.4e5 patients: 10 x (1 + 1) years is 6.8e6.
 	code, out := call(t, "POST", ts.URL+"/api/runs", small(map[string]any{"reps": 10}))
-	if code != 400 || out["field"] != "reps" || !strings.Contains(out["error"].(string), "--max-patient-years") {
+	if code != 400 || out["field"] != "reps" || !strings.Contains(out["error"].(string), "limit of 5e+06 patient-years") || !strings.Contains(out["error"].(string), "at most 7 replications of 1 year here") {
 		t.Errorf("run past --max-patient-years: %d %v", code, out)
 	}
 	code, out = call(t, "POST", ts.URL+"/api/validate", small(nil))
@@ -233,7 +233,7 @@ func TestServerLimits(t *testing.T) {
 	}
 	// 50 practices x 1 year x 25 replications is 1,250 rows.
 	code, out = call(t, "POST", ts.URL+"/api/runs", small(map[string]any{"reps": 25, "scenario": "name: few\npopulation:\n  synthetic:\n    practices: 50\n    list_size_mean: 100\n    list_size_sd: 10\n    min_list: 50\n    max_list: 200\n"}))
-	if code != 400 || !strings.Contains(out["error"].(string), "--max-rows") {
+	if code != 400 || !strings.Contains(out["error"].(string), "1,250 result rows") || !strings.Contains(out["error"].(string), "at most 20 replications") {
 		t.Errorf("run past --max-rows: %d %v", code, out)
 	}
 	// A scenario cannot raise the server's limits by raising its own.

@@ -381,7 +381,7 @@ function refreshApplies() {
     const rule = valueOf(side, 'rule.type');
     const on = applies(side, l);
     wrap.classList.toggle('inapplicable', !on);
-    wrap.title = on ? '' : `Does nothing under a ${rule} rule (applies to ${l.applies.join(', ')})`;
+    wrap.title = on ? '' : `Does nothing under the rule chosen (${words(rule)}); it acts under ${l.applies.map(words).join(' or ')}`;
     if (l.section) wrap.hidden = !sectionOn(side, l.section);
   }
 }
