@@ -275,7 +275,7 @@ func (j *job) save() error {
 type errBusy struct{ waiting int }
 
 func (e errBusy) Error() string {
-	return fmt.Sprintf("the server has %d runs waiting, its limit (gpbudget serve --max-queue): try again when one has finished", e.waiting)
+	return fmt.Sprintf("the server has %d runs waiting, as many as it takes (a limit set when it was started): try again when one has finished", e.waiting)
 }
 
 // enqueue starts a job's goroutine: it waits for a slot (at most MaxRuns

@@ -124,8 +124,8 @@ func (s *Server) postRiskCurve(w http.ResponseWriter, r *http.Request) {
 	}
 	if cost > s.cfg.MaxPatientYears {
 		most := math.Floor(float64(reps) * s.cfg.MaxPatientYears / cost)
-		writeErr(w, badField("reps", "%d replications of %d sizes is %.3g patient-years, more than this server's limit of %.3g: accepted at most %s replications here",
-			reps, len(sizes), cost, s.cfg.MaxPatientYears, thousands(int(most))))
+		writeErr(w, badField("reps", "%s replications of %d holder sizes is %s patient-years, more than this server runs at once (its limit of %s): accepted at most %s replications here",
+			thousands(reps), len(sizes), amountWords(cost), amountWords(s.cfg.MaxPatientYears), thousands(int(most))))
 		return
 	}
 	o := riskcurve.Options{Sizes: sizes, Reps: reps, Years: years, Seed: b.seed, Workers: s.cfg.Workers}

@@ -356,3 +356,11 @@ func TestCancelledMessageSaysWhatTheFolderSays(t *testing.T) {
 		t.Errorf("a failure: %s", msg)
 	}
 }
+
+func TestAmountWords(t *testing.T) {
+	for x, want := range map[float64]string{2e10: "20 billion", 5e6: "5 million", 1.25e9: "1.25 billion", 1000: "1,000", 2.7e8: "270 million"} {
+		if got := amountWords(x); got != want {
+			t.Errorf("amountWords(%g) = %q, want %q", x, got, want)
+		}
+	}
+}

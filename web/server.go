@@ -498,15 +498,29 @@ func (s *Server) limitNote(e *apiError, lowered map[string]int) *apiError {
 func (s *Server) checkSize(b *built) *apiError {
 	py := float64(b.reps) * float64(b.years+1) * float64(b.patients)
 	if py > s.cfg.MaxPatientYears {
-		return badField("reps", "%s replications of %s for %s patients is more than this server runs at once (its limit of %.3g patient-years, set when it was started): accepted at most %s replications of %s here",
-			thousands(b.reps), yearsWord(b.years), thousands(b.patients), s.cfg.MaxPatientYears, thousands(s.maxReps(b)), yearsWord(b.years))
+		return badField("reps", "%s replications of %s for %s patients is more than this server runs at once (its limit of %s patient-years, set when it was started): accepted at most %s replications of %s here",
+			thousands(b.reps), yearsWord(b.years), thousands(b.patients), amountWords(s.cfg.MaxPatientYears), thousands(s.maxReps(b)), yearsWord(b.years))
 	}
 	rows := float64(b.reps) * float64(b.years) * float64(len(b.model.Practices))
 	if rows > s.cfg.MaxRows {
-		return badField("reps", "%s replications of %s for %s practices is %s result rows, more than this server keeps for one run (its limit of %.3g, set when it was started): accepted at most %s replications of %s here",
-			thousands(b.reps), yearsWord(b.years), thousands(len(b.model.Practices)), thousands(int(rows)), s.cfg.MaxRows, thousands(s.maxReps(b)), yearsWord(b.years))
+		return badField("reps", "%s replications of %s for %s practices is %s result rows, more than this server keeps for one run (its limit of %s, set when it was started): accepted at most %s replications of %s here",
+			thousands(b.reps), yearsWord(b.years), thousands(len(b.model.Practices)), thousands(int(rows)), amountWords(s.cfg.MaxRows), thousands(s.maxReps(b)), yearsWord(b.years))
 	}
 	return nil
+}
+
+// amountWords writes a large number as a person reads it: "20 billion",
+// "5 million", "1,000".
+func amountWords(x float64) string {
+	for _, u := range []struct {
+		v    float64
+		name string
+	}{{1e12, "trillion"}, {1e9, "billion"}, {1e6, "million"}} {
+		if x >= u.v {
+			return strconv.FormatFloat(math.Round(x/u.v*100)/100, 'f', -1, 64) + " " + u.name
+		}
+	}
+	return thousands(int(x))
 }
 
 // yearsWord is "1 year" or "N years".

@@ -224,7 +224,7 @@ func TestServerLimits(t *testing.T) {
 	_, ts := testServer(t, Config{MaxPatientYears: 5e6, MaxRows: 1000, MaxUpload: 4 << 10})
 	// The default area is about 3.4e5 patients: 10 x (1 + 1) years is 6.8e6.
 	code, out := call(t, "POST", ts.URL+"/api/runs", small(map[string]any{"reps": 10}))
-	if code != 400 || out["field"] != "reps" || !strings.Contains(out["error"].(string), "limit of 5e+06 patient-years") || !strings.Contains(out["error"].(string), "at most 7 replications of 1 year here") {
+	if code != 400 || out["field"] != "reps" || !strings.Contains(out["error"].(string), "limit of 5 million patient-years") || !strings.Contains(out["error"].(string), "at most 7 replications of 1 year here") {
 		t.Errorf("run past --max-patient-years: %d %v", code, out)
 	}
 	code, out = call(t, "POST", ts.URL+"/api/validate", small(nil))
