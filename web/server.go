@@ -396,8 +396,12 @@ const maxJSONBody = 1 << 20
 // must arrive within the body timeout: a client that sends a byte a minute
 // does not hold a connection and its buffer for ever.
 func (s *Server) readLimited(w http.ResponseWriter, r *http.Request, field string, limit int64) ([]byte, *apiError) {
-	// Not every ResponseWriter can set it (a test's recorder cannot).
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout))
+	// Not every ResponseWriter can set it (a test's recorder cannot). The
+	// deadline is lifted once the whole body is read: the connection may
+	// carry further requests. A body that did not arrive leaves it: the
+	// connection ends with the answer.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout))
 	if r.ContentLength > limit {
 		return nil, tooLarge(field, r.ContentLength, limit)
 	}
@@ -409,10 +413,12 @@ func (s *Server) readLimited(w http.ResponseWriter, r *http.Request, field strin
 		}
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
+			w.Header().Set("Connection", "close") // the rest of the body is not awaited
 			return nil, &apiError{status: http.StatusRequestTimeout, Field: field, Error: fmt.Sprintf("%s: the request's body did not arrive within %v", field, s.cfg.BodyTimeout)}
 		}
 		return nil, &apiError{status: 400, Field: field, Error: fmt.Sprintf("reading the request: %v", err)}
 	}
+	_ = rc.SetReadDeadline(time.Time{})
 	return b, nil
 }
 
