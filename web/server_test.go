@@ -474,7 +474,7 @@ func TestConcurrentRuns(t *testing.T) {
 		long = append(long, out["id"].(string))
 	}
 	code, out := call(t, "POST", ts.URL+"/api/runs", small(nil))
-	if code != http.StatusServiceUnavailable || !strings.Contains(out["error"].(string), "--max-queue") {
+	if code != http.StatusServiceUnavailable || !strings.Contains(out["error"].(string), "3 runs waiting") {
 		t.Errorf("past the queue: HTTP %d %v", code, out)
 	}
 	for _, id := range long {
