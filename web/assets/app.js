@@ -728,7 +728,7 @@ async function show(kind, st) {
   const out = $('outcome');
   if (kind === 'run') {
     const charts = (await api('GET', `/api/runs/${st.id}/charts`)).data;
-    out.replaceChildren(...runView(st, charts));
+    out.replaceChildren(...runView(st, charts).filter(Boolean));
   } else {
     const [a, b, charts] = await Promise.all([
       api('GET', `/api/runs/${st.runs[0]}`), api('GET', `/api/runs/${st.runs[1]}`), api('GET', `/api/comparisons/${st.id}/charts`)]);
@@ -785,7 +785,7 @@ function runView(st, charts) {
       commRow('Commissioner’s net payments, total over the run', 'outlay_mean', c.outlay_mean, c.outlay_se),
       commRow('Budgets set, total over the run', 'budget_mean', c.budget_mean),
       commRow('Spend on care, total over the run', 'spend_mean', c.spend_mean),
-      commRow('Overspends budget holders paid themselves (after any pool), total over the run', 'holder_paid_mean', c.holder_paid_mean),
+      c.holder_paid_mean ? commRow('Shared losses holders paid from their own money, total over the run', 'holder_paid_mean', c.holder_paid_mean) : null,
       commRow('Savings kept by budget holders, total over the run', 'savings_retained_mean', c.savings_retained_mean),
       commRow('Deficits carried at the end of the last year', 'deficit_carried_mean', end.deficit_carried_mean),
       el('tr', { 'data-key': 'prob_area_overspend' }, el('th', { scope: 'row', text: 'Chance the area overspends in a year' }), cell(fmtPct(c.prob_area_overspend), c.prob_area_overspend))));
