@@ -66,6 +66,25 @@ const closedRegime = "closed"
 // passed each threshold before and after pooling.
 type counts struct{ n, over5, over10, over5After, over10After float64 }
 
+// add counts one practice-year: its budget, its variance (budget - spend)
+// and what it paid into a pool or its consortium, net (pool_transfer).
+func (c *counts) add(budget, variance, pool float64) {
+	after := variance - pool
+	c.n++
+	if -variance > 0.05*budget {
+		c.over5++
+	}
+	if -variance > 0.10*budget {
+		c.over10++
+	}
+	if -after > 0.05*budget {
+		c.over5After++
+	}
+	if -after > 0.10*budget {
+		c.over10After++
+	}
+}
+
 func readHolderRisk(ctx context.Context, dir string) (*holderRisk, error) {
 	man, files, err := runfolder.OpenTable(ctx, dir, runfolder.PracticeYears)
 	if err != nil {
@@ -122,22 +141,8 @@ func readHolderRisk(ctx context.Context, dir string) (*holderRisk, error) {
 			if rdict[reg[i]] == closedRegime {
 				continue
 			}
-			after := variance[i] - pool[i]
-			for _, c := range []*counts{&by[band[dict[ids[i]]]][r], &by[nb][r]} {
-				c.n++
-				if -variance[i] > 0.05*budget[i] {
-					c.over5++
-				}
-				if -variance[i] > 0.10*budget[i] {
-					c.over10++
-				}
-				if -after > 0.05*budget[i] {
-					c.over5After++
-				}
-				if -after > 0.10*budget[i] {
-					c.over10After++
-				}
-			}
+			by[band[dict[ids[i]]]][r].add(budget[i], variance[i], pool[i])
+			by[nb][r].add(budget[i], variance[i], pool[i])
 		}
 		return nil
 	})
