@@ -63,8 +63,9 @@ var (
 const closedRegime = "closed"
 
 // counts are one band's practice-years in one replication, and how many
-// passed each threshold before and after pooling.
-type counts struct{ n, over5, over10, over5After, over10After float64 }
+// passed 5% before pooling (for its standard error: the summary has the
+// chance) and 5% and 10% after.
+type counts struct{ n, over5, over5After, over10After float64 }
 
 // add counts one practice-year: its budget, its variance (budget - spend)
 // and what it paid into a pool or its consortium, net (pool_transfer).
@@ -73,9 +74,6 @@ func (c *counts) add(budget, variance, pool float64) {
 	c.n++
 	if -variance > 0.05*budget {
 		c.over5++
-	}
-	if -variance > 0.10*budget {
-		c.over10++
 	}
 	if -after > 0.05*budget {
 		c.over5After++
