@@ -711,6 +711,14 @@ func loadJob(dir string) (*job, error) {
 		return nil, err
 	}
 	close(j.done)
+	if r, changed := shrinkRequest(j.Request); changed {
+		// Kept by an earlier version with its scenario's text: kept now as
+		// a new job is, the text named by its checksum.
+		j.Request = r
+		if err := j.save(); err != nil {
+			return nil, err
+		}
+	}
 	if rb, err := os.ReadFile(filepath.Join(dir, "result.json")); err == nil && json.Unmarshal(rb, &j.res) == nil && j.res.Status != "" {
 		if j.res.Status == done {
 			j.stage = stageDone
@@ -719,6 +727,46 @@ func loadJob(dir string) (*job, error) {
 	}
 	j.res = result{Status: failed, Error: folderSays(j, cancelled, "the server stopped before it finished")}
 	return j, nil
+}
+
+// shrinkRequest replaces the scenario texts in a kept request (a run's
+// scenario, a comparison's a.scenario and b.scenario) by their size and
+// checksum, as Side.record does.
+func shrinkRequest(raw json.RawMessage) (json.RawMessage, bool) {
+	if len(raw) == 0 {
+		return raw, false
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(raw, &top) != nil {
+		return raw, false
+	}
+	side := func(m map[string]json.RawMessage) bool {
+		var text string
+		if json.Unmarshal(m["scenario"], &text) != nil || !(Side{Scenario: text}).isText() {
+			return false
+		}
+		r := Side{Scenario: text}.record()
+		delete(m, "scenario")
+		m["scenario_bytes"], _ = json.Marshal(r.TextBytes)
+		m["scenario_sha256"], _ = json.Marshal(r.TextSHA256)
+		return true
+	}
+	changed := side(top)
+	for _, k := range []string{"a", "b"} {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(top[k], &m) == nil && m != nil && side(m) {
+			top[k], _ = json.Marshal(m)
+			changed = true
+		}
+	}
+	if !changed {
+		return raw, false
+	}
+	out, err := json.Marshal(top)
+	if err != nil {
+		return raw, false
+	}
+	return out, true
 }
 
 // jobKind is the kind of job each folder holds.

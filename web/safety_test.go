@@ -364,3 +364,33 @@ func TestAmountWords(t *testing.T) {
 		}
 	}
 }
+
+// A run kept by an earlier version with its scenario's text in job.json is
+// kept, after a restart, as a new one is: the text named by its checksum.
+func TestOldRequestsShrunk(t *testing.T) {
+	data := t.TempDir()
+	_, ts := testServer(t, Config{Data: data})
+	code, out := call(t, "POST", ts.URL+"/api/runs", small(nil))
+	if code != 202 {
+		t.Fatalf("HTTP %d %v", code, out)
+	}
+	id := out["id"].(string)
+	waitEnd(t, ts, "runs", id)
+	path := filepath.Join(data, runsDir, id, "job.json")
+	var rec map[string]any
+	b, _ := os.ReadFile(path)
+	json.Unmarshal(b, &rec)
+	text := "name: old\ndescription: " + strings.Repeat("kept whole ", 3000) + "\n"
+	rec["request"] = map[string]any{"scenario": text, "reps": 4}
+	b, _ = json.Marshal(rec)
+	os.WriteFile(path, b, 0o644)
+	_, ts2 := testServer(t, Config{Data: data})
+	_, st := call(t, "GET", ts2.URL+"/api/runs/"+id, nil)
+	req, _ := st["request"].(map[string]any)
+	if req == nil || req["scenario"] != nil || req["scenario_bytes"] != float64(len(text)) || req["reps"] != float64(4) {
+		t.Errorf("the old request after a restart: %v", req)
+	}
+	if b, _ := os.ReadFile(path); bytes.Contains(b, []byte("kept whole kept whole")) {
+		t.Errorf("job.json still holds the text (%d bytes)", len(b))
+	}
+}
