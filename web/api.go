@@ -115,7 +115,8 @@ func (s *Server) getJob(dir string) http.HandlerFunc {
 }
 
 // cancelJob cancels a queued or running job (a run of a comparison
-// cancels the comparison) and answers once it has stopped.
+// cancels the comparison) and answers once it has stopped; a job that has
+// ended is deleted, with its folder (a comparison with its two runs).
 func (s *Server) cancelJob(dir string) http.HandlerFunc {
 	return s.jobHandler(dir, func(w http.ResponseWriter, r *http.Request, j *job) {
 		owner := j
@@ -125,8 +126,15 @@ func (s *Server) cancelJob(dir string) http.HandlerFunc {
 			}
 		}
 		if owner.final() {
-			v := j.view()
-			writeJSON(w, http.StatusConflict, map[string]any{"error": fmt.Sprintf("%s %s has already ended (%s): nothing to cancel", j.Kind, j.ID, v.Status), "status": v.Status})
+			if owner != j {
+				writeJSON(w, http.StatusConflict, &apiError{Error: fmt.Sprintf("run %s is setting %s of comparison %s: DELETE /api/comparisons/%s removes the comparison with both its runs", j.ID, j.Side, owner.ID, owner.ID)})
+				return
+			}
+			if err := s.remove(j, dir); err != nil {
+				writeErr(w, &apiError{status: 500, Error: err.Error()})
+				return
+			}
+			writeJSON(w, 200, map[string]any{"id": j.ID, "deleted": true})
 			return
 		}
 		if owner.cancel != nil {
@@ -258,19 +266,24 @@ func (s *Server) scenarioYAML() http.HandlerFunc {
 }
 
 // parquetFile answers one of a run's tables as one Parquet file, made from
-// its parts the first time it is asked for.
+// its parts the first time it is asked for. Its parts are checked against
+// the manifest's checksums first, every time (runfolder keeps a file that
+// matched unchanged from being hashed again), and the file made from them
+// against the checksum kept when it was made: damaged results are never
+// served.
 func (s *Server) parquetFile(table string) http.HandlerFunc {
 	name := map[string]string{runfolder.PracticeYears: "results", runfolder.Ledger: "ledger"}[table]
 	return s.doneHandler(runsDir, func(w http.ResponseWriter, r *http.Request, j *job) {
 		path := filepath.Join(j.dir, name+".parquet")
 		j.files.Lock()
-		_, err := os.Stat(path)
-		if err != nil {
-			err = mergeParts(filepath.Join(j.dir, "run"), table, path)
-		}
+		err := checkedMerge(r.Context(), filepath.Join(j.dir, "run"), table, path)
 		j.files.Unlock()
 		if err != nil {
-			writeErr(w, &apiError{status: 500, Error: err.Error()})
+			st := 500
+			if errors.Is(err, runfolder.ErrCorrupt) {
+				st = http.StatusConflict
+			}
+			writeErr(w, &apiError{status: st, Error: err.Error()})
 			return
 		}
 		serveFile(w, r, path, "application/vnd.apache.parquet", fmt.Sprintf("%s-%s.parquet", name, j.ID))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -45,7 +46,7 @@ type job struct {
 	ID         string          `json:"id"`
 	Kind       string          `json:"kind"` // run or comparison
 	Created    time.Time       `json:"created"`
-	Request    json.RawMessage `json:"request"`
+	Request    json.RawMessage `json:"request,omitempty"`
 	Scenario   string          `json:"scenario"`
 	Reps       int             `json:"reps"`
 	Years      int             `json:"years"`
@@ -71,12 +72,14 @@ type job struct {
 
 // result is how a job ended (result.json) or where it is.
 type result struct {
-	Status      string     `json:"status"` // queued, running, done, failed, cancelled
-	Error       string     `json:"error,omitempty"`
-	Started     time.Time  `json:"started,omitzero"`
-	Finished    time.Time  `json:"finished,omitzero"`
-	Summary     *Headline  `json:"summary,omitempty"`
-	Differences []diffLine `json:"differences,omitempty"`
+	Status   string    `json:"status"` // queued, running, done, failed, cancelled
+	Error    string    `json:"error,omitempty"`
+	Started  time.Time `json:"started,omitzero"`
+	Finished time.Time `json:"finished,omitzero"`
+	Summary  *Headline `json:"summary,omitempty"`
+	// Curve is a risk curve's rows, each by its column names.
+	Curve       []map[string]any `json:"curve,omitempty"`
+	Differences []diffLine       `json:"differences,omitempty"`
 	// Timings are the milliseconds each stage took: waiting for a slot,
 	// simulating (with writing the run folder), summarising, drawing.
 	Timings map[string]float64 `json:"timings_ms,omitempty"`
@@ -185,11 +188,16 @@ func (j *job) view() status {
 	defer j.mu.Unlock()
 	v := status{job: j, result: j.res, Progress: f, Stage: stageNames[j.stage]}
 	base := "/api/runs/" + j.ID
-	if j.Kind == "comparison" {
+	switch j.Kind {
+	case "comparison":
 		base = "/api/comparisons/" + j.ID
+	case "risk-curve":
+		base = "/api/risk-curves/" + j.ID
 	}
 	v.Links = map[string]string{"self": base, "events": base + "/events"}
-	if j.res.Status == done {
+	if j.res.Status == done && j.Kind == "risk-curve" {
+		v.Links["csv"] = base + "/risk_curve.csv"
+	} else if j.res.Status == done {
 		v.Links["report"] = base + "/report"
 		v.Links["charts"] = base + "/charts"
 		v.Links["results"] = base + "/results.parquet"
@@ -220,9 +228,22 @@ func (s *Server) finish(j *job, st, msg string) {
 
 // newJob makes a job's folder and job.json.
 func (s *Server) newJob(kind, dir string, req any, b *built) (*job, error) {
-	raw, err := json.Marshal(req)
-	if err != nil {
-		return nil, err
+	var raw json.RawMessage
+	switch r := req.(type) {
+	case *RunRequest:
+		c := *r
+		c.Side = r.Side.record()
+		req = &c
+	case *CompareRequest:
+		c := *r
+		c.A, c.B = r.A.record(), r.B.record()
+		req = &c
+	}
+	if req != nil {
+		var err error
+		if raw, err = json.Marshal(req); err != nil {
+			return nil, err
+		}
 	}
 	j := &job{ID: newID(), Kind: kind, Created: time.Now().UTC(), Request: raw, done: make(chan struct{}), prog: &sim.Progress{}}
 	if b != nil {
@@ -254,7 +275,7 @@ func (j *job) save() error {
 type errBusy struct{ waiting int }
 
 func (e errBusy) Error() string {
-	return fmt.Sprintf("the server has %d runs waiting, its limit (gpbudget serve --max-queue): try again when one has finished", e.waiting)
+	return fmt.Sprintf("the server has %d runs waiting, as many as it takes (a limit set when it was started): try again when one has finished", e.waiting)
 }
 
 // enqueue starts a job's goroutine: it waits for a slot (at most MaxRuns
@@ -321,18 +342,63 @@ func (s *Server) ended(j *job, ctx context.Context, err error) {
 	switch {
 	case err == nil:
 	case ctx.Err() != nil && errors.Is(context.Cause(ctx), errCancelled):
-		st, msg = cancelled, "cancelled before it finished: its run folder's manifest says completed: false"
+		st, msg = cancelled, "cancelled before it finished"
 	case ctx.Err() != nil:
-		st, msg = cancelled, "the server stopped before it finished: its run folder's manifest says completed: false"
+		st, msg = cancelled, "the server stopped before it finished"
 	default:
 		st, msg = failed, err.Error()
 	}
 	for _, p := range j.parts {
 		if !p.final() {
-			s.finish(p, st, msg)
+			s.finish(p, st, folderSays(p, st, msg))
 		}
 	}
-	s.finish(j, st, msg)
+	s.finish(j, st, folderSays(j, st, msg))
+}
+
+// folderSays adds to a cancelled run's message what its run folder's
+// manifest says: a run cancelled while it was summarised or drawn has a
+// complete folder, without the summary.
+func folderSays(j *job, st, msg string) string {
+	if st != cancelled || j.Kind != "run" {
+		return msg
+	}
+	man, err := runfolder.ReadManifest(filepath.Join(j.dir, "run"))
+	switch {
+	case err == nil && man.Completed:
+		return msg + ": its simulation had finished, and its run folder's manifest says completed: true (the summary and report were not made)"
+	case err == nil:
+		return msg + ": its run folder's manifest says completed: false"
+	}
+	return msg + ": it had not started writing its run folder"
+}
+
+// remove forgets a job that has ended and removes its folder; a
+// comparison's runs go with it.
+func (s *Server) remove(j *job, dir string) error {
+	s.mu.Lock()
+	delete(s.jobs(dir), j.ID)
+	for _, id := range j.Runs {
+		delete(s.runs, id)
+	}
+	s.mu.Unlock()
+	var errs []error
+	for _, p := range append([]*job{j}, j.parts...) {
+		// Final, but its goroutine may still be writing result.json.
+		select {
+		case <-j.done:
+		case <-time.After(10 * time.Second):
+		}
+		p.files.Lock() // a download being made finishes first
+		if err := os.RemoveAll(p.dir); err != nil {
+			errs = append(errs, fmt.Errorf("removing %s %s: %w", p.Kind, p.ID, err))
+		}
+		p.files.Unlock()
+	}
+	if len(errs) == 0 {
+		fmt.Fprintf(s.cfg.Log, "%s %s deleted\n", j.Kind, j.ID)
+	}
+	return errors.Join(errs...)
 }
 
 // execRun runs a built side into the job's run folder, then summarises
@@ -374,10 +440,52 @@ func (s *Server) execRun(ctx context.Context, j *job, b *built, also sim.Sink) e
 		return err
 	}
 	h := headline(man, sum, b)
+	if h.Holders, err = readHolderRisk(ctx, dir); err != nil {
+		return err
+	}
 	j.mu.Lock()
 	j.res.Summary = h
 	j.mu.Unlock()
 	return nil
+}
+
+// runName says what a side changed from its scenario, for lists and
+// charts: "default, Budget rule: hard, Savings retained: 0.5".
+func (s *Server) runName(b *built, sd Side) string {
+	parts := []string{b.scen.Name}
+	keys := slices.Sorted(maps.Keys(sd.Set))
+	for _, k := range keys {
+		label := k
+		for _, l := range s.levers {
+			if l.Path == k {
+				label = l.Label
+			}
+		}
+		v := sd.Set[k]
+		switch x := v.(type) {
+		case nil:
+			v = "none"
+		case bool:
+			v = map[bool]string{true: "on", false: "off"}[x]
+		case []any:
+			var names []string
+			for _, n := range x {
+				names = append(names, fmt.Sprint(n))
+			}
+			v = strings.Join(names, " ")
+		}
+		parts = append(parts, fmt.Sprintf("%s: %v", label, v))
+	}
+	if sd.Population != "" {
+		if up, e := s.upload(sd.Population, "population", "population"); e == nil {
+			parts = append(parts, "practices of "+up.Name)
+		}
+	}
+	name := strings.Join(parts, ", ")
+	if len(name) > 160 {
+		name = name[:157] + "..."
+	}
+	return name
 }
 
 // startRun queues a run of b.
@@ -386,6 +494,7 @@ func (s *Server) startRun(req *RunRequest, b *built) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
+	j.Scenario = s.runName(b, req.Side)
 	if err := j.save(); err != nil {
 		return nil, err
 	}
@@ -403,11 +512,7 @@ func (s *Server) startRun(req *RunRequest, b *built) (*job, error) {
 // drop forgets a job that never started (a full queue) and removes its folder.
 func (s *Server) drop(j *job, dir string) {
 	s.mu.Lock()
-	if dir == runsDir {
-		delete(s.runs, j.ID)
-	} else {
-		delete(s.comparisons, j.ID)
-	}
+	delete(s.jobs(dir), j.ID)
 	s.mu.Unlock()
 	os.RemoveAll(j.dir)
 }
@@ -419,14 +524,15 @@ func (s *Server) startComparison(req *CompareRequest, a, b *built) (*job, error)
 	if err != nil {
 		return nil, err
 	}
-	c.Scenario = a.scen.Name + " vs " + b.scen.Name
+	names := compareNames(s.runName(a, req.A), s.runName(b, req.B))
+	c.Scenario = names[0] + " vs " + names[1]
 	var runs [2]*job
 	for i, bt := range []*built{a, b} {
 		side := []string{"a", "b"}[i]
-		sreq := &RunRequest{Side: []Side{req.A, req.B}[i], Params: req.Params}
-		r, err := s.newJob("run", runsDir, sreq, bt)
+		// Its request is the comparison's, kept there once.
+		r, err := s.newJob("run", runsDir, nil, bt)
 		if err == nil {
-			r.Comparison, r.Side = c.ID, side
+			r.Comparison, r.Side, r.Scenario = c.ID, side, names[i]
 			err = r.save()
 		}
 		if err == nil {
@@ -448,7 +554,6 @@ func (s *Server) startComparison(req *CompareRequest, a, b *built) (*job, error)
 		s.runs[r.ID] = r
 	}
 	s.mu.Unlock()
-	names := compareNames(a.scen.Name, b.scen.Name)
 	err = s.enqueue(c, func(ctx context.Context) error {
 		c.setStage(stageSimulating)
 		metrics := []*analysis.Metrics{{}, {}}
@@ -471,11 +576,11 @@ func (s *Server) startComparison(req *CompareRequest, a, b *built) (*job, error)
 	return c, nil
 }
 
-// compareNames labels the two settings as `gpbudget compare` labels its
-// scenarios: by name, a second of the same name with #2.
+// compareNames labels the two settings by what each changed, A's and
+// B's; the same twice is told apart by A and B.
 func compareNames(a, b string) []string {
 	if a == b {
-		return []string{a, b + "#2"}
+		return []string{"A: " + a, "B: " + b}
 	}
 	return []string{a, b}
 }
@@ -532,7 +637,7 @@ func (s *Server) load() error {
 	if err := s.loadUploads(); err != nil {
 		return err
 	}
-	for _, d := range []string{runsDir, comparisonsDir} {
+	for _, d := range []string{runsDir, comparisonsDir, curvesDir} {
 		root := filepath.Join(s.cfg.Data, d)
 		ents, err := os.ReadDir(root)
 		if err != nil {
@@ -542,16 +647,18 @@ func (s *Server) load() error {
 			if !e.IsDir() || !idRE.MatchString(e.Name()) {
 				continue
 			}
-			j, err := loadJob(filepath.Join(root, e.Name()))
-			if err != nil || j.ID != e.Name() {
-				fmt.Fprintf(s.cfg.Log, "skipping %s: %v\n", filepath.Join(root, e.Name()), err)
-				continue
+			jdir := filepath.Join(root, e.Name())
+			removeTemporaries(jdir, 3)
+			j, err := loadJob(jdir)
+			if err == nil && j.ID != e.Name() {
+				err = fmt.Errorf("it names itself %q", j.ID)
 			}
-			if d == runsDir {
-				s.runs[j.ID] = j
-			} else {
-				s.comparisons[j.ID] = j
+			if err != nil {
+				// Listed as failed, so that it can be seen and deleted.
+				fmt.Fprintf(s.cfg.Log, "%s: %v\n", jdir, err)
+				j = damagedJob(jdir, e.Name(), jobKind[d], err)
 			}
+			s.jobs(d)[j.ID] = j
 		}
 	}
 	for _, c := range s.comparisons {
@@ -564,6 +671,36 @@ func (s *Server) load() error {
 	return nil
 }
 
+// damagedJob stands for a job whose job.json cannot be read.
+func damagedJob(dir, id, kind string, err error) *job {
+	j := &job{ID: id, Kind: kind, dir: dir, done: make(chan struct{})}
+	close(j.done)
+	if st, e := os.Stat(dir); e == nil {
+		j.Created = st.ModTime().UTC()
+	}
+	j.res = result{Status: failed, Error: fmt.Sprintf("its record (job.json) cannot be read (%v): its settings are lost; DELETE removes it", err)}
+	return j
+}
+
+// removeTemporaries removes the temporary files (".NAME.tmp") that a
+// server killed while writing left in dir and its folders, depth levels
+// down; nothing is being written when a server starts.
+func removeTemporaries(dir string, depth int) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		p := filepath.Join(dir, e.Name())
+		switch {
+		case e.IsDir() && depth > 0:
+			removeTemporaries(p, depth-1)
+		case e.Type().IsRegular() && strings.HasPrefix(e.Name(), ".") && strings.HasSuffix(e.Name(), ".tmp"):
+			os.Remove(p)
+		}
+	}
+}
+
 func loadJob(dir string) (*job, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "job.json"))
 	if err != nil {
@@ -574,14 +711,76 @@ func loadJob(dir string) (*job, error) {
 		return nil, err
 	}
 	close(j.done)
+	if r, changed := shrinkRequest(j.Request); changed {
+		// Kept by an earlier version with its scenario's text: kept now as
+		// a new job is, the text named by its checksum.
+		j.Request = r
+		if err := j.save(); err != nil {
+			return nil, err
+		}
+	}
 	if rb, err := os.ReadFile(filepath.Join(dir, "result.json")); err == nil && json.Unmarshal(rb, &j.res) == nil && j.res.Status != "" {
 		if j.res.Status == done {
 			j.stage = stageDone
 		}
 		return j, nil
 	}
-	j.res = result{Status: failed, Error: "the server stopped before it finished: its run folder's manifest says completed: false"}
+	j.res = result{Status: failed, Error: folderSays(j, cancelled, "the server stopped before it finished")}
 	return j, nil
+}
+
+// shrinkRequest replaces the scenario texts in a kept request (a run's
+// scenario, a comparison's a.scenario and b.scenario) by their size and
+// checksum, as Side.record does.
+func shrinkRequest(raw json.RawMessage) (json.RawMessage, bool) {
+	if len(raw) == 0 {
+		return raw, false
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(raw, &top) != nil {
+		return raw, false
+	}
+	side := func(m map[string]json.RawMessage) bool {
+		var text string
+		if json.Unmarshal(m["scenario"], &text) != nil || !(Side{Scenario: text}).isText() {
+			return false
+		}
+		r := Side{Scenario: text}.record()
+		delete(m, "scenario")
+		m["scenario_bytes"], _ = json.Marshal(r.TextBytes)
+		m["scenario_sha256"], _ = json.Marshal(r.TextSHA256)
+		return true
+	}
+	changed := side(top)
+	for _, k := range []string{"a", "b"} {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(top[k], &m) == nil && m != nil && side(m) {
+			top[k], _ = json.Marshal(m)
+			changed = true
+		}
+	}
+	if !changed {
+		return raw, false
+	}
+	out, err := json.Marshal(top)
+	if err != nil {
+		return raw, false
+	}
+	return out, true
+}
+
+// jobKind is the kind of job each folder holds.
+var jobKind = map[string]string{runsDir: "run", comparisonsDir: "comparison", curvesDir: "risk-curve"}
+
+// jobs is the jobs of one folder (s.mu held).
+func (s *Server) jobs(dir string) map[string]*job {
+	switch dir {
+	case runsDir:
+		return s.runs
+	case comparisonsDir:
+		return s.comparisons
+	}
+	return s.curves
 }
 
 // find looks a job up by the id in a request path.
@@ -590,16 +789,10 @@ func (s *Server) find(dir, id string) (*job, *apiError) {
 		return nil, &apiError{status: 404, Field: "id", Error: fmt.Sprintf("%q is not a run id", id)}
 	}
 	s.mu.Lock()
-	var j *job
-	if dir == runsDir {
-		j = s.runs[id]
-	} else {
-		j = s.comparisons[id]
-	}
+	j := s.jobs(dir)[id]
 	s.mu.Unlock()
 	if j == nil {
-		what := map[string]string{runsDir: "run", comparisonsDir: "comparison"}[dir]
-		return nil, &apiError{status: 404, Field: "id", Error: fmt.Sprintf("no %s %s on this server", what, id)}
+		return nil, &apiError{status: 404, Field: "id", Error: fmt.Sprintf("no %s %s on this server", jobKind[dir], id)}
 	}
 	return j, nil
 }
@@ -614,6 +807,9 @@ func (s *Server) jobList() []status {
 		}
 	}
 	for _, j := range s.comparisons {
+		js = append(js, j)
+	}
+	for _, j := range s.curves {
 		js = append(js, j)
 	}
 	s.mu.Unlock()
@@ -644,6 +840,9 @@ type Headline struct {
 	Commissioner commLine   `json:"commissioner"`
 	ByYear       []commLine `json:"by_year"`
 	QuantileNote string     `json:"quantile_note"`
+	// Holders: the chances after any pool or consortium paid, and the
+	// Monte Carlo uncertainty of the chances and reserves.
+	Holders *holderRisk `json:"holders,omitempty"`
 }
 
 type bandLine struct {
@@ -669,6 +868,7 @@ type commLine struct {
 	SavingsRetained   jf     `json:"savings_retained_mean"`
 	DeficitCarried    jf     `json:"deficit_carried_mean"`
 	StopLossPaid      jf     `json:"stop_loss_paid_mean"`
+	HolderPaid        jf     `json:"holder_paid_mean"`
 	OverspendMean     jf     `json:"area_overspend_mean"`
 	ProbAreaOverspend jf     `json:"prob_area_overspend"`
 }
@@ -686,7 +886,7 @@ func headline(man *runfolder.Manifest, sum *analysis.Summary, b *built) *Headlin
 	}
 	for _, c := range sum.Commissioner {
 		l := commLine{Year: c.Year, Reserve95: jf(c.Reserve95), Reserve99: jf(c.Reserve99), BudgetMean: jf(c.BudgetMean), SpendMean: jf(c.SpendMean),
-			SavingsRetained: jf(c.SavingsRetained), DeficitCarried: jf(c.DeficitCarried), StopLossPaid: jf(c.StopLossPaid),
+			SavingsRetained: jf(c.SavingsRetained), DeficitCarried: jf(c.DeficitCarried), StopLossPaid: jf(c.StopLossPaid), HolderPaid: jf(c.HolderPaid),
 			OverspendMean: jf(c.OverspendMean), ProbAreaOverspend: jf(c.ProbAreaOverspend)}
 		if p, ok := outlay[c.Year]; ok {
 			l.OutlayMean, l.OutlaySE = jf(p.OutlayMean), jf(p.OutlaySE)
@@ -714,27 +914,28 @@ type diffLine struct {
 	Replications  int    `json:"replications"`
 }
 
-// metricWords say what each compared metric is, for the page.
+// metricWords say what each compared metric is, for the page: each the
+// same measure, with the same words, as the single run's table.
 func metricWords(m string) (label, unit string) {
 	switch {
 	case m == "commissioner_cost":
-		return "Commissioner's cost over the run", "£"
+		return "Commissioner's cost, total over the run", "£"
 	case m == "commissioner_outlay":
-		return "Commissioner's outlay over the run (ledger)", "£"
+		return "Commissioner's net payments, total over the run", "£"
 	case m == "savings_retained":
-		return "Savings retained by budget holders", "£"
+		return "Savings kept by budget holders, total over the run", "£"
 	case m == "deficit_carried":
-		return "Deficits carried at the end", "£"
+		return "Deficits carried at the end of the last year", "£"
 	case strings.HasPrefix(m, "reserve_p"):
-		return "Commissioner's reserve at " + strings.TrimPrefix(m, "reserve_p") + "%", "£"
+		return "Reserve for the worst year, enough in " + strings.TrimPrefix(m, "reserve_p") + "% of chance worlds", "£"
 	case strings.HasPrefix(m, "p_overspend_"):
-		return "Chance of overspending by more than " + strings.TrimPrefix(m, "p_overspend_") + "%", "probability"
+		return "Chance a practice overspends its budget by more than " + strings.TrimPrefix(m, "p_overspend_") + "% in a year (before any pool)", "probability"
 	case strings.HasPrefix(m, "p_underspend_"):
-		return "Chance of underspending by more than " + strings.TrimPrefix(m, "p_underspend_") + "%", "probability"
+		return "Chance a practice underspends its budget by more than " + strings.TrimPrefix(m, "p_underspend_") + "% in a year", "probability"
 	case strings.HasSuffix(m, "_net"):
-		return "Net position of the " + strings.TrimSuffix(m, "_net"), "£"
+		return "Net position of the " + strings.ReplaceAll(strings.TrimSuffix(m, "_net"), "_", " ") + ", total over the run", "£"
 	}
-	return m, ""
+	return strings.ReplaceAll(m, "_", " "), ""
 }
 
 func diffLines(rows []analysis.CompareRow) []diffLine {

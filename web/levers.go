@@ -71,19 +71,19 @@ var (
 // leverSpecs are the levers that decide the answer, in the page's order.
 var leverSpecs = []leverSpec{
 	{path: "budget.method", label: "Budget method", group: "Budget"},
-	{path: "budget.pace", label: "Pace towards capitation", group: "Budget", unit: "share of the gap closed a year (0.05 = 5%)"},
-	{path: "budget.uplift", label: "Uplift on historic budgets", group: "Budget", unit: "fraction a year, real terms"},
-	{path: "budget.top_slice", label: "Top-slice kept back", group: "Budget", unit: "fraction of each budget"},
+	{path: "budget.pace", label: "Pace towards capitation", group: "Budget", unit: "share of the gap closed a year"},
+	{path: "budget.uplift", label: "Uplift on historic budgets", group: "Budget", unit: "share a year, after inflation"},
+	{path: "budget.top_slice", label: "Top-slice kept back", group: "Budget", unit: "share of each budget"},
 	{path: "rule.type", label: "Budget rule", group: "Rule"},
-	{path: "rule.retention_share", label: "Savings retained", group: "Rule", unit: "fraction of an underspend (0.7 = 70%)", applies: keepsSaving},
-	{path: "rule.participation", label: "Practices taking part", group: "Rule", unit: "fraction of practices"},
+	{path: "rule.retention_share", label: "Savings retained", group: "Rule", unit: "share of an underspend", applies: keepsSaving},
+	{path: "rule.participation", label: "Practices taking part", group: "Rule", unit: "share of practices"},
 	{path: "rule.min_list_size", label: "Smallest list that may take part", group: "Rule", unit: "patients"},
 	{path: "rule.covered_streams", label: "Streams the fund covers", group: "Rule", unit: "cost streams", applies: []string{"fundholding"}, exclusive: true},
 	{path: "rule.consortium.by", label: "Budget holders", group: "Holders and risk"},
 	{path: "rule.consortium.target_population", label: "Consortium size", group: "Holders and risk", unit: "patients per consortium"},
 	{path: "rule.repay_years", label: "Deficit repaid over", group: "Holders and risk", unit: "years (0 = from later underspends)", applies: holdsRisk},
-	{path: "rule.deficit_cap", label: "Deficit written off above", group: "Holders and risk", unit: "fraction of a yearly budget (0 = no cap)", applies: holdsRisk},
-	{path: "rule.pool_share", label: "Risk pool share", group: "Holders and risk", unit: "fraction of each budget", applies: []string{"hard"}},
+	{path: "rule.deficit_cap", label: "Deficit written off above", group: "Holders and risk", unit: "share of a yearly budget (0 = no cap)", applies: holdsRisk},
+	{path: "rule.pool_share", label: "Risk pool share", group: "Holders and risk", unit: "share of each budget", applies: []string{"hard"}},
 	{path: "stop_loss", label: "Per-patient stop-loss", group: "Holders and risk", applies: holdsRisk},
 	{path: "stop_loss.threshold", label: "Stop-loss threshold", group: "Holders and risk", unit: "£ per patient a year", applies: holdsRisk},
 	{path: "stop_loss.streams", label: "Stop-loss covers", group: "Holders and risk", unit: "cost streams", applies: holdsRisk},
@@ -95,15 +95,37 @@ var leverSpecs = []leverSpec{
 	{path: "contract.risk", label: "Loss side", group: "Contract", applies: contracts, exclusive: true},
 	{path: "contract.sharing", label: "Sharing", group: "Contract", applies: contracts, exclusive: true},
 	{path: "contract.savings.min_rate_table", label: "Minimum savings rate", group: "Contract", unit: "sliding with the holder's population, or fixed", applies: contracts, exclusive: true, blank: "fixed (below)"},
-	{path: "contract.savings.min_rate", label: "Fixed minimum savings rate", group: "Contract", unit: "fraction of the benchmark", applies: contracts, exclusive: true, clears: "contract.savings.min_rate_table"},
-	{path: "contract.savings.share", label: "Savings shared", group: "Contract", unit: "fraction paid to the holder", applies: contracts, exclusive: true},
-	{path: "contract.savings.cap_benchmark", label: "Shared savings capped at", group: "Contract", unit: "fraction of the benchmark (0 = no cap)", applies: contracts, exclusive: true},
+	{path: "contract.savings.min_rate", label: "Fixed minimum savings rate", group: "Contract", unit: "share of the benchmark", applies: contracts, exclusive: true, clears: "contract.savings.min_rate_table"},
+	{path: "contract.savings.share", label: "Savings shared", group: "Contract", unit: "share paid to the holder", applies: contracts, exclusive: true},
+	{path: "contract.savings.cap_benchmark", label: "Shared savings capped at", group: "Contract", unit: "share of the benchmark (0 = no cap)", applies: contracts, exclusive: true},
 	{path: "contract.losses.min_rate_table", label: "Minimum loss rate", group: "Contract", unit: "two-sided, asymmetric: sliding or fixed", applies: contracts, exclusive: true, blank: "fixed (below)"},
-	{path: "contract.losses.min_rate", label: "Fixed minimum loss rate", group: "Contract", unit: "fraction of the benchmark", applies: contracts, exclusive: true, clears: "contract.losses.min_rate_table"},
-	{path: "contract.losses.share", label: "Losses shared", group: "Contract", unit: "fraction paid by the holder", applies: contracts, exclusive: true},
-	{path: "contract.losses.cap_benchmark", label: "Shared losses capped at", group: "Contract", unit: "fraction of the benchmark (0 = no cap)", applies: contracts, exclusive: true},
-	{path: "contract.losses.cap_revenue", label: "or at", group: "Contract", unit: "fraction of the holder's revenue (0 = no cap)", applies: contracts, exclusive: true},
+	{path: "contract.losses.min_rate", label: "Fixed minimum loss rate", group: "Contract", unit: "share of the benchmark", applies: contracts, exclusive: true, clears: "contract.losses.min_rate_table"},
+	{path: "contract.losses.share", label: "Losses shared", group: "Contract", unit: "share paid by the holder", applies: contracts, exclusive: true},
+	{path: "contract.losses.cap_benchmark", label: "Shared losses capped at", group: "Contract", unit: "share of the benchmark (0 = no cap)", applies: contracts, exclusive: true},
+	{path: "contract.losses.cap_revenue", label: "or at", group: "Contract", unit: "share of the holder's revenue (0 = no cap)", applies: contracts, exclusive: true},
 	{path: "contract.revenue_per_patient", label: "Holder's revenue", group: "Contract", unit: "£ per patient a year (0 = not given: no revenue cap)", applies: contracts, exclusive: true},
+}
+
+// pageWords say what a lever does in a finance lead's words where the
+// schema's are a file's (field names, code values, a regulation's
+// citation); the schema's stay for the rest.
+var pageWords = map[string]string{
+	"budget.method": "How budgets are set: a fair share from each list's ages, sexes and need (capitation); past spend, raised each year by the uplift (historic); " +
+		"or last year's budget moved part of the way (the pace) towards the fair share each year.",
+	"rule.type": "Who answers for an overspend. Indicative budgets: the commissioner pays it. Hard budgets: the holder keeps savings and repays deficits. " +
+		"Fundholding: a hard budget for some kinds of care only, usually with a stop-loss. Shared savings contract: the commissioner pays for care, and the holder " +
+		"shares savings (and, two-sided, losses) beyond a corridor.",
+	"rule.consortium.by": "Who holds the budget: each practice alone; groups given in the file; practices grouped until each group reaches the consortium size " +
+		"(neighbourhoods of about 50,000 people, multi-neighbourhood providers of about 250,000); or one holder for the whole area.",
+	"contract":         "A shared savings contract's terms (only under a shared savings contract rule; what is not set follows the US Medicare programme's basic track).",
+	"contract.sharing": "Once savings (or losses) pass the minimum rate: shared from the first pound (as Medicare does), or only the part beyond the minimum rate (like an insurance excess).",
+	"contract.savings.min_rate_table": "The corridor: savings smaller than this share of the benchmark are not shared, so chance alone is not rewarded. " +
+		"Sliding with the holder's population (Medicare's table: 3.9% at 5,000 people down to 2.0% at 60,000 and more), or a fixed rate set below.",
+	"contract.savings.min_rate":      "A fixed corridor: savings smaller than this share of the benchmark are not shared. Setting it replaces the sliding table.",
+	"contract.losses.min_rate_table": "The corridor for losses, where losses are set separately: sliding with the holder's population (Medicare's table), or a fixed rate set below.",
+	"contract.losses.min_rate":       "A fixed corridor for losses: losses smaller than this share of the benchmark are not shared. Setting it replaces the sliding table.",
+	"contract.losses.cap_revenue":    "Shared losses at most this share of the holder's own revenue (its revenue per patient times its list); 0: no such cap.",
+	"contract.revenue_per_patient":   "The holder's own revenue, in pounds a year per registered patient, used only for the cap on losses by revenue; 0: not given (no such cap).",
 }
 
 // contracts are the rule types that hold a contract.
@@ -113,11 +135,11 @@ var contracts = []string{"shared_savings"}
 // paths but take their description and range from the scenario's own
 // run defaults.
 var runSpecs = []struct {
-	name, schemaField, label, unit string
+	name, schemaField, label, unit, about string
 }{
-	{"reps", "replications", "Replications", "chance worlds simulated"},
-	{"years", "years", "Budget years", "years after the base year"},
-	{"seed", "seed", "Random seed", "the same seed gives the same results"},
+	{"reps", "replications", "Replications", "chance worlds simulated", "How many times the area's years are simulated, each time with its own chance events (who falls ill, who joins or leaves). More replications give steadier figures and take longer."},
+	{"years", "years", "Budget years", "years after the base year", "Budget years simulated after the base year (the year budgets are first set from)."},
+	{"seed", "seed", "Random seed", "the same seed gives the same results", "A number that starts the chance events: the same settings with the same seed give exactly the same results, so a colleague can reproduce a run."},
 }
 
 // schema is the scenario schema as plain JSON values, for lookups by path.
@@ -272,6 +294,9 @@ func (sc *schema) levers() []Lever {
 		l := Lever{Path: sp.path, Label: sp.label, Group: sp.group, Unit: sp.unit, Applies: sp.applies,
 			Exclusive: sp.exclusive, Implied: sp.implied, Blank: sp.blank, Clears: sp.clears}
 		l.fill(f)
+		if w := pageWords[sp.path]; w != "" {
+			l.Description = w
+		}
 		if l.Blank != "" {
 			l.Choices = append([]string{""}, l.Choices...)
 		}
@@ -299,21 +324,24 @@ func (sc *schema) runLevers(maxReps int) []Lever {
 		if f := sc.field(r.schemaField); f != nil {
 			l.fill(f)
 		}
+		// The schema's words are for a file (and name the flags that
+		// override it); the page's are for a person setting a run.
+		l.Description = r.about
 		if r.name == "reps" && maxReps > 0 {
 			hi := float64(maxReps)
 			l.Max = &hi
 			l.Range = rangeWords(l.Min, l.Max, false)
 		}
 		if r.name == "seed" {
-			l.Kind, l.Range = "integer", "0 to 18446744073709551615"
+			l.Kind, l.Range = "integer", "any whole number from 0"
 			lo := 0.0
 			l.Min = &lo
 		}
 		out = append(out, l)
 	}
-	return append(out, Lever{Path: "cohort", Label: "Cohort mode", Group: "Run", Kind: "bool",
-		Description: "Simulate each practice from its age-sex-frailty group counts rather than patient by patient: much faster, " +
-			"and close to patient level for practice totals (docs/model.md says what it approximates); not with a per-patient stop-loss."})
+	return append(out, Lever{Path: "cohort", Label: "Fast mode (groups of patients)", Group: "Run", Kind: "bool",
+		Description: "Simulates each practice's patients in groups of the same age, sex and frailty rather than one by one: " +
+			"much faster, and close to the one-by-one result for practice totals. It cannot apply a per-patient stop-loss."})
 }
 
 // impliedValues are the values the fields of an implied section take where

@@ -1,35 +1,47 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
 )
 
+// checkedMerge makes dst from a completed run's parts of one table, or
+// keeps it when it was made before and still matches its checksum
+// (dst.sha256). The parts are checked against the manifest either way.
+func checkedMerge(ctx context.Context, runDir, table, dst string) error {
+	_, files, err := runfolder.OpenTable(ctx, runDir, table)
+	if err != nil {
+		return err
+	}
+	if want, err := os.ReadFile(dst + ".sha256"); err == nil {
+		if got, err := runfolder.FileSHA256(dst); err == nil && got == strings.TrimSpace(string(want)) {
+			return nil
+		}
+	}
+	return mergeParts(runDir, files, dst)
+}
+
 // mergeParts writes a completed run's parts of one table (practice_years
 // or ledger) into one Parquet file at dst, in order, with the parts'
 // key-value metadata (the scenario, seed and versions), so the file alone
-// says how to reproduce it. Row groups are copied one at a time (verbatim
-// where the encoding allows), so memory stays flat in the number of rows.
-func mergeParts(runDir, table, dst string) error {
-	man, err := runfolder.RequireComplete(runDir)
-	if err != nil {
-		return err
-	}
-	files, err := man.TableFiles(table)
-	if err != nil {
-		return err
-	}
+// says how to reproduce it, and its checksum beside it. Row groups are
+// copied one at a time (verbatim where the encoding allows), so memory
+// stays flat in the number of rows.
+func mergeParts(runDir string, files []string, dst string) error {
 	if len(files) == 0 {
-		return fmt.Errorf("the run has no %s files", table)
+		return errors.New("the run has no files of this table")
 	}
 	out, err := runfolder.CreateAtomic(dst)
 	if err != nil {
@@ -39,7 +51,11 @@ func mergeParts(runDir, table, dst string) error {
 		out.Abort()
 		return fmt.Errorf("writing %s: %w", filepath.Base(dst), err)
 	}
-	return out.Commit()
+	sum := out.SHA256()
+	if err := out.Commit(); err != nil {
+		return err
+	}
+	return runfolder.WriteFileAtomic(dst+".sha256", []byte(sum+"\n"))
 }
 
 func copyParts(out io.Writer, runDir string, files []string) error {

@@ -24,15 +24,18 @@ import (
 	"html/template"
 	"io"
 	"math"
+	"mime"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gpbudget/gpbudget/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
@@ -45,9 +48,12 @@ type Config struct {
 	Version string
 	// Workers each run uses (default: every core).
 	Workers int
-	// MaxRuns run at once; up to MaxQueue more wait their turn.
+	// MaxRuns run at once; up to MaxQueue more wait their turn (0: none
+	// wait; a run that finds every slot taken is refused).
 	MaxRuns  int
 	MaxQueue int
+	// BodyTimeout is how long a request's body may take to arrive.
+	BodyTimeout time.Duration
 	// MaxPatientYears bounds a run's replications x (years + 1) x
 	// patients, and MaxRows its result rows (replications x years x
 	// practices); a scenario file cannot raise them.
@@ -79,6 +85,8 @@ const (
 	// 64 MiB: NHS Digital's five-year-band file for all of England is
 	// about 20 MB.
 	DefaultMaxUpload = 64 << 20
+	// 2 minutes for a body: 64 MiB at 4.5 Mbit/s.
+	DefaultBodyTimeout = 2 * time.Minute
 )
 
 // Server is the page and the API. Create it with New; Close ends its runs.
@@ -99,6 +107,7 @@ type Server struct {
 	mu          sync.Mutex
 	runs        map[string]*job
 	comparisons map[string]*job
+	curves      map[string]*job
 	uploads     map[string]*upload
 	waiting     int
 	// active counts jobs holding a slot; peak is the most there have been.
@@ -123,10 +132,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxRuns <= 0 {
 		cfg.MaxRuns = DefaultMaxRuns
 	}
-	if cfg.MaxQueue < 0 {
-		cfg.MaxQueue = 0
-	} else if cfg.MaxQueue == 0 {
-		cfg.MaxQueue = DefaultMaxQueue
+	cfg.MaxQueue = max(cfg.MaxQueue, 0)
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
 	}
 	if cfg.MaxPatientYears <= 0 {
 		cfg.MaxPatientYears = DefaultMaxPatientYears
@@ -145,7 +153,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, schema: sc, levers: sc.levers(), slots: make(chan struct{}, cfg.MaxRuns),
-		runs: map[string]*job{}, comparisons: map[string]*job{}, uploads: map[string]*upload{}}
+		runs: map[string]*job{}, comparisons: map[string]*job{}, curves: map[string]*job{}, uploads: map[string]*upload{}}
 	if s.implied, err = impliedValues(s.levers); err != nil {
 		return nil, err
 	}
@@ -153,7 +161,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.ctx, s.stop = context.WithCancel(context.Background())
-	for _, d := range []string{runsDir, comparisonsDir, uploadsDir} {
+	for _, d := range []string{runsDir, comparisonsDir, curvesDir, uploadsDir} {
 		if err := os.MkdirAll(filepath.Join(cfg.Data, d), 0o755); err != nil {
 			return nil, fmt.Errorf("data folder %s cannot be created: %w", cfg.Data, err)
 		}
@@ -174,6 +182,7 @@ func New(cfg Config) (*Server, error) {
 const (
 	runsDir        = "runs"
 	comparisonsDir = "comparisons"
+	curvesDir      = "risk-curves"
 	uploadsDir     = "uploads"
 )
 
@@ -222,13 +231,24 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/api/comparisons/{id}/charts", s.chartsFile(comparisonsDir)},
 		{"GET", "/api/comparisons/{id}/report", s.reportFile(comparisonsDir)},
 		{"GET", "/api/comparisons/{id}/results.parquet", s.comparisonParquet()},
+		{"POST", "/api/risk-curves", s.postRiskCurve},
+		{"GET", "/api/risk-curves/{id}", s.getJob(curvesDir)},
+		{"DELETE", "/api/risk-curves/{id}", s.cancelJob(curvesDir)},
+		{"GET", "/api/risk-curves/{id}/events", s.events(curvesDir)},
+		{"GET", "/api/risk-curves/{id}/risk_curve.csv", s.curveCSV()},
 	}
 }
 
 func (s *Server) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /{$}", s.page)
-	m.Handle("GET /assets/", http.FileServerFS(assets))
+	// The page's script and style only: the page's template is served
+	// filled in, at /.
+	for _, name := range []string{"app.js", "style.css"} {
+		m.HandleFunc("GET /assets/"+name, func(w http.ResponseWriter, r *http.Request) {
+			http.ServeFileFS(w, r, assets, "assets/"+name)
+		})
+	}
 	for _, r := range s.apiRoutes() {
 		m.HandleFunc(r.method+" "+r.pattern, r.h)
 	}
@@ -255,7 +275,14 @@ func (s *Server) openAPI(w http.ResponseWriter, _ *http.Request) {
 // guard turns away what a server on a laptop must not answer: when it
 // listens on loopback only, requests addressed to any other host name (a
 // page elsewhere reaching it through DNS rebinding); and a request that
-// changes something (POST, DELETE) from a page of another origin.
+// changes something (POST, DELETE) from any page but this server's own. A
+// browser says where a request comes from in Origin ("null" from a
+// sandboxed frame or a file:// page, which may be anyone's) and in
+// Sec-Fetch-Site; and a body of a type a form can send (text/plain,
+// multipart/form-data, application/x-www-form-urlencoded) needs no
+// permission from this server, so only application/json is taken (and
+// application/octet-stream for an upload's file): for those a browser asks
+// first, and this server sends no CORS header that would allow it.
 func (s *Server) guard(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.cfg.Loopback && !loopbackHost(r.Host) {
@@ -263,8 +290,8 @@ func (s *Server) guard(h http.Handler) http.Handler {
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			if o := r.Header.Get("Origin"); o != "" && o != "null" && !sameOrigin(o, r.Host) {
-				writeJSON(w, http.StatusForbidden, &apiError{Error: fmt.Sprintf("a request from a page of %s, not of this server: refused", o)})
+			if e := crossSite(r); e != nil {
+				writeErr(w, e)
 				return
 			}
 		}
@@ -272,6 +299,36 @@ func (s *Server) guard(h http.Handler) http.Handler {
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		h.ServeHTTP(w, r)
 	})
+}
+
+// crossSite refuses a request that changes something unless it comes from
+// this server's own page (or from no page: curl, a script).
+func crossSite(r *http.Request) *apiError {
+	if o, ok := r.Header["Origin"]; ok {
+		origin := strings.Join(o, ",")
+		if origin == "null" || !sameOrigin(origin, r.Host) {
+			return &apiError{status: http.StatusForbidden, Error: fmt.Sprintf("a request from a page of %s, not of this server: refused (a change is taken only from this server's own page)", origin)}
+		}
+	}
+	switch site := r.Header.Get("Sec-Fetch-Site"); site {
+	case "", "same-origin", "none":
+	default:
+		return &apiError{status: http.StatusForbidden, Error: fmt.Sprintf("a request from another site (Sec-Fetch-Site: %s): refused (a change is taken only from this server's own page)", site)}
+	}
+	if r.Method == http.MethodDelete && r.ContentLength <= 0 && r.Header.Get("Content-Type") == "" {
+		return nil // nothing in the body
+	}
+	want := []string{"application/json"}
+	if r.URL.Path == "/api/uploads" {
+		// A file as it is; none of these is a type a form can send.
+		want = []string{"application/octet-stream", "text/csv", "application/yaml", "text/yaml", "application/x-yaml"}
+	}
+	ct := r.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || !slices.Contains(want, mt) {
+		return &apiError{status: http.StatusUnsupportedMediaType, Field: "Content-Type",
+			Error: fmt.Sprintf("a body of type %q: accepted %s (the types a form sends are refused: any page could send them)", ct, strings.Join(want, ", "))}
+	}
+	return nil
 }
 
 func loopbackHost(hostport string) bool {
@@ -325,19 +382,53 @@ func writeErr(w http.ResponseWriter, e *apiError) {
 	writeJSON(w, st, e)
 }
 
-// readBody reads a request body within the upload limit.
+// readBody reads a JSON request body: at most maxJSONBody bytes, within
+// the body read timeout.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request, field string) ([]byte, *apiError) {
-	// A JSON body may carry a scenario's text, as big as an upload.
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload+64<<10))
+	return s.readLimited(w, r, field, maxJSONBody)
+}
+
+// maxJSONBody bounds a JSON request: its scenario text (at most
+// maxScenarioBytes, escaped) and its settings. Files go to /api/uploads.
+const maxJSONBody = 1 << 20
+
+// readLimited reads a request body of at most limit bytes. The whole body
+// must arrive within the body timeout: a client that sends a byte a minute
+// does not hold a connection and its buffer for ever.
+func (s *Server) readLimited(w http.ResponseWriter, r *http.Request, field string, limit int64) ([]byte, *apiError) {
+	// Not every ResponseWriter can set it (a test's recorder cannot). The
+	// deadline is lifted once the whole body is read: the connection may
+	// carry further requests. A body that did not arrive leaves it: the
+	// connection ends with the answer.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout))
+	if r.ContentLength > limit {
+		return nil, tooLarge(field, r.ContentLength, limit)
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
-			return nil, &apiError{status: http.StatusRequestEntityTooLarge, Field: field,
-				Error: fmt.Sprintf("%s: the request is larger than this server's limit of %s (gpbudget serve --max-upload)", field, bytesWords(s.cfg.MaxUpload))}
+			return nil, tooLarge(field, -1, limit)
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			w.Header().Set("Connection", "close") // the rest of the body is not awaited
+			return nil, &apiError{status: http.StatusRequestTimeout, Field: field, Error: fmt.Sprintf("%s: the request's body did not arrive within %v", field, s.cfg.BodyTimeout)}
 		}
 		return nil, &apiError{status: 400, Field: field, Error: fmt.Sprintf("reading the request: %v", err)}
 	}
+	_ = rc.SetReadDeadline(time.Time{})
 	return b, nil
+}
+
+func tooLarge(field string, n, limit int64) *apiError {
+	size := "larger than"
+	if n >= 0 {
+		size = bytesWords(n) + ", more than"
+	}
+	return &apiError{status: http.StatusRequestEntityTooLarge, Field: field,
+		Error: fmt.Sprintf("%s: the request is %s this server's limit of %s", field, size, bytesWords(limit))}
 }
 
 func bytesWords(n int64) string {
@@ -413,15 +504,37 @@ func (s *Server) limitNote(e *apiError, lowered map[string]int) *apiError {
 func (s *Server) checkSize(b *built) *apiError {
 	py := float64(b.reps) * float64(b.years+1) * float64(b.patients)
 	if py > s.cfg.MaxPatientYears {
-		return badField("reps", "%d replications x %d years (and the base year) x %d patients is %.3g patient-years, more than this server's limit of %.3g (gpbudget serve --max-patient-years): accepted at most %d replications of %d years here",
-			b.reps, b.years, b.patients, py, s.cfg.MaxPatientYears, s.maxReps(b), b.years)
+		return badField("reps", "%s replications of %s for %s patients is more than this server runs at once (its limit of %s patient-years, set when it was started): accepted at most %s replications of %s here",
+			thousands(b.reps), yearsWord(b.years), thousands(b.patients), amountWords(s.cfg.MaxPatientYears), thousands(s.maxReps(b)), yearsWord(b.years))
 	}
 	rows := float64(b.reps) * float64(b.years) * float64(len(b.model.Practices))
 	if rows > s.cfg.MaxRows {
-		return badField("reps", "%d replications x %d years x %d practices is %.3g result rows, more than this server's limit of %.3g (gpbudget serve --max-rows): accepted at most %d replications of %d years here",
-			b.reps, b.years, len(b.model.Practices), rows, s.cfg.MaxRows, s.maxReps(b), b.years)
+		return badField("reps", "%s replications of %s for %s practices is %s result rows, more than this server keeps for one run (its limit of %s, set when it was started): accepted at most %s replications of %s here",
+			thousands(b.reps), yearsWord(b.years), thousands(len(b.model.Practices)), thousands(int(rows)), amountWords(s.cfg.MaxRows), thousands(s.maxReps(b)), yearsWord(b.years))
 	}
 	return nil
+}
+
+// amountWords writes a large number as a person reads it: "20 billion",
+// "5 million", "1,000".
+func amountWords(x float64) string {
+	for _, u := range []struct {
+		v    float64
+		name string
+	}{{1e12, "trillion"}, {1e9, "billion"}, {1e6, "million"}} {
+		if x >= u.v {
+			return strconv.FormatFloat(math.Round(x/u.v*100)/100, 'f', -1, 64) + " " + u.name
+		}
+	}
+	return thousands(int(x))
+}
+
+// yearsWord is "1 year" or "N years".
+func yearsWord(n int) string {
+	if n == 1 {
+		return "1 year"
+	}
+	return strconv.Itoa(n) + " years"
 }
 
 // maxReps is the most replications of b's years and population this

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -38,6 +39,9 @@ func testServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
 	}
 	if cfg.Workers == 0 {
 		cfg.Workers = 2
+	}
+	if cfg.MaxQueue == 0 {
+		cfg.MaxQueue = DefaultMaxQueue // -1: none
 	}
 	s, err := New(cfg)
 	if err != nil {
@@ -128,17 +132,22 @@ func small(extra map[string]any) map[string]any {
 
 func TestValidationNamesTheField(t *testing.T) {
 	_, ts := testServer(t, Config{})
+	// The most replications quoted is the one this server enforces for the
+	// area, as the page's hint quotes it.
+	_, ok := call(t, "POST", ts.URL+"/api/validate", small(nil))
+	most := int(ok["max_reps"].(float64))
 	for _, c := range []struct {
 		name  string
 		body  any
 		field string
 		msg   string
 	}{
-		{"negative reps", small(map[string]any{"reps": -5}), "reps", "-5 is out of range: accepted 1 to 2147483647"},
+		{"negative reps", small(map[string]any{"reps": -5}), "reps", "-5 is out of range: accepted 1 to " + thousands(most) + " here"},
+		{"reps past the most", small(map[string]any{"reps": most + 1}), "reps", "accepted at most " + thousands(most) + " replications"},
 		{"fractional reps", small(map[string]any{"reps": 2.5}), "reps", "not a whole number"},
 		{"reps as text", small(map[string]any{"reps": "many"}), "reps", `"many" is not a number`},
 		{"years past 50", small(map[string]any{"years": 51}), "years", "51 is out of range: accepted 1 to 50"},
-		{"negative seed", small(map[string]any{"seed": -1}), "seed", "out of range"},
+		{"negative seed", small(map[string]any{"seed": -1}), "seed", "accepted a whole number from 0"},
 		{"cohort as text", small(map[string]any{"cohort": "yes"}), "cohort", "not true or false"},
 		{"unknown scenario", small(map[string]any{"scenario": "nope"}), "scenario", `"nope" is not a built-in scenario`},
 		{"a path as scenario", small(map[string]any{"scenario": "/etc/passwd"}), "scenario", "is not a built-in scenario"},
@@ -215,7 +224,7 @@ func TestServerLimits(t *testing.T) {
 	_, ts := testServer(t, Config{MaxPatientYears: 5e6, MaxRows: 1000, MaxUpload: 4 << 10})
 	// The default area is about 3.4e5 patients: 10 x (1 + 1) years is 6.8e6.
 	code, out := call(t, "POST", ts.URL+"/api/runs", small(map[string]any{"reps": 10}))
-	if code != 400 || out["field"] != "reps" || !strings.Contains(out["error"].(string), "--max-patient-years") {
+	if code != 400 || out["field"] != "reps" || !strings.Contains(out["error"].(string), "limit of 5 million patient-years") || !strings.Contains(out["error"].(string), "at most 7 replications of 1 year here") {
 		t.Errorf("run past --max-patient-years: %d %v", code, out)
 	}
 	code, out = call(t, "POST", ts.URL+"/api/validate", small(nil))
@@ -224,7 +233,7 @@ func TestServerLimits(t *testing.T) {
 	}
 	// 50 practices x 1 year x 25 replications is 1,250 rows.
 	code, out = call(t, "POST", ts.URL+"/api/runs", small(map[string]any{"reps": 25, "scenario": "name: few\npopulation:\n  synthetic:\n    practices: 50\n    list_size_mean: 100\n    list_size_sd: 10\n    min_list: 50\n    max_list: 200\n"}))
-	if code != 400 || !strings.Contains(out["error"].(string), "--max-rows") {
+	if code != 400 || !strings.Contains(out["error"].(string), "1,250 result rows") || !strings.Contains(out["error"].(string), "at most 20 replications") {
 		t.Errorf("run past --max-rows: %d %v", code, out)
 	}
 	// A scenario cannot raise the server's limits by raising its own.
@@ -244,10 +253,10 @@ func TestServerLimits(t *testing.T) {
 	}
 	b, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), "--max-upload") {
+	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), "limit of 4 KiB") {
 		t.Errorf("big upload: %d %s", res.StatusCode, b)
 	}
-	code, out = call(t, "POST", ts.URL+"/api/runs", small(map[string]any{"scenario": big + strings.Repeat("x", 70<<10)}))
+	code, out = call(t, "POST", ts.URL+"/api/runs", small(map[string]any{"scenario": big + strings.Repeat("x", maxJSONBody)}))
 	if code != http.StatusRequestEntityTooLarge {
 		t.Errorf("big body: %d %v", code, out)
 	}
@@ -331,7 +340,7 @@ func TestRunToDone(t *testing.T) {
 		Years: sc.Years, Workers: 1, Dir: dir, Version: "test", Cohort: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := mergeParts(dir, runfolder.PracticeYears, filepath.Join(dir, "all.parquet")); err != nil {
+	if err := checkedMerge(context.Background(), dir, runfolder.PracticeYears, filepath.Join(dir, "all.parquet")); err != nil {
 		t.Fatal(err)
 	}
 	again, err := parquet.ReadFile[runfolder.Row](filepath.Join(dir, "all.parquet"))
@@ -394,12 +403,19 @@ func TestCancel(t *testing.T) {
 	if code, _ := call(t, "GET", ts.URL+"/api/runs/"+id+"/results.parquet", nil); code != http.StatusConflict {
 		t.Errorf("results of a cancelled run: HTTP %d", code)
 	}
-	if code, _ := call(t, "DELETE", ts.URL+"/api/runs/"+id, nil); code != http.StatusConflict {
-		t.Errorf("second DELETE: HTTP %d", code)
-	}
 	b, _ := os.ReadFile(filepath.Join(s.cfg.Data, runsDir, id, "result.json"))
-	if !strings.Contains(string(b), `"cancelled"`) {
+	if !strings.Contains(string(b), `"cancelled"`) || !strings.Contains(string(b), "completed: false") {
 		t.Errorf("result.json: %s", b)
+	}
+	// A second DELETE, of a run that has ended, removes it and its folder.
+	if code, out := call(t, "DELETE", ts.URL+"/api/runs/"+id, nil); code != 200 || out["deleted"] != true {
+		t.Errorf("second DELETE: HTTP %d %v", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(s.cfg.Data, runsDir, id)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the deleted run's folder: %v", err)
+	}
+	if code, _ := call(t, "GET", ts.URL+"/api/runs/"+id, nil); code != 404 {
+		t.Errorf("GET of a deleted run: HTTP %d", code)
 	}
 }
 
@@ -458,7 +474,7 @@ func TestConcurrentRuns(t *testing.T) {
 		long = append(long, out["id"].(string))
 	}
 	code, out := call(t, "POST", ts.URL+"/api/runs", small(nil))
-	if code != http.StatusServiceUnavailable || !strings.Contains(out["error"].(string), "--max-queue") {
+	if code != http.StatusServiceUnavailable || !strings.Contains(out["error"].(string), "3 runs waiting") {
 		t.Errorf("past the queue: HTTP %d %v", code, out)
 	}
 	for _, id := range long {
@@ -634,8 +650,8 @@ func TestUploads(t *testing.T) {
 		t.Fatalf("run of uploads: %d %v", code, out)
 	}
 	end := waitEnd(t, ts, "runs", out["id"].(string))
-	if end["status"] != "done" || end["scenario"] != "mine" {
-		t.Errorf("run of uploads: %v %v", end["status"], end["error"])
+	if end["status"] != "done" || !strings.HasPrefix(end["scenario"].(string), "mine, practices of ") {
+		t.Errorf("run of uploads: %v %v %v", end["status"], end["scenario"], end["error"])
 	}
 	code, out = call(t, "POST", ts.URL+"/api/validate", map[string]any{"population": pid, "practices": "NOPE1"})
 	if code != 400 || out["field"] != "practices" {
@@ -667,6 +683,7 @@ func TestGuard(t *testing.T) {
 	b, _ := json.Marshal(small(nil))
 	req, _ = http.NewRequest("POST", ts.URL+"/api/runs", bytes.NewReader(b))
 	req.Header.Set("Origin", "http://evil.example")
+	req.Header.Set("Content-Type", "application/json")
 	res, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -675,8 +692,42 @@ func TestGuard(t *testing.T) {
 	if res.StatusCode != http.StatusForbidden {
 		t.Errorf("cross-origin POST: %d", res.StatusCode)
 	}
+	// A sandboxed frame or a file:// page sends Origin: null; a browser
+	// says Sec-Fetch-Site; a form sends text/plain, or either form type,
+	// without asking this server first.
+	for _, h := range []map[string]string{
+		{"Origin": "null", "Content-Type": "application/json"},
+		{"Sec-Fetch-Site": "cross-site", "Content-Type": "application/json"},
+		{"Sec-Fetch-Site": "same-site", "Content-Type": "application/json"},
+		{"Content-Type": "text/plain"},
+		{"Content-Type": "application/x-www-form-urlencoded"},
+		{"Content-Type": "multipart/form-data; boundary=x"},
+		{},
+	} {
+		for _, path := range []string{"/api/runs", "/api/validate", "/api/comparisons", "/api/uploads"} {
+			req, _ := http.NewRequest("POST", ts.URL+path, bytes.NewReader(b))
+			for k, v := range h {
+				req.Header.Set(k, v)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusForbidden && res.StatusCode != http.StatusUnsupportedMediaType {
+				t.Errorf("POST %s with %v: HTTP %d, want 403 or 415", path, h, res.StatusCode)
+			}
+		}
+	}
+	req, _ = http.NewRequest("DELETE", ts.URL+"/api/runs/0123456789abcdef", nil)
+	req.Header.Set("Origin", "null")
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusForbidden {
+		t.Errorf("DELETE with Origin null: %v %v", err, res.StatusCode)
+	}
+	req, _ = http.NewRequest("POST", ts.URL+"/api/runs", bytes.NewReader(b))
 	req.Header.Set("Origin", ts.URL)
-	req.Body = io.NopCloser(bytes.NewReader(b))
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	if res, err = http.DefaultClient.Do(req); err != nil || res.StatusCode != 202 {
 		t.Errorf("same-origin POST: %v %v", err, res.StatusCode)
 	}

@@ -2,9 +2,12 @@ package web
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"regexp"
@@ -26,6 +29,25 @@ type Side struct {
 	Population string         `json:"population,omitempty"`
 	Practices  string         `json:"practices,omitempty"`
 	Set        map[string]any `json:"set,omitempty"`
+	// A scenario sent as text is kept once, in the run's scenario.yaml
+	// (as edited): a job's record of the request names it by these.
+	TextBytes  int    `json:"scenario_bytes,omitempty"`
+	TextSHA256 string `json:"scenario_sha256,omitempty"`
+}
+
+// isText says whether a side's scenario is a scenario's text rather than
+// a built-in's name.
+func (sd Side) isText() bool { return strings.ContainsAny(sd.Scenario, ":\n") }
+
+// record is the side as a job keeps it: a scenario's text by its size and
+// checksum.
+func (sd Side) record() Side {
+	if sd.isText() {
+		sum := sha256.Sum256([]byte(sd.Scenario))
+		sd.TextBytes, sd.TextSHA256 = len(sd.Scenario), hex.EncodeToString(sum[:])
+		sd.Scenario = ""
+	}
+	return sd
 }
 
 // Params are a run's size and randomness; nil takes the scenario's own.
@@ -193,6 +215,9 @@ func takeSide(m map[string]json.RawMessage, prefix string) (Side, *apiError) {
 	}
 	if raw, ok := m["practices"]; ok {
 		delete(m, "practices")
+		if e := checkJSONShape(raw, prefix+"practices", maxPracticeCodes+2, 1, 16*maxPracticeCodes); e != nil {
+			return s, e
+		}
 		var list []string
 		if json.Unmarshal(raw, &list) == nil {
 			s.Practices = strings.Join(list, ",")
@@ -202,6 +227,9 @@ func takeSide(m map[string]json.RawMessage, prefix string) (Side, *apiError) {
 	}
 	if raw, ok := m["set"]; ok {
 		delete(m, "set")
+		if e := checkJSONShape(raw, prefix+"set", maxSetItems, maxSetDepth, maxSetString); e != nil {
+			return s, e
+		}
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
 		if err := dec.Decode(&s.Set); err != nil {
@@ -227,16 +255,24 @@ func takeParams(m map[string]json.RawMessage) (Params, *apiError) {
 			return nil, e
 		}
 		if f != math.Trunc(f) {
-			return nil, badField(key, "%v is not a whole number: accepted %s", f, rangeWords(&lo, &hi, false))
+			return nil, badField(key, "%v is not a whole number", f)
 		}
 		if f < lo || f > hi {
-			return nil, badField(key, "%v is out of range: accepted %s", f, rangeWords(&lo, &hi, false))
+			// The most replications this server runs depends on the
+			// area: build says it, once the area is known.
+			words := rangeWords(&lo, &hi, false)
+			if key == "reps" {
+				words = "a whole number, 1 or more (the most for the chosen area is checked once it is known)"
+			}
+			return nil, badField(key, "%v is out of range: accepted %s", f, words)
 		}
 		v := int(f)
 		return &v, nil
 	}
 	var e *apiError
-	if p.Reps, e = intOf("reps", 1, math.MaxInt32); e != nil {
+	// Replications under 1 are refused in build, which knows the area and
+	// so the most this server runs of it.
+	if p.Reps, e = intOf("reps", math.MinInt32, math.MaxInt32); e != nil {
 		return p, e
 	}
 	if p.Years, e = intOf("years", 1, float64(maxYears)); e != nil {
@@ -248,7 +284,7 @@ func takeParams(m map[string]json.RawMessage) (Params, *apiError) {
 			s := strings.Trim(string(raw), `"`)
 			v, err := strconv.ParseUint(s, 10, 64)
 			if err != nil {
-				return p, badField("seed", "%s is out of range: accepted a whole number 0 to %d", short(raw), uint64(math.MaxUint64))
+				return p, badField("seed", "%s is not a seed: accepted a whole number from 0, at most 20 digits", short(raw))
 			}
 			p.Seed = &v
 		}
@@ -274,11 +310,31 @@ func numberOf(raw []byte, field string) (float64, *apiError) {
 			return 0, badField(field, "%s is not a number", short(raw))
 		}
 	}
-	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+	f, err := parseNumber(s)
+	if err != nil {
 		return 0, badField(field, "%q is not a number", s)
 	}
 	return f, nil
+}
+
+var thousandsRE = regexp.MustCompile(`^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$`)
+
+// parseNumber reads a number as a person writes it: with thousands
+// separators ("50,000") or as a percentage ("70%" is 0.7).
+func parseNumber(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	scale := 1.0
+	if t, ok := strings.CutSuffix(s, "%"); ok {
+		s, scale = strings.TrimSpace(t), 100
+	}
+	if thousandsRE.MatchString(s) {
+		s = strings.ReplaceAll(s, ",", "")
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, errors.New("not a number")
+	}
+	return f / scale, nil // divided: 70/100 is the double nearest 0.7
 }
 
 func unknownFields(m map[string]json.RawMessage, prefix string, accepted string) *apiError {
@@ -380,13 +436,18 @@ func (s *Server) build(sd Side, p Params) (*built, *apiError) {
 	if e != nil {
 		return nil, e
 	}
+	badReps := 0
+	if p.Reps != nil && *p.Reps < 1 {
+		badReps, p.Reps = *p.Reps, nil
+	}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(text, &doc); err != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		// Not a mapping: the validator says why, with the line.
+	dec := yaml.NewDecoder(bytes.NewReader(text))
+	if err := dec.Decode(&doc); err != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode || !oneDocument(dec) {
+		// Not one mapping: the validator says why, with the line.
 		if _, perr := scenarios.Parse(text, scenarioFile); perr != nil {
 			return nil, fromError(perr, "scenario")
 		}
-		return nil, badField("scenario", "is not a YAML mapping: accepted a scenario file such as `name: mine`")
+		return nil, badField("scenario", "is not one YAML mapping: accepted a scenario file such as `name: mine`")
 	}
 	keys := make([]string, 0, len(sd.Set))
 	for k := range sd.Set {
@@ -461,6 +522,9 @@ func (s *Server) build(sd Side, p Params) (*built, *apiError) {
 	for i := range m.Practices {
 		b.patients += m.Practices[i].ListSize()
 	}
+	if badReps != 0 {
+		return nil, badField("reps", "%d is out of range: accepted 1 to %s here", badReps, thousands(s.maxReps(b)))
+	}
 	if e := s.checkSize(b); e != nil {
 		return nil, e
 	}
@@ -471,6 +535,22 @@ func (s *Server) build(sd Side, p Params) (*built, *apiError) {
 		return nil, badField("cohort", "cohort mode cannot apply scenario %s's per-patient stop-loss: turn cohort mode off, or turn the stop-loss off", sc.Name)
 	}
 	return b, nil
+}
+
+// oneDocument says whether a decoder that has read a document is at the
+// end of its text (or at documents with nothing in them): the validator
+// refuses a second document, which the edit here would silently drop.
+func oneDocument(dec *yaml.Decoder) bool {
+	for {
+		var next yaml.Node
+		err := dec.Decode(&next)
+		if errors.Is(err, io.EOF) {
+			return true
+		}
+		if err != nil || len(next.Content) > 0 && !(next.Content[0].Kind == yaml.ScalarNode && next.Content[0].Tag == "!!null") {
+			return false
+		}
+	}
 }
 
 // baseText is the scenario text a side starts from, and where it came from
@@ -494,7 +574,10 @@ func (s *Server) baseText(sd Side) ([]byte, string, *apiError) {
 	if name == "" {
 		name = "default"
 	}
-	if strings.ContainsAny(name, ":\n") {
+	if sd.isText() {
+		if e := checkShape([]byte(name), "scenario"); e != nil {
+			return nil, "", e
+		}
 		return []byte(name), "a scenario sent as text", nil
 	}
 	if b, ok := scenarios.Builtin(name); ok && !strings.ContainsAny(name, "/\\.") {
@@ -676,4 +759,18 @@ func setPath(doc *yaml.Node, path []string, v *yaml.Node) {
 		}
 		n = next
 	}
+}
+
+// thousands writes n as the page does, with thousands separators.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
 }

@@ -59,9 +59,9 @@ func cleanName(n, fallback string) string {
 // population (CSV; without kind, a file whose first line has commas is a
 // list-size file) and ?name= its file name for messages.
 func (s *Server) postUpload(w http.ResponseWriter, r *http.Request) {
-	body, err := readUpload(s, w, r)
-	if err != nil {
-		writeErr(w, err)
+	body, e := readUpload(s, w, r)
+	if e != nil {
+		writeErr(w, e)
 		return
 	}
 	q := r.URL.Query()
@@ -83,6 +83,10 @@ func (s *Server) postUpload(w http.ResponseWriter, r *http.Request) {
 	up.ID = hex.EncodeToString(sum[:16])
 	switch kind {
 	case "scenario":
+		if e := checkShape(body, "upload"); e != nil {
+			writeErr(w, e)
+			return
+		}
 		sc, err := scenarios.Parse(body, up.Name)
 		if err != nil {
 			writeErr(w, fromError(err, "upload"))
@@ -116,16 +120,26 @@ func (s *Server) postUpload(w http.ResponseWriter, r *http.Request) {
 	old := s.uploads[up.ID]
 	s.mu.Unlock()
 	if old != nil {
-		writeJSON(w, 200, old)
-		return
+		if err := sameFile(old.path, body); err == nil {
+			writeJSON(w, 200, old)
+			return
+		}
+		// Its file was lost or damaged: kept again below.
 	}
 	dir := filepath.Join(s.cfg.Data, uploadsDir)
 	up.path = filepath.Join(dir, up.ID+ext)
-	meta, _ := json.MarshalIndent(up, "", "  ")
-	if err := runfolder.WriteFileAtomic(up.path, body); err == nil {
+	meta, err := json.MarshalIndent(up, "", "  ")
+	if err == nil {
+		err = runfolder.WriteFileAtomic(up.path, body)
+	}
+	if err == nil {
 		err = runfolder.WriteFileAtomic(filepath.Join(dir, up.ID+".json"), append(meta, '\n'))
 	}
 	if err != nil {
+		os.Remove(up.path)
+		s.mu.Lock()
+		delete(s.uploads, up.ID)
+		s.mu.Unlock()
 		writeErr(w, &apiError{status: 500, Error: fmt.Sprintf("keeping the upload: %v", err)})
 		return
 	}
@@ -135,20 +149,20 @@ func (s *Server) postUpload(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 201, up)
 }
 
+// sameFile says (nil) whether the file at path holds exactly b.
+func sameFile(path string, b []byte) error {
+	got, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(got, b) {
+		return fmt.Errorf("%s differs from what was uploaded", filepath.Base(path))
+	}
+	return nil
+}
+
 func readUpload(s *Server, w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
-	if r.ContentLength > s.cfg.MaxUpload {
-		return nil, &apiError{status: http.StatusRequestEntityTooLarge, Field: "upload",
-			Error: fmt.Sprintf("upload: the file is %s, larger than this server's limit of %s (gpbudget serve --max-upload)", bytesWords(r.ContentLength), bytesWords(s.cfg.MaxUpload))}
-	}
-	b, e := s.readBody(w, r, "upload")
-	if e != nil {
-		return nil, e
-	}
-	if int64(len(b)) > s.cfg.MaxUpload {
-		return nil, &apiError{status: http.StatusRequestEntityTooLarge, Field: "upload",
-			Error: fmt.Sprintf("upload: the file is larger than this server's limit of %s (gpbudget serve --max-upload)", bytesWords(s.cfg.MaxUpload))}
-	}
-	return b, nil
+	return s.readLimited(w, r, "upload", s.cfg.MaxUpload)
 }
 
 func (s *Server) getUpload(w http.ResponseWriter, r *http.Request) {
@@ -183,6 +197,7 @@ func (s *Server) upload(id, kind, field string) (*upload, *apiError) {
 // loadUploads reads the kept uploads' descriptions.
 func (s *Server) loadUploads() error {
 	dir := filepath.Join(s.cfg.Data, uploadsDir)
+	removeTemporaries(dir, 0)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", dir, err)

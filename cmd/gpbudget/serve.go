@@ -35,7 +35,7 @@ func serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "data", Value: "gpbudget-data", Usage: "`DIR` where runs, comparisons and uploads are kept"},
 			&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "worker goroutines `N` of each run"},
 			&cli.IntFlag{Name: "max-runs", Value: web.DefaultMaxRuns, Usage: "runs `N` at once (the rest wait)"},
-			&cli.IntFlag{Name: "max-queue", Value: web.DefaultMaxQueue, Usage: "runs `N` that may wait (more are refused with 503)"},
+			&cli.IntFlag{Name: "max-queue", Value: web.DefaultMaxQueue, Usage: "runs `N` that may wait for a free slot (0: none; more are refused with 503)"},
 			&cli.Float64Flag{Name: "max-patient-years", Value: web.DefaultMaxPatientYears, Usage: "largest run: replications x (years + 1) x patients, `N` (a scenario file cannot raise it)"},
 			&cli.Float64Flag{Name: "max-rows", Value: web.DefaultMaxRows, Usage: "largest run: result rows (replications x years x practices), `N`"},
 			&cli.StringFlag{Name: "max-upload", Value: "64MiB", Usage: "largest uploaded file or request `SIZE` (bytes, or with KiB, MiB, GiB, KB, MB, GB)"},

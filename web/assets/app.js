@@ -24,6 +24,18 @@ function newSide(scenario = 'default') {
   return { scenario, upload: '', population: '', practices: '', set: {} };
 }
 
+// Plain words for the choices the scenario file names in code.
+const CHOICE_WORDS = {
+  capitation: 'fair share (capitation)', historic: 'past spend (historic)', blend: 'moving from past spend to fair share',
+  indicative: 'indicative budgets (commissioner carries overspends)', hard: 'hard budgets (holder carries overspends)',
+  fundholding: 'fundholding (holder buys some care)', shared_savings: 'shared savings contract', none: 'none',
+  supplied: 'groups given in the file', population: 'by population size', one: 'savings only (one-sided)', two: 'savings and losses (two-sided)',
+  symmetric: 'losses mirror savings', asymmetric: 'losses set separately', first_pound: 'shared from the first pound once past the corridor',
+  above_corridor: 'shared only above the corridor', medicare: 'sliding with population (Medicare’s table)',
+  ae: 'A&E', elective: 'planned hospital care', emergency: 'emergency admissions', outpatient: 'outpatients', prescribing: 'prescribing', community: 'community care',
+};
+const words = c => CHOICE_WORDS[c] || String(c).replaceAll('_', ' ');
+
 // ---- small helpers ----
 
 function el(tag, attrs = {}, ...kids) {
@@ -46,7 +58,7 @@ const errId = (side, path) => `err-${side}--${path}`;
 
 const fmtPct = v => (v === null || v === undefined || Number.isNaN(v)) ? '–' : (100 * v).toFixed(1) + '%';
 const fmtPounds = v => (v === null || v === undefined || Number.isNaN(v)) ? '–' : (v < 0 ? '−' : '') + '£' + Math.round(Math.abs(v)).toLocaleString('en-GB');
-const fmtPP = v => (v === null || v === undefined) ? '–' : (v >= 0 ? '+' : '−') + (100 * Math.abs(v)).toFixed(1) + ' pts';
+const fmtPP = v => (v === null || v === undefined) ? '–' : (v >= 0 ? '+' : '−') + (100 * Math.abs(v)).toFixed(1) + ' percentage points';
 const fmtDiffPounds = v => (v === null || v === undefined) ? '–' : (v >= 0 ? '+' : '−') + '£' + Math.round(Math.abs(v)).toLocaleString('en-GB');
 const fmtInt = v => Number(v).toLocaleString('en-GB');
 
@@ -102,9 +114,21 @@ function parse(lever, raw) {
   if (lever.kind === 'number' || lever.kind === 'integer') {
     const t = String(raw).trim();
     if (t === '') return null;
-    return /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(t) ? Number(t) : t;
+    const n = readNumber(t);
+    return n === null ? t : n;
   }
   return raw;
+}
+
+// readNumber reads a number as a person writes it: "0.7", "70%",
+// "50,000"; null when it is not one (the server names what is wrong).
+function readNumber(t) {
+  let s = String(t).trim().replace(/^£/, '');
+  let scale = 1;
+  if (s.endsWith('%')) { s = s.slice(0, -1).trim(); scale = 100; }
+  if (/^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$/.test(s)) s = s.replaceAll(',', '');
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(s)) return null;
+  return Number(s) / scale;
 }
 
 function setValue(side, path, v) {
@@ -178,7 +202,7 @@ function renderSide(side) {
   fs.append(el('legend', { text: state.compare ? `Setting ${side.toUpperCase()}` : 'Setting' }));
 
   const sel = el('select', { id: fieldId(side, 'scenario'), name: 'scenario', 'aria-describedby': errId(side, 'scenario') });
-  for (const b of BUILTINS.values()) sel.append(el('option', { value: b.name, text: b.name }));
+  for (const b of BUILTINS.values()) sel.append(el('option', { value: b.name, text: b.name.replaceAll('-', ' ') }));
   for (const up of uploads.values()) {
     if (up.kind === 'scenario') sel.append(el('option', { value: 'upload:' + up.id, text: `${up.scenario.name} (uploaded ${up.name})` }));
   }
@@ -244,7 +268,11 @@ function renderSide(side) {
 function hintText(l) {
   const parts = [];
   if (l.unit) parts.push(l.unit);
-  if (l.range) parts.push('accepted ' + l.range);
+  const share = /^share|fraction/.test(l.unit || '') && l.max !== undefined && l.max <= 10;
+  if (share && l.range) {
+    const pct = v => `${+(100 * v).toFixed(4)}%`;
+    parts.push(l.min !== undefined ? `accepted ${pct(l.min)} to ${pct(l.max)} (or ${l.range})` : `accepted up to ${pct(l.max)}`);
+  } else if (l.range) parts.push('accepted ' + l.range);
   return parts.join(' · ');
 }
 
@@ -253,15 +281,16 @@ function renderLever(side, l) {
   const v = valueOf(side, l.path);
   const wrap = el('div', { class: `field kind-${l.kind}`, 'data-side': side, 'data-path': l.path });
   if (l.section) wrap.dataset.section = l.section;
-  const label = el('label', { for: id, text: l.label, title: l.description });
+  const label = l.kind === 'streams' ? el('span', { class: 'label', id: `label-${id}`, text: l.label }) : el('label', { for: id, text: l.label });
+  if (state.compare) label.append(el('span', { class: 'sr-only', text: ` (setting ${side.toUpperCase()})` }));
   const err = el('p', { class: 'field-error', id: errId(side, l.path), role: 'alert' });
   const hint = el('span', { class: 'hint', id: `hint-${side}--${l.path}`, text: hintText(l) });
-  const desc = about(l.description);
+  const desc = about(l.description, l.label);
   let control;
   switch (l.kind) {
     case 'choice':
       control = el('select', { id, name: l.path });
-      for (const c of l.choices) control.append(el('option', { value: c, text: c === '' ? l.blank : c }));
+      for (const c of l.choices) control.append(el('option', { value: c, text: c === '' ? l.blank : words(c) }));
       control.value = v ?? '';
       control.addEventListener('change', () => { setValue(side, l.path, control.value); changed(); });
       break;
@@ -286,7 +315,7 @@ function renderLever(side, l) {
       wrap.append(...[control, label, desc, hint, err].filter(Boolean));
       return wrap;
     case 'streams': {
-      control = el('div', { class: 'streams', id, role: 'group', 'aria-label': l.label });
+      control = el('div', { class: 'streams', id, role: 'group', 'aria-labelledby': `label-${id}` });
       const cur = new Set(v || []);
       for (const c of l.choices) {
         const cb = el('input', { type: 'checkbox', value: c, id: `${id}--${c}` });
@@ -296,7 +325,7 @@ function renderLever(side, l) {
           setValue(side, l.path, picked);
           changed();
         });
-        control.append(el('label', { class: 'stream' }, cb, ' ' + c));
+        control.append(el('label', { class: 'stream' }, cb, ' ' + words(c)));
       }
       break;
     }
@@ -319,11 +348,21 @@ function renderLever(side, l) {
   return wrap;
 }
 
-// about is a lever's description from the scenario schema, shown on
-// hovering or focusing its mark.
-function about(text) {
+// about is a lever's description, opened by clicking or tapping its mark
+// or moving to it with the keyboard, and closed the same way (or Escape).
+let aboutSeq = 0;
+function about(text, label) {
   if (!text) return null;
-  return el('span', { class: 'about', tabindex: 0, title: text, 'aria-label': text, role: 'note', text: '?' });
+  const id = `about-${++aboutSeq}`;
+  const tip = el('span', { class: 'tip', id, role: 'note', hidden: true, text });
+  const btn = el('button', { type: 'button', class: 'about', 'aria-expanded': 'false', 'aria-controls': id, 'aria-label': `About ${label || 'this'}`, text: '?' });
+  const set = open => { tip.hidden = !open; btn.setAttribute('aria-expanded', String(open)); };
+  btn.addEventListener('click', () => set(tip.hidden));
+  btn.addEventListener('focus', () => set(true));
+  btn.addEventListener('blur', () => set(false));
+  btn.addEventListener('keydown', ev => { if (ev.key === 'Escape') set(false); });
+  const box = el('span', { class: 'about-box' }, btn, tip);
+  return box;
 }
 
 function rerenderSide(side) {
@@ -342,7 +381,7 @@ function refreshApplies() {
     const rule = valueOf(side, 'rule.type');
     const on = applies(side, l);
     wrap.classList.toggle('inapplicable', !on);
-    wrap.title = on ? '' : `Does nothing under a ${rule} rule (applies to ${l.applies.join(', ')})`;
+    wrap.title = on ? '' : `Does nothing under the rule chosen (${words(rule)}); it acts under ${l.applies.map(words).join(' or ')}`;
     if (l.section) wrap.hidden = !sectionOn(side, l.section);
   }
 }
@@ -356,17 +395,17 @@ function renderRun() {
     const err = el('p', { class: 'field-error', id: errId('run', l.path), role: 'alert' });
     const hint = el('span', { class: 'hint', id: `hint-run--${l.path}`, text: hintText(l) });
     const wrap = el('div', { class: `field kind-${l.kind}`, 'data-side': 'run', 'data-path': l.path });
-    const label = el('label', { for: id, text: l.label, title: l.description });
+    const label = el('label', { for: id, text: l.label });
     if (l.kind === 'bool') {
       const cb = el('input', { type: 'checkbox', id, name: l.path, 'aria-describedby': err.id });
       cb.checked = state.params.cohort;
       cb.addEventListener('change', () => { state.params.cohort = cb.checked; changed(); });
-      wrap.append(...[cb, label, about(l.description), err].filter(Boolean));
+      wrap.append(...[cb, label, about(l.description, l.label), err].filter(Boolean));
     } else {
       if (state.params[l.path] === '' && b) state.params[l.path] = String(b[l.path]);
       const inp = el('input', { type: 'text', id, name: l.path, inputmode: 'numeric', value: state.params[l.path], size: l.path === 'seed' ? 14 : 6, 'aria-describedby': `${err.id} ${hint.id}` });
       inp.addEventListener('input', () => { state.params[l.path] = inp.value.trim(); changed(); });
-      wrap.append(...[label, inp, about(l.description), hint, err].filter(Boolean));
+      wrap.append(...[label, inp, about(l.description, l.label), hint, err].filter(Boolean));
     }
     box.append(wrap);
   }
@@ -407,11 +446,49 @@ function paramsRequest() {
   const p = {};
   for (const k of ['reps', 'years']) {
     const t = state.params[k];
-    if (t !== '') p[k] = /^\d+$/.test(t) ? Number(t) : t;
+    if (t !== '') { const n = readNumber(t); p[k] = n === null ? t : n; }
   }
   if (state.params.seed !== '') p.seed = state.params.seed; // as text: seeds pass 2^53
   p.cohort = state.params.cohort;
   return p;
+}
+
+// settingsKey is a canonical text of what a run or comparison was asked
+// to do: the page's settings now, or a job's as the server kept them. A
+// result is shown as current, and its id kept in the address, only while
+// the two agree.
+function settingsKey(compare, sides, params) {
+  const side = s => {
+    const set = Object.entries(s.set || {}).map(([k, v]) => [k, v === null ? '' : Array.isArray(v) ? v.join(',') : String(v)]).sort();
+    return [s.upload ? 'u:' + s.upload : 's:' + (s.scenario || 'default'), s.population || '', s.population ? (s.practices || '') : '', set];
+  };
+  return JSON.stringify([compare, sides.map(side), String(params.reps ?? ''), String(params.years ?? ''), String(params.seed ?? ''), !!params.cohort]);
+}
+
+function pageKey() {
+  const sides = (state.compare ? SIDES : ['a']).map(sideRequest);
+  return settingsKey(state.compare, sides, paramsRequest());
+}
+
+// jobKey is a finished job's settings (null: a scenario sent as text,
+// which the page cannot hold).
+function jobKey(j) {
+  const r = j.request || {};
+  const sides = j.kind === 'comparison' ? [r.a || {}, r.b || {}] : [r];
+  if (sides.some(s => s.scenario_sha256)) return null;
+  return settingsKey(j.kind === 'comparison', sides, { reps: j.reps, years: j.years, seed: j.seed, cohort: j.cohort });
+}
+
+// markStale says the result shown is not of the settings on the form.
+function markStale(why) {
+  const out = $('outcome');
+  out.classList.add('stale');
+  let note = $('stale-note');
+  if (!note) {
+    note = el('p', { id: 'stale-note', class: 'stale-note', role: 'status' });
+    out.prepend(note);
+  }
+  note.textContent = why;
 }
 
 function clearErrors() {
@@ -457,10 +534,10 @@ let validateSeq = 0;
 function changed(rerender = false) {
   if (rerender) renderSides();
   else refreshApplies();
-  if (state.result) {
-    // The results shown are of the settings before this change.
+  if (state.result || state.running || !$('outcome').hidden) {
+    // The results shown (or coming) are of the settings before this change.
     state.result = '';
-    $('outcome').classList.add('stale');
+    if (!$('outcome').hidden) markStale('Out of date: the settings have changed since these results were made. Press Run to update them.');
   }
   toURL();
   clearTimeout(validateTimer);
@@ -479,9 +556,9 @@ async function validateNow() {
     const size = $(`size-${side}`);
     if (res.ok) {
       const d = res.data;
-      if (size) size.textContent = `${fmtInt(d.practices)} practices, ${fmtInt(d.patients)} patients; ${d.reps} replications × ${d.years} years is ${Number(d.patient_years).toPrecision(2)} patient-years.`;
+      if (size) size.textContent = `${fmtInt(d.practices)} practices, ${fmtInt(d.patients)} patients; ${fmtInt(d.reps)} replications of ${d.years} years.`;
       const hint = $('hint-run--reps');
-      if (hint && i === 0) hint.textContent = `chance worlds simulated · accepted 1 to ${fmtInt(d.max_reps)} here`;
+      if (hint && i === 0) hint.textContent = `chance worlds simulated · accepted 1 to ${fmtInt(d.max_reps)} for this area`;
       state.yaml = state.yaml || {};
       state.yaml[side] = d.yaml;
     } else {
@@ -544,6 +621,7 @@ async function run(ev) {
   const body = compare ? { a: sideRequest('a'), b: sideRequest('b'), ...paramsRequest() } : { ...sideRequest('a'), ...paramsRequest() };
   $('run').disabled = true;
   const started = performance.now();
+  const key = pageKey();
   const res = await api('POST', compare ? '/api/comparisons' : '/api/runs', body);
   if (!res.ok) {
     $('run').disabled = false;
@@ -557,12 +635,12 @@ async function run(ev) {
     }
     return;
   }
-  follow(compare ? 'comparison' : 'run', res.data.id, started);
+  follow(compare ? 'comparison' : 'run', res.data.id, started, key);
 }
 
-function follow(kind, id, started) {
+function follow(kind, id, started, key) {
   const base = kind === 'run' ? '/api/runs/' : '/api/comparisons/';
-  state.running = { kind, id, started };
+  state.running = { kind, id, started, key };
   $('cancel').hidden = false;
   $('run').disabled = true;
   const bar = $('progress');
@@ -616,6 +694,7 @@ async function cancel() {
 
 async function finished(kind, st) {
   const started = state.running ? state.running.started : performance.now();
+  const key = state.running ? state.running.key : jobKey(st);
   state.running = null;
   delete document.body.dataset.running;
   $('cancel').hidden = true;
@@ -631,7 +710,14 @@ async function finished(kind, st) {
   const ms = Math.round(performance.now() - started);
   $('outcome').dataset.ms = ms;
   $('state').textContent = `Done in ${(ms / 1000).toFixed(1)} s.`;
-  state.result = (kind === 'run' ? 'run:' : 'cmp:') + st.id;
+  if (key !== null && key === pageKey()) {
+    state.result = (kind === 'run' ? 'run:' : 'cmp:') + st.id;
+  } else {
+    // Settings changed while it ran: the result is of the settings when
+    // Run was pressed, and the address keeps the settings without it.
+    state.result = '';
+    markStale('Out of date: the settings were changed while this ran, so these results are for the settings as they were when Run was pressed. Press Run to update them.');
+  }
   toURL();
   validateNow();
 }
@@ -642,7 +728,7 @@ async function show(kind, st) {
   const out = $('outcome');
   if (kind === 'run') {
     const charts = (await api('GET', `/api/runs/${st.id}/charts`)).data;
-    out.replaceChildren(...runView(st, charts));
+    out.replaceChildren(...runView(st, charts).filter(Boolean));
   } else {
     const [a, b, charts] = await Promise.all([
       api('GET', `/api/runs/${st.runs[0]}`), api('GET', `/api/runs/${st.runs[1]}`), api('GET', `/api/comparisons/${st.id}/charts`)]);
@@ -656,48 +742,110 @@ async function show(kind, st) {
   $('placeholder').hidden = true;
 }
 
-function facts(h) {
-  return `${h.scenario}: ${fmtInt(h.replications)} replications × ${h.years} years, ${fmtInt(h.practices)} practices (${fmtInt(h.patients)} patients), seed ${h.seed}${h.cohort ? ', cohort mode' : ', patient level'}.`;
+function facts(h, name) {
+  return `${name || h.scenario}: ${fmtInt(h.replications)} chance worlds of ${h.years} years, ${fmtInt(h.practices)} practices (${fmtInt(h.patients)} patients), random seed ${h.seed}${h.cohort ? ', fast mode' : ', patient by patient'}.`;
 }
+
+// lastYear is the last year's line of a headline (a stock such as deficits
+// carried is read at the end, not added over the years).
+const lastYear = h => (h.by_year && h.by_year.length ? h.by_year[h.by_year.length - 1] : {});
 
 function cell(text, value, cls) {
   return el('td', { 'data-value': value === undefined || value === null ? '' : String(value), class: cls, text });
 }
 
+// holderBands maps a headline's bands to their chances after pooling.
+const holderBands = h => new Map(((h.holders && h.holders.bands) || []).map(x => [x.band, x]));
+const fmtSE = se => (se === null || se === undefined || Number.isNaN(se)) ? '' : ` ± ${(100 * se).toFixed(1)}`;
+const fmtReserve = (h, i, v) => {
+  const r = h.holders && h.holders.reserves && h.holders.reserves[i];
+  return fmtPounds(v) + (r ? ` (${fmtPounds(r.low)} to ${fmtPounds(r.high)})` : '');
+};
+
 function runView(st, charts) {
   const h = st.summary;
+  const after = holderBands(h);
   const head = el('table', { class: 'headline', id: 'headline', 'data-run': st.id },
-    el('caption', { text: 'Chance that a practice’s spend passes its budget in a year, by list size' }),
-    el('thead', {}, el('tr', {}, ...['patients', 'practices', 'over by >5%', 'over by >10%', 'under by >5%', 'under by >10%'].map(t => el('th', { scope: 'col', text: t })))),
+    el('caption', { text: 'Chance that a practice overspends its budget by more than 5% or 10% in a year, by list size: against its budget (before any risk pool or consortium pays), and what it must still find itself after any pool or consortium has paid. ± is the uncertainty from chance (one standard error, in percentage points).' }),
+    el('thead', {}, el('tr', {}, ...['patients', 'practices', 'over by >5% of budget', 'over by >10% of budget', 'after any pool: must find >5%', 'after any pool: must find >10%', 'under by >5%', 'under by >10%'].map(t => el('th', { scope: 'col', text: t })))),
     el('tbody', {}, ...h.bands.map(b => el('tr', { 'data-band': b.band, class: b.band === 'all' ? 'total' : '' },
       el('th', { scope: 'row', text: b.band === 'all' ? 'all practices' : b.band }),
       cell(fmtInt(b.practices), b.practices),
-      cell(fmtPct(b.p_over_5), b.p_over_5, 'key'), cell(fmtPct(b.p_over_10), b.p_over_10),
+      cell(fmtPct(b.p_over_5) + fmtSE(after.get(b.band)?.p_over_5_se), b.p_over_5, 'key'), cell(fmtPct(b.p_over_10), b.p_over_10),
+      cell(fmtPct(after.get(b.band)?.p_over_5_after) + fmtSE(after.get(b.band)?.p_over_5_after_se), after.get(b.band)?.p_over_5_after, 'key after'),
+      cell(fmtPct(after.get(b.band)?.p_over_10_after), after.get(b.band)?.p_over_10_after),
       cell(fmtPct(b.p_under_5), b.p_under_5), cell(fmtPct(b.p_under_10), b.p_under_10)))));
   const c = h.commissioner;
+  const end = lastYear(h);
   const comm = el('table', { class: 'commissioner', id: 'commissioner', 'data-run': st.id },
-    el('caption', { text: `Commissioner, over the ${h.years} years (mean of ${fmtInt(h.replications)} replications)` }),
+    el('caption', { text: `The area over the ${h.years} years: averages of ${fmtInt(h.replications)} chance worlds; reserves are for the worst single year` }),
     el('tbody', {},
-      commRow('Reserve needed, 95% of replications', 'reserve_95', c.reserve_95),
-      commRow('Reserve needed, 99% of replications', 'reserve_99', c.reserve_99),
-      commRow('Outlay (ledger)', 'outlay_mean', c.outlay_mean, c.outlay_se),
-      commRow('Budgets set', 'budget_mean', c.budget_mean),
-      commRow('Spend on care', 'spend_mean', c.spend_mean),
-      commRow('Savings kept by budget holders', 'savings_retained_mean', c.savings_retained_mean),
-      commRow('Deficits carried at year ends', 'deficit_carried_mean', c.deficit_carried_mean),
-      el('tr', { 'data-key': 'prob_area_overspend' }, el('th', { scope: 'row', text: 'Chance the area overspends' }), cell(fmtPct(c.prob_area_overspend), c.prob_area_overspend))));
+      commRow('Reserve for the worst year, enough in 95% of chance worlds (range from chance)', 'reserve_95', c.reserve_95, undefined, fmtReserve(h, 0, c.reserve_95)),
+      commRow('Reserve for the worst year, enough in 99% of chance worlds (range from chance)', 'reserve_99', c.reserve_99, undefined, fmtReserve(h, 1, c.reserve_99)),
+      commRow('Commissioner’s net payments, total over the run', 'outlay_mean', c.outlay_mean, c.outlay_se),
+      commRow('Budgets set, total over the run', 'budget_mean', c.budget_mean),
+      commRow('Spend on care, total over the run', 'spend_mean', c.spend_mean),
+      c.holder_paid_mean ? commRow('Shared losses holders paid from their own money, total over the run', 'holder_paid_mean', c.holder_paid_mean) : null,
+      commRow('Savings kept by budget holders, total over the run', 'savings_retained_mean', c.savings_retained_mean),
+      commRow('Deficits carried at the end of the last year', 'deficit_carried_mean', end.deficit_carried_mean),
+      el('tr', { 'data-key': 'prob_area_overspend' }, el('th', { scope: 'row', text: 'Chance the area overspends in a year' }), cell(fmtPct(c.prob_area_overspend), c.prob_area_overspend))));
   return [
     el('h2', { text: 'Results' }),
-    el('p', { class: 'facts', text: facts(h) }),
-    el('div', { class: 'tables' }, head, comm),
+    el('p', { class: 'facts', text: facts(h, st.scenario) }),
+    el('div', { class: 'tables' }, el('div', { class: 'scroll', tabindex: 0 }, head), el('div', { class: 'scroll', tabindex: 0 }, comm)),
+    luckPanel(st),
     chartsView(charts, st.id, ['overspend-vs-list', 'area-overspend']),
     downloads([['Setting', st.id]]),
   ];
 }
 
-function commRow(label, key, v, se) {
+// luckPanel asks, for a contract, how often it pays for luck: the risk
+// curve at the scenario's holders' size (POST /api/risk-curves), read by
+// its column names.
+function luckPanel(st) {
+  if (valueOf('a', 'rule.type') !== 'shared_savings' || state.compare) return null;
+  const box = el('section', { class: 'luck', id: 'luck', 'aria-labelledby': 'luck-title' },
+    el('h3', { id: 'luck-title', text: 'Does the contract pay for luck?' }),
+    el('p', { text: 'A holder’s spend moves by chance from year to year. This simulates many holders of this scenario’s size twice, with no real change and with a true 2% saving, to show how often the contract pays shared savings for chance alone.' }));
+  const btn = el('button', { type: 'button', id: 'luck-run', text: 'Measure it' });
+  const out = el('div', { id: 'luck-out', role: 'status' });
+  btn.addEventListener('click', async () => {
+    btn.disabled = true;
+    out.textContent = 'Simulating…';
+    const p = paramsRequest();
+    const reps = Math.min(Number(p.reps) || 200, 200);
+    const res = await api('POST', '/api/risk-curves', { ...sideRequest('a'), reps, seed: p.seed });
+    if (!res.ok) { out.textContent = res.data.error; btn.disabled = false; return; }
+    const es = new EventSource(`/api/risk-curves/${res.data.id}/events`);
+    es.addEventListener('progress', ev => { out.textContent = `Simulating… ${Math.round(100 * JSON.parse(ev.data).progress)}%`; });
+    es.addEventListener('end', ev => {
+      es.close();
+      btn.disabled = false;
+      const d = JSON.parse(ev.data);
+      if (d.status !== 'done') { out.textContent = `Not measured: ${d.error || d.status}`; return; }
+      out.replaceChildren(luckTable(d));
+    });
+  });
+  box.append(btn, out);
+  return box;
+}
+
+function luckTable(d) {
+  const r = (d.curve || [])[0] || {};
+  const pct = (v, se) => v === null || v === undefined ? '–' : fmtPct(v) + fmtSE(se);
+  const t = el('table', { class: 'luck-table', id: 'luck-table', 'data-curve': d.id },
+    el('caption', { text: `Holders of ${fmtInt(r.holder_size)} people, ${fmtInt(d.reps)} chance worlds of ${d.years} contract year${d.years === 1 ? '' : 's'} (± uncertainty from chance)` }),
+    el('tbody', {},
+      el('tr', { 'data-key': 'false_reward' }, el('th', { scope: 'row', text: 'Chance the contract pays shared savings when spend did not really change' }), cell(pct(r.false_reward, r.false_reward_se), r.false_reward)),
+      el('tr', { 'data-key': 'msr_for_5pct_false_reward' }, el('th', { scope: 'row', text: 'Minimum savings rate (corridor) that would hold that chance to 5%' }), cell(pct(r.msr_for_5pct_false_reward, r.msr_for_5pct_false_reward_se), r.msr_for_5pct_false_reward)),
+      el('tr', { 'data-key': 'scenario_msr' }, el('th', { scope: 'row', text: 'This contract’s minimum savings rate at this size' }), cell(pct(r.scenario_msr), r.scenario_msr)),
+      el('tr', { 'data-key': 'power_2pct' }, el('th', { scope: 'row', text: 'Chance a true 2% saving is rewarded' }), cell(pct(r.power_2pct, r.power_2pct_se), r.power_2pct))));
+  return el('div', { class: 'scroll', tabindex: 0 }, t);
+}
+
+function commRow(label, key, v, se, text) {
   return el('tr', { 'data-key': key }, el('th', { scope: 'row', text: label }),
-    cell(fmtPounds(v) + (se !== undefined && se !== null ? ` ± ${fmtPounds(se)}` : ''), v));
+    cell(text || fmtPounds(v) + (se !== undefined && se !== null ? ` ± ${fmtPounds(se)}` : ''), v));
 }
 
 function chartsView(charts, id, first) {
@@ -709,7 +857,7 @@ function chartsView(charts, id, first) {
     const data = el('details', { class: 'numbers' }, el('summary', { text: 'Numbers drawn' }));
     const t = el('table', { class: 'data' });
     for (const s of c.series) t.append(el('tr', {}, el('th', { text: s.name }), ...s.y.map(v => el('td', { text: v === null ? '–' : Number(v).toPrecision(4) }))));
-    data.append(el('div', { class: 'scroll' }, t));
+    data.append(el('div', { class: 'scroll', tabindex: 0 }, t));
     f.append(data);
     return f;
   };
@@ -752,7 +900,7 @@ function compareView(st, a, b, charts, ca, cb) {
   const ha = a.summary, hb = b.summary;
   const bandsB = new Map(hb.bands.map(x => [x.band, x]));
   const head = el('table', { class: 'headline compare', id: 'headline', 'data-run': st.id },
-    el('caption', { text: 'Chance that a practice overspends its budget in a year, by list size: A, B and B − A (± its paired standard error)' }),
+    el('caption', { text: 'Chance that a practice’s spend passes its budget by more than 5% or 10% in a year (before any pool or consortium pays), by list size: A, B and B − A (± its uncertainty from chance)' }),
     el('thead', {},
       el('tr', {}, el('th', { rowspan: 2, text: 'patients' }), el('th', { colspan: 3, text: 'over by >5%' }), el('th', { colspan: 3, text: 'over by >10%' })),
       el('tr', {}, ...['A', 'B', 'B − A', 'A', 'B', 'B − A'].map(t => el('th', { scope: 'col', text: t })))),
@@ -763,15 +911,24 @@ function compareView(st, a, b, charts, ca, cb) {
         cell(fmtPct(x.p_over_5), x.p_over_5), cell(fmtPct(y.p_over_5), y.p_over_5), diffCell(find('p_overspend_5', x.band)),
         cell(fmtPct(x.p_over_10), x.p_over_10), cell(fmtPct(y.p_over_10), y.p_over_10), diffCell(find('p_overspend_10', x.band)));
     })));
+  const afterA = holderBands(ha), afterB = holderBands(hb);
+  const pooled = el('table', { class: 'after-pool compare', id: 'after-pool', 'data-run': st.id },
+    el('caption', { text: 'After any pool or consortium has paid: chance a practice must find more than 5% of its budget itself in a year (± uncertainty from chance)' }),
+    el('thead', {}, el('tr', {}, ...['patients', 'A', 'B'].map(t => el('th', { scope: 'col', text: t })))),
+    el('tbody', {}, ...ha.bands.map(x => {
+      const pa = afterA.get(x.band) || {}, pb = afterB.get(x.band) || {};
+      return el('tr', { 'data-band': x.band, class: x.band === 'all' ? 'total' : '' }, el('th', { scope: 'row', text: x.band === 'all' ? 'all practices' : x.band }),
+        cell(fmtPct(pa.p_over_5_after) + fmtSE(pa.p_over_5_after_se), pa.p_over_5_after), cell(fmtPct(pb.p_over_5_after) + fmtSE(pb.p_over_5_after_se), pb.p_over_5_after));
+    })));
   const rows = [
-    ['Reserve needed, 95%', 'reserve_p95', ha.commissioner.reserve_95, hb.commissioner.reserve_95],
-    ['Reserve needed, 99%', 'reserve_p99', ha.commissioner.reserve_99, hb.commissioner.reserve_99],
-    ['Outlay (ledger)', 'commissioner_outlay', ha.commissioner.outlay_mean, hb.commissioner.outlay_mean],
-    ['Savings kept by holders', 'savings_retained', ha.commissioner.savings_retained_mean, hb.commissioner.savings_retained_mean],
-    ['Deficits carried at the end', 'deficit_carried', null, null],
+    ['Reserve for the worst year, enough in 95% of chance worlds', 'reserve_p95', ha.commissioner.reserve_95, hb.commissioner.reserve_95],
+    ['Reserve for the worst year, enough in 99% of chance worlds', 'reserve_p99', ha.commissioner.reserve_99, hb.commissioner.reserve_99],
+    ['Commissioner’s net payments, total over the run', 'commissioner_outlay', ha.commissioner.outlay_mean, hb.commissioner.outlay_mean],
+    ['Savings kept by budget holders, total over the run', 'savings_retained', ha.commissioner.savings_retained_mean, hb.commissioner.savings_retained_mean],
+    ['Deficits carried at the end of the last year', 'deficit_carried', lastYear(ha).deficit_carried_mean, lastYear(hb).deficit_carried_mean],
   ];
   const comm = el('table', { class: 'commissioner compare', id: 'commissioner', 'data-run': st.id },
-    el('caption', { text: `Commissioner over the ${ha.years} years: A, B and B − A (± paired standard error)` }),
+    el('caption', { text: `The area over the ${ha.years} years: A, B and B − A (± its uncertainty from chance)` }),
     el('thead', {}, el('tr', {}, ...['', 'A', 'B', 'B − A'].map(t => el('th', { scope: 'col', text: t })))),
     el('tbody', {}, ...rows.map(([label, m, va, vb]) => {
       const d = find(m);
@@ -779,26 +936,26 @@ function compareView(st, a, b, charts, ca, cb) {
       return el('tr', { 'data-key': m }, el('th', { scope: 'row', text: label }), cell(fmtPounds(av), av), cell(fmtPounds(bv), bv), diffCell(d, true));
     })));
   const all = el('table', { class: 'differences', id: 'differences', 'data-run': st.id },
-    el('caption', { text: 'Every paired difference (B − A), with its standard error paired (common random numbers) and as two independent runs would give' }),
-    el('thead', {}, el('tr', {}, ...['metric', 'band', 'A', 'B', 'B − A', 'SE paired', 'SE independent'].map(t => el('th', { scope: 'col', text: t })))),
+    el('caption', { text: 'Every difference (B − A), with its uncertainty from chance: on the same chance events, and as two separate runs would give it' }),
+    el('thead', {}, el('tr', {}, ...['measure', 'patients', 'A', 'B', 'B − A', '± same chance events', '± separate runs'].map(t => el('th', { scope: 'col', text: t })))),
     el('tbody', {}, ...diffs.map(d => {
       const f = d.unit === '£' ? fmtPounds : fmtPct;
       const fd = d.unit === '£' ? fmtDiffPounds : fmtPP;
       return el('tr', { 'data-metric': d.metric, 'data-band': d.band }, el('th', { scope: 'row', text: d.label }), el('td', { text: d.band }),
         cell(f(d.a), d.a), cell(f(d.b), d.b), cell(fd(d.difference), d.difference),
-        cell(d.unit === '£' ? fmtPounds(d.se_paired) : (100 * d.se_paired).toFixed(2) + ' pts', d.se_paired),
-        cell(d.unit === '£' ? fmtPounds(d.se_independent) : (100 * d.se_independent).toFixed(2) + ' pts', d.se_independent));
+        cell(d.unit === '£' ? fmtPounds(d.se_paired) : (100 * d.se_paired).toFixed(2) + ' points', d.se_paired),
+        cell(d.unit === '£' ? fmtPounds(d.se_independent) : (100 * d.se_independent).toFixed(2) + ' points', d.se_independent));
     })));
   const sideCharts = el('div', { class: 'side-by-side' },
-    el('div', {}, el('h3', { text: 'A: ' + ha.scenario }), chartsView(ca.filter(c => c.id === 'overspend-vs-list'), a.id, ['overspend-vs-list'])),
-    el('div', {}, el('h3', { text: 'B: ' + hb.scenario }), chartsView(cb.filter(c => c.id === 'overspend-vs-list'), b.id, ['overspend-vs-list'])));
+    el('div', {}, el('h3', { text: 'A: ' + (a.scenario || ha.scenario) }), chartsView(ca.filter(c => c.id === 'overspend-vs-list'), a.id, ['overspend-vs-list'])),
+    el('div', {}, el('h3', { text: 'B: ' + (b.scenario || hb.scenario) }), chartsView(cb.filter(c => c.id === 'overspend-vs-list'), b.id, ['overspend-vs-list'])));
   return [
     el('h2', { text: 'A against B' }),
-    el('p', { class: 'facts', text: `A ${facts(ha)} B ${facts(hb)} Both ran on the same patients and chance events (common random numbers), so differences are measured far more precisely than two separate runs would allow.` }),
-    el('div', { class: 'tables' }, head, comm),
+    el('p', { class: 'facts', text: `A: ${facts(ha, a.scenario)} B: ${facts(hb, b.scenario)} Both ran on the same patients and chance events, so their differences are measured far more precisely than two separate runs would allow.` }),
+    el('div', { class: 'tables' }, el('div', { class: 'scroll', tabindex: 0 }, head), el('div', { class: 'scroll', tabindex: 0 }, pooled), el('div', { class: 'scroll', tabindex: 0 }, comm)),
     chartsView(charts, st.id, ['cmp-reserve-p95', 'cmp-commissioner-outlay', 'cmp-p-overspend-5']),
     sideCharts,
-    el('details', { class: 'all-diffs', open: true }, el('summary', { text: 'All paired differences' }), el('div', { class: 'scroll' }, all)),
+    el('details', { class: 'all-diffs', open: true }, el('summary', { text: 'All paired differences' }), el('div', { class: 'scroll', tabindex: 0 }, all)),
     downloads([['A', a.id], ['B', b.id]], st.id),
   ];
 }
@@ -810,9 +967,15 @@ async function showRecent(ev) {
   const res = await api('GET', '/api/runs');
   const tb = document.querySelector('#recent-table tbody');
   tb.replaceChildren(...(res.data || []).slice(0, 50).map(j => {
-    const open = el('a', { href: linkFor(j), text: 'open' });
-    return el('tr', {}, el('td', { text: new Date(j.created).toLocaleString('en-GB') }), el('td', { text: `${j.kind === 'comparison' ? 'compare ' : ''}${j.scenario}` }),
-      el('td', { text: `${j.reps} × ${j.years} years${j.cohort ? ', cohort' : ''}` }), el('td', { text: j.status }), el('td', {}, open));
+    const open = j.kind === 'risk-curve' ? el('a', { href: `/api/risk-curves/${j.id}/risk_curve.csv`, text: 'table (CSV)' }) : jobKey(j) === null ? el('span', { text: 'sent as text' }) : el('a', { href: linkFor(j), text: 'open' });
+    const del = el('button', { type: 'button', class: 'link', text: 'delete', 'aria-label': `delete ${j.scenario || j.id}` });
+    del.addEventListener('click', async () => {
+      const r = await api('DELETE', ({ comparison: '/api/comparisons/', 'risk-curve': '/api/risk-curves/' }[j.kind] || '/api/runs/') + j.id);
+      if (r.ok) showRecent();
+    });
+    const ended = ['done', 'failed', 'cancelled'].includes(j.status);
+    return el('tr', {}, el('td', { text: new Date(j.created).toLocaleString('en-GB') }), el('td', { text: `${j.kind === 'comparison' ? 'Compare: ' : j.kind === 'risk-curve' ? 'Luck at holder sizes: ' : ''}${j.scenario}` }),
+      el('td', { text: `${fmtInt(j.reps)} replications × ${j.years} years` }), el('td', { text: j.status }), el('td', {}, open, ended ? ' · ' : '', ended ? del : ''));
   }));
   $('recent').hidden = false;
   $('recent').scrollIntoView();
@@ -837,6 +1000,19 @@ function linkFor(j) {
 
 async function start() {
   fromURL();
+  // A link with a result opens that result under its own settings: the
+  // form takes them from the result, whatever else the link says.
+  let job = null;
+  if (state.result) {
+    const [kind, id] = state.result.split(':');
+    const res = /^(run|cmp)$/.test(kind) && /^[0-9a-f]{16}$/.test(id || '') ? await api('GET', (kind === 'run' ? '/api/runs/' : '/api/comparisons/') + id) : { ok: false };
+    if (res.ok) job = res.data;
+    else state.result = '';
+  }
+  if (job && job.status === 'done' && jobKey(job) !== null) {
+    history.replaceState(null, '', location.pathname + linkFor(job));
+    fromURL();
+  }
   // Uploads a link names are fetched first: their levers' values.
   const ids = new Set(SIDES.flatMap(s => [state.sides[s].upload, state.sides[s].population]).filter(Boolean));
   for (const id of ids) {
@@ -865,11 +1041,18 @@ async function start() {
   $('show-recent').addEventListener('click', showRecent);
   toURL();
   const ok = await validateNow();
-  if (state.result) {
-    const [kind, id] = state.result.split(':');
-    const res = await api('GET', (kind === 'run' ? '/api/runs/' : '/api/comparisons/') + id);
-    if (res.ok && res.data.status === 'done') await show(kind === 'run' ? 'run' : 'comparison', res.data);
-    else if (res.ok && !['failed', 'cancelled'].includes(res.data.status)) follow(kind === 'run' ? 'run' : 'comparison', id, performance.now());
+  if (job) {
+    const kind = job.kind;
+    if (job.status === 'done') {
+      await show(kind, job);
+      if (jobKey(job) !== pageKey()) {
+        state.result = '';
+        markStale('These results were made with settings this page cannot show (a scenario sent as text, or a file no longer on this server): the form shows other settings.');
+        toURL();
+      }
+    } else if (!['failed', 'cancelled'].includes(job.status)) {
+      follow(kind, job.id, performance.now(), jobKey(job));
+    }
   }
   document.body.dataset.ready = ok ? 'ok' : 'invalid';
 }
