@@ -481,6 +481,11 @@ func (s *Server) runName(b *built, sd Side) string {
 			parts = append(parts, "practices of "+up.Name)
 		}
 	}
+	if strings.TrimSpace(sd.Area) != "" {
+		if a, e := areaOf(sd); e == nil {
+			parts = append(parts, areaWords(a))
+		}
+	}
 	name := strings.Join(parts, ", ")
 	if len(name) > 160 {
 		name = name[:157] + "..."

@@ -211,6 +211,7 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/api/scenarios", s.listScenarios},
 		{"GET", "/api/scenarios/{name}", s.getScenario},
 		{"GET", "/api/levers", s.getLevers},
+		{"GET", "/api/areas", s.getAreas},
 		{"POST", "/api/validate", s.validate},
 		{"POST", "/api/uploads", s.postUpload},
 		{"GET", "/api/uploads/{id}", s.getUpload},
