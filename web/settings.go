@@ -429,6 +429,7 @@ type built struct {
 	seed     uint64
 	cohort   bool
 	patients int
+	area     *england.Area // the area of England whose practices it runs, if chosen
 }
 
 // scenarioFile is the name the edited scenario has in messages and
@@ -451,6 +452,7 @@ func (s *Server) build(sd Side, p Params) (*built, *apiError) {
 	if p.Reps != nil && *p.Reps < 1 {
 		badReps, p.Reps = *p.Reps, nil
 	}
+	var area *england.Area
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(text))
 	if err := dec.Decode(&doc); err != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode || !oneDocument(dec) {
@@ -490,6 +492,7 @@ func (s *Server) build(sd Side, p Params) (*built, *apiError) {
 		setPath(&doc, []string{"population", "england", "table"}, scalar("!!str", england.Year))
 		setPath(&doc, []string{"population", "england", "area"}, scalar("!!str", a.Code))
 		base += fmt.Sprintf(" on England's practices of %s %s (%s)", levelWords(a.Level), a.Code, a.Name)
+		area = &a
 	}
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "# Made by gpbudget serve from %s.\n", base)
@@ -536,7 +539,7 @@ func (s *Server) build(sd Side, p Params) (*built, *apiError) {
 	} else if sd.Practices != "" {
 		return nil, badField("practices", "selects practices of a list-size file: upload one first (population)")
 	}
-	b := &built{scen: sc, file: file, base: base, reps: sc.Replications, years: sc.Years, seed: sc.Seed, cohort: p.Cohort}
+	b := &built{scen: sc, file: file, base: base, reps: sc.Replications, years: sc.Years, seed: sc.Seed, cohort: p.Cohort, area: area}
 	m, err := sc.Model(b.seed)
 	if err != nil {
 		return nil, s.limitNote(fromError(err, "scenario"), capped)
