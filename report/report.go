@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"fmt"
 	"html/template"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -164,6 +166,9 @@ func newPlot(title, x, y string) *plot.Plot {
 	return p
 }
 
+// svgSize is an SVG root's fixed width and height.
+var svgSize = regexp.MustCompile(`\s(width|height)="[^"]*"`)
+
 // svgOf draws a plot as an SVG element for inlining (no XML prolog).
 func svgOf(p *plot.Plot, w, h vg.Length) (template.HTML, error) {
 	c := vgsvg.New(w, h)
@@ -177,8 +182,16 @@ func svgOf(p *plot.Plot, w, h vg.Length) (template.HTML, error) {
 	if i < 0 {
 		return "", fmt.Errorf("drawing %q: no <svg> element", p.Title.Text)
 	}
+	// Sized by its container: the drawing scales to the width it is given
+	// (its viewBox keeps the proportions), no wider than twice its own.
+	s = s[i:]
+	if j := strings.Index(s, ">"); j > 0 {
+		root := svgSize.ReplaceAllString(s[:j], "")
+		root += fmt.Sprintf(` width="100%%" style="max-width: %.1fpt; height: auto"`, 2*w.Points())
+		s = root + s[j:]
+	}
 	// The SVG is made by gonum/plot from numbers and fixed labels: trusted.
-	return template.HTML(s[i:]), nil
+	return template.HTML(s), nil
 }
 
 func xys(x, y []float64) plotter.XYs {
@@ -421,6 +434,10 @@ func fanFigure(sum *analysis.Summary, band string) (Figure, bool, error) {
 	if len(rows) == 0 {
 		return Figure{}, false, nil
 	}
+	// By year: the summary need not list them in order (it lists "all"
+	// after the bands, last year first), and the axis, the bands and the
+	// reading all run from the first year to the last.
+	slices.SortStableFunc(rows, func(a, b analysis.YearStats) int { return cmp.Compare(a.Year, b.Year) })
 	who := "all practices"
 	if band != "all" {
 		who = "practices of " + band + " patients"
