@@ -42,3 +42,20 @@ func TestFanChartYearsInOrder(t *testing.T) {
 		t.Errorf("the SVG is not sized by its container: %s", root)
 	}
 }
+
+// The report states each measure as the page and summarize do: the band
+// table's chances before pooling, and the commissioner's run row with
+// deficits carried at the end of the last year.
+func TestReportStatesMeasuresOnce(t *testing.T) {
+	sum := &analysis.Summary{Commissioner: []analysis.CommissionerStats{
+		{Year: "1", DeficitCarried: 10}, {Year: "2", DeficitCarried: 25}, {Year: analysis.AllBands, DeficitCarried: 35},
+	}}
+	if c := bandTable(sum).Caption; !strings.Contains(c, analysis.ChanceOverNote) {
+		t.Errorf("band table caption %q does not state the chance as the page does", c)
+	}
+	ct := commissionerTable(sum)
+	last := ct.Rows[len(ct.Rows)-1]
+	if !strings.Contains(ct.Caption, analysis.CommissionerNote) || last[0] != analysis.RunRow || last[6] != "25" {
+		t.Errorf("commissioner table: caption %q, run row %v: want %q with deficit carried 25 (the last year's)", ct.Caption, last, analysis.RunRow)
+	}
+}
