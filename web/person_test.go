@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -162,13 +163,16 @@ func TestFinanceLeadTasks(t *testing.T) {
 	b.do("pressing Run", chromedp.Click(chromedp.ID("run")))
 	b.waitFor("the comparison", `document.getElementById('outcome').dataset.kind === 'comparison' && !document.body.dataset.running`)
 	var pool struct {
-		A, B, BeforeA, BeforeB float64
+		A, B, D, BeforeA, BeforeB float64
 	}
 	b.eval(`(() => { const r = document.querySelector('#after-pool tr[data-band="all"]').querySelectorAll('td');
 		const h = document.querySelector('#headline tr[data-band="all"]').querySelectorAll('td');
-		return {A: Number(r[0].dataset.value), B: Number(r[1].dataset.value), BeforeA: Number(h[0].dataset.value), BeforeB: Number(h[1].dataset.value)} })()`, &pool)
+		return {A: Number(r[0].dataset.value), B: Number(r[1].dataset.value), D: Number(r[2].dataset.value), BeforeA: Number(h[0].dataset.value), BeforeB: Number(h[1].dataset.value)} })()`, &pool)
 	if !(pool.B < pool.A) || pool.BeforeA != pool.BeforeB {
 		t.Errorf("a 10%% pool: after it A %v, B %v (want B lower); before it A %v, B %v (want equal)", pool.A, pool.B, pool.BeforeA, pool.BeforeB)
+	}
+	if math.Abs(pool.D-(pool.B-pool.A)) > 1e-12 {
+		t.Errorf("a 10%% pool: B - A after it shown as %v, want %v", pool.D, pool.B-pool.A)
 	}
 
 	// The reserve under indicative (A) and hard (B) budgets.

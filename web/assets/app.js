@@ -814,10 +814,10 @@ function runView(st, charts) {
     el('tbody', {}, ...h.bands.map(b => el('tr', { 'data-band': b.band, class: b.band === 'all' ? 'total' : '' },
       el('th', { scope: 'row', text: b.band === 'all' ? 'all practices' : b.band }),
       cell(fmtInt(b.practices), b.practices),
-      cell(fmtPct(b.p_over_5) + fmtSE(after.get(b.band)?.p_over_5_se), b.p_over_5, 'key'), cell(fmtPct(b.p_over_10), b.p_over_10),
+      cell(fmtPct(b.p_over_5) + fmtSE(after.get(b.band)?.p_over_5_se), b.p_over_5, 'key'), cell(fmtPct(b.p_over_10) + fmtSE(after.get(b.band)?.p_over_10_se), b.p_over_10),
       cell(fmtPct(after.get(b.band)?.p_over_5_after) + fmtSE(after.get(b.band)?.p_over_5_after_se), after.get(b.band)?.p_over_5_after, 'key after'),
-      cell(fmtPct(after.get(b.band)?.p_over_10_after), after.get(b.band)?.p_over_10_after),
-      cell(fmtPct(b.p_under_5), b.p_under_5), cell(fmtPct(b.p_under_10), b.p_under_10)))));
+      cell(fmtPct(after.get(b.band)?.p_over_10_after) + fmtSE(after.get(b.band)?.p_over_10_after_se), after.get(b.band)?.p_over_10_after),
+      cell(fmtPct(b.p_under_5) + fmtSE(after.get(b.band)?.p_under_5_se), b.p_under_5), cell(fmtPct(b.p_under_10) + fmtSE(after.get(b.band)?.p_under_10_se), b.p_under_10)))));
   const c = h.commissioner;
   const end = lastYear(h);
   const comm = el('table', { class: 'commissioner', id: 'commissioner', 'data-run': st.id },
@@ -961,13 +961,19 @@ function compareView(st, a, b, charts, ca, cb) {
         cell(fmtPct(x.p_over_10), x.p_over_10), cell(fmtPct(y.p_over_10), y.p_over_10), diffCell(find('p_overspend_10', x.band)));
     })));
   const afterA = holderBands(ha), afterB = holderBands(hb);
+  const afterDiff = (m, band) => (st.after_pool_differences || []).find(d => d.metric === m && d.band === band);
   const pooled = el('table', { class: 'after-pool compare', id: 'after-pool', 'data-run': st.id },
-    el('caption', { text: 'After any pool or consortium has paid: chance a practice must find more than 5% of its budget itself in a year (± uncertainty from chance)' }),
-    el('thead', {}, el('tr', {}, ...['patients', 'A', 'B'].map(t => el('th', { scope: 'col', text: t })))),
+    el('caption', { text: 'After any pool or consortium has paid: chance a practice must find more than 5% (10%) of its budget itself in a year, by list size: A, B and B − A (± uncertainty from chance)' }),
+    el('thead', {},
+      el('tr', {}, el('th', { rowspan: 2, text: 'patients' }), el('th', { colspan: 3, text: 'must find >5%' }), el('th', { colspan: 3, text: 'must find >10%' })),
+      el('tr', {}, ...['A', 'B', 'B − A', 'A', 'B', 'B − A'].map(t => el('th', { scope: 'col', text: t })))),
     el('tbody', {}, ...ha.bands.map(x => {
       const pa = afterA.get(x.band) || {}, pb = afterB.get(x.band) || {};
       return el('tr', { 'data-band': x.band, class: x.band === 'all' ? 'total' : '' }, el('th', { scope: 'row', text: x.band === 'all' ? 'all practices' : x.band }),
-        cell(fmtPct(pa.p_over_5_after) + fmtSE(pa.p_over_5_after_se), pa.p_over_5_after), cell(fmtPct(pb.p_over_5_after) + fmtSE(pb.p_over_5_after_se), pb.p_over_5_after));
+        cell(fmtPct(pa.p_over_5_after) + fmtSE(pa.p_over_5_after_se), pa.p_over_5_after), cell(fmtPct(pb.p_over_5_after) + fmtSE(pb.p_over_5_after_se), pb.p_over_5_after),
+        diffCell(afterDiff('p_over_5_after', x.band)),
+        cell(fmtPct(pa.p_over_10_after) + fmtSE(pa.p_over_10_after_se), pa.p_over_10_after), cell(fmtPct(pb.p_over_10_after) + fmtSE(pb.p_over_10_after_se), pb.p_over_10_after),
+        diffCell(afterDiff('p_over_10_after', x.band)));
     })));
   const rows = [
     ['Reserve for the worst year, enough in 95% of chance worlds', 'reserve_p95', ha.commissioner.reserve_95, hb.commissioner.reserve_95],
