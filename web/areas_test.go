@@ -1,10 +1,8 @@
 package web
 
 import (
-	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -116,8 +114,6 @@ func TestRunOnArea(t *testing.T) {
 			t.Errorf("%v: HTTP %d %v, want 400 on area", bad, code, out)
 		}
 	}
-	_ = url.QueryEscape
-	_ = fmt.Sprint
 }
 
 // A risk curve on an area whose scenario's holders are real PCNs measures
@@ -154,5 +150,37 @@ func TestRiskCurveOnAreaByLevel(t *testing.T) {
 	code, out = call(t, "POST", ts.URL+"/api/risk-curves", map[string]any{"scenario": "neighbourhood-shared-savings-2026", "levels": []string{"pcn"}, "reps": 2})
 	if code != 400 || out["field"] != "levels" {
 		t.Errorf("levels without an area: HTTP %d %v", code, out)
+	}
+}
+
+// A comparison on an area: both sides take the area's practices; the same
+// setting twice differs by exactly nothing (common random numbers).
+func TestCompareOnArea(t *testing.T) {
+	_, ts := testServer(t, Config{})
+	side := map[string]any{"scenario": "neighbourhood-shared-savings-england-2026", "area": "QOC"}
+	code, out := call(t, "POST", ts.URL+"/api/comparisons", map[string]any{"a": side, "b": side, "reps": 3, "years": 1, "seed": 2, "cohort": true})
+	if code != 202 {
+		t.Fatalf("HTTP %d: %v", code, out)
+	}
+	id := out["id"].(string)
+	if end := waitEnd(t, ts, "comparisons", id); end["status"] != "done" {
+		t.Fatalf("ended %v: %v", end["status"], end["error"])
+	}
+	_, st := call(t, "GET", ts.URL+"/api/comparisons/"+id, nil)
+	for _, r := range st["runs"].([]any) {
+		_, run := call(t, "GET", ts.URL+"/api/runs/"+r.(string), nil)
+		if name, _ := run["scenario"].(string); !strings.Contains(name, "Shropshire") {
+			t.Errorf("run %v is named %q, without its area", r, name)
+		}
+	}
+	diffs, _ := st["differences"].([]any)
+	if len(diffs) == 0 {
+		t.Fatal("no differences")
+	}
+	for _, d := range append(diffs, st["after_pool_differences"].([]any)...) {
+		m := d.(map[string]any)
+		if v, ok := m["difference"].(float64); ok && v != 0 {
+			t.Errorf("the same setting twice: %v %v differs by %v", m["metric"], m["band"], v)
+		}
 	}
 }
