@@ -182,7 +182,7 @@ func TestPairedShareSE(t *testing.T) {
 func TestComparisonAfterPool(t *testing.T) {
 	_, ts := testServer(t, Config{})
 	body := map[string]any{"a": map[string]any{"scenario": "default", "set": map[string]any{"rule.type": "hard"}},
-		"b": map[string]any{"scenario": "default", "set": map[string]any{"rule.type": "hard", "rule.pool_share": 0.1}},
+		"b":    map[string]any{"scenario": "default", "set": map[string]any{"rule.type": "hard", "rule.pool_share": 0.1}},
 		"reps": 8, "years": 2, "seed": 4, "cohort": true}
 	code, out := call(t, "POST", ts.URL+"/api/comparisons", body)
 	if code != 202 {
