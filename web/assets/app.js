@@ -849,7 +849,7 @@ function luckPanel(st) {
   if (valueOf('a', 'rule.type') !== 'shared_savings' || state.compare) return null;
   const box = el('section', { class: 'luck', id: 'luck', 'aria-labelledby': 'luck-title' },
     el('h3', { id: 'luck-title', text: 'Does the contract pay for luck?' }),
-    el('p', { text: 'A holder’s spend moves by chance from year to year. This simulates many holders of this scenario’s size twice, with no real change and with a true 2% saving, to show how often the contract pays shared savings for chance alone.' }));
+    el('p', { text: 'A holder’s spend moves by chance from year to year. This simulates many holders of this scenario’s size twice, with no real change and with a true 2% saving, to show how often the contract pays shared savings for chance alone. On an area of England whose budget holders are its real PCNs or places, those real holders are measured too, beside holders of their average size.' }));
   const btn = el('button', { type: 'button', id: 'luck-run', text: 'Measure it' });
   const out = el('div', { id: 'luck-out', role: 'status' });
   btn.addEventListener('click', async () => {
