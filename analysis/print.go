@@ -17,12 +17,12 @@ import (
 // practices, only the maxPractices most likely to overspend are listed.
 func (s *Summary) Print(w io.Writer, maxPractices int) error {
 	fmt.Fprintf(w, "%s: seed %d, %d replications x %d years\n", s.Scenario, s.Seed, s.Replications, s.Years)
-	fmt.Fprintln(w, "Variance is budget minus spend (negative: overspend); P(over>5%) is the share of practice-years spending more than 105% of budget.")
+	fmt.Fprintln(w, "Variance is budget minus spend (negative: overspend); P(over>5%) is the chance a practice overspends its budget by more than 5% in a year (the share of practice-years spending more than 105% of budget), against its budget: before any risk pool or consortium pays.")
 	if s.QuantileNote != "" {
 		fmt.Fprintf(w, "Percentiles: %s.\n", s.QuantileNote)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "By list-size band (practice-years pooled over replications and years):")
+	fmt.Fprintln(w, "By list-size band (per practice-year, pooled over replications and years; savings kept and deficit carried: means per practice-year, the deficit at the year's end):")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "band\tpractices\tlist mean\tspend/head £\tSD\tCV\tvariance mean £\tvariance SD £\tP(over>5%)\tP(over>10%)\tP(under>5%)\tP(under>10%)\tVaR95 £\tES95 £\tVaR99 £\tES99 £\tsavings kept £\tdeficit carried £\t")
 	for _, b := range s.Bands {
@@ -52,10 +52,10 @@ func (s *Summary) Print(w io.Writer, maxPractices int) error {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "%s (area totals across replications; reserve = 95th/99th percentile of what it paid beyond the budgets):\n", s.Label())
+	fmt.Fprintf(w, "%s (%s):\n", s.Label(), CommissionerNote)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "year\tbudget £\tspend £\tcommissioner paid £\tholder paid £\tsavings kept £\tdeficit carried £\toverspend mean £\toverspend P95 £\tP(area over)\treserve 95% £\treserve 99% £\t")
-	for _, c := range s.Commissioner {
+	for _, c := range s.CommissionerAsStated() {
 		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.3f\t%.0f\t%.0f\t\n",
 			c.Year, c.BudgetMean, c.SpendMean, c.CommissionerPaid, c.HolderPaid, c.SavingsRetained, c.DeficitCarried,
 			c.OverspendMean, c.OverspendP95, c.ProbAreaOverspend, c.Reserve95, c.Reserve99)
@@ -70,6 +70,43 @@ func (s *Summary) Print(w io.Writer, maxPractices int) error {
 		return err
 	}
 	return s.PrintRisk(w)
+}
+
+// The headline measures, each defined once as the what-if page states
+// them (per year or over the run; before or after pooling), for summarize
+// and the report alike.
+const (
+	// ChanceOverNote defines P(over>5%) and P(over>10%).
+	ChanceOverNote = "chance that a practice overspends its budget by more than 5% or 10% in a year, by list size: against its budget, before any risk pool or consortium pays"
+	// ReserveNote defines the reserve at 95% and 99%.
+	ReserveNote = "reserve for the worst year: the most the commissioner paid beyond budgets in any one year of the run, enough in 95% (99%) of replications"
+	// CommissionerNote says what the commissioner's table holds.
+	CommissionerNote = "area totals, means across replications: each year's, then the run's (money totals over the run; deficits carried at the end of the last year); " +
+		"reserve 95% (99%): enough in 95% (99%) of replications for the most paid beyond budgets in one year, that year's or, for the run, the worst year's"
+	// RunRow is the name of the commissioner table's row for the whole run.
+	RunRow = "run"
+)
+
+// CommissionerAsStated is the commissioner's table as printed and drawn:
+// each year's row, then the run's, named RunRow, whose deficit carried is
+// the last year's (a stock, read at the end, not added over the years).
+func (s *Summary) CommissionerAsStated() []CommissionerStats {
+	out := slices.Clone(s.Commissioner)
+	last := -1
+	for i, c := range out {
+		if c.Year != AllBands {
+			last = i
+		}
+	}
+	for i := range out {
+		if out[i].Year == AllBands {
+			out[i].Year = RunRow
+			if last >= 0 {
+				out[i].DeficitCarried = out[last].DeficitCarried
+			}
+		}
+	}
+	return out
 }
 
 // Label is what printed output calls the commissioner: the scenario's
@@ -130,7 +167,7 @@ func (s *Summary) PrintLedger(w io.Writer) error {
 // chance that a practice-year overspends by more than each threshold, and
 // the commissioner's reserve at each level over the run.
 func (s *Summary) PrintHeadline(w io.Writer) error {
-	fmt.Fprintln(w, "Chance that a practice overspends its budget in a year, by list size:")
+	fmt.Fprintf(w, "%s%s:\n", strings.ToUpper(ChanceOverNote[:1]), ChanceOverNote[1:])
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	hdr := "patients\tpractices\t"
 	for _, th := range Thresholds {
@@ -145,7 +182,7 @@ func (s *Summary) PrintHeadline(w io.Writer) error {
 	}
 	for _, c := range s.Commissioner {
 		if c.Year == AllBands {
-			fmt.Fprintf(w, "%s's reserve (the most it paid beyond budgets in any year): £%s at 95%%, £%s at 99%% of %d replications.\n",
+			fmt.Fprintf(w, "%s's reserve for the worst year (the most it paid beyond budgets in any one year of the run): £%s at 95%%, £%s at 99%% of %d replications.\n",
 				s.Label(), thousands(c.Reserve95), thousands(c.Reserve99), c.Replications)
 		}
 	}

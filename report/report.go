@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"fmt"
 	"html/template"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -164,6 +166,9 @@ func newPlot(title, x, y string) *plot.Plot {
 	return p
 }
 
+// svgSize is an SVG root's fixed width and height.
+var svgSize = regexp.MustCompile(`\s(width|height)="[^"]*"`)
+
 // svgOf draws a plot as an SVG element for inlining (no XML prolog).
 func svgOf(p *plot.Plot, w, h vg.Length) (template.HTML, error) {
 	c := vgsvg.New(w, h)
@@ -177,8 +182,16 @@ func svgOf(p *plot.Plot, w, h vg.Length) (template.HTML, error) {
 	if i < 0 {
 		return "", fmt.Errorf("drawing %q: no <svg> element", p.Title.Text)
 	}
+	// Sized by its container: the drawing scales to the width it is given
+	// (its viewBox keeps the proportions), no wider than twice its own.
+	s = s[i:]
+	if j := strings.Index(s, ">"); j > 0 {
+		root := svgSize.ReplaceAllString(s[:j], "")
+		root += fmt.Sprintf(` width="100%%" style="max-width: %.1fpt; height: auto"`, 2*w.Points())
+		s = root + s[j:]
+	}
 	// The SVG is made by gonum/plot from numbers and fixed labels: trusted.
-	return template.HTML(s[i:]), nil
+	return template.HTML(s), nil
 }
 
 func xys(x, y []float64) plotter.XYs {
@@ -261,8 +274,8 @@ func RunPage(dir string, m *runfolder.Manifest, sum *analysis.Summary) (*Page, e
 	}
 	p.Sections = append(p.Sections, Section{
 		Heading: "Commissioner",
-		Intro: "The area's totals in each year across replications. The reserve is the 95th or 99th percentile of what " +
-			"the commissioner paid (care, stop-loss and retained savings) beyond the budgets it set.",
+		Intro: "The area's totals in each year, then over the run, across replications. The reserve is the " + analysis.ReserveNote +
+			" (what the commissioner paid for care, stop-loss and retained savings beyond the budgets it set).",
 		Figures: []Figure{comm},
 		Tables:  []Table{commissionerTable(sum)},
 	})
@@ -421,6 +434,10 @@ func fanFigure(sum *analysis.Summary, band string) (Figure, bool, error) {
 	if len(rows) == 0 {
 		return Figure{}, false, nil
 	}
+	// By year: the summary need not list them in order (it lists "all"
+	// after the bands, last year first), and the axis, the bands and the
+	// reading all run from the first year to the last.
+	slices.SortStableFunc(rows, func(a, b analysis.YearStats) int { return cmp.Compare(a.Year, b.Year) })
 	who := "all practices"
 	if band != "all" {
 		who = "practices of " + band + " patients"
@@ -589,7 +606,7 @@ func commissionerFigure(sum *analysis.Summary) (Figure, error) {
 			if v < 0 {
 				way, v = "underspends", -v
 			}
-			reading = fmt.Sprintf("Over all years together the area %s its budgets by £%.0fk on average and overspends in %s of replications; a reserve of £%.0fk covers the commissioner's excess in 95%% of them.",
+			reading = fmt.Sprintf("Over all years together the area %s its budgets by £%.0fk on average and overspends in %s of replications; a reserve of £%.0fk covers the commissioner's excess in its worst year in 95%% of them.",
 				way, v/1e3, pct(c.ProbAreaOverspend), c.Reserve95/1e3)
 		}
 	}
@@ -602,7 +619,7 @@ func f2(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 func f3(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
 
 func bandTable(sum *analysis.Summary) Table {
-	t := Table{Caption: "By list-size band (money in £ per practice-year; VaR and ES of overspend)",
+	t := Table{Caption: "By list-size band, per practice-year pooled over replications and years (money in £ per practice-year; VaR and ES of overspend; deficit carried at the year's end). P(over>5%), P(over>10%): the " + analysis.ChanceOverNote,
 		Columns: []string{"band", "practices", "list mean", "spend/head", "CV", "variance mean", "variance SD", "P(over>5%)", "P(over>10%)", "P(under>5%)", "P(under>10%)", "VaR95", "ES95", "VaR99", "ES99", "savings kept", "deficit carried"}}
 	for _, b := range sum.Bands {
 		s := b.Stats
@@ -626,9 +643,9 @@ func practiceTable(sum *analysis.Summary) Table {
 }
 
 func commissionerTable(sum *analysis.Summary) Table {
-	t := Table{Caption: "Commissioner: area totals per year across replications (£)",
+	t := Table{Caption: "Commissioner: " + analysis.CommissionerNote + " (£)",
 		Columns: []string{"year", "budget", "spend", "commissioner paid", "holder paid", "savings kept", "deficit carried", "stop-loss paid", "overspend mean", "overspend P95", "P(area over)", "reserve 95%", "reserve 99%"}}
-	for _, c := range sum.Commissioner {
+	for _, c := range sum.CommissionerAsStated() {
 		t.Rows = append(t.Rows, []string{c.Year, f0(c.BudgetMean), f0(c.SpendMean), f0(c.CommissionerPaid), f0(c.HolderPaid), f0(c.SavingsRetained),
 			f0(c.DeficitCarried), f0(c.StopLossPaid), f0(c.OverspendMean), f0(c.OverspendP95), f3(c.ProbAreaOverspend), f0(c.Reserve95), f0(c.Reserve99)})
 	}
@@ -641,18 +658,18 @@ var comparisonMetrics = []struct {
 	metric, title, unit string
 	scale               float64
 }{
-	{"commissioner_cost", "Commissioner's cost over the run", "£ thousand", 1e-3},
-	{"commissioner_outlay", "Commissioner's outlay over the run, from the ledger", "£ thousand", 1e-3},
-	{"reserve_p95", "Reserve needed, 95th percentile", "£ thousand", 1e-3},
-	{"reserve_p99", "Reserve needed, 99th percentile", "£ thousand", 1e-3},
-	{"savings_retained", "Savings retained by budget holders", "£ thousand", 1e-3},
+	{"commissioner_cost", "Commissioner's cost, total over the run", "£ thousand", 1e-3},
+	{"commissioner_outlay", "Commissioner's net payments, total over the run (from the ledger)", "£ thousand", 1e-3},
+	{"reserve_p95", "Reserve for the worst year, enough in 95% of replications", "£ thousand", 1e-3},
+	{"reserve_p99", "Reserve for the worst year, enough in 99% of replications", "£ thousand", 1e-3},
+	{"savings_retained", "Savings kept by budget holders, total over the run", "£ thousand", 1e-3},
 	{"shared_savings_paid", "Shared savings paid to holders", "£ thousand", 1e-3},
 	{"shared_losses_received", "Shared losses paid by holders", "£ thousand", 1e-3},
 	{"incentives_paid", "Incentive payments to holders", "£ thousand", 1e-3},
 	{"spend_truncated", "Spend left out by per-patient truncation", "£ thousand", 1e-3},
-	{"deficit_carried", "Deficits carried at the end", "£ thousand", 1e-3},
-	{"p_overspend_5", "Probability of overspend beyond 5% of budget", "percentage points", 100},
-	{"p_overspend_10", "Probability of overspend beyond 10% of budget", "percentage points", 100},
+	{"deficit_carried", "Deficits carried at the end of the last year", "£ thousand", 1e-3},
+	{"p_overspend_5", "Chance a practice overspends by more than 5% in a year, before pooling", "percentage points", 100},
+	{"p_overspend_10", "Chance a practice overspends by more than 10% in a year, before pooling", "percentage points", 100},
 }
 
 // ComparisonPage builds the report of a comparison folder: for each metric,

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"math"
 	"net/http"
 	"os"
@@ -158,5 +159,64 @@ func TestQuantileInterval(t *testing.T) {
 	}
 	if lo, hi := quantileInterval(10, 0.99); lo != 8 || hi != 9 {
 		t.Errorf("10 at 99%%: ranks %d to %d, want 8 to 9", lo, hi)
+	}
+}
+
+// The paired standard error of a difference of shares, by hand: two
+// replications of 10 practice-years; A counts 2 and 4, B 1 and 2, so the
+// shares are 0.3 and 0.15 and the replications' differences -0.1 and
+// -0.2, whose mean's standard error is 0.05.
+func TestPairedShareSE(t *testing.T) {
+	ca := []counts{{n: 10, over5After: 2}, {n: 10, over5After: 4}}
+	cb := []counts{{n: 10, over5After: 1}, {n: 10, over5After: 2}}
+	pa, pb, se := pairedShareSE(ca, cb, func(c counts) float64 { return c.over5After })
+	if math.Abs(pa-0.3) > 1e-12 || math.Abs(pb-0.15) > 1e-12 || math.Abs(se-0.05) > 1e-12 {
+		t.Errorf("pa %v, pb %v, se %v; want 0.3, 0.15, 0.05", pa, pb, se)
+	}
+}
+
+// A comparison's B - A after pooling: the runs' own chances after pooling
+// (exactly), a 10% pool lowering the chance a practice must find more than
+// 5% itself, and a paired standard error below the independent one (the
+// same seed: common random numbers).
+func TestComparisonAfterPool(t *testing.T) {
+	_, ts := testServer(t, Config{})
+	body := map[string]any{"a": map[string]any{"scenario": "default", "set": map[string]any{"rule.type": "hard"}},
+		"b":    map[string]any{"scenario": "default", "set": map[string]any{"rule.type": "hard", "rule.pool_share": 0.1}},
+		"reps": 8, "years": 2, "seed": 4, "cohort": true}
+	code, out := call(t, "POST", ts.URL+"/api/comparisons", body)
+	if code != 202 {
+		t.Fatalf("HTTP %d %v", code, out)
+	}
+	end := waitEnd(t, ts, "comparisons", out["id"].(string))
+	if end["status"] != "done" {
+		t.Fatalf("comparison: %v %v", end["status"], end["error"])
+	}
+	_, st := call(t, "GET", ts.URL+"/api/comparisons/"+out["id"].(string), nil)
+	after := map[string]float64{}
+	for i, r := range st["runs"].([]any) {
+		_, run := call(t, "GET", ts.URL+"/api/runs/"+r.(string), nil)
+		for _, b := range run["summary"].(map[string]any)["holders"].(map[string]any)["bands"].([]any) {
+			m := b.(map[string]any)
+			if m["band"] == "all" {
+				after[fmt.Sprint(i)], after[fmt.Sprint(i)+"se"] = m["p_over_5_after"].(float64), m["p_over_5_after_se"].(float64)
+			}
+		}
+	}
+	var d map[string]any
+	for _, x := range st["after_pool_differences"].([]any) {
+		if m := x.(map[string]any); m["band"] == "all" && m["metric"] == "p_over_5_after" {
+			d = m
+		}
+	}
+	if d == nil {
+		t.Fatalf("no difference after pooling for all practices: %v", st["after_pool_differences"])
+	}
+	if d["a"].(float64) != after["0"] || d["b"].(float64) != after["1"] || math.Abs(d["difference"].(float64)-(after["1"]-after["0"])) > 1e-15 {
+		t.Errorf("difference %v: the runs' own chances after pooling are %v and %v", d, after["0"], after["1"])
+	}
+	indep := math.Hypot(after["0se"], after["1se"])
+	if se := d["se_paired"].(float64); !(d["difference"].(float64) < 0) || !(se > 0 && se < indep) {
+		t.Errorf("a 10%% pool: B - A %v ± %v (paired), want below 0 with a paired SE in (0, %v)", d["difference"], se, indep)
 	}
 }

@@ -80,6 +80,9 @@ type result struct {
 	// Curve is a risk curve's rows, each by its column names.
 	Curve       []map[string]any `json:"curve,omitempty"`
 	Differences []diffLine       `json:"differences,omitempty"`
+	// AfterPool are a comparison's paired differences B - A of the chances
+	// after any pool or consortium paid, by band.
+	AfterPool []afterDiff `json:"after_pool_differences,omitempty"`
 	// Timings are the milliseconds each stage took: waiting for a slot,
 	// simulating (with writing the run folder), summarising, drawing.
 	Timings map[string]float64 `json:"timings_ms,omitempty"`
@@ -481,6 +484,11 @@ func (s *Server) runName(b *built, sd Side) string {
 			parts = append(parts, "practices of "+up.Name)
 		}
 	}
+	if strings.TrimSpace(sd.Area) != "" {
+		if a, e := areaOf(sd); e == nil {
+			parts = append(parts, areaWords(a))
+		}
+	}
 	name := strings.Join(parts, ", ")
 	if len(name) > 160 {
 		name = name[:157] + "..."
@@ -563,7 +571,17 @@ func (s *Server) startComparison(req *CompareRequest, a, b *built) (*job, error)
 			}
 			s.finish(r, done, "")
 		}
-		return s.compareRuns(c, names, metrics, a, b)
+		if err := s.compareRuns(c, names, metrics, a, b); err != nil {
+			return err
+		}
+		d, err := afterPoolDiffs(ctx, filepath.Join(runs[0].dir, "run"), filepath.Join(runs[1].dir, "run"))
+		if err != nil {
+			return err
+		}
+		c.mu.Lock()
+		c.res.AfterPool = d
+		c.mu.Unlock()
+		return nil
 	})
 	if err != nil {
 		for _, r := range runs {
@@ -817,7 +835,7 @@ func (s *Server) jobList() []status {
 	out := make([]status, 0, len(js))
 	for _, j := range js {
 		v := j.view()
-		v.Summary, v.Differences = nil, nil
+		v.Summary, v.Differences, v.AfterPool = nil, nil, nil
 		out = append(out, v)
 	}
 	return out

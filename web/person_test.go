@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -10,6 +11,9 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/gpbudget/gpbudget/england"
+	"github.com/gpbudget/gpbudget/scenarios"
 )
 
 // The page as a person uses it, in real Chromium: help opens on click and
@@ -159,13 +163,16 @@ func TestFinanceLeadTasks(t *testing.T) {
 	b.do("pressing Run", chromedp.Click(chromedp.ID("run")))
 	b.waitFor("the comparison", `document.getElementById('outcome').dataset.kind === 'comparison' && !document.body.dataset.running`)
 	var pool struct {
-		A, B, BeforeA, BeforeB float64
+		A, B, D, BeforeA, BeforeB float64
 	}
 	b.eval(`(() => { const r = document.querySelector('#after-pool tr[data-band="all"]').querySelectorAll('td');
 		const h = document.querySelector('#headline tr[data-band="all"]').querySelectorAll('td');
-		return {A: Number(r[0].dataset.value), B: Number(r[1].dataset.value), BeforeA: Number(h[0].dataset.value), BeforeB: Number(h[1].dataset.value)} })()`, &pool)
+		return {A: Number(r[0].dataset.value), B: Number(r[1].dataset.value), D: Number(r[2].dataset.value), BeforeA: Number(h[0].dataset.value), BeforeB: Number(h[1].dataset.value)} })()`, &pool)
 	if !(pool.B < pool.A) || pool.BeforeA != pool.BeforeB {
 		t.Errorf("a 10%% pool: after it A %v, B %v (want B lower); before it A %v, B %v (want equal)", pool.A, pool.B, pool.BeforeA, pool.BeforeB)
+	}
+	if math.Abs(pool.D-(pool.B-pool.A)) > 1e-12 {
+		t.Errorf("a 10%% pool: B - A after it shown as %v, want %v", pool.D, pool.B-pool.A)
 	}
 
 	// The reserve under indicative (A) and hard (B) budgets.
@@ -212,4 +219,84 @@ func TestFinanceLeadTasks(t *testing.T) {
 		}
 	}
 	b.errors()
+}
+
+// A finance lead picks their ICB by typing part of its name, takes the
+// page's suggestion, and runs the neighbourhood contract on its real
+// PCNs: the run has the ICB's practices (the table's), and the luck panel
+// shows the ICB's real PCNs beside holders of their mean size, the API's
+// figures.
+func TestFinanceLeadPicksTheirICB(t *testing.T) {
+	bin := chromium(t)
+	_, ts := testServer(t, Config{Loopback: true})
+	b := newBrowser(t, bin, 1280, 900)
+	b.do("opening the page", chromedp.Navigate(ts.URL+"/?a.s=neighbourhood-shared-savings-england-2026&reps=4&years=1&seed=1&cohort=1"))
+	b.waitFor("the page to be ready", `document.body.dataset.ready === 'ok'`)
+	b.typeInto("a--area", "shrop")
+	b.waitFor("the suggestions", `[...document.querySelectorAll('#areas-a option')].some(o => o.value.includes('Shropshire'))`)
+	var pick string
+	b.eval(`[...document.querySelectorAll('#areas-a option')].find(o => o.value.includes('Shropshire')).value`, &pick)
+	if !strings.HasSuffix(pick, "(QOC)") {
+		t.Fatalf("the suggestion for 'shrop' is %q, want NHS Shropshire, Telford and Wrekin ICB (QOC)", pick)
+	}
+	// Taking the suggestion: the field then holds it, and leaving the
+	// field commits it.
+	b.typeInto("a--area", pick)
+	b.do("leaving the field", chromedp.SendKeys(chromedp.CSS(`[id="a--area"]`), kb.Tab))
+	b.waitFor("the area to be checked", `document.getElementById('state').textContent === 'Ready.' && document.getElementById('size-a').textContent.includes('QOC')`)
+	tab, _ := england.Load()
+	icb, _ := tab.Lookup("QOC")
+	practices := 0
+	for _, p := range tab.Select(icb) {
+		if p.Patients >= scenarios.EnglandMinList {
+			practices++
+		}
+	}
+	b.do("pressing Run", chromedp.Click(chromedp.ID("run")))
+	b.waitFor("the result", `document.getElementById('outcome').dataset.kind === 'run' && !document.body.dataset.running && !!document.getElementById('luck-run')`)
+	var got outcome
+	b.eval(readOutcome, &got)
+	_, st := call(t, "GET", ts.URL+"/api/runs/"+got.ID, nil)
+	if n, _ := st["practices"].(float64); int(n) != practices || !strings.Contains(st["scenario"].(string), "Shropshire") {
+		t.Errorf("the run: %v practices, named %q; want QOC's %d", st["practices"], st["scenario"], practices)
+	}
+	if !strings.Contains(location(b), "a.area=QOC") {
+		t.Errorf("the address %s does not keep the area", location(b))
+	}
+	b.do("asking about luck", chromedp.Click(chromedp.ID("luck-run")))
+	b.waitFor("the luck figures", `!!document.getElementById('luck-table')`)
+	var luck struct {
+		ID   string    `json:"id"`
+		Head []string  `json:"head"`
+		Real []float64 `json:"real"`
+	}
+	b.eval(`(() => { const t = document.getElementById('luck-table');
+		const i = [...t.querySelectorAll('thead th')].findIndex(th => th.dataset.level === 'pcn');
+		return {id: t.dataset.curve, head: [...t.querySelectorAll('thead th')].map(th => th.textContent),
+			real: i < 0 ? [] : [...t.querySelectorAll('tbody tr')].map(tr => Number(tr.querySelectorAll('td')[i].dataset.value))} })()`, &luck)
+	_, cv := call(t, "GET", ts.URL+"/api/risk-curves/"+luck.ID, nil)
+	var real map[string]any
+	for _, r := range cv["curve"].([]any) {
+		if m := r.(map[string]any); m["level"] == "pcn" {
+			real = m
+		}
+	}
+	if real == nil || len(luck.Real) != 4 {
+		t.Fatalf("no column of the ICB's real PCNs: %v; curve %v", luck.Head, cv["curve"])
+	}
+	if n := real["holders"].(float64); int(n) != len(tab.Areas(england.PCN, icb)) {
+		t.Errorf("%v real PCNs, want QOC's %d", n, len(tab.Areas(england.PCN, icb)))
+	}
+	for i, k := range []string{"false_reward", "msr_for_5pct_false_reward", "scenario_msr", "power_2pct"} {
+		if want, _ := real[k].(float64); luck.Real[i] != want {
+			t.Errorf("luck panel, real PCNs, %s: shown %v, API %v", k, luck.Real[i], want)
+		}
+	}
+	b.errors()
+}
+
+func location(b *browser) string {
+	var s string
+	b.eval(`location.search`, &s)
+	return s
 }

@@ -10,9 +10,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gpbudget/gpbudget/analysis"
+	"github.com/gpbudget/gpbudget/england"
 	"github.com/gpbudget/gpbudget/riskcurve"
 	"github.com/gpbudget/gpbudget/runfolder"
 )
@@ -30,6 +33,11 @@ type CurveRequest struct {
 	Side
 	Params
 	Sizes []int `json:"sizes,omitempty"`
+	// Levels are real levels (pcn, place, icb, region) whose units, in an
+	// area of England, are measured as holders, one row each, beside the
+	// sizes: the risk real holders of unequal size face
+	// (riskcurve.RunLevels).
+	Levels []string `json:"levels,omitempty"`
 }
 
 // Bounds of a risk curve's request.
@@ -67,13 +75,27 @@ func DecodeCurveRequest(b []byte) (*CurveRequest, *apiError) {
 			r.Sizes = append(r.Sizes, int(f))
 		}
 	}
+	if raw, ok := m["levels"]; ok {
+		delete(m, "levels")
+		if e := checkJSONShape(raw, "levels", len(england.LevelNames)+2, 1, 16); e != nil {
+			return nil, e
+		}
+		if err := json.Unmarshal(raw, &r.Levels); err != nil || len(r.Levels) > len(england.LevelNames) {
+			return nil, badField("levels", "is not a list of real levels: accepted up to %d of %s, such as [\"pcn\"]", len(england.LevelNames), strings.Join(england.LevelNames[:], ", "))
+		}
+		for i, l := range r.Levels {
+			if england.LevelOf(l) < 0 || slices.Contains(r.Levels[:i], l) {
+				return nil, badField("levels", "%q is not a level or is named twice: accepted %s", short([]byte(l)), strings.Join(england.LevelNames[:], ", "))
+			}
+		}
+	}
 	if r.Side, e = takeSide(m, ""); e != nil {
 		return nil, e
 	}
 	if r.Params, e = takeParams(m); e != nil {
 		return nil, e
 	}
-	return r, unknownFields(m, "", sideFields+", reps, years, seed, sizes")
+	return r, unknownFields(m, "", sideFields+", reps, years, seed, sizes, levels")
 }
 
 func (s *Server) postRiskCurve(w http.ResponseWriter, r *http.Request) {
@@ -115,6 +137,16 @@ func (s *Server) postRiskCurve(w http.ResponseWriter, r *http.Request) {
 	if len(sizes) == 0 {
 		sizes = []int{holderSize(b)}
 	}
+	levels := req.Levels
+	real := b.scen.Population.England != nil
+	if len(levels) > 0 && !real {
+		writeErr(w, badField("levels", "real holders need England's real practices: choose an area of England (area)"))
+		return
+	}
+	if by := b.scen.Rule.Consortium.By; len(levels) == 0 && real && england.LevelOf(by) >= 0 {
+		// The scenario's holders are real units: measure them as they are.
+		levels = []string{by}
+	}
 	// Each size simulates its holders twice (no change, and a true 2%
 	// cut) over the base year and the contract years.
 	cost := 0.0
@@ -122,6 +154,8 @@ func (s *Server) postRiskCurve(w http.ResponseWriter, r *http.Request) {
 		h := max(riskcurve.MinHolders, (riskcurve.AutoPatients+n-1)/n)
 		cost += 2 * float64(reps) * float64(years+1) * float64(h) * float64(n)
 	}
+	// Each level simulates the area's patients twice likewise.
+	cost += 2 * float64(reps) * float64(years+1) * float64(b.patients) * float64(len(levels))
 	if cost > s.cfg.MaxPatientYears {
 		most := math.Floor(float64(reps) * s.cfg.MaxPatientYears / cost)
 		writeErr(w, badField("reps", "%s replications of %d holder sizes is %s patient-years, more than this server runs at once (its limit of %s): accepted at most %s replications here",
@@ -129,7 +163,7 @@ func (s *Server) postRiskCurve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o := riskcurve.Options{Sizes: sizes, Reps: reps, Years: years, Seed: b.seed, Workers: s.cfg.Workers}
-	j, err := s.startCurve(req, b, o)
+	j, err := s.startCurve(req, b, o, levels)
 	if err != nil {
 		jobError(w, err)
 		return
@@ -159,7 +193,7 @@ func holderSize(b *built) int {
 }
 
 // startCurve queues a risk curve of b's scenario.
-func (s *Server) startCurve(req *CurveRequest, b *built, o riskcurve.Options) (*job, error) {
+func (s *Server) startCurve(req *CurveRequest, b *built, o riskcurve.Options, levels []string) (*job, error) {
 	j, err := s.newJob("risk-curve", curvesDir, &RunRequest{Side: req.Side.record(), Params: req.Params}, b)
 	if err != nil {
 		return nil, err
@@ -172,7 +206,7 @@ func (s *Server) startCurve(req *CurveRequest, b *built, o riskcurve.Options) (*
 	s.mu.Lock()
 	s.curves[j.ID] = j
 	s.mu.Unlock()
-	if err := s.enqueue(j, func(ctx context.Context) error { return s.execCurve(ctx, j, b, o) }); err != nil {
+	if err := s.enqueue(j, func(ctx context.Context) error { return s.execCurve(ctx, j, b, o, levels) }); err != nil {
 		s.drop(j, curvesDir)
 		return nil, err
 	}
@@ -180,17 +214,27 @@ func (s *Server) startCurve(req *CurveRequest, b *built, o riskcurve.Options) (*
 	return j, nil
 }
 
-func (s *Server) execCurve(ctx context.Context, j *job, b *built, o riskcurve.Options) error {
+func (s *Server) execCurve(ctx context.Context, j *job, b *built, o riskcurve.Options, levels []string) error {
 	j.setStage(stageSimulating)
 	o.Progress = j.prog
 	rows, err := riskcurve.Run(ctx, b.scen, o)
 	if err != nil {
 		return err
 	}
+	if len(levels) > 0 {
+		real, err := riskcurve.RunLevels(ctx, b.scen, o, levels)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, real...)
+	}
 	j.setStage(stageSummarising)
 	meta := map[string]string{"gpbudget.scenario": b.scen.Name, "gpbudget.seed": strconv.FormatUint(o.Seed, 10), "gpbudget.replications": strconv.Itoa(o.Reps),
 		"gpbudget.years": strconv.Itoa(o.Years), "gpbudget.version": s.cfg.Version,
 		"gpbudget.command": fmt.Sprintf("gpbudget risk-curve --scenario %s --sizes %s --reps %d --years %d --seed %d --out curve", scenarioFile, joinInts(o.Sizes), o.Reps, o.Years, o.Seed)}
+	if len(levels) > 0 {
+		meta["gpbudget.command"] += " --holders " + strings.Join(levels, ",")
+	}
 	meta["gpbudget.scenario_yaml"] = string(b.file)
 	dir := filepath.Join(j.dir, "curve")
 	if err := analysis.WriteRiskCurve(dir, rows, meta); err != nil {

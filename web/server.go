@@ -211,6 +211,7 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/api/scenarios", s.listScenarios},
 		{"GET", "/api/scenarios/{name}", s.getScenario},
 		{"GET", "/api/levers", s.getLevers},
+		{"GET", "/api/areas", s.getAreas},
 		{"POST", "/api/validate", s.validate},
 		{"POST", "/api/uploads", s.postUpload},
 		{"GET", "/api/uploads/{id}", s.getUpload},
@@ -699,10 +700,14 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	writeJSON(w, 200, map[string]any{
+	out := map[string]any{
 		"ok": true, "scenario": b.scen.Name, "practices": len(b.model.Practices), "patients": b.patients,
 		"reps": b.reps, "years": b.years, "seed": fmt.Sprint(b.seed), "cohort": b.cohort,
 		"patient_years": float64(b.reps) * float64(b.years+1) * float64(b.patients),
 		"max_reps":      s.maxReps(b), "yaml": string(b.file),
-	})
+	}
+	if b.area != nil {
+		out["area"] = b.area
+	}
+	writeJSON(w, 200, out)
 }

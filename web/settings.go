@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gpbudget/gpbudget/england"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 	"go.yaml.in/yaml/v3"
@@ -24,11 +25,15 @@ import (
 // scenario's YAML text, or an uploaded scenario) with fields set on top,
 // and optionally the practices of an uploaded list-size file.
 type Side struct {
-	Scenario   string         `json:"scenario,omitempty"`
-	Upload     string         `json:"upload,omitempty"`
-	Population string         `json:"population,omitempty"`
-	Practices  string         `json:"practices,omitempty"`
-	Set        map[string]any `json:"set,omitempty"`
+	Scenario   string `json:"scenario,omitempty"`
+	Upload     string `json:"upload,omitempty"`
+	Population string `json:"population,omitempty"`
+	Practices  string `json:"practices,omitempty"`
+	// Area is an area of England (an ICB, place, PCN or region, by code
+	// or a unique part of its name): its real practices, built in, in
+	// place of the scenario's population (population.england).
+	Area string         `json:"area,omitempty"`
+	Set  map[string]any `json:"set,omitempty"`
 	// A scenario sent as text is kept once, in the run's scenario.yaml
 	// (as edited): a job's record of the request names it by these.
 	TextBytes  int    `json:"scenario_bytes,omitempty"`
@@ -213,6 +218,12 @@ func takeSide(m map[string]json.RawMessage, prefix string) (Side, *apiError) {
 	if s.Population, e = takeString(m, "population", prefix); e != nil {
 		return s, e
 	}
+	if s.Area, e = takeString(m, "area", prefix); e != nil {
+		return s, e
+	}
+	if len(s.Area) > maxAreaQuery {
+		return s, badField(prefix+"area", "is %d characters: accepted an area's code or a part of its name of at most %d", len(s.Area), maxAreaQuery)
+	}
 	if raw, ok := m["practices"]; ok {
 		delete(m, "practices")
 		if e := checkJSONShape(raw, prefix+"practices", maxPracticeCodes+2, 1, 16*maxPracticeCodes); e != nil {
@@ -350,7 +361,7 @@ func unknownFields(m map[string]json.RawMessage, prefix string, accepted string)
 }
 
 const (
-	sideFields   = "scenario, upload, population, practices, set"
+	sideFields   = "scenario, upload, population, practices, area, set"
 	paramsFields = "reps, years, seed, cohort"
 )
 
@@ -418,6 +429,7 @@ type built struct {
 	seed     uint64
 	cohort   bool
 	patients int
+	area     *england.Area // the area of England whose practices it runs, if chosen
 }
 
 // scenarioFile is the name the edited scenario has in messages and
@@ -440,6 +452,7 @@ func (s *Server) build(sd Side, p Params) (*built, *apiError) {
 	if p.Reps != nil && *p.Reps < 1 {
 		badReps, p.Reps = *p.Reps, nil
 	}
+	var area *england.Area
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(text))
 	if err := dec.Decode(&doc); err != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode || !oneDocument(dec) {
@@ -467,6 +480,19 @@ func (s *Server) build(sd Side, p Params) (*built, *apiError) {
 	}
 	if p.Seed != nil {
 		setPath(&doc, []string{"seed"}, scalar("!!int", strconv.FormatUint(*p.Seed, 10)))
+	}
+	if strings.TrimSpace(sd.Area) != "" {
+		a, e := areaOf(sd)
+		if e != nil {
+			return nil, e
+		}
+		// The area's practices in place of the scenario's: population.england
+		// in the file, so the downloaded scenario.yaml runs the same area.
+		setPath(&doc, []string{"population", "practices"}, nil)
+		setPath(&doc, []string{"population", "england", "table"}, scalar("!!str", england.Year))
+		setPath(&doc, []string{"population", "england", "area"}, scalar("!!str", a.Code))
+		base += fmt.Sprintf(" on England's practices of %s %s (%s)", levelWords(a.Level), a.Code, a.Name)
+		area = &a
 	}
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "# Made by gpbudget serve from %s.\n", base)
@@ -513,7 +539,7 @@ func (s *Server) build(sd Side, p Params) (*built, *apiError) {
 	} else if sd.Practices != "" {
 		return nil, badField("practices", "selects practices of a list-size file: upload one first (population)")
 	}
-	b := &built{scen: sc, file: file, base: base, reps: sc.Replications, years: sc.Years, seed: sc.Seed, cohort: p.Cohort}
+	b := &built{scen: sc, file: file, base: base, reps: sc.Replications, years: sc.Years, seed: sc.Seed, cohort: p.Cohort, area: area}
 	m, err := sc.Model(b.seed)
 	if err != nil {
 		return nil, s.limitNote(fromError(err, "scenario"), capped)

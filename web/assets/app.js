@@ -21,7 +21,7 @@ const state = {
 };
 
 function newSide(scenario = 'default') {
-  return { scenario, upload: '', population: '', practices: '', set: {} };
+  return { scenario, upload: '', population: '', practices: '', area: '', set: {} };
 }
 
 // Plain words for the choices the scenario file names in code.
@@ -149,6 +149,7 @@ function toURL() {
     else q.set(`${side}.s`, s.scenario);
     if (s.population) q.set(`${side}.pop`, s.population);
     if (s.population && s.practices) q.set(`${side}.pr`, s.practices);
+    if (s.area) q.set(`${side}.area`, s.area);
     for (const [p, v] of Object.entries(s.set)) {
       q.set(`${side}.${p}`, v === null ? '' : Array.isArray(v) ? v.join(',') : String(v));
     }
@@ -169,6 +170,7 @@ function fromURL() {
     s.upload = q.get(`${side}.u`) || '';
     s.population = q.get(`${side}.pop`) || '';
     s.practices = q.get(`${side}.pr`) || '';
+    s.area = q.get(`${side}.area`) || '';
     for (const [k, v] of q) {
       if (!k.startsWith(side + '.')) continue;
       const path = k.slice(side.length + 1);
@@ -196,6 +198,44 @@ function renderSides() {
   refreshApplies();
 }
 
+// An area of England in place of the scenario's practices: its real
+// practices, built into the server. Typing part of a name or code offers
+// the server's matching areas (GET /api/areas) at the level chosen; the
+// server looks up whatever is left typed, and says which area it found.
+const LEVEL_WORDS = { icb: 'ICB', place: 'place', pcn: 'PCN', region: 'region' };
+const areaLevels = { a: 'icb', b: 'icb' };
+
+function areaField(side, s) {
+  const level = el('select', { id: fieldId(side, 'area-level'), name: 'area-level' });
+  for (const [v, t] of [['icb', 'ICB'], ['place', 'place (sub-ICB location)'], ['pcn', 'PCN (primary care network)'], ['region', 'region']]) level.append(el('option', { value: v, text: t }));
+  level.value = areaLevels[side];
+  const list = el('datalist', { id: `areas-${side}` });
+  const hint = el('span', { class: 'hint', id: `hint-${side}--area`, text: 'type part of a name or a code, e.g. “Shropshire” or QOC; blank: the scenario’s own practices' });
+  const inp = el('input', { type: 'text', id: fieldId(side, 'area'), name: 'area', list: list.id, value: s.area, autocomplete: 'off', size: 28,
+    'aria-describedby': `${errId(side, 'area')} ${hint.id}` });
+  let seq = 0, timer = 0;
+  const suggest = async () => {
+    const mine = ++seq;
+    const q = new URLSearchParams({ level: level.value, q: inp.value.trim().replace(/\s*\([^()]*\)$/, '').slice(0, 100) });
+    const res = await api('GET', `/api/areas?${q}`);
+    if (mine !== seq || !res.ok) return;
+    list.replaceChildren(...res.data.areas.map(a => el('option', { value: `${a.name} (${a.code})`, label: `${LEVEL_WORDS[a.level]} · ${fmtInt(a.patients)} patients` })));
+  };
+  inp.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(suggest, 150); });
+  inp.addEventListener('focus', suggest);
+  inp.addEventListener('change', () => {
+    const v = inp.value.trim();
+    const m = /\(([^()]+)\)$/.exec(v); // a suggestion: "Name (CODE)"
+    s.area = m ? m[1] : v;
+    changed();
+  });
+  level.addEventListener('change', () => { areaLevels[side] = level.value; suggest(); });
+  return el('div', { class: 'field area-field', 'data-side': side, 'data-path': 'area' },
+    el('label', { for: inp.id, text: 'Area of England (instead of the scenario’s practices)' }),
+    el('span', { class: 'area-pick' }, inp, el('label', { class: 'sr-only', for: level.id, text: 'Suggest areas at level' }), level), list, hint,
+    el('p', { class: 'field-error', id: errId(side, 'area'), role: 'alert' }));
+}
+
 function renderSide(side) {
   const s = state.sides[side];
   const fs = el('fieldset', { class: 'side', 'data-side': side, id: `side-${side}` });
@@ -212,6 +252,7 @@ function renderSide(side) {
     const next = newSide();
     next.population = s.population;
     next.practices = s.practices;
+    next.area = s.area;
     if (v.startsWith('upload:')) next.upload = v.slice(7);
     else next.scenario = v;
     state.sides[side] = next;
@@ -235,6 +276,7 @@ function renderSide(side) {
   const b = baseOf(side);
   fs.append(el('p', { class: 'desc', text: b ? b.description : '' }));
 
+  if (!s.population) fs.append(areaField(side, s));
   if (s.population) {
     const up = uploads.get(s.population);
     const pr = el('input', { type: 'text', id: fieldId(side, 'practices'), value: s.practices, placeholder: 'all practices', 'aria-describedby': errId(side, 'practices') });
@@ -421,6 +463,7 @@ function sideRequest(side) {
     req.population = s.population;
     if (s.practices) req.practices = s.practices;
   }
+  if (s.area && !s.population) req.area = s.area;
   const set = {};
   for (const [p, v] of Object.entries(s.set)) {
     const l = LEVER.get(p);
@@ -460,7 +503,7 @@ function paramsRequest() {
 function settingsKey(compare, sides, params) {
   const side = s => {
     const set = Object.entries(s.set || {}).map(([k, v]) => [k, v === null ? '' : Array.isArray(v) ? v.join(',') : String(v)]).sort();
-    return [s.upload ? 'u:' + s.upload : 's:' + (s.scenario || 'default'), s.population || '', s.population ? (s.practices || '') : '', set];
+    return [s.upload ? 'u:' + s.upload : 's:' + (s.scenario || 'default'), s.population || '', s.population ? (s.practices || '') : '', s.area || '', set];
   };
   return JSON.stringify([compare, sides.map(side), String(params.reps ?? ''), String(params.years ?? ''), String(params.seed ?? ''), !!params.cohort]);
 }
@@ -556,7 +599,7 @@ async function validateNow() {
     const size = $(`size-${side}`);
     if (res.ok) {
       const d = res.data;
-      if (size) size.textContent = `${fmtInt(d.practices)} practices, ${fmtInt(d.patients)} patients; ${fmtInt(d.reps)} replications of ${d.years} years.`;
+      if (size) size.textContent = `${d.area ? `${d.area.name} (${LEVEL_WORDS[d.area.level] || d.area.level} ${d.area.code}): ` : ''}${fmtInt(d.practices)} practices, ${fmtInt(d.patients)} patients; ${fmtInt(d.reps)} replications of ${d.years} years.`;
       const hint = $('hint-run--reps');
       if (hint && i === 0) hint.textContent = `chance worlds simulated · accepted 1 to ${fmtInt(d.max_reps)} for this area`;
       state.yaml = state.yaml || {};
@@ -771,10 +814,10 @@ function runView(st, charts) {
     el('tbody', {}, ...h.bands.map(b => el('tr', { 'data-band': b.band, class: b.band === 'all' ? 'total' : '' },
       el('th', { scope: 'row', text: b.band === 'all' ? 'all practices' : b.band }),
       cell(fmtInt(b.practices), b.practices),
-      cell(fmtPct(b.p_over_5) + fmtSE(after.get(b.band)?.p_over_5_se), b.p_over_5, 'key'), cell(fmtPct(b.p_over_10), b.p_over_10),
+      cell(fmtPct(b.p_over_5) + fmtSE(after.get(b.band)?.p_over_5_se), b.p_over_5, 'key'), cell(fmtPct(b.p_over_10) + fmtSE(after.get(b.band)?.p_over_10_se), b.p_over_10),
       cell(fmtPct(after.get(b.band)?.p_over_5_after) + fmtSE(after.get(b.band)?.p_over_5_after_se), after.get(b.band)?.p_over_5_after, 'key after'),
-      cell(fmtPct(after.get(b.band)?.p_over_10_after), after.get(b.band)?.p_over_10_after),
-      cell(fmtPct(b.p_under_5), b.p_under_5), cell(fmtPct(b.p_under_10), b.p_under_10)))));
+      cell(fmtPct(after.get(b.band)?.p_over_10_after) + fmtSE(after.get(b.band)?.p_over_10_after_se), after.get(b.band)?.p_over_10_after),
+      cell(fmtPct(b.p_under_5) + fmtSE(after.get(b.band)?.p_under_5_se), b.p_under_5), cell(fmtPct(b.p_under_10) + fmtSE(after.get(b.band)?.p_under_10_se), b.p_under_10)))));
   const c = h.commissioner;
   const end = lastYear(h);
   const comm = el('table', { class: 'commissioner', id: 'commissioner', 'data-run': st.id },
@@ -806,7 +849,7 @@ function luckPanel(st) {
   if (valueOf('a', 'rule.type') !== 'shared_savings' || state.compare) return null;
   const box = el('section', { class: 'luck', id: 'luck', 'aria-labelledby': 'luck-title' },
     el('h3', { id: 'luck-title', text: 'Does the contract pay for luck?' }),
-    el('p', { text: 'A holder’s spend moves by chance from year to year. This simulates many holders of this scenario’s size twice, with no real change and with a true 2% saving, to show how often the contract pays shared savings for chance alone.' }));
+    el('p', { text: 'A holder’s spend moves by chance from year to year. This simulates many holders of this scenario’s size twice, with no real change and with a true 2% saving, to show how often the contract pays shared savings for chance alone. On an area of England whose budget holders are its real PCNs or places, those real holders are measured too, beside holders of their average size.' }));
   const btn = el('button', { type: 'button', id: 'luck-run', text: 'Measure it' });
   const out = el('div', { id: 'luck-out', role: 'status' });
   btn.addEventListener('click', async () => {
@@ -830,16 +873,22 @@ function luckPanel(st) {
   return box;
 }
 
+// luckTable shows the curve's rows side by side: holders of the
+// scenario's size first, then, on an area of England, its real holders by
+// level (of unequal size; holder_size their mean).
 function luckTable(d) {
-  const r = (d.curve || [])[0] || {};
+  const rows = (d.curve || []).length ? d.curve : [{}];
   const pct = (v, se) => v === null || v === undefined ? '–' : fmtPct(v) + fmtSE(se);
+  const head = r => r.level ? `This area’s real ${LEVEL_WORDS[r.level] || r.level}s (${fmtInt(r.holders)}, ${fmtInt(r.holder_size)} people on average)` : `Holders of ${fmtInt(r.holder_size)} people`;
+  const line = (key, label, v, se) => el('tr', { 'data-key': key }, el('th', { scope: 'row', text: label }), ...rows.map(r => cell(pct(r[v], se && r[se]), r[v])));
   const t = el('table', { class: 'luck-table', id: 'luck-table', 'data-curve': d.id },
-    el('caption', { text: `Holders of ${fmtInt(r.holder_size)} people, ${fmtInt(d.reps)} chance worlds of ${d.years} contract year${d.years === 1 ? '' : 's'} (± uncertainty from chance)` }),
+    el('caption', { text: `${fmtInt(d.reps)} chance worlds of ${d.years} contract year${d.years === 1 ? '' : 's'} (± uncertainty from chance)` }),
+    el('thead', {}, el('tr', {}, el('td', {}), ...rows.map(r => el('th', { scope: 'col', 'data-level': r.level || '', text: head(r) })))),
     el('tbody', {},
-      el('tr', { 'data-key': 'false_reward' }, el('th', { scope: 'row', text: 'Chance the contract pays shared savings when spend did not really change' }), cell(pct(r.false_reward, r.false_reward_se), r.false_reward)),
-      el('tr', { 'data-key': 'msr_for_5pct_false_reward' }, el('th', { scope: 'row', text: 'Minimum savings rate (corridor) that would hold that chance to 5%' }), cell(pct(r.msr_for_5pct_false_reward, r.msr_for_5pct_false_reward_se), r.msr_for_5pct_false_reward)),
-      el('tr', { 'data-key': 'scenario_msr' }, el('th', { scope: 'row', text: 'This contract’s minimum savings rate at this size' }), cell(pct(r.scenario_msr), r.scenario_msr)),
-      el('tr', { 'data-key': 'power_2pct' }, el('th', { scope: 'row', text: 'Chance a true 2% saving is rewarded' }), cell(pct(r.power_2pct, r.power_2pct_se), r.power_2pct))));
+      line('false_reward', 'Chance the contract pays shared savings when spend did not really change', 'false_reward', 'false_reward_se'),
+      line('msr_for_5pct_false_reward', 'Minimum savings rate (corridor) that would hold that chance to 5%', 'msr_for_5pct_false_reward', 'msr_for_5pct_false_reward_se'),
+      line('scenario_msr', 'This contract’s minimum savings rate at this size', 'scenario_msr'),
+      line('power_2pct', 'Chance a true 2% saving is rewarded', 'power_2pct', 'power_2pct_se')));
   return el('div', { class: 'scroll', tabindex: 0 }, t);
 }
 
@@ -912,13 +961,19 @@ function compareView(st, a, b, charts, ca, cb) {
         cell(fmtPct(x.p_over_10), x.p_over_10), cell(fmtPct(y.p_over_10), y.p_over_10), diffCell(find('p_overspend_10', x.band)));
     })));
   const afterA = holderBands(ha), afterB = holderBands(hb);
+  const afterDiff = (m, band) => (st.after_pool_differences || []).find(d => d.metric === m && d.band === band);
   const pooled = el('table', { class: 'after-pool compare', id: 'after-pool', 'data-run': st.id },
-    el('caption', { text: 'After any pool or consortium has paid: chance a practice must find more than 5% of its budget itself in a year (± uncertainty from chance)' }),
-    el('thead', {}, el('tr', {}, ...['patients', 'A', 'B'].map(t => el('th', { scope: 'col', text: t })))),
+    el('caption', { text: 'After any pool or consortium has paid: chance a practice must find more than 5% (10%) of its budget itself in a year, by list size: A, B and B − A (± uncertainty from chance)' }),
+    el('thead', {},
+      el('tr', {}, el('th', { rowspan: 2, text: 'patients' }), el('th', { colspan: 3, text: 'must find >5%' }), el('th', { colspan: 3, text: 'must find >10%' })),
+      el('tr', {}, ...['A', 'B', 'B − A', 'A', 'B', 'B − A'].map(t => el('th', { scope: 'col', text: t })))),
     el('tbody', {}, ...ha.bands.map(x => {
       const pa = afterA.get(x.band) || {}, pb = afterB.get(x.band) || {};
       return el('tr', { 'data-band': x.band, class: x.band === 'all' ? 'total' : '' }, el('th', { scope: 'row', text: x.band === 'all' ? 'all practices' : x.band }),
-        cell(fmtPct(pa.p_over_5_after) + fmtSE(pa.p_over_5_after_se), pa.p_over_5_after), cell(fmtPct(pb.p_over_5_after) + fmtSE(pb.p_over_5_after_se), pb.p_over_5_after));
+        cell(fmtPct(pa.p_over_5_after) + fmtSE(pa.p_over_5_after_se), pa.p_over_5_after), cell(fmtPct(pb.p_over_5_after) + fmtSE(pb.p_over_5_after_se), pb.p_over_5_after),
+        diffCell(afterDiff('p_over_5_after', x.band)),
+        cell(fmtPct(pa.p_over_10_after) + fmtSE(pa.p_over_10_after_se), pa.p_over_10_after), cell(fmtPct(pb.p_over_10_after) + fmtSE(pb.p_over_10_after_se), pb.p_over_10_after),
+        diffCell(afterDiff('p_over_10_after', x.band)));
     })));
   const rows = [
     ['Reserve for the worst year, enough in 95% of chance worlds', 'reserve_p95', ha.commissioner.reserve_95, hb.commissioner.reserve_95],
@@ -988,6 +1043,7 @@ function linkFor(j) {
     if (s.upload) q.set(`${side}.u`, s.upload); else q.set(`${side}.s`, s.scenario || 'default');
     if (s.population) q.set(`${side}.pop`, s.population);
     if (s.practices) q.set(`${side}.pr`, s.practices);
+    if (s.area) q.set(`${side}.area`, s.area);
     for (const [p, v] of Object.entries(s.set || {})) q.set(`${side}.${p}`, v === null ? '' : Array.isArray(v) ? v.join(',') : String(v));
   };
   if (j.kind === 'comparison') { put('a', r.a || {}); put('b', r.b || {}); q.set('compare', '1'); } else put('a', r);
