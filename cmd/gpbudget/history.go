@@ -6,8 +6,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/gpbudget/gpbudget/forecast"
-	"github.com/gpbudget/gpbudget/nhsdata"
+	"github.com/gpbudget/gpbudget/internal/forecast"
+	"github.com/gpbudget/gpbudget/internal/nhsdata"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
 )
