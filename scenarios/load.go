@@ -243,8 +243,8 @@ func (s *Scenario) validate(file string, root *yaml.Node) error {
 	if s.Replications < 1 {
 		c.fail("replications", "%d is out of range: accepted 1 or more", s.Replications)
 	}
-	if s.Years < 1 || s.Years > maxYears {
-		c.fail("years", "%d is out of range: accepted 1 to %d", s.Years, maxYears)
+	if s.Years < 1 || s.Years > MaxYears {
+		c.fail("years", "%d is out of range: accepted 1 to %d", s.Years, MaxYears)
 	}
 	c.limits(s.Limits)
 	lim := s.Limits
@@ -414,8 +414,8 @@ func (s *Scenario) validate(file string, root *yaml.Node) error {
 	c.num("rule.business_case.approval_prob", r.BusinessCase.ApprovalProb, 0, 1)
 	c.num("rule.business_case.turnaround_weeks", r.BusinessCase.TurnaroundWeeks, 0, 104)
 	c.num("rule.business_case.lapse_weeks", r.BusinessCase.LapseWeeks, 0, 104)
-	if r.EarnedAutonomy.Years < 0 || r.EarnedAutonomy.Years > 50 {
-		c.fail("rule.earned_autonomy.years", "%d is out of range: accepted 0 (never) to 50", r.EarnedAutonomy.Years)
+	if r.EarnedAutonomy.Years < 0 || r.EarnedAutonomy.Years > MaxYears {
+		c.fail("rule.earned_autonomy.years", "%d is out of range: accepted 0 (never) to %d", r.EarnedAutonomy.Years, MaxYears)
 	}
 	if r.EarnedAutonomy.Years > 0 && r.Type != "indicative" {
 		c.fail("rule.earned_autonomy.years", "is set for rule type %s: earned autonomy moves practices from indicative to hard budgets, so accepted only with type indicative", r.Type)
