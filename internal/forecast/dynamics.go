@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/gpbudget/gpbudget/internal/stats"
 )
 
 // Change is one practice's annual change of a log quantity (the list, or
@@ -113,27 +115,19 @@ func FitChanges(obs []Change, opt ChangeOptions) (*ChangeModel, error) {
 	return best, nil
 }
 
+// medianMAD returns the type-7 median of x and MADScale × the type-7
+// median of the absolute deviations, both interpolated by stats.Quantile
+// (the forecast's fits were made with it; stats.MedianRobustSD takes the
+// mean of the two middle values, equal but for the last bit).
 func medianMAD(x []float64) (med, rsd float64) {
 	s := append([]float64(nil), x...)
 	sort.Float64s(s)
-	med = quantileSorted(s, 0.5)
+	med = stats.Quantile(s, 0.5)
 	for i, v := range s {
 		s[i] = math.Abs(v - med)
 	}
 	sort.Float64s(s)
-	return med, 1.4826 * quantileSorted(s, 0.5)
-}
-
-func quantileSorted(s []float64, p float64) float64 {
-	if len(s) == 0 {
-		return math.NaN()
-	}
-	h := p * float64(len(s)-1)
-	i := int(h)
-	if i+1 >= len(s) {
-		return s[len(s)-1]
-	}
-	return s[i] + (h-float64(i))*(s[i+1]-s[i])
+	return med, stats.MADScale * stats.Quantile(s, 0.5)
 }
 
 func fitChangesEM(obs []Change, opt ChangeOptions, gamma, med, rsd float64, nj int) *ChangeModel {

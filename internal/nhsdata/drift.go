@@ -3,6 +3,8 @@ package nhsdata
 import (
 	"math"
 	"sort"
+
+	"github.com/gpbudget/gpbudget/internal/stats"
 )
 
 // DrugChanges is how dispensing practices' drug cost per registered
@@ -80,7 +82,7 @@ func MeasureDrugChanges(rows []PracticeYear, minList float64) []DrugChanges {
 			continue
 		}
 		dc := DrugChanges{From: y, To: y + 1, N: len(all), Lag1: math.NaN()}
-		dc.Median, dc.RobustSD = medianRobustSD(all)
+		dc.Median, dc.RobustSD = stats.MedianRobustSD(all)
 		groups := map[string][]float64{}
 		for p, d := range change[y] {
 			if math.Abs(d-dc.Median) <= 4*dc.RobustSD {
@@ -109,27 +111,6 @@ func MeasureDrugChanges(rows []PracticeYear, minList float64) []DrugChanges {
 		out[i].Lag1, out[i].Lag1N = trimmedCorr(x, z)
 	}
 	return out
-}
-
-// medianRobustSD returns the median and 1.4826 × the median absolute
-// deviation.
-func medianRobustSD(x []float64) (med, rsd float64) {
-	med = median(x)
-	dev := make([]float64, len(x))
-	for i, v := range x {
-		dev[i] = math.Abs(v - med)
-	}
-	return med, 1.4826 * median(dev)
-}
-
-func median(x []float64) float64 {
-	y := append([]float64(nil), x...)
-	sort.Float64s(y)
-	n := len(y)
-	if n%2 == 1 {
-		return y[n/2]
-	}
-	return (y[n/2-1] + y[n/2]) / 2
 }
 
 // oneWayANOVA is the method-of-moments random-effects analysis of variance
@@ -176,8 +157,8 @@ func trimmedCorr(x, y []float64) (float64, int) {
 	if len(x) < 3 {
 		return math.NaN(), len(x)
 	}
-	mx, sx := medianRobustSD(x)
-	my, sy := medianRobustSD(y)
+	mx, sx := stats.MedianRobustSD(x)
+	my, sy := stats.MedianRobustSD(y)
 	var a, b []float64
 	for i := range x {
 		if math.Abs(x[i]-mx) <= 4*sx && math.Abs(y[i]-my) <= 4*sy {

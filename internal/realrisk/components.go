@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/stat"
+
+	"github.com/gpbudget/gpbudget/internal/stats"
 )
 
 // Components are the variance components of practices' residuals (change
@@ -78,7 +80,7 @@ func Estimate(pairs []Pair) Components {
 		for i := range p.Rows {
 			r[i] = p.Residual([]int{i}, g)
 		}
-		med, rsd := medianRobustSD(r)
+		med, rsd := stats.MedianRobustSD(r)
 		var y []float64
 		var region, ccg, codes []string
 		for i, v := range r {

@@ -3,7 +3,8 @@ package realrisk
 import (
 	"math"
 	"math/rand/v2"
-	"sort"
+
+	"github.com/gpbudget/gpbudget/internal/stats"
 )
 
 // Sizes are the holder sizes validate-risk measures.
@@ -40,33 +41,8 @@ func Describe(x, sizes []float64) Stats {
 		ss += (v - mean) * (v - mean)
 	}
 	s.SD, s.POver2, s.MeanSize = math.Sqrt(ss/n), over/n, msize/n
-	_, s.RobustSD = medianRobustSD(x)
+	_, s.RobustSD = stats.MedianRobustSD(x)
 	return s
-}
-
-// medianRobustSD returns the median and 1.4826 × the median absolute
-// deviation (the SD for normal data).
-func medianRobustSD(x []float64) (med, rsd float64) {
-	med = median(x)
-	dev := make([]float64, len(x))
-	for i, v := range x {
-		dev[i] = math.Abs(v - med)
-	}
-	return med, 1.4826 * median(dev)
-}
-
-// median is the middle value, or the mean of the two middle values.
-func median(x []float64) float64 {
-	if len(x) == 0 {
-		return math.NaN()
-	}
-	s := append([]float64(nil), x...)
-	sort.Float64s(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // Options say what Measure measures.

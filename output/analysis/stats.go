@@ -12,6 +12,8 @@ import (
 	"slices"
 
 	"gonum.org/v1/gonum/stat"
+
+	"github.com/gpbudget/gpbudget/internal/stats"
 )
 
 // Mean is the arithmetic mean (NaN for no values).
@@ -34,22 +36,9 @@ func SD(x []float64) float64 {
 	return stat.StdDev(x, nil)
 }
 
-// Quantile is the p-quantile of sorted values by linear interpolation between
-// order statistics (Hyndman and Fan 1996, type 7, as R's default and NumPy's
-// "linear"): h = (n-1)p, x[floor h] + (h - floor h)(x[floor h + 1] - x[floor h]).
-// gonum's stat.Quantile offers types 1 and 4 only.
-func Quantile(sorted []float64, p float64) float64 {
-	n := len(sorted)
-	if n == 0 {
-		return math.NaN()
-	}
-	h := float64(n-1) * p
-	lo := int(math.Floor(h))
-	if lo >= n-1 {
-		return sorted[n-1]
-	}
-	return sorted[lo] + (h-float64(lo))*(sorted[lo+1]-sorted[lo])
-}
+// Quantile is the p-quantile of sorted values, type 7 (Hyndman and Fan
+// 1996, R's default): the project's one definition, stats.Quantile.
+func Quantile(sorted []float64, p float64) float64 { return stats.Quantile(sorted, p) }
 
 // tailCount is the number of worst outcomes in the tail at level a of n:
 // k = ceil((1-a)n), at least 1. The small epsilon keeps (1-0.95)*20 =
