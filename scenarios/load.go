@@ -155,10 +155,25 @@ func isNull(doc *yaml.Node) bool {
 }
 
 // lineOf finds the line of a dotted field path ("streams.ae.rate.male[3]") in a
-// YAML document; 0 when the field was not in the file (a default).
+// YAML document: the field's, or the nearest enclosing field's that the file
+// has; 0 when none is in the file (a default).
 func lineOf(root *yaml.Node, field string) int {
+	_, line := walk(root, field)
+	return line
+}
+
+// nodeOf is a dotted field's value node in the file, or nil.
+func nodeOf(root *yaml.Node, field string) *yaml.Node {
+	n, _ := walk(root, field)
+	return n
+}
+
+// walk is the one walker of dotted field paths (with [i] for a sequence's
+// element) through a YAML document: the field's value node, nil if the file
+// lacks it, and the line of the deepest part of the path the file has.
+func walk(root *yaml.Node, field string) (*yaml.Node, int) {
 	if root == nil {
-		return 0
+		return nil, 0
 	}
 	n := root
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
@@ -172,7 +187,7 @@ func lineOf(root *yaml.Node, field string) int {
 			part = part[:i]
 		}
 		if n.Kind != yaml.MappingNode {
-			return line
+			return nil, line
 		}
 		found := false
 		for j := 0; j+1 < len(n.Content); j += 2 {
@@ -184,17 +199,17 @@ func lineOf(root *yaml.Node, field string) int {
 			}
 		}
 		if !found {
-			return line
+			return nil, line
 		}
 		if idx >= 0 {
 			if n.Kind != yaml.SequenceNode || idx >= len(n.Content) {
-				return line
+				return nil, line
 			}
 			n = n.Content[idx]
 			line = n.Line
 		}
 	}
-	return line
+	return n, line
 }
 
 type checker struct {
