@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpbudget/gpbudget/run"
-	"github.com/gpbudget/gpbudget/runfolder"
+	"github.com/gpbudget/gpbudget/internal/rundir"
+	"github.com/gpbudget/gpbudget/output/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 )
@@ -229,7 +229,7 @@ func BenchmarkSummarize(b *testing.B) {
 		b.Fatal(err)
 	}
 	dir := b.TempDir()
-	if _, err := run.Execute(context.Background(), &run.Spec{Scenario: s, Model: m, Seed: 2, Reps: 4, Years: 1, Dir: dir, Version: "bench", Cohort: true}); err != nil {
+	if _, err := rundir.Execute(context.Background(), &rundir.Spec{Scenario: s, Model: m, Seed: 2, Reps: 4, Years: 1, Dir: dir, Version: "bench", Cohort: true}); err != nil {
 		b.Fatal(err)
 	}
 	var read, sum float64

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gpbudget/gpbudget/internal/web"
 	"github.com/gpbudget/gpbudget/sim"
-	"github.com/gpbudget/gpbudget/web"
 )
 
 // BenchmarkServeRunToDrawn times what the what-if page waits for from

@@ -6,8 +6,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gpbudget/gpbudget/analysis"
-	"github.com/gpbudget/gpbudget/runfolder"
+	"github.com/gpbudget/gpbudget/output/analysis"
+	"github.com/gpbudget/gpbudget/output/runfolder"
 )
 
 // SummaryResult is what MeasureSummary found on a run folder.

@@ -361,8 +361,8 @@ func (s *Scenario) checkContract(c *checker) {
 	prev := 1
 	for i, st := range k.GlidePath {
 		f := fmt.Sprintf("contract.glide_path[%d]", i)
-		if st.FromYear <= prev || st.FromYear > maxYears {
-			c.fail(f+".from_year", "%d is out of range: accepted %d to %d (contract years after the previous step's, in increasing order)", st.FromYear, prev+1, maxYears)
+		if st.FromYear <= prev || st.FromYear > MaxYears {
+			c.fail(f+".from_year", "%d is out of range: accepted %d to %d (contract years after the previous step's, in increasing order)", st.FromYear, prev+1, MaxYears)
 		}
 		prev = max(prev, st.FromYear)
 		if st.Sides != nil && !slices.Contains([]string{"one", "two"}, *st.Sides) {

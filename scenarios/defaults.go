@@ -1,8 +1,8 @@
 package scenarios
 
 // The parameter table: every default number, its source, and the arithmetic
-// done on it. Sources marked [ref §n] are in shared/reference/README.md,
-// section n. Figures marked UNVERIFIED or ASSUMPTION have no checked source
+// done on it. Sources marked [ref §n] are listed in full in
+// docs/references.md, section n. Figures marked UNVERIFIED or ASSUMPTION have no checked source
 // here; docs/parameters.md lists them so users know where the evidence is thin.
 //
 // Price year: 2009-10. Costs published at 2016-17 prices are deflated by
@@ -59,14 +59,14 @@ const (
 // englandAgeShare2009 is England's population by five-year band (percent,
 // both sexes) and the male share of each band.
 // UNVERIFIED: ONS mid-2009 population estimates for England, rounded from
-// memory; not in shared/reference. Used for the synthetic age structure and
+// memory; not in docs/references.md. Used for the synthetic age structure and
 // to weight age gradients to England's overall rates.
 var englandAgeShare2009 = [20]float64{6.2, 5.6, 5.9, 6.4, 6.7, 6.5, 6.1, 7.0, 7.5, 7.2, 6.3, 5.8, 6.1, 4.6, 3.9, 3.2, 2.4, 1.4, 0.6, 0.2}
 var englandMaleShare2009 = [20]float64{0.512, 0.512, 0.512, 0.512, 0.508, 0.503, 0.498, 0.497, 0.496, 0.495, 0.495, 0.494, 0.490, 0.480, 0.470, 0.440, 0.400, 0.330, 0.260, 0.200}
 
 // mortality2009 is the annual probability of death by band, male then female.
 // UNVERIFIED: rounded from ONS interim life tables for England 2008-10; not in
-// shared/reference. Implies a crude death rate near 9 per 1,000.
+// docs/references.md. Implies a crude death rate near 9 per 1,000.
 var mortality2009 = [2][20]float64{
 	{0.0011, 0.0001, 0.0001, 0.0004, 0.0006, 0.0007, 0.0009, 0.0012, 0.0018, 0.0027, 0.0041, 0.0064, 0.0100, 0.0160, 0.0260, 0.0440, 0.0750, 0.1300, 0.2200, 0.3400},
 	{0.0009, 0.0001, 0.0001, 0.0002, 0.0002, 0.0003, 0.0004, 0.0007, 0.0011, 0.0017, 0.0026, 0.0040, 0.0062, 0.0100, 0.0165, 0.0290, 0.0520, 0.0950, 0.1750, 0.3000},
@@ -75,7 +75,7 @@ var mortality2009 = [2][20]float64{
 // Relative age gradients (band rate / the scaled mean), both sexes.
 var (
 	// ASSUMPTION: outpatient referrals rise with age to about 4-5 times the
-	// childhood rate at 75-84 (no age split in shared/reference).
+	// childhood rate at 75-84 (no age split in the references).
 	outpatientGradient = [20]float64{0.45, 0.35, 0.40, 0.50, 0.55, 0.60, 0.70, 0.75, 0.85, 0.95, 1.10, 1.25, 1.45, 1.70, 1.90, 2.05, 2.10, 1.95, 1.70, 1.40}
 	// Emergency admissions relative to ages 20-49 = 1, calibrated so that
 	// people aged 65+ have 39.4% of them on England's age structure: 1.98 m
@@ -88,7 +88,7 @@ var (
 	// The shape (infants high, a minimum at 5-14, a steady rise from 50)
 	// is ASSUMPTION.
 	emergencyGradient = [20]float64{2.1, 0.58, 0.6, 1.0, 1.0, 0.95, 0.95, 1.0, 1.0, 1.05, 1.28, 1.48, 1.78, 2.15, 2.9, 3.85, 5.1, 6.55, 7.9, 8.75}
-	// ASSUMPTION: elective admissions peak at 65-79 (no age split in shared/reference).
+	// ASSUMPTION: elective admissions peak at 65-79 (no age split in the references).
 	electiveGradient = [20]float64{0.3, 0.25, 0.25, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.95, 1.15, 1.4, 1.75, 2.1, 2.4, 2.5, 2.4, 2.0, 1.5, 1.1}
 	// ASSUMPTION: within ages 60+, items rise with age in this ratio; scaled so
 	// the 60+ mean is the published figure.
@@ -297,12 +297,12 @@ func Default() *Scenario {
 		Demography: Demography{
 			Mortality: BySexBand{Male: mortality2009[0][:], Female: mortality2009[1][:]},
 			// UNVERIFIED: general fertility rate, England and Wales 2009, about
-			// 63.7 live births per 1,000 women aged 15-44 (ONS); not in shared/reference.
+			// 63.7 live births per 1,000 women aged 15-44 (ONS); not in docs/references.md.
 			BirthRate: 0.0637,
 			// UNVERIFIED: about 105 boys per 100 girls at birth (ONS).
 			MaleBirthShare: 0.512,
 			// ASSUMPTION: annual list turnover (patients leaving, and as many
-			// joining) of 8%; no source in shared/reference.
+			// joining) of 8%; no source in docs/references.md.
 			Turnover: 0.08,
 		},
 		Budget: Budget{
@@ -317,7 +317,7 @@ func Default() *Scenario {
 			// i.e. last year's spend.
 			HistoricYears: 1,
 			// ASSUMPTION: no top-slice unless a scenario sets one (PCTs held
-			// contingency reserves, but no figure is in shared/reference).
+			// contingency reserves, but no figure is in docs/references.md).
 			TopSlice: 0,
 			// March 2009 vision: every practice gets its indicative budget by
 			// 1 May [ref §6], about week 4 of the financial year.

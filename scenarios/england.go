@@ -6,8 +6,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gpbudget/gpbudget/england"
-	"github.com/gpbudget/gpbudget/nhsdata"
+	"github.com/gpbudget/gpbudget/internal/england"
+	"github.com/gpbudget/gpbudget/internal/nhsdata"
 	"github.com/gpbudget/gpbudget/sim"
 )
 

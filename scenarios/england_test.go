@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/gpbudget/gpbudget/england"
+	"github.com/gpbudget/gpbudget/internal/england"
 )
 
 // TestEnglandPopulation: the built-in England scenario holds every

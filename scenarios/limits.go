@@ -137,8 +137,8 @@ func (s *Scenario) CheckRun(m *sim.Model, reps, years int) error {
 	if reps < 1 || reps > math.MaxInt32 {
 		return s.errorf("replications", "%d is out of range: accepted 1 to %d", reps, math.MaxInt32)
 	}
-	if years < 1 || years > maxYears {
-		return s.errorf("years", "%d is out of range: accepted 1 to %d", years, maxYears)
+	if years < 1 || years > MaxYears {
+		return s.errorf("years", "%d is out of range: accepted 1 to %d", years, MaxYears)
 	}
 	if err := s.checkBuilt(m.Practices); err != nil {
 		return err
@@ -162,8 +162,10 @@ func (s *Scenario) CheckRun(m *sim.Model, reps, years int) error {
 	return nil
 }
 
-// maxYears bounds budget years (a run's and a scenario's years).
-const maxYears = 50
+// MaxYears bounds budget years: a scenario's, a run's, a contract step's and
+// earned autonomy's; the command line's bound is this one.
+// (The schema's struct tags repeat the number: a tag cannot name a constant.)
+const MaxYears = 50
 
 // errorf is an Error about field of the scenario's file (no line: the
 // problem is with the scenario as built, not one place in the file).

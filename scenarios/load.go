@@ -155,10 +155,25 @@ func isNull(doc *yaml.Node) bool {
 }
 
 // lineOf finds the line of a dotted field path ("streams.ae.rate.male[3]") in a
-// YAML document; 0 when the field was not in the file (a default).
+// YAML document: the field's, or the nearest enclosing field's that the file
+// has; 0 when none is in the file (a default).
 func lineOf(root *yaml.Node, field string) int {
+	_, line := walk(root, field)
+	return line
+}
+
+// nodeOf is a dotted field's value node in the file, or nil.
+func nodeOf(root *yaml.Node, field string) *yaml.Node {
+	n, _ := walk(root, field)
+	return n
+}
+
+// walk is the one walker of dotted field paths (with [i] for a sequence's
+// element) through a YAML document: the field's value node, nil if the file
+// lacks it, and the line of the deepest part of the path the file has.
+func walk(root *yaml.Node, field string) (*yaml.Node, int) {
 	if root == nil {
-		return 0
+		return nil, 0
 	}
 	n := root
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
@@ -172,7 +187,7 @@ func lineOf(root *yaml.Node, field string) int {
 			part = part[:i]
 		}
 		if n.Kind != yaml.MappingNode {
-			return line
+			return nil, line
 		}
 		found := false
 		for j := 0; j+1 < len(n.Content); j += 2 {
@@ -184,17 +199,17 @@ func lineOf(root *yaml.Node, field string) int {
 			}
 		}
 		if !found {
-			return line
+			return nil, line
 		}
 		if idx >= 0 {
 			if n.Kind != yaml.SequenceNode || idx >= len(n.Content) {
-				return line
+				return nil, line
 			}
 			n = n.Content[idx]
 			line = n.Line
 		}
 	}
-	return line
+	return n, line
 }
 
 type checker struct {
@@ -243,8 +258,8 @@ func (s *Scenario) validate(file string, root *yaml.Node) error {
 	if s.Replications < 1 {
 		c.fail("replications", "%d is out of range: accepted 1 or more", s.Replications)
 	}
-	if s.Years < 1 || s.Years > maxYears {
-		c.fail("years", "%d is out of range: accepted 1 to %d", s.Years, maxYears)
+	if s.Years < 1 || s.Years > MaxYears {
+		c.fail("years", "%d is out of range: accepted 1 to %d", s.Years, MaxYears)
 	}
 	c.limits(s.Limits)
 	lim := s.Limits
@@ -414,8 +429,8 @@ func (s *Scenario) validate(file string, root *yaml.Node) error {
 	c.num("rule.business_case.approval_prob", r.BusinessCase.ApprovalProb, 0, 1)
 	c.num("rule.business_case.turnaround_weeks", r.BusinessCase.TurnaroundWeeks, 0, 104)
 	c.num("rule.business_case.lapse_weeks", r.BusinessCase.LapseWeeks, 0, 104)
-	if r.EarnedAutonomy.Years < 0 || r.EarnedAutonomy.Years > 50 {
-		c.fail("rule.earned_autonomy.years", "%d is out of range: accepted 0 (never) to 50", r.EarnedAutonomy.Years)
+	if r.EarnedAutonomy.Years < 0 || r.EarnedAutonomy.Years > MaxYears {
+		c.fail("rule.earned_autonomy.years", "%d is out of range: accepted 0 (never) to %d", r.EarnedAutonomy.Years, MaxYears)
 	}
 	if r.EarnedAutonomy.Years > 0 && r.Type != "indicative" {
 		c.fail("rule.earned_autonomy.years", "is set for rule type %s: earned autonomy moves practices from indicative to hard budgets, so accepted only with type indicative", r.Type)

@@ -5,7 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/gpbudget/gpbudget/nhsdata"
+	"github.com/gpbudget/gpbudget/internal/nhsdata"
 	"github.com/gpbudget/gpbudget/sim"
 )
 

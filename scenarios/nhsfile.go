@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gpbudget/gpbudget/nhsdata"
+	"github.com/gpbudget/gpbudget/internal/nhsdata"
 )
 
 // NHS Digital's "Patients Registered at a GP Practice" files [ref §7]: one row

@@ -275,30 +275,6 @@ func (s *Scenario) validateRisk(c *checker) {
 // the nearest enclosing field).
 func present(root *yaml.Node, field string) bool { return nodeOf(root, field) != nil }
 
-// nodeOf is a dotted field's value node in the file, or nil.
-func nodeOf(root *yaml.Node, field string) *yaml.Node {
-	n := root
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	for _, part := range strings.Split(field, ".") {
-		if n.Kind != yaml.MappingNode {
-			return nil
-		}
-		found := false
-		for j := 0; j+1 < len(n.Content); j += 2 {
-			if n.Content[j].Value == part {
-				n, found = n.Content[j+1], true
-				break
-			}
-		}
-		if !found {
-			return nil
-		}
-	}
-	return n
-}
-
 // switchedOn lists the fields the file itself sets to switch an effect on
 // (each section decoded alone, without defaults): a drift, shock or trend
 // that is not zero, a prior with an SD, the estimated formula, frailty by

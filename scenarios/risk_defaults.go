@@ -1,8 +1,8 @@
 package scenarios
 
 // Defaults for risk beyond chance, with their sources. [ref §n] is section
-// n of shared/reference/README.md; [data] marks figures measured on the
-// real practice files in shared/data/nhs (the method is in
+// n of docs/references.md; [data] marks figures measured on the
+// real practice files (NHS Payments to General Practice; the method is in
 // docs/parameters.md, "Risk beyond chance"). ASSUMPTION marks values
 // without a checked source.
 

@@ -112,7 +112,7 @@ func FollowUp(m *Model, s Stream, minAge, minEvents, years int) ([]float64, erro
 		for c := range NCells {
 			clear(next)
 			for k := range K {
-				die := math.Min(m.Demography.Mortality[c/NBands][c%NBands]*p.cellMort[c*K+k], 0.95)
+				die := math.Min(m.Demography.Mortality[c/NBands][c%NBands]*p.cellMort[c*K+k], maxDeathProb)
 				for j := range K {
 					next[j] += v[c*K+k] * (1 - die) * p.move[k*K+j]
 				}

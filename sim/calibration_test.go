@@ -11,7 +11,7 @@ import (
 
 // TestDefaultCostConcentration checks the default frailty and dispersion
 // assumptions against the reference's facts on how concentrated costs are
-// (shared/reference §4): the top 1% of people account for about 32% of
+// ([ref §4]): the top 1% of people account for about 32% of
 // hospital spending in a year (Kelly, Stoye & Vera-Hernández 2016), and the
 // top 5% for about half of all cost (Health Foundation 2019). These are
 // calibration targets, not Monte Carlo identities: the test accepts 25-40%
@@ -53,7 +53,7 @@ func TestDefaultCostConcentration(t *testing.T) {
 // TestEmergencyShareAt65Plus checks the default emergency admission rates
 // and age structure against the reference's count: 1.98 m of 5.0 m
 // emergency admissions in 2008-09 were of people aged 65+, 39.5%
-// (shared/reference §2). The tolerance, 36-43%, is for the reference's
+// ([ref §2]). The tolerance, 36-43%, is for the reference's
 // mixed units (admissions aged 65+ over all admission episodes) and the
 // synthetic area's age mix; the simulated share's Monte Carlo error (about
 // 20,000 admissions) is under half a point.
@@ -124,7 +124,7 @@ func TestFrailtyMixDoesNotDrift(t *testing.T) {
 }
 
 // TestRegressionToTheMean checks the frailty chain against Roland et al.
-// (BMJ 2005;330:289, shared/reference §4): people aged 65+ with two or
+// (BMJ 2005;330:289, [ref §4]): people aged 65+ with two or
 // more emergency admissions in a year fall back to their age group's mean
 // rate within 4-5 years. FollowUp gives those patients' mean rate
 // multiplier relative to their group's, exactly for the chain (no Monte

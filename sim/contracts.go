@@ -296,8 +296,8 @@ const (
 // (2006/07, component 2) paid 95p a patient to practices meeting their
 // local plan's targets, topped up to that minimum where the freed-up
 // resources the practice could use fell short and nothing where they
-// exceeded it (GPC guidance, March 2007; shared/reference/README.md section
-// 6): PerPatient 0.95, Against AsFloor. With a list of n patients and savings
+// exceeded it (GPC guidance, March 2007;
+// [ref §6]): PerPatient 0.95, Against AsFloor. With a list of n patients and savings
 // kept K in the year (savings kept and shared savings), the payment is
 //
 //	InAddition:   PerPatient·n

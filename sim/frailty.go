@@ -119,7 +119,7 @@ func (p *prepared) equilibrium(sex int) {
 			clear(next)
 			surv := 0.0
 			for k := range K {
-				die := math.Min(m.Demography.Mortality[sex][b]*p.cellMort[c*K+k], 0.95)
+				die := math.Min(m.Demography.Mortality[sex][b]*p.cellMort[c*K+k], maxDeathProb)
 				w := cur[k] * (1 - die)
 				surv += w
 				for j := range K {

@@ -151,3 +151,76 @@ func (m *Model) Groups() []string {
 	}
 	return out
 }
+
+// moneyCol names a practice-year's money column that is the sum of the
+// row's ledger entries of some reasons.
+type moneyCol uint8
+
+const (
+	colSavingsRetained moneyCol = iota
+	colReinvested
+	colSharedSavings
+	colIncentivePaid
+	colHolderPaid
+	colSharedLoss
+	colStopLossPaid
+	colDeficitRepaid
+	colPoolTransfer
+	nMoneyCols
+)
+
+// moneyColNames are the columns as written to the practice-year files.
+var moneyColNames = [nMoneyCols]string{
+	"savings_retained", "reinvested", "shared_savings", "incentive_paid", "holder_paid",
+	"shared_loss", "stop_loss_paid", "deficit_repaid", "pool_transfer",
+}
+
+// signedCol is a column an entry adds its amount to (sign +1) or takes it
+// from (sign -1).
+type signedCol struct {
+	col  moneyCol
+	sign float64
+}
+
+// reasonColumns is the one map from a ledger reason to the money columns
+// its entries sum into: settlement fills the rows' columns from it
+// (columns) and the audit checks the rows and conservation against it.
+// A reason not listed moves money no money column reports (provider
+// payments and budget allocations, for example, are spend_total and the
+// commissioner's column).
+var reasonColumns = [nReasons][]signedCol{
+	ReasonSavingsKept:       {{colSavingsRetained, 1}, {colReinvested, 1}},
+	ReasonSharedSavings:     {{colSavingsRetained, 1}, {colReinvested, 1}, {colSharedSavings, 1}},
+	ReasonIncentive:         {{colSavingsRetained, 1}, {colIncentivePaid, 1}},
+	ReasonSharedLoss:        {{colHolderPaid, 1}, {colSharedLoss, 1}},
+	ReasonStopLoss:          {{colStopLossPaid, 1}},
+	ReasonDeficitRepaid:     {{colDeficitRepaid, 1}},
+	ReasonPoolContribution:  {{colPoolTransfer, 1}},
+	ReasonConsortiumPooling: {{colPoolTransfer, 1}},
+	ReasonPoolPayout:        {{colPoolTransfer, -1}},
+}
+
+// money is the row's field for column c.
+func (x *PracticeYear) money(c moneyCol) *float64 {
+	switch c {
+	case colSavingsRetained:
+		return &x.SavingsRetained
+	case colReinvested:
+		return &x.Reinvested
+	case colSharedSavings:
+		return &x.SharedSavings
+	case colIncentivePaid:
+		return &x.IncentivePaid
+	case colHolderPaid:
+		return &x.HolderPaid
+	case colSharedLoss:
+		return &x.SharedLoss
+	case colStopLossPaid:
+		return &x.StopLossPaid
+	case colDeficitRepaid:
+		return &x.DeficitRepaid
+	case colPoolTransfer:
+		return &x.PoolTransfer
+	}
+	panic(fmt.Sprintf("sim: no money column %d", c))
+}

@@ -163,7 +163,7 @@ func prepareLists(p *prepared) (*listPrep, error) {
 		for sex := range NSex {
 			for band := range NBands {
 				c := float64(pr.Count[sex][band])
-				die := math.Min(dm.Mortality[sex][band], 0.95)
+				die := math.Min(dm.Mortality[sex][band], maxDeathProb)
 				deaths += c * die
 				if sex == Female && band >= 3 && band <= 8 {
 					// Births are to the women of 15-44 who stay the year.

@@ -6,6 +6,13 @@ import (
 	"sort"
 )
 
+// maxDeathProb caps a cell's annual probability of death (band mortality
+// times the frailty state's multiplier): a multiplier can take a band's
+// rate past 1, and a cap below 1 keeps every cell's survivors and the
+// transition matrices well defined. Every place that draws or expects
+// deaths uses this one cap, so the engine and its calibration agree.
+const maxDeathProb = 0.95 // ASSUMPTION (docs/parameters.md, Demography)
+
 // Synthetic describes a synthetic area of practices whose list sizes, age-sex
 // mix, need and style are drawn once per scenario and seed (purpose
 // PurposePopulation), so they stay fixed across replications.

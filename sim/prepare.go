@@ -89,7 +89,7 @@ func prepare(m *Model) (*prepared, error) {
 	for c := range NCells {
 		sex, b := c/NBands, c%NBands
 		for k := range K {
-			die := math.Min(m.Demography.Mortality[sex][b]*p.cellMort[c*K+k], 0.95)
+			die := math.Min(m.Demography.Mortality[sex][b]*p.cellMort[c*K+k], maxDeathProb)
 			leave := (1 - die) * m.Demography.Turnover
 			stay := 1 - die - leave
 			p.exit[c*K+k] = die + leave

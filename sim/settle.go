@@ -227,9 +227,10 @@ func (s *settlement) group(year []PracticeYear, r uint8) []holderYear {
 func columns(rows []PracticeYear, np int, entries []Entry) {
 	for i := range rows {
 		x := &rows[i]
-		x.CommissionerPaid, x.SavingsRetained, x.Reinvested, x.HolderPaid = 0, 0, 0, 0
-		x.StopLossPaid, x.PoolTransfer, x.DeficitRepaid = 0, 0, 0
-		x.SharedSavings, x.SharedLoss, x.IncentivePaid = 0, 0, 0
+		x.CommissionerPaid = 0
+		for c := range nMoneyCols {
+			*x.money(c) = 0
+		}
 	}
 	for _, e := range entries {
 		x := &rows[int(e.Year-1)*np+int(e.Practice)]
@@ -239,28 +240,8 @@ func columns(rows []PracticeYear, np int, entries []Entry) {
 		if e.To == Commissioner {
 			x.CommissionerPaid -= e.Amount
 		}
-		switch e.Reason {
-		case ReasonSavingsKept:
-			x.SavingsRetained += e.Amount
-			x.Reinvested += e.Amount
-		case ReasonSharedSavings:
-			x.SavingsRetained += e.Amount
-			x.Reinvested += e.Amount
-			x.SharedSavings += e.Amount
-		case ReasonIncentive:
-			x.SavingsRetained += e.Amount
-			x.IncentivePaid += e.Amount
-		case ReasonSharedLoss:
-			x.HolderPaid += e.Amount
-			x.SharedLoss += e.Amount
-		case ReasonStopLoss:
-			x.StopLossPaid += e.Amount
-		case ReasonDeficitRepaid:
-			x.DeficitRepaid += e.Amount
-		case ReasonPoolContribution, ReasonConsortiumPooling:
-			x.PoolTransfer += e.Amount
-		case ReasonPoolPayout:
-			x.PoolTransfer -= e.Amount
+		for _, c := range reasonColumns[e.Reason] {
+			*x.money(c.col) += c.sign * e.Amount
 		}
 	}
 }

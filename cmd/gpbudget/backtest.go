@@ -6,7 +6,7 @@ import (
 	"math"
 	"runtime"
 
-	"github.com/gpbudget/gpbudget/forecast"
+	"github.com/gpbudget/gpbudget/internal/forecast"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/urfave/cli/v2"
 )

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/gpbudget/gpbudget/realrisk"
-	"github.com/gpbudget/gpbudget/runfolder"
+	"github.com/gpbudget/gpbudget/internal/realrisk"
+	"github.com/gpbudget/gpbudget/output/runfolder"
 	"github.com/urfave/cli/v2"
 )
 

@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gpbudget/gpbudget/analysis"
-	rundir "github.com/gpbudget/gpbudget/run"
-	"github.com/gpbudget/gpbudget/runfolder"
+	"github.com/gpbudget/gpbudget/internal/rundir"
+	"github.com/gpbudget/gpbudget/output/analysis"
+	"github.com/gpbudget/gpbudget/output/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"

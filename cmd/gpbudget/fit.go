@@ -5,8 +5,8 @@ import (
 	"math"
 	"strings"
 
-	"github.com/gpbudget/gpbudget/forecast"
-	"github.com/gpbudget/gpbudget/runfolder"
+	"github.com/gpbudget/gpbudget/internal/forecast"
+	"github.com/gpbudget/gpbudget/output/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"

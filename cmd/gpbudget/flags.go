@@ -7,7 +7,8 @@ import (
 	"path/filepath"
 	"runtime/debug"
 
-	"github.com/gpbudget/gpbudget/runfolder"
+	"github.com/gpbudget/gpbudget/output/runfolder"
+	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/urfave/cli/v2"
 )
 
@@ -103,7 +104,7 @@ func writeOut(c *cli.Context, path string, b []byte) error {
 
 // Bounds shared by several commands.
 const (
-	maxYears   = 50
+	maxYears   = scenarios.MaxYears
 	maxWorkers = 4096
 	maxReps    = math.MaxInt // the scenario's limits bound a run's size (scenarios.Limits)
 )

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
-	"github.com/gpbudget/gpbudget/forecast"
-	"github.com/gpbudget/gpbudget/nhsdata"
+	"github.com/gpbudget/gpbudget/internal/forecast"
+	"github.com/gpbudget/gpbudget/internal/nhsdata"
+	"github.com/gpbudget/gpbudget/output/analysis"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
 )
@@ -228,15 +230,20 @@ func printCalibration(w io.Writer, rows []nhsdata.PracticeYear, rep *nhsdata.Bui
 		recs[i].Spend[sim.Prescribing] = r.Drugs
 	}
 	list, perHead := forecast.AnnualChanges(recs)
-	bands := []struct {
+	// Every practice, then analysis.Bands: the one table of list-size bands.
+	type band struct {
 		name   string
 		lo, hi float64
-	}{{"all", 0, 1e12}, {"<3k", 0, 3000}, {"3-6k", 3000, 6000}, {"6-10k", 6000, 10000}, {"10k+", 10000, 1e12}}
+	}
+	bands := []band{{analysis.AllBands, 0, math.Inf(1)}}
+	for _, b := range analysis.Bands {
+		bands = append(bands, band{b.Name, float64(b.Lo), float64(b.Hi)})
+	}
 	for _, what := range []struct {
 		name string
 		cs   []forecast.Change
 	}{{"log list change", list}, {"log drug cost per head change (dispensing)", perHead}} {
-		fmt.Fprintf(w, "%s:  to-year band      n  median  robust-SD  SD     beyond-20%%\n", what.name)
+		fmt.Fprintf(w, "%s:  to-year band         n  median  robust-SD  SD     beyond-20%%\n", what.name)
 		years := map[int]bool{}
 		for _, c := range what.cs {
 			years[c.Year] = true
@@ -253,7 +260,7 @@ func printCalibration(w io.Writer, rows []nhsdata.PracticeYear, rep *nhsdata.Bui
 					}
 				}
 				med, rsd, sd, big := forecast.ChangeSummary(sel)
-				fmt.Fprintf(w, "    %d %-6s %6d  %+.4f  %.4f     %.4f %.4f\n", y, b.name, len(sel), med, rsd, sd, big)
+				fmt.Fprintf(w, "    %d %-9s %6d  %+.4f  %.4f     %.4f %.4f\n", y, b.name, len(sel), med, rsd, sd, big)
 			}
 		}
 		m, err := forecast.FitChanges(what.cs, forecast.ChangeOptions{SizeScaled: true, Persistent: true})
@@ -293,7 +300,11 @@ func printEngineLists(w io.Writer, rows []nhsdata.PracticeYear) error {
 	}
 	fmt.Fprintln(w, "leaving by list in the last year seen (all years): band  practice-years  closed-rate (SE)  merged-rate (SE)")
 	lo := 0.0
-	for _, b := range nhsdata.LeavingRates(rows, []float64{3000, 6000, 10000}) {
+	var cuts []float64 // analysis.Bands' upper bounds but the last
+	for _, b := range analysis.Bands[:len(analysis.Bands)-1] {
+		cuts = append(cuts, float64(b.Hi))
+	}
+	for _, b := range nhsdata.LeavingRates(rows, cuts) {
 		fmt.Fprintf(w, "  %5.0f-%-6.0f %7d  %.4f (%.4f)  %.4f (%.4f)\n", lo, b.Below, b.Practices, b.ClosureRate, b.ClosureSE, b.MergerRate, b.MergSE)
 		lo = b.Below
 	}

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/gpbudget/gpbudget/runfolder"
+	"github.com/gpbudget/gpbudget/output/runfolder"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
 )

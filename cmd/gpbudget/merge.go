@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	rundir "github.com/gpbudget/gpbudget/run"
-	"github.com/gpbudget/gpbudget/runfolder"
+	"github.com/gpbudget/gpbudget/internal/rundir"
+	"github.com/gpbudget/gpbudget/output/runfolder"
 	"github.com/urfave/cli/v2"
 )
 

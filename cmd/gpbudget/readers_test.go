@@ -13,11 +13,11 @@ import (
 	"time"
 )
 
-// copySamples copies the real payments cut (nhsdata/testdata) into dir.
+// copySamples copies the real payments cut (internal/nhsdata/testdata) into dir.
 func copySamples(t *testing.T, dir string, names ...string) {
 	t.Helper()
 	for _, n := range names {
-		b, err := os.ReadFile(filepath.Join("..", "..", "nhsdata", "testdata", "payments", n))
+		b, err := os.ReadFile(filepath.Join("..", "..", "internal", "nhsdata", "testdata", "payments", n))
 		if err != nil {
 			t.Fatal(err)
 		}

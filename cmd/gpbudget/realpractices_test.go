@@ -13,7 +13,7 @@ import (
 )
 
 // TestFitForecastRealHistory: a history built from the NHS payments sample
-// (nhsdata/testdata: list sizes, and drug cost for dispensing practices
+// (internal/nhsdata/testdata: list sizes, and drug cost for dispensing practices
 // only; the other four streams are zero) is fitted and forecast: fit
 // writes a scenario run accepts, keeping the streams the history lacks
 // from the base scenario, and forecast writes drug cost (and the total,
@@ -21,7 +21,7 @@ import (
 // and nothing for the others.
 func TestFitForecastRealHistory(t *testing.T) {
 	dir := t.TempDir()
-	pay, _ := filepath.Glob("../../nhsdata/testdata/payments/payments_1*.csv")
+	pay, _ := filepath.Glob("../../internal/nhsdata/testdata/payments/payments_1*.csv")
 	for i := range pay {
 		pay[i], _ = filepath.Abs(pay[i])
 	}
@@ -106,7 +106,7 @@ func TestWeightedPopulationsFlag(t *testing.T) {
 	}
 	// The real sample holds A81001 (quinary-old.csv) and none of the
 	// synthetic Y9000x practices (quinary-new.csv).
-	wp, _ := filepath.Abs("../../nhsdata/testdata/weighted-populations/2024_2025.csv")
+	wp, _ := filepath.Abs("../../internal/nhsdata/testdata/weighted-populations/2024_2025.csv")
 	for _, c := range []struct {
 		file    string
 		missing string

@@ -5,9 +5,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/gpbudget/gpbudget/analysis"
-	"github.com/gpbudget/gpbudget/report"
-	"github.com/gpbudget/gpbudget/runfolder"
+	"github.com/gpbudget/gpbudget/output/analysis"
+	"github.com/gpbudget/gpbudget/output/report"
+	"github.com/gpbudget/gpbudget/output/runfolder"
 	"github.com/urfave/cli/v2"
 )
 

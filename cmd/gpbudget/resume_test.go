@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpbudget/gpbudget/runfolder"
+	"github.com/gpbudget/gpbudget/output/runfolder"
 	"github.com/parquet-go/parquet-go"
 )
 

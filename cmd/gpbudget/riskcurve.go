@@ -11,10 +11,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gpbudget/gpbudget/analysis"
-	"github.com/gpbudget/gpbudget/england"
-	"github.com/gpbudget/gpbudget/riskcurve"
-	"github.com/gpbudget/gpbudget/runfolder"
+	"github.com/gpbudget/gpbudget/internal/england"
+	"github.com/gpbudget/gpbudget/internal/riskcurve"
+	"github.com/gpbudget/gpbudget/output/analysis"
+	"github.com/gpbudget/gpbudget/output/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
@@ -99,8 +99,8 @@ func riskCurveCommand() *cli.Command {
 			switch {
 			case o.Reps < 2 || o.Reps > 1_000_000:
 				return badInput("--reps %d is out of range: accepted 2 to 1000000 (standard errors need two)", o.Reps)
-			case o.Years < 1 || o.Years > 50:
-				return badInput("--years %d is out of range: accepted 1 to 50", o.Years)
+			case o.Years < 1 || o.Years > maxYears:
+				return badInput("--years %d is out of range: accepted 1 to %d", o.Years, maxYears)
 			case o.Holders < 0 || o.Holders > 100_000:
 				return badInput("--holders %d is out of range: accepted 0 (automatic) to 100000", o.Holders)
 			case o.Workers < 1 || o.Workers > 4096:

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gpbudget/gpbudget/runfolder"
+	"github.com/gpbudget/gpbudget/output/runfolder"
 )
 
 // sums maps every file under dir to its checksum.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gpbudget/gpbudget/england"
+	"github.com/gpbudget/gpbudget/internal/england"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/urfave/cli/v2"
 )

@@ -5,9 +5,9 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/gpbudget/gpbudget/analysis"
-	rundir "github.com/gpbudget/gpbudget/run"
-	"github.com/gpbudget/gpbudget/runfolder"
+	"github.com/gpbudget/gpbudget/internal/rundir"
+	"github.com/gpbudget/gpbudget/output/analysis"
+	"github.com/gpbudget/gpbudget/output/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/urfave/cli/v2"
 )

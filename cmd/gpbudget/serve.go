@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gpbudget/gpbudget/web"
+	"github.com/gpbudget/gpbudget/internal/web"
 	"github.com/urfave/cli/v2"
 )
 

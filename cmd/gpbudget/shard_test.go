@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	rundir "github.com/gpbudget/gpbudget/run"
-	"github.com/gpbudget/gpbudget/runfolder"
+	"github.com/gpbudget/gpbudget/internal/rundir"
+	"github.com/gpbudget/gpbudget/output/runfolder"
 )
 
 // The shard comes from --shard, a Slurm array's variables or a Kubernetes

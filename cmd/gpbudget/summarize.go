@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/gpbudget/gpbudget/analysis"
-	"github.com/gpbudget/gpbudget/runfolder"
+	"github.com/gpbudget/gpbudget/output/analysis"
+	"github.com/gpbudget/gpbudget/output/runfolder"
 	"github.com/urfave/cli/v2"
 )
 

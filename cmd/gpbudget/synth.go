@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gpbudget/gpbudget/forecast"
-	"github.com/gpbudget/gpbudget/nhsdata"
+	"github.com/gpbudget/gpbudget/internal/forecast"
+	"github.com/gpbudget/gpbudget/internal/nhsdata"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"

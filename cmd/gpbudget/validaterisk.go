@@ -7,7 +7,7 @@ import (
 	"math"
 	"runtime"
 
-	"github.com/gpbudget/gpbudget/realrisk"
+	"github.com/gpbudget/gpbudget/internal/realrisk"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"

@@ -8,13 +8,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gpbudget/gpbudget/realrisk"
+	"github.com/gpbudget/gpbudget/internal/realrisk"
 	"github.com/gpbudget/gpbudget/scenarios"
 )
 
 func samplePayments(t *testing.T) []string {
 	t.Helper()
-	pay, _ := filepath.Glob("../../realrisk/testdata/payments_1*.csv")
+	pay, _ := filepath.Glob("../../internal/realrisk/testdata/payments_1*.csv")
 	if len(pay) != 3 {
 		t.Fatalf("sample: %v", pay)
 	}
@@ -25,8 +25,8 @@ func samplePayments(t *testing.T) []string {
 }
 
 // TestValidateRiskSample: validate-risk on the real sample in
-// realrisk/testdata (3 CCGs, 2016/17-2018/19) prints the real figures
-// computed independently by realrisk/testdata/expected.py, and the model's
+// internal/realrisk/testdata (3 CCGs, 2016/17-2018/19) prints the real figures
+// computed independently by internal/realrisk/testdata/expected.py, and the model's
 // beside them. The files come after --payments with the flags after them,
 // as a shell glob gives them.
 func TestValidateRiskSample(t *testing.T) {

@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpbudget/gpbudget/runfolder"
+	"github.com/gpbudget/gpbudget/output/runfolder"
 	"github.com/parquet-go/parquet-go"
 )
 

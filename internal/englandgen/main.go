@@ -1,12 +1,12 @@
 // Command englandgen writes the england package's embedded table of
-// England's practices (england/practices.csv.gz) from NHS England's
+// England's practices (internal/england/practices.csv.gz) from NHS England's
 // need-weighted populations and NHS Digital's payments files (Open
 // Government Licence v3.0):
 //
-//	go run ./internal/englandgen -data DIR -out england/practices.csv.gz
+//	go run ./internal/englandgen -data DIR -out internal/england/practices.csv.gz
 //
 // DIR holds weighted-populations/2022_2023.csv and payments/payments_*.csv
-// (as published; see england/README.md). One row per practice: code, name,
+// (as published; see internal/england/README.md). One row per practice: code, name,
 // registered patients, PCN, place (sub-ICB location), ICB and region codes
 // and names, need index per component (weighted population over the file's
 // population base, so 1 is England's average; empty where the file leaves

@@ -1,0 +1,893 @@
+package analysis
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+
+	"github.com/gpbudget/gpbudget/output/runfolder"
+	"github.com/gpbudget/gpbudget/sim"
+)
+
+// Obs is one practice-year as the summaries need it; Practice indexes the
+// summariser's practice IDs.
+type Obs struct {
+	Replication      int32
+	Year             int32
+	Practice         int
+	ListSize         int32
+	Budget           float64
+	SpendTotal       float64
+	Variance         float64
+	SavingsRetained  float64
+	DeficitCarried   float64
+	StopLossPaid     float64
+	CommissionerPaid float64
+	HolderPaid       float64
+}
+
+// practiceAcc accumulates one practice's practice-years.
+type practiceAcc struct {
+	listSum  float64
+	listN    float64
+	band     int
+	sph, vr  Moments
+	pct      Moments
+	sav, def float64
+	over     [2]int // beyond Thresholds[0], [1]
+	under    [2]int
+	pctDist  *Dist // variance as % of budget
+	lossDist *Dist // variance in pounds (its negative is the loss)
+	// stage holds the latest (pct, loss) pairs until it is full: a row then
+	// touches only this practice's accumulator, and its distributions are
+	// fed stageLen values at a time while they are in cache.
+	stage  [stageLen][2]float32
+	staged int
+	// year[y] is the practice's band's spend-per-head distribution in year y.
+	year []*yearAcc
+}
+
+// stageLen values are staged per practice before its distributions take them.
+const stageLen = 256
+
+// yearAcc is spend per head in one band and year.
+type yearAcc struct {
+	d *Dist
+	m Moments
+}
+
+// flush hands the staged values to the distributions.
+func (a *practiceAcc) flush() {
+	for _, v := range a.stage[:a.staged] {
+		a.pctDist.Add(float64(v[0]))
+		a.lossDist.Add(float64(v[1]))
+	}
+	a.staged = 0
+}
+
+// areaTot is the area's totals in one replication and year.
+type areaTot struct{ budget, spend, comm, holder, sav, def, stop float64 }
+
+// add adds o's totals into t.
+func (t *areaTot) add(o areaTot) {
+	t.budget += o.budget
+	t.spend += o.spend
+	t.comm += o.comm
+	t.holder += o.holder
+	t.sav += o.sav
+	t.def += o.def
+	t.stop += o.stop
+}
+
+// Shards is the number of parts the practices are split into (by index
+// modulo Shards), each summarised by its own goroutine and merged in order
+// at the end. It is fixed, not the number of CPUs, so that sums are added in
+// the same order, and summaries are identical, on every machine.
+const Shards = 2
+
+// shard is what the rows of one shard's practices add up to beyond the
+// practices' own accumulators.
+type shard struct {
+	rows    int64
+	area    map[[2]int32]*areaTot // (replication, year)
+	lastKey [2]int32
+	last    *areaTot
+	year    map[[2]int32]*yearAcc // (band, year): spend per head
+}
+
+// Summarizer computes a run's summary tables from its practice-years in two
+// passes: AddList sees every row's list size (a practice's band is that of
+// its mean list size over the run), then Add sees every row. Its memory is
+// a fixed amount per practice, per year and per replication, plus the
+// quantile store (exact values up to a budget, else sketches): flat in the
+// number of rows.
+type Summarizer struct {
+	IDs      []string
+	index    map[string]int
+	q        *Quantiles
+	headline bool
+	ps       []practiceAcc
+	shards   [Shards]*shard
+	years    int
+	perBand  []float64
+}
+
+// NewSummarizer is a summariser with quantiles q; a headline-only
+// summariser (see Options.Headline) keeps no quantiles.
+func NewSummarizer(q *Quantiles, headline bool) *Summarizer {
+	s := &Summarizer{q: q, headline: headline, index: map[string]int{}}
+	for i := range s.shards {
+		s.shards[i] = &shard{area: map[[2]int32]*areaTot{}, year: map[[2]int32]*yearAcc{}}
+	}
+	return s
+}
+
+// Practice is the index of practice id, added if new.
+func (s *Summarizer) Practice(id string) int {
+	if i, ok := s.index[id]; ok {
+		return i
+	}
+	i := len(s.IDs)
+	s.index[id] = i
+	s.IDs = append(s.IDs, id)
+	s.ps = append(s.ps, practiceAcc{})
+	if !s.headline {
+		s.ps[i].pctDist, s.ps[i].lossDist = s.q.New(), s.q.New()
+	}
+	return i
+}
+
+// AddList is the first pass: practice p had list size list in one row.
+func (s *Summarizer) AddList(p int, list int32) {
+	s.ps[p].listSum += float64(list)
+	s.ps[p].listN++
+}
+
+// SetBands ends the first pass. With years, the number of years each
+// practice has rows for, the exact stores are sized to their values.
+func (s *Summarizer) SetBands(years int) {
+	s.years, s.perBand = years, make([]float64, len(Bands))
+	for i := range s.ps {
+		a := &s.ps[i]
+		a.band = BandOf(a.listSum / a.listN)
+		s.perBand[a.band] += a.listN
+		if !s.headline {
+			a.pctDist.Reserve(int(a.listN))
+			a.lossDist.Reserve(int(a.listN))
+		}
+	}
+}
+
+// Add is the second pass: one practice-year.
+func (s *Summarizer) Add(o *Obs) error { return s.add(s.shards[o.Practice%Shards], o) }
+
+func (s *Summarizer) add(sh *shard, o *Obs) error {
+	if o.ListSize <= 0 || o.Budget <= 0 {
+		return fmt.Errorf("practice %s year %d replication %d has list size %d and budget %g: both must be positive",
+			s.IDs[o.Practice], o.Year, o.Replication, o.ListSize, o.Budget)
+	}
+	sh.rows++
+	a := &s.ps[o.Practice]
+	sph := o.SpendTotal / float64(o.ListSize)
+	p := 100 * o.Variance / o.Budget
+	a.sph.Add(sph)
+	a.vr.Add(o.Variance)
+	a.pct.Add(p)
+	a.sav += o.SavingsRetained
+	a.def += o.DeficitCarried
+	for t, th := range Thresholds {
+		if p < -100*th {
+			a.over[t]++
+		}
+		if p > 100*th {
+			a.under[t]++
+		}
+	}
+	if !s.headline {
+		// Exact values are kept as float32, so staging them so loses nothing.
+		a.stage[a.staged] = [2]float32{float32(p), float32(o.Variance)}
+		if a.staged++; a.staged == stageLen {
+			a.flush()
+		}
+		y := s.yearOf(sh, a, o.Year)
+		y.d.Add(sph)
+		y.m.Add(sph)
+	}
+	// Rows of one replication-year come together: look the key up once.
+	if k := [2]int32{o.Replication, o.Year}; sh.last == nil || k != sh.lastKey {
+		t := sh.area[k]
+		if t == nil {
+			t = &areaTot{}
+			sh.area[k] = t
+		}
+		sh.last, sh.lastKey = t, k
+	}
+	sh.last.add(areaTot{o.Budget, o.SpendTotal, o.CommissionerPaid, o.HolderPaid, o.SavingsRetained, o.DeficitCarried, o.StopLossPaid})
+	return nil
+}
+
+// yearOf is the spend-per-head accumulator of practice a's band in year y,
+// in a's shard.
+func (s *Summarizer) yearOf(sh *shard, a *practiceAcc, y int32) *yearAcc {
+	if y >= 0 && int(y) < len(a.year) && a.year[y] != nil {
+		return a.year[y]
+	}
+	k := [2]int32{int32(a.band), y}
+	acc := sh.year[k]
+	if acc == nil {
+		acc = &yearAcc{d: s.q.New()}
+		if s.years > 0 {
+			acc.d.Reserve(int(s.perBand[a.band]) / s.years / Shards)
+		}
+		sh.year[k] = acc
+	}
+	if y >= 0 && y < 1000 {
+		for int(y) >= len(a.year) {
+			a.year = append(a.year, nil)
+		}
+		a.year[y] = acc
+	}
+	return acc
+}
+
+// statsOf is the summary of an accumulated group of practices.
+func (s *Summarizer) statsOf(g *practiceAcc, practices int) Stats {
+	n := g.sph.N
+	st := Stats{
+		Practices: practices, PracticeYrs: int(n), ListSizeMean: g.listSum / g.listN,
+		SpendPerHeadMean: g.sph.Mean(), SpendPerHeadSD: g.sph.SD(), SpendPerHeadCV: g.sph.CV(),
+		VarianceMean: g.vr.Mean(), VarianceSD: g.vr.SD(), VarianceCV: g.vr.CV(),
+		VariancePctMean: g.pct.Mean(), VariancePctSD: g.pct.SD(),
+		ProbOver5: float64(g.over[0]) / n, ProbOver10: float64(g.over[1]) / n,
+		ProbUnder5: float64(g.under[0]) / n, ProbUnder10: float64(g.under[1]) / n,
+		SavingsRetainedMean: g.sav / n, DeficitCarriedMean: g.def / n,
+		QuantileRelError: s.q.RelError,
+	}
+	if s.headline {
+		nan := math.NaN()
+		st.VariancePctP05, st.VariancePctP25, st.VariancePctP50, st.VariancePctP75, st.VariancePctP95 = nan, nan, nan, nan, nan
+		st.VaR95, st.ES95, st.VaR99, st.ES99, st.VaR95Pct, st.ES95Pct, st.VaR99Pct, st.ES99Pct = nan, nan, nan, nan, nan, nan, nan, nan
+		return st
+	}
+	d := g.pctDist
+	st.VariancePctP05, st.VariancePctP25, st.VariancePctP50 = d.Quantile(.05), d.Quantile(.25), d.Quantile(.5)
+	st.VariancePctP75, st.VariancePctP95 = d.Quantile(.75), d.Quantile(.95)
+	// A loss is a negative variance.
+	st.VaR95, st.ES95 = g.lossDist.Tail(.95, true)
+	st.VaR99, st.ES99 = g.lossDist.Tail(.99, true)
+	st.VaR95Pct, st.ES95Pct = d.Tail(.95, true)
+	st.VaR99Pct, st.ES99Pct = d.Tail(.99, true)
+	d.release()
+	g.lossDist.release()
+	return st
+}
+
+// merge adds practice accumulator o into g.
+func (s *Summarizer) merge(g *practiceAcc, o *practiceAcc) {
+	g.listSum += o.listSum
+	g.listN += o.listN
+	g.sph.Merge(o.sph)
+	g.vr.Merge(o.vr)
+	g.pct.Merge(o.pct)
+	g.sav += o.sav
+	g.def += o.def
+	for t := range g.over {
+		g.over[t] += o.over[t]
+		g.under[t] += o.under[t]
+	}
+	if !s.headline {
+		g.pctDist.Merge(o.pctDist)
+		g.lossDist.Merge(o.lossDist)
+	}
+}
+
+func (s *Summarizer) newGroup() *practiceAcc {
+	g := &practiceAcc{}
+	if !s.headline {
+		g.pctDist, g.lossDist = s.q.New(), s.q.New()
+	}
+	return g
+}
+
+// Summary ends the second pass and returns the tables.
+func (s *Summarizer) Summary() (*Summary, error) {
+	// The shards' totals, merged in shard order.
+	rows := int64(0)
+	area := map[[2]int32]*areaTot{}
+	byYear, yearMom := map[[2]int32]*Dist{}, map[[2]int32]*Moments{}
+	for _, sh := range s.shards {
+		rows += sh.rows
+		for k, t := range sh.area {
+			if area[k] == nil {
+				area[k] = &areaTot{}
+			}
+			area[k].add(*t)
+		}
+	}
+	for _, sh := range s.shards {
+		for k, y := range sh.year {
+			if byYear[k] == nil {
+				byYear[k], yearMom[k] = s.q.New(), &Moments{}
+			}
+			byYear[k].Merge(y.d)
+			yearMom[k].Merge(y.m)
+		}
+	}
+	if rows == 0 {
+		return nil, errors.New("no practice-years to summarise")
+	}
+	sum := &Summary{Rows: rows, Quantiles: s.q}
+	if !s.headline {
+		for i := range s.ps {
+			s.ps[i].flush()
+		}
+	}
+	order := make([]int, 0, len(s.IDs))
+	for i := range s.IDs {
+		if s.ps[i].sph.N > 0 {
+			order = append(order, i)
+		}
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(s.IDs[a], s.IDs[b]) })
+	groups := make([]*practiceAcc, len(Bands))
+	counts := make([]int, len(Bands))
+	// Practices' statistics are independent: one goroutine per shard.
+	stats := make([]Stats, len(order))
+	var wg sync.WaitGroup
+	for w := range Shards {
+		wg.Go(func() {
+			for j := w; j < len(order); j += Shards {
+				stats[j] = s.statsOf(&s.ps[order[j]], 1)
+			}
+		})
+	}
+	wg.Wait()
+	for j, i := range order {
+		a := &s.ps[i]
+		sum.Practices = append(sum.Practices, PracticeStats{PracticeID: s.IDs[i], Band: Bands[a.band].Name, Stats: stats[j]})
+		if groups[a.band] == nil {
+			groups[a.band] = s.newGroup()
+		}
+		s.merge(groups[a.band], a)
+		counts[a.band]++
+		if !s.headline {
+			a.pctDist, a.lossDist = nil, nil // done with: free before pooling
+		}
+	}
+	all := s.newGroup()
+	for b, g := range groups {
+		if g == nil {
+			continue
+		}
+		sum.Bands = append(sum.Bands, BandStats{Band: Bands[b].Name, Stats: s.statsOf(g, counts[b])})
+		s.merge(all, g)
+		groups[b] = nil
+	}
+	sum.Bands = append(sum.Bands, BandStats{Band: AllBands, Stats: s.statsOf(all, len(order))})
+
+	// Years and replications, in order.
+	var years, reps []int32
+	for k := range area {
+		if !slices.Contains(reps, k[0]) {
+			reps = append(reps, k[0])
+		}
+		if !slices.Contains(years, k[1]) {
+			years = append(years, k[1])
+		}
+	}
+	slices.Sort(years)
+	slices.Sort(reps)
+	sum.Years, sum.Replications = len(years), len(reps)
+
+	if !s.headline {
+		// Spend per head by band and year; "all" pools the bands.
+		for _, y := range years {
+			pooled, pm := s.q.New(), Moments{}
+			for b := range Bands {
+				k := [2]int32{int32(b), y}
+				if d := byYear[k]; d != nil && yearMom[k] != nil {
+					pooled.Merge(d)
+					pm.Merge(*yearMom[k])
+				}
+			}
+			byYear[[2]int32{-1, y}], yearMom[[2]int32{-1, y}] = pooled, &pm
+		}
+		for b := -1; b < len(Bands); b++ {
+			name := AllBands
+			if b >= 0 {
+				name = Bands[b].Name
+			}
+			for _, y := range years {
+				d := byYear[[2]int32{int32(b), y}]
+				if d == nil || d.N() == 0 || yearMom[[2]int32{int32(b), y}] == nil {
+					continue
+				}
+				ys := YearStats{Band: name, Year: y, PracticeYrs: d.N(), Mean: yearMom[[2]int32{int32(b), y}].Mean(),
+					P05: d.Quantile(.05), P25: d.Quantile(.25), P50: d.Quantile(.5), P75: d.Quantile(.75), P95: d.Quantile(.95),
+					RelError: s.q.RelError}
+				if b < 0 {
+					// "all" goes last, after the bands, as before.
+					defer func() { sum.ByYear = append(sum.ByYear, ys) }()
+					continue
+				}
+				sum.ByYear = append(sum.ByYear, ys)
+			}
+		}
+	}
+
+	// Area totals per replication and year.
+	whole := make([]areaTot, len(reps))
+	excess := make([][]float64, len(reps))
+	for _, y := range years {
+		ts := make([]areaTot, len(reps))
+		for i, r := range reps {
+			t := area[[2]int32{r, y}]
+			if t == nil {
+				return nil, fmt.Errorf("replication %d has no rows for year %d", r, y)
+			}
+			ts[i] = *t
+			w := &whole[i]
+			w.budget += t.budget
+			w.spend += t.spend
+			w.comm += t.comm
+			w.holder += t.holder
+			w.sav += t.sav
+			w.def += t.def
+			w.stop += t.stop
+			excess[i] = append(excess[i], t.comm-t.budget)
+		}
+		need := make([]float64, len(reps))
+		for i := range ts {
+			need[i] = ReserveNeed([]float64{ts[i].comm - ts[i].budget})
+		}
+		sum.Commissioner = append(sum.Commissioner, commRow(fmt.Sprint(y), ts, need))
+	}
+	need := make([]float64, len(reps))
+	for i := range reps {
+		need[i] = ReserveNeed(excess[i])
+	}
+	sum.Commissioner = append(sum.Commissioner, commRow(AllBands, whole, need))
+	return sum, nil
+}
+
+// commRow is a commissioner row from the area's totals ts (one per
+// replication) and each replication's reserve need.
+func commRow(label string, ts []areaTot, need []float64) CommissionerStats {
+	var f [7]Moments
+	var over, excess Moments
+	overs := make([]float64, len(ts))
+	pos := 0
+	for i, t := range ts {
+		for j, v := range []float64{t.budget, t.spend, t.comm, t.holder, t.sav, t.def, t.stop} {
+			f[j].Add(v)
+		}
+		overs[i] = t.spend - t.budget
+		over.Add(overs[i])
+		excess.Add(t.comm - t.budget)
+		if overs[i] > 0 {
+			pos++
+		}
+	}
+	c := CommissionerStats{
+		Year: label, Replications: len(ts),
+		BudgetMean: f[0].Mean(), SpendMean: f[1].Mean(), CommissionerPaid: f[2].Mean(),
+		HolderPaid: f[3].Mean(), SavingsRetained: f[4].Mean(), DeficitCarried: f[5].Mean(), StopLossPaid: f[6].Mean(),
+		OverspendMean: over.Mean(), OverspendSE: over.SE(),
+		ProbAreaOverspend: float64(pos) / float64(len(ts)), ExcessMean: excess.Mean(),
+	}
+	slices.Sort(overs)
+	need = slices.Clone(need)
+	slices.Sort(need)
+	c.OverspendP95, c.OverspendP99 = Quantile(overs, .95), Quantile(overs, .99)
+	c.Reserve95, c.Reserve99 = Quantile(need, ReserveLevels[0]), Quantile(need, ReserveLevels[1])
+	return c
+}
+
+// DefaultExactBytes is the memory the exact quantiles may take (the values
+// held as float32): beyond it, quantiles come from sketches.
+const DefaultExactBytes = 64 << 20
+
+// Options tune Summarize.
+type Options struct {
+	// ExactBytes bounds the memory of exact quantiles (0: DefaultExactBytes).
+	ExactBytes int64
+	// Headline computes only what the headline needs: band probabilities
+	// and the commissioner's table, with no quantiles (NaN), spend by year
+	// or ledger tables.
+	Headline bool
+	// Readers decode row groups at once (0: one per CPU).
+	Readers int
+}
+
+// The columns the summary reads: pass 1 and pass 2. Both read the regime,
+// so that practice-years after a practice closed or merged (regime closed,
+// list dynamics: no list, budget or spend) are left out.
+var (
+	listColumns = []runfolder.Column{{Name: "practice_id", Kind: runfolder.String}, {Name: "list_size", Kind: runfolder.Int}, {Name: "regime", Kind: runfolder.String}}
+	obsColumns  = []runfolder.Column{
+		{Name: "practice_id", Kind: runfolder.String}, {Name: "replication", Kind: runfolder.Int}, {Name: "year", Kind: runfolder.Int},
+		{Name: "list_size", Kind: runfolder.Int}, {Name: "budget", Kind: runfolder.Float}, {Name: "spend_total", Kind: runfolder.Float},
+		{Name: "variance", Kind: runfolder.Float}, {Name: "savings_retained", Kind: runfolder.Float}, {Name: "deficit_carried", Kind: runfolder.Float},
+		{Name: "stop_loss_paid", Kind: runfolder.Float}, {Name: "commissioner_paid", Kind: runfolder.Float}, {Name: "holder_paid", Kind: runfolder.Float},
+		{Name: "regime", Kind: runfolder.String},
+	}
+)
+
+// pass2 is what the summary's main pass reads: obsColumns, then, unless
+// only a headline is wanted, riskColumns where the rows carry expected
+// spends (from riskAt) and contractColumns where the run has contract
+// payments (from contractAt), with their accumulators (nil where absent).
+type pass2 struct {
+	cols               []runfolder.Column
+	risk               *riskAcc
+	contract           *contractAcc
+	riskAt, contractAt int
+}
+
+func newPass2(dir string, files []string, man *runfolder.Manifest, headline bool) (*pass2, error) {
+	p := &pass2{cols: obsColumns}
+	if !headline {
+		var err error
+		if p.risk, err = newRiskAcc(dir, files, man.Years); err != nil {
+			return nil, err
+		}
+		p.contract = newContractAcc(man)
+	}
+	p.riskAt, p.contractAt = len(p.cols), len(p.cols)
+	if p.risk != nil {
+		p.cols = append(slices.Clip(p.cols), riskColumns...)
+		p.contractAt = len(p.cols)
+	}
+	if p.contract != nil {
+		p.cols = append(slices.Clip(p.cols), contractColumns...)
+	}
+	return p, nil
+}
+
+// SummaryColumns are the practice-year columns a full summary of the
+// completed run in dir reads in its main pass (its first pass reads a
+// subset): what reading "just the columns" means for bench.
+func SummaryColumns(dir string) ([]runfolder.Column, error) {
+	man, err := runfolder.RequireComplete(dir)
+	if err != nil {
+		return nil, err
+	}
+	files, err := man.TableFiles(runfolder.PracticeYears)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s: no results in %s/", dir, runfolder.PracticeYears)
+	}
+	p, err := newPass2(dir, files, man, false)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(p.cols), nil
+}
+
+// closedCode is the dictionary code of the closed regime in a batch's
+// regime column c, or -1 if none of its rows is closed.
+func closedCode(b *runfolder.Batch, c int) int32 {
+	_, dict := b.String(c)
+	for k, v := range dict {
+		if v == sim.RegimeClosed {
+			return int32(k)
+		}
+	}
+	return -1
+}
+
+// Summarize streams a completed run folder's practice-years (and ledger)
+// into its summary tables. A run whose manifest does not say completed is
+// refused (runfolder.ErrIncomplete), since its results would be a biased part
+// of the whole.
+func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
+	man, err := runfolder.RequireComplete(dir)
+	if err != nil {
+		return nil, err
+	}
+	files, err := man.TableFiles(runfolder.PracticeYears)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s: no results in %s/", dir, runfolder.PracticeYears)
+	}
+	if err := man.CheckListed(dir, runfolder.PracticeYears); err != nil {
+		return nil, err
+	}
+	// Every file is checked against the manifest before any is read (each
+	// Scan checks its files too, at no second cost), so a damaged ledger
+	// file is found before the long passes rather than after them.
+	check := files
+	if !o.Headline {
+		ledger, err := man.TableFiles(runfolder.Ledger)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+		check = append(slices.Clip(files), ledger...)
+	}
+	if err := man.VerifyFiles(ctx, dir, check); err != nil {
+		return nil, err
+	}
+	// Quantiles: exact if the values fit the budget as float32 (variance in
+	// % and in pounds, spend per head: 12 bytes a row), else sketches.
+	budget := o.ExactBytes
+	if budget <= 0 {
+		budget = DefaultExactBytes
+	}
+	q, note := Exact(), ""
+	need := man.Rows * 3 * 4
+	perPractice := int64(man.Replications) * int64(man.Years)
+	if need > budget {
+		if q, err = Sketched(SketchRelError); err != nil {
+			return nil, err
+		}
+		note = fmt.Sprintf("quantiles, VaR and ES come from DDSketch quantile sketches, each within %.0f%% of the exact value: %d rows (%d practice-years per practice) would take %.0f MB as float32, over the %.0f MB budget",
+			100*SketchRelError, man.Rows, perPractice, float64(need)/1e6, float64(budget)/1e6)
+	} else {
+		note = fmt.Sprintf("quantiles, VaR and ES are exact (each practice's %d practice-years held as float32)", perPractice)
+	}
+	s := NewSummarizer(q, o.Headline)
+	// Room for every practice at once: each accumulator is a few KB, and
+	// growing the slice by doubling would copy them and touch fresh
+	// memory again and again.
+	s.ps = slices.Grow(s.ps, min(max(man.Practices, 0), 1<<20))
+	// A row group's batches share its dictionary: map it to practices once.
+	var local []int
+	var mapped uint64
+	practices := func(b *runfolder.Batch) ([]int32, []int) {
+		idx, dict := b.String(0)
+		if id := b.DictID(0); id != mapped || len(local) != len(dict) {
+			local = local[:0]
+			for _, d := range dict {
+				local = append(local, s.Practice(d))
+			}
+			mapped = id
+		}
+		return idx, local
+	}
+	// Pass 1: practices and their mean list sizes.
+	rows, err := runfolder.Scan(ctx, dir, files, listColumns, o.Readers, func(b *runfolder.Batch) error {
+		idx, loc := practices(b)
+		lists, closed := b.Int(1), closedCode(b, 2)
+		regIdx, _ := b.String(2)
+		for r, l := range lists {
+			if regIdx[r] != closed {
+				s.AddList(loc[idx[r]], l)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if man.Rows > 0 && rows != man.Rows {
+		return nil, &runfolder.CorruptError{Dir: dir, Problems: []string{fmt.Sprintf("%s/ holds %d rows but %s says %d: the manifest does not describe these files",
+			runfolder.PracticeYears, rows, runfolder.ManifestName, man.Rows)}}
+	}
+	s.SetBands(man.Years)
+	// Pass 2: every practice-year, each shard of practices by its own
+	// goroutine, and beside them the variance decomposition and the
+	// contract's payments, from the same batches (one read of the files).
+	p2, err := newPass2(dir, files, man, o.Headline)
+	if err != nil {
+		return nil, err
+	}
+	cols, risk, contract, riskAt, contractAt := p2.cols, p2.risk, p2.contract, p2.riskAt, p2.contractAt
+	_, err = runfolder.Scan(ctx, dir, files, cols, o.Readers, func(b *runfolder.Batch) error {
+		idx, loc := practices(b)
+		rep, year, list := b.Int(1), b.Int(2), b.Int(3)
+		budget, spend, vr, sav, def, stop, comm, holder := b.Float(4), b.Float(5), b.Float(6), b.Float(7), b.Float(8), b.Float(9), b.Float(10), b.Float(11)
+		regIdx, _ := b.String(12)
+		closed := closedCode(b, 12)
+		var errs [Shards + 1]error
+		var wg sync.WaitGroup
+		for w, sh := range s.shards {
+			wg.Go(func() {
+				var ob Obs
+				for r := range b.N {
+					p := loc[idx[r]]
+					if p%Shards != w || regIdx[r] == closed {
+						continue
+					}
+					ob = Obs{Replication: rep[r], Year: year[r], Practice: p, ListSize: list[r], Budget: budget[r],
+						SpendTotal: spend[r], Variance: vr[r], SavingsRetained: sav[r], DeficitCarried: def[r],
+						StopLossPaid: stop[r], CommissionerPaid: comm[r], HolderPaid: holder[r]}
+					if err := s.add(sh, &ob); err != nil {
+						errs[w] = fmt.Errorf("%s: %s: %w", dir, b.File, err)
+						return
+					}
+				}
+			})
+		}
+		if risk != nil || contract != nil {
+			wg.Go(func() {
+				if contract != nil {
+					c := contractAt
+					contract.add(b.N, rep, year, [nContractSums][]float64{b.Float(c), b.Float(c + 1), b.Float(c + 2), b.Float(c + 3), budget, spend})
+				}
+				if risk != nil {
+					c := riskAt
+					x := [4][]float64{b.Float(c), b.Float(c + 1), b.Float(c + 2), b.Float(c + 3)}
+					if err := risk.add(b.N, loc, idx, rep, year, list, spend, x); err != nil {
+						errs[Shards] = fmt.Errorf("%s: %s: %w", dir, b.File, err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		return errors.Join(errs[:]...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	sum, err := s.Summary()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	sum.Scenario, sum.Seed, sum.Replications, sum.Years = man.ScenarioName, man.Seed, man.Replications, man.Years
+	sum.CommissionerLabel = termsOf(man).CommissionerLabel
+	sum.QuantileNote = note
+	if o.Headline {
+		return sum, nil
+	}
+	if err := ledgerPass(ctx, dir, man, o.Readers, sum); err != nil {
+		return nil, err
+	}
+	if contract != nil {
+		contract.finish(sum)
+	}
+	riskRows(man, sum)
+	if risk != nil {
+		risk.finish(s.IDs, sum)
+	}
+	return sum, nil
+}
+
+// Stats are the summary statistics of a group of practice-years (a band or a
+// practice, pooled over replications and years). Variance is budget minus
+// spend, so a negative variance is an overspend. Money is in pounds.
+type Stats struct {
+	Practices    int     `parquet:"practices"`
+	PracticeYrs  int     `parquet:"practice_years"`
+	ListSizeMean float64 `parquet:"list_size_mean"`
+
+	SpendPerHeadMean float64 `parquet:"spend_per_head_mean"`
+	SpendPerHeadSD   float64 `parquet:"spend_per_head_sd"`
+	SpendPerHeadCV   float64 `parquet:"spend_per_head_cv"`
+
+	VarianceMean float64 `parquet:"variance_mean"`
+	VarianceSD   float64 `parquet:"variance_sd"`
+	VarianceCV   float64 `parquet:"variance_cv"`
+
+	// The variance as a percentage of budget: its mean, SD and quantiles.
+	VariancePctMean float64 `parquet:"variance_pct_mean"`
+	VariancePctSD   float64 `parquet:"variance_pct_sd"`
+	VariancePctP05  float64 `parquet:"variance_pct_p05"`
+	VariancePctP25  float64 `parquet:"variance_pct_p25"`
+	VariancePctP50  float64 `parquet:"variance_pct_p50"`
+	VariancePctP75  float64 `parquet:"variance_pct_p75"`
+	VariancePctP95  float64 `parquet:"variance_pct_p95"`
+
+	// Share of practice-years with spend above (over) or below (under)
+	// budget by more than 5% or 10% of budget.
+	ProbOver5   float64 `parquet:"prob_over_5pct"`
+	ProbOver10  float64 `parquet:"prob_over_10pct"`
+	ProbUnder5  float64 `parquet:"prob_under_5pct"`
+	ProbUnder10 float64 `parquet:"prob_under_10pct"`
+
+	// Value at risk and expected shortfall of the overspend (spend minus
+	// budget), in pounds and as a percentage of budget (see Tail).
+	VaR95    float64 `parquet:"var95_overspend"`
+	ES95     float64 `parquet:"es95_overspend"`
+	VaR99    float64 `parquet:"var99_overspend"`
+	ES99     float64 `parquet:"es99_overspend"`
+	VaR95Pct float64 `parquet:"var95_overspend_pct"`
+	ES95Pct  float64 `parquet:"es95_overspend_pct"`
+	VaR99Pct float64 `parquet:"var99_overspend_pct"`
+	ES99Pct  float64 `parquet:"es99_overspend_pct"`
+
+	// Mean per practice-year of savings the holder kept and of deficit it
+	// carried into the next year.
+	SavingsRetainedMean float64 `parquet:"savings_retained_mean"`
+	DeficitCarriedMean  float64 `parquet:"deficit_carried_mean"`
+
+	// QuantileRelError is 0 when the quantiles, VaR and ES are exact, else
+	// the relative error bound of the sketches they came from (see Quantiles).
+	QuantileRelError float64 `parquet:"quantile_rel_error"`
+}
+
+// BandStats is one row of the by-band table.
+type BandStats struct {
+	Band  string `parquet:"band"`
+	Stats `parquet:""`
+}
+
+// PracticeStats is one row of the by-practice table; Band is the band of the
+// practice's mean list size.
+type PracticeStats struct {
+	PracticeID string `parquet:"practice_id"`
+	Band       string `parquet:"band"`
+	Stats      `parquet:""`
+}
+
+// YearStats is one row of the spend-per-head-over-time table: quantiles of
+// practice spend per head in one year across practices of a band (or "all")
+// and replications. The fan charts are drawn from it.
+type YearStats struct {
+	Band        string  `parquet:"band"`
+	Year        int32   `parquet:"year"`
+	PracticeYrs int     `parquet:"practice_years"`
+	Mean        float64 `parquet:"spend_per_head_mean"`
+	P05         float64 `parquet:"spend_per_head_p05"`
+	P25         float64 `parquet:"spend_per_head_p25"`
+	P50         float64 `parquet:"spend_per_head_p50"`
+	P75         float64 `parquet:"spend_per_head_p75"`
+	P95         float64 `parquet:"spend_per_head_p95"`
+	RelError    float64 `parquet:"quantile_rel_error"`
+}
+
+// CommissionerStats is one row of the commissioner table: the area's totals
+// in one year ("all": summed over the years) across replications.
+//
+// The area overspend is total spend minus total budget. The commissioner's
+// excess is what it paid (care, stop-loss and retained savings) beyond the
+// budgets it set. The reserve at 95% (99%) is the 95th (99th) percentile
+// across replications of ReserveNeed: in a year's row, of that year's excess
+// (zero if negative); in the "all" row, of the largest single-year excess of
+// each replication, the reserve that covers every year of the run.
+type CommissionerStats struct {
+	Year              string  `parquet:"year"`
+	Replications      int     `parquet:"replications"`
+	BudgetMean        float64 `parquet:"budget_mean"`
+	SpendMean         float64 `parquet:"spend_mean"`
+	CommissionerPaid  float64 `parquet:"commissioner_paid_mean"`
+	HolderPaid        float64 `parquet:"holder_paid_mean"`
+	SavingsRetained   float64 `parquet:"savings_retained_mean"`
+	DeficitCarried    float64 `parquet:"deficit_carried_mean"`
+	StopLossPaid      float64 `parquet:"stop_loss_paid_mean"`
+	OverspendMean     float64 `parquet:"area_overspend_mean"`
+	OverspendSE       float64 `parquet:"area_overspend_se"`
+	OverspendP95      float64 `parquet:"area_overspend_p95"`
+	OverspendP99      float64 `parquet:"area_overspend_p99"`
+	ProbAreaOverspend float64 `parquet:"prob_area_overspend"`
+	ExcessMean        float64 `parquet:"commissioner_excess_mean"`
+	Reserve95         float64 `parquet:"reserve_95"`
+	Reserve99         float64 `parquet:"reserve_99"`
+}
+
+// Summary holds the tables of a run.
+type Summary struct {
+	Scenario     string
+	Seed         uint64
+	Replications int
+	Years        int
+	Rows         int64
+	Bands        []BandStats
+	Practices    []PracticeStats
+	ByYear       []YearStats
+	Commissioner []CommissionerStats
+	// Ledger and Flows are the ledger's net positions and flows (see
+	// ledger.go); LedgerRows is the number of ledger rows read.
+	Ledger     []PositionStats
+	Flows      []FlowStats
+	LedgerRows int64
+	// Contract is what contracts' settlement moved, by year (contract.go);
+	// empty for a run with no contract or incentive.
+	Contract []ContractStats
+	// CommissionerLabel is what printed output calls the commissioner (the
+	// scenario's commissioner_label: PCT, ICB); empty: "commissioner".
+	CommissionerLabel string
+	// Quantiles says how quantiles were computed; QuantileNote says why, in words.
+	Quantiles    *Quantiles
+	QuantileNote string
+	// Decomposition and RiskAdjustment are the risk tables (risk.go).
+	Decomposition  []DecompRow
+	RiskAdjustment []RiskRow
+}
