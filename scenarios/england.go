@@ -153,23 +153,7 @@ func apportion(share BySexBand, n int) (male, female []int) {
 	for _, x := range w {
 		tot += x
 	}
-	c := make([]int, len(w))
-	type rem struct {
-		i int
-		r float64
-	}
-	rs := make([]rem, len(w))
-	left := n
-	for i, x := range w {
-		q := float64(n) * x / tot
-		c[i] = int(q)
-		left -= c[i]
-		rs[i] = rem{i, q - float64(c[i])}
-	}
-	sort.SliceStable(rs, func(i, j int) bool { return rs[i].r > rs[j].r })
-	for k := 0; k < left; k++ {
-		c[rs[k%len(rs)].i]++
-	}
+	c := sim.Apportion(n, w, tot)
 	return c[:20], c[20:]
 }
 

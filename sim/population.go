@@ -98,7 +98,7 @@ func (s *Synthetic) Generate(seed uint64, styleSD [NStreams]float64) ([]Practice
 			w[c] = s.AgeShare[c/NBands][b] * math.Exp(tilt*(float64(b)-9.5)/10)
 			tot += w[c]
 		}
-		counts := apportion(n, w[:], tot)
+		counts := Apportion(n, w[:], tot)
 		p := Practice{ID: fmt.Sprintf("%s%04d", s.IDPrefix, i+1)}
 		for c := range NCells {
 			p.Count[c/NBands][c%NBands] = counts[c]
@@ -127,8 +127,9 @@ func (s *Synthetic) Generate(seed uint64, styleSD [NStreams]float64) ([]Practice
 	return out, nil
 }
 
-// apportion splits n into integer counts proportional to w by largest remainder.
-func apportion(n int, w []float64, tot float64) []int {
+// Apportion splits n into integer counts proportional to w (summing to tot)
+// by largest remainder (Hamilton's method; ties to the earlier index).
+func Apportion(n int, w []float64, tot float64) []int {
 	out := make([]int, len(w))
 	type rem struct {
 		i int
