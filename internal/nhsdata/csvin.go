@@ -580,3 +580,23 @@ func (l *latin1Reader) Read(p []byte) (int, error) {
 
 // Row is the current row's cells as read (as many as the header's).
 func (r *Reader) Row() []string { return r.row }
+
+// practiceCodes reads each row's practice code and holds a file to one row
+// per practice: an empty code, or one seen on an earlier line, is refused
+// naming both lines (again says what a repeat is; accepted, what is).
+type practiceCodes map[string]int
+
+func (seen practiceCodes) next(rd *Reader, i int, again, accepted string) (string, error) {
+	c, err := rd.Code(i)
+	if err != nil {
+		return "", err
+	}
+	if c == "" {
+		return "", Errorf(rd.File, rd.Line(), rd.Header.Label(i), "is empty: accepted a practice code")
+	}
+	if l, dup := seen[c]; dup {
+		return "", Errorf(rd.File, rd.Line(), rd.Header.Label(i), "practice %s %s (first on line %d): accepted %s", c, again, l, accepted)
+	}
+	seen[c] = rd.Line()
+	return c, nil
+}

@@ -142,7 +142,7 @@ func ReadPayments(r io.Reader, name string, year int) (*Payments, error) {
 		return nil, err
 	}
 	p := &Payments{File: name, Year: year, Format: rd.Format, HasCommissioner: iComm >= 0}
-	seen := map[string]int{}
+	seen := practiceCodes{}
 	for {
 		more, err := rd.Next()
 		if err != nil {
@@ -152,16 +152,9 @@ func ReadPayments(r io.Reader, name string, year int) (*Payments, error) {
 			break
 		}
 		row := Payment{Line: rd.Line()}
-		if row.Practice, err = rd.Code(iP); err != nil {
+		if row.Practice, err = seen.next(rd, iP, "appears again", "one row per practice"); err != nil {
 			return nil, err
 		}
-		if row.Practice == "" {
-			return nil, Errorf(name, rd.Line(), rd.Header.Label(iP), "is empty: accepted a practice code")
-		}
-		if l, dup := seen[row.Practice]; dup {
-			return nil, Errorf(name, rd.Line(), rd.Header.Label(iP), "practice %s appears again (first on line %d): accepted one row per practice", row.Practice, l)
-		}
-		seen[row.Practice] = rd.Line()
 		if row.List, row.HasList, err = rd.Number(iL); err != nil {
 			return nil, err
 		}

@@ -57,7 +57,7 @@ func ReadRegistrations(r io.Reader, name string) ([]Registration, error) {
 		}
 	}
 	var out []Registration
-	seen := map[string]int{}
+	seen := practiceCodes{}
 	for {
 		more, err := rd.Next()
 		if err != nil {
@@ -70,16 +70,9 @@ func ReadRegistrations(r io.Reader, name string) ([]Registration, error) {
 			continue
 		}
 		g := Registration{Line: rd.Line()}
-		if g.Practice, err = rd.Code(iP); err != nil {
+		if g.Practice, err = seen.next(rd, iP, "has a second total", "one ALL/ALL row per practice"); err != nil {
 			return nil, err
 		}
-		if g.Practice == "" {
-			return nil, Errorf(name, rd.Line(), rd.Header.Label(iP), "is empty: accepted a practice code")
-		}
-		if l, dup := seen[g.Practice]; dup {
-			return nil, Errorf(name, rd.Line(), rd.Header.Label(iP), "practice %s has a second total (first on line %d): accepted one ALL/ALL row per practice", g.Practice, l)
-		}
-		seen[g.Practice] = rd.Line()
 		v, ok, err := rd.Number(iN)
 		if err != nil {
 			return nil, err

@@ -109,7 +109,7 @@ func ReadWeighted(r io.Reader, name string) ([]WeightedPopulation, error) {
 		}
 	}
 	var out []WeightedPopulation
-	seen := map[string]int{}
+	seen := practiceCodes{}
 	for {
 		more, err := rd.Next()
 		if err != nil {
@@ -119,16 +119,9 @@ func ReadWeighted(r io.Reader, name string) ([]WeightedPopulation, error) {
 			break
 		}
 		w := WeightedPopulation{Line: rd.Line()}
-		if w.Practice, err = rd.Code(iP); err != nil {
+		if w.Practice, err = seen.next(rd, iP, "appears again", "one row per practice"); err != nil {
 			return nil, err
 		}
-		if w.Practice == "" {
-			return nil, Errorf(name, rd.Line(), rd.Header.Label(iP), "is empty: accepted a practice code")
-		}
-		if l, dup := seen[w.Practice]; dup {
-			return nil, Errorf(name, rd.Line(), rd.Header.Label(iP), "practice %s appears again (first on line %d): accepted one row per practice", w.Practice, l)
-		}
-		seen[w.Practice] = rd.Line()
 		for _, i := range []int{iPat, iPop} {
 			if i < 0 || w.Pop > 0 {
 				continue
