@@ -225,7 +225,7 @@ func yearPass(ctx context.Context, k *sim.Kernel, m *sim.Model, c Config) (int64
 					t0 := threadCPU()
 					n := k.Year(c.Seed, r, i, y)
 					t1 := threadCPU()
-					sink ^= sim.Floor(c.Seed, int(n)*sim.NStreams)
+					sink ^= sim.BaselineDraws(c.Seed, int(n)*sim.NStreams)
 					bestF[y] = min(bestF[y], threadCPU()-t1)
 					bestK[y] = min(bestK[y], t1-t0)
 					ns[y] = n

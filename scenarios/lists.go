@@ -48,8 +48,8 @@ type Leaving struct {
 //
 //	gpbudget history --payments payments_1[4-8]-*.csv --out h.csv --calibration
 //
-// on NHS Digital's NHS Payments to General Practice 2014/15-2018/19 (shared
-// data/nhs/payments; docs/parameters.md, "Real-data calibration").
+// on NHS Digital's NHS Payments to General Practice 2014/15-2018/19 (the
+// published files; docs/parameters.md, "Real-data calibration").
 func defaultLists() Lists {
 	return Lists{
 		Dynamics: false,

@@ -192,11 +192,11 @@ func (d *Draws) Poisson(lambda float64) int {
 // for a standard normal z.
 func ExpMeanOne(sd, z float64) float64 { return math.Exp(sd*z - sd*sd/2) }
 
-// Floor draws n words from a PCG keyed like a counts stream and returns their
+// BaselineDraws draws n words from a PCG keyed like a counts stream and returns their
 // XOR (so the loop cannot be optimised away): the least work any sampler on
 // this generator can do for n uniforms, which benchmarks report the kernel
 // against.
-func Floor(seed uint64, n int) uint64 {
+func BaselineDraws(seed uint64, n int) uint64 {
 	var g rand.PCG
 	g.Seed(Key{Seed: seed}.words(PurposeCounts))
 	x := uint64(0)

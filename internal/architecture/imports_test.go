@@ -2,12 +2,18 @@
 // apart: it reads the allowed imports from the package table in
 // docs/architecture.md, lists every package's imports with 'go list', and
 // fails on an import the table forbids, on a package the table omits and on
-// a row naming no package, so the map and the code cannot drift apart.
+// a row naming no package, so the map and the code cannot drift apart; it
+// also checks the engine's "no I/O, no file format" and that the top-level
+// table names every top-level folder. references_test.go holds the
+// citations to docs/references.md.
 package architecture
 
 import (
 	"encoding/json"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"os"
 	"os/exec"
@@ -21,6 +27,8 @@ import (
 type pkg struct {
 	ImportPath string
 	Imports    []string
+	Dir        string
+	GoFiles    []string
 }
 
 // rule is one row of the table: the project packages a package may import
@@ -199,10 +207,10 @@ func TestRulesCatchAViolation(t *testing.T) {
 		t.Fatalf("parsed %d rows, want 4 (the next section's table is not the package table)", len(rules))
 	}
 	good := []pkg{
-		{m + "/sim", nil},
-		{m + "/output/runfolder", []string{"fmt", m + "/sim"}},
-		{m + "/internal/web", []string{m + "/output/runfolder", m + "/sim"}},
-		{m + "/cmd/gpbudget", []string{m + "/internal/web", m + "/sim"}},
+		{ImportPath: m + "/sim"},
+		{ImportPath: m + "/output/runfolder", Imports: []string{"fmt", m + "/sim"}},
+		{ImportPath: m + "/internal/web", Imports: []string{m + "/output/runfolder", m + "/sim"}},
+		{ImportPath: m + "/cmd/gpbudget", Imports: []string{m + "/internal/web", m + "/sim"}},
 	}
 	if v := violations(m, good, rules); len(v) != 0 {
 		t.Fatalf("allowed imports reported: %v", v)
@@ -215,9 +223,9 @@ func TestRulesCatchAViolation(t *testing.T) {
 		{"runfolder imports beyond its list", func(p []pkg) []pkg { p[1].Imports = append(p[1].Imports, m+"/internal/web"); return p }},
 		{"a package imports a command", func(p []pkg) []pkg { p[2].Imports = append(p[2].Imports, m+"/cmd/gpbudget"); return p }},
 		{"web imported by one the table does not name", func(p []pkg) []pkg {
-			return append(p, pkg{m + "/bench", []string{m + "/internal/web"}})
+			return append(p, pkg{ImportPath: m + "/bench", Imports: []string{m + "/internal/web"}})
 		}},
-		{"a package without a row", func(p []pkg) []pkg { return append(p, pkg{m + "/extra", nil}) }},
+		{"a package without a row", func(p []pkg) []pkg { return append(p, pkg{ImportPath: m + "/extra"}) }},
 		{"a row without a package", func(p []pkg) []pkg { return p[1:] }},
 	} {
 		ps := slices.Clone(good)
@@ -235,6 +243,170 @@ func TestRulesCatchAViolation(t *testing.T) {
 	} {
 		if _, err := parseRules("\n" + bad); err == nil {
 			t.Errorf("table %q parsed without error", bad)
+		}
+	}
+}
+
+// The engine does no I/O and knows no file format (the table's row for
+// sim): of the standard library it imports none of the packages that
+// reach files, the network, processes or encodings, of other modules only
+// gonum, and it calls none of fmt's printing or scanning functions.
+var (
+	ioPackages = []string{"os", "io", "bufio", "net", "encoding", "path", "log", "archive", "compress",
+		"database", "html", "text/template", "image", "mime", "syscall", "plugin", "embed"}
+	ioCalls = regexp.MustCompile(`^(Print|Fprint|Scan|Fscan|Sscan)`)
+)
+
+// engineIO lists what in the engine's imports and calls reaches I/O or a
+// file format: imports (import paths) and, for each file (name to source),
+// fmt's printing and scanning calls.
+func engineIO(imports []string, files map[string]string) []string {
+	var bad []string
+	for _, imp := range imports {
+		first, _, _ := strings.Cut(imp, "/")
+		switch {
+		case strings.Contains(first, "."):
+			if !strings.HasPrefix(imp, "gonum.org/") && !strings.Contains(imp, "/gpbudget/") {
+				bad = append(bad, fmt.Sprintf("sim imports %s: of other modules the engine uses gonum only", imp))
+			}
+		default:
+			for _, p := range ioPackages {
+				if imp == p || strings.HasPrefix(imp, p+"/") {
+					bad = append(bad, fmt.Sprintf("sim imports %s: the engine does no I/O and knows no file format", imp))
+				}
+			}
+		}
+	}
+	for name, src := range files {
+		f, err := parser.ParseFile(token.NewFileSet(), name, src, 0)
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("%s: %v", name, err))
+			continue
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok {
+				if id, ok := sel.X.(*ast.Ident); ok && id.Name == "fmt" && ioCalls.MatchString(sel.Sel.Name) {
+					bad = append(bad, fmt.Sprintf("%s calls fmt.%s: the engine does no I/O", name, sel.Sel.Name))
+				}
+			}
+			return true
+		})
+	}
+	slices.Sort(bad)
+	return bad
+}
+
+func TestEngineDoesNoIO(t *testing.T) {
+	mod, _, ps := packages(t)
+	for _, p := range ps {
+		if p.ImportPath != mod+"/sim" {
+			continue
+		}
+		files := map[string]string{}
+		for _, f := range p.GoFiles {
+			b, err := os.ReadFile(filepath.Join(p.Dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			files["sim/"+f] = string(b)
+		}
+		if len(files) < 5 {
+			t.Fatalf("sim has %d files", len(files))
+		}
+		for _, v := range engineIO(p.Imports, files) {
+			t.Error(v)
+		}
+		return
+	}
+	t.Fatal("go list found no package sim")
+}
+
+func TestEngineIOCaught(t *testing.T) {
+	good := map[string]string{"a.go": "package sim\nimport \"fmt\"\nfunc f() error { return fmt.Errorf(\"x %s\", fmt.Sprint(1)) }\n"}
+	if v := engineIO([]string{"fmt", "math/rand/v2", "gonum.org/v1/gonum/mat"}, good); len(v) != 0 {
+		t.Fatalf("sound engine reported: %v", v)
+	}
+	for _, c := range []struct {
+		imports []string
+		files   map[string]string
+	}{
+		{[]string{"os"}, good},
+		{[]string{"encoding/json"}, good},
+		{[]string{"path/filepath"}, good},
+		{[]string{"github.com/parquet-go/parquet-go"}, good},
+		{nil, map[string]string{"b.go": "package sim\nimport \"fmt\"\nfunc f() { fmt.Println(1) }\n"}},
+		{nil, map[string]string{"b.go": "package sim\nimport \"fmt\"\nfunc f(s string) { var x int; fmt.Sscan(s, &x) }\n"}},
+	} {
+		if len(engineIO(c.imports, c.files)) == 0 {
+			t.Errorf("%v %v: not reported", c.imports, c.files)
+		}
+	}
+}
+
+// TestTopLevel: the table under "## The top level" names each top-level
+// folder of the repository (those git tracks, not hidden), each once, and
+// no other.
+func TestTopLevel(t *testing.T) {
+	_, root, _ := packages(t)
+	out, err := exec.Command("git", "-C", root, "ls-files").Output()
+	if err != nil {
+		t.Skipf("SKIPPED: git ls-files: %v; the top-level table was not checked", err)
+	}
+	dirs := map[string]bool{}
+	for _, f := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if d, _, ok := strings.Cut(f, "/"); ok && !strings.HasPrefix(d, ".") {
+			dirs[d] = true
+		}
+	}
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "architecture.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range topLevelProblems(string(doc), dirs) {
+		t.Error(v)
+	}
+}
+
+func topLevelProblems(doc string, dirs map[string]bool) []string {
+	_, sec, ok := strings.Cut(doc, "\n## The top level\n")
+	if !ok {
+		return []string{"docs/architecture.md has no \"## The top level\" section"}
+	}
+	if i := strings.Index(sec, "\n## "); i >= 0 {
+		sec = sec[:i]
+	}
+	var bad []string
+	named := map[string]bool{}
+	for _, line := range strings.Split(sec, "\n") {
+		m := regexp.MustCompile("^\\| `([^`/]+)/` \\|").FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		if named[m[1]] {
+			bad = append(bad, fmt.Sprintf("the top-level table names %s/ twice", m[1]))
+		}
+		named[m[1]] = true
+		if !dirs[m[1]] {
+			bad = append(bad, fmt.Sprintf("the top-level table names %s/, which is no folder of the repository", m[1]))
+		}
+	}
+	for d := range dirs {
+		if !named[d] {
+			bad = append(bad, fmt.Sprintf("top-level folder %s/ has no row in docs/architecture.md's \"The top level\" (say why it exists)", d))
+		}
+	}
+	slices.Sort(bad)
+	return bad
+}
+
+func TestTopLevelCaught(t *testing.T) {
+	doc := "# A\n\n## The top level\n\n| folder | why |\n| --- | --- |\n| `cmd/` | CLI |\n| `sim/` | engine |\n\n## Packages\n| `x/` | y |\n"
+	if v := topLevelProblems(doc, map[string]bool{"cmd": true, "sim": true}); len(v) != 0 {
+		t.Fatalf("sound table reported: %v", v)
+	}
+	for _, dirs := range []map[string]bool{{"cmd": true}, {"cmd": true, "sim": true, "extra": true}} {
+		if len(topLevelProblems(doc, dirs)) == 0 {
+			t.Errorf("folders %v: not reported", dirs)
 		}
 	}
 }

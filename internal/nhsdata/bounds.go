@@ -32,13 +32,13 @@ const (
 // files give a count, or the mean of two, three or four quarterly counts.
 func checkList(rd *Reader, i int, v float64, quarterly bool) error {
 	if v < 0 {
-		return Errorf(rd.File, rd.Line(), rd.Header.Label(i), "%v patients: accepted 0 or more", v)
+		return FieldErrorf(rd.File, rd.Line(), rd.Header.Label(i), "%v patients: accepted 0 or more", v)
 	}
 	if v > MaxList {
-		return Errorf(rd.File, rd.Line(), rd.Header.Label(i), "%v patients is implausible: accepted up to %d in one practice (Bounds, docs/parameters.md)", v, MaxList)
+		return FieldErrorf(rd.File, rd.Line(), rd.Header.Label(i), "%v patients is implausible: accepted up to %d in one practice (Bounds, docs/parameters.md)", v, MaxList)
 	}
 	if t := v * 12; quarterly && math.Abs(t-math.Round(t)) > 1e-3 {
-		return Errorf(rd.File, rd.Line(), rd.Header.Label(i), "%v patients is not a count nor a mean of quarterly counts: accepted whole numbers and means such as 4095.25 or 2583.33", v)
+		return FieldErrorf(rd.File, rd.Line(), rd.Header.Label(i), "%v patients is not a count nor a mean of quarterly counts: accepted whole numbers and means such as 4095.25 or 2583.33", v)
 	}
 	return nil
 }

@@ -100,9 +100,9 @@ func NewReaderOptions(r io.Reader, name string, opts Options) (*Reader, error) {
 		raw.Discard(3)
 		f.Encoding, dec = "UTF-8 with byte-order mark", raw
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), len(head) >= 2 && head[0] != 0 && head[1] == 0:
-		return nil, Errorf(name, 1, "", "is UTF-16LE text (as spreadsheets save \"Unicode text\"): accepted UTF-8 (with or without a byte-order mark) or Latin-1 CSV, as NHS England and NHS Digital publish; save it as \"CSV UTF-8\"")
+		return nil, FieldErrorf(name, 1, "", "is UTF-16LE text (as spreadsheets save \"Unicode text\"): accepted UTF-8 (with or without a byte-order mark) or Latin-1 CSV, as NHS England and NHS Digital publish; save it as \"CSV UTF-8\"")
 	case bytes.HasPrefix(head, []byte{0xFE, 0xFF}), len(head) >= 2 && head[0] == 0 && head[1] != 0:
-		return nil, Errorf(name, 1, "", "is UTF-16BE text: accepted UTF-8 (with or without a byte-order mark) or Latin-1 CSV, as NHS England and NHS Digital publish; save it as \"CSV UTF-8\"")
+		return nil, FieldErrorf(name, 1, "", "is UTF-16BE text: accepted UTF-8 (with or without a byte-order mark) or Latin-1 CSV, as NHS England and NHS Digital publish; save it as \"CSV UTF-8\"")
 	case !validUTF8Prefix(head, len(head) == peekBytes):
 		// Spreadsheets on Windows save "CSV" in their code page: a £ is
 		// the one byte 0xA3.
@@ -113,16 +113,16 @@ func NewReaderOptions(r io.Reader, name string, opts Options) (*Reader, error) {
 	text := bufio.NewReaderSize(dec, peekBytes)
 	th, err := text.Peek(peekBytes)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return nil, Errorf(name, 1, "", "cannot read it as %s: %v", f.Encoding, err)
+		return nil, FieldErrorf(name, 1, "", "cannot read it as %s: %v", f.Encoding, err)
 	}
 	if len(th) == 0 {
-		return nil, Errorf(name, 0, "", "is empty: expected a header row")
+		return nil, FieldErrorf(name, 0, "", "is empty: expected a header row")
 	}
 	var src io.Reader = text
 	nl, cr := bytes.IndexByte(th, '\n'), bytes.IndexByte(th, '\r')
 	switch {
 	case nl < 0 && cr < 0 && len(th) == peekBytes:
-		return nil, Errorf(name, 1, "", "has no line break in its first %d KiB (%s): its line breaks were lost, or it is not a CSV file", peekBytes>>10, f.Encoding)
+		return nil, FieldErrorf(name, 1, "", "has no line break in its first %d KiB (%s): its line breaks were lost, or it is not a CSV file", peekBytes>>10, f.Encoding)
 	case nl < 0 && cr >= 0:
 		f.LineEnd, src = "CR", &crReader{r: text} // old Mac or some exports: CR alone ends a line
 	case cr >= 0 && cr+1 == nl:
@@ -136,7 +136,7 @@ func NewReaderOptions(r io.Reader, name string, opts Options) (*Reader, error) {
 	}
 	sep, err := separator(th[:end])
 	if err != nil {
-		return nil, Errorf(name, 1, "", "%v (%s)", err, f.Encoding)
+		return nil, FieldErrorf(name, 1, "", "%v (%s)", err, f.Encoding)
 	}
 	f.Separator = sep
 	g := &lineGuard{r: src, line: 1}
@@ -146,19 +146,19 @@ func NewReaderOptions(r io.Reader, name string, opts Options) (*Reader, error) {
 	hdr, err := c.Read()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, Errorf(name, 0, "", "is empty: expected a header row")
+			return nil, FieldErrorf(name, 0, "", "is empty: expected a header row")
 		}
 		if g.err != nil {
-			return nil, Errorf(name, g.line, "", "%v", g.err)
+			return nil, FieldErrorf(name, g.line, "", "%v", g.err)
 		}
-		return nil, Errorf(name, 1, "", "cannot read the header (%s): %v", f, err)
+		return nil, FieldErrorf(name, 1, "", "cannot read the header (%s): %v", f, err)
 	}
 	if len(hdr) > maxFields {
-		return nil, Errorf(name, 1, "", "the header has %d fields: accepted up to %d (%s)", len(hdr), maxFields, f)
+		return nil, FieldErrorf(name, 1, "", "the header has %d fields: accepted up to %d (%s)", len(hdr), maxFields, f)
 	}
 	for i, h := range hdr {
 		if j := strings.IndexFunc(h, isBadControl); j >= 0 {
-			return nil, Errorf(name, 1, "", "column %d's name holds the control character %U: a damaged file (%s)", i+1, h[j], f)
+			return nil, FieldErrorf(name, 1, "", "column %d's name holds the control character %U: a damaged file (%s)", i+1, h[j], f)
 		}
 	}
 	rd := &Reader{File: name, Header: NewHeader(hdr), Format: f, opts: opts, cr: c, guard: g, missing: map[int]*Missing{}}
@@ -222,7 +222,7 @@ func (r *Reader) advance() {
 	rec, err := r.cr.Read()
 	r.next, r.nextErr, r.nextLn = rec, nil, 0
 	if r.guard.err != nil {
-		r.next, r.nextErr = nil, Errorf(r.File, r.guard.line, "", "%v", r.guard.err)
+		r.next, r.nextErr = nil, FieldErrorf(r.File, r.guard.line, "", "%v", r.guard.err)
 		return
 	}
 	if err != nil {
@@ -235,29 +235,29 @@ func (r *Reader) advance() {
 		if errors.As(err, &pe) {
 			switch {
 			case errors.Is(pe.Err, csv.ErrFieldCount):
-				r.nextErr = Errorf(r.File, pe.StartLine, "", "has %d fields, the header %d: accepted rows of as many fields as the header (a row cut short, a stray %s or an unclosed quote?)", len(rec), len(r.Header.Names), sepName(r.Format.Separator))
+				r.nextErr = FieldErrorf(r.File, pe.StartLine, "", "has %d fields, the header %d: accepted rows of as many fields as the header (a row cut short, a stray %s or an unclosed quote?)", len(rec), len(r.Header.Names), sepName(r.Format.Separator))
 			case errors.Is(pe.Err, csv.ErrQuote), errors.Is(pe.Err, csv.ErrBareQuote):
-				r.nextErr = Errorf(r.File, pe.StartLine, "", "an unclosed or stray quote (at line %d, column %d): accepted fields wholly quoted, with \"\" for a quote inside", pe.Line, pe.Column)
+				r.nextErr = FieldErrorf(r.File, pe.StartLine, "", "an unclosed or stray quote (at line %d, column %d): accepted fields wholly quoted, with \"\" for a quote inside", pe.Line, pe.Column)
 			default:
-				r.nextErr = Errorf(r.File, pe.StartLine, "", "not valid CSV: %v", pe.Err)
+				r.nextErr = FieldErrorf(r.File, pe.StartLine, "", "not valid CSV: %v", pe.Err)
 			}
 			return
 		}
-		r.nextErr = Errorf(r.File, 0, "", "cannot read it: %v", err)
+		r.nextErr = FieldErrorf(r.File, 0, "", "cannot read it: %v", err)
 		return
 	}
 	r.nextLn, _ = r.cr.FieldPos(0)
 	if r.Format.Encoding == "UTF-8" || r.Format.Encoding == "UTF-8 with byte-order mark" {
 		for _, c := range rec {
 			if !utf8.ValidString(c) {
-				r.next, r.nextErr = nil, Errorf(r.File, r.nextLn, "", "is not UTF-8 here though its first %d KiB are: a file of mixed encodings (save it as \"CSV UTF-8\")", peekBytes>>10)
+				r.next, r.nextErr = nil, FieldErrorf(r.File, r.nextLn, "", "is not UTF-8 here though its first %d KiB are: a file of mixed encodings (save it as \"CSV UTF-8\")", peekBytes>>10)
 				return
 			}
 		}
 	}
 	for _, c := range rec {
 		if j := strings.IndexFunc(c, isBadControl); j >= 0 {
-			r.next, r.nextErr = nil, Errorf(r.File, r.nextLn, "", "a cell holds the control character %U: a damaged file", []rune(c[j:])[0])
+			r.next, r.nextErr = nil, FieldErrorf(r.File, r.nextLn, "", "a cell holds the control character %U: a damaged file", []rune(c[j:])[0])
 			return
 		}
 	}
@@ -276,7 +276,7 @@ func sepName(s rune) string {
 func (r *Reader) Need(what string, names ...string) (int, error) {
 	i, err := r.Want(what, names...)
 	if err == nil && i < 0 {
-		err = Errorf(r.File, 1, what, "no such column: accepted a header named %s", quoteList(names))
+		err = FieldErrorf(r.File, 1, what, "no such column: accepted a header named %s", quoteList(names))
 	}
 	return i, err
 }
@@ -308,7 +308,7 @@ func (r *Reader) once(what string, i int) error {
 		}
 	}
 	if len(at) > 1 {
-		return Errorf(r.File, 1, r.Header.Label(i), "appears %d times (columns %s): accepted one column for the %s", len(at), strings.Join(at, ", "), what)
+		return FieldErrorf(r.File, 1, r.Header.Label(i), "appears %d times (columns %s): accepted one column for the %s", len(at), strings.Join(at, ", "), what)
 	}
 	return nil
 }
@@ -349,7 +349,7 @@ func (r *Reader) Next() (bool, error) {
 		if errors.Is(r.nextErr, io.EOF) && !r.guard.lineEnded() {
 			r.Format.FinalLineEnd = false
 			if r.opts.Unterminated == nil {
-				return false, Errorf(r.File, r.line, "", "the last row has no line end: a file cut short? (accepted a file whose every row ends with a line break)")
+				return false, FieldErrorf(r.File, r.line, "", "the last row has no line end: a file cut short? (accepted a file whose every row ends with a line break)")
 			}
 			if err := r.opts.Unterminated(r); err != nil {
 				return false, err
@@ -379,7 +379,7 @@ func (r *Reader) Code(i int) (string, error) {
 	c := strings.ToUpper(r.Cell(i))
 	for _, ch := range c {
 		if !(ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9') {
-			return "", Errorf(r.File, r.line, r.Header.Label(i), "%q is not a code: accepted letters and digits (such as A81001)", c)
+			return "", FieldErrorf(r.File, r.line, r.Header.Label(i), "%q is not a code: accepted letters and digits (such as A81001)", c)
 		}
 	}
 	return c, nil
@@ -392,7 +392,7 @@ func (r *Reader) Number(i int) (v float64, ok bool, err error) {
 	c := r.Cell(i)
 	v, ok, perr := ParseNumber(c)
 	if perr != nil {
-		return 0, false, Errorf(r.File, r.line, r.Header.Label(i), "%v", perr)
+		return 0, false, FieldErrorf(r.File, r.line, r.Header.Label(i), "%v", perr)
 	}
 	if !ok && i >= 0 {
 		m := r.missing[i]
@@ -592,10 +592,10 @@ func (seen practiceCodes) next(rd *Reader, i int, again, accepted string) (strin
 		return "", err
 	}
 	if c == "" {
-		return "", Errorf(rd.File, rd.Line(), rd.Header.Label(i), "is empty: accepted a practice code")
+		return "", FieldErrorf(rd.File, rd.Line(), rd.Header.Label(i), "is empty: accepted a practice code")
 	}
 	if l, dup := seen[c]; dup {
-		return "", Errorf(rd.File, rd.Line(), rd.Header.Label(i), "practice %s %s (first on line %d): accepted %s", c, again, l, accepted)
+		return "", FieldErrorf(rd.File, rd.Line(), rd.Header.Label(i), "practice %s %s (first on line %d): accepted %s", c, again, l, accepted)
 	}
 	seen[c] = rd.Line()
 	return c, nil

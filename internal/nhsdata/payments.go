@@ -95,7 +95,7 @@ func ReadPaymentsFile(path string, year int) (*Payments, error) {
 	if year <= 0 {
 		y, ok := YearFromName(path)
 		if !ok {
-			return nil, Errorf(path, 0, "", "the name says no financial year: accepted names such as payments_17-18.csv (2017/18)")
+			return nil, FieldErrorf(path, 0, "", "the name says no financial year: accepted names such as payments_17-18.csv (2017/18)")
 		}
 		year = y
 	}
@@ -170,13 +170,13 @@ func ReadPayments(r io.Reader, name string, year int) (*Payments, error) {
 		case "UNKNOWN", "", "-":
 			row.DispensingUnknown = true
 		default:
-			return nil, Errorf(name, rd.Line(), rd.Header.Label(iD), "%q: accepted Yes, No or UNKNOWN", rd.Cell(iD))
+			return nil, FieldErrorf(name, rd.Line(), rd.Header.Label(iD), "%q: accepted Yes, No or UNKNOWN", rd.Cell(iD))
 		}
 		if row.Drugs, row.HasDrugs, err = rd.Number(iDrug); err != nil {
 			return nil, err
 		}
 		if row.HasDrugs && math.Abs(row.Drugs) > MaxPracticeMoney {
-			return nil, Errorf(name, rd.Line(), rd.Header.Label(iDrug), "£%.0f is implausible: accepted up to £%.0f a practice a year (Bounds, docs/parameters.md)", row.Drugs, MaxPracticeMoney)
+			return nil, FieldErrorf(name, rd.Line(), rd.Header.Label(iDrug), "£%.0f is implausible: accepted up to £%.0f a practice a year (Bounds, docs/parameters.md)", row.Drugs, MaxPracticeMoney)
 		}
 		if row.Dispensing && !row.HasDrugs {
 			p.DispensingNoDrugs = append(p.DispensingNoDrugs, row.Practice)
@@ -200,7 +200,7 @@ func ReadPayments(r io.Reader, name string, year int) (*Payments, error) {
 		p.Rows = append(p.Rows, row)
 	}
 	if len(p.Rows) == 0 {
-		return nil, Errorf(name, 0, "", "has no practices")
+		return nil, FieldErrorf(name, 0, "", "has no practices")
 	}
 	p.Missing = rd.Missing()
 	p.Format = rd.Format
@@ -229,7 +229,7 @@ var (
 func paymentsTotalsAddUp(rd *Reader) error {
 	g, d, n := rd.Header.Find(colGross...), rd.Header.Find(colDeductions...), rd.Header.Find(colNet...)
 	last := len(rd.Header.Names) - 1
-	cut := Errorf(rd.File, rd.Line(), "", "the last row has no line end, and its totals cannot vouch that it is whole: a file cut short? (accepted a last row without a line end only where its last column, %q, equals %q plus %q)", colNet[0], colGross[0], colDeductions[0])
+	cut := FieldErrorf(rd.File, rd.Line(), "", "the last row has no line end, and its totals cannot vouch that it is whole: a file cut short? (accepted a last row without a line end only where its last column, %q, equals %q plus %q)", colNet[0], colGross[0], colDeductions[0])
 	if g < 0 || d < 0 || n != last {
 		return cut
 	}

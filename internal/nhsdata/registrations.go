@@ -78,7 +78,7 @@ func ReadRegistrations(r io.Reader, name string) ([]Registration, error) {
 			return nil, err
 		}
 		if !ok || v < 0 || v != float64(int64(v)) {
-			return nil, Errorf(name, rd.Line(), rd.Header.Label(iN), "%q: accepted a whole number of patients 0 or more", rd.Cell(iN))
+			return nil, FieldErrorf(name, rd.Line(), rd.Header.Label(iN), "%q: accepted a whole number of patients 0 or more", rd.Cell(iN))
 		}
 		if err := checkList(rd, iN, v, false); err != nil {
 			return nil, err
@@ -91,7 +91,7 @@ func ReadRegistrations(r io.Reader, name string) ([]Registration, error) {
 		out = append(out, g)
 	}
 	if len(out) == 0 {
-		return nil, Errorf(name, 0, "", "has no practice totals (rows with SEX and AGE ALL)")
+		return nil, FieldErrorf(name, 0, "", "has no practice totals (rows with SEX and AGE ALL)")
 	}
 	return out, nil
 }

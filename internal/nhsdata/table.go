@@ -37,8 +37,9 @@ func (e *FieldError) Error() string {
 	return b.String()
 }
 
-// Errorf returns a *FieldError.
-func Errorf(file string, line int, column, format string, a ...any) error {
+// FieldErrorf returns a *FieldError (as an error) for the file, line and
+// column, its message formatted as fmt.Sprintf does.
+func FieldErrorf(file string, line int, column, format string, a ...any) error {
 	return &FieldError{File: file, Line: line, Column: column, Msg: fmt.Sprintf(format, a...)}
 }
 

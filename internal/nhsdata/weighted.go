@@ -85,7 +85,7 @@ func ReadWeighted(r io.Reader, name string) ([]WeightedPopulation, error) {
 		return nil, err
 	}
 	if iPat < 0 && iPop < 0 {
-		return nil, Errorf(name, 1, "population", "no such column: accepted \"Patients\" or \"pop YYYY/YY\"")
+		return nil, FieldErrorf(name, 1, "population", "no such column: accepted \"Patients\" or \"pop YYYY/YY\"")
 	}
 	var iC [NComponents]int
 	for c := range NComponents {
@@ -95,7 +95,7 @@ func ReadWeighted(r io.Reader, name string) ([]WeightedPopulation, error) {
 	}
 	for _, c := range []int{GeneralAcute, Prescribing} {
 		if iC[c] < 0 {
-			return nil, Errorf(name, 1, ComponentNames[c], "no such column: accepted a header named %s", quoteList(componentColumns[c]))
+			return nil, FieldErrorf(name, 1, ComponentNames[c], "no such column: accepted a header named %s", quoteList(componentColumns[c]))
 		}
 	}
 	var iName, iICB, iReg int
@@ -143,7 +143,7 @@ func ReadWeighted(r io.Reader, name string) ([]WeightedPopulation, error) {
 				return nil, err
 			}
 			if ok && (v < 0 || v > maxWeighted) {
-				return nil, Errorf(name, rd.Line(), rd.Header.Label(iC[c]), "%v: accepted a weighted population 0 to %v (Bounds, docs/parameters.md)", v, float64(maxWeighted))
+				return nil, FieldErrorf(name, rd.Line(), rd.Header.Label(iC[c]), "%v: accepted a weighted population 0 to %v (Bounds, docs/parameters.md)", v, float64(maxWeighted))
 			}
 			w.WP[c], w.Has[c] = v, ok
 		}
@@ -151,7 +151,7 @@ func ReadWeighted(r io.Reader, name string) ([]WeightedPopulation, error) {
 		out = append(out, w)
 	}
 	if len(out) == 0 {
-		return nil, Errorf(name, 0, "", "has no practices")
+		return nil, FieldErrorf(name, 0, "", "has no practices")
 	}
 	return out, nil
 }

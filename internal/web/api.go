@@ -17,7 +17,7 @@ func (s *Server) runRequest(w http.ResponseWriter, r *http.Request) (*RunRequest
 	body, e := s.readBody(w, r, "scenario")
 	var req *RunRequest
 	if e == nil {
-		req, e = DecodeRunRequest(body)
+		req, e = decodeRunRequest(body)
 	}
 	var b *built
 	if e == nil {
@@ -60,7 +60,7 @@ func (s *Server) postComparison(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, e)
 		return
 	}
-	req, e := DecodeCompareRequest(body)
+	req, e := decodeCompareRequest(body)
 	if e != nil {
 		writeErr(w, e)
 		return

@@ -48,8 +48,8 @@ const (
 	maxCurveYears = 5
 )
 
-// DecodeCurveRequest reads a risk curve's JSON body.
-func DecodeCurveRequest(b []byte) (*CurveRequest, *apiError) {
+// decodeCurveRequest reads a risk curve's JSON body.
+func decodeCurveRequest(b []byte) (*CurveRequest, *apiError) {
 	m, e := decodeObject(b, "the request")
 	if e != nil {
 		return nil, e
@@ -104,7 +104,7 @@ func (s *Server) postRiskCurve(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, e)
 		return
 	}
-	req, e := DecodeCurveRequest(body)
+	req, e := decodeCurveRequest(body)
 	if e != nil {
 		writeErr(w, e)
 		return

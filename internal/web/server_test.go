@@ -299,8 +299,14 @@ func TestRunToDone(t *testing.T) {
 	if len(rows) != 4*1*50 {
 		t.Fatalf("%d rows, want 4 x 1 x 50", len(rows))
 	}
+	// The download is the run's own part files, every row in order: read
+	// here one file at a time, not by the merge the server uses.
+	parts := partRows(t, filepath.Join(s.cfg.Data, runsDir, id, "run", runfolder.PracticeYears))
+	if !slices.Equal(rows, parts) {
+		t.Fatalf("results.parquet (%d rows) is not the run's part files read in order (%d rows)", len(rows), len(parts))
+	}
 	over := 0
-	for _, r := range rows {
+	for _, r := range parts {
 		if -r.Variance > 0.05*r.Budget {
 			over++
 		}
@@ -311,7 +317,7 @@ func TestRunToDone(t *testing.T) {
 			all = b.(map[string]any)
 		}
 	}
-	if got, want := all["p_over_5"].(float64), float64(over)/float64(len(rows)); math.Abs(got-want) > 1e-12 {
+	if got, want := all["p_over_5"].(float64), float64(over)/float64(len(parts)); math.Abs(got-want) > 1e-12 {
 		t.Errorf("headline p_over_5 %v, counted from the rows %v", got, want)
 	}
 	if r95 := sum["commissioner"].(map[string]any)["reserve_95"].(float64); !(r95 >= 0) {
@@ -340,14 +346,7 @@ func TestRunToDone(t *testing.T) {
 		Years: sc.Years, Workers: 1, Dir: dir, Version: "test", Cohort: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := checkedMerge(context.Background(), dir, runfolder.PracticeYears, filepath.Join(dir, "all.parquet")); err != nil {
-		t.Fatal(err)
-	}
-	again, err := parquet.ReadFile[runfolder.Row](filepath.Join(dir, "all.parquet"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(again, rows) {
+	if again := partRows(t, filepath.Join(dir, runfolder.PracticeYears)); !slices.Equal(again, rows) {
 		t.Error("the downloaded scenario, run again, gives other rows")
 	}
 	// The report, the charts and the ledger.
@@ -374,6 +373,27 @@ func TestRunToDone(t *testing.T) {
 			t.Error("the report shows where the server keeps its data")
 		}
 	}
+}
+
+// partRows reads every Parquet file in a run folder's table folder, in
+// name order (the parts' numbers), as rows: the plain way to read a run,
+// beside which the server's merged download is checked.
+func partRows(t *testing.T, tableDir string) []runfolder.Row {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(tableDir, "*.parquet"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no part files in %s (%v)", tableDir, err)
+	}
+	slices.Sort(files)
+	var rows []runfolder.Row
+	for _, f := range files {
+		r, err := parquet.ReadFile[runfolder.Row](f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, r...)
+	}
+	return rows
 }
 
 // A cancelled run stops, says so, and leaves a folder whose manifest says
@@ -532,7 +552,7 @@ func TestRestart(t *testing.T) {
 // (run.Paired and analysis.Compare on the same settings), and each side is
 // a run of its own.
 func TestComparison(t *testing.T) {
-	_, ts := testServer(t, Config{})
+	s, ts := testServer(t, Config{})
 	body := map[string]any{"a": map[string]any{"scenario": "default"}, "b": map[string]any{"scenario": "default", "set": map[string]any{"rule.type": "hard", "rule.retention_share": 1}},
 		"reps": 6, "years": 2, "seed": 11, "cohort": true}
 	code, out := call(t, "POST", ts.URL+"/api/comparisons", body)
@@ -547,6 +567,50 @@ func TestComparison(t *testing.T) {
 	for _, r := range runs {
 		if _, st := call(t, "GET", ts.URL+"/api/runs/"+r.(string), nil); st["status"] != "done" || st["summary"] == nil {
 			t.Errorf("run %v of the comparison: %v", r, st["status"])
+		}
+	}
+	// Each side's commissioner cost and savings kept, totalled by hand from
+	// its run's part files per replication: their means, the paired
+	// difference b - a and its standard error (sample SD of the six
+	// differences / sqrt 6).
+	lines := map[string]map[string]any{}
+	for _, l := range end["differences"].([]any) {
+		if l := l.(map[string]any); l["band"] == analysis.AllBands {
+			lines[l["metric"].(string)] = l
+		}
+	}
+	for metric, col := range map[string]func(runfolder.Row) float64{
+		"commissioner_cost": func(r runfolder.Row) float64 { return r.CommissionerPaid },
+		"savings_retained":  func(r runfolder.Row) float64 { return r.SavingsRetained },
+	} {
+		var side [2][6]float64
+		for k, r := range runs {
+			for _, row := range partRows(t, filepath.Join(s.cfg.Data, runsDir, r.(string), "run", runfolder.PracticeYears)) {
+				side[k][row.Replication] += col(row)
+			}
+		}
+		var ma, mb, md, ss float64
+		for i := range 6 {
+			ma += side[0][i] / 6
+			mb += side[1][i] / 6
+			md += (side[1][i] - side[0][i]) / 6
+		}
+		for i := range 6 {
+			d := side[1][i] - side[0][i] - md
+			ss += d * d
+		}
+		l := lines[metric]
+		if l == nil {
+			t.Fatalf("no %s line in %v", metric, end["differences"])
+		}
+		for _, c := range []struct {
+			name      string
+			got, want float64
+		}{{"a", l["a"].(float64), ma}, {"b", l["b"].(float64), mb}, {"difference", l["difference"].(float64), md},
+			{"se_paired", l["se_paired"].(float64), math.Sqrt(ss / 5 / 6)}} {
+			if math.Abs(c.got-c.want) > 1e-9*math.Max(1, math.Abs(c.want)) {
+				t.Errorf("%s %s: the page says %v, the runs' rows %v", metric, c.name, c.got, c.want)
+			}
 		}
 	}
 	// The same comparison as the command line makes it.

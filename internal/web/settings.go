@@ -365,8 +365,8 @@ const (
 	paramsFields = "reps, years, seed, cohort"
 )
 
-// DecodeRunRequest reads a run's JSON body.
-func DecodeRunRequest(b []byte) (*RunRequest, *apiError) {
+// decodeRunRequest reads a run's JSON body.
+func decodeRunRequest(b []byte) (*RunRequest, *apiError) {
 	m, e := decodeObject(b, "the request")
 	if e != nil {
 		return nil, e
@@ -381,8 +381,8 @@ func DecodeRunRequest(b []byte) (*RunRequest, *apiError) {
 	return r, unknownFields(m, "", sideFields+", "+paramsFields)
 }
 
-// DecodeCompareRequest reads a comparison's JSON body.
-func DecodeCompareRequest(b []byte) (*CompareRequest, *apiError) {
+// decodeCompareRequest reads a comparison's JSON body.
+func decodeCompareRequest(b []byte) (*CompareRequest, *apiError) {
 	m, e := decodeObject(b, "the request")
 	if e != nil {
 		return nil, e

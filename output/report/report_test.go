@@ -229,21 +229,25 @@ func TestComparisonFigureDrawsErrorBars(t *testing.T) {
 // The page renders in a real browser: headless Chromium loads it offline and
 // its DOM holds every chart; a screenshot is not blank.
 func TestReportRendersInChromium(t *testing.T) {
-	bin := ""
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			bin = p
-			break
-		}
-	}
-	if bin == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is not installed; .ci/run installs it (apt-get install -y chromium)")
-		}
-		t.Skip("SKIPPED: chromium not found (apt-get install -y chromium); the report was not checked in a browser")
-	}
+	bin := chromium(t, "the report")
 	path, _, page, _ := smallReport(t)
 	inChromium(t, bin, path, page)
+}
+
+// chromium finds Debian's Chromium: absent, the test skips saying which page
+// was not checked in a browser, or fails under CI, whose .ci/run installs it.
+func chromium(t *testing.T, what string) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium is not installed; .ci/run installs it (apt-get install -y chromium)")
+	}
+	t.Skipf("SKIPPED: chromium not found (apt-get install -y chromium); %s was not checked in a browser", what)
+	return ""
 }
 
 // inChromium loads the page at path in headless Chromium (bin) offline and

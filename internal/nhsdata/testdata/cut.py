@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Cuts the small samples in this folder from the shared NHS files.
+"""Cuts the small samples in this folder from NHS England's published files.
 
-Usage: python3 cut.py /path/to/shared/data/nhs
+Usage: python3 cut.py DIR   (DIR: a folder of the published files, as
+docs/parameters.md's "Real-data calibration" lays them out)
 Payments: every practice that, in any year 2014/15-2018/19, belonged to one
 of the CCGs in CCGS (chosen for their mix of dispensing and merging
 practices), all columns, rows in file order; the byte-order mark and line
