@@ -109,6 +109,12 @@ class Peer:
         self.cell_of = np.concatenate([band, B + band])  # sex*(MaxAge+1)+age -> cell; sex 0 male
         self.woman = np.zeros(2 * (self.max_age + 1), dtype=np.int64)
         self.woman[self.max_age + 1 + 15 : self.max_age + 1 + 45] = 1
+        self.nb = [bool(r > 0 and math.isfinite(r)) for r in self.disp]
+        # Inversion for streams under one event a patient-year on average
+        # (the starting lists at the first replication's first-year rates).
+        start_mean = (self.count[:, :, None] * self.base.reshape(nc, K, NSTREAMS).mean(axis=1)[None]).sum(axis=(0, 1))
+        start_mean = start_mean * self.mult[0][:, 0, :].mean(axis=0) / self.count.sum() if self.mult else start_mean
+        self.invert = [bool(m < 1) for m in start_mean]
         self.costs = []
         for c in spec["costs"]:
             parts = c["parts"]
@@ -155,14 +161,10 @@ class Peer:
         for s in range(NSTREAMS):
             # The year's mean per (practice, row), then per patient.
             tab = (mult[:, y, s][:, None] * self.base[:, s][None, :]).ravel()
-            m = tab.take(grow_)
-            r = self.disp[s]
-            if r > 0 and math.isfinite(r):
-                lam = rng.standard_gamma(r, n)
-                lam *= m * (1 / r)
+            if self.invert[s]:
+                k = self.counts_by_inversion(rng, s, tab, grow_)
             else:
-                lam = m
-            k = rng.poisson(lam)
+                k = self.counts_by_mixture(rng, s, tab, grow_)
             events[:, s] = np.bincount(prac, weights=k, minlength=P)
             spend[:, s] = self.spend(rng, s, events[:, s].astype(np.int64)) * price[:, y, s]
         # Demography: next state, death (K) or leaving (K+1).
@@ -191,6 +193,46 @@ class Peer:
         pop = (np.concatenate([prac, bp, jp]), np.concatenate([sex, bs, (jcell >= self.B).astype(np.int64)]),
                np.concatenate([age, np.zeros(nb, dtype=np.int64), jage]), np.concatenate([state, bst, jst]))
         return pop, events, spend, sizes
+
+    # --- counts ---------------------------------------------------------
+    # Two ways, each the faster where it is used (bench/README.md): streams
+    # whose patients mostly have no event are drawn by inversion, one
+    # uniform a patient, walking the pmf only for the few past zero; streams
+    # with several events a patient (prescribing) as Poisson with a gamma
+    # mean, numpy's own samplers.
+    def counts_by_mixture(self, rng, s, tab, grow_):
+        m = tab.take(grow_)
+        r = self.disp[s]
+        if self.nb[s]:
+            lam = rng.standard_gamma(r, len(m))
+            lam *= m * (1 / r)
+        else:
+            lam = m
+        return rng.poisson(lam)
+
+    def counts_by_inversion(self, rng, s, tab, grow_):
+        r = self.disp[s]
+        if self.nb[s]:
+            p0, q = (r / (r + tab)) ** r, tab / (r + tab)  # p(k+1) = p(k)·(k+r)/(k+1)·q
+        else:
+            p0, q = np.exp(-tab), tab  # p(k+1) = p(k)·q/(k+1)
+        n = len(grow_)
+        u = rng.random(n)
+        c = p0.take(grow_)
+        k = np.zeros(n, dtype=np.int64)
+        act = np.flatnonzero(u >= c)
+        ua, p, qa = u[act], c[act], q.take(grow_[act])
+        cum = p.copy()
+        j = 0
+        while len(act):
+            j += 1
+            p *= ((j - 1 + r) if self.nb[s] else 1) / j * qa
+            cum += p
+            k[act] += 1
+            more = (ua >= cum) & (cum < 1 - 1e-13)  # the kernel's tail cut; rounding cannot loop
+            if not more.all():
+                act, ua, p, cum, qa = act[more], ua[more], p[more], cum[more], qa[more]
+        return k
 
     # --- costs (per practice, from the year's count) -----------------------
     def spend(self, rng, s, n):
