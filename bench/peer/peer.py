@@ -162,10 +162,9 @@ class Peer:
             # The year's mean per (practice, row), then per patient.
             tab = (mult[:, y, s][:, None] * self.base[:, s][None, :]).ravel()
             if self.invert[s]:
-                k = self.counts_by_inversion(rng, s, tab, grow_)
+                events[:, s] = self.counts_by_inversion(rng, s, tab, grow_, prac)
             else:
-                k = self.counts_by_mixture(rng, s, tab, grow_)
-            events[:, s] = np.bincount(prac, weights=k, minlength=P)
+                events[:, s] = self.counts_by_mixture(rng, s, tab, grow_, prac)
             spend[:, s] = self.spend(rng, s, events[:, s].astype(np.int64)) * price[:, y, s]
         # Demography: next state, death (K) or leaving (K+1).
         u = rng.random(n)
@@ -199,8 +198,8 @@ class Peer:
     # whose patients mostly have no event are drawn by inversion, one
     # uniform a patient, walking the pmf only for the few past zero; streams
     # with several events a patient (prescribing) as Poisson with a gamma
-    # mean, numpy's own samplers.
-    def counts_by_mixture(self, rng, s, tab, grow_):
+    # mean, numpy's own samplers. Both return the practices' totals.
+    def counts_by_mixture(self, rng, s, tab, grow_, prac):
         m = tab.take(grow_)
         r = self.disp[s]
         if self.nb[s]:
@@ -208,9 +207,9 @@ class Peer:
             lam *= m * (1 / r)
         else:
             lam = m
-        return rng.poisson(lam)
+        return np.bincount(prac, weights=rng.poisson(lam), minlength=self.P)
 
-    def counts_by_inversion(self, rng, s, tab, grow_):
+    def counts_by_inversion(self, rng, s, tab, grow_, prac):
         r = self.disp[s]
         if self.nb[s]:
             p0, q = (r / (r + tab)) ** r, tab / (r + tab)  # p(k+1) = p(k)·(k+r)/(k+1)·q
@@ -219,8 +218,8 @@ class Peer:
         n = len(grow_)
         u = rng.random(n)
         c = p0.take(grow_)
-        k = np.zeros(n, dtype=np.int64)
-        act = np.flatnonzero(u >= c)
+        act = np.flatnonzero(u >= c)  # patients with at least j+1 events
+        total = np.zeros(self.P)
         ua, p, qa = u[act], c[act], q.take(grow_[act])
         cum = p.copy()
         j = 0
@@ -228,11 +227,11 @@ class Peer:
             j += 1
             p *= ((j - 1 + r) if self.nb[s] else 1) / j * qa
             cum += p
-            k[act] += 1
+            total += np.bincount(prac.take(act), minlength=self.P)
             more = (ua >= cum) & (cum < 1 - 1e-13)  # the kernel's tail cut; rounding cannot loop
             if not more.all():
                 act, ua, p, cum, qa = act[more], ua[more], p[more], cum[more], qa[more]
-        return k
+        return total
 
     # --- costs (per practice, from the year's count) -----------------------
     def spend(self, rng, s, n):
