@@ -21,7 +21,7 @@ func peerPython(t *testing.T) string {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("CI needs the numpy peer: %v", err)
 		}
-		t.Skipf("SKIP: the numpy peer cannot run here: %v", err)
+		t.Skipf("the numpy peer cannot run here: %v", err)
 	}
 	return py
 }
