@@ -7,7 +7,6 @@ import (
 	"os"
 	"testing"
 
-	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
 )
 
@@ -28,14 +27,7 @@ func peerPython(t *testing.T) string {
 
 func defaultKernel(t *testing.T, years int) (*sim.Kernel, *sim.Model) {
 	t.Helper()
-	s, err := scenarios.Load("default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := s.Model(1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := model(t, "default")
 	k, err := sim.NewKernel(m, years, false)
 	if err != nil {
 		t.Fatal(err)
