@@ -107,8 +107,22 @@ class Peer:
         ages = np.arange(self.max_age + 1)
         band = np.minimum(ages // 5, B - 1)
         self.cell_of = np.concatenate([band, B + band])  # sex*(MaxAge+1)+age -> cell; sex 0 male
-        self.woman = np.zeros(2 * (self.max_age + 1), dtype=np.int64)
-        self.woman[self.max_age + 1 + 15 : self.max_age + 1 + 45] = 1
+        woman = np.zeros(2 * (self.max_age + 1), dtype=np.int64)
+        woman[self.max_age + 1 + 15 : self.max_age + 1 + 45] = 1
+        # A patient is one integer, code = ((practice*2 + sex)*(MaxAge+1) + age)*K
+        # + state, so the list is one array (one compress and one
+        # concatenate a year) and lookup tables by code give its table row,
+        # the row in the practice's rates, its code a year older, and
+        # whether it is a woman who may give birth.
+        A = self.max_age + 1
+        self.A = A
+        code = np.arange(P * 2 * A * K)
+        st, sa = code % K, (code // K) % (2 * A)  # sa = sex*A + age
+        pc = code // (2 * A * K)
+        self.lrow_of = self.cell_of[sa] * K + st
+        self.grow_of = pc * R + self.lrow_of
+        self.older = code - st + K * (sa % A < self.max_age)  # state 0, a year older
+        self.woman_of = woman[sa]
         self.nb = [bool(r > 0 and math.isfinite(r)) for r in self.disp]
         # Inversion for streams under one event a patient-year on average
         # (the starting lists at the first replication's first-year rates).
@@ -137,7 +151,10 @@ class Peer:
         span = np.where(band == self.B - 1, 10, 5)
         age = 5 * band + (rng.random(tot) * span).astype(np.int64)
         state = self.state_in(rng, cell)
-        return prac, sex, age, state
+        return self.encode(prac, sex, age, state)
+
+    def encode(self, prac, sex, age, state):
+        return ((prac * 2 + sex) * self.A + age) * self.K + state
 
     def state_in(self, rng, cell):
         if self.K == 1:
@@ -149,11 +166,12 @@ class Peer:
     def year(self, rng, rep, y, pop):
         """Events and costs for the list as it stands, then demography.
         Returns the new list, the practices' events (P x 5), spend and list sizes."""
-        prac, sex, age, state = pop
-        K, R, P = self.K, self.R, self.P
-        n = len(prac)
-        lrow = self.cell_of.take(sex * (self.max_age + 1) + age) * K + state
-        grow_ = prac * R + lrow
+        code = pop
+        K, P = self.K, self.P
+        n = len(code)
+        lrow = self.lrow_of.take(code)
+        grow_ = self.grow_of.take(code)
+        prac = code // (2 * self.A * K)
         mult, price = self.mult[rep], self.price[rep]
         sizes = np.bincount(prac, minlength=P)
         events = np.empty((P, NSTREAMS))
@@ -172,9 +190,8 @@ class Peer:
         for col in self.trans_cols:
             o += u >= col.take(lrow)
         keep = o < K
-        prac, sex, state = prac[keep], sex[keep], o[keep]
-        age = np.minimum(age[keep] + 1, self.max_age)
-        women = np.bincount(prac, weights=self.woman.take(sex * (self.max_age + 1) + age), minlength=P)
+        code = (self.older.take(code) + o)[keep]
+        women = np.bincount(code // (2 * self.A * K), weights=self.woman_of.take(code), minlength=P)
         births = rng.poisson(self.birth_rate * women)
         joiners = rng.poisson(self.turnover * sizes)
         # Births: age 0, sex by the boys' share, state from newborns' shares.
@@ -189,8 +206,7 @@ class Peer:
         jband = jcell % self.B
         jage = 5 * jband + (rng.random(nj) * np.where(jband == self.B - 1, 10, 5)).astype(np.int64)
         jst = self.state_in(rng, jcell)
-        pop = (np.concatenate([prac, bp, jp]), np.concatenate([sex, bs, (jcell >= self.B).astype(np.int64)]),
-               np.concatenate([age, np.zeros(nb, dtype=np.int64), jage]), np.concatenate([state, bst, jst]))
+        pop = np.concatenate([code, self.encode(bp, bs, 0, bst), self.encode(jp, (jcell >= self.B).astype(np.int64), jage, jst)])
         return pop, events, spend, sizes
 
     # --- counts ---------------------------------------------------------
