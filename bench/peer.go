@@ -34,6 +34,11 @@ type Peer struct {
 	// goroutine (KernelPatientYearsPerS) over the peer's on one thread,
 	// both in thread CPU time, each step the fastest of identical repeats.
 	PeerRatioPerCore *float64 `json:"peer_ratio_per_core,omitempty"`
+	// The same with the peer's --totals: streams drawn by the gamma-Poisson
+	// mixture (prescribing) get each patient's gamma mean but one Poisson
+	// per practice, so no patient's own count (bench/README.md).
+	PeerTotalsPatientYearsPerSec *float64 `json:"peer_totals_patient_years_per_sec,omitempty"`
+	PeerTotalsRatioPerCore       *float64 `json:"peer_totals_ratio_per_core,omitempty"`
 	// Whole runs are not compared: they are timed by the wall clock, with
 	// set-up, rules and rows, and on a shared machine that moves them by 3x.
 	PeerNumPy string `json:"peer_numpy,omitempty"`
@@ -100,9 +105,10 @@ func RunPeer(ctx context.Context, python string, spec *sim.KernelSpec, args ...s
 }
 
 // measurePeer times the peer on c's kernel workload (replications 1..Reps,
-// every practice, the base year and Years years) and sets its ratio to the
-// kernel's. A missing or failing peer leaves
-// the figures out and says why in PeerNote: bench still reports the rest.
+// every practice, the base year and Years years), as it is and with
+// --totals, and sets their ratios to the kernel's. A missing or failing
+// peer leaves the figures out and says why in PeerNote: bench still
+// reports the rest.
 func measurePeer(ctx context.Context, k *sim.Kernel, c Config, res *Result) Peer {
 	if c.NoPeer {
 		return Peer{PeerNote: "not measured (--peer=false)"}
@@ -115,18 +121,31 @@ func measurePeer(ctx context.Context, k *sim.Kernel, c Config, res *Result) Peer
 	for r := range reps {
 		reps[r] = r + 1
 	}
-	out, err := RunPeer(ctx, py, k.Spec(c.Seed, reps), "--seed", fmt.Sprint(c.Seed), "--repeats", "5")
-	if err != nil {
-		return Peer{PeerNote: err.Error()}
+	spec := k.Spec(c.Seed, reps)
+	var p Peer
+	for _, totals := range []bool{false, true} {
+		args := []string{"--seed", fmt.Sprint(c.Seed), "--repeats", "5"}
+		if totals {
+			args = append(args, "--totals")
+		}
+		out, err := RunPeer(ctx, py, spec, args...)
+		if err != nil {
+			return Peer{PeerNote: err.Error()}
+		}
+		var po peerOut
+		if err := json.Unmarshal(out, &po); err != nil || po.PatientYearsPerSec == nil || !(*po.PatientYearsPerSec > 0) {
+			return Peer{PeerNote: fmt.Sprintf("peer printed no rate (%v): %.200s", err, out)}
+		}
+		ps := *po.PatientYearsPerSec
+		kr := res.KernelPatientYearsPerS / ps
+		if totals {
+			p.PeerTotalsPatientYearsPerSec, p.PeerTotalsRatioPerCore = &ps, &kr
+			continue
+		}
+		p.PeerPatientYears, p.PeerPatientYearsPerSec, p.PeerRatioPerCore = po.PatientYears, &ps, &kr
+		p.PeerNumPy = fmt.Sprintf("numpy %s, Python %s (%s)", po.NumPy, po.Python, py)
 	}
-	var po peerOut
-	if err := json.Unmarshal(out, &po); err != nil || po.PatientYearsPerSec == nil || !(*po.PatientYearsPerSec > 0) {
-		return Peer{PeerNote: fmt.Sprintf("peer printed no rate (%v): %.200s", err, out)}
-	}
-	ps := *po.PatientYearsPerSec
-	kr := res.KernelPatientYearsPerS / ps
-	return Peer{PeerPatientYears: po.PatientYears, PeerPatientYearsPerSec: &ps, PeerRatioPerCore: &kr,
-		PeerNumPy: fmt.Sprintf("numpy %s, Python %s (%s)", po.NumPy, po.Python, py)}
+	return p
 }
 
 // Text is the peer's line in bench's text output.
@@ -134,6 +153,6 @@ func (p *Peer) Text() string {
 	if p.PeerRatioPerCore == nil {
 		return "numpy peer: not measured: " + p.PeerNote
 	}
-	return fmt.Sprintf("numpy peer (1 thread, %s): %.3g patient-years/s; kernel (1 goroutine) / peer %.2f per core (goal >= 5)",
-		p.PeerNumPy, *p.PeerPatientYearsPerSec, *p.PeerRatioPerCore)
+	return fmt.Sprintf("numpy peer (1 thread, %s): %.3g patient-years/s; kernel (1 goroutine) / peer %.2f per core (goal >= 5); with practice totals of prescribing %.3g, ratio %.2f",
+		p.PeerNumPy, *p.PeerPatientYearsPerSec, *p.PeerRatioPerCore, *p.PeerTotalsPatientYearsPerSec, *p.PeerTotalsRatioPerCore)
 }

@@ -72,7 +72,8 @@ class Part:
 
 
 class Peer:
-    def __init__(self, spec):
+    def __init__(self, spec, totals=False):
+        self.totals = totals
         self.K = K = spec["states"]
         self.B = B = spec["bands"]
         self.max_age = spec["max_age"]
@@ -181,6 +182,8 @@ class Peer:
             tab = (mult[:, y, s][:, None] * self.base[:, s][None, :]).ravel()
             if self.invert[s]:
                 events[:, s] = self.counts_by_inversion(rng, s, tab, grow_, prac)
+            elif self.totals:
+                events[:, s] = self.totals_by_mixture(rng, s, tab, grow_, prac)
             else:
                 events[:, s] = self.counts_by_mixture(rng, s, tab, grow_, prac)
             spend[:, s] = self.spend(rng, s, events[:, s].astype(np.int64)) * price[:, y, s]
@@ -224,6 +227,16 @@ class Peer:
         else:
             lam = m
         return np.bincount(prac, weights=rng.poisson(lam), minlength=self.P)
+
+    def totals_by_mixture(self, rng, s, tab, grow_, prac):
+        """--totals: each patient's gamma mean, then one Poisson per practice
+        in their sum (a sum of Poissons is Poisson): the same practice
+        totals in distribution, but no patient's own count."""
+        m = tab.take(grow_)
+        if self.nb[s]:
+            r = self.disp[s]
+            m = rng.standard_gamma(r, len(m)) * m * (1 / r)
+        return rng.poisson(np.bincount(prac, weights=m, minlength=self.P))
 
     def counts_by_inversion(self, rng, s, tab, grow_, prac):
         r = self.disp[s]
@@ -306,9 +319,10 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=3, help="identical timed passes; each step's fastest counts")
     ap.add_argument("--validate", action="store_true", help="print per (replication, practice) sums over the years")
+    ap.add_argument("--totals", action="store_true", help="draw each patient's gamma mean but only practice totals of counts")
     a = ap.parse_args()
     spec = json.load(sys.stdin)
-    peer = Peer(spec)
+    peer = Peer(spec, a.totals)
     P = peer.P
     if a.validate:
         out = []
@@ -344,7 +358,7 @@ def main():
     sec = sum(best)
     json.dump({"patient_years": py, "seconds": sec, "patient_years_per_sec": py / sec if sec > 0 else None,
                "numpy": np.__version__, "python": sys.version.split()[0], "generator": "PCG64",
-               "repeats": a.repeats}, sys.stdout)
+               "repeats": a.repeats, "totals": a.totals}, sys.stdout)
     print()
 
 
