@@ -41,7 +41,14 @@ type KernelSpec struct {
 // of lognormals, each part with its share of events, mean and CV.
 type SpecCost struct {
 	Gamma bool       `json:"gamma"`
-	Parts []CostPart `json:"parts"`
+	Parts []SpecPart `json:"parts"`
+}
+
+// SpecPart is one part of a stream's cost per event (CostPart).
+type SpecPart struct {
+	Share float64 `json:"share"`
+	Mean  float64 `json:"mean"`
+	CV    float64 `json:"cv"`
 }
 
 // SpecRep is one replication's multipliers: Mult[i][y][s] multiplies
@@ -67,7 +74,10 @@ func (k *Kernel) Spec(seed uint64, reps []int) *KernelSpec {
 		CellShare: append([]float64(nil), p.cellShare...), NewbornShare: append([]float64(nil), m.Frailty.Share...)}
 	for st := range NStreams {
 		s.Dispersion[st] = m.Streams[st].Dispersion
-		s.Costs[st] = SpecCost{Gamma: m.Streams[st].Family == GammaSum, Parts: m.Streams[st].Cost}
+		s.Costs[st].Gamma = m.Streams[st].Family == GammaSum
+		for _, cp := range m.Streams[st].Cost {
+			s.Costs[st].Parts = append(s.Costs[st].Parts, SpecPart{Share: cp.Share, Mean: cp.Mean, CV: cp.CV})
+		}
 	}
 	s.BaseRate = make([]float64, NCells*K*NStreams)
 	for c := range NCells {

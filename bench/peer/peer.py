@@ -134,12 +134,12 @@ class Peer:
         for c in spec["costs"]:
             parts = c["parts"]
             if c["gamma"]:
-                cv, mean = parts[0]["CV"], parts[0]["Mean"]
+                cv, mean = parts[0]["cv"], parts[0]["mean"]
                 self.costs.append(("gamma", mean, 1 / cv ** 2 if cv > 0 else 0.0, mean * cv * cv))
             else:
-                shares = np.array([p["Share"] for p in parts], dtype=float)
+                shares = np.array([p["share"] for p in parts], dtype=float)
                 shares /= shares.sum()
-                self.costs.append(("lognormal", shares, [Part(p["Mean"], p["CV"]) for p in parts]))
+                self.costs.append(("lognormal", shares, [Part(p["mean"], p["cv"]) for p in parts]))
 
     # --- starting lists -------------------------------------------------
     def start(self, rng):
