@@ -25,6 +25,8 @@ type Config struct {
 	Years    int // years after the base year
 	Workers  int // the most workers for the scaling runs (1, 2, 4, ... up to this)
 	RunReps  int // replications per scaling run
+
+	NoPeer bool // skip the numpy peer (peer.go)
 }
 
 // DefaultConfig takes a few seconds on a 2-core laptop.
@@ -68,6 +70,8 @@ type Result struct {
 	GoVersion                 string  `json:"go_version"`
 	CPUs                      int     `json:"cpus"`
 	GOMAXPROCS                int     `json:"gomaxprocs"`
+
+	Peer // the numpy peer on the kernel's workload (peer.go)
 }
 
 // Measure runs the workload.
@@ -188,6 +192,7 @@ func Measure(ctx context.Context, c Config) (*Result, error) {
 			break
 		}
 	}
+	res.Peer = measurePeer(ctx, k, c, res)
 	res.PeakRSSBytes = PeakRSS()
 	return res, nil
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/gpbudget/gpbudget/sim"
 )
 
-func model(b *testing.B, name string) *sim.Model {
+func model(b testing.TB, name string) *sim.Model {
 	b.Helper()
 	s, err := scenarios.Load(name)
 	if err != nil {

@@ -738,16 +738,8 @@ func (k *Kernel) Start(seed uint64, rep, i int) {
 // moves on a year). year counts from the first base year (0, ...,
 // Kernel's years). It returns the patient-years simulated.
 func (k *Kernel) Year(seed uint64, rep, i, year int) int64 {
-	w := &k.w
-	var y yearOut
-	want := k.rp.mult
-	w.yearEffects(w.fx.at(w.p.firstYear()+year), &want)
-	if want != w.built {
-		w.built = want
-		w.buildTables(i, &w.built)
-	}
-	w.stepYear(TaskKey(seed, rep, i).At(w.p.firstYear()+year), false, w.p.m.StopLoss, &y)
-	return int64(y.listSize)
+	n, _, _ := k.YearTotals(seed, rep, i, year)
+	return n
 }
 
 // params returns replication rep's parameters, drawn once per replication

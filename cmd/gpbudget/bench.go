@@ -26,6 +26,7 @@ func benchCommand() *cli.Command {
 			&cli.IntFlag{Name: "years", Value: d.Years, Usage: "years `N` after the base year"},
 			&cli.IntFlag{Name: "workers", Value: d.Workers, Usage: "most workers `N` for the scaling runs"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
+			&cli.BoolFlag{Name: "peer", Value: true, Usage: "time the numpy peer (bench/peer: python3 with numpy) on the kernel's workload; --peer=false to skip"},
 			&cli.StringFlag{Name: "summary", Usage: "instead, time 'summarize' of the completed run in `DIR` against reading its columns, and its peak memory"},
 		},
 		Action: func(c *cli.Context) error {
@@ -52,7 +53,7 @@ func benchCommand() *cli.Command {
 				return nil
 			}
 			cfg := bench.Config{Scenario: c.String("scenario"), Seed: c.Uint64("seed"), Reps: c.Int("reps"),
-				RunReps: c.Int("run-reps"), Years: c.Int("years"), Workers: c.Int("workers")}
+				RunReps: c.Int("run-reps"), Years: c.Int("years"), Workers: c.Int("workers"), NoPeer: !c.Bool("peer")}
 			for _, err := range []error{inRange("reps", cfg.Reps, 1, maxReps), inRange("run-reps", cfg.RunReps, 1, maxReps),
 				inRange("years", cfg.Years, 1, maxYears), inRange("workers", cfg.Workers, 1, maxWorkers)} {
 				if err != nil {
@@ -80,6 +81,7 @@ func benchCommand() *cli.Command {
 			for _, s := range r.Scaling {
 				fmt.Fprintf(w, "run, %d workers: %.3g patient-years/s (x%.2f)\n", s.Workers, s.PatientYearsPerSec, s.Speedup)
 			}
+			fmt.Fprintln(w, r.Peer.Text())
 			fmt.Fprintf(w, "peak RSS %.1f MiB\n", float64(r.PeakRSSBytes)/(1<<20))
 			return nil
 		},
