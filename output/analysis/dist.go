@@ -67,7 +67,15 @@ type Dist struct {
 	parts  []*Dist // exact: merged distributions (leaves), referred to
 	sk     *ddsketch.DDSketch
 	bins   []bin // the sketch's bins in ascending order of value, once asked
+	// cum counts the values of a distribution of many leaves by the top
+	// histBits of their key, cumulatively, once an order statistic is asked
+	// for (see orderStat): cum[b] values lie in bins below b.
+	cum []int
 }
+
+// histBits is the bits of a value's key that choose its bin: 2^16 bins,
+// each 1/128 of a power of two wide.
+const histBits = 16
 
 // bin is one of a sketch's bins: its value and the count of values up to
 // and including it (ascending).
@@ -88,8 +96,9 @@ func (d *Dist) sortedBins() []bin {
 	return d.bins
 }
 
-// release drops what quantiles were computed from (a sketch's sorted bins).
-func (d *Dist) release() { d.bins = nil }
+// release drops what quantiles were computed from (a sketch's sorted bins,
+// an exact pooled distribution's histogram).
+func (d *Dist) release() { d.bins, d.cum = nil, nil }
 
 // Add takes one value; NaN is not a value and is left out (as a sketch
 // leaves it out).
@@ -103,7 +112,7 @@ func (d *Dist) Add(x float64) {
 		return
 	}
 	d.vals = append(d.vals, float32(x))
-	d.sorted = false
+	d.sorted, d.cum = false, nil
 }
 
 // Reserve makes room for n more values, so an exact Dist whose size is
@@ -125,6 +134,7 @@ func (d *Dist) Merge(o *Dist) {
 		d.parts = append(d.parts, o)
 	}
 	d.parts = append(d.parts, o.parts...)
+	d.cum = nil
 }
 
 // N is the number of values.
@@ -197,19 +207,69 @@ func sortSearch(l []float32, v float32, orEqual bool) int {
 	return lo
 }
 
-// orderStat is the k-th smallest exact value (k from 0). A pooled
-// distribution is never copied or merged: the value is found by bisection
-// over the float32s between the smallest and largest value, counting the
-// values at most each candidate in every sorted leaf by binary search.
-// Each leaf keeps only its values still inside the bisection's range (those
-// below it are counted once, those above it dropped), so after a few steps
-// most leaves drop out and the rest are searched over a few values: exact,
-// and costing nothing in memory but a window per leaf.
+// bisectLeaves is the most leaves whose order statistics are found by
+// bisection; those of more are found from a histogram.
+const bisectLeaves = 64
+
+// orderStat is the k-th smallest exact value (k from 0). A distribution is
+// never copied or merged. One of few leaves finds it by bisection (bisect).
+// One of many (a band pools thousands of practices, where bisection would
+// search every leaf at every step) counts its values once into 2^16 bins by
+// the top bits of their key (order-preserving), then for each order
+// statistic takes from every sorted leaf, by two binary searches, the
+// values in the bin that holds it, and selects among those few: exact, in
+// one pass over the values and a histogram's memory.
 func (d *Dist) orderStat(k int) float64 {
 	ls := d.leaves()
-	if len(ls) == 1 {
+	switch {
+	case len(ls) == 1:
 		return float64(ls[0][k])
+	case len(ls) <= bisectLeaves:
+		return bisect(ls, k)
 	}
+	if d.cum == nil {
+		d.cum = make([]int, 1<<histBits+1)
+		for _, l := range ls {
+			for _, v := range l {
+				// +0 for -0, so that both zeros share a bin, as they compare equal.
+				d.cum[key(v+0)>>(32-histBits)+1]++
+			}
+		}
+		for b := 1; b < len(d.cum); b++ {
+			d.cum[b] += d.cum[b-1]
+		}
+	}
+	// The bin holding the k-th value: the last b with cum[b] <= k.
+	b, _ := slices.BinarySearch(d.cum, k+1)
+	b--
+	below := d.cum[b]
+	// Its values are those at least its smallest and below the next bin's.
+	lo := value(uint32(b) << (32 - histBits))
+	var in []float32
+	for _, l := range ls {
+		i, j := sortSearch(l, lo, false), len(l)
+		if b+1 < 1<<histBits {
+			j = sortSearch(l, value(uint32(b+1)<<(32-histBits)), false)
+		}
+		in = append(in, l[i:j]...)
+	}
+	slices.Sort(in)
+	x := in[k-below]
+	if x == 0 {
+		// Bisection's answer for a zero: -0, the largest key that compares equal.
+		x = value(key(0) - 1)
+	}
+	return float64(x)
+}
+
+// bisect is the k-th smallest value of the sorted leaves ls, found by
+// bisection over the float32s between the smallest and largest value,
+// counting the values at most each candidate in every leaf by binary
+// search. Each leaf keeps only its values still inside the bisection's
+// range (those below it are counted once, those above it dropped), so after
+// a few steps most leaves drop out and the rest are searched over a few
+// values: exact, and costing nothing in memory but a window per leaf.
+func bisect(ls [][]float32, k int) float64 {
 	lo, hi := uint32(math.MaxUint32), uint32(0)
 	for _, l := range ls {
 		lo, hi = min(lo, key(l[0])), max(hi, key(l[len(l)-1]))
