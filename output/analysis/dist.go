@@ -67,10 +67,19 @@ type Dist struct {
 	parts  []*Dist // exact: merged distributions (leaves), referred to
 	sk     *ddsketch.DDSketch
 	bins   []bin // the sketch's bins in ascending order of value, once asked
-	// cum counts the values of a distribution of many leaves by the top
-	// histBits of their key, cumulatively, once an order statistic is asked
-	// for (see orderStat): cum[b] values lie in bins below b.
-	cum []int
+	// pool indexes an exact distribution of many leaves once an order
+	// statistic is asked for (see orderStat).
+	pool *pool
+}
+
+// pool is an exact distribution of many leaves indexed for order
+// statistics: its sorted leaves, the count of values in bins by the top
+// histBits of their key, cumulatively (cum[b] values lie in bins below b),
+// and the values of each bin asked for, sorted.
+type pool struct {
+	ls   [][]float32
+	cum  []int
+	bins map[int][]float32
 }
 
 // histBits is the bits of a value's key that choose its bin: 2^16 bins,
@@ -98,7 +107,7 @@ func (d *Dist) sortedBins() []bin {
 
 // release drops what quantiles were computed from (a sketch's sorted bins,
 // an exact pooled distribution's histogram).
-func (d *Dist) release() { d.bins, d.cum = nil, nil }
+func (d *Dist) release() { d.bins, d.pool = nil, nil }
 
 // Add takes one value; NaN is not a value and is left out (as a sketch
 // leaves it out).
@@ -112,7 +121,7 @@ func (d *Dist) Add(x float64) {
 		return
 	}
 	d.vals = append(d.vals, float32(x))
-	d.sorted, d.cum = false, nil
+	d.sorted, d.pool = false, nil
 }
 
 // Reserve makes room for n more values, so an exact Dist whose size is
@@ -134,7 +143,7 @@ func (d *Dist) Merge(o *Dist) {
 		d.parts = append(d.parts, o)
 	}
 	d.parts = append(d.parts, o.parts...)
-	d.cum = nil
+	d.pool = nil
 }
 
 // N is the number of values.
@@ -268,6 +277,9 @@ const bisectLeaves = 64
 // values in the bin that holds it, and selects among those few: exact, in
 // one pass over the values and a histogram's memory.
 func (d *Dist) orderStat(k int) float64 {
+	if d.pool != nil {
+		return d.pool.orderStat(k)
+	}
 	ls := d.leaves()
 	switch {
 	case len(ls) == 1:
@@ -275,34 +287,45 @@ func (d *Dist) orderStat(k int) float64 {
 	case len(ls) <= bisectLeaves:
 		return bisect(ls, k)
 	}
-	if d.cum == nil {
-		d.cum = make([]int, 1<<histBits+1)
-		for _, l := range ls {
-			for _, v := range l {
-				// +0 for -0, so that both zeros share a bin, as they compare equal.
-				d.cum[key(v+0)>>(32-histBits)+1]++
-			}
-		}
-		for b := 1; b < len(d.cum); b++ {
-			d.cum[b] += d.cum[b-1]
-		}
+	if d.pool == nil {
+		d.pool = newPool(ls)
 	}
-	// The bin holding the k-th value: the last b with cum[b] <= k.
-	b, _ := slices.BinarySearch(d.cum, k+1)
-	b--
-	below := d.cum[b]
-	// Its values are those at least its smallest and below the next bin's.
-	lo := value(uint32(b) << (32 - histBits))
-	var in []float32
+	return d.pool.orderStat(k)
+}
+
+func newPool(ls [][]float32) *pool {
+	p := &pool{ls: ls, cum: make([]int, 1<<histBits+1), bins: map[int][]float32{}}
 	for _, l := range ls {
-		i, j := sortSearch(l, lo, false), len(l)
-		if b+1 < 1<<histBits {
-			j = sortSearch(l, value(uint32(b+1)<<(32-histBits)), false)
+		for _, v := range l {
+			// +0 for -0, so that both zeros share a bin, as they compare equal.
+			p.cum[key(v+0)>>(32-histBits)+1]++
 		}
-		in = append(in, l[i:j]...)
 	}
-	slices.Sort(in)
-	x := in[k-below]
+	for b := 1; b < len(p.cum); b++ {
+		p.cum[b] += p.cum[b-1]
+	}
+	return p
+}
+
+func (p *pool) orderStat(k int) float64 {
+	// The bin holding the k-th value: the last b with cum[b] <= k.
+	b, _ := slices.BinarySearch(p.cum, k+1)
+	b--
+	in, ok := p.bins[b]
+	if !ok {
+		// Its values are those at least its smallest and below the next bin's.
+		lo := value(uint32(b) << (32 - histBits))
+		for _, l := range p.ls {
+			i, j := sortSearch(l, lo, false), len(l)
+			if b+1 < 1<<histBits {
+				j = sortSearch(l, value(uint32(b+1)<<(32-histBits)), false)
+			}
+			in = append(in, l[i:j]...)
+		}
+		slices.Sort(in)
+		p.bins[b] = in
+	}
+	x := in[k-p.cum[b]]
 	if x == 0 {
 		// Bisection's answer for a zero: -0, the largest key that compares equal.
 		x = value(key(0) - 1)
@@ -399,10 +422,19 @@ func (d *Dist) Tail(a float64, neg bool) (VaR, ES float64) {
 		// The k worst: the largest values, or with neg the smallest. The
 		// k-th worst is an order statistic; the sum takes every value
 		// strictly beyond it from each sorted leaf, and the rest at it.
-		ls := d.leaves()
 		worst, sum, beyond := 0.0, 0.0, 0
 		if neg {
 			worst = d.orderStat(k - 1)
+		} else {
+			worst = d.orderStat(n - k)
+		}
+		var ls [][]float32
+		if d.pool != nil {
+			ls = d.pool.ls
+		} else {
+			ls = d.leaves()
+		}
+		if neg {
 			for _, l := range ls {
 				j := sortSearch(l, float32(worst), false)
 				for _, v := range l[:j] {
@@ -411,7 +443,6 @@ func (d *Dist) Tail(a float64, neg bool) (VaR, ES float64) {
 				beyond += j
 			}
 		} else {
-			worst = d.orderStat(n - k)
 			for _, l := range ls {
 				j := sortSearch(l, float32(worst), true)
 				for _, v := range l[j:] {

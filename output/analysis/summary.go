@@ -358,16 +358,30 @@ func (s *Summarizer) Summary() (*Summary, error) {
 			a.pctDist, a.lossDist = nil, nil // done with: free before pooling
 		}
 	}
+	// The bands and "all" pool the practices' values by reference (all
+	// merged first, in band order), then their statistics are computed at
+	// once, as are spend per head's by band and year.
 	all := s.newGroup()
+	var bands []int
 	for b, g := range groups {
-		if g == nil {
-			continue
+		if g != nil {
+			bands = append(bands, b)
+			s.merge(all, g)
 		}
-		sum.Bands = append(sum.Bands, BandStats{Band: Bands[b].Name, Stats: s.statsOf(g, counts[b])})
-		s.merge(all, g)
+	}
+	bandStats := make([]Stats, len(bands)+1)
+	parallel(len(bandStats), func(j int) {
+		if j == len(bands) {
+			bandStats[j] = s.statsOf(all, len(order))
+			return
+		}
+		bandStats[j] = s.statsOf(groups[bands[j]], counts[bands[j]])
+	})
+	for j, b := range bands {
+		sum.Bands = append(sum.Bands, BandStats{Band: Bands[b].Name, Stats: bandStats[j]})
 		groups[b] = nil
 	}
-	sum.Bands = append(sum.Bands, BandStats{Band: AllBands, Stats: s.statsOf(all, len(order))})
+	sum.Bands = append(sum.Bands, BandStats{Band: AllBands, Stats: bandStats[len(bands)]})
 
 	// Years and replications, in order.
 	var years, reps []int32
@@ -396,25 +410,44 @@ func (s *Summarizer) Summary() (*Summary, error) {
 			}
 			byYear[[2]int32{-1, y}], yearMom[[2]int32{-1, y}] = pooled, &pm
 		}
-		for b := -1; b < len(Bands); b++ {
-			name := AllBands
-			if b >= 0 {
-				name = Bands[b].Name
+		// Each shard's values sorted first (a band's and "all"'s rows share
+		// them), then the rows at once: the bands' in order, then "all"'s,
+		// latest year first.
+		var leaves []*Dist
+		for _, sh := range s.shards {
+			for _, y := range sh.year {
+				leaves = append(leaves, y.d)
 			}
+		}
+		parallel(len(leaves), func(j int) { leaves[j].leaves() })
+		var keys [][2]int32
+		for b := range Bands {
 			for _, y := range years {
-				d := byYear[[2]int32{int32(b), y}]
-				if d == nil || d.N() == 0 || yearMom[[2]int32{int32(b), y}] == nil {
-					continue
-				}
-				ys := YearStats{Band: name, Year: y, PracticeYrs: d.N(), Mean: yearMom[[2]int32{int32(b), y}].Mean(),
-					P05: d.Quantile(.05), P25: d.Quantile(.25), P50: d.Quantile(.5), P75: d.Quantile(.75), P95: d.Quantile(.95),
-					RelError: s.q.RelError}
-				if b < 0 {
-					// "all" goes last, after the bands, as before.
-					defer func() { sum.ByYear = append(sum.ByYear, ys) }()
-					continue
-				}
-				sum.ByYear = append(sum.ByYear, ys)
+				keys = append(keys, [2]int32{int32(b), y})
+			}
+		}
+		for _, y := range slices.Backward(years) {
+			keys = append(keys, [2]int32{-1, y})
+		}
+		rows := make([]*YearStats, len(keys))
+		parallel(len(keys), func(j int) {
+			k := keys[j]
+			d := byYear[k]
+			if d == nil || d.N() == 0 || yearMom[k] == nil {
+				return
+			}
+			name := AllBands
+			if k[0] >= 0 {
+				name = Bands[k[0]].Name
+			}
+			rows[j] = &YearStats{Band: name, Year: k[1], PracticeYrs: d.N(), Mean: yearMom[k].Mean(),
+				P05: d.Quantile(.05), P25: d.Quantile(.25), P50: d.Quantile(.5), P75: d.Quantile(.75), P95: d.Quantile(.95),
+				RelError: s.q.RelError}
+			d.release()
+		})
+		for _, r := range rows {
+			if r != nil {
+				sum.ByYear = append(sum.ByYear, *r)
 			}
 		}
 	}
@@ -452,6 +485,20 @@ func (s *Summarizer) Summary() (*Summary, error) {
 	}
 	sum.Commissioner = append(sum.Commissioner, commRow(AllBands, whole, need))
 	return sum, nil
+}
+
+// parallel calls f(0), ..., f(n-1) on Shards goroutines; each call must
+// write only what is its own.
+func parallel(n int, f func(int)) {
+	var wg sync.WaitGroup
+	for w := range Shards {
+		wg.Go(func() {
+			for j := w; j < n; j += Shards {
+				f(j)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // commRow is a commissioner row from the area's totals ts (one per
