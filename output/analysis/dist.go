@@ -115,13 +115,24 @@ func (d *Dist) Add(x float64) {
 	if x != x {
 		return
 	}
-	if d.sk != nil {
-		_ = d.sk.Add(x) // finite values are always accepted
-		d.bins = nil
+	if d.sk == nil {
+		d.vals = append(d.vals, float32(x))
+		d.sorted, d.pool = false, nil
 		return
 	}
-	d.vals = append(d.vals, float32(x))
-	d.sorted, d.pool = false, nil
+	_ = d.sk.Add(x) // finite values are always accepted
+	d.bins = nil
+}
+
+// addExact adds the values v[i][j] to an exact d, as Add does.
+func (d *Dist) addExact(v [][2]float32, j int) {
+	vals := d.vals
+	for i := range v {
+		if x := v[i][j]; x == x {
+			vals = append(vals, x)
+		}
+	}
+	d.vals, d.sorted, d.pool = vals, false, nil
 }
 
 // Reserve makes room for n more values, so an exact Dist whose size is

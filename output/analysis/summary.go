@@ -30,7 +30,8 @@ type Obs struct {
 	HolderPaid       float64
 }
 
-// practiceAcc accumulates one practice's practice-years.
+// practiceAcc accumulates one practice's practice-years. A row touches its
+// first few cache lines and one line of its stage.
 type practiceAcc struct {
 	listSum  float64
 	listN    float64
@@ -40,19 +41,19 @@ type practiceAcc struct {
 	sav, def float64
 	over     [2]int // beyond Thresholds[0], [1]
 	under    [2]int
+	staged   int
 	pctDist  *Dist // variance as % of budget
 	lossDist *Dist // variance in pounds (its negative is the loss)
 	// stage holds the latest (pct, loss) pairs until it is full: a row then
 	// touches only this practice's accumulator, and its distributions are
-	// fed stageLen values at a time while they are in cache.
-	stage  [stageLen][2]float32
-	staged int
-	// year[y] is the practice's band's spend-per-head distribution in year y.
-	year []*yearAcc
+	// fed stageLen values at a time.
+	stage [stageLen][2]float32
 }
 
-// stageLen values are staged per practice before its distributions take them.
-const stageLen = 256
+// stageLen values are staged per practice before its distributions take
+// them: enough to take them in runs, few enough that the accumulators of
+// practices read one after another lie close together.
+const stageLen = 64
 
 // yearAcc is spend per head in one band and year.
 type yearAcc struct {
@@ -62,11 +63,17 @@ type yearAcc struct {
 
 // flush hands the staged values to the distributions.
 func (a *practiceAcc) flush() {
-	for _, v := range a.stage[:a.staged] {
+	st := a.stage[:a.staged]
+	a.staged = 0
+	if a.pctDist.sk == nil && a.lossDist.sk == nil {
+		a.pctDist.addExact(st, 0)
+		a.lossDist.addExact(st, 1)
+		return
+	}
+	for _, v := range st {
 		a.pctDist.Add(float64(v[0]))
 		a.lossDist.Add(float64(v[1]))
 	}
-	a.staged = 0
 }
 
 // areaTot is the area's totals in one replication and year.
@@ -97,6 +104,7 @@ type shard struct {
 	lastKey [2]int32
 	last    *areaTot
 	year    map[[2]int32]*yearAcc // (band, year): spend per head
+	byBand  [][]*yearAcc          // [band][year]: year's entries, at hand
 }
 
 // Summarizer computes a run's summary tables from its practice-years in two
@@ -167,69 +175,84 @@ func (s *Summarizer) Add(o *Obs) error { return s.add(s.shards[o.Practice%Shards
 
 func (s *Summarizer) add(sh *shard, o *Obs) error {
 	if o.ListSize <= 0 || o.Budget <= 0 {
-		return fmt.Errorf("practice %s year %d replication %d has list size %d and budget %g: both must be positive",
-			s.IDs[o.Practice], o.Year, o.Replication, o.ListSize, o.Budget)
+		return s.invalid(o.Practice, o.Year, o.Replication, o.ListSize, o.Budget)
 	}
+	s.addRow(sh, o.Practice, o.Replication, o.Year, o.ListSize, o.Budget, o.SpendTotal, o.Variance,
+		areaTot{o.Budget, o.SpendTotal, o.CommissionerPaid, o.HolderPaid, o.SavingsRetained, o.DeficitCarried, o.StopLossPaid})
+	return nil
+}
+
+// invalid is the error for a practice-year without a positive list size and budget.
+func (s *Summarizer) invalid(p int, year, rep, list int32, budget float64) error {
+	return fmt.Errorf("practice %s year %d replication %d has list size %d and budget %g: both must be positive",
+		s.IDs[p], year, rep, list, budget)
+}
+
+// addRow adds practice p's practice-year with list size and budget
+// positive; t holds its money (t.sav and t.def are its savings retained and
+// deficit carried).
+func (s *Summarizer) addRow(sh *shard, p int, rep, year, list int32, budget, spend, vr float64, t areaTot) {
 	sh.rows++
-	a := &s.ps[o.Practice]
-	sph := o.SpendTotal / float64(o.ListSize)
-	p := 100 * o.Variance / o.Budget
+	a := &s.ps[p]
+	sph := spend / float64(list)
+	pct := 100 * vr / budget
 	a.sph.Add(sph)
-	a.vr.Add(o.Variance)
-	a.pct.Add(p)
-	a.sav += o.SavingsRetained
-	a.def += o.DeficitCarried
-	for t, th := range Thresholds {
-		if p < -100*th {
-			a.over[t]++
+	a.vr.Add(vr)
+	a.pct.Add(pct)
+	a.sav += t.sav
+	a.def += t.def
+	for i, th := range Thresholds {
+		if pct < -100*th {
+			a.over[i]++
 		}
-		if p > 100*th {
-			a.under[t]++
+		if pct > 100*th {
+			a.under[i]++
 		}
 	}
 	if !s.headline {
 		// Exact values are kept as float32, so staging them so loses nothing.
-		a.stage[a.staged] = [2]float32{float32(p), float32(o.Variance)}
+		a.stage[a.staged] = [2]float32{float32(pct), float32(vr)}
 		if a.staged++; a.staged == stageLen {
 			a.flush()
 		}
-		y := s.yearOf(sh, a, o.Year)
+		y := s.yearOf(sh, a.band, year)
 		y.d.Add(sph)
 		y.m.Add(sph)
 	}
 	// Rows of one replication-year come together: look the key up once.
-	if k := [2]int32{o.Replication, o.Year}; sh.last == nil || k != sh.lastKey {
-		t := sh.area[k]
-		if t == nil {
-			t = &areaTot{}
-			sh.area[k] = t
+	if k := [2]int32{rep, year}; sh.last == nil || k != sh.lastKey {
+		at := sh.area[k]
+		if at == nil {
+			at = &areaTot{}
+			sh.area[k] = at
 		}
-		sh.last, sh.lastKey = t, k
+		sh.last, sh.lastKey = at, k
 	}
-	sh.last.add(areaTot{o.Budget, o.SpendTotal, o.CommissionerPaid, o.HolderPaid, o.SavingsRetained, o.DeficitCarried, o.StopLossPaid})
-	return nil
+	sh.last.add(t)
 }
 
-// yearOf is the spend-per-head accumulator of practice a's band in year y,
-// in a's shard.
-func (s *Summarizer) yearOf(sh *shard, a *practiceAcc, y int32) *yearAcc {
-	if y >= 0 && int(y) < len(a.year) && a.year[y] != nil {
-		return a.year[y]
+// yearOf is the spend-per-head accumulator of band b in year y, in shard sh.
+func (s *Summarizer) yearOf(sh *shard, b int, y int32) *yearAcc {
+	if y >= 0 && b < len(sh.byBand) && int(y) < len(sh.byBand[b]) && sh.byBand[b][y] != nil {
+		return sh.byBand[b][y]
 	}
-	k := [2]int32{int32(a.band), y}
+	k := [2]int32{int32(b), y}
 	acc := sh.year[k]
 	if acc == nil {
 		acc = &yearAcc{d: s.q.New()}
 		if s.years > 0 {
-			acc.d.Reserve(int(s.perBand[a.band]) / s.years / Shards)
+			acc.d.Reserve(int(s.perBand[b]) / s.years / Shards)
 		}
 		sh.year[k] = acc
 	}
 	if y >= 0 && y < 1000 {
-		for int(y) >= len(a.year) {
-			a.year = append(a.year, nil)
+		for b >= len(sh.byBand) {
+			sh.byBand = append(sh.byBand, nil)
 		}
-		a.year[y] = acc
+		for int(y) >= len(sh.byBand[b]) {
+			sh.byBand[b] = append(sh.byBand[b], nil)
+		}
+		sh.byBand[b][y] = acc
 	}
 	return acc
 }
@@ -737,19 +760,20 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 		var wg sync.WaitGroup
 		for w, sh := range s.shards {
 			wg.Go(func() {
-				var ob Obs
-				for r := range b.N {
+				n := b.N
+				idx, regIdx, rep, year, list := idx[:n], regIdx[:n], rep[:n], year[:n], list[:n]
+				budget, spend, vr, sav, def, stop, comm, holder := budget[:n], spend[:n], vr[:n], sav[:n], def[:n], stop[:n], comm[:n], holder[:n]
+				for r := range n {
 					p := loc[idx[r]]
 					if p%Shards != w || regIdx[r] == closed {
 						continue
 					}
-					ob = Obs{Replication: rep[r], Year: year[r], Practice: p, ListSize: list[r], Budget: budget[r],
-						SpendTotal: spend[r], Variance: vr[r], SavingsRetained: sav[r], DeficitCarried: def[r],
-						StopLossPaid: stop[r], CommissionerPaid: comm[r], HolderPaid: holder[r]}
-					if err := s.add(sh, &ob); err != nil {
-						errs[w] = fmt.Errorf("%s: %s: %w", dir, b.File, err)
+					if list[r] <= 0 || budget[r] <= 0 {
+						errs[w] = fmt.Errorf("%s: %s: %w", dir, b.File, s.invalid(p, year[r], rep[r], list[r], budget[r]))
 						return
 					}
+					s.addRow(sh, p, rep[r], year[r], list[r], budget[r], spend[r], vr[r],
+						areaTot{budget[r], spend[r], comm[r], holder[r], sav[r], def[r], stop[r]})
 				}
 			})
 		}
