@@ -105,6 +105,17 @@ type shard struct {
 	last    *areaTot
 	year    map[[2]int32]*yearAcc // (band, year): spend per head
 	byBand  [][]*yearAcc          // [band][year]: year's entries, at hand
+	// In one pass (see OnePass), each year's spend per head in row order
+	// with its practice, until the bands are known.
+	seq     map[int32]*sphSeq
+	seqYear int32
+	lastSeq *sphSeq
+}
+
+// sphSeq is a shard's spend per head in one year, in row order.
+type sphSeq struct {
+	p []int32
+	v []float64
 }
 
 // Summarizer computes a run's summary tables from its practice-years in two
@@ -112,7 +123,8 @@ type shard struct {
 // its mean list size over the run), then Add sees every row. Its memory is
 // a fixed amount per practice, per year and per replication, plus the
 // quantile store (exact values up to a budget, else sketches): flat in the
-// number of rows.
+// number of rows. With exact quantiles, or none, it can take one pass
+// instead (see OnePass).
 type Summarizer struct {
 	IDs      []string
 	index    map[string]int
@@ -122,6 +134,10 @@ type Summarizer struct {
 	shards   [Shards]*shard
 	years    int
 	perBand  []float64
+	// onePass: Add also sees list sizes, spend per head is kept in row
+	// order until SetBands, and exact stores are sized to perPractice.
+	onePass     bool
+	perPractice int
 }
 
 // NewSummarizer is a summariser with quantiles q; a headline-only
@@ -145,8 +161,28 @@ func (s *Summarizer) Practice(id string) int {
 	s.ps = append(s.ps, practiceAcc{})
 	if !s.headline {
 		s.ps[i].pctDist, s.ps[i].lossDist = s.q.New(), s.q.New()
+		if s.onePass {
+			s.ps[i].pctDist.Reserve(s.perPractice)
+			s.ps[i].lossDist.Reserve(s.perPractice)
+		}
 	}
 	return i
+}
+
+// OnePass makes Add take every row's list size too, so that no first pass
+// is needed: a summariser with exact quantiles (or a headline only) keeps
+// each row's spend per head, as float64, until SetBands files it by band,
+// in the order the rows came. perPractice is the most rows a practice has
+// (replications times years): its exact stores are sized to it.
+func (s *Summarizer) OnePass(perPractice int) error {
+	if !s.headline && s.q.RelError != 0 {
+		return errors.New("one pass needs exact quantiles")
+	}
+	s.onePass, s.perPractice = true, perPractice
+	for _, sh := range s.shards {
+		sh.seq = map[int32]*sphSeq{}
+	}
+	return nil
 }
 
 // AddList is the first pass: practice p had list size list in one row.
@@ -156,18 +192,43 @@ func (s *Summarizer) AddList(p int, list int32) {
 }
 
 // SetBands ends the first pass. With years, the number of years each
-// practice has rows for, the exact stores are sized to their values.
+// practice has rows for, the exact stores are sized to their values. In one
+// pass it comes after every row, and files each shard's spend per head by
+// band, in the order the rows came.
 func (s *Summarizer) SetBands(years int) {
 	s.years, s.perBand = years, make([]float64, len(Bands))
 	for i := range s.ps {
 		a := &s.ps[i]
 		a.band = BandOf(a.listSum / a.listN)
 		s.perBand[a.band] += a.listN
-		if !s.headline {
+		if !s.headline && !s.onePass {
 			a.pctDist.Reserve(int(a.listN))
 			a.lossDist.Reserve(int(a.listN))
 		}
 	}
+	if !s.onePass || s.headline {
+		return
+	}
+	parallel(Shards, func(w int) {
+		sh := s.shards[w]
+		for y, sq := range sh.seq {
+			n := make([]int, len(Bands))
+			for _, p := range sq.p {
+				n[s.ps[p].band]++
+			}
+			for b, c := range n {
+				if c > 0 {
+					s.yearOf(sh, b, y).d.Reserve(c)
+				}
+			}
+			for j, p := range sq.p {
+				acc := s.yearOf(sh, s.ps[p].band, y)
+				acc.d.Add(sq.v[j])
+				acc.m.Add(sq.v[j])
+			}
+		}
+		sh.seq, sh.lastSeq = nil, nil
+	})
 }
 
 // Add is the second pass: one practice-year.
@@ -194,6 +255,10 @@ func (s *Summarizer) invalid(p int, year, rep, list int32, budget float64) error
 func (s *Summarizer) addRow(sh *shard, p int, rep, year, list int32, budget, spend, vr float64, t areaTot) {
 	sh.rows++
 	a := &s.ps[p]
+	if s.onePass {
+		a.listSum += float64(list)
+		a.listN++
+	}
 	sph := spend / float64(list)
 	pct := 100 * vr / budget
 	a.sph.Add(sph)
@@ -215,9 +280,21 @@ func (s *Summarizer) addRow(sh *shard, p int, rep, year, list int32, budget, spe
 		if a.staged++; a.staged == stageLen {
 			a.flush()
 		}
-		y := s.yearOf(sh, a.band, year)
-		y.d.Add(sph)
-		y.m.Add(sph)
+		if s.onePass {
+			if sh.lastSeq == nil || year != sh.seqYear {
+				if sh.lastSeq = sh.seq[year]; sh.lastSeq == nil {
+					sh.lastSeq = &sphSeq{}
+					sh.seq[year] = sh.lastSeq
+				}
+				sh.seqYear = year
+			}
+			sh.lastSeq.p = append(sh.lastSeq.p, int32(p))
+			sh.lastSeq.v = append(sh.lastSeq.v, sph)
+		} else {
+			y := s.yearOf(sh, a.band, year)
+			y.d.Add(sph)
+			y.m.Add(sph)
+		}
 	}
 	// Rows of one replication-year come together: look the key up once.
 	if k := [2]int32{rep, year}; sh.last == nil || k != sh.lastKey {
@@ -722,26 +799,42 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 		}
 		return idx, local
 	}
-	// Pass 1: practices and their mean list sizes.
-	rows, err := runfolder.Scan(ctx, dir, files, listColumns, o.Readers, func(b *runfolder.Batch) error {
-		idx, loc := practices(b)
-		lists, closed := b.Int(1), closedCode(b, 2)
-		regIdx, _ := b.String(2)
-		for r, l := range lists {
-			if regIdx[r] != closed {
-				s.AddList(loc[idx[r]], l)
-			}
+	rowsMatch := func(rows int64) error {
+		if man.Rows > 0 && rows != man.Rows {
+			return &runfolder.CorruptError{Dir: dir, Problems: []string{fmt.Sprintf("%s/ holds %d rows but %s says %d: the manifest does not describe these files",
+				runfolder.PracticeYears, rows, runfolder.ManifestName, man.Rows)}}
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	if man.Rows > 0 && rows != man.Rows {
-		return nil, &runfolder.CorruptError{Dir: dir, Problems: []string{fmt.Sprintf("%s/ holds %d rows but %s says %d: the manifest does not describe these files",
-			runfolder.PracticeYears, rows, runfolder.ManifestName, man.Rows)}}
+	// Exact quantiles (or none) need no first pass: the bands are set
+	// after the one pass (see OnePass). Sketches need a practice's band
+	// before its first row, from pass 1.
+	onePass := o.Headline || q.RelError == 0
+	if onePass {
+		if err := s.OnePass(int(perPractice)); err != nil {
+			return nil, err
+		}
+	} else {
+		// Pass 1: practices and their mean list sizes.
+		rows, err := runfolder.Scan(ctx, dir, files, listColumns, o.Readers, func(b *runfolder.Batch) error {
+			idx, loc := practices(b)
+			lists, closed := b.Int(1), closedCode(b, 2)
+			regIdx, _ := b.String(2)
+			for r, l := range lists {
+				if regIdx[r] != closed {
+					s.AddList(loc[idx[r]], l)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if err := rowsMatch(rows); err != nil {
+			return nil, err
+		}
+		s.SetBands(man.Years)
 	}
-	s.SetBands(man.Years)
 	// Pass 2: every practice-year, each shard of practices by its own
 	// goroutine, and beside them the variance decomposition and the
 	// contract's payments, from the same batches (one read of the files).
@@ -750,7 +843,7 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 		return nil, err
 	}
 	cols, risk, contract, riskAt, contractAt := p2.cols, p2.risk, p2.contract, p2.riskAt, p2.contractAt
-	_, err = runfolder.Scan(ctx, dir, files, cols, o.Readers, func(b *runfolder.Batch) error {
+	rows, err := runfolder.Scan(ctx, dir, files, cols, o.Readers, func(b *runfolder.Batch) error {
 		idx, loc := practices(b)
 		rep, year, list := b.Int(1), b.Int(2), b.Int(3)
 		budget, spend, vr, sav, def, stop, comm, holder := b.Float(4), b.Float(5), b.Float(6), b.Float(7), b.Float(8), b.Float(9), b.Float(10), b.Float(11)
@@ -797,6 +890,12 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if onePass {
+		if err := rowsMatch(rows); err != nil {
+			return nil, err
+		}
+		s.SetBands(man.Years)
 	}
 	sum, err := s.Summary()
 	if err != nil {
