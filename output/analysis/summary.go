@@ -138,6 +138,7 @@ type Summarizer struct {
 	// order until SetBands, and exact stores are sized to perPractice.
 	onePass     bool
 	perPractice int
+	perSeq      int // room for a shard's spend per head in one year
 }
 
 // NewSummarizer is a summariser with quantiles q; a headline-only
@@ -173,12 +174,17 @@ func (s *Summarizer) Practice(id string) int {
 // is needed: a summariser with exact quantiles (or a headline only) keeps
 // each row's spend per head, as float64, until SetBands files it by band,
 // in the order the rows came. perPractice is the most rows a practice has
-// (replications times years): its exact stores are sized to it.
-func (s *Summarizer) OnePass(perPractice int) error {
+// (replications times years): its exact stores are sized to it; rows and
+// years, the run's, size the store of spend per head.
+func (s *Summarizer) OnePass(perPractice int, rows int64, years int) error {
 	if !s.headline && s.q.RelError != 0 {
 		return errors.New("one pass needs exact quantiles")
 	}
 	s.onePass, s.perPractice = true, perPractice
+	if years > 0 && rows > 0 {
+		// Shards split the practices about evenly: a little room to spare.
+		s.perSeq = int(rows/int64(years)/Shards) * 33 / 32
+	}
 	for _, sh := range s.shards {
 		sh.seq = map[int32]*sphSeq{}
 	}
@@ -283,7 +289,7 @@ func (s *Summarizer) addRow(sh *shard, p int, rep, year, list int32, budget, spe
 		if s.onePass {
 			if sh.lastSeq == nil || year != sh.seqYear {
 				if sh.lastSeq = sh.seq[year]; sh.lastSeq == nil {
-					sh.lastSeq = &sphSeq{}
+					sh.lastSeq = &sphSeq{p: make([]int32, 0, s.perSeq), v: make([]float64, 0, s.perSeq)}
 					sh.seq[year] = sh.lastSeq
 				}
 				sh.seqYear = year
@@ -811,7 +817,7 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 	// before its first row, from pass 1.
 	onePass := o.Headline || q.RelError == 0
 	if onePass {
-		if err := s.OnePass(int(perPractice)); err != nil {
+		if err := s.OnePass(int(perPractice), man.Rows, man.Years); err != nil {
 			return nil, err
 		}
 	} else {
