@@ -169,6 +169,14 @@ func (d *Dist) N() int {
 	return n
 }
 
+// sortOwn sorts d's own values, once.
+func (d *Dist) sortOwn() {
+	if !d.sorted {
+		sortValues(d.vals)
+		d.sorted = true
+	}
+}
+
 // leaves are the exact value slices, each sorted.
 func (d *Dist) leaves() [][]float32 {
 	var out [][]float32
@@ -176,10 +184,7 @@ func (d *Dist) leaves() [][]float32 {
 		if len(l.vals) == 0 {
 			continue
 		}
-		if !l.sorted {
-			sortValues(l.vals)
-			l.sorted = true
-		}
+		l.sortOwn()
 		out = append(out, l.vals)
 	}
 	return out
@@ -289,8 +294,12 @@ const bisectLeaves = 64
 // values in the bin that holds it, and selects among those few: exact, in
 // one pass over the values and a histogram's memory.
 func (d *Dist) orderStat(k int) float64 {
-	if d.pool != nil {
+	switch {
+	case d.pool != nil:
 		return d.pool.orderStat(k)
+	case len(d.parts) == 0:
+		d.sortOwn()
+		return float64(d.vals[k])
 	}
 	ls := d.leaves()
 	switch {
@@ -441,9 +450,14 @@ func (d *Dist) Tail(a float64, neg bool) (VaR, ES float64) {
 			worst = d.orderStat(n - k)
 		}
 		var ls [][]float32
-		if d.pool != nil {
+		var own [1][]float32
+		switch {
+		case d.pool != nil:
 			ls = d.pool.ls
-		} else {
+		case len(d.parts) == 0:
+			own[0] = d.vals // sorted by orderStat
+			ls = own[:]
+		default:
 			ls = d.leaves()
 		}
 		if neg {

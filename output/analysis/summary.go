@@ -797,9 +797,17 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 	practices := func(b *runfolder.Batch) ([]int32, []int) {
 		idx, dict := b.String(0)
 		if id := b.DictID(0); id != mapped || len(local) != len(dict) {
-			local = local[:0]
-			for _, d := range dict {
-				local = append(local, s.Practice(d))
+			// Row groups mostly list the practices in the same order:
+			// compare with the last before hashing each.
+			same := len(local) == len(dict)
+			for i := 0; same && i < len(dict); i++ {
+				same = s.IDs[local[i]] == dict[i]
+			}
+			if !same {
+				local = local[:0]
+				for _, d := range dict {
+					local = append(local, s.Practice(d))
+				}
 			}
 			mapped = id
 		}
