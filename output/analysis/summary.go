@@ -911,24 +911,41 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 		}
 		s.SetBands(man.Years)
 	}
+	// The ledger's pass and the contract's table, which need nothing of
+	// the practice-years' tables, go on beside them, filling the cores
+	// where those wait on one another.
+	side := &Summary{}
+	var sideErr error
+	var wg sync.WaitGroup
+	if !o.Headline {
+		wg.Go(func() {
+			if sideErr = ledgerPass(ctx, dir, man, o.Readers, side); sideErr != nil {
+				return
+			}
+			if contract != nil {
+				contract.finish(side)
+			}
+		})
+	}
 	sum, err := s.Summary()
+	wg.Wait()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	if sideErr != nil {
+		return nil, sideErr
 	}
 	sum.Scenario, sum.Seed, sum.Replications, sum.Years = man.ScenarioName, man.Seed, man.Replications, man.Years
 	sum.CommissionerLabel = termsOf(man).CommissionerLabel
 	sum.QuantileNote = note
+	sum.Ledger, sum.Flows, sum.LedgerRows = side.Ledger, side.Flows, side.LedgerRows
+	sum.Contract = side.Contract
 	if o.Headline {
 		return sum, nil
 	}
-	if err := ledgerPass(ctx, dir, man, o.Readers, sum); err != nil {
-		return nil, err
-	}
-	if contract != nil {
-		contract.finish(sum)
-	}
 	riskRows(man, sum)
 	if risk != nil {
+		// The decomposition names each practice's band.
 		risk.finish(s.IDs, sum)
 	}
 	return sum, nil
