@@ -857,6 +857,16 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 		return nil, err
 	}
 	cols, risk, contract, riskAt, contractAt := p2.cols, p2.risk, p2.contract, p2.riskAt, p2.contractAt
+	// The ledger's pass, which needs nothing of the practice-years, goes on
+	// beside theirs, filling the cores where that waits on itself.
+	side := &Summary{}
+	var sideErr error
+	var ledger sync.WaitGroup
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if !o.Headline {
+		ledger.Go(func() { sideErr = ledgerPass(lctx, dir, man, o.Readers, side) })
+	}
 	rows, err := runfolder.Scan(ctx, dir, files, cols, o.Readers, func(b *runfolder.Batch) error {
 		idx, loc := practices(b)
 		rep, year, list := b.Int(1), b.Int(2), b.Int(3)
@@ -902,33 +912,22 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 		wg.Wait()
 		return errors.Join(errs[:]...)
 	})
+	if err == nil && onePass {
+		err = rowsMatch(rows)
+	}
 	if err != nil {
+		cancel()
+		ledger.Wait()
 		return nil, err
 	}
+	if contract != nil {
+		contract.finish(side)
+	}
 	if onePass {
-		if err := rowsMatch(rows); err != nil {
-			return nil, err
-		}
 		s.SetBands(man.Years)
 	}
-	// The ledger's pass and the contract's table, which need nothing of
-	// the practice-years' tables, go on beside them, filling the cores
-	// where those wait on one another.
-	side := &Summary{}
-	var sideErr error
-	var wg sync.WaitGroup
-	if !o.Headline {
-		wg.Go(func() {
-			if sideErr = ledgerPass(ctx, dir, man, o.Readers, side); sideErr != nil {
-				return
-			}
-			if contract != nil {
-				contract.finish(side)
-			}
-		})
-	}
 	sum, err := s.Summary()
-	wg.Wait()
+	ledger.Wait()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
