@@ -797,16 +797,19 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 	practices := func(b *runfolder.Batch) ([]int32, []int) {
 		idx, dict := b.String(0)
 		if id := b.DictID(0); id != mapped || len(local) != len(dict) {
-			// Row groups mostly list the practices in the same order:
-			// compare with the last before hashing each.
-			same := len(local) == len(dict)
-			for i := 0; same && i < len(dict); i++ {
-				same = s.IDs[local[i]] == dict[i]
-			}
-			if !same {
-				local = local[:0]
-				for _, d := range dict {
-					local = append(local, s.Practice(d))
+			// A row group lists its practices in the order they were first
+			// seen, from where it starts: each name is compared with the
+			// one after the last before it is hashed.
+			local = local[:0]
+			next := 0
+			for _, d := range dict {
+				p := next
+				if p >= len(s.IDs) || s.IDs[p] != d {
+					p = s.Practice(d)
+				}
+				local = append(local, p)
+				if next = p + 1; next == len(s.IDs) {
+					next = 0
 				}
 			}
 			mapped = id
