@@ -30,8 +30,8 @@ type Obs struct {
 	HolderPaid       float64
 }
 
-// practiceAcc accumulates one practice's practice-years. A row touches its
-// first few cache lines and one line of its stage.
+// practiceAcc accumulates one practice's practice-years: 3 cache lines,
+// which with one line of the practice's stage are all a row touches.
 type practiceAcc struct {
 	listSum  float64
 	listN    float64
@@ -41,14 +41,17 @@ type practiceAcc struct {
 	sav, def float64
 	over     [2]int // beyond Thresholds[0], [1]
 	under    [2]int
-	staged   int
+	staged   int   // values in the practice's stage
 	pctDist  *Dist // variance as % of budget
 	lossDist *Dist // variance in pounds (its negative is the loss)
-	// stage holds the latest (pct, loss) pairs until it is full: a row then
-	// touches only this practice's accumulator, and its distributions are
-	// fed stageLen values at a time.
-	stage [stageLen][2]float32
 }
+
+// stage holds a practice's latest (pct, loss) pairs until it is full: a row
+// then touches only the practice's accumulator and stage, and its
+// distributions are fed stageLen values at a time. The stages lie apart
+// from the accumulators, so that those of practices read one after
+// another lie close together.
+type stage [stageLen][2]float32
 
 // stageLen values are staged per practice before its distributions take
 // them: enough to take them in runs, few enough that the accumulators of
@@ -61,16 +64,16 @@ type yearAcc struct {
 	m Moments
 }
 
-// flush hands the staged values to the distributions.
-func (a *practiceAcc) flush() {
-	st := a.stage[:a.staged]
+// flush hands practice a's staged values st to its distributions.
+func (a *practiceAcc) flush(st *stage) {
+	vals := st[:a.staged]
 	a.staged = 0
 	if a.pctDist.sk == nil && a.lossDist.sk == nil {
-		a.pctDist.addExact(st, 0)
-		a.lossDist.addExact(st, 1)
+		a.pctDist.addExact(vals, 0)
+		a.lossDist.addExact(vals, 1)
 		return
 	}
-	for _, v := range st {
+	for _, v := range vals {
 		a.pctDist.Add(float64(v[0]))
 		a.lossDist.Add(float64(v[1]))
 	}
@@ -131,6 +134,7 @@ type Summarizer struct {
 	q        *Quantiles
 	headline bool
 	ps       []practiceAcc
+	stages   []stage // by practice, unless headline
 	shards   [Shards]*shard
 	years    int
 	perBand  []float64
@@ -160,6 +164,9 @@ func (s *Summarizer) Practice(id string) int {
 	s.index[id] = i
 	s.IDs = append(s.IDs, id)
 	s.ps = append(s.ps, practiceAcc{})
+	if !s.headline {
+		s.stages = append(s.stages, stage{})
+	}
 	if !s.headline {
 		s.ps[i].pctDist, s.ps[i].lossDist = s.q.New(), s.q.New()
 		if s.onePass {
@@ -282,9 +289,10 @@ func (s *Summarizer) addRow(sh *shard, p int, rep, year, list int32, budget, spe
 	}
 	if !s.headline {
 		// Exact values are kept as float32, so staging them so loses nothing.
-		a.stage[a.staged] = [2]float32{float32(pct), float32(vr)}
+		st := &s.stages[p]
+		st[a.staged] = [2]float32{float32(pct), float32(vr)}
 		if a.staged++; a.staged == stageLen {
-			a.flush()
+			a.flush(st)
 		}
 		if s.onePass {
 			if sh.lastSeq == nil || year != sh.seqYear {
@@ -429,7 +437,7 @@ func (s *Summarizer) Summary() (*Summary, error) {
 	sum := &Summary{Rows: rows, Quantiles: s.q}
 	if !s.headline {
 		for i := range s.ps {
-			s.ps[i].flush()
+			s.ps[i].flush(&s.stages[i])
 		}
 	}
 	order := make([]int, 0, len(s.IDs))
@@ -791,6 +799,9 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 	// growing the slice by doubling would copy them and touch fresh
 	// memory again and again.
 	s.ps = slices.Grow(s.ps, min(max(man.Practices, 0), 1<<20))
+	if !o.Headline {
+		s.stages = slices.Grow(s.stages, min(max(man.Practices, 0), 1<<20))
+	}
 	// A row group's batches share its dictionary: map it to practices once.
 	var local []int
 	var mapped uint64
