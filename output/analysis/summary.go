@@ -872,14 +872,21 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 	}
 	cols, risk, contract, riskAt, contractAt := p2.cols, p2.risk, p2.contract, p2.riskAt, p2.contractAt
 	// The ledger's pass, which needs nothing of the practice-years, goes on
-	// beside theirs, filling the cores where that waits on itself.
+	// beside theirs, filling the cores where that waits on itself; with
+	// sketches (a large run) after it, so that the two passes' memory is
+	// not held at once.
 	side := &Summary{}
 	var sideErr error
 	var ledger sync.WaitGroup
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if !o.Headline {
-		ledger.Go(func() { sideErr = ledgerPass(lctx, dir, man, o.Readers, side) })
+	startLedger := func() {
+		if !o.Headline {
+			ledger.Go(func() { sideErr = ledgerPass(lctx, dir, man, o.Readers, side) })
+		}
+	}
+	if onePass {
+		startLedger()
 	}
 	rows, err := runfolder.Scan(ctx, dir, files, cols, o.Readers, func(b *runfolder.Batch) error {
 		idx, loc := practices(b)
@@ -939,6 +946,8 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 	}
 	if onePass {
 		s.SetBands(man.Years)
+	} else {
+		startLedger()
 	}
 	sum, err := s.Summary()
 	ledger.Wait()
