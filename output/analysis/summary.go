@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gpbudget/gpbudget/output/runfolder"
 	"github.com/gpbudget/gpbudget/sim"
@@ -483,19 +484,20 @@ func (s *Summarizer) Summary() (*Summary, error) {
 			s.merge(all, g)
 		}
 	}
+	// "all", as large as the bands together, first.
 	bandStats := make([]Stats, len(bands)+1)
 	parallel(len(bandStats), func(j int) {
-		if j == len(bands) {
-			bandStats[j] = s.statsOf(all, len(order))
+		if j == 0 {
+			bandStats[0] = s.statsOf(all, len(order))
 			return
 		}
-		bandStats[j] = s.statsOf(groups[bands[j]], counts[bands[j]])
+		bandStats[j] = s.statsOf(groups[bands[j-1]], counts[bands[j-1]])
 	})
 	for j, b := range bands {
-		sum.Bands = append(sum.Bands, BandStats{Band: Bands[b].Name, Stats: bandStats[j]})
+		sum.Bands = append(sum.Bands, BandStats{Band: Bands[b].Name, Stats: bandStats[j+1]})
 		groups[b] = nil
 	}
-	sum.Bands = append(sum.Bands, BandStats{Band: AllBands, Stats: bandStats[len(bands)]})
+	sum.Bands = append(sum.Bands, BandStats{Band: AllBands, Stats: bandStats[0]})
 
 	// Years and replications, in order.
 	var years, reps []int32
@@ -601,13 +603,15 @@ func (s *Summarizer) Summary() (*Summary, error) {
 	return sum, nil
 }
 
-// parallel calls f(0), ..., f(n-1) on Shards goroutines; each call must
-// write only what is its own.
+// parallel calls f(0), ..., f(n-1) on Shards goroutines, each taking the
+// next call not yet taken (so put the largest first); each call must write
+// only what is its own.
 func parallel(n int, f func(int)) {
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := range Shards {
+	for range Shards {
 		wg.Go(func() {
-			for j := w; j < n; j += Shards {
+			for j := int(next.Add(1) - 1); j < n; j = int(next.Add(1) - 1) {
 				f(j)
 			}
 		})
