@@ -839,9 +839,12 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 		return nil
 	}
 	// Exact quantiles (or none) need no first pass: the bands are set
-	// after the one pass (see OnePass). Sketches need a practice's band
-	// before its first row, from pass 1.
-	onePass := o.Headline || q.RelError == 0
+	// after the one pass (see OnePass), which keeps 12 bytes a row (spend
+	// per head and practice) until then, so only while that fits half the
+	// exact budget (England 100 x 2: 20 MB; at 6.2 million rows it would
+	// add 75 MB to a peak of 190 MB). Sketches need a practice's band
+	// before its first row, from pass 1. The tables are the same either way.
+	onePass := o.Headline || (q.RelError == 0 && man.Rows*12 <= budget/2)
 	if onePass {
 		if err := s.OnePass(int(perPractice), man.Rows, man.Years); err != nil {
 			return nil, err
