@@ -67,12 +67,19 @@ func TestDistPooledAndSketched(t *testing.T) {
 
 // Every order statistic of a pooled Dist is the flat sorted values' own,
 // with negative values, zeros of both signs, ties across leaves and leaves
-// of one value.
+// of one value: of few leaves (bisection) and of many (a histogram), which
+// give the same bits, a zero's sign included.
 func TestOrderStatEveryRank(t *testing.T) {
+	for _, leaves := range []int{40, bisectLeaves + 100} {
+		orderStatEveryRank(t, leaves)
+	}
+}
+
+func orderStatEveryRank(t *testing.T, leaves int) {
 	g := rand.New(rand.NewPCG(3, 4))
 	pooled := Exact().New()
 	var all []float32
-	for i := range 40 {
+	for i := range leaves {
 		leaf := Exact().New()
 		n := 1 + g.IntN(300)
 		for range n {
@@ -93,9 +100,17 @@ func TestOrderStatEveryRank(t *testing.T) {
 		pooled.Merge(leaf)
 	}
 	slices.Sort(all)
+	ls := pooled.leaves()
 	for k, want := range all {
-		if got := pooled.orderStat(k); got != float64(want) {
-			t.Fatalf("order statistic %d of %d: %v, want %v", k, len(all), got, want)
+		got := pooled.orderStat(k)
+		if got != float64(want) {
+			t.Fatalf("%d leaves: order statistic %d of %d: %v, want %v", leaves, k, len(all), got, want)
+		}
+		if k%16 != 0 && want != 0 {
+			continue
+		}
+		if b := bisect(ls, k); math.Float64bits(b) != math.Float64bits(got) {
+			t.Fatalf("%d leaves: order statistic %d: %v, bisection %v", leaves, k, got, b)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gpbudget/gpbudget/output/runfolder"
 	"github.com/gpbudget/gpbudget/sim"
@@ -30,7 +31,8 @@ type Obs struct {
 	HolderPaid       float64
 }
 
-// practiceAcc accumulates one practice's practice-years.
+// practiceAcc accumulates one practice's practice-years: 3 cache lines,
+// which with one line of the practice's stage are all a row touches.
 type practiceAcc struct {
 	listSum  float64
 	listN    float64
@@ -40,19 +42,22 @@ type practiceAcc struct {
 	sav, def float64
 	over     [2]int // beyond Thresholds[0], [1]
 	under    [2]int
+	staged   int   // values in the practice's stage
 	pctDist  *Dist // variance as % of budget
 	lossDist *Dist // variance in pounds (its negative is the loss)
-	// stage holds the latest (pct, loss) pairs until it is full: a row then
-	// touches only this practice's accumulator, and its distributions are
-	// fed stageLen values at a time while they are in cache.
-	stage  [stageLen][2]float32
-	staged int
-	// year[y] is the practice's band's spend-per-head distribution in year y.
-	year []*yearAcc
 }
 
-// stageLen values are staged per practice before its distributions take them.
-const stageLen = 256
+// stage holds a practice's latest (pct, loss) pairs until it is full: a row
+// then touches only the practice's accumulator and stage, and its
+// distributions are fed stageLen values at a time. The stages lie apart
+// from the accumulators, so that those of practices read one after
+// another lie close together.
+type stage [stageLen][2]float32
+
+// stageLen values are staged per practice before its distributions take
+// them: enough to take them in runs, few enough that the accumulators of
+// practices read one after another lie close together.
+const stageLen = 64
 
 // yearAcc is spend per head in one band and year.
 type yearAcc struct {
@@ -60,13 +65,19 @@ type yearAcc struct {
 	m Moments
 }
 
-// flush hands the staged values to the distributions.
-func (a *practiceAcc) flush() {
-	for _, v := range a.stage[:a.staged] {
+// flush hands practice a's staged values st to its distributions.
+func (a *practiceAcc) flush(st *stage) {
+	vals := st[:a.staged]
+	a.staged = 0
+	if a.pctDist.sk == nil && a.lossDist.sk == nil {
+		a.pctDist.addExact(vals, 0)
+		a.lossDist.addExact(vals, 1)
+		return
+	}
+	for _, v := range vals {
 		a.pctDist.Add(float64(v[0]))
 		a.lossDist.Add(float64(v[1]))
 	}
-	a.staged = 0
 }
 
 // areaTot is the area's totals in one replication and year.
@@ -97,6 +108,18 @@ type shard struct {
 	lastKey [2]int32
 	last    *areaTot
 	year    map[[2]int32]*yearAcc // (band, year): spend per head
+	byBand  [][]*yearAcc          // [band][year]: year's entries, at hand
+	// In one pass (see OnePass), each year's spend per head in row order
+	// with its practice, until the bands are known.
+	seq     map[int32]*sphSeq
+	seqYear int32
+	lastSeq *sphSeq
+}
+
+// sphSeq is a shard's spend per head in one year, in row order.
+type sphSeq struct {
+	p []int32
+	v []float64
 }
 
 // Summarizer computes a run's summary tables from its practice-years in two
@@ -104,16 +127,23 @@ type shard struct {
 // its mean list size over the run), then Add sees every row. Its memory is
 // a fixed amount per practice, per year and per replication, plus the
 // quantile store (exact values up to a budget, else sketches): flat in the
-// number of rows.
+// number of rows. With exact quantiles, or none, it can take one pass
+// instead (see OnePass).
 type Summarizer struct {
 	IDs      []string
 	index    map[string]int
 	q        *Quantiles
 	headline bool
 	ps       []practiceAcc
+	stages   []stage // by practice, unless headline
 	shards   [Shards]*shard
 	years    int
 	perBand  []float64
+	// onePass: Add also sees list sizes, spend per head is kept in row
+	// order until SetBands, and exact stores are sized to perPractice.
+	onePass     bool
+	perPractice int
+	perSeq      int // room for a shard's spend per head in one year
 }
 
 // NewSummarizer is a summariser with quantiles q; a headline-only
@@ -136,9 +166,37 @@ func (s *Summarizer) Practice(id string) int {
 	s.IDs = append(s.IDs, id)
 	s.ps = append(s.ps, practiceAcc{})
 	if !s.headline {
+		s.stages = append(s.stages, stage{})
+	}
+	if !s.headline {
 		s.ps[i].pctDist, s.ps[i].lossDist = s.q.New(), s.q.New()
+		if s.onePass {
+			s.ps[i].pctDist.Reserve(s.perPractice)
+			s.ps[i].lossDist.Reserve(s.perPractice)
+		}
 	}
 	return i
+}
+
+// OnePass makes Add take every row's list size too, so that no first pass
+// is needed: a summariser with exact quantiles (or a headline only) keeps
+// each row's spend per head, as float64, until SetBands files it by band,
+// in the order the rows came. perPractice is the most rows a practice has
+// (replications times years): its exact stores are sized to it; rows and
+// years, the run's, size the store of spend per head.
+func (s *Summarizer) OnePass(perPractice int, rows int64, years int) error {
+	if !s.headline && s.q.RelError != 0 {
+		return errors.New("one pass needs exact quantiles")
+	}
+	s.onePass, s.perPractice = true, perPractice
+	if years > 0 && rows > 0 {
+		// Shards split the practices about evenly: a little room to spare.
+		s.perSeq = int(rows/int64(years)/Shards) * 33 / 32
+	}
+	for _, sh := range s.shards {
+		sh.seq = map[int32]*sphSeq{}
+	}
+	return nil
 }
 
 // AddList is the first pass: practice p had list size list in one row.
@@ -148,18 +206,43 @@ func (s *Summarizer) AddList(p int, list int32) {
 }
 
 // SetBands ends the first pass. With years, the number of years each
-// practice has rows for, the exact stores are sized to their values.
+// practice has rows for, the exact stores are sized to their values. In one
+// pass it comes after every row, and files each shard's spend per head by
+// band, in the order the rows came.
 func (s *Summarizer) SetBands(years int) {
 	s.years, s.perBand = years, make([]float64, len(Bands))
 	for i := range s.ps {
 		a := &s.ps[i]
 		a.band = BandOf(a.listSum / a.listN)
 		s.perBand[a.band] += a.listN
-		if !s.headline {
+		if !s.headline && !s.onePass {
 			a.pctDist.Reserve(int(a.listN))
 			a.lossDist.Reserve(int(a.listN))
 		}
 	}
+	if !s.onePass || s.headline {
+		return
+	}
+	parallel(Shards, func(w int) {
+		sh := s.shards[w]
+		for y, sq := range sh.seq {
+			n := make([]int, len(Bands))
+			for _, p := range sq.p {
+				n[s.ps[p].band]++
+			}
+			for b, c := range n {
+				if c > 0 {
+					s.yearOf(sh, b, y).d.Reserve(c)
+				}
+			}
+			for j, p := range sq.p {
+				acc := s.yearOf(sh, s.ps[p].band, y)
+				acc.d.Add(sq.v[j])
+				acc.m.Add(sq.v[j])
+			}
+		}
+		sh.seq, sh.lastSeq = nil, nil
+	})
 }
 
 // Add is the second pass: one practice-year.
@@ -167,69 +250,101 @@ func (s *Summarizer) Add(o *Obs) error { return s.add(s.shards[o.Practice%Shards
 
 func (s *Summarizer) add(sh *shard, o *Obs) error {
 	if o.ListSize <= 0 || o.Budget <= 0 {
-		return fmt.Errorf("practice %s year %d replication %d has list size %d and budget %g: both must be positive",
-			s.IDs[o.Practice], o.Year, o.Replication, o.ListSize, o.Budget)
+		return s.invalid(o.Practice, o.Year, o.Replication, o.ListSize, o.Budget)
 	}
+	s.addRow(sh, o.Practice, o.Replication, o.Year, o.ListSize, o.Budget, o.SpendTotal, o.Variance,
+		areaTot{o.Budget, o.SpendTotal, o.CommissionerPaid, o.HolderPaid, o.SavingsRetained, o.DeficitCarried, o.StopLossPaid})
+	return nil
+}
+
+// invalid is the error for a practice-year without a positive list size and budget.
+func (s *Summarizer) invalid(p int, year, rep, list int32, budget float64) error {
+	return fmt.Errorf("practice %s year %d replication %d has list size %d and budget %g: both must be positive",
+		s.IDs[p], year, rep, list, budget)
+}
+
+// addRow adds practice p's practice-year with list size and budget
+// positive; t holds its money (t.sav and t.def are its savings retained and
+// deficit carried).
+func (s *Summarizer) addRow(sh *shard, p int, rep, year, list int32, budget, spend, vr float64, t areaTot) {
 	sh.rows++
-	a := &s.ps[o.Practice]
-	sph := o.SpendTotal / float64(o.ListSize)
-	p := 100 * o.Variance / o.Budget
+	a := &s.ps[p]
+	if s.onePass {
+		a.listSum += float64(list)
+		a.listN++
+	}
+	sph := spend / float64(list)
+	pct := 100 * vr / budget
 	a.sph.Add(sph)
-	a.vr.Add(o.Variance)
-	a.pct.Add(p)
-	a.sav += o.SavingsRetained
-	a.def += o.DeficitCarried
-	for t, th := range Thresholds {
-		if p < -100*th {
-			a.over[t]++
+	a.vr.Add(vr)
+	a.pct.Add(pct)
+	a.sav += t.sav
+	a.def += t.def
+	for i, th := range Thresholds {
+		if pct < -100*th {
+			a.over[i]++
 		}
-		if p > 100*th {
-			a.under[t]++
+		if pct > 100*th {
+			a.under[i]++
 		}
 	}
 	if !s.headline {
 		// Exact values are kept as float32, so staging them so loses nothing.
-		a.stage[a.staged] = [2]float32{float32(p), float32(o.Variance)}
+		st := &s.stages[p]
+		st[a.staged] = [2]float32{float32(pct), float32(vr)}
 		if a.staged++; a.staged == stageLen {
-			a.flush()
+			a.flush(st)
 		}
-		y := s.yearOf(sh, a, o.Year)
-		y.d.Add(sph)
-		y.m.Add(sph)
+		if s.onePass {
+			if sh.lastSeq == nil || year != sh.seqYear {
+				if sh.lastSeq = sh.seq[year]; sh.lastSeq == nil {
+					sh.lastSeq = &sphSeq{p: make([]int32, 0, s.perSeq), v: make([]float64, 0, s.perSeq)}
+					sh.seq[year] = sh.lastSeq
+				}
+				sh.seqYear = year
+			}
+			sh.lastSeq.p = append(sh.lastSeq.p, int32(p))
+			sh.lastSeq.v = append(sh.lastSeq.v, sph)
+		} else {
+			y := s.yearOf(sh, a.band, year)
+			y.d.Add(sph)
+			y.m.Add(sph)
+		}
 	}
 	// Rows of one replication-year come together: look the key up once.
-	if k := [2]int32{o.Replication, o.Year}; sh.last == nil || k != sh.lastKey {
-		t := sh.area[k]
-		if t == nil {
-			t = &areaTot{}
-			sh.area[k] = t
+	if k := [2]int32{rep, year}; sh.last == nil || k != sh.lastKey {
+		at := sh.area[k]
+		if at == nil {
+			at = &areaTot{}
+			sh.area[k] = at
 		}
-		sh.last, sh.lastKey = t, k
+		sh.last, sh.lastKey = at, k
 	}
-	sh.last.add(areaTot{o.Budget, o.SpendTotal, o.CommissionerPaid, o.HolderPaid, o.SavingsRetained, o.DeficitCarried, o.StopLossPaid})
-	return nil
+	sh.last.add(t)
 }
 
-// yearOf is the spend-per-head accumulator of practice a's band in year y,
-// in a's shard.
-func (s *Summarizer) yearOf(sh *shard, a *practiceAcc, y int32) *yearAcc {
-	if y >= 0 && int(y) < len(a.year) && a.year[y] != nil {
-		return a.year[y]
+// yearOf is the spend-per-head accumulator of band b in year y, in shard sh.
+func (s *Summarizer) yearOf(sh *shard, b int, y int32) *yearAcc {
+	if y >= 0 && b < len(sh.byBand) && int(y) < len(sh.byBand[b]) && sh.byBand[b][y] != nil {
+		return sh.byBand[b][y]
 	}
-	k := [2]int32{int32(a.band), y}
+	k := [2]int32{int32(b), y}
 	acc := sh.year[k]
 	if acc == nil {
 		acc = &yearAcc{d: s.q.New()}
 		if s.years > 0 {
-			acc.d.Reserve(int(s.perBand[a.band]) / s.years / Shards)
+			acc.d.Reserve(int(s.perBand[b]) / s.years / Shards)
 		}
 		sh.year[k] = acc
 	}
 	if y >= 0 && y < 1000 {
-		for int(y) >= len(a.year) {
-			a.year = append(a.year, nil)
+		for b >= len(sh.byBand) {
+			sh.byBand = append(sh.byBand, nil)
 		}
-		a.year[y] = acc
+		for int(y) >= len(sh.byBand[b]) {
+			sh.byBand[b] = append(sh.byBand[b], nil)
+		}
+		sh.byBand[b][y] = acc
 	}
 	return acc
 }
@@ -323,7 +438,7 @@ func (s *Summarizer) Summary() (*Summary, error) {
 	sum := &Summary{Rows: rows, Quantiles: s.q}
 	if !s.headline {
 		for i := range s.ps {
-			s.ps[i].flush()
+			s.ps[i].flush(&s.stages[i])
 		}
 	}
 	order := make([]int, 0, len(s.IDs))
@@ -358,16 +473,31 @@ func (s *Summarizer) Summary() (*Summary, error) {
 			a.pctDist, a.lossDist = nil, nil // done with: free before pooling
 		}
 	}
+	// The bands and "all" pool the practices' values by reference (all
+	// merged first, in band order), then their statistics are computed at
+	// once, as are spend per head's by band and year.
 	all := s.newGroup()
+	var bands []int
 	for b, g := range groups {
-		if g == nil {
-			continue
+		if g != nil {
+			bands = append(bands, b)
+			s.merge(all, g)
 		}
-		sum.Bands = append(sum.Bands, BandStats{Band: Bands[b].Name, Stats: s.statsOf(g, counts[b])})
-		s.merge(all, g)
+	}
+	// "all", as large as the bands together, first.
+	bandStats := make([]Stats, len(bands)+1)
+	parallel(len(bandStats), func(j int) {
+		if j == 0 {
+			bandStats[0] = s.statsOf(all, len(order))
+			return
+		}
+		bandStats[j] = s.statsOf(groups[bands[j-1]], counts[bands[j-1]])
+	})
+	for j, b := range bands {
+		sum.Bands = append(sum.Bands, BandStats{Band: Bands[b].Name, Stats: bandStats[j+1]})
 		groups[b] = nil
 	}
-	sum.Bands = append(sum.Bands, BandStats{Band: AllBands, Stats: s.statsOf(all, len(order))})
+	sum.Bands = append(sum.Bands, BandStats{Band: AllBands, Stats: bandStats[0]})
 
 	// Years and replications, in order.
 	var years, reps []int32
@@ -396,25 +526,44 @@ func (s *Summarizer) Summary() (*Summary, error) {
 			}
 			byYear[[2]int32{-1, y}], yearMom[[2]int32{-1, y}] = pooled, &pm
 		}
-		for b := -1; b < len(Bands); b++ {
-			name := AllBands
-			if b >= 0 {
-				name = Bands[b].Name
+		// Each shard's values sorted first (a band's and "all"'s rows share
+		// them), then the rows at once: the bands' in order, then "all"'s,
+		// latest year first.
+		var leaves []*Dist
+		for _, sh := range s.shards {
+			for _, y := range sh.year {
+				leaves = append(leaves, y.d)
 			}
+		}
+		parallel(len(leaves), func(j int) { leaves[j].leaves() })
+		var keys [][2]int32
+		for b := range Bands {
 			for _, y := range years {
-				d := byYear[[2]int32{int32(b), y}]
-				if d == nil || d.N() == 0 || yearMom[[2]int32{int32(b), y}] == nil {
-					continue
-				}
-				ys := YearStats{Band: name, Year: y, PracticeYrs: d.N(), Mean: yearMom[[2]int32{int32(b), y}].Mean(),
-					P05: d.Quantile(.05), P25: d.Quantile(.25), P50: d.Quantile(.5), P75: d.Quantile(.75), P95: d.Quantile(.95),
-					RelError: s.q.RelError}
-				if b < 0 {
-					// "all" goes last, after the bands, as before.
-					defer func() { sum.ByYear = append(sum.ByYear, ys) }()
-					continue
-				}
-				sum.ByYear = append(sum.ByYear, ys)
+				keys = append(keys, [2]int32{int32(b), y})
+			}
+		}
+		for _, y := range slices.Backward(years) {
+			keys = append(keys, [2]int32{-1, y})
+		}
+		rows := make([]*YearStats, len(keys))
+		parallel(len(keys), func(j int) {
+			k := keys[j]
+			d := byYear[k]
+			if d == nil || d.N() == 0 || yearMom[k] == nil {
+				return
+			}
+			name := AllBands
+			if k[0] >= 0 {
+				name = Bands[k[0]].Name
+			}
+			rows[j] = &YearStats{Band: name, Year: k[1], PracticeYrs: d.N(), Mean: yearMom[k].Mean(),
+				P05: d.Quantile(.05), P25: d.Quantile(.25), P50: d.Quantile(.5), P75: d.Quantile(.75), P95: d.Quantile(.95),
+				RelError: s.q.RelError}
+			d.release()
+		})
+		for _, r := range rows {
+			if r != nil {
+				sum.ByYear = append(sum.ByYear, *r)
 			}
 		}
 	}
@@ -452,6 +601,22 @@ func (s *Summarizer) Summary() (*Summary, error) {
 	}
 	sum.Commissioner = append(sum.Commissioner, commRow(AllBands, whole, need))
 	return sum, nil
+}
+
+// parallel calls f(0), ..., f(n-1) on Shards goroutines, each taking the
+// next call not yet taken (so put the largest first); each call must write
+// only what is its own.
+func parallel(n int, f func(int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range Shards {
+		wg.Go(func() {
+			for j := int(next.Add(1) - 1); j < n; j = int(next.Add(1) - 1) {
+				f(j)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // commRow is a commissioner row from the area's totals ts (one per
@@ -638,40 +803,73 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 	// growing the slice by doubling would copy them and touch fresh
 	// memory again and again.
 	s.ps = slices.Grow(s.ps, min(max(man.Practices, 0), 1<<20))
+	if !o.Headline {
+		s.stages = slices.Grow(s.stages, min(max(man.Practices, 0), 1<<20))
+	}
 	// A row group's batches share its dictionary: map it to practices once.
 	var local []int
 	var mapped uint64
 	practices := func(b *runfolder.Batch) ([]int32, []int) {
 		idx, dict := b.String(0)
 		if id := b.DictID(0); id != mapped || len(local) != len(dict) {
+			// A row group lists its practices in the order they were first
+			// seen, from where it starts: each name is compared with the
+			// one after the last before it is hashed.
 			local = local[:0]
+			next := 0
 			for _, d := range dict {
-				local = append(local, s.Practice(d))
+				p := next
+				if p >= len(s.IDs) || s.IDs[p] != d {
+					p = s.Practice(d)
+				}
+				local = append(local, p)
+				if next = p + 1; next == len(s.IDs) {
+					next = 0
+				}
 			}
 			mapped = id
 		}
 		return idx, local
 	}
-	// Pass 1: practices and their mean list sizes.
-	rows, err := runfolder.Scan(ctx, dir, files, listColumns, o.Readers, func(b *runfolder.Batch) error {
-		idx, loc := practices(b)
-		lists, closed := b.Int(1), closedCode(b, 2)
-		regIdx, _ := b.String(2)
-		for r, l := range lists {
-			if regIdx[r] != closed {
-				s.AddList(loc[idx[r]], l)
-			}
+	rowsMatch := func(rows int64) error {
+		if man.Rows > 0 && rows != man.Rows {
+			return &runfolder.CorruptError{Dir: dir, Problems: []string{fmt.Sprintf("%s/ holds %d rows but %s says %d: the manifest does not describe these files",
+				runfolder.PracticeYears, rows, runfolder.ManifestName, man.Rows)}}
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	if man.Rows > 0 && rows != man.Rows {
-		return nil, &runfolder.CorruptError{Dir: dir, Problems: []string{fmt.Sprintf("%s/ holds %d rows but %s says %d: the manifest does not describe these files",
-			runfolder.PracticeYears, rows, runfolder.ManifestName, man.Rows)}}
+	// Exact quantiles (or none) need no first pass: the bands are set
+	// after the one pass (see OnePass), which keeps 12 bytes a row (spend
+	// per head and practice) until then, so only while that fits half the
+	// exact budget (England 100 x 2: 20 MB; at 6.2 million rows it would
+	// add 75 MB to a peak of 190 MB). Sketches need a practice's band
+	// before its first row, from pass 1. The tables are the same either way.
+	onePass := o.Headline || (q.RelError == 0 && man.Rows*12 <= budget/2)
+	if onePass {
+		if err := s.OnePass(int(perPractice), man.Rows, man.Years); err != nil {
+			return nil, err
+		}
+	} else {
+		// Pass 1: practices and their mean list sizes.
+		rows, err := runfolder.Scan(ctx, dir, files, listColumns, o.Readers, func(b *runfolder.Batch) error {
+			idx, loc := practices(b)
+			lists, closed := b.Int(1), closedCode(b, 2)
+			regIdx, _ := b.String(2)
+			for r, l := range lists {
+				if regIdx[r] != closed {
+					s.AddList(loc[idx[r]], l)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if err := rowsMatch(rows); err != nil {
+			return nil, err
+		}
+		s.SetBands(man.Years)
 	}
-	s.SetBands(man.Years)
 	// Pass 2: every practice-year, each shard of practices by its own
 	// goroutine, and beside them the variance decomposition and the
 	// contract's payments, from the same batches (one read of the files).
@@ -680,7 +878,24 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 		return nil, err
 	}
 	cols, risk, contract, riskAt, contractAt := p2.cols, p2.risk, p2.contract, p2.riskAt, p2.contractAt
-	_, err = runfolder.Scan(ctx, dir, files, cols, o.Readers, func(b *runfolder.Batch) error {
+	// The ledger's pass, which needs nothing of the practice-years, goes on
+	// beside theirs, filling the cores where that waits on itself; with
+	// sketches (a large run) after it, so that the two passes' memory is
+	// not held at once.
+	side := &Summary{}
+	var sideErr error
+	var ledger sync.WaitGroup
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	startLedger := func() {
+		if !o.Headline {
+			ledger.Go(func() { sideErr = ledgerPass(lctx, dir, man, o.Readers, side) })
+		}
+	}
+	if onePass {
+		startLedger()
+	}
+	rows, err := runfolder.Scan(ctx, dir, files, cols, o.Readers, func(b *runfolder.Batch) error {
 		idx, loc := practices(b)
 		rep, year, list := b.Int(1), b.Int(2), b.Int(3)
 		budget, spend, vr, sav, def, stop, comm, holder := b.Float(4), b.Float(5), b.Float(6), b.Float(7), b.Float(8), b.Float(9), b.Float(10), b.Float(11)
@@ -690,19 +905,20 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 		var wg sync.WaitGroup
 		for w, sh := range s.shards {
 			wg.Go(func() {
-				var ob Obs
-				for r := range b.N {
+				n := b.N
+				idx, regIdx, rep, year, list := idx[:n], regIdx[:n], rep[:n], year[:n], list[:n]
+				budget, spend, vr, sav, def, stop, comm, holder := budget[:n], spend[:n], vr[:n], sav[:n], def[:n], stop[:n], comm[:n], holder[:n]
+				for r := range n {
 					p := loc[idx[r]]
 					if p%Shards != w || regIdx[r] == closed {
 						continue
 					}
-					ob = Obs{Replication: rep[r], Year: year[r], Practice: p, ListSize: list[r], Budget: budget[r],
-						SpendTotal: spend[r], Variance: vr[r], SavingsRetained: sav[r], DeficitCarried: def[r],
-						StopLossPaid: stop[r], CommissionerPaid: comm[r], HolderPaid: holder[r]}
-					if err := s.add(sh, &ob); err != nil {
-						errs[w] = fmt.Errorf("%s: %s: %w", dir, b.File, err)
+					if list[r] <= 0 || budget[r] <= 0 {
+						errs[w] = fmt.Errorf("%s: %s: %w", dir, b.File, s.invalid(p, year[r], rep[r], list[r], budget[r]))
 						return
 					}
+					s.addRow(sh, p, rep[r], year[r], list[r], budget[r], spend[r], vr[r],
+						areaTot{budget[r], spend[r], comm[r], holder[r], sav[r], def[r], stop[r]})
 				}
 			})
 		}
@@ -724,27 +940,41 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 		wg.Wait()
 		return errors.Join(errs[:]...)
 	})
+	if err == nil && onePass {
+		err = rowsMatch(rows)
+	}
 	if err != nil {
+		cancel()
+		ledger.Wait()
 		return nil, err
 	}
+	if contract != nil {
+		contract.finish(side)
+	}
+	if onePass {
+		s.SetBands(man.Years)
+	} else {
+		startLedger()
+	}
 	sum, err := s.Summary()
+	ledger.Wait()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	if sideErr != nil {
+		return nil, sideErr
 	}
 	sum.Scenario, sum.Seed, sum.Replications, sum.Years = man.ScenarioName, man.Seed, man.Replications, man.Years
 	sum.CommissionerLabel = termsOf(man).CommissionerLabel
 	sum.QuantileNote = note
+	sum.Ledger, sum.Flows, sum.LedgerRows = side.Ledger, side.Flows, side.LedgerRows
+	sum.Contract = side.Contract
 	if o.Headline {
 		return sum, nil
 	}
-	if err := ledgerPass(ctx, dir, man, o.Readers, sum); err != nil {
-		return nil, err
-	}
-	if contract != nil {
-		contract.finish(sum)
-	}
 	riskRows(man, sum)
 	if risk != nil {
+		// The decomposition names each practice's band.
 		risk.finish(s.IDs, sum)
 	}
 	return sum, nil

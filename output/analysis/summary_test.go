@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -216,22 +217,10 @@ func TestSummarizeRunAndWriteTables(t *testing.T) {
 		t.Fatalf("summarised %d rows of %d practices, want %d of 8", sum.Rows, len(sum.Practices), 8*3*8)
 	}
 	// The streamed summary agrees with one computed from a full read of the files.
-	var obs []Obs
+	obs, names := readObs(t, dir)
 	ids := map[string]int{}
-	files, _ := filepath.Glob(filepath.Join(dir, "practice_years", "*.parquet"))
-	for _, f := range files {
-		rows, err := parquet.ReadFile[runfolder.Row](f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range rows {
-			if _, ok := ids[r.PracticeID]; !ok {
-				ids[r.PracticeID] = len(ids)
-			}
-			obs = append(obs, Obs{Replication: r.Replication, Year: r.Year, Practice: ids[r.PracticeID], ListSize: r.ListSize,
-				Budget: r.Budget, SpendTotal: r.SpendTotal, Variance: r.Variance, SavingsRetained: r.SavingsRetained,
-				DeficitCarried: r.DeficitCarried, StopLossPaid: r.StopLossPaid, CommissionerPaid: r.CommissionerPaid, HolderPaid: r.HolderPaid})
-		}
+	for i, n := range names {
+		ids[n] = i
 	}
 	var a []float64
 	for _, o := range obs {
@@ -357,5 +346,76 @@ func TestSummarizeOverManyFiles(t *testing.T) {
 	}
 	if sums[0].Rows != 5*2*3 || !reflect.DeepEqual(sums[0].Bands, sums[1].Bands) || !reflect.DeepEqual(sums[0].Commissioner, sums[1].Commissioner) {
 		t.Fatalf("summaries differ between one part and five:\n%+v\n%+v", sums[0].Bands, sums[1].Bands)
+	}
+}
+
+// readObs reads every practice-year of the run in dir, in file order, with
+// practices numbered as first seen; names are their IDs by number.
+func readObs(t *testing.T, dir string) (obs []Obs, names []string) {
+	t.Helper()
+	ids := map[string]int{}
+	files, _ := filepath.Glob(filepath.Join(dir, "practice_years", "*.parquet"))
+	for _, f := range files {
+		rows, err := parquet.ReadFile[runfolder.Row](f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if _, ok := ids[r.PracticeID]; !ok {
+				ids[r.PracticeID] = len(ids)
+				names = append(names, r.PracticeID)
+			}
+			obs = append(obs, Obs{Replication: r.Replication, Year: r.Year, Practice: ids[r.PracticeID], ListSize: r.ListSize,
+				Budget: r.Budget, SpendTotal: r.SpendTotal, Variance: r.Variance, SavingsRetained: r.SavingsRetained,
+				DeficitCarried: r.DeficitCarried, StopLossPaid: r.StopLossPaid, CommissionerPaid: r.CommissionerPaid, HolderPaid: r.HolderPaid})
+		}
+	}
+	return obs, names
+}
+
+// One pass (list sizes taken with the rows, spend per head filed by band
+// once the bands are known) gives the tables of two passes bit for bit:
+// every sum is added in the same order.
+func TestOnePassAsTwo(t *testing.T) {
+	dir := testRun(t)
+	obs, names := readObs(t, dir)
+	tables := func(one bool) string {
+		s := NewSummarizer(Exact(), false)
+		for _, n := range names {
+			s.Practice(n)
+		}
+		if one {
+			if err := s.OnePass(3*8, int64(len(obs)), 8); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			for i := range obs {
+				s.AddList(obs[i].Practice, obs[i].ListSize)
+			}
+			s.SetBands(8)
+		}
+		for i := range obs {
+			if err := s.Add(&obs[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if one {
+			s.SetBands(8)
+		}
+		sum, err := s.Summary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%v\n%v\n%v\n%v", sum.Practices, sum.Bands, sum.ByYear, sum.Commissioner)
+	}
+	if one, two := tables(true), tables(false); one != two {
+		t.Errorf("one pass:\n%s\ntwo passes:\n%s", one, two)
+	}
+	q, err := Sketched(SketchRelError)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := NewSummarizer(q, false).OnePass(1, 1, 1); err == nil {
+		t.Error("one pass with sketches accepted")
 	}
 }
