@@ -75,12 +75,6 @@ func runAreas(_ context.Context, o *areasOptions, w streams) error {
 	return nil
 }
 
-// areaFlag is --area on the commands that take one.
-func areaFlag(dst *string) *cli.StringFlag {
-	return &cli.StringFlag{Name: "area", Destination: dst, Usage: "England's real practices of an ICB, place, PCN or region (2022/23): `CODE|NAME` " +
-		"(a code or a unique part of a name; 'gpbudget areas'), in place of the scenario's population"}
-}
-
 // areaOptions are --area and the population flags it goes with.
 type areaOptions struct {
 	area, population, practices, weighted string

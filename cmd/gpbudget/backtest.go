@@ -30,7 +30,7 @@ func backtestCommand() *cli.Command {
 			jsonFlag(&o.json, "print one JSON object"),
 		},
 		Action: func(c *cli.Context) error {
-			o.upliftSet = c.IsSet("uplift")
+			o.set = givenOf(c)
 			return runBacktest(c.Context, o, streamsOf(c))
 		},
 	}
@@ -39,16 +39,16 @@ func backtestCommand() *cli.Command {
 // backtestOptions are backtest's flags.
 type backtestOptions struct {
 	historySource
-	holdout   int
-	uplift    float64 // NaN: the area's mean growth
-	upliftSet bool
-	json      bool
+	holdout int
+	uplift  float64 // NaN unless given: the area's mean growth
+	json    bool
+	set     given
 }
 
 // runBacktest holds out the history's last years, forecasts them and
 // scores the intervals.
 func runBacktest(ctx context.Context, o *backtestOptions, w streams) error {
-	if up := o.uplift; o.upliftSet && !(up > -1 && up <= 1) {
+	if up := o.uplift; o.set["uplift"] && !(up > -1 && up <= 1) {
 		return badInput("--uplift %v is out of range: accepted -1 (exclusive) to 1, a fraction (0.03 is 3%%)", up)
 	}
 	res, err := interruptible(ctx, func() (*forecast.BacktestResult, error) {
@@ -139,9 +139,4 @@ func (o *historySource) group(ctx context.Context, id int) ([]forecast.Record, e
 		return nil, badInput("--replication %d: no such history in the file", id)
 	}
 	return recs, nil
-}
-
-// replicationFlag is --replication: which history of a file that holds several.
-func replicationFlag(dst *int, usage string) *cli.IntFlag {
-	return &cli.IntFlag{Name: "replication", Value: -1, Destination: dst, Usage: usage}
 }

@@ -60,11 +60,9 @@ func runBench(ctx context.Context, o *benchOptions, w streams) error {
 		return nil
 	}
 	cfg := o.cfg
-	for _, err := range []error{inRange("reps", cfg.Reps, 1, maxReps), inRange("run-reps", cfg.RunReps, 1, maxReps),
-		inRange("years", cfg.Years, 1, maxYears), inRange("workers", cfg.Workers, 1, maxWorkers)} {
-		if err != nil {
-			return err
-		}
+	if err := firstError(inRange("reps", cfg.Reps, 1, maxReps), inRange("run-reps", cfg.RunReps, 1, maxReps),
+		inRange("years", cfg.Years, 1, maxYears), inRange("workers", cfg.Workers, 1, maxWorkers)); err != nil {
+		return err
 	}
 	r, err := bench.Measure(ctx, cfg)
 	if err != nil {

@@ -57,13 +57,9 @@ func runCalibrateRisk(_ context.Context, o *calibrateRiskOptions, w streams, pat
 	if len(paths) < 2 {
 		return badInput("--payments: give payments files of at least two consecutive years")
 	}
-	years, err := realrisk.ReadYears(paths)
+	years, pairs, err := readPairs(paths)
 	if err != nil {
-		return inputError{err}
-	}
-	pairs, err := realrisk.Pairs(years, realrisk.DefaultFilter)
-	if err != nil {
-		return inputError{err}
+		return err
 	}
 	text := riskSection(realrisk.Estimate(pairs), years, pairs)
 	if out == "-" {
@@ -75,6 +71,20 @@ func runCalibrateRisk(_ context.Context, o *calibrateRiskOptions, w streams, pat
 	}
 	fmt.Fprintf(w.err, "wrote %s\n", out)
 	return nil
+}
+
+// readPairs reads the payments files paths and keeps, for each pair of
+// consecutive years, the practices realrisk.DefaultFilter keeps.
+func readPairs(paths []string) ([]realrisk.Year, []realrisk.Pair, error) {
+	years, err := realrisk.ReadYears(paths)
+	if err != nil {
+		return nil, nil, inputError{err}
+	}
+	pairs, err := realrisk.Pairs(years, realrisk.DefaultFilter)
+	if err != nil {
+		return nil, nil, inputError{err}
+	}
+	return years, pairs, nil
 }
 
 // riskSection renders the estimates as a scenario section with comments

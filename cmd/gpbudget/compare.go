@@ -40,17 +40,10 @@ func compareCommand() *cli.Command {
 		// Flags may follow the scenario names (gpbudget compare A B --reps 10),
 		// which the CLI library's parser does not allow: flagsAnywhere sets them.
 		SkipFlagParsing: true,
-		Action: func(c *cli.Context) error {
-			refs, err := flagsAnywhere(c, "")
-			if err != nil {
-				return err
-			}
-			if c.Bool("help") {
-				return cli.ShowSubcommandHelp(c)
-			}
+		Action: argsThenFlags(func(c *cli.Context, refs []string) error {
 			o.set = givenOf(c)
 			return runCompare(c.Context, o, streamsOf(c), refs)
-		},
+		}),
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/gpbudget/gpbudget/internal/forecast"
 	"github.com/gpbudget/gpbudget/output/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
+	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
 )
 
@@ -93,18 +94,9 @@ func runFit(ctx context.Context, o *fitOptions, w streams) error {
 // scenarios.Scenario.Calibrate) on the history's practices, as YAML that
 // validates.
 func fittedScenario(g *forecast.GroupFit, ref, population string) ([]byte, error) {
-	base, err := scenarios.Load(ref)
-	if err != nil {
-		return nil, inputError{err}
-	}
-	specs, err := practiceSpecs(population, g, base)
+	base, m, err := onHistoryPractices(ref, population, g)
 	if err != nil {
 		return nil, err
-	}
-	base.UsePractices(specs)
-	m, err := base.Model(base.Seed)
-	if err != nil {
-		return nil, inputError{err}
 	}
 	cal := forecast.Calibrate(g, m)
 	// Streams the history lacks keep drawn styles.
@@ -119,6 +111,25 @@ func fittedScenario(g *forecast.GroupFit, ref, population string) ([]byte, error
 		return nil, fmt.Errorf("the fitted scenario does not validate: %w", err)
 	}
 	return b, nil
+}
+
+// onHistoryPractices is scenario ref with the fitted history's practices
+// (practiceSpecs) as its population, and its model.
+func onHistoryPractices(ref, population string, g *forecast.GroupFit) (*scenarios.Scenario, *sim.Model, error) {
+	s, err := scenarios.Load(ref)
+	if err != nil {
+		return nil, nil, inputError{err}
+	}
+	specs, err := practiceSpecs(population, g, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.UsePractices(specs)
+	m, err := s.Model(s.Seed)
+	if err != nil {
+		return nil, nil, inputError{err}
+	}
+	return s, m, nil
 }
 
 // practiceSpecs gives each fitted practice its age-sex list: from a

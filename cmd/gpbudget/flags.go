@@ -30,6 +30,17 @@ func inRange[T cmp.Ordered](flag string, v, lo, hi T) error {
 	return nil
 }
 
+// firstError is the first of checks that failed, or nil: a command's range
+// checks in the order its flags are listed.
+func firstError(checks ...error) error {
+	for _, err := range checks {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // outPath is a command's --out (or another output flag): an empty one (an
 // unset shell variable) is refused rather than taken as the current folder.
 func outPath(flag, v string) (string, error) {
@@ -204,6 +215,17 @@ func populationFlag(dst *string, usage string) *cli.StringFlag {
 	return &cli.StringFlag{Name: "population", Destination: dst, Usage: usage}
 }
 
+// areaFlag is --area on the commands that take one.
+func areaFlag(dst *string) *cli.StringFlag {
+	return &cli.StringFlag{Name: "area", Destination: dst, Usage: "England's real practices of an ICB, place, PCN or region (2022/23): `CODE|NAME` " +
+		"(a code or a unique part of a name; 'gpbudget areas'), in place of the scenario's population"}
+}
+
+// replicationFlag is --replication: which history of a file that holds several.
+func replicationFlag(dst *int, usage string) *cli.IntFlag {
+	return &cli.IntFlag{Name: "replication", Value: -1, Destination: dst, Usage: usage}
+}
+
 // exactMemoryFlag bounds the memory of exact percentiles (summarize, report).
 func exactMemoryFlag(dst *int) *cli.IntFlag {
 	return &cli.IntFlag{Name: "exact-memory", Value: analysis.DefaultExactBytes >> 20, Destination: dst,
@@ -251,10 +273,7 @@ func (z *sizes) resolve(s *scenarios.Scenario, set given, minReps int) (reps, ye
 	if set["seed"] {
 		seed = z.seed
 	}
-	if err := inRange("reps", reps, minReps, maxReps); err != nil {
-		return 0, 0, 0, err
-	}
-	if err := inRange("years", years, 1, maxYears); err != nil {
+	if err := firstError(inRange("reps", reps, minReps, maxReps), inRange("years", years, 1, maxYears)); err != nil {
 		return 0, 0, 0, err
 	}
 	return reps, years, seed, nil

@@ -10,7 +10,6 @@ import (
 
 	"github.com/gpbudget/gpbudget/internal/forecast"
 	"github.com/gpbudget/gpbudget/output/runfolder"
-	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/urfave/cli/v2"
 )
 
@@ -124,18 +123,9 @@ func practiceAgeing(scenario, pop string, g *forecast.GroupFit, hz int) (forecas
 	if pop == "" {
 		return forecast.NoAgeing(len(g.Practices), hz), nil
 	}
-	s, err := scenarios.Load(scenario)
-	if err != nil {
-		return nil, inputError{err}
-	}
-	specs, err := practiceSpecs(pop, g, s)
+	_, m, err := onHistoryPractices(scenario, pop, g)
 	if err != nil {
 		return nil, err
-	}
-	s.UsePractices(specs)
-	m, err := s.Model(s.Seed)
-	if err != nil {
-		return nil, inputError{err}
 	}
 	return forecast.RelativeAgeing(forecast.AgeingFactors(m, hz)), nil
 }

@@ -49,6 +49,23 @@ type reportOptions struct {
 // runReport writes dir's report page: a run's (with its summary tables), a
 // comparison's, a risk curve's or a sensitivity analysis's.
 func runReport(ctx context.Context, o *reportOptions, w streams, dir string) error {
+	page, tables, err := reportPage(ctx, o, dir)
+	if err != nil {
+		return err
+	}
+	path, err := report.Write(dir, page)
+	if err != nil {
+		return err
+	}
+	if !o.quiet {
+		fmt.Fprintf(w.out, "wrote %s (%d charts)%s\n", path, len(page.Figures()), tables)
+	}
+	return nil
+}
+
+// reportPage draws dir's page; for a run, it first writes the summary
+// tables, and tables says where.
+func reportPage(ctx context.Context, o *reportOptions, dir string) (page *report.Page, tables string, err error) {
 	// A comparison folder (from compare), a risk curve (from risk-curve) or
 	// a sensitivity folder (from sensitivity) has no manifest, only its table.
 	_, noManifest := os.Stat(filepath.Join(dir, runfolder.ManifestName))
@@ -61,35 +78,15 @@ func runReport(ctx context.Context, o *reportOptions, w streams, dir string) err
 			pageOf = report.SensitivityPage
 		}
 		page, err := pageOf(dir)
-		if err != nil {
-			return err
-		}
-		path, err := report.Write(dir, page)
-		if err != nil {
-			return err
-		}
-		if !o.quiet {
-			fmt.Fprintf(w.out, "wrote %s (%d charts)\n", path, len(page.Figures()))
-		}
-		return nil
+		return page, "", err
 	}
 	man, sum, err := loadSummary(ctx, dir, o.exactMemory)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	if _, err := sum.Write(dir); err != nil {
-		return err
+		return nil, "", err
 	}
-	page, err := report.RunPage(dir, man, sum)
-	if err != nil {
-		return err
-	}
-	path, err := report.Write(dir, page)
-	if err != nil {
-		return err
-	}
-	if !o.quiet {
-		fmt.Fprintf(w.out, "wrote %s (%d charts) and the tables in %s/%s/\n", path, len(page.Figures()), dir, runfolder.SummaryDir)
-	}
-	return nil
+	page, err = report.RunPage(dir, man, sum)
+	return page, fmt.Sprintf(" and the tables in %s/%s/", dir, runfolder.SummaryDir), err
 }

@@ -40,17 +40,10 @@ func sensitivityCommand() *cli.Command {
 		),
 		// Flags may follow the scenario (gpbudget sensitivity default --out DIR).
 		SkipFlagParsing: true,
-		Action: func(c *cli.Context) error {
-			refs, err := flagsAnywhere(c, "")
-			if err != nil {
-				return err
-			}
-			if c.Bool("help") {
-				return cli.ShowSubcommandHelp(c)
-			}
+		Action: argsThenFlags(func(c *cli.Context, refs []string) error {
 			o.set = givenOf(c)
 			return runSensitivity(c.Context, o, streamsOf(c), refs)
-		},
+		}),
 	}
 }
 

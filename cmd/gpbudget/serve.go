@@ -59,16 +59,14 @@ type serveOptions struct {
 
 // runServe serves the what-if page until ctx ends (Ctrl-C, SIGTERM).
 func runServe(ctx context.Context, o *serveOptions, w streams) error {
-	for _, err := range []error{
+	if err := firstError(
 		inRange("workers", o.workers, 1, maxWorkers),
 		inRange("max-runs", o.maxRuns, 1, 1024),
 		inRange("max-queue", o.maxQueue, 0, 100000),
 		inRange("max-patient-years", o.maxPatientYears, 1, 1e18),
 		inRange("max-rows", o.maxRows, 1, 1e15),
-	} {
-		if err != nil {
-			return err
-		}
+	); err != nil {
+		return err
 	}
 	upload, err := parseSize(o.maxUpload)
 	if err != nil {

@@ -52,6 +52,23 @@ func flagsAnywhere(c *cli.Context, list string) ([]string, error) {
 	return out, nil
 }
 
+// argsThenFlags is the action of a command whose flags may follow its
+// arguments (SkipFlagParsing; compare, sensitivity): it sets the flags
+// (flagsAnywhere), shows help for --help, and runs the command on the
+// arguments.
+func argsThenFlags(run func(c *cli.Context, args []string) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		args, err := flagsAnywhere(c, "")
+		if err != nil {
+			return err
+		}
+		if c.Bool("help") {
+			return cli.ShowSubcommandHelp(c)
+		}
+		return run(c, args)
+	}
+}
+
 // filesAndFlags returns the files given to list (a StringSliceFlag), as
 // flag values or as the arguments after it (flagsAnywhere).
 func filesAndFlags(c *cli.Context, list string) ([]string, error) {

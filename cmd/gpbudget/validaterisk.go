@@ -65,26 +65,16 @@ func runValidateRisk(ctx context.Context, o *validateRiskOptions, w streams, pat
 	if len(paths) < 2 {
 		return badInput("--payments: give payments files of at least two consecutive years")
 	}
-	if err := inRange("reps", o.reps, 1, 10_000); err != nil {
-		return err
-	}
-	if err := inRange("shuffles", o.shuffles, 1, 100_000); err != nil {
-		return err
-	}
-	if err := inRange("workers", o.workers, 1, maxWorkers); err != nil {
+	if err := firstError(inRange("reps", o.reps, 1, 10_000), inRange("shuffles", o.shuffles, 1, 100_000), inRange("workers", o.workers, 1, maxWorkers)); err != nil {
 		return err
 	}
 	s, err := scenarios.Load(o.scenario)
 	if err != nil {
 		return inputError{err}
 	}
-	years, err := realrisk.ReadYears(paths)
+	_, pairs, err := readPairs(paths)
 	if err != nil {
-		return inputError{err}
-	}
-	pairs, err := realrisk.Pairs(years, realrisk.DefaultFilter)
-	if err != nil {
-		return inputError{err}
+		return err
 	}
 	rows, err := validateRisk(ctx, o, s, pairs)
 	if err != nil {
