@@ -36,6 +36,16 @@ func (h *History) Group(id int) []Record {
 	return out
 }
 
+// BandSummary is one year's changes of the practices in one list-size band.
+type BandSummary struct {
+	Year int
+	// Band is the index of the band the cuts make (band k is lists from cut
+	// k-1, or 0, to below cut k, or without end); -1 for every practice.
+	Band                           int
+	N                              int
+	Median, RobustSD, SD, Beyond20 float64 // ChangeSummary's
+}
+
 // ChangesByBand describes the changes of each year (in order) for every
 // practice and then for each list-size band the cuts make, by the list at
 // the start of the year. The cuts are the caller's band table's upper
@@ -70,16 +80,6 @@ func ChangesByBand(cs []Change, cuts []float64) []BandSummary {
 		}
 	}
 	return out
-}
-
-// BandSummary is one year's changes of the practices in one list-size band.
-type BandSummary struct {
-	Year int
-	// Band is the index of the band the cuts make (band k is lists from cut
-	// k-1, or 0, to below cut k, or without end); -1 for every practice.
-	Band                               int
-	N                                  int
-	Median, RobustSD, SD, Beyond20 float64 // ChangeSummary's
 }
 
 // EngineListChanges fits the change mixture the engine's list dynamics are
