@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/gpbudget/gpbudget/internal/forecast"
@@ -114,15 +114,23 @@ func fittedScenario(g *forecast.GroupFit, ref, population string) ([]byte, error
 }
 
 // onHistoryPractices is scenario ref with the fitted history's practices
-// (practiceSpecs) as its population, and its model.
+// as its population (scenarios.HistoryPractices: their lists from the file
+// population, or their last list sizes), and its model.
 func onHistoryPractices(ref, population string, g *forecast.GroupFit) (*scenarios.Scenario, *sim.Model, error) {
 	s, err := scenarios.Load(ref)
 	if err != nil {
 		return nil, nil, inputError{err}
 	}
-	specs, err := practiceSpecs(population, g, s)
+	var lists []float64
+	if g.PerHead {
+		lists = g.LastList
+	}
+	specs, err := s.HistoryPractices(g.Practices, lists, population)
+	if errors.Is(err, scenarios.ErrNoListSize) {
+		return nil, nil, badInput("the history has no list_size: give --population FILE.csv with the practices' lists")
+	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, inputError{err}
 	}
 	s.UsePractices(specs)
 	m, err := s.Model(s.Seed)
@@ -130,39 +138,4 @@ func onHistoryPractices(ref, population string, g *forecast.GroupFit) (*scenario
 		return nil, nil, inputError{err}
 	}
 	return s, m, nil
-}
-
-// practiceSpecs gives each fitted practice its age-sex list: from a
-// population file, or its last list size spread by the area's age mix.
-func practiceSpecs(pop string, g *forecast.GroupFit, base *scenarios.Scenario) ([]scenarios.PracticeSpec, error) {
-	var byID map[string]scenarios.PracticeSpec
-	if pop != "" {
-		ps, err := scenarios.ReadPopulationFile(pop, nil, base.Limits)
-		if err != nil {
-			return nil, inputError{err}
-		}
-		byID = map[string]scenarios.PracticeSpec{}
-		for _, p := range ps {
-			byID[p.ID] = p
-		}
-	}
-	share := base.AreaAgeShare()
-	out := make([]scenarios.PracticeSpec, len(g.Practices))
-	for i, id := range g.Practices {
-		if byID != nil {
-			p, ok := byID[strings.ToUpper(id)]
-			if !ok {
-				return nil, badInput("--population %s has no practice %s (in the history)", pop, id)
-			}
-			p.ID = id
-			out[i] = p
-			continue
-		}
-		n := int(math.Round(g.LastList[i]))
-		if !g.PerHead || n < 1 {
-			return nil, badInput("the history has no list_size: give --population FILE.csv with the practices' lists")
-		}
-		out[i] = scenarios.ApportionList(id, n, share)
-	}
-	return out, nil
 }

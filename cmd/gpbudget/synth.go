@@ -9,7 +9,6 @@ import (
 	"github.com/gpbudget/gpbudget/internal/forecast"
 	"github.com/gpbudget/gpbudget/internal/nhsdata"
 	"github.com/gpbudget/gpbudget/scenarios"
-	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
 )
 
@@ -84,13 +83,7 @@ func runSynth(ctx context.Context, o *synthOptions, w streams) error {
 	if err != nil {
 		return inputError{err}
 	}
-	specs := make([]scenarios.PracticeSpec, len(m.Practices))
-	for i := range m.Practices {
-		p := &m.Practices[i]
-		specs[i] = scenarios.PracticeSpec{ID: p.ID, Need: p.Need}
-		specs[i].List.Male = append([]int(nil), p.Count[sim.Male][:]...)
-		specs[i].List.Female = append([]int(nil), p.Count[sim.Female][:]...)
-	}
+	specs := scenarios.PracticeSpecs(m)
 	var buf, hb, wb bytes.Buffer
 	if err := scenarios.WritePopulation(&buf, specs, o.commissioner, "01APR2009"); err != nil {
 		return err
