@@ -154,18 +154,27 @@ func scenarioFlag(dst *string, def, usage string) *cli.StringFlag {
 	return &cli.StringFlag{Name: "scenario", Aliases: []string{"s"}, Value: def, Destination: dst, Usage: usage}
 }
 
-// repsFlag is --reps: replications. def 0 with a usage saying so means "the
-// scenario's" (sizes.resolve).
+// repsFlag is --reps: replications. The defaults differ because the
+// commands count different things: 0, "the scenario's" (run, compare,
+// sensitivity: sizes.resolve); 200 per holder size (risk-curve, for its
+// standard errors); 8 generated histories (backtest); 20 model replications
+// (validate-risk); the benchmark's workload (bench).
 func repsFlag(dst *int, def int, usage string) *cli.IntFlag {
 	return &cli.IntFlag{Name: "reps", Value: def, Destination: dst, Usage: usage}
 }
 
-// yearsFlag is --years: budget years after the base year, or years of history.
+// yearsFlag is --years: budget years after the base year (0, "the
+// scenario's", for run, compare, sensitivity; 1 contract year for
+// risk-curve), or years of generated history (5 for fit, forecast and synth;
+// 6 for backtest, which holds the last out).
 func yearsFlag(dst *int, def int, usage string) *cli.IntFlag {
 	return &cli.IntFlag{Name: "years", Value: def, Destination: dst, Usage: usage}
 }
 
-// seedFlag is --seed: the random seed.
+// seedFlag is --seed: the random seed; 0 is "the scenario's" where the
+// command runs a scenario as given (run, compare, sensitivity, risk-curve),
+// 1 where it generates data of its own (fit, forecast, backtest, synth,
+// validate-risk, bench).
 func seedFlag(dst *uint64, def uint64, usage string) *cli.Uint64Flag {
 	return &cli.Uint64Flag{Name: "seed", Value: def, Destination: dst, Usage: usage}
 }
