@@ -49,9 +49,16 @@ func compareCommand() *cli.Command {
 
 // compareOptions are compare's flags.
 type compareOptions struct {
+	pairedOptions
+	area string
+}
+
+// pairedOptions are the flags of the commands that run scenarios paired,
+// with common random numbers (compare, sensitivity).
+type pairedOptions struct {
 	sizes
 	workers       int
-	out, area     string
+	out           string
 	quiet, cohort bool
 	set           given
 }

@@ -48,13 +48,7 @@ func sensitivityCommand() *cli.Command {
 }
 
 // sensitivityOptions are sensitivity's flags.
-type sensitivityOptions struct {
-	sizes
-	workers       int
-	out           string
-	cohort, quiet bool
-	set           given
-}
+type sensitivityOptions struct{ pairedOptions }
 
 // runSensitivity runs the one scenario in refs at its base and with each
 // uncertain parameter at its prior's low and high quantile, and writes the
