@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/gpbudget/gpbudget/internal/nhsdata"
+	"github.com/gpbudget/gpbudget/sim"
 )
 
 // NHS Digital's "Patients Registered at a GP Practice" files [ref §7]: one row
@@ -472,4 +474,57 @@ func (s *Scenario) AreaAgeShare() BySexBand {
 		return s.Population.Synthetic.AgeShare
 	}
 	return Default().Population.Synthetic.AgeShare
+}
+
+// ErrNoListSize: a practice of a spending history has no list size, and no
+// population file gives its age-sex list.
+var ErrNoListSize = errors.New("the history has no list size for a practice")
+
+// HistoryPractices gives each practice ids[i] of a spending history its
+// age-sex list: from the population file pop where one is named (matched by
+// code whatever its case), else its last list size lists[i] (nil when the
+// history has none) spread by the scenario's age mix (AreaAgeShare), need 1.
+func (s *Scenario) HistoryPractices(ids []string, lists []float64, pop string) ([]PracticeSpec, error) {
+	out := make([]PracticeSpec, len(ids))
+	if pop != "" {
+		ps, err := ReadPopulationFile(pop, nil, s.Limits)
+		if err != nil {
+			return nil, err
+		}
+		byID := map[string]PracticeSpec{}
+		for _, p := range ps {
+			byID[p.ID] = p
+		}
+		for i, id := range ids {
+			p, ok := byID[strings.ToUpper(id)]
+			if !ok {
+				return nil, fmt.Errorf("%s has no practice %s (in the history)", pop, id)
+			}
+			p.ID = id
+			out[i] = p
+		}
+		return out, nil
+	}
+	share := s.AreaAgeShare()
+	for i, id := range ids {
+		if i >= len(lists) || math.Round(lists[i]) < 1 {
+			return nil, fmt.Errorf("practice %s: %w", id, ErrNoListSize)
+		}
+		out[i] = ApportionList(id, int(math.Round(lists[i])), share)
+	}
+	return out, nil
+}
+
+// PracticeSpecs are the model's practices as a population file gives them:
+// their age-sex lists and need ('gpbudget synth' writes its synthetic
+// practices so).
+func PracticeSpecs(m *sim.Model) []PracticeSpec {
+	specs := make([]PracticeSpec, len(m.Practices))
+	for i := range m.Practices {
+		p := &m.Practices[i]
+		specs[i] = PracticeSpec{ID: p.ID, Need: p.Need}
+		specs[i].List.Male = append([]int(nil), p.Count[sim.Male][:]...)
+		specs[i].List.Female = append([]int(nil), p.Count[sim.Female][:]...)
+	}
+	return specs
 }

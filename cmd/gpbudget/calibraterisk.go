@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 )
 
 func calibrateRiskCommand() *cli.Command {
+	o := &calibrateRiskOptions{}
 	return &cli.Command{
 		Name:  "calibrate-risk",
 		Usage: "estimate drift and shock SDs by geographic level from NHS payments files and print a scenario section",
@@ -26,41 +28,63 @@ func calibrateRiskCommand() *cli.Command {
 			"real data\"): drift (AR(1) persistence from the lag-1 correlation of practices'\n" +
 			"changes), shocks.place_sd (CCG), region_sd and national_sd.",
 		Flags: []cli.Flag{
-			&cli.StringSliceFlag{Name: "payments", Usage: "payments `FILE`s (repeat the flag, or list files after it)"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "-", Usage: "`FILE` to write the section to (- for standard output)"},
+			paymentsFlag(&o.payments),
+			outFlag(&o.out, "-", "`FILE` to write the section to (- for standard output)"),
 		},
 		Action: func(c *cli.Context) error {
 			paths, err := filesAndFlags(c, "payments")
 			if err != nil {
 				return err
 			}
-			out, err := outPath("out", c.String("out"))
-			if err != nil {
-				return err
-			}
-			if len(paths) < 2 {
-				return badInput("--payments: give payments files of at least two consecutive years")
-			}
-			years, err := realrisk.ReadYears(paths)
-			if err != nil {
-				return inputError{err}
-			}
-			pairs, err := realrisk.Pairs(years, realrisk.DefaultFilter)
-			if err != nil {
-				return inputError{err}
-			}
-			text := riskSection(realrisk.Estimate(pairs), years, pairs)
-			if out == "-" {
-				_, err = fmt.Fprint(c.App.Writer, text)
-				return err
-			}
-			if err := runfolder.WriteFileAtomic(out, []byte(text)); err != nil {
-				return inputError{fmt.Errorf("--out: %w", err)}
-			}
-			fmt.Fprintf(c.App.ErrWriter, "wrote %s\n", out)
-			return nil
+			return runCalibrateRisk(c.Context, o, streamsOf(c), paths)
 		},
 	}
+}
+
+// calibrateRiskOptions are calibrate-risk's flags.
+type calibrateRiskOptions struct {
+	payments cli.StringSlice
+	out      string
+}
+
+// runCalibrateRisk estimates the risk components from the payments files
+// paths and writes them as a scenario section.
+func runCalibrateRisk(_ context.Context, o *calibrateRiskOptions, w streams, paths []string) error {
+	out, err := outPath("out", o.out)
+	if err != nil {
+		return err
+	}
+	if len(paths) < 2 {
+		return badInput("--payments: give payments files of at least two consecutive years")
+	}
+	years, pairs, err := readPairs(paths)
+	if err != nil {
+		return err
+	}
+	text := riskSection(realrisk.Estimate(pairs), years, pairs)
+	if out == "-" {
+		_, err = fmt.Fprint(w.out, text)
+		return err
+	}
+	if err := runfolder.WriteFileAtomic(out, []byte(text)); err != nil {
+		return inputError{fmt.Errorf("--out: %w", err)}
+	}
+	fmt.Fprintf(w.err, "wrote %s\n", out)
+	return nil
+}
+
+// readPairs reads the payments files paths and keeps, for each pair of
+// consecutive years, the practices realrisk.DefaultFilter keeps.
+func readPairs(paths []string) ([]realrisk.Year, []realrisk.Pair, error) {
+	years, err := realrisk.ReadYears(paths)
+	if err != nil {
+		return nil, nil, inputError{err}
+	}
+	pairs, err := realrisk.Pairs(years, realrisk.DefaultFilter)
+	if err != nil {
+		return nil, nil, inputError{err}
+	}
+	return years, pairs, nil
 }
 
 // riskSection renders the estimates as a scenario section with comments

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"flag"
+	"context"
 	"fmt"
-	"io"
 	"os"
-	"runtime"
 	"strconv"
-	"strings"
 
 	"github.com/gpbudget/gpbudget/internal/rundir"
 	"github.com/gpbudget/gpbudget/output/analysis"
@@ -18,6 +15,7 @@ import (
 )
 
 func compareCommand() *cli.Command {
+	o := &compareOptions{}
 	return &cli.Command{
 		Name:      "compare",
 		Usage:     "run scenarios with common random numbers and report paired differences",
@@ -31,197 +29,135 @@ func compareCommand() *cli.Command {
 			"holders), each with its paired Monte Carlo standard error and the one independent\n" +
 			"runs would give. Memory stays flat: each replication is reduced as it is made.\n" +
 			"Writes DIR/compare.parquet and DIR/compare.csv.",
-		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "reps", Usage: "replications `N` (default: the first scenario's)"},
-			&cli.IntFlag{Name: "years", Usage: "budget years `N` after the base year (default: the first scenario's)"},
-			&cli.Uint64Flag{Name: "seed", Usage: "random `SEED` shared by all scenarios (default: the first scenario's)"},
-			&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "worker goroutines `N`"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "comparison", Usage: "output `DIR`"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
-			&cli.BoolFlag{Name: "cohort", Usage: "simulate practices from age-sex-frailty group counts (as run --cohort)"},
-			areaFlag(),
-		},
+		Flags: append(o.sizes.flags("replications `N` (default: the first scenario's)", "budget years `N` after the base year (default: the first scenario's)",
+			"random `SEED` shared by all scenarios (default: the first scenario's)"),
+			workersFlag(&o.workers, allCores, "worker goroutines `N`"),
+			outFlag(&o.out, "comparison", "output `DIR`"),
+			quietFlag(&o.quiet, "print nothing but errors"),
+			cohortFlag(&o.cohort, false, "simulate practices from age-sex-frailty group counts (as run --cohort)"),
+			areaFlag(&o.area),
+		),
 		// Flags may follow the scenario names (gpbudget compare A B --reps 10),
-		// which the CLI library's parser does not allow, so they are parsed here.
+		// which the CLI library's parser does not allow: flagsAnywhere sets them.
 		SkipFlagParsing: true,
-		Action: func(c *cli.Context) error {
-			o, refs, err := parseRunArgs("compare", c.Args().Slice(), false)
-			if err != nil {
-				return inputError{err}
-			}
-			if o.help {
-				return cli.ShowSubcommandHelp(c)
-			}
-			if _, err := outPath("out", o.out); err != nil {
-				return err
-			}
-			if len(refs) < 2 {
-				return badInput("compare: name two or more scenarios (A B [C...]); got %d", len(refs))
-			}
-			var ss []*scenarios.Scenario
-			for _, ref := range refs {
-				s, err := scenarios.Load(ref)
-				if err != nil {
-					return inputError{err}
-				}
-				if o.set["area"] {
-					// Every scenario on the same real practices.
-					if strings.TrimSpace(o.area) == "" {
-						return badInput("--area is empty: name an ICB, place, PCN or region code or a unique part of a name (see 'gpbudget areas')")
-					}
-					if _, err := s.UseEngland(o.area); err != nil {
-						return inputError{fmt.Errorf("--area: %w", err)}
-					}
-				}
-				ss = append(ss, s)
-			}
-			reps, years, seed, err := o.sizes(ss[0])
-			if err != nil {
-				return err
-			}
-			workers := o.workers
-			spec := &rundir.Paired{Seed: seed, Reps: reps, Years: years, Workers: workers, Cohort: o.cohort}
-			meta := map[string]string{"gpbudget.command": runfolder.CommandLine(os.Args), "gpbudget.seed": strconv.FormatUint(seed, 10), "gpbudget.version": version}
-			seen := map[string]int{}
-			for k, s := range ss {
-				s.Replications, s.Years, s.Seed = reps, years, seed // recorded as run
-				m, err := s.Model(seed)
-				if err == nil {
-					err = s.CheckRun(m, reps, years)
-				}
-				if err != nil {
-					return inputError{err} // it names the file
-				}
-				if o.cohort && m.StopLoss.Active() {
-					return badInput("--cohort cannot apply scenario %s's per-patient stop-loss: compare it without --cohort", s.Name)
-				}
-				name := s.Name
-				if seen[name]++; seen[name] > 1 {
-					name = fmt.Sprintf("%s#%d", name, seen[name])
-				}
-				spec.Names = append(spec.Names, name)
-				spec.Models = append(spec.Models, m)
-				y, err := s.YAML()
-				if err != nil {
-					return err
-				}
-				// Each scenario resolved, so the file alone says how to reproduce it.
-				meta["gpbudget.scenario."+strconv.Itoa(k)] = string(y)
-				meta["gpbudget.scenario_name."+strconv.Itoa(k)] = name
-			}
-			metrics, err := runPaired(c, spec, o.quiet)
-			if err != nil {
-				return err
-			}
-			rows, err := analysis.Compare(spec.Names, metrics, seed)
-			if err != nil {
-				return err
-			}
-			dir := o.out
-			if err := analysis.WriteComparison(dir, rows, meta); err != nil {
-				return inputError{err}
-			}
-			if !o.quiet {
-				fmt.Fprintf(c.App.Writer, "paired comparison: %d replications x %d years, seed %d (common random numbers)\n", reps, years, seed)
-				analysis.PrintComparison(c.App.Writer, rows)
-				fmt.Fprintf(c.App.Writer, "wrote %s/%s and %s/%s\n", dir, runfolder.CompareParquet, dir, runfolder.CompareCSV)
-			}
-			return nil
-		},
+		Action: argsThenFlags(func(c *cli.Context, refs []string) error {
+			o.set = givenOf(c)
+			return runCompare(c.Context, o, streamsOf(c), refs)
+		}),
 	}
 }
 
-type compareOpts struct {
-	reps, years, workers int
-	seed                 uint64
-	out, area            string
-	quiet, help, cohort  bool
-	set                  map[string]bool
+// compareOptions are compare's flags.
+type compareOptions struct {
+	pairedOptions
+	area string
 }
 
-// sizes are the replications, years and seed a command runs scenario s
-// with: the scenario's, unless a flag says otherwise; at least two
-// replications, for standard errors.
-func (o *compareOpts) sizes(s *scenarios.Scenario) (reps, years int, seed uint64, err error) {
-	reps, years, seed = s.Replications, s.Years, s.Seed
-	if o.set["reps"] {
-		reps = o.reps
+// pairedOptions are the flags of the commands that run scenarios paired,
+// with common random numbers (compare, sensitivity).
+type pairedOptions struct {
+	sizes
+	workers       int
+	out           string
+	quiet, cohort bool
+	set           given
+}
+
+// runCompare runs the scenarios refs with common random numbers and writes
+// their paired differences from the first.
+func runCompare(ctx context.Context, o *compareOptions, w streams, refs []string) error {
+	if _, err := outPath("out", o.out); err != nil {
+		return err
 	}
-	if o.set["years"] {
-		years = o.years
+	if len(refs) < 2 {
+		return badInput("compare: name two or more scenarios (A B [C...]); got %d", len(refs))
 	}
-	if o.set["seed"] {
-		seed = o.seed
-	}
-	for _, err := range []error{inRange("reps", reps, 2, maxReps), inRange("years", years, 1, maxYears), inRange("workers", o.workers, 1, maxWorkers)} {
+	var ss []*scenarios.Scenario
+	for _, ref := range refs {
+		s, err := scenarios.Load(ref)
 		if err != nil {
-			return 0, 0, 0, err
+			return inputError{err}
 		}
+		// Every scenario on the same real practices.
+		if err := useArea(w, s, areaOptions{area: o.area, set: o.set}); err != nil {
+			return err
+		}
+		ss = append(ss, s)
 	}
-	return reps, years, seed, nil
+	reps, years, seed, err := o.resolve(ss[0], o.set, 2)
+	if err != nil {
+		return err
+	}
+	if err := inRange("workers", o.workers, 1, maxWorkers); err != nil {
+		return err
+	}
+	spec := &rundir.Paired{Seed: seed, Reps: reps, Years: years, Workers: o.workers, Cohort: o.cohort}
+	meta := map[string]string{"gpbudget.command": runfolder.CommandLine(os.Args), "gpbudget.seed": strconv.FormatUint(seed, 10), "gpbudget.version": version}
+	seen := map[string]int{}
+	for k, s := range ss {
+		s.Replications, s.Years, s.Seed = reps, years, seed // recorded as run
+		m, err := s.Model(seed)
+		if err == nil {
+			err = s.CheckRun(m, reps, years)
+		}
+		if err != nil {
+			return inputError{err} // it names the file
+		}
+		if o.cohort && m.StopLoss.Active() {
+			return badInput("--cohort cannot apply scenario %s's per-patient stop-loss: compare it without --cohort", s.Name)
+		}
+		name := s.Name
+		if seen[name]++; seen[name] > 1 {
+			name = fmt.Sprintf("%s#%d", name, seen[name])
+		}
+		spec.Names = append(spec.Names, name)
+		spec.Models = append(spec.Models, m)
+		y, err := s.YAML()
+		if err != nil {
+			return err
+		}
+		// Each scenario resolved, so the file alone says how to reproduce it.
+		meta["gpbudget.scenario."+strconv.Itoa(k)] = string(y)
+		meta["gpbudget.scenario_name."+strconv.Itoa(k)] = name
+	}
+	metrics, err := runPaired(ctx, w, spec, o.quiet)
+	if err != nil {
+		return err
+	}
+	rows, err := analysis.Compare(spec.Names, metrics, seed)
+	if err != nil {
+		return err
+	}
+	if err := analysis.WriteComparison(o.out, rows, meta); err != nil {
+		return inputError{err}
+	}
+	if !o.quiet {
+		fmt.Fprintf(w.out, "paired comparison: %d replications x %d years, seed %d (common random numbers)\n", reps, years, seed)
+		analysis.PrintComparison(w.out, rows)
+		fmt.Fprintf(w.out, "wrote %s/%s and %s/%s\n", o.out, runfolder.CompareParquet, o.out, runfolder.CompareCSV)
+	}
+	return nil
 }
 
 // runPaired runs spec's models with a progress display, each into a
 // Metrics sink, and returns them in the models' order.
-func runPaired(c *cli.Context, spec *rundir.Paired, quiet bool) ([]*analysis.Metrics, error) {
+func runPaired(ctx context.Context, w streams, spec *rundir.Paired, quiet bool) ([]*analysis.Metrics, error) {
 	var prog sim.Progress
 	spec.Progress = &prog
-	finish := showProgress(c.App.ErrWriter, progressModeFor(quiet, c.App.ErrWriter), &prog, plainProgressEvery)
+	finish := showProgress(w.err, progressModeFor(quiet, w.err), &prog, plainProgressEvery)
 	metrics := make([]*analysis.Metrics, len(spec.Models))
 	sinks := make([]sim.Sink, len(spec.Models))
 	for k := range metrics {
 		metrics[k] = &analysis.Metrics{}
 		sinks[k] = metrics[k]
 	}
-	err := spec.Run(c.Context, sinks)
+	err := spec.Run(ctx, sinks)
 	finish(err == nil)
 	if err != nil {
-		if c.Context.Err() != nil {
+		if ctx.Err() != nil {
 			return nil, fmt.Errorf("interrupted after %d of %d practice simulations; nothing was written: %w", prog.Done.Load(), prog.Total.Load(), err)
 		}
 		return nil, err
 	}
 	return metrics, nil
-}
-
-// parseRunArgs splits the arguments of a command that runs scenarios
-// (compare, sensitivity) into flags (anywhere: the CLI library's parser
-// wants them first) and scenario references. Its output folder defaults to
-// the command's name ("comparison" for compare).
-func parseRunArgs(cmd string, args []string, cohort bool) (*compareOpts, []string, error) {
-	o := &compareOpts{set: map[string]bool{}}
-	out := cmd
-	if cmd == "compare" {
-		out = "comparison"
-	}
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.IntVar(&o.reps, "reps", 0, "")
-	fs.IntVar(&o.years, "years", 0, "")
-	fs.Uint64Var(&o.seed, "seed", 0, "")
-	fs.IntVar(&o.workers, "workers", runtime.NumCPU(), "")
-	fs.StringVar(&o.out, "out", out, "")
-	fs.StringVar(&o.out, "o", out, "")
-	fs.BoolVar(&o.quiet, "quiet", false, "")
-	fs.BoolVar(&o.quiet, "q", false, "")
-	fs.BoolVar(&o.help, "help", false, "")
-	fs.BoolVar(&o.help, "h", false, "")
-	fs.BoolVar(&o.cohort, "cohort", cohort, "")
-	if cmd == "compare" {
-		fs.StringVar(&o.area, "area", "", "")
-	}
-	var refs []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w (accepted flags: --reps, --years, --seed, --workers, --out, --cohort, --quiet%s)", cmd, err, map[bool]string{true: ", --area"}[cmd == "compare"])
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		refs = append(refs, args[0])
-		args = args[1:]
-	}
-	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
-	return o, refs, nil
 }

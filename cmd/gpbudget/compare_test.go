@@ -64,3 +64,32 @@ func TestCompareCLI(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagsAfterArguments: flags after compare's scenarios are its own flags
+// (one declaration): --help shows its help; an unknown flag or a bad value
+// is bad input naming the flag and what is accepted.
+func TestFlagsAfterArguments(t *testing.T) {
+	if text, err := compareApp(t, "a", "b", "--help"); err != nil || !strings.Contains(text, "gpbudget compare") || !strings.Contains(text, "--reps N") {
+		t.Errorf("--help after the scenarios: %v\n%s", err, text)
+	}
+	for _, c := range []struct {
+		args []string
+		says []string
+	}{
+		{[]string{"a", "b", "--bogus"}, []string{"compare: unknown flag --bogus", "accepted --reps, --years, --seed, --workers, --out"}},
+		{[]string{"a", "b", "--reps", "x"}, []string{`invalid value "x" for flag --reps`}},
+		{[]string{"a", "b", "--reps"}, []string{"--reps needs a value"}},
+	} {
+		_, err := compareApp(t, c.args...)
+		var ie inputError
+		if !errors.As(err, &ie) {
+			t.Errorf("compare %v: error %v is not bad input (exit 2)", c.args, err)
+			continue
+		}
+		for _, s := range c.says {
+			if !strings.Contains(err.Error(), s) {
+				t.Errorf("compare %v: %q lacks %q", c.args, err, s)
+			}
+		}
+	}
+}

@@ -2,19 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 
 	"github.com/gpbudget/gpbudget/internal/forecast"
 	"github.com/gpbudget/gpbudget/internal/nhsdata"
 	"github.com/gpbudget/gpbudget/output/analysis"
-	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
 )
 
 func historyCommand() *cli.Command {
+	o := &historyOptions{}
 	return &cli.Command{
 		Name:  "history",
 		Usage: "turn NHS Payments to General Practice files into a history for fit, forecast and backtest",
@@ -31,146 +31,103 @@ func historyCommand() *cli.Command {
 			"files together (codes that leave and come back, years without commissioners,\n" +
 			"two years of the same content). A damaged file is refused (exit status 2).",
 		Flags: []cli.Flag{
-			&cli.StringSliceFlag{Name: "payments", Usage: "payments `FILE`s (repeat the flag, or list files after it)"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "history.csv", Usage: "history `FILE` to write (- for standard output)"},
-			&cli.StringSliceFlag{Name: "weighted-populations", Usage: "also measure need per head from NHS England need-weighted population `FILE`s (printed)"},
-			&cli.BoolFlag{Name: "calibration", Usage: "print the list and drug-cost dynamics measured on the files (docs/parameters.md)"},
+			paymentsFlag(&o.payments),
+			outFlag(&o.out, "history.csv", "history `FILE` to write (- for standard output)"),
+			&cli.StringSliceFlag{Name: "weighted-populations", Destination: &o.weighted, Usage: "also measure need per head from NHS England need-weighted population `FILE`s (printed)"},
+			&cli.BoolFlag{Name: "calibration", Destination: &o.calibration, Usage: "print the list and drug-cost dynamics measured on the files (docs/parameters.md)"},
 		},
 		Action: func(c *cli.Context) error {
-			o, err := historyArgs(c)
+			paths, err := filesAndFlags(c, "payments")
 			if err != nil {
 				return err
 			}
-			paths := o.payments
-			out, err := outFile("out", o.out, append(append([]string(nil), paths...), o.weighted...)...)
-			if err != nil {
-				return err
-			}
-			if len(paths) == 0 {
-				return badInput("--payments: give one or more payments files")
-			}
-			// Every input is read, and the history made, before it is
-			// written; Ctrl-C or SIGTERM ends the command at once.
-			type built struct {
-				files    []*nhsdata.Payments
-				rows     []nhsdata.PracticeYear
-				rep      *nhsdata.BuildReport
-				weighted [][]nhsdata.WeightedPopulation
-				text     []byte
-			}
-			res, err := interruptible(c.Context, func() (built, error) {
-				var r built
-				for _, p := range paths {
-					f, err := nhsdata.ReadPaymentsFile(p, 0)
-					if err != nil {
-						return r, inputError{err}
-					}
-					r.files = append(r.files, f)
-				}
-				var err error
-				if r.rows, r.rep, err = nhsdata.BuildHistory(r.files); err != nil {
-					return r, inputError{err}
-				}
-				r.weighted = make([][]nhsdata.WeightedPopulation, len(o.weighted))
-				for i, f := range o.weighted {
-					if r.weighted[i], err = nhsdata.ReadWeightedFile(f); err != nil {
-						return r, inputError{err}
-					}
-				}
-				var buf bytes.Buffer
-				if err := nhsdata.WriteHistory(&buf, r.rows); err != nil {
-					return r, err
-				}
-				r.text = buf.Bytes()
-				return r, nil
-			})
-			if err != nil {
-				return err
-			}
-			rows, rep := res.rows, res.rep
-			if err := notInterrupted(c.Context, out); err != nil {
-				return err
-			}
-			if err := writeOut(c, out, res.text); err != nil {
-				return err
-			}
-			printBuildReport(c.App.ErrWriter, rep)
-			printFileReports(c.App.ErrWriter, res.files)
-			// With the history on standard output, the tables go to
-			// standard error.
-			w := c.App.Writer
-			if out == "-" {
-				w = c.App.ErrWriter
-			}
-			if o.calibration {
-				if err := printCalibration(w, rows, rep); err != nil {
-					return err
-				}
-			}
-			for i, f := range o.weighted {
-				printNeed(w, f, nhsdata.MeasureNeed(res.weighted[i], 1000))
-			}
-			if out == "-" {
-				return nil
-			}
-			fmt.Fprintf(c.App.ErrWriter, "wrote %s (%d practice-years)\n", out, rep.Rows)
-			return nil
+			return runHistory(c.Context, o, streamsOf(c), paths)
 		},
 	}
 }
 
-// historyOpts are the command's inputs.
-type historyOpts struct {
-	payments, weighted []string
+// historyOptions are history's flags.
+type historyOptions struct {
+	payments, weighted cli.StringSlice
 	out                string
 	calibration        bool
 }
 
-// historyArgs returns the command's inputs. The shell expands --payments
-// DIR/payments_*.csv into one flag value and positional arguments, after
-// which the flag parser stops: flags among them are read here.
-func historyArgs(c *cli.Context) (historyOpts, error) {
-	o := historyOpts{payments: c.StringSlice("payments"), weighted: c.StringSlice("weighted-populations"), out: c.String("out"), calibration: c.Bool("calibration")}
-	args := c.Args().Slice()
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !strings.HasPrefix(a, "-") {
-			o.payments = append(o.payments, a)
-			continue
-		}
-		value := func() (string, error) {
-			if hasVal {
-				return val, nil
+// runHistory builds a history from the payments files paths and writes it.
+func runHistory(ctx context.Context, o *historyOptions, w streams, paths []string) error {
+	weighted := o.weighted.Value()
+	out, err := outFile("out", o.out, append(append([]string(nil), paths...), weighted...)...)
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		return badInput("--payments: give one or more payments files")
+	}
+	// Every input is read, and the history made, before it is written;
+	// Ctrl-C or SIGTERM ends the command at once.
+	type built struct {
+		files    []*nhsdata.Payments
+		rows     []nhsdata.PracticeYear
+		rep      *nhsdata.BuildReport
+		weighted [][]nhsdata.WeightedPopulation
+		text     []byte
+	}
+	res, err := interruptible(ctx, func() (built, error) {
+		var r built
+		for _, p := range paths {
+			f, err := nhsdata.ReadPaymentsFile(p, 0)
+			if err != nil {
+				return r, inputError{err}
 			}
-			if i+1 >= len(args) {
-				return "", badInput("%s needs a value", a)
-			}
-			i++
-			return args[i], nil
+			r.files = append(r.files, f)
 		}
 		var err error
-		switch name {
-		case "out", "o":
-			o.out, err = value()
-		case "payments":
-			var v string
-			v, err = value()
-			o.payments = append(o.payments, v)
-		case "weighted-populations":
-			var v string
-			v, err = value()
-			o.weighted = append(o.weighted, v)
-		case "calibration":
-			o.calibration = !hasVal || val == "true"
-		default:
-			return o, badInput("%s: unknown flag", a)
+		if r.rows, r.rep, err = nhsdata.BuildHistory(r.files); err != nil {
+			return r, inputError{err}
 		}
-		if err != nil {
-			return o, err
+		r.weighted = make([][]nhsdata.WeightedPopulation, len(weighted))
+		for i, f := range weighted {
+			if r.weighted[i], err = nhsdata.ReadWeightedFile(f); err != nil {
+				return r, inputError{err}
+			}
+		}
+		var buf bytes.Buffer
+		if err := nhsdata.WriteHistory(&buf, r.rows); err != nil {
+			return r, err
+		}
+		r.text = buf.Bytes()
+		return r, nil
+	})
+	if err != nil {
+		return err
+	}
+	rows, rep := res.rows, res.rep
+	if err := notInterrupted(ctx, out); err != nil {
+		return err
+	}
+	if err := writeOut(w.out, out, res.text); err != nil {
+		return err
+	}
+	printBuildReport(w.err, rep)
+	printFileReports(w.err, res.files)
+	// With the history on standard output, the tables go to standard error.
+	tw := w.out
+	if out == "-" {
+		tw = w.err
+	}
+	if o.calibration {
+		if err := printCalibration(tw, rows, rep); err != nil {
+			return err
 		}
 	}
-	return o, nil
+	for i, f := range weighted {
+		printNeed(tw, f, nhsdata.MeasureNeed(res.weighted[i], 1000))
+	}
+	if out == "-" {
+		return nil
+	}
+	fmt.Fprintf(w.err, "wrote %s (%d practice-years)\n", out, rep.Rows)
+	return nil
 }
 
 // printFileReports says, per file, what it was found to be and what it
@@ -224,44 +181,14 @@ func printCalibration(w io.Writer, rows []nhsdata.PracticeYear, rep *nhsdata.Bui
 		n := float64(ch.Practices)
 		fmt.Fprintf(w, "             %d->%d  %.4f       %.4f       %.4f\n", ch.From, ch.To, float64(ch.Closed)/n, float64(ch.Merged)/n, float64(ch.Opened)/n)
 	}
-	recs := make([]forecast.Record, len(rows))
-	for i, r := range rows {
-		recs[i] = forecast.Record{Practice: r.Practice, Year: r.Year, List: r.List, ListMean: r.ListBasis == "mean of quarters"}
-		recs[i].Spend[sim.Prescribing] = r.Drugs
-	}
-	list, perHead := forecast.AnnualChanges(recs)
-	// Every practice, then analysis.Bands: the one table of list-size bands.
-	type band struct {
-		name   string
-		lo, hi float64
-	}
-	bands := []band{{analysis.AllBands, 0, math.Inf(1)}}
-	for _, b := range analysis.Bands {
-		bands = append(bands, band{b.Name, float64(b.Lo), float64(b.Hi)})
-	}
+	list, perHead := forecast.AnnualChanges(forecast.RecordsOf(rows))
 	for _, what := range []struct {
 		name string
 		cs   []forecast.Change
 	}{{"log list change", list}, {"log drug cost per head change (dispensing)", perHead}} {
 		fmt.Fprintf(w, "%s:  to-year band         n  median  robust-SD  SD     beyond-20%%\n", what.name)
-		years := map[int]bool{}
-		for _, c := range what.cs {
-			years[c.Year] = true
-		}
-		for y := range 3000 {
-			if !years[y] {
-				continue
-			}
-			for _, b := range bands {
-				var sel []forecast.Change
-				for _, c := range what.cs {
-					if c.Year == y && c.List >= b.lo && c.List < b.hi {
-						sel = append(sel, c)
-					}
-				}
-				med, rsd, sd, big := forecast.ChangeSummary(sel)
-				fmt.Fprintf(w, "    %d %-9s %6d  %+.4f  %.4f     %.4f %.4f\n", y, b.name, len(sel), med, rsd, sd, big)
-			}
+		for _, b := range forecast.ChangesByBand(what.cs, bandCuts()) {
+			fmt.Fprintf(w, "    %d %-9s %6d  %+.4f  %.4f     %.4f %.4f\n", b.Year, bandName(b.Band), b.N, b.Median, b.RobustSD, b.SD, b.Beyond20)
 		}
 		m, err := forecast.FitChanges(what.cs, forecast.ChangeOptions{SizeScaled: true, Persistent: true})
 		if err != nil {
@@ -283,16 +210,11 @@ func printCalibration(w io.Writer, rows []nhsdata.PracticeYear, rep *nhsdata.Bui
 // engine draws as events of their own, the leaving rates by list-size band,
 // and where closed practices' patients went.
 func printEngineLists(w io.Writer, rows []nhsdata.PracticeYear) error {
-	lc := nhsdata.EngineListChanges(rows)
-	cs := make([]forecast.Change, len(lc))
-	for i, c := range lc {
-		cs[i] = forecast.Change{D: c.D, Prev: c.Prev, List: c.List, Year: c.Year}
-	}
-	m, err := forecast.FitChanges(cs, forecast.ChangeOptions{SizeScaled: true, Persistent: true})
+	m, n, err := forecast.EngineListChanges(rows)
 	if err != nil {
-		return inputError{fmt.Errorf("engine list changes: %w", err)}
+		return inputError{err}
 	}
-	fmt.Fprintf(w, "engine list change (%d changes between counts, without mergers and leavers' last years):\n", len(cs))
+	fmt.Fprintf(w, "engine list change (%d changes between counts, without mergers and leavers' last years):\n", n)
 	fmt.Fprintf(w, "  drift %+.4f (year SD %.4f; by year %v), persistence %.3f of the last change winsorised at ±%.4f about %+.4f, SD %.4f at list %.0f x (list/%.0f)^-%.2f/2\n",
 		m.Mu, m.Tau, roundMap(m.YearMu), m.Phi, m.Winsor, m.XMean, m.Sigma, m.NRef, m.NRef, m.Gamma)
 	for _, j := range m.Jumps {
@@ -300,11 +222,7 @@ func printEngineLists(w io.Writer, rows []nhsdata.PracticeYear) error {
 	}
 	fmt.Fprintln(w, "leaving by list in the last year seen (all years): band  practice-years  closed-rate (SE)  merged-rate (SE)")
 	lo := 0.0
-	var cuts []float64 // analysis.Bands' upper bounds but the last
-	for _, b := range analysis.Bands[:len(analysis.Bands)-1] {
-		cuts = append(cuts, float64(b.Hi))
-	}
-	for _, b := range nhsdata.LeavingRates(rows, cuts) {
+	for _, b := range nhsdata.LeavingRates(rows, bandCuts()) {
 		fmt.Fprintf(w, "  %5.0f-%-6.0f %7d  %.4f (%.4f)  %.4f (%.4f)\n", lo, b.Below, b.Practices, b.ClosureRate, b.ClosureSE, b.MergerRate, b.MergSE)
 		lo = b.Below
 	}
@@ -339,4 +257,23 @@ func printNeed(w io.Writer, file string, s nhsdata.NeedSpread) {
 		fmt.Fprintf(w, "  %-21s log-SD %.3f  corr with general and acute %.3f  with prescribing %.3f\n",
 			nhsdata.ComponentNames[c], s.LogSD[c], s.Corr[c][nhsdata.GeneralAcute], s.Corr[c][nhsdata.Prescribing])
 	}
+}
+
+// bandCuts are the list-size bands of every table (analysis.Bands, the one
+// band table) as the cut points the measuring functions take: each band's
+// upper bound but the last's.
+func bandCuts() []float64 {
+	var cuts []float64
+	for _, b := range analysis.Bands[:len(analysis.Bands)-1] {
+		cuts = append(cuts, float64(b.Hi))
+	}
+	return cuts
+}
+
+// bandName names band k of bandCuts (-1: every practice).
+func bandName(k int) string {
+	if k < 0 {
+		return analysis.AllBands
+	}
+	return analysis.Bands[k].Name
 }

@@ -1,7 +1,10 @@
 // Command gpbudget simulates GP practice budgets: a concurrent Monte Carlo
 // engine over practice populations, budget-setting rules and savings-retention
 // rules, writing Parquet results. Each subcommand lives in its own file and is
-// a thin layer over the sim, scenarios and output packages.
+// a thin layer over the sim, scenarios, output and internal packages, as
+// restic's cmd/restic is: an options struct its flags are bound to (the
+// flags several commands share are defined once, in flags.go), and a runX
+// that takes the context, the options and where to print.
 package main
 
 import (

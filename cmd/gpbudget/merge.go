@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -22,23 +23,27 @@ func mergeCommand() *cli.Command {
 			if c.NArg() != 1 {
 				return badInput("merge: name one run folder, e.g. gpbudget merge results")
 			}
-			dir := c.Args().First()
-			man, err := rundir.Merge(dir)
-			var re *rundir.RefusedError
-			if errors.As(err, &re) {
-				return inputError{err}
-			}
-			if err != nil {
-				return err
-			}
-			if len(man.Merged) == 0 {
-				fmt.Fprintf(c.App.Writer, "%s is a complete single-process run: nothing to merge\n", dir)
-				return nil
-			}
-			fmt.Fprintf(c.App.Writer, "%s: merged %d shards of %q (seed %d, %d replications x %d years x %d practices): %d rows in %d files; manifest %s/%s\n",
-				dir, len(man.Merged), man.ScenarioName, man.Seed, man.Replications, man.Years, man.Practices,
-				man.Rows, len(man.Files), dir, runfolder.ManifestName)
-			return nil
+			return runMerge(c.Context, streamsOf(c), c.Args().First())
 		},
 	}
+}
+
+// runMerge checks dir's shards and marks the run complete.
+func runMerge(_ context.Context, w streams, dir string) error {
+	man, err := rundir.Merge(dir)
+	var re *rundir.RefusedError
+	if errors.As(err, &re) {
+		return inputError{err}
+	}
+	if err != nil {
+		return err
+	}
+	if len(man.Merged) == 0 {
+		fmt.Fprintf(w.out, "%s is a complete single-process run: nothing to merge\n", dir)
+		return nil
+	}
+	fmt.Fprintf(w.out, "%s: merged %d shards of %q (seed %d, %d replications x %d years x %d practices): %d rows in %d files; manifest %s/%s\n",
+		dir, len(man.Merged), man.ScenarioName, man.Seed, man.Replications, man.Years, man.Practices,
+		man.Rows, len(man.Files), dir, runfolder.ManifestName)
+	return nil
 }

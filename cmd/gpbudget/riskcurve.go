@@ -1,12 +1,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +21,7 @@ import (
 )
 
 func riskCurveCommand() *cli.Command {
+	o := &riskCurveOptions{}
 	return &cli.Command{
 		Name:  "risk-curve",
 		Usage: "how budget risk and a contract's chance of rewarding luck fall with a holder's size",
@@ -41,108 +42,124 @@ func riskCurveCommand() *cli.Command {
 			"level (column level; holders: the real units; holder_size: their mean), beside\n" +
 			"synthetic holders of the same mean sizes (unless --sizes).",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "scenario", Aliases: []string{"s"}, Value: "neighbourhood-shared-savings-2026", Usage: "scenario `FILE|NAME`"},
-			&cli.StringFlag{Name: "sizes", Usage: "holder sizes in people, `N,N,...` (default 5000,10000,30000,50000,100000,250000,500000,1000000)"},
-			&cli.IntFlag{Name: "reps", Value: 200, Usage: "replications `N` of each size"},
-			&cli.IntFlag{Name: "years", Value: 1, Usage: "contract years `N` per replication (a glide path's later years need more)"},
-			&cli.StringFlag{Name: "holders", Usage: "holders `N` of each size (default: 2,000,000 people's worth, at least 10); or, with --area, " +
+			scenarioFlag(&o.scenario, "neighbourhood-shared-savings-2026", "scenario `FILE|NAME`"),
+			&cli.StringFlag{Name: "sizes", Destination: &o.sizes, Usage: "holder sizes in people, `N,N,...` (default 5000,10000,30000,50000,100000,250000,500000,1000000)"},
+			repsFlag(&o.reps, 200, "replications `N` of each size"),
+			yearsFlag(&o.years, 1, "contract years `N` per replication (a glide path's later years need more)"),
+			&cli.StringFlag{Name: "holders", Destination: &o.holders, Usage: "holders `N` of each size (default: 2,000,000 people's worth, at least 10); or, with --area, " +
 				"real holders by level, `pcn,place,icb,region` (each unit at the level one holder; one row per level, beside synthetic holders of the same mean sizes unless --sizes)"},
-			&cli.Uint64Flag{Name: "seed", Usage: "random `SEED` (default: the scenario's)"},
-			&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "worker goroutines `N`"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "risk-curve", Usage: "output `DIR`"},
-			areaFlag(),
-			&cli.BoolFlag{Name: "patient-level", Usage: "simulate patient by patient even where cohort mode would do"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+			seedFlag(&o.seed, 0, "random `SEED` (default: the scenario's)"),
+			workersFlag(&o.workers, allCores, "worker goroutines `N`"),
+			outFlag(&o.out, "risk-curve", "output `DIR`"),
+			areaFlag(&o.area),
+			&cli.BoolFlag{Name: "patient-level", Destination: &o.patientLevel, Usage: "simulate patient by patient even where cohort mode would do"},
+			quietFlag(&o.quiet, "print nothing but errors"),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return badInput("risk-curve: unexpected argument %q (use --scenario)", c.Args().First())
 			}
-			if _, err := outPath("out", c.String("out")); err != nil {
-				return err
-			}
-			s, err := scenarios.Load(c.String("scenario"))
-			if err != nil {
-				return inputError{err}
-			}
-			sizes, err := parseSizes(c.String("sizes"))
-			if err != nil {
-				return inputError{err}
-			}
-			if err := useArea(c, s); err != nil {
-				return err
-			}
-			nHolders, levels, err := parseHolders(c.String("holders"))
-			if err != nil {
-				return inputError{err}
-			}
-			if len(levels) > 0 && !c.IsSet("area") && s.Population.England == nil {
-				return badInput("--holders %s: real holders need England's real practices: add --area CODE (see 'gpbudget areas')", c.String("holders"))
-			}
-			if len(levels) > 0 && len(sizes) == 0 {
-				// Synthetic holders beside the real ones, at their mean sizes.
-				for _, l := range levels {
-					_, a, err := s.ForLevel(l, 0)
-					if err != nil {
-						return inputError{err}
-					}
-					if a.Size >= 100 && !slices.Contains(sizes, a.Size) {
-						sizes = append(sizes, a.Size)
-					}
-				}
-			}
-			o := riskcurve.Options{Sizes: sizes, Reps: c.Int("reps"), Years: c.Int("years"), Holders: nHolders,
-				Seed: s.Seed, Workers: c.Int("workers"), PatientLevel: c.Bool("patient-level")}
-			if c.IsSet("seed") {
-				o.Seed = c.Uint64("seed")
-			}
-			switch {
-			case o.Reps < 2 || o.Reps > 1_000_000:
-				return badInput("--reps %d is out of range: accepted 2 to 1000000 (standard errors need two)", o.Reps)
-			case o.Years < 1 || o.Years > maxYears:
-				return badInput("--years %d is out of range: accepted 1 to %d", o.Years, maxYears)
-			case o.Holders < 0 || o.Holders > 100_000:
-				return badInput("--holders %d is out of range: accepted 0 (automatic) to 100000", o.Holders)
-			case o.Workers < 1 || o.Workers > 4096:
-				return badInput("--workers %d is out of range: accepted 1 to 4096", o.Workers)
-			}
-			var prog sim.Progress
-			o.Progress = &prog
-			finish := showProgress(c.App.ErrWriter, progressModeFor(c.Bool("quiet"), c.App.ErrWriter), &prog, plainProgressEvery)
-			rows, err := riskcurve.Run(c.Context, s, o)
-			if err == nil && len(levels) > 0 {
-				var real []analysis.RiskCurveRow
-				real, err = riskcurve.RunLevels(c.Context, s, o, levels)
-				rows = append(rows, real...)
-			}
-			finish(err == nil)
-			if err != nil {
-				if c.Context.Err() != nil {
-					return fmt.Errorf("risk-curve: interrupted; nothing was written")
-				}
-				var se *scenarios.Error
-				if errors.As(err, &se) {
-					return inputError{err}
-				}
-				return err
-			}
-			// The Parquet file alone says how to reproduce it: the command,
-			// seed, version and the scenario as resolved.
-			meta := map[string]string{"gpbudget.scenario": s.Name, "gpbudget.seed": strconv.FormatUint(o.Seed, 10), "gpbudget.replications": strconv.Itoa(o.Reps),
-				"gpbudget.years": strconv.Itoa(o.Years), "gpbudget.version": version, "gpbudget.command": runfolder.CommandLine(os.Args)}
-			if y, err := s.YAML(); err == nil {
-				meta["gpbudget.scenario_yaml"] = string(y)
-			}
-			if err := analysis.WriteRiskCurve(c.String("out"), rows, meta); err != nil {
-				return inputError{err}
-			}
-			if !c.Bool("quiet") {
-				printRiskCurve(c.App.Writer, s, rows)
-				fmt.Fprintf(c.App.Writer, "wrote %s/%s and %s\n", c.String("out"), runfolder.RiskCurveCSV, runfolder.RiskCurveParquet)
-			}
-			return nil
+			o.set = givenOf(c)
+			return runRiskCurve(c.Context, o, streamsOf(c))
 		},
 	}
+}
+
+// riskCurveOptions are risk-curve's flags.
+type riskCurveOptions struct {
+	scenario, sizes, holders, out, area string
+	reps, years, workers                int
+	seed                                uint64
+	patientLevel, quiet                 bool
+	set                                 given
+}
+
+// runRiskCurve simulates holders of each size (and an area's real holders
+// by level) and writes the curve.
+func runRiskCurve(ctx context.Context, o *riskCurveOptions, w streams) error {
+	if _, err := outPath("out", o.out); err != nil {
+		return err
+	}
+	s, err := scenarios.Load(o.scenario)
+	if err != nil {
+		return inputError{err}
+	}
+	sizes, err := parseSizes(o.sizes)
+	if err != nil {
+		return inputError{err}
+	}
+	if err := useArea(w, s, areaOptions{area: o.area, set: o.set}); err != nil {
+		return err
+	}
+	nHolders, levels, err := parseHolders(o.holders)
+	if err != nil {
+		return inputError{err}
+	}
+	if len(levels) > 0 && !o.set["area"] && s.Population.England == nil {
+		return badInput("--holders %s: real holders need England's real practices: add --area CODE (see 'gpbudget areas')", o.holders)
+	}
+	if len(levels) > 0 && len(sizes) == 0 {
+		// Synthetic holders beside the real ones, at their mean sizes.
+		for _, l := range levels {
+			_, a, err := s.ForLevel(l, 0)
+			if err != nil {
+				return inputError{err}
+			}
+			if a.Size >= 100 && !slices.Contains(sizes, a.Size) {
+				sizes = append(sizes, a.Size)
+			}
+		}
+	}
+	ro := riskcurve.Options{Sizes: sizes, Reps: o.reps, Years: o.years, Holders: nHolders,
+		Seed: s.Seed, Workers: o.workers, PatientLevel: o.patientLevel}
+	if o.set["seed"] {
+		ro.Seed = o.seed
+	}
+	switch {
+	case ro.Reps < 2 || ro.Reps > 1_000_000:
+		return badInput("--reps %d is out of range: accepted 2 to 1000000 (standard errors need two)", ro.Reps)
+	case ro.Years < 1 || ro.Years > maxYears:
+		return badInput("--years %d is out of range: accepted 1 to %d", ro.Years, maxYears)
+	case ro.Holders < 0 || ro.Holders > 100_000:
+		return badInput("--holders %d is out of range: accepted 0 (automatic) to 100000", ro.Holders)
+	case ro.Workers < 1 || ro.Workers > maxWorkers:
+		return badInput("--workers %d is out of range: accepted 1 to %d", ro.Workers, maxWorkers)
+	}
+	var prog sim.Progress
+	ro.Progress = &prog
+	finish := showProgress(w.err, progressModeFor(o.quiet, w.err), &prog, plainProgressEvery)
+	rows, err := riskcurve.Run(ctx, s, ro)
+	if err == nil && len(levels) > 0 {
+		var real []analysis.RiskCurveRow
+		real, err = riskcurve.RunLevels(ctx, s, ro, levels)
+		rows = append(rows, real...)
+	}
+	finish(err == nil)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("risk-curve: interrupted; nothing was written")
+		}
+		var se *scenarios.Error
+		if errors.As(err, &se) {
+			return inputError{err}
+		}
+		return err
+	}
+	// The Parquet file alone says how to reproduce it: the command, seed,
+	// version and the scenario as resolved.
+	meta := map[string]string{"gpbudget.scenario": s.Name, "gpbudget.seed": strconv.FormatUint(ro.Seed, 10), "gpbudget.replications": strconv.Itoa(ro.Reps),
+		"gpbudget.years": strconv.Itoa(ro.Years), "gpbudget.version": version, "gpbudget.command": runfolder.CommandLine(os.Args)}
+	if y, err := s.YAML(); err == nil {
+		meta["gpbudget.scenario_yaml"] = string(y)
+	}
+	if err := analysis.WriteRiskCurve(o.out, rows, meta); err != nil {
+		return inputError{err}
+	}
+	if !o.quiet {
+		printRiskCurve(w.out, s, rows)
+		fmt.Fprintf(w.out, "wrote %s/%s and %s\n", o.out, runfolder.RiskCurveCSV, runfolder.RiskCurveParquet)
+	}
+	return nil
 }
 
 // parseHolders reads --holders: a number of holders of each size, or

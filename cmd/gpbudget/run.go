@@ -1,10 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -18,6 +18,7 @@ import (
 )
 
 func runCommand() *cli.Command {
+	o := &runOptions{}
 	return &cli.Command{
 		Name:  "run",
 		Usage: "run a scenario's Monte Carlo simulation and write Parquet results",
@@ -29,173 +30,199 @@ func runCommand() *cli.Command {
 			"with their own part files and manifest; 'gpbudget merge DIR' then checks them and\n" +
 			"marks the run complete. The rows equal a single process's, row for row. A shard\n" +
 			"resumes on its own: --resume DIR with the same shard.",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "scenario", Aliases: []string{"s"}, Value: "default", Usage: "scenario `FILE|NAME` (see 'gpbudget scenarios')"},
-			&cli.IntFlag{Name: "reps", Usage: "replications `N` (default: the scenario's)"},
-			&cli.IntFlag{Name: "years", Usage: "budget years `N` after the base year (default: the scenario's)"},
-			&cli.Uint64Flag{Name: "seed", Usage: "random `SEED` (default: the scenario's)"},
-			&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "worker goroutines `N`"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "results", Usage: "output `DIR`"},
-			areaFlag(),
-			&cli.StringFlag{Name: "population", Usage: "NHS Digital list-size `FILE.csv` (five-year-band or single-year layout) whose practices replace the scenario's"},
-			&cli.StringFlag{Name: "practices", Usage: "with --population: only these practice or commissioner `CODE,...`"},
-			&cli.StringFlag{Name: "weighted-populations", Usage: "with --population: NHS England need-weighted population `FILE.csv` giving each practice's need (matched by code; practices it lacks keep need 1)"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
-			&cli.BoolFlag{Name: "cohort", Usage: "simulate practices from age-sex-frailty group counts rather than patient by patient (much faster; not with a per-patient stop-loss; see docs/model.md)"},
-			&cli.BoolFlag{Name: "resume-if-interrupted", Usage: "if --out already holds this same run (or shard) interrupted, resume it; if complete, do nothing (for pods and jobs that restart with the same command)"},
-			&cli.StringFlag{Name: "resume", Usage: "finish the interrupted run in `DIR` (same scenario, seed and size)"},
-			&cli.BoolFlag{Name: "recompute", Usage: "with --resume: recompute the part files of a complete run that no longer match its manifest (damaged, truncated or replaced)"},
-			&cli.BoolFlag{Name: "force", Usage: "replace what --out holds (another run, its summaries): removes only files gpbudget wrote, listed in their manifests, and keeps any other file"},
-			&cli.DurationFlag{Name: "checkpoint", Value: time.Minute, Usage: "end a result file at least this often, so an interruption loses at most about this much `TIME` (0: by size only)"},
-			&cli.StringFlag{Name: "shard", Usage: "run only shard `I/N` (0 <= I < N) of the replications, for 'gpbudget merge'; " +
+		Flags: append(append([]cli.Flag{
+			scenarioFlag(&o.scenario, "default", "scenario `FILE|NAME` (see 'gpbudget scenarios')")},
+			o.sizes.flags("replications `N` (default: the scenario's)", "budget years `N` after the base year (default: the scenario's)", "random `SEED` (default: the scenario's)")...),
+			workersFlag(&o.workers, allCores, "worker goroutines `N`"),
+			outFlag(&o.out, "results", "output `DIR`"),
+			areaFlag(&o.area),
+			populationFlag(&o.population, "NHS Digital list-size `FILE.csv` (five-year-band or single-year layout) whose practices replace the scenario's"),
+			&cli.StringFlag{Name: "practices", Destination: &o.practices, Usage: "with --population: only these practice or commissioner `CODE,...`"},
+			&cli.StringFlag{Name: "weighted-populations", Destination: &o.weighted, Usage: "with --population: NHS England need-weighted population `FILE.csv` giving each practice's need (matched by code; practices it lacks keep need 1)"},
+			quietFlag(&o.quiet, "print nothing but errors"),
+			cohortFlag(&o.cohort, false, "simulate practices from age-sex-frailty group counts rather than patient by patient (much faster; not with a per-patient stop-loss; see docs/model.md)"),
+			&cli.BoolFlag{Name: "resume-if-interrupted", Destination: &o.resumeIfInterrupted, Usage: "if --out already holds this same run (or shard) interrupted, resume it; if complete, do nothing (for pods and jobs that restart with the same command)"},
+			&cli.StringFlag{Name: "resume", Destination: &o.resume, Usage: "finish the interrupted run in `DIR` (same scenario, seed and size)"},
+			&cli.BoolFlag{Name: "recompute", Destination: &o.recompute, Usage: "with --resume: recompute the part files of a complete run that no longer match its manifest (damaged, truncated or replaced)"},
+			&cli.BoolFlag{Name: "force", Destination: &o.force, Usage: "replace what --out holds (another run, its summaries): removes only files gpbudget wrote, listed in their manifests, and keeps any other file"},
+			&cli.DurationFlag{Name: "checkpoint", Value: time.Minute, Destination: &o.checkpoint, Usage: "end a result file at least this often, so an interruption loses at most about this much `TIME` (0: by size only)"},
+			&cli.StringFlag{Name: "shard", Destination: &o.shard, Usage: "run only shard `I/N` (0 <= I < N) of the replications, for 'gpbudget merge'; " +
 				"default: from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX when set; 'off' ignores those"},
-			&cli.IntFlag{Name: "shards", Usage: "shard count `N` where the scheduler gives only an index (Kubernetes JOB_COMPLETION_INDEX)",
+			&cli.IntFlag{Name: "shards", Destination: &o.shards, Usage: "shard count `N` where the scheduler gives only an index (Kubernetes JOB_COMPLETION_INDEX)",
 				DefaultText: "$" + rundir.ShardsEnv},
-		},
+		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return badInput("run: unexpected argument %q (use --scenario)", c.Args().First())
 			}
-			if d := c.Duration("checkpoint"); d < 0 {
-				return badInput("--checkpoint %v is out of range: accepted 0 (files end by size only) or a positive duration such as 30s or 5m", d)
-			}
-			if c.IsSet("resume") {
-				return resume(c)
-			}
-			if c.Bool("recompute") {
-				return badInput("--recompute goes with --resume DIR: it recomputes a complete run's damaged files")
-			}
-			dir := c.String("out")
-			if dir == "" {
-				return badInput("--out is empty (an unset shell variable?): name the output folder, e.g. --out results")
-			}
-			s, err := scenarios.Load(c.String("scenario"))
-			if err != nil {
-				return inputError{err}
-			}
-			if err := useArea(c, s); err != nil {
-				return err
-			}
-			if pf := c.String("population"); pf != "" && !c.IsSet("area") {
-				ps, err := scenarios.ReadPopulationFile(pf, strings.Split(c.String("practices"), ","), s.Limits)
-				if err != nil {
-					return inputError{err}
-				}
-				s.UsePractices(ps)
-				if err := useWeighted(c, s, pf); err != nil {
-					return err
-				}
-			} else if c.String("population") == "" && (c.IsSet("practices") || c.IsSet("weighted-populations")) {
-				return badInput("--practices and --weighted-populations need --population FILE.csv")
-			}
-			reps, years, seed := s.Replications, s.Years, s.Seed
-			if c.IsSet("reps") {
-				reps = c.Int("reps")
-			}
-			if c.IsSet("years") {
-				years = c.Int("years")
-			}
-			if c.IsSet("seed") {
-				seed = c.Uint64("seed")
-			}
-			workers := c.Int("workers")
-			for _, err := range []error{inRange("reps", reps, 1, maxReps), inRange("years", years, 1, maxYears), inRange("workers", workers, 1, maxWorkers)} {
-				if err != nil {
-					return err
-				}
-			}
-			shard, source, err := resolveShard(c)
-			if err != nil {
-				return inputError{err}
-			}
-			if shard != nil && reps < shard.Count {
-				return badInput("%d replications cannot make %d shards: each shard needs at least one replication", reps, shard.Count)
-			}
-			// The manifest records the run as resolved.
-			s.Replications, s.Years, s.Seed = reps, years, seed
-			m, err := s.Model(seed)
-			if err != nil {
-				return inputError{err}
-			}
-			if err := s.CheckRun(m, reps, years); err != nil {
-				return inputError{err}
-			}
-			if c.Bool("resume-if-interrupted") {
-				if r, err := rundir.OpenExisting(dir, version, shard); err != nil {
-					return inputError{err}
-				} else if r != nil {
-					if err := r.SameRun(s, c.Bool("cohort")); err != nil {
-						return inputError{fmt.Errorf("%s: %w; use another --out, or remove the folder to start again", dir, err)}
-					}
-					return resumeRun(c, dir, shard, r)
-				}
-			}
-			spec := &rundir.Spec{
-				Scenario: s, Model: m, Seed: seed, Reps: reps, Years: years, Workers: workers,
-				Dir: dir, Version: version, Command: runfolder.CommandLine(os.Args),
-				CheckpointEvery: c.Duration("checkpoint"), Shard: shard, Cohort: c.Bool("cohort"),
-				// Tables and a report of an earlier run here would look like this run's.
-				Force: c.Bool("force"), Derived: analysis.DerivedFiles(),
-			}
-			if spec.Cohort && m.StopLoss.Active() {
-				return badInput("--cohort cannot apply scenario %s's per-patient stop-loss or truncation (cohort mode has no individual patients): run it without --cohort", s.Name)
-			}
-			// Nothing in the folder is touched until the run's inputs are valid.
-			if err := spec.Check(); err != nil {
-				return inputError{err}
-			}
-			cleared, err := spec.Prepare()
-			if err != nil {
-				return inputError{err}
-			}
-			if len(cleared.Removed) > 0 && !c.Bool("quiet") {
-				fmt.Fprintf(c.App.ErrWriter, "replacing what %s held: removed %s gpbudget had written there\n", dir, files(len(cleared.Removed)))
-			}
-			if len(cleared.Kept) > 0 && !c.Bool("quiet") {
-				fmt.Fprintf(c.App.ErrWriter, "kept %s in %s that gpbudget did not write: %s\n", files(len(cleared.Kept)), dir, strings.Join(cleared.Kept[:min(5, len(cleared.Kept))], ", "))
-			}
-			start := time.Now()
-			var prog sim.Progress
-			spec.Progress = &prog
-			finish := showProgress(c.App.ErrWriter, progressModeFor(c.Bool("quiet"), c.App.ErrWriter), &prog, plainProgressEvery)
-			man, err := rundir.Start(c.Context, spec)
-			finish(err == nil)
-			if err != nil {
-				what, how := dir, "gpbudget run --resume "+dir
-				if shard != nil {
-					what, how = fmt.Sprintf("shard %s of %s", shard, dir), fmt.Sprintf("gpbudget run --resume %s --shard %s", dir, shard)
-				}
-				if c.Context.Err() != nil {
-					kept := "no finished part files"
-					if man != nil && len(man.Chunks) > 0 {
-						kept = fmt.Sprintf("%d finished part files (%d rows)", len(man.Chunks), man.Rows)
-					}
-					return fmt.Errorf("interrupted after %d of %d practice simulations: %s holds %s and its manifest says completed: false, "+
-						"so summarize and report refuse it; finish it with: %s: %w",
-						prog.Done.Load(), prog.Total.Load(), what, kept, how, err)
-				}
-				return fmt.Errorf("%w\n%s is incomplete (manifest says completed: false); after fixing the cause, finish it with: %s", err, what, how)
-			}
-			if !c.Bool("quiet") {
-				patients := 0
-				for i := range m.Practices {
-					patients += m.Practices[i].ListSize()
-				}
-				fmt.Fprintf(c.App.Writer, "%s: %d replications x %d years x %d practices (%d patients), seed %d\n",
-					s.Name, reps, years, len(m.Practices), patients, seed)
-				if shard != nil {
-					fmt.Fprintf(c.App.Writer, "shard %s (%s): replications %d to %d\n", shard, source, man.Shard.FirstRep, man.Shard.LastRep-1)
-					fmt.Fprintf(c.App.Writer, "wrote %d rows to %s/%s/ and the ledger to %s/%s/ in %.1fs; manifest %s/%s (merge the shards with 'gpbudget merge %s')\n",
-						man.Rows, dir, runfolder.PracticeYears, dir, runfolder.Ledger, time.Since(start).Seconds(), dir, shard.ManifestPath(), dir)
-					return nil
-				}
-				fmt.Fprintf(c.App.Writer, "wrote %d rows to %s/%s/ and the ledger to %s/%s/ in %.1fs; manifest %s/%s\n",
-					man.Rows, dir, runfolder.PracticeYears, dir, runfolder.Ledger, time.Since(start).Seconds(), dir, runfolder.ManifestName)
-				return headline(c, dir)
-			}
-			return nil
+			o.set = givenOf(c)
+			return runRun(c.Context, o, streamsOf(c))
 		},
 	}
+}
+
+// runOptions are run's flags.
+type runOptions struct {
+	sizes
+	scenario, out, area             string
+	population, practices, weighted string
+	workers                         int
+	quiet, cohort, force            bool
+	resume                          string
+	resumeIfInterrupted, recompute  bool
+	checkpoint                      time.Duration
+	shard                           string
+	shards                          int
+	set                             given
+}
+
+// runRun runs a scenario into --out, or finishes an interrupted run.
+func runRun(ctx context.Context, o *runOptions, w streams) error {
+	if o.checkpoint < 0 {
+		return badInput("--checkpoint %v is out of range: accepted 0 (files end by size only) or a positive duration such as 30s or 5m", o.checkpoint)
+	}
+	if o.set["resume"] {
+		return resume(ctx, o, w)
+	}
+	if o.recompute {
+		return badInput("--recompute goes with --resume DIR: it recomputes a complete run's damaged files")
+	}
+	dir := o.out
+	if dir == "" {
+		return badInput("--out is empty (an unset shell variable?): name the output folder, e.g. --out results")
+	}
+	s, err := o.loadScenario(w)
+	if err != nil {
+		return err
+	}
+	reps, years, seed, err := o.resolve(s, o.set, 1)
+	if err != nil {
+		return err
+	}
+	if err := inRange("workers", o.workers, 1, maxWorkers); err != nil {
+		return err
+	}
+	shard, source, err := o.resolveShard()
+	if err != nil {
+		return inputError{err}
+	}
+	if shard != nil && reps < shard.Count {
+		return badInput("%d replications cannot make %d shards: each shard needs at least one replication", reps, shard.Count)
+	}
+	// The manifest records the run as resolved.
+	s.Replications, s.Years, s.Seed = reps, years, seed
+	m, err := s.Model(seed)
+	if err != nil {
+		return inputError{err}
+	}
+	if err := s.CheckRun(m, reps, years); err != nil {
+		return inputError{err}
+	}
+	if o.resumeIfInterrupted {
+		if r, err := rundir.OpenExisting(dir, version, shard); err != nil {
+			return inputError{err}
+		} else if r != nil {
+			if err := r.SameRun(s, o.cohort); err != nil {
+				return inputError{fmt.Errorf("%s: %w; use another --out, or remove the folder to start again", dir, err)}
+			}
+			return resumeRun(ctx, o, w, dir, shard, r)
+		}
+	}
+	spec := &rundir.Spec{
+		Scenario: s, Model: m, Seed: seed, Reps: reps, Years: years, Workers: o.workers,
+		Dir: dir, Version: version, Command: runfolder.CommandLine(os.Args),
+		CheckpointEvery: o.checkpoint, Shard: shard, Cohort: o.cohort,
+		// Tables and a report of an earlier run here would look like this run's.
+		Force: o.force, Derived: analysis.DerivedFiles(),
+	}
+	if spec.Cohort && m.StopLoss.Active() {
+		return badInput("--cohort cannot apply scenario %s's per-patient stop-loss or truncation (cohort mode has no individual patients): run it without --cohort", s.Name)
+	}
+	// Nothing in the folder is touched until the run's inputs are valid.
+	if err := spec.Check(); err != nil {
+		return inputError{err}
+	}
+	cleared, err := spec.Prepare()
+	if err != nil {
+		return inputError{err}
+	}
+	if len(cleared.Removed) > 0 && !o.quiet {
+		fmt.Fprintf(w.err, "replacing what %s held: removed %s gpbudget had written there\n", dir, files(len(cleared.Removed)))
+	}
+	if len(cleared.Kept) > 0 && !o.quiet {
+		fmt.Fprintf(w.err, "kept %s in %s that gpbudget did not write: %s\n", files(len(cleared.Kept)), dir, strings.Join(cleared.Kept[:min(5, len(cleared.Kept))], ", "))
+	}
+	start := time.Now()
+	var prog sim.Progress
+	spec.Progress = &prog
+	finish := showProgress(w.err, progressModeFor(o.quiet, w.err), &prog, plainProgressEvery)
+	man, err := rundir.Start(ctx, spec)
+	finish(err == nil)
+	if err != nil {
+		return runStopped(ctx, err, dir, shard, man, &prog)
+	}
+	if o.quiet {
+		return nil
+	}
+	patients := 0
+	for i := range m.Practices {
+		patients += m.Practices[i].ListSize()
+	}
+	fmt.Fprintf(w.out, "%s: %d replications x %d years x %d practices (%d patients), seed %d\n",
+		s.Name, reps, years, len(m.Practices), patients, seed)
+	if shard != nil {
+		fmt.Fprintf(w.out, "shard %s (%s): replications %d to %d\n", shard, source, man.Shard.FirstRep, man.Shard.LastRep-1)
+		fmt.Fprintf(w.out, "wrote %d rows to %s/%s/ and the ledger to %s/%s/ in %.1fs; manifest %s/%s (merge the shards with 'gpbudget merge %s')\n",
+			man.Rows, dir, runfolder.PracticeYears, dir, runfolder.Ledger, time.Since(start).Seconds(), dir, shard.ManifestPath(), dir)
+		return nil
+	}
+	fmt.Fprintf(w.out, "wrote %d rows to %s/%s/ and the ledger to %s/%s/ in %.1fs; manifest %s/%s\n",
+		man.Rows, dir, runfolder.PracticeYears, dir, runfolder.Ledger, time.Since(start).Seconds(), dir, runfolder.ManifestName)
+	return headline(ctx, w, dir)
+}
+
+// loadScenario loads --scenario with the population --area or --population
+// (with --practices and --weighted-populations) give it.
+func (o *runOptions) loadScenario(w streams) (*scenarios.Scenario, error) {
+	s, err := scenarios.Load(o.scenario)
+	if err != nil {
+		return nil, inputError{err}
+	}
+	if err := useArea(w, s, areaOptions{area: o.area, population: o.population, practices: o.practices, weighted: o.weighted, set: o.set}); err != nil {
+		return nil, err
+	}
+	if pf := o.population; pf != "" && !o.set["area"] {
+		ps, err := scenarios.ReadPopulationFile(pf, strings.Split(o.practices, ","), s.Limits)
+		if err != nil {
+			return nil, inputError{err}
+		}
+		s.UsePractices(ps)
+		if err := useWeighted(w, s, pf, o.weighted); err != nil {
+			return nil, err
+		}
+	} else if o.population == "" && (o.set["practices"] || o.set["weighted-populations"]) {
+		return nil, badInput("--practices and --weighted-populations need --population FILE.csv")
+	}
+	return s, nil
+}
+
+// runStopped is the error of a run that stopped: interrupted, or failed,
+// with what the folder holds and how to finish it.
+func runStopped(ctx context.Context, err error, dir string, shard *runfolder.Shard, man *runfolder.Manifest, prog *sim.Progress) error {
+	what, how := dir, "gpbudget run --resume "+dir
+	if shard != nil {
+		what, how = fmt.Sprintf("shard %s of %s", shard, dir), fmt.Sprintf("gpbudget run --resume %s --shard %s", dir, shard)
+	}
+	if ctx.Err() != nil {
+		kept := "no finished part files"
+		if man != nil && len(man.Chunks) > 0 {
+			kept = fmt.Sprintf("%d finished part files (%d rows)", len(man.Chunks), man.Rows)
+		}
+		return fmt.Errorf("interrupted after %d of %d practice simulations: %s holds %s and its manifest says completed: false, "+
+			"so summarize and report refuse it; finish it with: %s: %w",
+			prog.Done.Load(), prog.Total.Load(), what, kept, how, err)
+	}
+	return fmt.Errorf("%w\n%s is incomplete (manifest says completed: false); after fixing the cause, finish it with: %s", err, what, how)
 }
 
 // files is "1 file" or "N files".
@@ -208,13 +235,13 @@ func files(n int) string {
 
 // headline prints the run's answer in a few lines (from its files, as
 // 'summarize' computes it) and where the full tables and report come from.
-func headline(c *cli.Context, dir string) error {
+func headline(ctx context.Context, ws streams, dir string) error {
 	streamingGC()
-	sum, err := analysis.Summarize(c.Context, dir, analysis.Options{Headline: true})
+	sum, err := analysis.Summarize(ctx, dir, analysis.Options{Headline: true})
 	if err != nil {
 		return err
 	}
-	w := c.App.Writer
+	w := ws.out
 	fmt.Fprintln(w)
 	if err := sum.PrintHeadline(w); err != nil {
 		return err
@@ -226,19 +253,19 @@ func headline(c *cli.Context, dir string) error {
 }
 
 // resume finishes an interrupted run from its manifest.
-func resume(c *cli.Context) error {
+func resume(ctx context.Context, o *runOptions, w streams) error {
 	for _, f := range []string{"scenario", "reps", "years", "seed", "out", "cohort", "force"} {
-		if c.IsSet(f) {
+		if o.set[f] {
 			return badInput("--resume takes the scenario, size, seed and folder from the run's manifest: drop --%s", f)
 		}
 	}
-	dir := c.String("resume")
+	dir := o.resume
 	if dir == "" {
 		return badInput("--resume is empty (an unset shell variable?): name the run folder to finish")
 	}
 	// A shard (from --shard, Slurm or Kubernetes, as for a run) resumes
 	// from its own manifest, touching no other shard's files.
-	shard, _, err := resolveShard(c)
+	shard, _, err := o.resolveShard()
 	if err != nil {
 		return inputError{err}
 	}
@@ -251,11 +278,11 @@ func resume(c *cli.Context) error {
 	if err != nil {
 		return inputError{err}
 	}
-	return resumeRun(c, dir, shard, r)
+	return resumeRun(ctx, o, w, dir, shard, r)
 }
 
 // resumeRun finishes the run or shard r in dir.
-func resumeRun(c *cli.Context, dir string, shard *runfolder.Shard, r *rundir.Resumable) error {
+func resumeRun(ctx context.Context, o *runOptions, w streams, dir string, shard *runfolder.Shard, r *rundir.Resumable) error {
 	what := dir
 	if shard != nil {
 		what = fmt.Sprintf("shard %s of %s", shard, dir)
@@ -269,16 +296,16 @@ func resumeRun(c *cli.Context, dir string, shard *runfolder.Shard, r *rundir.Res
 		// A complete run is checked, not trusted: its files may have been
 		// damaged or replaced since.
 		var err error
-		if damaged, err = r.Damaged(c.Context, dir); err != nil {
+		if damaged, err = r.Damaged(ctx, dir); err != nil {
 			return err
 		}
 		if len(damaged) == 0 {
-			if !c.Bool("quiet") {
-				fmt.Fprintf(c.App.Writer, "%s is already complete and its %d files match their checksums; nothing to do\n", what, len(r.Manifest.Files))
+			if !o.quiet {
+				fmt.Fprintf(w.out, "%s is already complete and its %d files match their checksums; nothing to do\n", what, len(r.Manifest.Files))
 			}
 			return nil
 		}
-		if !c.Bool("recompute") {
+		if !o.recompute {
 			ce := &runfolder.CorruptError{Dir: dir, Fix: fmt.Sprintf("%s is complete, but these files no longer match its manifest. "+
 				"Recompute them (the same scenario and seed give the same rows) with: %s --recompute", what, how)}
 			for _, i := range slices.Sorted(maps.Keys(damaged)) {
@@ -293,36 +320,36 @@ func resumeRun(c *cli.Context, dir string, shard *runfolder.Shard, r *rundir.Res
 	}
 	if damaged != nil {
 		start := time.Now()
-		files, identical, err := rundir.Recompute(c.Context, &rundir.Spec{
-			Scenario: r.Scenario, Model: m, Workers: c.Int("workers"), Dir: dir, Version: version,
+		files, identical, err := rundir.Recompute(ctx, &rundir.Spec{
+			Scenario: r.Scenario, Model: m, Workers: o.workers, Dir: dir, Version: version,
 		}, r, damaged)
 		if err != nil {
 			return fmt.Errorf("%w\n%s: recomputing its damaged files stopped; run the same command again to finish: %s --recompute", err, what, how)
 		}
-		if !c.Bool("quiet") {
+		if !o.quiet {
 			note := "identical to the files the run first wrote"
 			if identical < len(damaged) {
 				note = fmt.Sprintf("%d of %d parts identical to the files first written; the manifest now records the others' checksums", identical, len(damaged))
 			}
-			fmt.Fprintf(c.App.Writer, "recomputed %d files of %s (%s) in %.1fs: %s\n", len(files), what, strings.Join(files, ", "), time.Since(start).Seconds(), note)
+			fmt.Fprintf(w.out, "recomputed %d files of %s (%s) in %.1fs: %s\n", len(files), what, strings.Join(files, ", "), time.Since(start).Seconds(), note)
 		}
 		return nil
 	}
 	start := time.Now()
-	man, err := rundir.Resume(c.Context, &rundir.Spec{
-		Scenario: r.Scenario, Model: m, Workers: c.Int("workers"), Dir: dir, Version: version,
-		Command: runfolder.CommandLine(os.Args), CheckpointEvery: c.Duration("checkpoint"),
+	man, err := rundir.Resume(ctx, &rundir.Spec{
+		Scenario: r.Scenario, Model: m, Workers: o.workers, Dir: dir, Version: version,
+		Command: runfolder.CommandLine(os.Args), CheckpointEvery: o.checkpoint,
 	}, r)
 	if err != nil {
-		if c.Context.Err() != nil {
+		if ctx.Err() != nil {
 			return fmt.Errorf("interrupted again: %s is incomplete; resume it with: %s: %w", what, how, err)
 		}
 		return err
 	}
-	if !c.Bool("quiet") {
-		fmt.Fprintf(c.App.Writer, "resumed %s: %d rows in %d parts, complete (%.1fs)\n", what, man.Rows, len(man.Chunks), time.Since(start).Seconds())
+	if !o.quiet {
+		fmt.Fprintf(w.out, "resumed %s: %d rows in %d parts, complete (%.1fs)\n", what, man.Rows, len(man.Chunks), time.Since(start).Seconds())
 		if shard == nil {
-			return headline(c, dir)
+			return headline(ctx, w, dir)
 		}
 	}
 	return nil
@@ -330,27 +357,26 @@ func resumeRun(c *cli.Context, dir string, shard *runfolder.Shard, r *rundir.Res
 
 // resolveShard finds which shard this process runs: --shard I/N, else what
 // Slurm or Kubernetes set (see rundir.ShardFromEnv); nil for a whole run.
-func resolveShard(c *cli.Context) (*runfolder.Shard, string, error) {
-	if c.IsSet("shards") {
-		if err := inRange("shards", c.Int("shards"), 1, runfolder.MaxShards); err != nil {
+func (o *runOptions) resolveShard() (*runfolder.Shard, string, error) {
+	if o.set["shards"] {
+		if err := inRange("shards", o.shards, 1, runfolder.MaxShards); err != nil {
 			return nil, "", err
 		}
 	}
-	if c.IsSet("shard") {
-		v := c.String("shard")
-		if v == "off" {
+	if o.set["shard"] {
+		if o.shard == "off" {
 			return nil, "", nil
 		}
-		sh, err := runfolder.ParseShard(v)
+		sh, err := runfolder.ParseShard(o.shard)
 		if err != nil {
 			return nil, "", fmt.Errorf("--shard: %w", err)
 		}
-		if c.IsSet("shards") && c.Int("shards") != sh.Count {
-			return nil, "", fmt.Errorf("--shard %s and --shards %d disagree on the shard count", v, c.Int("shards"))
+		if o.set["shards"] && o.shards != sh.Count {
+			return nil, "", fmt.Errorf("--shard %s and --shards %d disagree on the shard count", o.shard, o.shards)
 		}
 		return &sh, "--shard", nil
 	}
-	sh, source, ok, err := rundir.ShardFromEnv(os.Getenv, c.Int("shards"))
+	sh, source, ok, err := rundir.ShardFromEnv(os.Getenv, o.shards)
 	if err != nil || !ok {
 		return nil, "", err
 	}

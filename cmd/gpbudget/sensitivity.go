@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 const sensitivityLow, sensitivityHigh = 0.1, 0.9
 
 func sensitivityCommand() *cli.Command {
+	o := &sensitivityOptions{}
 	return &cli.Command{
 		Name:      "sensitivity",
 		Usage:     "one-way sensitivity analysis: each uncertain parameter at its prior's 10th and 90th percentile",
@@ -29,84 +31,89 @@ func sensitivityCommand() *cli.Command {
 			"its outlay (from the ledger) and its cost, at the base, the low and the high value, with the\n" +
 			"paired Monte Carlo SE of the swing (high minus low). Runs in cohort mode unless --cohort=false.\n" +
 			"Writes DIR/sensitivity.parquet and DIR/sensitivity.csv; 'gpbudget report DIR' draws tornado charts.",
-		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "reps", Usage: "replications `N` per run (default: the scenario's)"},
-			&cli.IntFlag{Name: "years", Usage: "budget years `N` after the base year (default: the scenario's)"},
-			&cli.Uint64Flag{Name: "seed", Usage: "random `SEED` shared by every run (default: the scenario's)"},
-			&cli.IntFlag{Name: "workers", Usage: "worker goroutines `N` (default: all cores)"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "sensitivity", Usage: "output `DIR`"},
-			&cli.BoolFlag{Name: "cohort", Value: true, Usage: "simulate practices from group counts (--cohort=false: patient by patient)"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
-		},
+		Flags: append(o.sizes.flags("replications `N` per run (default: the scenario's)", "budget years `N` after the base year (default: the scenario's)",
+			"random `SEED` shared by every run (default: the scenario's)"),
+			workersFlag(&o.workers, allCores, "worker goroutines `N`"),
+			outFlag(&o.out, "sensitivity", "output `DIR`"),
+			cohortFlag(&o.cohort, true, "simulate practices from group counts (--cohort=false: patient by patient)"),
+			quietFlag(&o.quiet, "print nothing but errors"),
+		),
 		// Flags may follow the scenario (gpbudget sensitivity default --out DIR).
 		SkipFlagParsing: true,
-		Action: func(c *cli.Context) error {
-			o, refs, err := parseRunArgs("sensitivity", c.Args().Slice(), true)
-			if err != nil {
-				return inputError{err}
-			}
-			if o.help {
-				return cli.ShowSubcommandHelp(c)
-			}
-			if len(refs) != 1 {
-				return badInput("sensitivity: name one scenario; got %d", len(refs))
-			}
-			s, err := scenarios.Load(refs[0])
-			if err != nil {
-				return inputError{err}
-			}
-			reps, years, seed, err := o.sizes(s)
-			if err != nil {
-				return err
-			}
-			s.Replications, s.Years, s.Seed = reps, years, seed // recorded as run
-			m, err := s.Model(seed)
-			if err == nil {
-				err = s.CheckRun(m, reps, years)
-			}
-			if err != nil {
-				return inputError{err}
-			}
-			spec := &rundir.Paired{Seed: seed, Reps: reps, Years: years, Workers: o.workers, Cohort: o.cohort}
-			ranges, err := spec.OneWay(m, sensitivityLow, sensitivityHigh)
-			if err != nil {
-				return inputError{fmt.Errorf("sensitivity: scenario %s: %w", s.Name, err)}
-			}
-			y, err := s.YAML()
-			if err != nil {
-				return err
-			}
-			meta := map[string]string{"gpbudget.command": runfolder.CommandLine(os.Args), "gpbudget.seed": strconv.FormatUint(seed, 10),
-				"gpbudget.version": version, "gpbudget.scenario": string(y), "gpbudget.scenario_name": s.Name,
-				"gpbudget.replications": strconv.Itoa(reps), "gpbudget.years": strconv.Itoa(years), "gpbudget.cohort": strconv.FormatBool(o.cohort)}
-			metrics, err := runPaired(c, spec, o.quiet)
-			if err != nil {
-				return err
-			}
-			var low, high []*analysis.Metrics
-			for i := range ranges {
-				low, high = append(low, metrics[1+2*i]), append(high, metrics[2+2*i])
-			}
-			rows, err := analysis.Sensitivity(ranges, metrics[0], low, high, seed)
-			if err != nil {
-				return err
-			}
-			if err := analysis.WriteSensitivity(o.out, rows, meta); err != nil {
-				return inputError{err}
-			}
-			if !o.quiet {
-				mode := "patient level"
-				if o.cohort {
-					mode = "cohort mode"
-				}
-				fmt.Fprintf(c.App.Writer, "one-way sensitivity of %s: %d parameters at their priors' 10th and 90th percentiles, %d replications x %d years each, seed %d (common random numbers), %s\n",
-					s.Name, len(ranges), reps, years, seed, mode)
-				if err := analysis.PrintSensitivity(c.App.Writer, rows); err != nil {
-					return err
-				}
-				fmt.Fprintf(c.App.Writer, "wrote %s/%s and %s/%s\n", o.out, runfolder.SensitivityParquet, o.out, runfolder.SensitivityCSV)
-			}
-			return nil
-		},
+		Action: argsThenFlags(func(c *cli.Context, refs []string) error {
+			o.set = givenOf(c)
+			return runSensitivity(c.Context, o, streamsOf(c), refs)
+		}),
 	}
+}
+
+// sensitivityOptions are sensitivity's flags.
+type sensitivityOptions struct{ pairedOptions }
+
+// runSensitivity runs the one scenario in refs at its base and with each
+// uncertain parameter at its prior's low and high quantile, and writes the
+// table.
+func runSensitivity(ctx context.Context, o *sensitivityOptions, w streams, refs []string) error {
+	if len(refs) != 1 {
+		return badInput("sensitivity: name one scenario; got %d", len(refs))
+	}
+	s, err := scenarios.Load(refs[0])
+	if err != nil {
+		return inputError{err}
+	}
+	reps, years, seed, err := o.resolve(s, o.set, 2)
+	if err != nil {
+		return err
+	}
+	if err := inRange("workers", o.workers, 1, maxWorkers); err != nil {
+		return err
+	}
+	s.Replications, s.Years, s.Seed = reps, years, seed // recorded as run
+	m, err := s.Model(seed)
+	if err == nil {
+		err = s.CheckRun(m, reps, years)
+	}
+	if err != nil {
+		return inputError{err}
+	}
+	spec := &rundir.Paired{Seed: seed, Reps: reps, Years: years, Workers: o.workers, Cohort: o.cohort}
+	ranges, err := spec.OneWay(m, sensitivityLow, sensitivityHigh)
+	if err != nil {
+		return inputError{fmt.Errorf("sensitivity: scenario %s: %w", s.Name, err)}
+	}
+	y, err := s.YAML()
+	if err != nil {
+		return err
+	}
+	meta := map[string]string{"gpbudget.command": runfolder.CommandLine(os.Args), "gpbudget.seed": strconv.FormatUint(seed, 10),
+		"gpbudget.version": version, "gpbudget.scenario": string(y), "gpbudget.scenario_name": s.Name,
+		"gpbudget.replications": strconv.Itoa(reps), "gpbudget.years": strconv.Itoa(years), "gpbudget.cohort": strconv.FormatBool(o.cohort)}
+	metrics, err := runPaired(ctx, w, spec, o.quiet)
+	if err != nil {
+		return err
+	}
+	var low, high []*analysis.Metrics
+	for i := range ranges {
+		low, high = append(low, metrics[1+2*i]), append(high, metrics[2+2*i])
+	}
+	rows, err := analysis.Sensitivity(ranges, metrics[0], low, high, seed)
+	if err != nil {
+		return err
+	}
+	if err := analysis.WriteSensitivity(o.out, rows, meta); err != nil {
+		return inputError{err}
+	}
+	if !o.quiet {
+		mode := "patient level"
+		if o.cohort {
+			mode = "cohort mode"
+		}
+		fmt.Fprintf(w.out, "one-way sensitivity of %s: %d parameters at their priors' 10th and 90th percentiles, %d replications x %d years each, seed %d (common random numbers), %s\n",
+			s.Name, len(ranges), reps, years, seed, mode)
+		if err := analysis.PrintSensitivity(w.out, rows); err != nil {
+			return err
+		}
+		fmt.Fprintf(w.out, "wrote %s/%s and %s/%s\n", o.out, runfolder.SensitivityParquet, o.out, runfolder.SensitivityCSV)
+	}
+	return nil
 }

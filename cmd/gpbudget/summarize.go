@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 )
 
 func summarizeCommand() *cli.Command {
+	o := &summarizeOptions{}
 	return &cli.Command{
 		Name:      "summarize",
 		Usage:     "summary tables of a run: by list-size band, by practice, by year, commissioner",
@@ -23,33 +25,45 @@ func summarizeCommand() *cli.Command {
 			"(the output says which). The ledger tables give the commissioner's outlay and each party's net\n" +
 			"position, summed from DIR/ledger/.",
 		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "practices", Value: 20, Usage: "list at most `N` practices in the printed table (0: all)"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "write the tables, print nothing"},
-			exactMemoryFlag,
+			&cli.IntFlag{Name: "practices", Value: 20, Destination: &o.practices, Usage: "list at most `N` practices in the printed table (0: all)"},
+			quietFlag(&o.quiet, "write the tables, print nothing"),
+			exactMemoryFlag(&o.exactMemory),
 		},
 		Action: func(c *cli.Context) error {
 			dir, err := runDirArg(c, "summarize")
 			if err != nil {
 				return err
 			}
-			_, sum, err := loadSummary(c, dir)
-			if err != nil {
-				return err
-			}
-			files, err := sum.Write(dir)
-			if err != nil {
-				return err
-			}
-			if c.Bool("quiet") {
-				return nil
-			}
-			if err := sum.Print(c.App.Writer, c.Int("practices")); err != nil {
-				return err
-			}
-			fmt.Fprintf(c.App.Writer, "\nwrote %d files to %s/%s/\n", len(files), dir, runfolder.SummaryDir)
-			return nil
+			return runSummarize(c.Context, o, streamsOf(c), dir)
 		},
 	}
+}
+
+// summarizeOptions are summarize's flags.
+type summarizeOptions struct {
+	practices, exactMemory int
+	quiet                  bool
+}
+
+// runSummarize writes the summary tables of the completed run in dir and
+// prints the main ones.
+func runSummarize(ctx context.Context, o *summarizeOptions, w streams, dir string) error {
+	_, sum, err := loadSummary(ctx, dir, o.exactMemory)
+	if err != nil {
+		return err
+	}
+	files, err := sum.Write(dir)
+	if err != nil {
+		return err
+	}
+	if o.quiet {
+		return nil
+	}
+	if err := sum.Print(w.out, o.practices); err != nil {
+		return err
+	}
+	fmt.Fprintf(w.out, "\nwrote %d files to %s/%s/\n", len(files), dir, runfolder.SummaryDir)
+	return nil
 }
 
 // runDirArg is the single DIR argument of summarize and report.
@@ -64,13 +78,9 @@ func runDirArg(c *cli.Context, cmd string) (string, error) {
 	return dir, nil
 }
 
-// exactMemoryFlag bounds the memory of exact percentiles (summarize, report).
-var exactMemoryFlag = &cli.IntFlag{Name: "exact-memory", Value: analysis.DefaultExactBytes >> 20,
-	Usage: "hold every value for exact percentiles while they fit in `MB` (as float32); beyond, use quantile sketches"}
-
 // loadSummary streams a completed run's summary; a folder that is not a
 // completed run is bad input.
-func loadSummary(c *cli.Context, dir string) (*runfolder.Manifest, *analysis.Summary, error) {
+func loadSummary(ctx context.Context, dir string, exactMB int) (*runfolder.Manifest, *analysis.Summary, error) {
 	man, err := runfolder.RequireComplete(dir)
 	if err != nil {
 		if errors.Is(err, runfolder.ErrIncomplete) || errors.Is(err, os.ErrNotExist) {
@@ -78,10 +88,10 @@ func loadSummary(c *cli.Context, dir string) (*runfolder.Manifest, *analysis.Sum
 		}
 		return nil, nil, err
 	}
-	if err := inRange("exact-memory", c.Int("exact-memory"), 0, 1<<20); err != nil {
+	if err := inRange("exact-memory", exactMB, 0, 1<<20); err != nil {
 		return nil, nil, err
 	}
 	streamingGC()
-	sum, err := analysis.Summarize(c.Context, dir, analysis.Options{ExactBytes: int64(c.Int("exact-memory")) << 20})
+	sum, err := analysis.Summarize(ctx, dir, analysis.Options{ExactBytes: int64(exactMB) << 20})
 	return man, sum, err
 }

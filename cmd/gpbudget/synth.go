@@ -2,17 +2,18 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strings"
 
 	"github.com/gpbudget/gpbudget/internal/forecast"
 	"github.com/gpbudget/gpbudget/internal/nhsdata"
 	"github.com/gpbudget/gpbudget/scenarios"
-	"github.com/gpbudget/gpbudget/sim"
 	"github.com/urfave/cli/v2"
 )
 
 func synthCommand() *cli.Command {
+	o := &synthOptions{}
 	return &cli.Command{
 		Name:  "synth",
 		Usage: "write a synthetic population in NHS Digital's list-size layout (and optionally its spending history)",
@@ -23,109 +24,114 @@ func synthCommand() *cli.Command {
 			"With --weighted-populations, also writes their need as NHS England's need-weighted\n" +
 			"populations, for 'gpbudget run --population FILE --weighted-populations WP'.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "scenario", Value: "default", Usage: "scenario `FILE|NAME` whose synthetic population is drawn"},
-			&cli.IntFlag{Name: "practices", Usage: "number of practices `N` (default: the scenario's)"},
-			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "random `SEED`"},
-			&cli.StringFlag{Name: "commissioner", Value: "99Z", Usage: "commissioner `CODE` written in SUB_ICB_LOCATION_CODE"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "population.csv", Usage: "population `FILE` (- for standard output)"},
-			&cli.StringFlag{Name: "history", Usage: "also write a simulated spending history to `FILE.csv`"},
-			&cli.IntFlag{Name: "years", Value: 5, Usage: "with --history: years `N`"},
-			&cli.StringFlag{Name: "weighted-populations", Usage: "also write the practices' need as need-weighted populations to `FILE.csv`"},
+			scenarioFlag(&o.scenario, "default", "scenario `FILE|NAME` whose synthetic population is drawn"),
+			&cli.IntFlag{Name: "practices", Destination: &o.practices, Usage: "number of practices `N` (default: the scenario's)"},
+			seedFlag(&o.seed, 1, "random `SEED`"),
+			&cli.StringFlag{Name: "commissioner", Value: "99Z", Destination: &o.commissioner, Usage: "commissioner `CODE` written in SUB_ICB_LOCATION_CODE"},
+			outFlag(&o.out, "population.csv", "population `FILE` (- for standard output)"),
+			&cli.StringFlag{Name: "history", Destination: &o.history, Usage: "also write a simulated spending history to `FILE.csv`"},
+			yearsFlag(&o.years, 5, "with --history: years `N`"),
+			&cli.StringFlag{Name: "weighted-populations", Destination: &o.weighted, Usage: "also write the practices' need as need-weighted populations to `FILE.csv`"},
 		},
 		Action: func(c *cli.Context) error {
-			// Every flag and input is checked, and both files made, before
-			// either is written.
-			scen := c.String("scenario")
-			out, err := outFile("out", c.String("out"), scen)
-			if err != nil {
-				return err
-			}
-			hf := c.String("history")
-			if c.IsSet("history") {
-				if _, err := outFile("history", hf, scen); err != nil {
-					return err
-				}
-			}
-			y := c.Int("years")
-			if err := inRange("years", y, 1, maxYears); err != nil {
-				return err
-			}
-			s, err := scenarios.Load(c.String("scenario"))
-			if err != nil {
-				return inputError{err}
-			}
-			if n := c.Int("practices"); c.IsSet("practices") {
-				if err := inRange("practices", n, 1, 20000); err != nil {
-					return err
-				}
-				if s.Population.Synthetic == nil {
-					return badInput("--practices: scenario %s lists its practices; it has no synthetic population to size", c.String("scenario"))
-				}
-				s.Population.Synthetic.Practices = n
-			}
-			seed := c.Uint64("seed")
-			m, err := s.Model(seed)
-			if err != nil {
-				return inputError{err}
-			}
-			specs := make([]scenarios.PracticeSpec, len(m.Practices))
-			for i := range m.Practices {
-				p := &m.Practices[i]
-				specs[i] = scenarios.PracticeSpec{ID: p.ID, Need: p.Need}
-				specs[i].List.Male = append([]int(nil), p.Count[sim.Male][:]...)
-				specs[i].List.Female = append([]int(nil), p.Count[sim.Female][:]...)
-			}
-			var buf, hb bytes.Buffer
-			if err := scenarios.WritePopulation(&buf, specs, c.String("commissioner"), "01APR2009"); err != nil {
-				return err
-			}
-			var wb bytes.Buffer
-			wf := c.String("weighted-populations")
-			if c.IsSet("weighted-populations") {
-				if _, err := outFile("weighted-populations", wf, scen); err != nil {
-					return err
-				}
-			}
-			if err := distinctOuts(map[string]string{"out": out, "history": hf, "weighted-populations": wf}); err != nil {
-				return err
-			}
-			if wf != "" {
-				if err := s.WriteWeightedPopulations(&wb, specs); err != nil {
-					return err
-				}
-			}
-			if hf != "" {
-				if err := s.CheckRun(m, 1, y); err != nil {
-					return inputError{err}
-				}
-				h, err := forecast.Simulate(c.Context, m, seed, 1, y, 0)
-				if err != nil {
-					return err
-				}
-				if err := h.WriteCSV(&hb); err != nil {
-					return err
-				}
-			}
-			if err := writeOut(c, out, buf.Bytes()); err != nil {
-				return err
-			}
-			if wf != "" {
-				if err := writeOut(c, wf, wb.Bytes()); err != nil {
-					return err
-				}
-			}
-			if hf != "" {
-				return writeOut(c, hf, hb.Bytes())
-			}
-			return nil
+			o.set = givenOf(c)
+			return runSynth(c.Context, o, streamsOf(c))
 		},
 	}
 }
 
-// useWeighted sets the population file's practices' need from
-// --weighted-populations, if given, and says which practices it lacks.
-func useWeighted(c *cli.Context, s *scenarios.Scenario, pop string) error {
-	wf := c.String("weighted-populations")
+// synthOptions are synth's flags.
+type synthOptions struct {
+	scenario, commissioner, out, history, weighted string
+	practices, years                               int
+	seed                                           uint64
+	set                                            given
+}
+
+// runSynth draws the scenario's synthetic practices and writes them (and
+// their history and need) in NHS files' layouts.
+func runSynth(ctx context.Context, o *synthOptions, w streams) error {
+	// Every flag and input is checked, and every file made, before any is
+	// written.
+	out, err := outFile("out", o.out, o.scenario)
+	if err != nil {
+		return err
+	}
+	hf := o.history
+	if o.set["history"] {
+		if _, err := outFile("history", hf, o.scenario); err != nil {
+			return err
+		}
+	}
+	if err := inRange("years", o.years, 1, maxYears); err != nil {
+		return err
+	}
+	s, err := scenarios.Load(o.scenario)
+	if err != nil {
+		return inputError{err}
+	}
+	if n := o.practices; o.set["practices"] {
+		if err := inRange("practices", n, 1, 20000); err != nil {
+			return err
+		}
+		if s.Population.Synthetic == nil {
+			return badInput("--practices: scenario %s lists its practices; it has no synthetic population to size", o.scenario)
+		}
+		s.Population.Synthetic.Practices = n
+	}
+	m, err := s.Model(o.seed)
+	if err != nil {
+		return inputError{err}
+	}
+	specs := scenarios.PracticeSpecs(m)
+	var buf, hb, wb bytes.Buffer
+	if err := scenarios.WritePopulation(&buf, specs, o.commissioner, "01APR2009"); err != nil {
+		return err
+	}
+	wf := o.weighted
+	if o.set["weighted-populations"] {
+		if _, err := outFile("weighted-populations", wf, o.scenario); err != nil {
+			return err
+		}
+	}
+	if err := distinctOuts(map[string]string{"out": out, "history": hf, "weighted-populations": wf}); err != nil {
+		return err
+	}
+	if wf != "" {
+		if err := s.WriteWeightedPopulations(&wb, specs); err != nil {
+			return err
+		}
+	}
+	if hf != "" {
+		if err := s.CheckRun(m, 1, o.years); err != nil {
+			return inputError{err}
+		}
+		h, err := forecast.Simulate(ctx, m, o.seed, 1, o.years, 0)
+		if err != nil {
+			return err
+		}
+		if err := h.WriteCSV(&hb); err != nil {
+			return err
+		}
+	}
+	if err := writeOut(w.out, out, buf.Bytes()); err != nil {
+		return err
+	}
+	if wf != "" {
+		if err := writeOut(w.out, wf, wb.Bytes()); err != nil {
+			return err
+		}
+	}
+	if hf != "" {
+		return writeOut(w.out, hf, hb.Bytes())
+	}
+	return nil
+}
+
+// useWeighted sets the population file pop's practices' need from the
+// need-weighted populations file wf (--weighted-populations), if given, and
+// says which practices it lacks.
+func useWeighted(w streams, s *scenarios.Scenario, pop, wf string) error {
 	if wf == "" {
 		return nil
 	}
@@ -139,11 +145,11 @@ func useWeighted(c *cli.Context, s *scenarios.Scenario, pop string) error {
 	}
 	rep := s.UseWeightedPopulations(ws, england)
 	if n := len(rep.Missing); n > 0 {
-		fmt.Fprintf(c.App.ErrWriter, "--weighted-populations %s has no usable row for %d of %d practices (e.g. %s): their need index is 1, England's average beyond age and sex\n",
+		fmt.Fprintf(w.err, "--weighted-populations %s has no usable row for %d of %d practices (e.g. %s): their need index is 1, England's average beyond age and sex\n",
 			wf, n, n+rep.Matched, strings.Join(rep.Missing[:min(n, 5)], ", "))
 	}
 	if n := len(rep.Clamped); n > 0 {
-		fmt.Fprintf(c.App.ErrWriter, "--weighted-populations: %d practices' need was outside 1e-6 to 100 and was set to the nearer bound (e.g. %s)\n", n, rep.Clamped[0])
+		fmt.Fprintf(w.err, "--weighted-populations: %d practices' need was outside 1e-6 to 100 and was set to the nearer bound (e.g. %s)\n", n, rep.Clamped[0])
 	}
 	return nil
 }

@@ -1,11 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"runtime"
 
 	"github.com/gpbudget/gpbudget/internal/realrisk"
 	"github.com/gpbudget/gpbudget/scenarios"
@@ -14,6 +14,7 @@ import (
 )
 
 func validateRiskCommand() *cli.Command {
+	o := &validateRiskOptions{}
 	return &cli.Command{
 		Name:  "validate-risk",
 		Usage: "compare the spread of spend against a benchmark in real NHS payments files and in the model, by holder size",
@@ -31,59 +32,64 @@ func validateRiskCommand() *cli.Command {
 			"prescribing spend the same way. Prints SD, robust SD (1.4826 x MAD) and\n" +
 			"P(x > 2%) of each, side by side (docs/validation.md).",
 		Flags: []cli.Flag{
-			&cli.StringSliceFlag{Name: "payments", Usage: "payments `FILE`s (repeat the flag, or list files after it)"},
-			&cli.StringFlag{Name: "scenario", Aliases: []string{"s"}, Value: "default", Usage: "scenario `FILE|NAME` whose model is compared"},
-			&cli.BoolFlag{Name: "json", Usage: "print {\"rows\": [...]} as JSON rather than a table"},
-			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "random `SEED` of the model's run and of the random groupings"},
-			&cli.IntFlag{Name: "reps", Value: 20, Usage: "model replications `N`"},
-			&cli.IntFlag{Name: "shuffles", Value: 300, Usage: "random groupings `N` of each real pair of years (the model's: N / reps, at least 1, per replication)"},
-			&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "worker goroutines `N`"},
+			paymentsFlag(&o.payments),
+			scenarioFlag(&o.scenario, "default", "scenario `FILE|NAME` whose model is compared"),
+			jsonFlag(&o.json, "print {\"rows\": [...]} as JSON rather than a table"),
+			seedFlag(&o.seed, 1, "random `SEED` of the model's run and of the random groupings"),
+			repsFlag(&o.reps, 20, "model replications `N`"),
+			&cli.IntFlag{Name: "shuffles", Value: 300, Destination: &o.shuffles, Usage: "random groupings `N` of each real pair of years (the model's: N / reps, at least 1, per replication)"},
+			workersFlag(&o.workers, allCores, "worker goroutines `N`"),
 		},
 		Action: func(c *cli.Context) error {
 			paths, err := filesAndFlags(c, "payments")
 			if err != nil {
 				return err
 			}
-			if len(paths) < 2 {
-				return badInput("--payments: give payments files of at least two consecutive years")
-			}
-			if err := inRange("reps", c.Int("reps"), 1, 10_000); err != nil {
-				return err
-			}
-			if err := inRange("shuffles", c.Int("shuffles"), 1, 100_000); err != nil {
-				return err
-			}
-			if err := inRange("workers", c.Int("workers"), 1, maxWorkers); err != nil {
-				return err
-			}
-			s, err := scenarios.Load(c.String("scenario"))
-			if err != nil {
-				return inputError{err}
-			}
-			years, err := realrisk.ReadYears(paths)
-			if err != nil {
-				return inputError{err}
-			}
-			pairs, err := realrisk.Pairs(years, realrisk.DefaultFilter)
-			if err != nil {
-				return inputError{err}
-			}
-			rows, err := validateRisk(c, s, pairs)
-			if err != nil {
-				return err
-			}
-			if c.Bool("json") {
-				enc := json.NewEncoder(c.App.Writer)
-				enc.SetIndent("", "  ")
-				return enc.Encode(struct {
-					Rows []validationRow `json:"rows"`
-				}{rows})
-			}
-			printValidation(c.App.Writer, rows, pairs)
-			fmt.Fprintf(c.App.Writer, "model: scenario %s, %d replications, seed %d, priors at their point values; holders: holder-years (random: over every shuffle)\n", s.Name, c.Int("reps"), c.Uint64("seed"))
-			return nil
+			return runValidateRisk(c.Context, o, streamsOf(c), paths)
 		},
 	}
+}
+
+// validateRiskOptions are validate-risk's flags.
+type validateRiskOptions struct {
+	payments                cli.StringSlice
+	scenario                string
+	json                    bool
+	seed                    uint64
+	reps, shuffles, workers int
+}
+
+// runValidateRisk measures the payments files paths and the scenario's
+// model on the same practices, side by side.
+func runValidateRisk(ctx context.Context, o *validateRiskOptions, w streams, paths []string) error {
+	if len(paths) < 2 {
+		return badInput("--payments: give payments files of at least two consecutive years")
+	}
+	if err := firstError(inRange("reps", o.reps, 1, 10_000), inRange("shuffles", o.shuffles, 1, 100_000), inRange("workers", o.workers, 1, maxWorkers)); err != nil {
+		return err
+	}
+	s, err := scenarios.Load(o.scenario)
+	if err != nil {
+		return inputError{err}
+	}
+	_, pairs, err := readPairs(paths)
+	if err != nil {
+		return err
+	}
+	rows, err := validateRisk(ctx, o, s, pairs)
+	if err != nil {
+		return err
+	}
+	if o.json {
+		enc := json.NewEncoder(w.out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Rows []validationRow `json:"rows"`
+		}{rows})
+	}
+	printValidation(w.out, rows, pairs)
+	fmt.Fprintf(w.out, "model: scenario %s, %d replications, seed %d, priors at their point values; holders: holder-years (random: over every shuffle)\n", s.Name, o.reps, o.seed)
+	return nil
 }
 
 // validationRow is one holder size and grouping, real and model.
@@ -114,8 +120,8 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 
 // validateRisk measures the real pairs and the scenario's model on the same
 // practices.
-func validateRisk(c *cli.Context, s *scenarios.Scenario, pairs []realrisk.Pair) ([]validationRow, error) {
-	seed, reps, shuffles := c.Uint64("seed"), c.Int("reps"), c.Int("shuffles")
+func validateRisk(ctx context.Context, o *validateRiskOptions, s *scenarios.Scenario, pairs []realrisk.Pair) ([]validationRow, error) {
+	seed, reps, shuffles := o.seed, o.reps, o.shuffles
 	real := realrisk.Measure(pairs, realrisk.Options{Sizes: realrisk.Sizes, Shuffles: shuffles, Seed: seed})
 
 	members := realrisk.Population(pairs)
@@ -141,8 +147,8 @@ func validateRisk(c *cli.Context, s *scenarios.Scenario, pairs []realrisk.Pair) 
 	}
 	// Risk at the priors' point values: parameter uncertainty is the
 	// modeller's ignorance, not a holder's risk.
-	mp, err := realrisk.Simulate(c.Context, m.Fixing(), members, pairs, realrisk.DefaultFilter,
-		sim.Options{Seed: seed, FirstRep: 0, LastRep: reps, Workers: c.Int("workers"), Cohort: true})
+	mp, err := realrisk.Simulate(ctx, m.Fixing(), members, pairs, realrisk.DefaultFilter,
+		sim.Options{Seed: seed, FirstRep: 0, LastRep: reps, Workers: o.workers, Cohort: true})
 	if err != nil {
 		return nil, err
 	}
