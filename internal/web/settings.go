@@ -286,7 +286,7 @@ func takeParams(m map[string]json.RawMessage) (Params, *apiError) {
 	if p.Reps, e = intOf("reps", math.MinInt32, math.MaxInt32); e != nil {
 		return p, e
 	}
-	if p.Years, e = intOf("years", 1, float64(maxYears)); e != nil {
+	if p.Years, e = intOf("years", 1, float64(scenarios.MaxYears)); e != nil {
 		return p, e
 	}
 	if raw, ok := m["seed"]; ok {
@@ -308,9 +308,6 @@ func takeParams(m map[string]json.RawMessage) (Params, *apiError) {
 	}
 	return p, nil
 }
-
-// maxYears is the scenario's bound on budget years (scenarios: years).
-const maxYears = 50
 
 // numberOf reads a JSON number, or a number written as text (as a form or
 // a link holds it).
