@@ -27,9 +27,10 @@ func FieldNode(root *yaml.Node, field string) *yaml.Node {
 	return n
 }
 
-// walk is the one walker of dotted field paths (FieldNode; SetField sets one) (with [i] for a sequence's
-// element) through a YAML document: the field's value node, nil if the file
-// lacks it, and the line of the deepest part of the path the file has.
+// walk reads a dotted field path (with [i] for a sequence's element)
+// through a YAML document: the field's value node, nil if the file lacks
+// it, and the line of the deepest part of the path the file has. SetField
+// is its writing half.
 func walk(root *yaml.Node, field string) (*yaml.Node, int) {
 	if root == nil {
 		return nil, 0
