@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gpbudget/gpbudget/internal/stats"
 	"github.com/gpbudget/gpbudget/sim"
 	"go.yaml.in/yaml/v3"
 )
@@ -280,11 +281,11 @@ func (c *Contract) truncation(m *sim.Model, seed uint64) (*sim.StopLoss, error) 
 		sl.Streams[s] = len(tr.Streams) == 0 || slices.Contains(tr.Streams, sim.StreamNames[s])
 	}
 	if tr.Percentile > 0 {
-		q, err := sim.PatientSpendQuantile(m, seed, tr.Percentile, sl.Streams)
+		costs, err := sim.PatientSpends(m, seed, sl.Streams)
 		if err != nil {
 			return nil, err
 		}
-		sl.Threshold = q
+		sl.Threshold = stats.Quantile(costs, tr.Percentile)
 	}
 	return sl, nil
 }

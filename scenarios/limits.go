@@ -164,7 +164,8 @@ func (s *Scenario) CheckRun(m *sim.Model, reps, years int) error {
 
 // MaxYears bounds budget years: a scenario's, a run's, a contract step's and
 // earned autonomy's; the command line's bound is this one.
-// (The schema's struct tags repeat the number: a tag cannot name a constant.)
+// (The schema's struct tags repeat the number, as a tag cannot name a
+// constant; TestSchemaYearsMaximumIsMaxYears holds them to it.)
 const MaxYears = 50
 
 // errorf is an Error about field of the scenario's file (no line: the

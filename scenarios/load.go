@@ -154,64 +154,6 @@ func isNull(doc *yaml.Node) bool {
 	return len(doc.Content) == 0 || (doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null")
 }
 
-// lineOf finds the line of a dotted field path ("streams.ae.rate.male[3]") in a
-// YAML document: the field's, or the nearest enclosing field's that the file
-// has; 0 when none is in the file (a default).
-func lineOf(root *yaml.Node, field string) int {
-	_, line := walk(root, field)
-	return line
-}
-
-// nodeOf is a dotted field's value node in the file, or nil.
-func nodeOf(root *yaml.Node, field string) *yaml.Node {
-	n, _ := walk(root, field)
-	return n
-}
-
-// walk is the one walker of dotted field paths (with [i] for a sequence's
-// element) through a YAML document: the field's value node, nil if the file
-// lacks it, and the line of the deepest part of the path the file has.
-func walk(root *yaml.Node, field string) (*yaml.Node, int) {
-	if root == nil {
-		return nil, 0
-	}
-	n := root
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	line := 0
-	for _, part := range strings.Split(field, ".") {
-		idx := -1
-		if i := strings.IndexByte(part, '['); i >= 0 {
-			idx, _ = strconv.Atoi(strings.TrimSuffix(part[i+1:], "]"))
-			part = part[:i]
-		}
-		if n.Kind != yaml.MappingNode {
-			return nil, line
-		}
-		found := false
-		for j := 0; j+1 < len(n.Content); j += 2 {
-			if n.Content[j].Value == part {
-				line = n.Content[j].Line
-				n = n.Content[j+1]
-				found = true
-				break
-			}
-		}
-		if !found {
-			return nil, line
-		}
-		if idx >= 0 {
-			if n.Kind != yaml.SequenceNode || idx >= len(n.Content) {
-				return nil, line
-			}
-			n = n.Content[idx]
-			line = n.Line
-		}
-	}
-	return n, line
-}
-
 type checker struct {
 	file string
 	root *yaml.Node

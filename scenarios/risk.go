@@ -273,7 +273,7 @@ func (s *Scenario) validateRisk(c *checker) {
 
 // present says whether a dotted field is in the file itself (lineOf finds
 // the nearest enclosing field).
-func present(root *yaml.Node, field string) bool { return nodeOf(root, field) != nil }
+func present(root *yaml.Node, field string) bool { return FieldNode(root, field) != nil }
 
 // switchedOn lists the fields the file itself sets to switch an effect on
 // (each section decoded alone, without defaults): a drift, shock or trend
@@ -283,7 +283,7 @@ func present(root *yaml.Node, field string) bool { return nodeOf(root, field) !=
 func switchedOn(root *yaml.Node) []string {
 	var out []string
 	on := func(field string, v any, isOn func() bool) {
-		if n := nodeOf(root, field); n != nil && n.Decode(v) == nil && isOn() {
+		if n := FieldNode(root, field); n != nil && n.Decode(v) == nil && isOn() {
 			out = append(out, field)
 		}
 	}

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"math"
 	"slices"
 )
 
@@ -54,24 +53,22 @@ func PatientYearCosts(m *Model, seed uint64, rep int) (hospital, total []float64
 	return hospital, total
 }
 
-// MaxQuantilePatients bounds the patients PatientSpendQuantile simulates.
+// MaxQuantilePatients bounds the patients PatientSpends simulates.
 const MaxQuantilePatients = 2_000_000
 
-// PatientSpendQuantile returns the q-quantile (type 7: linear between order
-// statistics) of a patient's cost in a year over the streams in cover: the
-// truncation point "at a percentile" of per-person spend, as Medicare
-// truncates at the national 99th percentile (42 CFR 425.604). It simulates
-// the base year of the model's practices patient by patient, with the
-// seed's replication -1 (one no run simulates); an area of more than
-// MaxQuantilePatients patients is sampled by taking every k-th practice, so
-// the result is fixed by the model and seed.
-func PatientSpendQuantile(m *Model, seed uint64, q float64, cover [NStreams]bool) (float64, error) {
-	if !(q > 0 && q < 1) {
-		return 0, fmt.Errorf("quantile %v: accepted a number strictly between 0 and 1", q)
-	}
+// PatientSpends returns, sorted ascending, a patient's cost in a year over
+// the streams in cover, patient by patient: what the truncation point "at
+// a percentile" of per-person spend is a quantile of, as Medicare truncates
+// at the national 99th percentile (42 CFR 425.604); the caller takes the
+// quantile (type 7, internal/stats). It simulates the base year of the
+// model's practices with the seed's replication -1 (one no run simulates);
+// an area of more than MaxQuantilePatients patients is sampled by taking
+// every k-th practice, so the result is fixed by the model and seed. It
+// fails where there is no patient.
+func PatientSpends(m *Model, seed uint64, cover [NStreams]bool) ([]float64, error) {
 	p, err := prepare(m)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	total := 0
 	for i := range m.Practices {
@@ -92,11 +89,8 @@ func PatientSpendQuantile(m *Model, seed uint64, q float64, cover [NStreams]bool
 		})
 	}
 	if len(costs) == 0 {
-		return 0, fmt.Errorf("no patients to take a quantile of")
+		return nil, fmt.Errorf("no patients to take a quantile of")
 	}
 	slices.Sort(costs)
-	h := q * float64(len(costs)-1)
-	lo := int(math.Floor(h))
-	hi := min(lo+1, len(costs)-1)
-	return costs[lo] + (h-float64(lo))*(costs[hi]-costs[lo]), nil
+	return costs, nil
 }

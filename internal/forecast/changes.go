@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/gpbudget/gpbudget/internal/stats"
 )
 
 // practiceState is what a change forecast needs of a practice at the end
@@ -145,6 +147,6 @@ func ChangeSummary(cs []Change) (median, robustSD, sd, beyond20 float64) {
 	for _, v := range d {
 		sd += (v - mean) * (v - mean)
 	}
-	median, robustSD = medianMAD(d)
+	median, robustSD = stats.MedianRobustSD(d)
 	return median, robustSD, math.Sqrt(sd / math.Max(float64(len(d)-1), 1)), beyond20 / float64(len(d))
 }

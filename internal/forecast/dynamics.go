@@ -74,7 +74,7 @@ func FitChanges(obs []Change, opt ChangeOptions) (*ChangeModel, error) {
 		}
 		ds[i] = o.D
 	}
-	med, rsd := medianMAD(ds)
+	med, rsd := stats.MedianRobustSD(ds)
 	best := (*ChangeModel)(nil)
 	grid := []float64{0}
 	if opt.SizeScaled {
@@ -113,21 +113,6 @@ func FitChanges(obs []Change, opt ChangeOptions) (*ChangeModel, error) {
 	}
 	best.SD = math.Sqrt(best.SD / float64(len(ds)-1))
 	return best, nil
-}
-
-// medianMAD returns the type-7 median of x and MADScale × the type-7
-// median of the absolute deviations, both interpolated by stats.Quantile
-// (the forecast's fits were made with it; stats.MedianRobustSD takes the
-// mean of the two middle values, equal but for the last bit).
-func medianMAD(x []float64) (med, rsd float64) {
-	s := append([]float64(nil), x...)
-	sort.Float64s(s)
-	med = stats.Quantile(s, 0.5)
-	for i, v := range s {
-		s[i] = math.Abs(v - med)
-	}
-	sort.Float64s(s)
-	return med, stats.MADScale * stats.Quantile(s, 0.5)
 }
 
 func fitChangesEM(obs []Change, opt ChangeOptions, gamma, med, rsd float64, nj int) *ChangeModel {

@@ -178,15 +178,3 @@ func TestBacktestRealSample(t *testing.T) {
 		res.ListCoverage50, res.ListCoverage80, res.ListCoverage95, res.ListCRPS, res.ListNaiveCRPS,
 		res.Coverage50, res.Coverage80, res.Coverage95, res.CRPS, res.NaiveCRPS)
 }
-
-func TestMedianMAD(t *testing.T) {
-	med, rsd := medianMAD([]float64{1, 2, 3, 4, 100})
-	if med != 3 || math.Abs(rsd-1.4826) > 1e-12 {
-		t.Errorf("median %v, robust SD %v", med, rsd)
-	}
-	// An even count interpolates (type 7): deviations from 2.5 are
-	// 0.5, 0.5, 1.5, 1.5, whose median is 1.
-	if med, rsd := medianMAD([]float64{4, 1, 3, 2}); med != 2.5 || math.Abs(rsd-1.4826) > 1e-12 {
-		t.Errorf("median of 1..4 = %v, robust SD %v", med, rsd)
-	}
-}

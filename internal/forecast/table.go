@@ -1,15 +1,11 @@
 package forecast
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
-	"maps"
 	"math"
-	"slices"
-	"strconv"
 
-	"github.com/parquet-go/parquet-go"
+	"github.com/gpbudget/gpbudget/output/analysis"
 	"github.com/parquet-go/parquet-go/compress/zstd"
 )
 
@@ -112,35 +108,34 @@ func Table(g *GroupFit, ageing Ageing, horizon int, uplift float64) []TableRow {
 	return rows
 }
 
-// WriteTableParquet writes rows as Parquet (zstd), with meta as the file's
-// key-value metadata.
-func WriteTableParquet(w io.Writer, rows []TableRow, meta map[string]string) error {
-	opts := []parquet.WriterOption{parquet.Compression(&zstd.Codec{})}
-	for _, k := range slices.Sorted(maps.Keys(meta)) {
-		opts = append(opts, parquet.KeyValueMetadata(k, meta[k]))
-	}
-	pw := parquet.NewGenericWriter[TableRow](w, opts...)
-	if _, err := pw.Write(rows); err != nil {
-		return fmt.Errorf("forecast table: %w", err)
-	}
-	if err := pw.Close(); err != nil {
-		return fmt.Errorf("forecast table: %w", err)
-	}
-	return nil
+// tableFormat is the forecast table's format: zstd pages, and in the CSV
+// money to the penny and log quantities to six decimals.
+var tableFormat = analysis.TableOptions{
+	Compression: &zstd.Codec{},
+	Decimals: map[string]int{"list_size": 2, "mean": 2, "q025": 2, "q05": 2, "q10": 2, "q25": 2, "q50": 2,
+		"q75": 2, "q90": 2, "q95": 2, "q975": 2, "log_mean": 6, "log_sd": 6},
 }
 
-// WriteTableCSV writes rows as CSV with a header; money to the penny.
+// WriteTableParquet writes rows as Parquet (zstd), with meta as the file's
+// key-value metadata, by the one table writer (analysis.Parquet).
+func WriteTableParquet(w io.Writer, rows []TableRow, meta map[string]string) error {
+	o := tableFormat
+	o.Meta = meta
+	return writeTable(w, rows, o, analysis.Parquet[TableRow])
+}
+
+// WriteTableCSV writes rows as CSV with a header, by the one table writer
+// (analysis.CSV): money to the penny.
 func WriteTableCSV(w io.Writer, rows []TableRow) error {
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"practice_id", "stream", "year", "horizon", "list_size", "mean", "q025", "q05", "q10", "q25", "q50", "q75", "q90", "q95", "q975", "log_mean", "log_sd"})
-	ff := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
-	for _, r := range rows {
-		_ = cw.Write([]string{r.PracticeID, r.Stream, strconv.Itoa(int(r.Year)), strconv.Itoa(int(r.Horizon)), ff(r.ListSize), ff(r.Mean),
-			ff(r.Q025), ff(r.Q05), ff(r.Q10), ff(r.Q25), ff(r.Q50), ff(r.Q75), ff(r.Q90), ff(r.Q95), ff(r.Q975),
-			strconv.FormatFloat(r.LogMean, 'f', 6, 64), strconv.FormatFloat(r.LogSD, 'f', 6, 64)})
+	return writeTable(w, rows, tableFormat, analysis.CSV[TableRow])
+}
+
+func writeTable(w io.Writer, rows []TableRow, o analysis.TableOptions, format func([]TableRow, analysis.TableOptions) ([]byte, error)) error {
+	b, err := format(rows, o)
+	if err == nil {
+		_, err = w.Write(b)
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	if err != nil {
 		return fmt.Errorf("forecast table: %w", err)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gpbudget/gpbudget/internal/stats"
 	"github.com/gpbudget/gpbudget/sim"
 )
 
@@ -143,8 +144,7 @@ func BuildHistory(files []*Payments) ([]PracticeYear, *BuildReport, error) {
 		}
 		g := 1.0
 		if len(growth) > 0 {
-			sort.Float64s(growth)
-			g = growth[len(growth)/2]
+			g = stats.Median(growth)
 		}
 		// Unexplained gain of each possible absorber (stayers and joiners).
 		gain := map[string]float64{}

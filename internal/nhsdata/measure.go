@@ -4,6 +4,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/gpbudget/gpbudget/internal/stats"
 )
 
 // NeedSpread summarises relative need per head across practices from a
@@ -262,8 +264,7 @@ func MeasureDispersal(rows []PracticeYear) Dispersal {
 		if len(growth) == 0 {
 			continue
 		}
-		sort.Float64s(growth)
-		g := growth[len(growth)/2]
+		g := stats.Median(growth)
 		for _, r := range a {
 			if r.Event != "closed" || r.List <= 0 {
 				continue
@@ -285,8 +286,7 @@ func MeasureDispersal(rows []PracticeYear) Dispersal {
 	}
 	for k, v := range tops {
 		if len(v) > 0 {
-			sort.Float64s(v)
-			d.Top[k] = v[len(v)/2]
+			d.Top[k] = stats.Median(v)
 		}
 	}
 	return d

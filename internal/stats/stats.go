@@ -15,33 +15,35 @@ import (
 // "linear"): h = (n-1)p, x[floor h] + (h - floor h)(x[floor h + 1] - x[floor h]).
 // gonum's stat.Quantile offers types 1 and 4 only. It is NaN for no values.
 func Quantile(sorted []float64, p float64) float64 {
-	n := len(sorted)
+	return QuantileOf(len(sorted), p, func(k int) float64 { return sorted[k] })
+}
+
+// QuantileOf is Quantile of n values that are not held in one sorted
+// slice: at(k) is the k-th smallest (0-based), asked for at most two ranks
+// (a selection over sorted runs, say). NaN for no values.
+func QuantileOf(n int, p float64, at func(k int) float64) float64 {
 	if n == 0 {
 		return math.NaN()
 	}
 	h := float64(n-1) * p
 	lo := int(math.Floor(h))
 	if lo >= n-1 {
-		return sorted[n-1]
+		return at(n - 1)
 	}
-	return sorted[lo] + (h-float64(lo))*(sorted[lo+1]-sorted[lo])
+	x0 := at(lo)
+	if h == float64(lo) {
+		return x0
+	}
+	return x0 + (h-float64(lo))*(at(lo+1)-x0)
 }
 
-// Median is the type-7 median of x (in any order; x is not changed): the
-// middle value, or the mean of the two middle values, computed as
-// (a + b)/2. That equals Quantile(sorted, 0.5) but for the last bit, which
-// can differ where a + 0.5(b - a) rounds otherwise. NaN for no values.
+// Median is the type-7 median of x (in any order; x is not changed):
+// Quantile(sorted x, 0.5), the middle value, or for an even count
+// a + 0.5(b - a) of the two middle values a <= b. NaN for no values.
 func Median(x []float64) float64 {
-	if len(x) == 0 {
-		return math.NaN()
-	}
 	s := slices.Clone(x)
 	sort.Float64s(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
+	return Quantile(s, 0.5)
 }
 
 // MADScale makes the median absolute deviation an estimate of the SD for

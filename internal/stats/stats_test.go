@@ -30,10 +30,32 @@ func TestMedianAndRobustSD(t *testing.T) {
 	if med != 3 || math.Abs(rsd-2*1.4826) > 1e-12 {
 		t.Errorf("MedianRobustSD = %v, %v, want 3, %v", med, rsd, 2*1.4826)
 	}
+	// An even count interpolates (type 7): deviations from 2.5 are
+	// 0.5, 0.5, 1.5, 1.5, whose median is 1.
+	if med, rsd := MedianRobustSD([]float64{4, 1, 3, 2}); med != 2.5 || math.Abs(rsd-1.4826) > 1e-12 {
+		t.Errorf("MedianRobustSD of 1..4 = %v, %v, want 2.5, 1.4826", med, rsd)
+	}
 	if x[0] != 5 || x[2] != 100 {
 		t.Error("Median reordered its argument")
 	}
 	if !math.IsNaN(Median(nil)) {
 		t.Error("Median of no values is not NaN")
+	}
+}
+
+// QuantileOf asks for the order statistics it needs and agrees with
+// Quantile bit for bit.
+func TestQuantileOf(t *testing.T) {
+	s := []float64{0.1, 0.7, 1.3, 2.9, 3.3, 8.8}
+	for _, p := range []float64{0, 0.05, 0.2, 0.5, 0.95, 0.99, 1} {
+		var asked []int
+		got := QuantileOf(len(s), p, func(k int) float64 { asked = append(asked, k); return s[k] })
+		if got != Quantile(s, p) || len(asked) > 2 {
+			t.Errorf("p %v: QuantileOf %v (asked %v), Quantile %v", p, got, asked, Quantile(s, p))
+		}
+	}
+	// Median: the even count's two middle values, a + 0.5(b - a).
+	if m := Median([]float64{8.8, 0.1, 3.3, 0.7, 2.9, 1.3}); m != 1.3+0.5*(2.9-1.3) {
+		t.Errorf("Median = %v, want %v", m, 1.3+0.5*(2.9-1.3))
 	}
 }

@@ -932,35 +932,11 @@ type diffLine struct {
 	Replications  int    `json:"replications"`
 }
 
-// metricWords say what each compared metric is, for the page: each the
-// same measure, with the same words, as the single run's table.
-func metricWords(m string) (label, unit string) {
-	switch {
-	case m == "commissioner_cost":
-		return "Commissioner's cost, total over the run", "£"
-	case m == "commissioner_outlay":
-		return "Commissioner's net payments, total over the run", "£"
-	case m == "savings_retained":
-		return "Savings kept by budget holders, total over the run", "£"
-	case m == "deficit_carried":
-		return "Deficits carried at the end of the last year", "£"
-	case strings.HasPrefix(m, "reserve_p"):
-		return "Reserve for the worst year, enough in " + strings.TrimPrefix(m, "reserve_p") + "% of chance worlds", "£"
-	case strings.HasPrefix(m, "p_overspend_"):
-		return "Chance a practice overspends its budget by more than " + strings.TrimPrefix(m, "p_overspend_") + "% in a year (before any pool)", "probability"
-	case strings.HasPrefix(m, "p_underspend_"):
-		return "Chance a practice underspends its budget by more than " + strings.TrimPrefix(m, "p_underspend_") + "% in a year", "probability"
-	case strings.HasSuffix(m, "_net"):
-		return "Net position of the " + strings.ReplaceAll(strings.TrimSuffix(m, "_net"), "_", " ") + ", total over the run", "£"
-	}
-	return strings.ReplaceAll(m, "_", " "), ""
-}
-
 func diffLines(rows []analysis.CompareRow) []diffLine {
 	out := make([]diffLine, 0, len(rows))
 	for _, r := range rows {
-		label, unit := metricWords(r.Metric)
-		out = append(out, diffLine{Metric: r.Metric, Label: label, Unit: unit, Band: r.Band, A: jf(r.BaselineValue), B: jf(r.ScenarioValue),
+		m := analysis.MetricOf(r.Metric)
+		out = append(out, diffLine{Metric: r.Metric, Label: m.Label, Unit: m.Unit, Band: r.Band, A: jf(r.BaselineValue), B: jf(r.ScenarioValue),
 			Difference: jf(r.Difference), SEPaired: jf(r.SEPaired), SEIndependent: jf(r.SEIndependent), Replications: int(r.Replications)})
 	}
 	return out

@@ -379,47 +379,35 @@ func leverValues(s *scenarios.Scenario, ls []Lever) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var doc map[string]any
+	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		return nil, fmt.Errorf("reading the scenario back: %w", err)
 	}
 	out := map[string]any{}
 	for _, l := range ls {
-		v, ok := valueAt(doc, l.Path)
+		n := scenarios.FieldNode(&doc, l.Path)
 		switch {
 		case l.Kind == "section":
-			out[l.Path] = ok && v != nil
-		case !ok && l.Blank != "":
+			out[l.Path] = n != nil && n.Tag != "!!null"
+		case n == nil && l.Blank != "":
 			// An empty choice is left out of the file (omitempty): there
 			// it is the blank one, where its section is.
-			if i := strings.LastIndexByte(l.Path, '.'); i > 0 {
-				if _, in := valueAt(doc, l.Path[:i]); in {
-					out[l.Path] = ""
-					continue
-				}
+			if i := strings.LastIndexByte(l.Path, '.'); i > 0 && scenarios.FieldNode(&doc, l.Path[:i]) != nil {
+				out[l.Path] = ""
+				continue
 			}
 			out[l.Path] = nil
-		case !ok:
+		case n == nil:
 			out[l.Path] = nil
 		default:
+			var v any
+			if err := n.Decode(&v); err != nil {
+				return nil, fmt.Errorf("reading %s back: %w", l.Path, err)
+			}
 			out[l.Path] = jsonValue(v)
 		}
 	}
 	return out, nil
-}
-
-func valueAt(doc map[string]any, path string) (any, bool) {
-	var cur any = doc
-	for _, part := range strings.Split(path, ".") {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		if cur, ok = m[part]; !ok {
-			return nil, false
-		}
-	}
-	return cur, true
 }
 
 // jsonValue turns a decoded YAML value into one JSON encodes plainly.

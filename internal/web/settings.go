@@ -286,7 +286,7 @@ func takeParams(m map[string]json.RawMessage) (Params, *apiError) {
 	if p.Reps, e = intOf("reps", math.MinInt32, math.MaxInt32); e != nil {
 		return p, e
 	}
-	if p.Years, e = intOf("years", 1, float64(maxYears)); e != nil {
+	if p.Years, e = intOf("years", 1, float64(scenarios.MaxYears)); e != nil {
 		return p, e
 	}
 	if raw, ok := m["seed"]; ok {
@@ -308,9 +308,6 @@ func takeParams(m map[string]json.RawMessage) (Params, *apiError) {
 	}
 	return p, nil
 }
-
-// maxYears is the scenario's bound on budget years (scenarios: years).
-const maxYears = 50
 
 // numberOf reads a JSON number, or a number written as text (as a form or
 // a link holds it).
@@ -473,13 +470,13 @@ func (s *Server) build(sd Side, p Params) (*built, *apiError) {
 		}
 	}
 	if p.Reps != nil {
-		setPath(&doc, []string{"replications"}, scalar("!!int", strconv.Itoa(*p.Reps)))
+		scenarios.SetField(&doc, "replications", scalar("!!int", strconv.Itoa(*p.Reps)))
 	}
 	if p.Years != nil {
-		setPath(&doc, []string{"years"}, scalar("!!int", strconv.Itoa(*p.Years)))
+		scenarios.SetField(&doc, "years", scalar("!!int", strconv.Itoa(*p.Years)))
 	}
 	if p.Seed != nil {
-		setPath(&doc, []string{"seed"}, scalar("!!int", strconv.FormatUint(*p.Seed, 10)))
+		scenarios.SetField(&doc, "seed", scalar("!!int", strconv.FormatUint(*p.Seed, 10)))
 	}
 	if strings.TrimSpace(sd.Area) != "" {
 		a, e := areaOf(sd)
@@ -488,9 +485,9 @@ func (s *Server) build(sd Side, p Params) (*built, *apiError) {
 		}
 		// The area's practices in place of the scenario's: population.england
 		// in the file, so the downloaded scenario.yaml runs the same area.
-		setPath(&doc, []string{"population", "practices"}, nil)
-		setPath(&doc, []string{"population", "england", "table"}, scalar("!!str", england.Year))
-		setPath(&doc, []string{"population", "england", "area"}, scalar("!!str", a.Code))
+		scenarios.SetField(&doc, "population.practices", nil)
+		scenarios.SetField(&doc, "population.england.table", scalar("!!str", england.Year))
+		scenarios.SetField(&doc, "population.england.area", scalar("!!str", a.Code))
 		base += fmt.Sprintf(" on England's practices of %s %s (%s)", levelWords(a.Level), a.Code, a.Name)
 		area = &a
 	}
@@ -629,9 +626,8 @@ func (s *Server) setField(doc *yaml.Node, path string, v any) *apiError {
 	if kind == "" {
 		return badField(path, "is not a scenario field the page can set: accepted a number, text, true/false or list field of the scenario schema (gpbudget schema)")
 	}
-	parts := strings.Split(path, ".")
 	if v == nil {
-		setPath(doc, parts, nil)
+		scenarios.SetField(doc, path, nil)
 		return nil
 	}
 	lever := Lever{}
@@ -650,10 +646,10 @@ func (s *Server) setField(doc *yaml.Node, path string, v any) *apiError {
 			if x != math.Trunc(x) || math.Abs(x) > 1<<53 {
 				return badField(path, "%v is not a whole number: accepted %s", x, orAny(lever.Range))
 			}
-			setPath(doc, parts, scalar("!!int", strconv.FormatInt(int64(x), 10)))
+			scenarios.SetField(doc, path, scalar("!!int", strconv.FormatInt(int64(x), 10)))
 			return nil
 		}
-		setPath(doc, parts, scalar("!!float", strconv.FormatFloat(x, 'g', -1, 64)))
+		scenarios.SetField(doc, path, scalar("!!float", strconv.FormatFloat(x, 'g', -1, 64)))
 	case "bool":
 		b, ok := v.(bool)
 		if str, isStr := v.(string); isStr && (str == "true" || str == "false") {
@@ -662,13 +658,13 @@ func (s *Server) setField(doc *yaml.Node, path string, v any) *apiError {
 		if !ok {
 			return badField(path, "%v is not true or false", v)
 		}
-		setPath(doc, parts, scalar("!!bool", strconv.FormatBool(b)))
+		scenarios.SetField(doc, path, scalar("!!bool", strconv.FormatBool(b)))
 	case "choice", "text":
 		str, ok := v.(string)
 		if !ok {
 			return badField(path, "%v is not text: accepted %s", v, orAny(strings.Join(lever.Choices, ", ")))
 		}
-		setPath(doc, parts, scalar("!!str", str))
+		scenarios.SetField(doc, path, scalar("!!str", str))
 	case "strings":
 		var list []string
 		switch x := v.(type) {
@@ -693,16 +689,16 @@ func (s *Server) setField(doc *yaml.Node, path string, v any) *apiError {
 		for _, it := range list {
 			seq.Content = append(seq.Content, scalar("!!str", it))
 		}
-		setPath(doc, parts, seq)
+		scenarios.SetField(doc, path, seq)
 	case "section":
 		on, ok := v.(bool)
 		if !ok {
 			return badField(path, "%v: accepted true (include the section) or null or false (leave it out)", v)
 		}
 		if !on {
-			setPath(doc, parts, nil)
-		} else if cur := lookupNode(doc, parts); cur == nil || cur.Kind != yaml.MappingNode {
-			setPath(doc, parts, &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"})
+			scenarios.SetField(doc, path, nil)
+		} else if cur := scenarios.FieldNode(doc, path); cur == nil || cur.Kind != yaml.MappingNode {
+			scenarios.SetField(doc, path, &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"})
 		}
 	}
 	return nil
@@ -717,74 +713,6 @@ func orAny(s string) string {
 
 func scalar(tag, v string) *yaml.Node {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: v}
-}
-
-// lookupNode finds the value node at a path, or nil.
-func lookupNode(doc *yaml.Node, path []string) *yaml.Node {
-	n := doc.Content[0]
-	for _, k := range path {
-		if n.Kind != yaml.MappingNode {
-			return nil
-		}
-		var next *yaml.Node
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == k {
-				next = n.Content[i+1]
-			}
-		}
-		if next == nil {
-			return nil
-		}
-		n = next
-	}
-	return n
-}
-
-// setPath sets the value at a path in a YAML document, making the
-// mappings on the way; a nil value removes the key. The file's comments
-// stay where they were.
-func setPath(doc *yaml.Node, path []string, v *yaml.Node) {
-	n := doc.Content[0]
-	for d, k := range path {
-		last := d == len(path)-1
-		idx := -1
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == k {
-				idx = i
-			}
-		}
-		if last {
-			switch {
-			case v == nil && idx >= 0:
-				n.Content = slices.Delete(n.Content, idx, idx+2)
-			case v == nil:
-			case idx >= 0:
-				v.LineComment = n.Content[idx+1].LineComment
-				n.Content[idx+1] = v
-			default:
-				n.Content = append(n.Content, scalar("!!str", k), v)
-			}
-			return
-		}
-		if idx < 0 {
-			if v == nil {
-				return
-			}
-			m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-			n.Content = append(n.Content, scalar("!!str", k), m)
-			n = m
-			continue
-		}
-		next := n.Content[idx+1]
-		if next.Kind != yaml.MappingNode {
-			if v == nil {
-				return
-			}
-			next = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-			n.Content[idx+1] = next
-		}
-		n = next
-	}
 }
 
 // thousands writes n as the page does, with thousands separators.

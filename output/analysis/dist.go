@@ -9,6 +9,8 @@ import (
 	"github.com/DataDog/sketches-go/ddsketch"
 	"github.com/DataDog/sketches-go/ddsketch/mapping"
 	"github.com/DataDog/sketches-go/ddsketch/store"
+
+	"github.com/gpbudget/gpbudget/internal/stats"
 )
 
 // Quantiles says how a summary's quantiles, VaR and ES were computed:
@@ -399,7 +401,9 @@ func bisect(ls [][]float32, k int) float64 {
 	return float64(value(lo))
 }
 
-// Quantile is the p-quantile (NaN for no values).
+// Quantile is the p-quantile (NaN for no values): exactly, type 7 by
+// stats.QuantileOf over the held values' order statistics; from a sketch,
+// DDSketch's rule.
 func (d *Dist) Quantile(p float64) float64 {
 	n := d.N()
 	if n == 0 {
@@ -417,14 +421,7 @@ func (d *Dist) Quantile(p float64) float64 {
 		})
 		return bins[min(i, len(bins)-1)].v
 	}
-	h := float64(n-1) * p
-	lo := int(math.Floor(h))
-	x0 := d.orderStat(lo)
-	x1 := x0
-	if h > float64(lo) && lo+1 < n {
-		x1 = d.orderStat(lo + 1)
-	}
-	return x0 + (h-float64(lo))*(x1-x0)
+	return stats.QuantileOf(n, p, d.orderStat)
 }
 
 // Tail is the value at risk and expected shortfall at level a of the values

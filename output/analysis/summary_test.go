@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 	"github.com/gpbudget/gpbudget/output/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 func near(t *testing.T, what string, got, want float64) {
@@ -305,7 +308,7 @@ func TestReadResultsRefusesIncompleteRun(t *testing.T) {
 }
 
 func TestCSVFlattensAndBlanksNaN(t *testing.T) {
-	b, err := CSV([]BandStats{{Band: "x", Stats: Stats{Practices: 2, VarianceCV: math.NaN()}}})
+	b, err := CSV([]BandStats{{Band: "x", Stats: Stats{Practices: 2, VarianceCV: math.NaN()}}}, TableOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,6 +321,39 @@ func TestCSVFlattensAndBlanksNaN(t *testing.T) {
 		if name == "variance_cv" && v[i] != "" {
 			t.Errorf("NaN written as %q", v[i])
 		}
+	}
+}
+
+// Options: fixed decimals for the columns named, the shortest form for the
+// others; the Parquet codec and metadata as asked (read back).
+func TestTableOptions(t *testing.T) {
+	type row struct {
+		Name  string  `parquet:"name"`
+		Money float64 `parquet:"money"`
+		Log   float64 `parquet:"log"`
+		Other float64 `parquet:"other"`
+	}
+	rows := []row{{"a", 1234.5678, -0.12345678, 0.1}}
+	b, err := CSV(rows, TableOptions{Decimals: map[string]int{"money": 2, "log": 6}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "name,money,log,other\na,1234.57,-0.123457,0.1\n"; string(b) != want {
+		t.Errorf("csv %q, want %q", b, want)
+	}
+	pq, err := Parquet(rows, TableOptions{Compression: &zstd.Codec{}, Meta: map[string]string{"k": "v"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(pq), int64(len(pq)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := f.Lookup("k"); v != "v" {
+		t.Errorf("metadata k = %q", v)
+	}
+	if c := f.Metadata().RowGroups[0].Columns[0].MetaData.Codec; c != format.Zstd {
+		t.Errorf("codec %v, want zstd", c)
 	}
 }
 

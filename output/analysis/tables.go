@@ -4,17 +4,18 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/gpbudget/gpbudget/output/runfolder"
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
 )
 
 // DerivedFiles are the files, relative to a run folder, that summarize and
@@ -98,11 +99,11 @@ func writeRows[T any](dir, parquetName, csvName string, rows []T, meta map[strin
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("output folder %s cannot be created: %w", dir, err)
 	}
-	pq, err := Parquet(rows, meta)
+	pq, err := Parquet(rows, TableOptions{Meta: meta})
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", parquetName, err)
 	}
-	cb, err := CSV(rows)
+	cb, err := CSV(rows, TableOptions{})
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", csvName, err)
 	}
@@ -113,17 +114,34 @@ func writeRows[T any](dir, parquetName, csvName string, rows []T, meta map[strin
 }
 
 func table[T any](rows []T, name string) (string, []byte, []byte, error) {
-	c, err := CSV(rows)
+	c, err := CSV(rows, TableOptions{})
 	if err != nil {
 		return name, nil, nil, err
 	}
-	p, err := Parquet(rows)
+	p, err := Parquet(rows, TableOptions{})
 	return name, c, p, err
 }
 
+// TableOptions say how CSV and Parquet write a table. The zero value is the
+// summary's, comparison's, sensitivity's and risk curve's format: CSV
+// numbers in their shortest exact form, Parquet with parquet-go's default
+// codec and no metadata. The forecast table (internal/forecast) asks for
+// zstd and money to the penny.
+type TableOptions struct {
+	// Meta is the Parquet file's key-value metadata, written sorted by key.
+	Meta map[string]string
+	// Compression is the Parquet pages' codec (nil: parquet-go's default).
+	Compression compress.Codec
+	// Decimals writes these CSV columns (by Parquet name) with this many
+	// digits after the point ('f' format) rather than the shortest exact
+	// form.
+	Decimals map[string]int
+}
+
 // CSV renders rows of a struct type as CSV with the Parquet column names as
-// header (embedded structs flattened); NaN is written as an empty cell.
-func CSV[T any](rows []T) ([]byte, error) {
+// header (embedded structs flattened); NaN and infinities are written as
+// empty cells.
+func CSV[T any](rows []T, o TableOptions) ([]byte, error) {
 	var b strings.Builder
 	w := csv.NewWriter(&b)
 	var names []string
@@ -149,6 +167,13 @@ func CSV[T any](rows []T) ([]byte, error) {
 		return nil, fmt.Errorf("CSV of %s: not a struct", t)
 	}
 	walk(t, nil)
+	decimals := make([]int, len(names))
+	for j, name := range names {
+		decimals[j] = -1
+		if d, ok := o.Decimals[name]; ok {
+			decimals[j] = d
+		}
+	}
 	if err := w.Write(names); err != nil {
 		return nil, err
 	}
@@ -160,9 +185,12 @@ func CSV[T any](rows []T) ([]byte, error) {
 			switch f.Kind() {
 			case reflect.Float64, reflect.Float32:
 				x := f.Float()
-				if math.IsNaN(x) || math.IsInf(x, 0) {
+				switch {
+				case math.IsNaN(x) || math.IsInf(x, 0):
 					rec[j] = ""
-				} else {
+				case decimals[j] >= 0:
+					rec[j] = strconv.FormatFloat(x, 'f', decimals[j], 64)
+				default:
 					rec[j] = strconv.FormatFloat(x, 'g', -1, 64)
 				}
 			default:
@@ -178,19 +206,15 @@ func CSV[T any](rows []T) ([]byte, error) {
 }
 
 // Parquet renders rows of a struct type with `parquet` tags as a Parquet
-// file with meta as key-value metadata (sorted by key).
-func Parquet[T any](rows []T, meta ...map[string]string) ([]byte, error) {
+// file, with o's codec and key-value metadata.
+func Parquet[T any](rows []T, o TableOptions) ([]byte, error) {
 	var buf bytes.Buffer
 	var opts []parquet.WriterOption
-	for _, m := range meta {
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			opts = append(opts, parquet.KeyValueMetadata(k, m[k]))
-		}
+	if o.Compression != nil {
+		opts = append(opts, parquet.Compression(o.Compression))
+	}
+	for _, k := range slices.Sorted(maps.Keys(o.Meta)) {
+		opts = append(opts, parquet.KeyValueMetadata(k, o.Meta[k]))
 	}
 	w := parquet.NewGenericWriter[T](&buf, opts...)
 	if _, err := w.Write(rows); err != nil {

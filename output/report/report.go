@@ -652,25 +652,11 @@ func commissionerTable(sum *analysis.Summary) Table {
 	return t
 }
 
-// comparisonMetrics are the metrics drawn, with their reading, in order:
-// money in £ thousand, probabilities in percentage points.
-var comparisonMetrics = []struct {
-	metric, title, unit string
-	scale               float64
-}{
-	{"commissioner_cost", "Commissioner's cost, total over the run", "£ thousand", 1e-3},
-	{"commissioner_outlay", "Commissioner's net payments, total over the run (from the ledger)", "£ thousand", 1e-3},
-	{"reserve_p95", "Reserve for the worst year, enough in 95% of replications", "£ thousand", 1e-3},
-	{"reserve_p99", "Reserve for the worst year, enough in 99% of replications", "£ thousand", 1e-3},
-	{"savings_retained", "Savings kept by budget holders, total over the run", "£ thousand", 1e-3},
-	{"shared_savings_paid", "Shared savings paid to holders", "£ thousand", 1e-3},
-	{"shared_losses_received", "Shared losses paid by holders", "£ thousand", 1e-3},
-	{"incentives_paid", "Incentive payments to holders", "£ thousand", 1e-3},
-	{"spend_truncated", "Spend left out by per-patient truncation", "£ thousand", 1e-3},
-	{"deficit_carried", "Deficits carried at the end of the last year", "£ thousand", 1e-3},
-	{"p_overspend_5", "Chance a practice overspends by more than 5% in a year, before pooling", "percentage points", 100},
-	{"p_overspend_10", "Chance a practice overspends by more than 10% in a year, before pooling", "percentage points", 100},
-}
+// comparisonMetrics are the metrics drawn, in order; their labels and
+// units are analysis.MetricOf's.
+var comparisonMetrics = []string{"commissioner_cost", "commissioner_outlay", "reserve_p95", "reserve_p99",
+	"savings_retained", "shared_savings_paid", "shared_losses_received", "incentives_paid", "spend_truncated",
+	"deficit_carried", "p_overspend_5", "p_overspend_10"}
 
 // ComparisonPage builds the report of a comparison folder: for each metric,
 // bars of each scenario's paired difference from the baseline with 95%
@@ -704,19 +690,21 @@ func ComparisonPage(dir string) (*Page, error) {
 	sec := Section{Heading: "Differences from " + rows[0].Baseline,
 		Intro: "Each bar is a scenario's value minus the baseline's; the error bar is its 95% confidence interval. " +
 			"An interval that crosses zero means the run cannot tell the two apart."}
-	for _, m := range comparisonMetrics {
+	for _, name := range comparisonMetrics {
+		m := analysis.MetricOf(name)
+		unit, scale := m.Shown()
 		var labels []string
 		var mean, lo, hi []float64
 		var read []string
 		for _, row := range rows {
-			if row.Metric != m.metric {
+			if row.Metric != m.Name {
 				continue
 			}
 			label := row.Scenario
 			if row.Band != analysis.AllBands {
 				label += " " + row.Band
 			}
-			d, h := row.Difference*m.scale, 1.96*row.SEPaired*m.scale
+			d, h := row.Difference*scale, 1.96*row.SEPaired*scale
 			labels, mean, lo, hi = append(labels, label), append(mean, d), append(lo, d-h), append(hi, d+h)
 			if row.Band == analysis.AllBands {
 				read = append(read, fmt.Sprintf("%s %+.1f (%.1f to %.1f)", row.Scenario, d, d-h, d+h))
@@ -725,9 +713,9 @@ func ComparisonPage(dir string) (*Page, error) {
 		if len(labels) == 0 {
 			continue
 		}
-		reading := fmt.Sprintf("Change against %s in %s: %s.", rows[0].Baseline, m.unit, strings.Join(read, "; "))
-		fig, err := ComparisonFigure("cmp-"+strings.ReplaceAll(m.metric, "_", "-"), m.title+": difference from "+rows[0].Baseline,
-			"Scenario (and list-size band)", "Scenario minus baseline ("+m.unit+")", reading, labels, mean, lo, hi)
+		reading := fmt.Sprintf("Change against %s in %s: %s.", rows[0].Baseline, unit, strings.Join(read, "; "))
+		fig, err := ComparisonFigure("cmp-"+strings.ReplaceAll(m.Name, "_", "-"), m.Label+": difference from "+rows[0].Baseline,
+			"Scenario (and list-size band)", "Scenario minus baseline ("+unit+")", reading, labels, mean, lo, hi)
 		if err != nil {
 			return nil, err
 		}

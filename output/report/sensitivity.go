@@ -13,16 +13,9 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-// sensitivityOutputs are the outputs a sensitivity page draws, with their
-// reading: money in £ thousand, probabilities in percentage points.
-var sensitivityOutputs = []struct {
-	output, title, unit string
-	scale               float64
-}{
-	{"p_overspend_5", "Probability a practice overspends beyond 5% of budget", "percentage points", 100},
-	{"reserve_p95", "Commissioner's reserve need, 95th percentile", "£ thousand", 1e-3},
-	{"commissioner_outlay", "Commissioner's outlay over the run, from the ledger", "£ thousand", 1e-3},
-}
+// sensitivityOutputs are the outputs a sensitivity page draws, in order;
+// their labels and units are analysis.MetricOf's.
+var sensitivityOutputs = []string{"p_overspend_5", "reserve_p95", "commissioner_outlay"}
 
 // TornadoFigure draws one output's one-way sensitivity: for each parameter,
 // largest swing at the top, a bar from the base to the output at the
@@ -102,12 +95,14 @@ func SensitivityPage(dir string) (*Page, error) {
 	sec := Section{Heading: "Tornado charts",
 		Intro: "For each output, every uncertain parameter's effect: the blue bar is the change from the base with the parameter at its prior's 10th percentile, the orange at its 90th. " +
 			"Parameters are sorted by how far the output moves across the range."}
-	for _, o := range sensitivityOutputs {
-		sel := analysis.TornadoRows(rows, o.output, analysis.AllBands)
+	for _, name := range sensitivityOutputs {
+		sel := analysis.TornadoRows(rows, name, analysis.AllBands)
 		if len(sel) == 0 {
 			continue
 		}
-		fig, err := TornadoFigure("tornado-"+strings.ReplaceAll(o.output, "_", "-"), o.title+" (base "+num(sel[0].Base*o.scale)+" "+o.unit+")", o.unit, o.scale, sel)
+		o := analysis.MetricOf(name)
+		unit, scale := o.Shown()
+		fig, err := TornadoFigure("tornado-"+strings.ReplaceAll(name, "_", "-"), o.Label+" (base "+num(sel[0].Base*scale)+" "+unit+")", unit, scale, sel)
 		if err != nil {
 			return nil, err
 		}
