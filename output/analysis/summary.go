@@ -65,6 +65,16 @@ type yearAcc struct {
 	m Moments
 }
 
+// flush hands practice p's staged values to its distributions, and to the
+// spill if any.
+func (s *Summarizer) flush(p int) {
+	a, st := &s.ps[p], &s.stages[p]
+	if s.spill != nil {
+		s.spill.write(p, st[:a.staged])
+	}
+	a.flush(st)
+}
+
 // flush hands practice a's staged values st to its distributions.
 func (a *practiceAcc) flush(st *stage) {
 	vals := st[:a.staged]
@@ -144,6 +154,9 @@ type Summarizer struct {
 	onePass     bool
 	perPractice int
 	perSeq      int // room for a shard's spend per head in one year
+	// spill, when set, also takes every practice's staged values, from
+	// which its exact statistics are computed (see spill).
+	spill *spill
 }
 
 // NewSummarizer is a summariser with quantiles q; a headline-only
@@ -293,7 +306,7 @@ func (s *Summarizer) addRow(sh *shard, p int, rep, year, list int32, budget, spe
 		st := &s.stages[p]
 		st[a.staged] = [2]float32{float32(pct), float32(vr)}
 		if a.staged++; a.staged == stageLen {
-			a.flush(st)
+			s.flush(p)
 		}
 		if s.onePass {
 			if sh.lastSeq == nil || year != sh.seqYear {
@@ -438,7 +451,7 @@ func (s *Summarizer) Summary() (*Summary, error) {
 	sum := &Summary{Rows: rows, Quantiles: s.q}
 	if !s.headline {
 		for i := range s.ps {
-			s.ps[i].flush(&s.stages[i])
+			s.flush(i)
 		}
 	}
 	order := make([]int, 0, len(s.IDs))
@@ -452,15 +465,21 @@ func (s *Summarizer) Summary() (*Summary, error) {
 	counts := make([]int, len(Bands))
 	// Practices' statistics are independent: one goroutine per shard.
 	stats := make([]Stats, len(order))
-	var wg sync.WaitGroup
-	for w := range Shards {
-		wg.Go(func() {
-			for j := w; j < len(order); j += Shards {
-				stats[j] = s.statsOf(&s.ps[order[j]], 1)
-			}
-		})
+	if s.spill != nil {
+		if err := s.spillStats(order, stats); err != nil {
+			return nil, err
+		}
+	} else {
+		var wg sync.WaitGroup
+		for w := range Shards {
+			wg.Go(func() {
+				for j := w; j < len(order); j += Shards {
+					stats[j] = s.statsOf(&s.ps[order[j]], 1)
+				}
+			})
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	for j, i := range order {
 		a := &s.ps[i]
 		sum.Practices = append(sum.Practices, PracticeStats{PracticeID: s.IDs[i], Band: Bands[a.band].Name, Stats: stats[j]})
@@ -666,6 +685,10 @@ type Options struct {
 	Headline bool
 	// Readers decode row groups at once (0: one per CPU).
 	Readers int
+	// Beyond ExactBytes, each practice's values are spilled to temporary
+	// files in a new folder in SpillDir ("": the OS temp folder), removed
+	// afterwards, so that its statistics stay exact.
+	SpillDir string
 }
 
 // The columns the summary reads: pass 1 and pass 2. Both read the regime,
@@ -789,16 +812,30 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 	q, note := Exact(), ""
 	need := man.Rows * 3 * 4
 	perPractice := int64(man.Replications) * int64(man.Years)
+	var sp *spill
 	if need > budget {
 		if q, err = Sketched(SketchRelError); err != nil {
 			return nil, err
 		}
-		note = fmt.Sprintf("quantiles, VaR and ES come from DDSketch quantile sketches, each within %.0f%% of the exact value: %d rows (%d practice-years per practice) would take %.0f MB as float32, over the %.0f MB budget",
-			100*SketchRelError, man.Rows, perPractice, float64(need)/1e6, float64(budget)/1e6)
+		if !o.Headline {
+			// Each practice's values go to disk and are read back a
+			// partition at a time: its statistics stay exact.
+			if sp, err = newSpill(o.SpillDir, spillParts(man.Rows, budget)); err != nil {
+				return nil, err
+			}
+			defer sp.remove()
+			q = &Quantiles{RelError: q.RelError, mapping: q.mapping, PracticesExact: true}
+			note = fmt.Sprintf("each practice's quantiles, VaR and ES are exact (its %d practice-years spilled as float32 to temporary files, since %d rows would take %.0f MB, over the %.0f MB budget); those of the bands, \"all\" and spend per head by year come from DDSketch quantile sketches, each within %.0f%% of the exact value",
+				perPractice, man.Rows, float64(need)/1e6, float64(budget)/1e6, 100*SketchRelError)
+		} else {
+			note = fmt.Sprintf("quantiles, VaR and ES come from DDSketch quantile sketches, each within %.0f%% of the exact value: %d rows (%d practice-years per practice) would take %.0f MB as float32, over the %.0f MB budget",
+				100*SketchRelError, man.Rows, perPractice, float64(need)/1e6, float64(budget)/1e6)
+		}
 	} else {
 		note = fmt.Sprintf("quantiles, VaR and ES are exact (each practice's %d practice-years held as float32)", perPractice)
 	}
 	s := NewSummarizer(q, o.Headline)
+	s.spill = sp
 	// Room for every practice at once: each accumulator is a few KB, and
 	// growing the slice by doubling would copy them and touch fresh
 	// memory again and again.
