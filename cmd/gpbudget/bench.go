@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gpbudget/gpbudget/bench"
+	"github.com/gpbudget/gpbudget/output/analysis"
 	"github.com/urfave/cli/v2"
 )
 
@@ -28,11 +29,15 @@ func benchCommand() *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
 			&cli.BoolFlag{Name: "peer", Value: true, Usage: "time the numpy peer (bench/peer: python3 with numpy) on the kernel's workload; --peer=false to skip"},
 			&cli.StringFlag{Name: "summary", Usage: "instead, time 'summarize' of the completed run in `DIR` against reading its columns, and its peak memory"},
+			exactMemoryFlag,
 		},
 		Action: func(c *cli.Context) error {
 			if dir := c.String("summary"); dir != "" {
+				if err := inRange("exact-memory", c.Int("exact-memory"), 0, 1<<20); err != nil {
+					return err
+				}
 				streamingGC()
-				r, err := bench.MeasureSummary(c.Context, dir)
+				r, err := bench.MeasureSummary(c.Context, dir, analysis.Options{ExactBytes: int64(c.Int("exact-memory")) << 20})
 				if err != nil {
 					return inputError{err}
 				}
@@ -50,6 +55,9 @@ func benchCommand() *cli.Command {
 					r.ReadSec, r.ReadCPUSec, r.SummarySec, r.SummaryCPUSec, r.TimeRatio, r.CPURatio)
 				fmt.Fprintf(c.App.Writer, "peak RSS %.0f MB (target for England 1,000 x 5: < 300 MB); quantiles %s\n", float64(r.PeakRSSBytes)/1e6,
 					map[bool]string{true: "exact", false: fmt.Sprintf("within %.0f%% (DDSketch)", 100*r.QuantileError)}[r.QuantileError == 0])
+				if r.PracticeQuantileError != r.QuantileError {
+					fmt.Fprintln(c.App.Writer, "each practice's quantiles exact (spilled to disk)")
+				}
 				return nil
 			}
 			cfg := bench.Config{Scenario: c.String("scenario"), Seed: c.Uint64("seed"), Reps: c.Int("reps"),
