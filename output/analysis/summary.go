@@ -157,6 +157,11 @@ type Summarizer struct {
 	// spill, when set, also takes every practice's staged values, from
 	// which its exact statistics are computed (see spill).
 	spill *spill
+	// bandSk, with a spill, are each shard's sketches (variance %, variance)
+	// by band, which its practices share in place of their own: the
+	// practices' statistics come from the spill, and only the bands and
+	// "all" need sketches.
+	bandSk [Shards][][2]*Dist
 }
 
 // NewSummarizer is a summariser with quantiles q; a headline-only
@@ -228,7 +233,16 @@ func (s *Summarizer) SetBands(years int) {
 		a := &s.ps[i]
 		a.band = BandOf(a.listSum / a.listN)
 		s.perBand[a.band] += a.listN
-		if !s.headline && !s.onePass {
+		if s.spill != nil {
+			sk := &s.bandSk[i%Shards]
+			if len(*sk) == 0 {
+				*sk = make([][2]*Dist, len(Bands))
+			}
+			if (*sk)[a.band][0] == nil {
+				(*sk)[a.band] = [2]*Dist{s.q.New(), s.q.New()}
+			}
+			a.pctDist, a.lossDist = (*sk)[a.band][0], (*sk)[a.band][1]
+		} else if !s.headline && !s.onePass {
 			a.pctDist.Reserve(int(a.listN))
 			a.lossDist.Reserve(int(a.listN))
 		}
@@ -407,7 +421,7 @@ func (s *Summarizer) merge(g *practiceAcc, o *practiceAcc) {
 		g.over[t] += o.over[t]
 		g.under[t] += o.under[t]
 	}
-	if !s.headline {
+	if !s.headline && o.pctDist != nil {
 		g.pctDist.Merge(o.pctDist)
 		g.lossDist.Merge(o.lossDist)
 	}
@@ -486,10 +500,21 @@ func (s *Summarizer) Summary() (*Summary, error) {
 		if groups[a.band] == nil {
 			groups[a.band] = s.newGroup()
 		}
+		if s.spill != nil {
+			a.pctDist, a.lossDist = nil, nil // its band's, shared: pooled below
+		}
 		s.merge(groups[a.band], a)
 		counts[a.band]++
 		if !s.headline {
 			a.pctDist, a.lossDist = nil, nil // done with: free before pooling
+		}
+	}
+	for _, sk := range s.bandSk {
+		for b, d := range sk {
+			if d[0] != nil && groups[b] != nil {
+				groups[b].pctDist.Merge(d[0])
+				groups[b].lossDist.Merge(d[1])
+			}
 		}
 	}
 	// The bands and "all" pool the practices' values by reference (all
