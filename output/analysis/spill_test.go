@@ -45,6 +45,13 @@ func TestSpillGroupsByPractice(t *testing.T) {
 		t.Fatalf("read back %v (order %v), want %v", got, seen, want)
 	}
 	sp.remove()
+	// A spill given up before it is read (an error in the pass) goes too.
+	sp2, err := newSpill(tmp, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp2.write(3, [][2]float32{{1, 2}})
+	sp2.remove()
 	if left, err := os.ReadDir(tmp); err != nil || len(left) != 0 {
 		t.Fatalf("spill left %v behind (%v)", left, err)
 	}
