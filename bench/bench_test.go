@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gpbudget/gpbudget/internal/rundir"
+	"github.com/gpbudget/gpbudget/output/analysis"
 	"github.com/gpbudget/gpbudget/output/runfolder"
 	"github.com/gpbudget/gpbudget/scenarios"
 	"github.com/gpbudget/gpbudget/sim"
@@ -235,7 +236,7 @@ func BenchmarkSummarize(b *testing.B) {
 	var read, sum float64
 	var rows int64
 	for b.Loop() {
-		r, err := MeasureSummary(context.Background(), dir)
+		r, err := MeasureSummary(context.Background(), dir, analysis.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gpbudget/gpbudget/bench"
+	"github.com/gpbudget/gpbudget/output/analysis"
 	"github.com/urfave/cli/v2"
 )
 
@@ -29,6 +30,7 @@ func benchCommand() *cli.Command {
 			jsonFlag(&o.json, "print one JSON object"),
 			&cli.BoolFlag{Name: "peer", Value: true, Destination: &o.peer, Usage: "time the numpy peer (bench/peer: python3 with numpy) on the kernel's workload; --peer=false to skip"},
 			&cli.StringFlag{Name: "summary", Destination: &o.summary, Usage: "instead, time 'summarize' of the completed run in `DIR` against reading its columns, and its peak memory"},
+			exactMemoryFlag(&o.exactMemory),
 		},
 		Action: func(c *cli.Context) error { return runBench(c.Context, o, streamsOf(c)) },
 	}
@@ -40,13 +42,18 @@ type benchOptions struct {
 	json    bool
 	peer    bool // time the numpy peer (bench.Config.NoPeer is its negation)
 	summary string
+	// exactMemory bounds --summary's exact values in MB (summarize's --exact-memory).
+	exactMemory int
 }
 
 // runBench measures the engine (or, with --summary, the summary of a run).
 func runBench(ctx context.Context, o *benchOptions, w streams) error {
 	if o.summary != "" {
+		if err := inRange("exact-memory", o.exactMemory, 0, 1<<20); err != nil {
+			return err
+		}
 		streamingGC()
-		r, err := bench.MeasureSummary(ctx, o.summary)
+		r, err := bench.MeasureSummary(ctx, o.summary, analysis.Options{ExactBytes: int64(o.exactMemory) << 20})
 		if err != nil {
 			return inputError{err}
 		}
@@ -59,6 +66,9 @@ func runBench(ctx context.Context, o *benchOptions, w streams) error {
 			r.ReadSec, r.ReadCPUSec, r.SummarySec, r.SummaryCPUSec, r.TimeRatio, r.CPURatio)
 		fmt.Fprintf(w.out, "peak RSS %.0f MB (target for England 1,000 x 5: < 300 MB); quantiles %s\n", float64(r.PeakRSSBytes)/1e6,
 			map[bool]string{true: "exact", false: fmt.Sprintf("within %.0f%% (DDSketch)", 100*r.QuantileError)}[r.QuantileError == 0])
+		if r.PracticeQuantileError != r.QuantileError {
+			fmt.Fprintln(w.out, "each practice's quantiles exact (spilled to disk)")
+		}
 		return nil
 	}
 	cfg := o.cfg

@@ -238,7 +238,7 @@ func replicationFlag(dst *int, usage string) *cli.IntFlag {
 // exactMemoryFlag bounds the memory of exact percentiles (summarize, report).
 func exactMemoryFlag(dst *int) *cli.IntFlag {
 	return &cli.IntFlag{Name: "exact-memory", Value: analysis.DefaultExactBytes >> 20, Destination: dst,
-		Usage: "hold every value for exact percentiles while they fit in `MB` (as float32); beyond, use quantile sketches"}
+		Usage: "hold every value for exact percentiles while they fit in `MB` (as float32); beyond, spill practices' values to disk and sketch the pooled ones"}
 }
 
 // given is which of a command's flags its command line set: for flags whose

@@ -21,8 +21,9 @@ func summarizeCommand() *cli.Command {
 			"by_year,commissioner,ledger,ledger_flows}.{csv,parquet}, then prints the main tables as text.\n" +
 			"List-size bands: <3000, 3000-5999, 6000-9999 and 10000+ patients (a practice's band is that of\n" +
 			"its mean list size). Memory stays flat in the number of rows: percentiles are exact while every\n" +
-			"practice's values fit --exact-memory as float32, else from DDSketch quantile sketches within 1%\n" +
-			"(the output says which). The ledger tables give the commissioner's outlay and each party's net\n" +
+			"practice's values fit --exact-memory as float32; beyond, each practice's stay exact (its values\n" +
+			"spilled to temporary files in TMPDIR, removed afterwards) and the bands' and years' come from\n" +
+			"DDSketch quantile sketches within 1% (the output says which). The ledger tables give the commissioner's outlay and each party's net\n" +
 			"position, summed from DIR/ledger/.",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "practices", Value: 20, Destination: &o.practices, Usage: "list at most `N` practices in the printed table (0: all)"},

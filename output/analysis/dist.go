@@ -23,7 +23,12 @@ import (
 // flat in the number of rows.
 type Quantiles struct {
 	RelError float64
-	mapping  mapping.IndexMapping
+	// PracticesExact: with sketches (RelError > 0), each practice's
+	// quantiles, VaR and ES are nonetheless exact, from its values spilled
+	// to disk (see spill); the pooled ones (bands, "all", spend per head by
+	// year) are sketched. Each row's quantile_rel_error says which.
+	PracticesExact bool
+	mapping        mapping.IndexMapping
 }
 
 // SketchRelError is the relative error of the sketches: 1% of a VaR of
@@ -46,6 +51,9 @@ func Sketched(rel float64) (*Quantiles, error) {
 func (q *Quantiles) Method() string {
 	if q.RelError == 0 {
 		return "exact"
+	}
+	if q.PracticesExact {
+		return "exact per practice (spilled to disk), DDSketch pooled"
 	}
 	return "DDSketch"
 }

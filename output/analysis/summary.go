@@ -65,6 +65,16 @@ type yearAcc struct {
 	m Moments
 }
 
+// flush hands practice p's staged values to its distributions, and to the
+// spill if any.
+func (s *Summarizer) flush(p int) {
+	a, st := &s.ps[p], &s.stages[p]
+	if s.spill != nil {
+		s.spill.write(p, st[:a.staged])
+	}
+	a.flush(st)
+}
+
 // flush hands practice a's staged values st to its distributions.
 func (a *practiceAcc) flush(st *stage) {
 	vals := st[:a.staged]
@@ -144,6 +154,14 @@ type Summarizer struct {
 	onePass     bool
 	perPractice int
 	perSeq      int // room for a shard's spend per head in one year
+	// spill, when set, also takes every practice's staged values, from
+	// which its exact statistics are computed (see spill).
+	spill *spill
+	// bandSk, with a spill, are each shard's sketches (variance %, variance)
+	// by band, which its practices share in place of their own: the
+	// practices' statistics come from the spill, and only the bands and
+	// "all" need sketches.
+	bandSk [Shards][][2]*Dist
 }
 
 // NewSummarizer is a summariser with quantiles q; a headline-only
@@ -215,7 +233,16 @@ func (s *Summarizer) SetBands(years int) {
 		a := &s.ps[i]
 		a.band = BandOf(a.listSum / a.listN)
 		s.perBand[a.band] += a.listN
-		if !s.headline && !s.onePass {
+		if s.spill != nil {
+			sk := &s.bandSk[i%Shards]
+			if len(*sk) == 0 {
+				*sk = make([][2]*Dist, len(Bands))
+			}
+			if (*sk)[a.band][0] == nil {
+				(*sk)[a.band] = [2]*Dist{s.q.New(), s.q.New()}
+			}
+			a.pctDist, a.lossDist = (*sk)[a.band][0], (*sk)[a.band][1]
+		} else if !s.headline && !s.onePass {
 			a.pctDist.Reserve(int(a.listN))
 			a.lossDist.Reserve(int(a.listN))
 		}
@@ -293,7 +320,7 @@ func (s *Summarizer) addRow(sh *shard, p int, rep, year, list int32, budget, spe
 		st := &s.stages[p]
 		st[a.staged] = [2]float32{float32(pct), float32(vr)}
 		if a.staged++; a.staged == stageLen {
-			a.flush(st)
+			s.flush(p)
 		}
 		if s.onePass {
 			if sh.lastSeq == nil || year != sh.seqYear {
@@ -394,7 +421,7 @@ func (s *Summarizer) merge(g *practiceAcc, o *practiceAcc) {
 		g.over[t] += o.over[t]
 		g.under[t] += o.under[t]
 	}
-	if !s.headline {
+	if !s.headline && o.pctDist != nil {
 		g.pctDist.Merge(o.pctDist)
 		g.lossDist.Merge(o.lossDist)
 	}
@@ -438,7 +465,7 @@ func (s *Summarizer) Summary() (*Summary, error) {
 	sum := &Summary{Rows: rows, Quantiles: s.q}
 	if !s.headline {
 		for i := range s.ps {
-			s.ps[i].flush(&s.stages[i])
+			s.flush(i)
 		}
 	}
 	order := make([]int, 0, len(s.IDs))
@@ -452,25 +479,42 @@ func (s *Summarizer) Summary() (*Summary, error) {
 	counts := make([]int, len(Bands))
 	// Practices' statistics are independent: one goroutine per shard.
 	stats := make([]Stats, len(order))
-	var wg sync.WaitGroup
-	for w := range Shards {
-		wg.Go(func() {
-			for j := w; j < len(order); j += Shards {
-				stats[j] = s.statsOf(&s.ps[order[j]], 1)
-			}
-		})
+	if s.spill != nil {
+		if err := s.spillStats(order, stats); err != nil {
+			return nil, err
+		}
+	} else {
+		var wg sync.WaitGroup
+		for w := range Shards {
+			wg.Go(func() {
+				for j := w; j < len(order); j += Shards {
+					stats[j] = s.statsOf(&s.ps[order[j]], 1)
+				}
+			})
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	for j, i := range order {
 		a := &s.ps[i]
 		sum.Practices = append(sum.Practices, PracticeStats{PracticeID: s.IDs[i], Band: Bands[a.band].Name, Stats: stats[j]})
 		if groups[a.band] == nil {
 			groups[a.band] = s.newGroup()
 		}
+		if s.spill != nil {
+			a.pctDist, a.lossDist = nil, nil // its band's, shared: pooled below
+		}
 		s.merge(groups[a.band], a)
 		counts[a.band]++
 		if !s.headline {
 			a.pctDist, a.lossDist = nil, nil // done with: free before pooling
+		}
+	}
+	for _, sk := range s.bandSk {
+		for b, d := range sk {
+			if d[0] != nil && groups[b] != nil {
+				groups[b].pctDist.Merge(d[0])
+				groups[b].lossDist.Merge(d[1])
+			}
 		}
 	}
 	// The bands and "all" pool the practices' values by reference (all
@@ -666,6 +710,10 @@ type Options struct {
 	Headline bool
 	// Readers decode row groups at once (0: one per CPU).
 	Readers int
+	// Beyond ExactBytes, each practice's values are spilled to temporary
+	// files in a new folder in SpillDir ("": the OS temp folder), removed
+	// afterwards, so that its statistics stay exact.
+	SpillDir string
 }
 
 // The columns the summary reads: pass 1 and pass 2. Both read the regime,
@@ -789,16 +837,30 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 	q, note := Exact(), ""
 	need := man.Rows * 3 * 4
 	perPractice := int64(man.Replications) * int64(man.Years)
+	var sp *spill
 	if need > budget {
 		if q, err = Sketched(SketchRelError); err != nil {
 			return nil, err
 		}
-		note = fmt.Sprintf("quantiles, VaR and ES come from DDSketch quantile sketches, each within %.0f%% of the exact value: %d rows (%d practice-years per practice) would take %.0f MB as float32, over the %.0f MB budget",
-			100*SketchRelError, man.Rows, perPractice, float64(need)/1e6, float64(budget)/1e6)
+		if !o.Headline {
+			// Each practice's values go to disk and are read back a
+			// partition at a time: its statistics stay exact.
+			if sp, err = newSpill(o.SpillDir, spillParts(man.Rows, budget)); err != nil {
+				return nil, err
+			}
+			defer sp.remove()
+			q = &Quantiles{RelError: q.RelError, mapping: q.mapping, PracticesExact: true}
+			note = fmt.Sprintf("each practice's quantiles, VaR and ES are exact (its %d practice-years spilled as float32 to temporary files, since %d rows would take %.0f MB, over the %.0f MB budget); those of the bands, \"all\" and spend per head by year come from DDSketch quantile sketches, each within %.0f%% of the exact value",
+				perPractice, man.Rows, float64(need)/1e6, float64(budget)/1e6, 100*SketchRelError)
+		} else {
+			note = fmt.Sprintf("quantiles, VaR and ES come from DDSketch quantile sketches, each within %.0f%% of the exact value: %d rows (%d practice-years per practice) would take %.0f MB as float32, over the %.0f MB budget",
+				100*SketchRelError, man.Rows, perPractice, float64(need)/1e6, float64(budget)/1e6)
+		}
 	} else {
 		note = fmt.Sprintf("quantiles, VaR and ES are exact (each practice's %d practice-years held as float32)", perPractice)
 	}
 	s := NewSummarizer(q, o.Headline)
+	s.spill = sp
 	// Room for every practice at once: each accumulator is a few KB, and
 	// growing the slice by doubling would copy them and touch fresh
 	// memory again and again.

@@ -455,3 +455,46 @@ func TestOnePassAsTwo(t *testing.T) {
 		t.Error("one pass with sketches accepted")
 	}
 }
+
+// A summary over the exact-memory budget spills each practice's values to
+// disk and reads them back a partition at a time: its by-practice table is
+// byte for byte the in-memory exact one, the pooled rows say they are
+// sketched, and the spill's files are gone afterwards.
+func TestSpilledPracticesAreExact(t *testing.T) {
+	dir := testRun(t)
+	exact, err := Summarize(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	spilled, err := Summarize(context.Background(), dir, Options{ExactBytes: 1, SpillDir: tmp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left, err := os.ReadDir(tmp); err != nil || len(left) != 0 {
+		t.Fatalf("spill left %v behind (%v)", left, err)
+	}
+	if exact.Quantiles.RelError != 0 || !spilled.Quantiles.PracticesExact || spilled.Quantiles.RelError != SketchRelError ||
+		!strings.Contains(spilled.QuantileNote, "each practice's quantiles, VaR and ES are exact") {
+		t.Fatalf("quantile methods %+v / %+v: %s", exact.Quantiles, spilled.Quantiles, spilled.QuantileNote)
+	}
+	var a, b bytes.Buffer
+	if err := parquet.Write(&a, exact.Practices); err != nil {
+		t.Fatal(err)
+	}
+	if err := parquet.Write(&b, spilled.Practices); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) || fmt.Sprint(exact.Practices) != fmt.Sprint(spilled.Practices) {
+		t.Errorf("spilled by-practice table differs from the exact one:\n%v\n%v", spilled.Practices, exact.Practices)
+	}
+	for _, r := range spilled.Bands {
+		if r.QuantileRelError != SketchRelError {
+			t.Errorf("band %s: quantile_rel_error %v, want the sketches' %v", r.Band, r.QuantileRelError, SketchRelError)
+		}
+	}
+	// Many partitions: each holds a few practices, out of order.
+	if n := spillParts(1<<20, 1); n != maxSpillParts || n%Shards != 0 || spillParts(10, 1<<30) != Shards {
+		t.Errorf("spillParts: %d", n)
+	}
+}
