@@ -659,15 +659,7 @@ func (w *worker) joinFromMix(j *Draws, i, count int) {
 	l := &w.pop
 	cdf := &w.p.joinCDF[i]
 	for range count {
-		u := j.Float64()
-		c, hi := 0, NCells-1 // the first cell with u < cdf[c], by bisection
-		for c < hi {
-			if mid := (c + hi) / 2; u >= cdf[mid] {
-				c = mid + 1
-			} else {
-				hi = mid
-			}
-		}
+		c := searchCum(cdf[:], j.Float64()) // the first cell with u < cdf[c]
 		sex, b := c/NBands, c%NBands
 		age := 5*b + int(j.G.Uint64()%5)
 		if b == NBands-1 {
