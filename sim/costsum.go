@@ -1,6 +1,10 @@
 package sim
 
-import "math"
+import (
+	"math"
+
+	"github.com/gpbudget/gpbudget/sim/variate"
+)
 
 // Spend. Costs per event do not depend on which patient has the event, so a
 // practice-year's spend in a stream is drawn from the stream's total count,
@@ -28,11 +32,11 @@ const (
 // lognormalPart is one lognormal part of a stream's cost with its constants
 // for spend's sums.
 type lognormalPart struct {
-	split               bprob // share of the stream's events, given not an earlier part
+	split               variate.Binomial // share of the stream's events, given not an earlier part
 	mu, sigma, mean     float64
-	tail                bprob   // P(Z > costTailZ)
-	shift, theta, shape float64 // body sum ≈ m·shift + theta·Gamma(m·shape); theta < 0 mirrors the gamma
-	sd                  float64 // body sd per event, used with a normal where the body has no skew (theta = 0)
+	tail                variate.Binomial // P(Z > costTailZ)
+	shift, theta, shape float64          // body sum ≈ m·shift + theta·Gamma(m·shape); theta < 0 mirrors the gamma
+	sd                  float64          // body sd per event, used with a normal where the body has no skew (theta = 0)
 }
 
 func newLognormalPart(mu, sigma, mean float64) lognormalPart {
@@ -42,7 +46,7 @@ func newLognormalPart(mu, sigma, mean float64) lognormalPart {
 	}
 	phi := func(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }
 	pc := phi(costTailZ)
-	lp.tail = newBprob(1 - pc).withPowers()
+	lp.tail = variate.NewBinomial(1 - pc).WithPowers()
 	// Raw moments of the body, in units of exp(mu): E[X^j | Z < c] =
 	// exp(j²σ²/2)·Φ(c - jσ)/Φ(c).
 	var r [4]float64
@@ -81,7 +85,7 @@ func (w *worker) costSetup() {
 		for j := range cs.cum {
 			lp := newLognormalPart(cs.mu[j], cs.sigma[j], cs.mean[j])
 			if mass := 1 - prev; mass > 0 {
-				lp.split = newBprob((cs.cum[j] - prev) / mass).withPowers()
+				lp.split = variate.NewBinomial((cs.cum[j] - prev) / mass).WithPowers()
 			}
 			prev = cs.cum[j]
 			w.parts[s] = append(w.parts[s], lp)
@@ -103,7 +107,7 @@ func (w *worker) spend(s, k int) float64 {
 	for j := range parts {
 		n := rem
 		if j < len(parts)-1 {
-			n = d.binomialOf(rem, &parts[j].split)
+			n = parts[j].split.Rand(&d.G, rem)
 		}
 		rem -= n
 		total += d.lognormalSum(&parts[j], n)
@@ -124,13 +128,13 @@ func (d *Draws) lognormalSum(lp *lognormalPart, n int64) float64 {
 	total := 0.0
 	if n < exactCostEvents {
 		for range n {
-			total += fastExp(lp.mu + lp.sigma*d.NormZ())
+			total += variate.FastExp(lp.mu + lp.sigma*d.NormZ())
 		}
 		return total
 	}
-	t := d.binomialOf(n, &lp.tail)
+	t := lp.tail.Rand(&d.G, n)
 	for range t {
-		total += fastExp(lp.mu + lp.sigma*d.NormTail(costTailZ))
+		total += variate.FastExp(lp.mu + lp.sigma*d.NormTail(costTailZ))
 	}
 	m := float64(n - t)
 	body := m * lp.shift

@@ -1,6 +1,8 @@
-package sim
+package variate
 
-import "math"
+import (
+	"math"
+)
 
 // expTab[k] = 2^(k/64).
 var expTab = func() (t [64]float64) {
@@ -10,14 +12,14 @@ var expTab = func() (t [64]float64) {
 	return t
 }()
 
-// fastExp returns e^x to within about 2 ulp (math.Exp's own bound is 1 ulp):
+// FastExp returns e^x to within about 2 ulp (math.Exp's own bound is 1 ulp):
 // x = (64m + k)·ln2/64 + r with |r| <= ln2/128, e^x = 2^m · 2^(k/64) · e^r,
 // and e^r by its Taylor polynomial to r^5 (truncation error below 4e-17,
 // relative). Cost draws call it once per lognormal event. Arguments outside
 // [-700, 700] go to math.Exp.
-func fastExp(x float64) float64 {
+func FastExp(x float64) float64 {
 	if x > -700 && x < 700 {
-		return expPoly(x)
+		return ExpPoly(x)
 	}
 	return expWide(x)
 }
@@ -25,7 +27,9 @@ func fastExp(x float64) float64 {
 //go:noinline
 func expWide(x float64) float64 { return math.Exp(x) }
 
-func expPoly(x float64) float64 {
+// ExpPoly is FastExp for x in (-700, 700), without the range check, for a
+// caller that checks a pair of arguments at once.
+func ExpPoly(x float64) float64 {
 	const (
 		inv   = 64 / math.Ln2
 		ln2hi = 6.93147180369123816490e-01 / 64

@@ -1,0 +1,93 @@
+package variate
+
+import (
+	"math"
+	"math/bits"
+	"math/rand/v2"
+)
+
+// Alias is a distribution on at most 256 outcomes with P(k) ∝ w_k, drawn
+// with one 64-bit word by Walker's alias method (built by Vose's method,
+// IEEE TSE 17(9), 1991): the word's high part times the number of outcomes
+// picks a column, its low part (uniform given the column) keeps the column
+// if below the column's threshold, else takes the column's alias. An entry
+// packs the threshold (top 56 bits; resolution 2^-56) and the alias (low 8
+// bits).
+type Alias struct{ e []uint64 }
+
+// AliasScratch is the working space Build reuses.
+type AliasScratch struct {
+	w            []float64
+	small, large []int
+}
+
+// Build makes a from weights w (non-negative, not all zero, at most 256),
+// reusing a's storage.
+func (a *Alias) Build(w []float64, sc *AliasScratch) {
+	n := len(w)
+	if n > 256 {
+		panic("variate: alias table over more than 256 outcomes")
+	}
+	a.e = appendAlias(a.e[:0], w, sc)
+}
+
+// Rand returns an outcome.
+func (a *Alias) Rand(g *rand.PCG) int { return a.pick(g.Uint64()) }
+
+func (a *Alias) pick(u uint64) int {
+	hi, lo := bits.Mul64(u, uint64(len(a.e)))
+	e := a.e[hi]
+	k := e & 0xff
+	if lo < e&^0xff {
+		k = hi
+	}
+	return int(k)
+}
+
+// appendAlias appends the alias entries of weights w to dst.
+func appendAlias(dst []uint64, w []float64, sc *AliasScratch) []uint64 {
+	n := len(w)
+	total := 0.0
+	for _, x := range w {
+		total += x
+	}
+	if cap(sc.w) < n {
+		sc.w = make([]float64, n)
+	}
+	sc.w = sc.w[:n]
+	sc.small, sc.large = sc.small[:0], sc.large[:0]
+	for k, x := range w {
+		sc.w[k] = x / total * float64(n) // mean 1 per column
+		if sc.w[k] < 1 {
+			sc.small = append(sc.small, k)
+		} else {
+			sc.large = append(sc.large, k)
+		}
+	}
+	start := len(dst)
+	for k := range n {
+		dst = append(dst, math.MaxUint64&^0xff|uint64(k))
+	}
+	e := dst[start:]
+	for len(sc.small) > 0 && len(sc.large) > 0 {
+		s, l := sc.small[len(sc.small)-1], sc.large[len(sc.large)-1]
+		sc.small = sc.small[:len(sc.small)-1]
+		e[s] = Threshold(sc.w[s])&^0xff | uint64(l)
+		sc.w[l] -= 1 - sc.w[s]
+		if sc.w[l] < 1 {
+			sc.large = sc.large[:len(sc.large)-1]
+			sc.small = append(sc.small, l)
+		}
+	}
+	// Columns left in either list hold weight 1 up to rounding: kept always.
+	return dst
+}
+
+// Threshold is floor(p·2^64), saturating at 2^64 - 1: a probability as a
+// threshold a uniform 64-bit word falls below with probability p.
+func Threshold(p float64) uint64 {
+	if p >= 1 {
+		return math.MaxUint64
+	}
+	return uint64(p * 0x1p64)
+}
