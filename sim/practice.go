@@ -50,9 +50,10 @@ type worker struct {
 	// (row*(K+2) + outcome) so advance reads one contiguous slice.
 	rowOf []uint16
 	older []uint8 // sa -> sa a year on (ages stop at MaxAge)
-	// ageing[sa*K + next]: where a patient of sa who stays, in state next,
-	// is a year on, packed: row (bits 0-15), its cell (16-23), whether a
-	// woman of 15-44 (24), sa (32-39). One load per patient-year.
+	// ageing[sa*(K+2) + outcome]: where a patient of sa who stays, in state
+	// outcome, is a year on, packed: row (bits 0-15), its cell (16-23), sa
+	// (32-39). One load per patient-year; outcomes K and K+1 (died, left)
+	// repeat K-1's, as the fused loop writes everyone and keeps stayers.
 	ageing  []uint64
 	trans   []uint64
 	rowCell []uint8      // row (cell*K + state) -> cell, sparing a division by K
@@ -115,12 +116,12 @@ func (w *worker) setup() {
 	for r := range w.rowCell {
 		w.rowCell[r] = uint8(r / K)
 	}
-	w.ageing = make([]uint64, NSex*(MaxAge+1)*K)
+	w.ageing = make([]uint64, NSex*(MaxAge+1)*(K+2))
 	for sa := range NSex * (MaxAge + 1) {
 		na := w.older[sa]
-		for k := range K {
-			nr := w.rowOf[int(na)*K+k]
-			w.ageing[sa*K+k] = uint64(nr) | uint64(w.rowCell[nr])<<16 | uint64(w.woman[na])<<24 | uint64(na)<<32
+		for k := range K + 2 {
+			nr := w.rowOf[int(na)*K+min(k, K-1)]
+			w.ageing[sa*(K+2)+k] = uint64(nr) | uint64(w.rowCell[nr])<<16 | uint64(na)<<32
 		}
 	}
 	// Per cell, then newborns' (cell NCells: the stationary shares).
@@ -275,37 +276,40 @@ func (w *worker) yearAndAdvance(k Key, out *yearOut) {
 	d.Reseed(k, PurposeDemography)
 	g, dg := &w.counts.G, &d.G
 	ageing, dem := w.ageing, w.dem
-	zero, one, info, guide := t.zero, t.one, t.info, t.guide
+	fast, guide := t.fast, t.guide
 	rows := l.row[:n]
 	sas := l.sa[:len(rows)]
-	var ev [NStreams]int
-	women := 0
+	var ev [NStreams]int // counts past one (the tables' part); the rest below
+	// zeros02 and zeros34 count the draws below zero of streams 0 and 2,
+	// and 3 and 4, in 32-bit halves (a list is far below 2^32 patients).
+	var zeros02, zeros34 uint64
 	wi := 0
+	K2 := K + 2
 	// The list's cells a year on: a histogram of who stays, by their new
 	// cell (indexed by a byte, so without bounds checks).
 	var cells [256]int32
 	for j, row := range rows {
 		r := int(row)
 		base := r * NStreams
-		z := zero[base : base+NStreams : base+NStreams]
-		o := one[base : base+NStreams : base+NStreams]
-		in := info[base : base+NStreams : base+NStreams]
+		f := &fast[r]
+		z, o := &f.zero, &f.one
 		// Streams other than prescribing are mostly 0 or 1 events: the
 		// count is [u >= zero] without a branch, and only u past one (a
 		// count of 2 or more, or a row not yet built) branches to the
 		// table.
 		if u := g.Uint64(); true {
 			_, b := bits.Sub64(u, z[0], 0) // 1 if u < zero: count 0
-			ev[0] += 1 - int(b)
+			zeros02 += b
 			if u >= o[0] {
 				ev[0] += t.sample(base, u) - 1
+				guide = t.guide // building a row may have moved it
 			}
 		}
 		// Prescribing draws past zero for nearly every patient: straight
 		// to its guide entry (sample's fast path by hand: sample is too big
 		// to inline).
 		if u := g.Uint64(); true {
-			e := guide[in[1].goff+int32(u>>(in[1].shift&63))]
+			e := guide[f.goff+int32(u>>(f.shift&63))]
 			if e.k >= 0 {
 				_, br := bits.Sub64(u, e.th, 0) // 1 if u < th
 				ev[1] += int(e.k) + 1 - int(br)
@@ -316,30 +320,33 @@ func (w *worker) yearAndAdvance(k Key, out *yearOut) {
 		}
 		if u := g.Uint64(); true {
 			_, b := bits.Sub64(u, z[2], 0)
-			ev[2] += 1 - int(b)
+			zeros02 += b << 32
 			if u >= o[2] {
 				ev[2] += t.sample(base+2, u) - 1
+				guide = t.guide // building a row may have moved it
 			}
 		}
 		if u := g.Uint64(); true {
 			_, b := bits.Sub64(u, z[3], 0)
-			ev[3] += 1 - int(b)
+			zeros34 += b
 			if u >= o[3] {
 				ev[3] += t.sample(base+3, u) - 1
+				guide = t.guide // building a row may have moved it
 			}
 		}
 		if u := g.Uint64(); true {
 			_, b := bits.Sub64(u, z[4], 0)
-			ev[4] += 1 - int(b)
+			zeros34 += b << 32
 			if u >= o[4] {
 				ev[4] += t.sample(base+4, u) - 1
+				guide = t.guide // building a row may have moved it
 			}
 		}
 		// Demography: outcomes 0..K-1 (next state), K (death), K+1
 		// (leaves): the number of the row's thresholds at or below u, from
 		// its guide entry (see demGuide).
 		u := dg.Uint64()
-		de := dem[r<<demBits : r<<demBits+1<<demBits : r<<demBits+1<<demBits][u>>(64-demBits)]
+		de := dem[r<<demBits|int(u>>(64-demBits))]
 		next := int(de.k)
 		if next >= 0 {
 			_, br := bits.Sub64(u, de.th, 0)
@@ -354,11 +361,20 @@ func (w *worker) yearAndAdvance(k Key, out *yearOut) {
 		if next < K {
 			stay = 1
 		}
-		a := ageing[int(sas[j])*K+min(next, K-1)]
+		a := ageing[int(sas[j])*K2+next]
 		sas[wi], rows[wi] = uint8(a>>32), uint16(a)
 		wi += stay
 		cells[uint8(a>>16)] += int32(stay)
-		women += int(a>>24&1) & -stay
+	}
+	ev[0] += n - int(uint32(zeros02))
+	ev[2] += n - int(zeros02>>32)
+	ev[3] += n - int(uint32(zeros34))
+	ev[4] += n - int(zeros34>>32)
+	// Women aged 15-44 after ageing are the female cells of bands 3 to 8
+	// (15-19 ... 40-44).
+	women := 0
+	for b := 3; b <= 8; b++ {
+		women += int(cells[Female*NBands+b])
 	}
 	n = wi
 	copy(l.cells[:], cells[:NCells])

@@ -40,8 +40,9 @@ import (
 // after each year; Model.Validate refuses models whose count distributions
 // need more than maxCount counts, so a valid model never reaches it.
 type countTables struct {
-	zero  []uint64 // per row: threshold for N = 0 (fast path)
-	one   []uint64 // per row: threshold for N <= 1 once the row is built, else zero's
+	zero  []uint64  // per row: threshold for N = 0 (fast path)
+	one   []uint64  // per row: threshold for N <= 1 once the row is built, else zero's
+	fast  []rowFast // per group (cell*K + state): its rows' zero, one and prescribing guide, together
 	info  []rowInfo
 	mu    []float64 // per row: mean count
 	p0    []float64 // per row: P(N = 0)
@@ -49,6 +50,15 @@ type countTables struct {
 	cdf   []uint64
 	guide []guideEntry // entries 0 and 1: those of every row not yet built (shift 63)
 	err   error        // the first bad row met since build; see Err
+}
+
+// rowFast is what the fused year loop reads of a patient's group, in one
+// place: each stream's zero and one thresholds (as zero and one) and
+// prescribing's guide (as its rowInfo).
+type rowFast struct {
+	zero, one [NStreams]uint64
+	goff      int32
+	shift     uint8
 }
 
 // guideEntry is one entry of a row's guide table: for u in its interval,
@@ -95,6 +105,7 @@ func (t *countTables) build(mu []float64, disp *[NStreams]float64) {
 	n := len(mu)
 	t.zero = grow(t.zero, n)
 	t.one = grow(t.one, n)
+	t.fast = grow(t.fast, n/NStreams)
 	t.info = grow(t.info, n)
 	t.mu = grow(t.mu, n)
 	t.p0 = grow(t.p0, n)
@@ -115,6 +126,9 @@ func (t *countTables) build(mu []float64, disp *[NStreams]float64) {
 		t.info[r] = rowInfo{off: -1, shift: 63}
 		t.zero[r] = t.firstThreshold(r)
 		t.one[r] = t.zero[r] // until built, every u past zero goes to sample
+		f := &t.fast[r/NStreams]
+		f.zero[r%NStreams], f.one[r%NStreams] = t.zero[r], t.one[r]
+		f.goff, f.shift = 0, 63
 	}
 }
 
@@ -247,6 +261,7 @@ func (t *countTables) buildRow(r int) {
 	in.off = int32(start)
 	in.n = int32(n)
 	t.one[r] = row[1] // a real threshold: walk stores at least counts 0 and 1
+	t.fast[r/NStreams].one[r%NStreams] = row[1]
 	b := bits.Len(uint(n-1)) + 1
 	in.shift = uint8(64 - b)
 	in.goff = int32(len(t.guide))
@@ -265,6 +280,10 @@ func (t *countTables) buildRow(r int) {
 			e.k = -1 - int32(k)
 		}
 		t.guide = append(t.guide, e)
+	}
+	if r%NStreams == int(Prescribing) {
+		f := &t.fast[r/NStreams]
+		f.goff, f.shift = in.goff, in.shift
 	}
 }
 
