@@ -4,8 +4,6 @@ import (
 	"errors"
 	"math"
 	"slices"
-
-	"github.com/gpbudget/gpbudget/sim/variate"
 )
 
 // Cohort mode simulates a practice from the counts of its patients in each
@@ -29,8 +27,8 @@ import (
 //     from q (the model's transitions are exactly this: keep the state with
 //     probability persistence, else redraw). A cell's redraws from all
 //     states are then one multinomial over q. All these probabilities are
-//     fixed, so their logarithms and powers are computed once (variate.Binomial), and
-//     the most used are tabulated (WithBlocks). All these draws are exact.
+//     fixed, so their logarithms and powers are computed once (bprob), and
+//     the most used are tabulated (binomTable). All these draws are exact.
 //     Births and joiners: Poisson totals as in patient mode, spread over
 //     cells and states by multinomials, also exact.
 //
@@ -47,16 +45,16 @@ import (
 // patient level, cohort_approx_test.go each approximation against its exact
 // counterpart, by Kolmogorov-Smirnov.
 type cohort struct {
-	n, mid, next []int64                  // patients per group, group = cell*K + state; mid: after transitions, before ageing
-	exit         []variate.Binomial       // per group: leaves the list (dies or moves away)
-	redraw       []variate.Binomial       // per state k: a staying patient's state is redrawn from q (1 - persistence)
-	q            []variate.Binomial       // per state j: a redraw lands on j, given not an earlier state
-	share        []variate.Binomial       // per cell and state (cell*K + k): the cell's share of the state, given not an earlier state
-	age          variate.Binomial         // a band's survivor moves up a band
-	births       variate.Alias            // a birth's sex and state (band 0, stationary shares)
-	joinCell     [NCells]variate.Binomial // practice joinersOf-1's joiner is in a cell, given not an earlier one
+	n, mid, next []int64       // patients per group, group = cell*K + state; mid: after transitions, before ageing
+	exit         []bprob       // per group: leaves the list (dies or moves away)
+	redraw       []bprob       // per state k: a staying patient's state is redrawn from q (1 - persistence)
+	q            []bprob       // per state j: a redraw lands on j, given not an earlier state
+	share        []bprob       // per cell and state (cell*K + k): the cell's share of the state, given not an earlier state
+	age          bprob         // a band's survivor moves up a band
+	births       alias         // a birth's sex and state (band 0, stationary shares)
+	joinCell     [NCells]bprob // practice joinersOf-1's joiner is in a cell, given not an earlier one
 	joinersOf    int
-	scratch      variate.AliasScratch
+	scratch      aliasScratch
 }
 
 // ErrCohortStopLoss says a model with a per-patient stop-loss cannot run in
@@ -74,23 +72,27 @@ func (w *worker) cohortSetup() {
 	c.n = make([]int64, NCells*K)
 	c.mid = make([]int64, NCells*K)
 	c.next = make([]int64, NCells*K)
-	c.exit = make([]variate.Binomial, NCells*K)
+	c.exit = make([]bprob, NCells*K)
 	for g := range NCells * K {
-		c.exit[g] = variate.NewBinomial(w.p.exit[g]).WithPowers()
+		c.exit[g] = newBprob(w.p.exit[g]).withPowers()
 	}
-	tabulate := func(b *variate.Binomial) { *b = b.WithBlocks() }
-	c.redraw = make([]variate.Binomial, K)
-	c.q = make([]variate.Binomial, K)
+	tabulate := func(b *bprob) {
+		if b.p > 0 {
+			b.tab = newBinomTable(b.p)
+		}
+	}
+	c.redraw = make([]bprob, K)
+	c.q = make([]bprob, K)
 	mass := 1.0
 	for k := range K {
-		c.redraw[k] = variate.NewBinomial(1 - w.p.m.Frailty.Persistence[k]).WithPowers()
+		c.redraw[k] = newBprob(1 - w.p.m.Frailty.Persistence[k]).withPowers()
 		if mass > 0 && k < K-1 {
-			c.q[k] = variate.NewBinomial(w.p.q[k] / mass).WithPowers()
+			c.q[k] = newBprob(w.p.q[k] / mass).withPowers()
 		}
 		mass -= w.p.q[k]
 	}
 	share := w.p.m.Frailty.Share
-	c.share = make([]variate.Binomial, NCells*K)
+	c.share = make([]bprob, NCells*K)
 	// One vector of shares for every cell (frailty not by age): its tables
 	// serve every cell and stay in cache. Shares by age differ per cell:
 	// their 40 sets of tables would not, and inversion with powers of 1-p
@@ -108,7 +110,7 @@ func (w *worker) cohortSetup() {
 		mass = 1.0
 		for k := range K - 1 {
 			if mass > 0 {
-				c.share[cell*K+k] = variate.NewBinomial(cs[k] / mass).WithPowers()
+				c.share[cell*K+k] = newBprob(cs[k] / mass).withPowers()
 				if shared {
 					tabulate(&c.share[cell*K+k])
 				}
@@ -116,7 +118,7 @@ func (w *worker) cohortSetup() {
 			mass -= cs[k]
 		}
 	}
-	c.age = variate.NewBinomial(0.2).WithPowers()
+	c.age = newBprob(0.2).withPowers()
 	tabulate(&c.age)
 	for k := range K {
 		tabulate(&c.redraw[k])
@@ -128,7 +130,7 @@ func (w *worker) cohortSetup() {
 		wt[k] = mb * share[k]
 		wt[K+k] = (1 - mb) * share[k]
 	}
-	c.births.Build(wt, &c.scratch)
+	c.births.build(wt, &c.scratch)
 
 }
 
@@ -138,7 +140,7 @@ func (w *worker) multinomialStates(d *Draws, n int64, c int, dst []int64) {
 	K := w.p.k
 	rem := n
 	for k := 0; k < K-1 && rem > 0; k++ {
-		x := w.coh.share[c*K+k].Rand(&d.G, rem)
+		x := d.binomialOf(rem, &w.coh.share[c*K+k])
 		dst[c*K+k] += x
 		rem -= x
 	}
@@ -163,9 +165,9 @@ func (c cohorts) start(k Key) {
 		prev := 0.0
 		for cell := range NCells {
 			if mass := 1 - prev; mass > 0 {
-				co.joinCell[cell] = variate.NewBinomial((cdf[cell] - prev) / mass)
+				co.joinCell[cell] = newBprob((cdf[cell] - prev) / mass)
 			} else {
-				co.joinCell[cell] = variate.Binomial{}
+				co.joinCell[cell] = bprob{}
 			}
 			prev = cdf[cell]
 		}
@@ -274,15 +276,15 @@ func (w *worker) advanceCohort(k Key) {
 				continue
 			}
 			start += x
-			stay := x - c.exit[g].Rand(&d.G, x)
-			redrawn := c.redraw[k].Rand(&d.G, stay)
+			stay := x - d.binomialOf(x, &c.exit[g])
+			redrawn := d.binomialOf(stay, &c.redraw[k])
 			c.mid[g] += stay - redrawn
 			pool += redrawn
 		}
 		// The cell's redrawn patients, pooled over the states they came
 		// from, are one multinomial over q.
 		for j := 0; j < K-1 && pool > 0; j++ {
-			y := c.q[j].Rand(&d.G, pool)
+			y := d.binomialOf(pool, &c.q[j])
 			c.mid[cell*K+j] += y
 			pool -= y
 		}
@@ -300,7 +302,7 @@ func (w *worker) advanceCohort(k Key) {
 				c.next[g] += x
 				continue
 			}
-			up := c.age.Rand(&d.G, x)
+			up := d.binomialOf(x, &c.age)
 			c.next[g] += x - up
 			c.next[g+K] += up
 		}
@@ -318,7 +320,7 @@ func (w *worker) advanceCohort(k Key) {
 	// Each birth lands in a group drawn from a table (one word each).
 	for range j.Poisson(dm.BirthRate * float64(women)) {
 		// Outcome k < K: a boy in state k; K+k: a girl.
-		o := c.births.Rand(&j.G)
+		o := c.births.draw(j.G.Uint64())
 		if o < K {
 			c.next[(Male*NBands)*K+o]++
 		} else {
@@ -336,7 +338,7 @@ func (w *worker) cohortJoin(j *Draws, joiners int64, dst []int64) {
 	for cell := 0; cell < NCells && joiners > 0; cell++ {
 		x := joiners
 		if cell < NCells-1 {
-			x = c.joinCell[cell].Rand(&j.G, joiners)
+			x = j.binomialOf(joiners, &c.joinCell[cell])
 		}
 		joiners -= x
 		w.multinomialStates(j, x, cell, dst)

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"testing"
+
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // ksTwoSample returns the two-sample Kolmogorov-Smirnov distance between a
@@ -25,6 +27,74 @@ func ksTwoSample(a, b []float64, alpha float64) (d, crit float64) {
 	}
 	n, m := float64(len(a)), float64(len(b))
 	return d, math.Sqrt(-math.Log(alpha/2)/2) * math.Sqrt((n+m)/(n*m))
+}
+
+// TestBinomialOfPMF checks the cohort-mode binomial paths (alias blocks,
+// inversion from the power table, BTRS, and folding p > 1/2) against the
+// exact pmf (binomialChiSquare).
+func TestBinomialOfPMF(t *testing.T) {
+	var d Draws
+	d.Reseed(Key{Seed: 13, Rep: 0, Practice: 0, Year: 0}, PurposeDemography)
+	for _, c := range []struct {
+		n    int64
+		p    float64
+		tab  bool
+		name string
+	}{
+		{1, 0.2, true, "blocks, one column"},
+		{37, 0.2, true, "blocks, one partial block"},
+		{64, 0.45, true, "blocks, one full block"},
+		{200, 0.2, true, "blocks, four blocks"},
+		{256, 0.8, true, "blocks, folded p"},
+		{300, 0.05, true, "past the blocks: inversion"},
+		{2000, 0.3, true, "past the blocks: BTRS"},
+		{90, 0.21, false, "power table inversion"},
+		{5000, 0.001, false, "power table beyond 4096: fastExp"},
+		{700, 0.9, false, "BTRS folded"},
+	} {
+		b := newBprob(c.p).withPowers()
+		if c.tab {
+			b.tab = newBinomTable(b.p)
+		}
+		binomialChiSquare(t, fmt.Sprintf("%s: Binomial(%d, %v)", c.name, c.n, c.p), c.n, c.p,
+			func() int64 { return d.binomialOf(c.n, &b) })
+	}
+}
+
+// TestAlias checks the alias table's outcome shares against its weights
+// (chi-square, 200,000 draws, p < 1e-4), including zero weights, which must
+// never be drawn.
+func TestAlias(t *testing.T) {
+	const draws = 200_000
+	w := []float64{0.3, 0, 2.5, 0.01, 1, 0, 7, 0.2}
+	var a alias
+	var sc aliasScratch
+	a.build(w, &sc)
+	var d Draws
+	d.Reseed(Key{Seed: 14, Rep: 0, Practice: 0, Year: 0}, PurposeJoiners)
+	counts := make([]float64, len(w))
+	for range draws {
+		counts[a.draw(d.G.Uint64())]++
+	}
+	total := 0.0
+	for _, x := range w {
+		total += x
+	}
+	chi, df := 0.0, -1
+	for k, x := range w {
+		if x == 0 {
+			if counts[k] != 0 {
+				t.Errorf("outcome %d has weight 0 but was drawn %v times", k, counts[k])
+			}
+			continue
+		}
+		e := draws * x / total
+		chi += (counts[k] - e) * (counts[k] - e) / e
+		df++
+	}
+	if crit := (distuv.ChiSquared{K: float64(df)}).Quantile(1 - 1e-4); chi > crit {
+		t.Errorf("alias: chi-square %.1f on %d df, critical %.1f (counts %v)", chi, df, crit, counts)
+	}
 }
 
 // TestCohortLambda compares cohort mode's draw of a negative binomial

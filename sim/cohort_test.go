@@ -3,8 +3,11 @@ package sim
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"testing"
+
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // cohortTestModel is a small model where cohort and patient mode have the
@@ -171,6 +174,135 @@ func TestCohortRejectsStopLoss(t *testing.T) {
 	err := Run(context.Background(), m, Options{Seed: 1, LastRep: 1, Years: 1, Cohort: true}, &collect{})
 	if !errors.Is(err, ErrCohortStopLoss) {
 		t.Fatalf("got %v, want ErrCohortStopLoss", err)
+	}
+}
+
+// TestSamplersExact checks the exact samplers cohort mode and the cost draws
+// rely on against their analytic mean and variance (fixed seed, 200,000
+// draws each, tolerance 5 standard errors of the sample mean and variance).
+func TestSamplersExact(t *testing.T) {
+	const n = 200_000
+	check := func(name string, draw func() float64, mean, vari float64) {
+		t.Helper()
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = draw()
+		}
+		m := momentsOf(x)
+		if math.Abs(m.mean-mean) > 5*m.seMean {
+			t.Errorf("%s: mean %.5g, want %.5g (SE %.2g)", name, m.mean, mean, m.seMean)
+		}
+		if math.Abs(m.vari-vari) > 5*m.seVar {
+			t.Errorf("%s: variance %.5g, want %.5g (SE %.2g)", name, m.vari, vari, m.seVar)
+		}
+	}
+	var d Draws
+	d.Reseed(Key{Seed: 5, Rep: 0, Practice: 0, Year: 0}, PurposeCosts)
+	check("NormZ", d.NormZ, 0, 1)
+	// The ziggurat's tail (|z| > 3.44, probability 5.8e-4) must be right too.
+	tail := 0
+	for range n {
+		if math.Abs(d.NormZ()) > zigR {
+			tail++
+		}
+	}
+	if p := math.Erfc(zigR / math.Sqrt2); math.Abs(float64(tail)/n-p) > 5*math.Sqrt(p/n) {
+		t.Errorf("NormZ tail beyond %.3f: %d of %d, want %.1f", zigR, tail, n, p*n)
+	}
+	for _, a := range []float64{0.25, 1, 4.5, 300} {
+		check("Gamma", func() float64 { return d.Gamma(a) }, a, a)
+	}
+	for _, l := range []float64{0.7, 9.9, 10, 55, 4000, 2e6} {
+		check("Poisson", func() float64 { return float64(d.Poisson(l)) }, l, l)
+	}
+	for _, c := range []struct {
+		n int
+		p float64
+	}{{10, 0.3}, {500, 0.02}, {500, 0.5}, {100000, 0.9}, {3000, 0.2}} {
+		check("Binomial", func() float64 { return float64(d.Binomial(c.n, c.p)) }, float64(c.n)*c.p, float64(c.n)*c.p*(1-c.p))
+	}
+	for _, x := range []float64{-3, 0, 0.3, 5.5, 12} {
+		if e := math.Abs(fastExp(x)-math.Exp(x)) / math.Exp(x); e > 5e-16 {
+			t.Errorf("fastExp(%v) relative error %.2g", x, e)
+		}
+	}
+}
+
+// TestBinomialPMF checks Binomial's whole distribution, not just its moments,
+// against the exact pmf by a chi-square test (binomialChiSquare). The cases
+// cover inversion (n·p < 25), BTRS (n·p >= 25) near its threshold and far
+// beyond it, and p > 1/2 by symmetry.
+func TestBinomialPMF(t *testing.T) {
+	var d Draws
+	d.Reseed(Key{Seed: 11, Rep: 0, Practice: 0, Year: 0}, PurposeDemography)
+	for _, c := range []struct {
+		n int
+		p float64
+	}{{12, 0.5}, {400, 0.004}, {25, 0.42}, {60, 0.2}, {130, 0.2}, {1000, 0.3}, {200, 0.93}, {90_000, 0.011}} {
+		binomialChiSquare(t, fmt.Sprintf("Binomial(%d, %v)", c.n, c.p), int64(c.n), c.p,
+			func() int64 { return int64(d.Binomial(c.n, c.p)) })
+	}
+}
+
+// binomialChiSquare draws 200,000 Binomial(n, p) counts and tests them
+// against the exact pmf by chi-square, cells pooled to expected counts of at
+// least 20, rejected at p < 1e-4: a fixed-seed test with a 1-in-10,000 false
+// alarm rate if the sampler is right.
+func binomialChiSquare(t *testing.T, name string, n int64, p float64, draw func() int64) {
+	t.Helper()
+	const draws = 200_000
+	counts := make([]float64, n+1)
+	for range draws {
+		k := draw()
+		if k < 0 || k > n {
+			t.Fatalf("%s: drew %d", name, k)
+		}
+		counts[k]++
+	}
+	nf := float64(n)
+	chi, df := 0.0, -1
+	obs, exp := 0.0, 0.0
+	for k := int64(0); k <= n; k++ {
+		kf := float64(k)
+		obs += counts[k]
+		exp += draws * math.Exp(lfact(nf)-lfact(kf)-lfact(nf-kf)+kf*math.Log(p)+(nf-kf)*math.Log1p(-p))
+		if exp >= 20 || k == n {
+			chi += (obs - exp) * (obs - exp) / exp
+			df++
+			obs, exp = 0, 0
+		}
+	}
+	if crit := (distuv.ChiSquared{K: float64(df)}).Quantile(1 - 1e-4); chi > crit {
+		t.Errorf("%s: chi-square %.1f on %d df, critical %.1f", name, chi, df, crit)
+	}
+}
+
+// TestNormTail checks the conditional tail sampler: P(Z > c+x | Z > c) =
+// Φ̄(c+x)/Φ̄(c) at several x (200,000 draws, 5 binomial standard errors).
+func TestNormTail(t *testing.T) {
+	const n = 200_000
+	var d Draws
+	d.Reseed(Key{Seed: 12, Rep: 0, Practice: 0, Year: 0}, PurposeCosts)
+	for _, c := range []float64{1, 3} {
+		xs := []float64{0.05, 0.2, 0.6, 1.2}
+		above := make([]int, len(xs))
+		for range n {
+			z := d.NormTail(c)
+			if z < c {
+				t.Fatalf("NormTail(%v) = %v", c, z)
+			}
+			for i, x := range xs {
+				if z > c+x {
+					above[i]++
+				}
+			}
+		}
+		for i, x := range xs {
+			p := math.Erfc((c+x)/math.Sqrt2) / math.Erfc(c/math.Sqrt2)
+			if got := float64(above[i]) / n; math.Abs(got-p) > 5*math.Sqrt(p*(1-p)/n) {
+				t.Errorf("NormTail(%v): P(Z > %v) = %.5f, want %.5f", c, c+x, got, p)
+			}
+		}
 	}
 }
 

@@ -1,10 +1,6 @@
 package sim
 
-import (
-	"math"
-
-	"github.com/gpbudget/gpbudget/sim/variate"
-)
+import "math"
 
 // Spend. Costs per event do not depend on which patient has the event, so a
 // practice-year's spend in a stream is drawn from the stream's total count,
@@ -32,11 +28,11 @@ const (
 // lognormalPart is one lognormal part of a stream's cost with its constants
 // for spend's sums.
 type lognormalPart struct {
-	split               variate.Binomial // share of the stream's events, given not an earlier part
+	split               bprob // share of the stream's events, given not an earlier part
 	mu, sigma, mean     float64
-	tail                variate.Binomial // P(Z > costTailZ)
-	shift, theta, shape float64          // body sum ≈ m·shift + theta·Gamma(m·shape); theta < 0 mirrors the gamma
-	sd                  float64          // body sd per event, used with a normal where the body has no skew (theta = 0)
+	tail                bprob   // P(Z > costTailZ)
+	shift, theta, shape float64 // body sum ≈ m·shift + theta·Gamma(m·shape); theta < 0 mirrors the gamma
+	sd                  float64 // body sd per event, used with a normal where the body has no skew (theta = 0)
 }
 
 func newLognormalPart(mu, sigma, mean float64) lognormalPart {
@@ -46,7 +42,7 @@ func newLognormalPart(mu, sigma, mean float64) lognormalPart {
 	}
 	phi := func(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }
 	pc := phi(costTailZ)
-	lp.tail = variate.NewBinomial(1 - pc).WithPowers()
+	lp.tail = newBprob(1 - pc).withPowers()
 	// Raw moments of the body, in units of exp(mu): E[X^j | Z < c] =
 	// exp(j²σ²/2)·Φ(c - jσ)/Φ(c).
 	var r [4]float64
@@ -85,7 +81,7 @@ func (w *worker) costSetup() {
 		for j := range cs.cum {
 			lp := newLognormalPart(cs.mu[j], cs.sigma[j], cs.mean[j])
 			if mass := 1 - prev; mass > 0 {
-				lp.split = variate.NewBinomial((cs.cum[j] - prev) / mass).WithPowers()
+				lp.split = newBprob((cs.cum[j] - prev) / mass).withPowers()
 			}
 			prev = cs.cum[j]
 			w.parts[s] = append(w.parts[s], lp)
@@ -107,7 +103,7 @@ func (w *worker) spend(s, k int) float64 {
 	for j := range parts {
 		n := rem
 		if j < len(parts)-1 {
-			n = parts[j].split.Rand(&d.G, rem)
+			n = d.binomialOf(rem, &parts[j].split)
 		}
 		rem -= n
 		total += d.lognormalSum(&parts[j], n)
@@ -128,13 +124,13 @@ func (d *Draws) lognormalSum(lp *lognormalPart, n int64) float64 {
 	total := 0.0
 	if n < exactCostEvents {
 		for range n {
-			total += variate.FastExp(lp.mu + lp.sigma*d.NormZ())
+			total += fastExp(lp.mu + lp.sigma*d.NormZ())
 		}
 		return total
 	}
-	t := lp.tail.Rand(&d.G, n)
+	t := d.binomialOf(n, &lp.tail)
 	for range t {
-		total += variate.FastExp(lp.mu + lp.sigma*d.NormTail(costTailZ))
+		total += fastExp(lp.mu + lp.sigma*d.NormTail(costTailZ))
 	}
 	m := float64(n - t)
 	body := m * lp.shift

@@ -131,7 +131,7 @@ type Frailty struct {
 func (f *Frailty) K() int { return len(f.Share) }
 
 // MaxFrailtyStates bounds the frailty chain's size (cohort mode tabulates
-// birth outcomes over 2 sexes × states in one 256-outcome alias table (variate.Alias)).
+// birth outcomes over 2 sexes × states in one 256-outcome alias table).
 const MaxFrailtyStates = 64
 
 // Demography drives the list from year to year.

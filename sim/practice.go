@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-
-	"github.com/gpbudget/gpbudget/sim/variate"
 )
 
 // list is one practice's patients in structure-of-arrays form, owned by a
@@ -556,25 +554,29 @@ func (w *worker) costSum(s, k int) float64 {
 		// Events alternate between two generators, whose draws are
 		// independent chains the processor overlaps.
 		g, gb := &d.G, &w.costsB.G
+		db := &w.costsB
 		for e := 0; e < k; e += 2 {
-			// The normal's fast path and the exponential, by hand, for
-			// each generator.
+			// NormZ's fast path and fastExp, by hand, for each generator.
 			ua, ub := g.Uint64(), uint64(0)
 			if e+1 < k {
 				ub = gb.Uint64()
 			}
-			var nz variate.Normal
-			za, ok := nz.Fast(ua)
-			if !ok {
-				za = nz.Slow(g, ua)
+			ia, ja := ua&127, int64(ua)>>8
+			ib, jb := ub&127, int64(ub)>>8
+			var za, zb float64
+			if (ja^(ja>>63))-(ja>>63) < zigK[ia] {
+				za = float64(ja) * zigW[ia]
+			} else {
+				za = d.normSlow(ua)
 			}
-			zb, ok := nz.Fast(ub)
-			if !ok {
-				zb = nz.Slow(gb, ub)
+			if (jb^(jb>>63))-(jb>>63) < zigK[ib] {
+				zb = float64(jb) * zigW[ib]
+			} else {
+				zb = db.normSlow(ub)
 			}
 			xa, xb := mu+sigma*za, mu+sigma*zb
 			if xa > -700 && xa < 700 && xb > -700 && xb < 700 {
-				ea, eb := variate.ExpPoly(xa), variate.ExpPoly(xb)
+				ea, eb := expPoly(xa), expPoly(xb)
 				total += ea
 				if e+1 < k {
 					total += eb
@@ -598,7 +600,7 @@ func (w *worker) costSum(s, k int) float64 {
 		if cs.sigma[j] == 0 {
 			total += cs.mean[j]
 		} else {
-			total += variate.FastExp(cs.mu[j] + cs.sigma[j]*d.NormZ())
+			total += fastExp(cs.mu[j] + cs.sigma[j]*d.NormZ())
 		}
 	}
 	return total

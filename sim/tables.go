@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-
-	"github.com/gpbudget/gpbudget/sim/variate"
 )
 
 // countTables holds, for one practice and replication, the distribution of a
@@ -242,11 +240,26 @@ func (t *countTables) walk(r int, u uint64, emit bool) int {
 // ratio is p(k+1)/p(k): (k + a)/(k + 1)·q (negative binomial) or q/(k+1)
 // (Poisson, q the mean).
 func (t *countTables) ratio(k int, q, a float64, poisson bool) float64 {
-	f := q * variate.Recip(k+1)
+	f := q * recip(k+1)
 	if !poisson {
 		f *= float64(k) + a
 	}
 	return f
+}
+
+// recips[k] = 1/k, so the pmf recurrences multiply rather than divide.
+var recips = func() (r [4096]float64) {
+	for k := 1; k < len(r); k++ {
+		r[k] = 1 / float64(k)
+	}
+	return r
+}()
+
+func recip(k int) float64 {
+	if k < len(recips) {
+		return recips[k]
+	}
+	return 1 / float64(k)
 }
 
 // buildRow stores row r's thresholds (up to P = 1 - tableTail, then a
@@ -347,7 +360,12 @@ func (t *countTables) sampleLazy(r int, u uint64) int {
 	return t.sample(r, u)
 }
 
-func toThreshold(p float64) uint64 { return variate.Threshold(p) }
+func toThreshold(p float64) uint64 {
+	if p >= 1 {
+		return math.MaxUint64
+	}
+	return uint64(p * 0x1p64)
+}
 
 func grow[T any](s []T, n int) []T {
 	if cap(s) < n {

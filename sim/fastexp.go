@@ -1,8 +1,6 @@
-package variate
+package sim
 
-import (
-	"math"
-)
+import "math"
 
 // expTab[k] = 2^(k/64).
 var expTab = func() (t [64]float64) {
@@ -12,14 +10,14 @@ var expTab = func() (t [64]float64) {
 	return t
 }()
 
-// FastExp returns e^x to within about 2 ulp (math.Exp's own bound is 1 ulp):
+// fastExp returns e^x to within about 2 ulp (math.Exp's own bound is 1 ulp):
 // x = (64m + k)·ln2/64 + r with |r| <= ln2/128, e^x = 2^m · 2^(k/64) · e^r,
 // and e^r by its Taylor polynomial to r^5 (truncation error below 4e-17,
 // relative). Cost draws call it once per lognormal event. Arguments outside
 // [-700, 700] go to math.Exp.
-func FastExp(x float64) float64 {
+func fastExp(x float64) float64 {
 	if x > -700 && x < 700 {
-		return ExpPoly(x)
+		return expPoly(x)
 	}
 	return expWide(x)
 }
@@ -27,9 +25,7 @@ func FastExp(x float64) float64 {
 //go:noinline
 func expWide(x float64) float64 { return math.Exp(x) }
 
-// ExpPoly is FastExp for x in (-700, 700), without the range check, for a
-// caller that checks a pair of arguments at once.
-func ExpPoly(x float64) float64 {
+func expPoly(x float64) float64 {
 	const (
 		inv   = 64 / math.Ln2
 		ln2hi = 6.93147180369123816490e-01 / 64
