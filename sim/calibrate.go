@@ -50,7 +50,7 @@ func EventsByBand(m *Model, seed uint64, rep, years int) *BandTotals {
 		w.reseedYear(k.At(years - 1))
 		l := &w.pop
 		for j, row := range l.row {
-			b := min(int(l.age[j])/5, NBands-1)
+			b := min(int(l.sa[j])%(MaxAge+1)/5, NBands-1)
 			out.Heads[b]++
 			base := int(row) * NStreams
 			for s := range NStreams {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 )
 
 // FormulaSpec says how a capitation formula is estimated: by a
@@ -127,17 +128,27 @@ func EstimateFormula(m *Model, spec FormulaSpec, seed uint64) (*Formula, error) 
 	return f, nil
 }
 
-// searchCum returns the first index with u < cum[i] (the last if none).
+// searchCum returns the first index with u < cum[i] (the last if none),
+// for cum non-decreasing and u and cum not negative. u is random, so the
+// binary search (Shar's: it counts the entries of cum[:len-1] at or below
+// u) moves by masks, not by branches a processor cannot predict; the
+// comparisons are of the floats' bits, which order as non-negative floats
+// do.
 func searchCum(cum []float64, u float64) int {
-	lo, hi := 0, len(cum)-1
-	for lo < hi {
-		if mid := (lo + hi) / 2; u >= cum[mid] {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
+	a := cum[:len(cum)-1]
+	if len(a) == 0 {
+		return 0
 	}
-	return lo
+	ub := math.Float64bits(u)
+	base, n := 0, len(a)
+	for n > 1 {
+		half := n / 2
+		_, below := bits.Sub64(ub, math.Float64bits(a[base+half]), 0) // 1 if u < a[base+half]
+		base += half & (int(below) - 1)
+		n -= half
+	}
+	_, below := bits.Sub64(ub, math.Float64bits(a[base]), 0)
+	return base + 1 - int(below)
 }
 
 // fit is least squares of y on cell dummies and x: the within-cell

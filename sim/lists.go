@@ -513,10 +513,10 @@ func (s patients) thin(d *Draws, p float64) {
 			l.cells[int(l.row[j])/K]--
 			continue
 		}
-		l.sex[wi], l.age[wi], l.state[wi], l.row[wi] = l.sex[j], l.age[j], l.state[j], l.row[j]
+		l.sa[wi], l.row[wi] = l.sa[j], l.row[j]
 		wi++
 	}
-	l.sex, l.age, l.state, l.row = l.sex[:wi], l.age[:wi], l.state[:wi], l.row[:wi]
+	l.sa, l.row = l.sa[:wi], l.row[:wi]
 }
 
 func (s patients) groups(dst []int64) {

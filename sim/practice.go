@@ -10,23 +10,22 @@ import (
 // list is one practice's patients in structure-of-arrays form, owned by a
 // worker for the span of one (replication, practice) task.
 type list struct {
-	sex   []uint8
-	age   []uint8
-	state []uint8
-	row   []uint16 // (cell*K + state): the patient's row in the tables
+	sa    []uint8  // sex·(MaxAge+1) + age (saOf): one byte read and written per patient-year
+	row   []uint16 // (cell*K + state): the patient's row in the tables (its frailty state is row % K)
 	cells [NCells]int32
 }
 
+// saOf packs a sex and an age into a list's sa byte.
+func saOf(sex, age int) uint8 { return uint8(sex*(MaxAge+1) + age) }
+
 func (l *list) reset() {
-	l.sex, l.age, l.state, l.row = l.sex[:0], l.age[:0], l.state[:0], l.row[:0]
+	l.sa, l.row = l.sa[:0], l.row[:0]
 	l.cells = [NCells]int32{}
 }
 
 func (l *list) add(sex, age, state, K int) {
 	c := CellOf(sex, age)
-	l.sex = append(l.sex, uint8(sex))
-	l.age = append(l.age, uint8(age))
-	l.state = append(l.state, uint8(state))
+	l.sa = append(l.sa, saOf(sex, age))
 	l.row = append(l.row, uint16(c*K+state))
 	l.cells[c]++
 }
@@ -47,11 +46,18 @@ type worker struct {
 	// Built once per worker (they depend only on the model): rowOf maps
 	// (sex, age, state) to a patient's table row, trans is p.trans flattened
 	// (row*(K+2) + outcome) so advance reads one contiguous slice.
-	rowOf   []uint16
+	rowOf []uint16
+	older []uint8 // sa -> sa a year on (ages stop at MaxAge)
+	// ageing[sa*(K+2) + outcome]: where a patient of sa who stays, in state
+	// outcome, is a year on, packed: row (bits 0-15), its cell (16-23), sa
+	// (32-39). One load per patient-year; outcomes K and K+1 (died, left)
+	// repeat K-1's, as the fused loop writes everyone and keeps stayers.
+	ageing  []uint64
 	trans   []uint64
-	rowCell []uint8  // row (cell*K + state) -> cell, sparing a division by K
-	shareTh []uint64 // per cell, its state shares' cumulative thresholds, the last state's omitted (cell*(K-1) + k)
-	woman   []uint8  // (sex, age) -> 1 for women aged 15-44 (who may give birth)
+	rowCell []uint8      // row (cell*K + state) -> cell, sparing a division by K
+	shareTh []uint64     // per cell, its state shares' cumulative thresholds, the last state's omitted (cell*(K-1) + k)
+	woman   []uint8      // (sex, age) -> 1 for women aged 15-44 (who may give birth)
+	dem     []guideEntry // trans's guide tables (demGuide)
 
 	// patientYears counts patient-years simulated, for benchmarks.
 	patientYears int64
@@ -96,11 +102,25 @@ func (w *worker) setup() {
 	}
 	w.woman = make([]uint8, NSex*(MaxAge+1))
 	for a := 15; a <= 44; a++ {
-		w.woman[Female*(MaxAge+1)+a] = 1
+		w.woman[saOf(Female, a)] = 1
+	}
+	w.older = make([]uint8, NSex*(MaxAge+1))
+	for sex := range NSex {
+		for a := 0; a <= MaxAge; a++ {
+			w.older[saOf(sex, a)] = saOf(sex, min(a+1, MaxAge))
+		}
 	}
 	w.rowCell = make([]uint8, NCells*K)
 	for r := range w.rowCell {
 		w.rowCell[r] = uint8(r / K)
+	}
+	w.ageing = make([]uint64, NSex*(MaxAge+1)*(K+2))
+	for sa := range NSex * (MaxAge + 1) {
+		na := w.older[sa]
+		for k := range K + 2 {
+			nr := w.rowOf[int(na)*K+min(k, K-1)]
+			w.ageing[sa*(K+2)+k] = uint64(nr) | uint64(w.rowCell[nr])<<16 | uint64(na)<<32
+		}
 	}
 	// Per cell, then newborns' (cell NCells: the stationary shares).
 	for c := range NCells + 1 {
@@ -121,6 +141,7 @@ func (w *worker) setup() {
 	for _, row := range w.p.trans {
 		w.trans = append(w.trans, row...)
 	}
+	w.demGuide()
 }
 
 // yearOut is what simulating one practice-year yields.
@@ -163,7 +184,7 @@ func (w *worker) initList(k Key) {
 			n += pr.Count[sex][b]
 		}
 	}
-	l.sex, l.age, l.state, l.row = grow(l.sex, n)[:n], grow(l.age, n)[:n], grow(l.state, n)[:n], grow(l.row, n)[:n]
+	l.sa, l.row = grow(l.sa, n)[:n], grow(l.row, n)[:n]
 	w.other.Reseed(Key{Seed: k.Seed, Rep: -1, Practice: i, Year: -1}, PurposeAges)
 	w.demo.Reseed(k.At(-1), PurposeInitial)
 	j := 0
@@ -179,9 +200,7 @@ func (w *worker) initList(k Key) {
 			for range cnt {
 				age, _ := bits.Mul64(w.other.G.Uint64(), span)
 				st := w.stateOf(&w.demo, c)
-				l.sex[j] = uint8(sex)
-				l.age[j] = uint8(lo + age)
-				l.state[j] = uint8(st)
+				l.sa[j] = saOf(sex, int(lo+age))
 				l.row[j] = uint16(c*K + st)
 				j++
 			}
@@ -244,9 +263,7 @@ func (w *worker) stepYear(k Key, last bool, sl *StopLoss, out *yearOut) {
 // start of the year is simulated once, in list order.
 func (w *worker) yearAndAdvance(k Key, out *yearOut) {
 	w.setup()
-	p := w.p
-	K := p.k
-	K2 := K + 2
+	K := w.p.k
 	t := &w.tab
 	l := &w.pop
 	n := len(l.row)
@@ -256,109 +273,160 @@ func (w *worker) yearAndAdvance(k Key, out *yearOut) {
 	d := &w.demo
 	d.Reseed(k, PurposeDemography)
 	g, dg := &w.counts.G, &d.G
-	trans, rowOf, rowCell, woman := w.trans, w.rowOf, w.rowCell, w.woman
-	zero, one, info := t.zero, t.one, t.info
-	sex, age, state, rows := l.sex, l.age, l.state, l.row
-	var ev [NStreams]int
-	women := 0
+	ageing, dem := w.ageing, w.dem
+	fast, guide := t.fast, t.guide
+	rows := l.row[:n]
+	sas := l.sa[:len(rows)]
+	var ev [NStreams]int // counts past one (the tables' part); the rest below
+	// zeros02 and zeros34 count the draws below zero of streams 0 and 2,
+	// and 3 and 4, in 32-bit halves (a list is far below 2^32 patients).
+	var zeros02, zeros34 uint64
 	wi := 0
-	cells := l.cells // a local copy: stores to the list's slices cannot alias it
-	for j := 0; j < n; j++ {
-		r := int(rows[j])
+	K2 := K + 2
+	// The list's cells a year on: a histogram of who stays, by their new
+	// cell (indexed by a byte, so without bounds checks).
+	var cells [256]int32
+	for j, row := range rows {
+		r := int(row)
 		base := r * NStreams
-		z := zero[base : base+NStreams : base+NStreams]
-		// Streams other than prescribing are mostly 0 or 1 events: counted
-		// without branches against zero and one, so only counts of 2 or more
-		// branch to the table.
-		o := one[base : base+NStreams : base+NStreams]
+		f := &fast[r]
+		z, o := &f.zero, &f.one
+		// Streams other than prescribing are mostly 0 or 1 events: the
+		// count is [u >= zero] without a branch, and only u past one (a
+		// count of 2 or more, or a row not yet built) branches to the
+		// table.
 		if u := g.Uint64(); true {
-			_, b0 := bits.Sub64(u, z[0], 0) // 1 if u < zero: count 0
-			_, b1 := bits.Sub64(u, o[0], 0) // 1 if u < one: count <= 1
-			ev[0] += int(2 - b0 - b1)
-			if b1 == 0 { // count 2 or more (rare), or a row not yet built
-				ev[0] += t.sample(base, u) - 2
+			_, b := bits.Sub64(u, z[0], 0) // 1 if u < zero: count 0
+			zeros02 += b
+			if u >= o[0] {
+				ev[0] += t.sample(base, u) - 1
+				guide = t.guide // building a row may have moved it
 			}
 		}
-		if u := g.Uint64(); u >= z[1] {
-			// Prescribing draws past zero for nearly every patient: the
-			// table's fast path by hand (sample is too big to inline).
-			in := &info[base+1]
-			if in.off < 0 {
-				ev[1] += t.sampleLazy(base+1, u)
+		// Prescribing draws past zero for nearly every patient: straight
+		// to its guide entry (sample's fast path by hand: sample is too big
+		// to inline).
+		if u := g.Uint64(); true {
+			e := guide[f.goff+int32(u>>(f.shift&63))]
+			if e.k >= 0 {
+				_, br := bits.Sub64(u, e.th, 0) // 1 if u < th
+				ev[1] += int(e.k) + 1 - int(br)
 			} else {
-				u = min(u, math.MaxUint64-1)
-				k := t.guide[in.goff+int32(u>>in.shift)]
-				c := t.cdf[in.off : in.off+in.n]
-				// The guide leaves k at most a step or two short: take two
-				// steps without branches, then loop for the rare rest.
-				_, br := bits.Sub64(u, c[k], 0)
-				k += 1 - int32(br)
-				_, br = bits.Sub64(u, c[k], 0)
-				k += 1 - int32(br)
-				for u >= c[k] {
-					k++
-				}
-				if k == in.n-1 {
-					ev[1] += t.walk(base+1, u, false)
-				} else {
-					ev[1] += int(k)
-				}
+				ev[1] += t.scan(base+1, u, int(-1-e.k))
+				guide = t.guide // building a row may have moved it
 			}
 		}
 		if u := g.Uint64(); true {
-			_, b0 := bits.Sub64(u, z[2], 0) // 1 if u < zero: count 0
-			_, b1 := bits.Sub64(u, o[2], 0) // 1 if u < one: count <= 1
-			ev[2] += int(2 - b0 - b1)
-			if b1 == 0 { // count 2 or more (rare), or a row not yet built
-				ev[2] += t.sample(base+2, u) - 2
+			_, b := bits.Sub64(u, z[2], 0)
+			zeros02 += b << 32
+			if u >= o[2] {
+				ev[2] += t.sample(base+2, u) - 1
+				guide = t.guide // building a row may have moved it
 			}
 		}
 		if u := g.Uint64(); true {
-			_, b0 := bits.Sub64(u, z[3], 0) // 1 if u < zero: count 0
-			_, b1 := bits.Sub64(u, o[3], 0) // 1 if u < one: count <= 1
-			ev[3] += int(2 - b0 - b1)
-			if b1 == 0 { // count 2 or more (rare), or a row not yet built
-				ev[3] += t.sample(base+3, u) - 2
+			_, b := bits.Sub64(u, z[3], 0)
+			zeros34 += b
+			if u >= o[3] {
+				ev[3] += t.sample(base+3, u) - 1
+				guide = t.guide // building a row may have moved it
 			}
 		}
 		if u := g.Uint64(); true {
-			_, b0 := bits.Sub64(u, z[4], 0) // 1 if u < zero: count 0
-			_, b1 := bits.Sub64(u, o[4], 0) // 1 if u < one: count <= 1
-			ev[4] += int(2 - b0 - b1)
-			if b1 == 0 { // count 2 or more (rare), or a row not yet built
-				ev[4] += t.sample(base+4, u) - 2
+			_, b := bits.Sub64(u, z[4], 0)
+			zeros34 += b << 32
+			if u >= o[4] {
+				ev[4] += t.sample(base+4, u) - 1
+				guide = t.guide // building a row may have moved it
 			}
 		}
-		// Demography: outcomes 0..K-1 (next state), K (death), K+1 (leaves).
-		tr := trans[r*K2 : r*K2+K2]
+		// Demography: outcomes 0..K-1 (next state), K (death), K+1
+		// (leaves): the number of the row's thresholds at or below u, from
+		// its guide entry (see demGuide).
 		u := dg.Uint64()
-		next := 0
-		for _, th := range tr[:K+1] { // increasing thresholds: count those <= u, branch-free
-			_, br := bits.Sub64(u, th, 0)
-			next += int(1 - br)
+		de := dem[r<<demBits|int(u>>(64-demBits))]
+		next := int(de.k)
+		if next >= 0 {
+			_, br := bits.Sub64(u, de.th, 0)
+			next += 1 - int(br)
+		} else {
+			next = w.demSlow(r, u)
 		}
-		c := rowCell[r]
-		if next >= K { // died or left: dropped; the list keeps its order
-			cells[c]--
-			continue
+		// Who died or left is dropped without a branch: every patient is
+		// written at wi, which moves on only for those who stay, so the
+		// list keeps its order.
+		stay := 0
+		if next < K {
+			stay = 1
 		}
-		a := int(age[j])
-		if a < MaxAge {
-			a++
-		}
-		sx := int(sex[j])
-		nr := rowOf[(sx*(MaxAge+1)+a)*K+next]
-		cells[c]--
-		cells[rowCell[nr]]++
-		sex[wi], age[wi], state[wi], rows[wi] = uint8(sx), uint8(a), uint8(next), nr
-		wi++
-		women += int(woman[sx*(MaxAge+1)+a])
+		a := ageing[int(sas[j])*K2+next]
+		sas[wi], rows[wi] = uint8(a>>32), uint16(a)
+		wi += stay
+		cells[uint8(a>>16)] += int32(stay)
+	}
+	ev[0] += n - int(uint32(zeros02))
+	ev[2] += n - int(zeros02>>32)
+	ev[3] += n - int(uint32(zeros34))
+	ev[4] += n - int(zeros34>>32)
+	// Women aged 15-44 after ageing are the female cells of bands 3 to 8
+	// (15-19 ... 40-44).
+	women := 0
+	for b := 3; b <= 8; b++ {
+		women += int(cells[Female*NBands+b])
 	}
 	n = wi
-	l.cells = cells
-	l.sex, l.age, l.state, l.row = sex[:n], age[:n], state[:n], rows[:n]
+	copy(l.cells[:], cells[:NCells])
+	l.sa, l.row = sas[:n], rows[:n]
 	w.finishYear(&ev, out)
 	w.addJoiners(k, women, start)
+}
+
+// demBits: each transition row's guide (dem) has 2^demBits entries.
+const demBits = 6
+
+// demGuide builds w.dem: for each row of w.trans and each of 2^demBits
+// equal intervals of u, the number k of the row's first K+1 thresholds at
+// or below the interval's start and the next threshold th, so the outcome
+// is k + [u >= th] with one comparison; k < 0 marks an interval holding a
+// second threshold, resolved by demSlow.
+func (w *worker) demGuide() {
+	K := w.p.k
+	K2 := K + 2
+	rowsN := len(w.trans) / K2
+	w.dem = make([]guideEntry, 0, rowsN<<demBits)
+	for r := range rowsN {
+		th := w.trans[r*K2 : r*K2+K+1]
+		for j := range 1 << demBits {
+			lo := uint64(j) << (64 - demBits)
+			hi := lo | math.MaxUint64>>demBits
+			k := 0
+			for k < len(th) && th[k] <= lo {
+				k++
+			}
+			e := guideEntry{k: int32(k)}
+			switch {
+			case k == len(th): // every threshold passed: k + [u >= 0]
+				e.k, e.th = int32(k-1), 0
+			case k+1 < len(th) && th[k+1] <= hi:
+				e.k = -1
+			default:
+				e.th = th[k]
+			}
+			w.dem = append(w.dem, e)
+		}
+	}
+}
+
+// demSlow counts row r's first K+1 transition thresholds at or below u.
+func (w *worker) demSlow(r int, u uint64) int {
+	K := w.p.k
+	next := 0
+	for _, th := range w.trans[r*(K+2) : r*(K+2)+K+1] {
+		if u >= th {
+			next++
+		}
+	}
+	return next
 }
 
 // simulateYear draws one year of events and costs for the current list. It is
@@ -380,33 +448,13 @@ func (w *worker) simulateYear(sl *StopLoss, out *yearOut) {
 	var ev [NStreams]int
 	if !sl.Active() {
 		zero := t.zero
-		info := t.info // fixed length; t.cdf and t.guide grow as rows are built
 		for _, row := range rows {
 			base := int(row) * NStreams
 			z := zero[base : base+NStreams : base+NStreams]
 			if u := g.Uint64(); u >= z[0] {
 				ev[0] += t.sample(base, u)
 			}
-			if u := g.Uint64(); u >= z[1] {
-				// Prescribing draws past zero for nearly every patient: the
-				// table's fast path by hand (sample is too big to inline).
-				in := &info[base+1]
-				if in.off < 0 {
-					ev[1] += t.sampleLazy(base+1, u)
-				} else {
-					u = min(u, math.MaxUint64-1)
-					k := t.guide[in.goff+int32(u>>in.shift)]
-					c := t.cdf[in.off : in.off+in.n]
-					for u >= c[k] {
-						k++
-					}
-					if k == in.n-1 {
-						ev[1] += t.walk(base+1, u, false)
-					} else {
-						ev[1] += int(k)
-					}
-				}
-			}
+			ev[1] += t.sample(base+1, g.Uint64())
 			if u := g.Uint64(); u >= z[2] {
 				ev[2] += t.sample(base+2, u)
 			}
@@ -586,22 +634,16 @@ func (w *worker) advance(k Key) {
 			l.cells[c]--
 			continue
 		}
-		age := int(l.age[j])
-		if age < MaxAge {
-			age++
-		}
-		sex := int(l.sex[j])
-		nr := rowOf[(sex*(MaxAge+1)+age)*K+next]
+		sa := w.older[l.sa[j]]
+		nr := rowOf[int(sa)*K+next]
 		l.cells[c]--
 		l.cells[rowCell[nr]]++
-		l.sex[wi], l.age[wi], l.state[wi], l.row[wi] = uint8(sex), uint8(age), uint8(next), nr
+		l.sa[wi], l.row[wi] = sa, nr
 		wi++
-		if sex == Female && age >= 15 && age <= 44 {
-			women++
-		}
+		women += int(w.woman[sa])
 	}
 	n = wi
-	l.sex, l.age, l.state, l.row = l.sex[:n], l.age[:n], l.state[:n], l.row[:n]
+	l.sa, l.row = l.sa[:n], l.row[:n]
 	w.addJoiners(k, women, start)
 }
 
@@ -633,15 +675,7 @@ func (w *worker) joinFromMix(j *Draws, i, count int) {
 	l := &w.pop
 	cdf := &w.p.joinCDF[i]
 	for range count {
-		u := j.Float64()
-		c, hi := 0, NCells-1 // the first cell with u < cdf[c], by bisection
-		for c < hi {
-			if mid := (c + hi) / 2; u >= cdf[mid] {
-				c = mid + 1
-			} else {
-				hi = mid
-			}
-		}
+		c := searchCum(cdf[:], j.Float64()) // the first cell with u < cdf[c]
 		sex, b := c/NBands, c%NBands
 		age := 5*b + int(j.G.Uint64()%5)
 		if b == NBands-1 {

@@ -15,8 +15,12 @@ import (
 //
 // Row r = (cell*K + state)*NStreams + stream. For count k the threshold
 // cdf[off[r]+k] is floor(P(N <= k)·2^64); N = min{k : u < cdf[k]}. A guide
-// table (Chen & Asau, 1974) of 2^gbits entries per row gives the first k to
-// try, so long rows (prescribing) cost O(1) comparisons on average.
+// table (Chen & Asau, 1974) of about as many entries as the row has
+// thresholds gives, for the interval of u an entry covers, the first k to
+// try and its threshold: where the interval holds no further threshold
+// (most of the mass) the count is k or k+1 from that one comparison, with
+// no second load and no loop; elsewhere (the tails) the entry says so and
+// the draw scans the row.
 // The tail beyond P = 1-1e-13 is folded into the last count. Tables store
 // thresholds up to P = 1 - 2^-12 and a sentinel; the rare u beyond is
 // resolved by walking the sums.
@@ -34,22 +38,42 @@ import (
 // after each year; Model.Validate refuses models whose count distributions
 // need more than maxCount counts, so a valid model never reaches it.
 type countTables struct {
-	zero  []uint64 // per row: threshold for N = 0 (fast path)
-	one   []uint64 // per row: threshold for N <= 1 once the row is built, else zero's
+	zero  []uint64  // per row: threshold for N = 0 (fast path)
+	one   []uint64  // per row: threshold for N <= 1 once the row is built, else zero's
+	fast  []rowFast // per group (cell*K + state): its rows' zero, one and prescribing guide, together
 	info  []rowInfo
 	mu    []float64 // per row: mean count
 	p0    []float64 // per row: P(N = 0)
 	disp  [NStreams]float64
 	cdf   []uint64
-	guide []int32
-	err   error // the first bad row met since build; see Err
+	guide []guideEntry // entries 0 and 1: those of every row not yet built (shift 63)
+	err   error        // the first bad row met since build; see Err
+}
+
+// rowFast is what the fused year loop reads of a patient's group, in one
+// place: each stream's zero and one thresholds (as zero and one) and
+// prescribing's guide (as its rowInfo).
+type rowFast struct {
+	zero, one [NStreams]uint64
+	goff      int32
+	shift     uint8
+}
+
+// guideEntry is one entry of a row's guide table: for u in its interval,
+// k is the first count whose threshold th = cdf[k] exceeds the interval's
+// start. If k >= 0 the count is k + [u >= th]; k < 0 (-1 minus that first
+// count) marks an interval that holds a second threshold or reaches the
+// row's stored end, where sample scans.
+type guideEntry struct {
+	th uint64
+	k  int32
 }
 
 type rowInfo struct {
 	off   int32 // offset into cdf; -1 until built
 	n     int32 // stored thresholds, sentinel included
-	goff  int32 // offset into guide
-	shift uint8 // 64 - guide bits
+	goff  int32 // offset into guide (0 until built: the shared entries that send every draw to sampleLazy)
+	shift uint8 // 64 - guide bits (63 until built)
 	uses  uint8 // direct draws so far
 }
 
@@ -64,9 +88,9 @@ const (
 	// rather than running on.
 	maxCount   = 1 << 20
 	countSlack = 1e-9
-	// maxTableEntries bounds the thresholds one worker's tables hold
-	// (64 MiB): rows used after that are drawn by walking, which is slower
-	// but needs no memory.
+	// maxTableEntries bounds the thresholds one worker's tables hold, a
+	// guide entry counting as two (64 MiB): rows used after that are drawn
+	// by walking, which is slower but needs no memory.
 	maxTableEntries = 1 << 23
 	// logTiny: below exp(logTiny) a probability is carried as its logarithm
 	// (P(N = 0) underflows for Poisson means above about 700).
@@ -79,13 +103,14 @@ func (t *countTables) build(mu []float64, disp *[NStreams]float64) {
 	n := len(mu)
 	t.zero = grow(t.zero, n)
 	t.one = grow(t.one, n)
+	t.fast = grow(t.fast, n/NStreams)
 	t.info = grow(t.info, n)
 	t.mu = grow(t.mu, n)
 	t.p0 = grow(t.p0, n)
 	copy(t.mu, mu)
 	t.disp = *disp
 	t.cdf = t.cdf[:0]
-	t.guide = t.guide[:0]
+	t.guide = append(t.guide[:0], guideEntry{k: -1}, guideEntry{k: -1})
 	t.err = nil
 	for r := range n {
 		if m := t.mu[r]; !(m >= 0 && m <= math.MaxFloat64) {
@@ -96,9 +121,12 @@ func (t *countTables) build(mu []float64, disp *[NStreams]float64) {
 			t.fail(r, "dispersion %v is not a number 0 or more", d)
 			t.mu[r] = 0
 		}
-		t.info[r] = rowInfo{off: -1}
+		t.info[r] = rowInfo{off: -1, shift: 63}
 		t.zero[r] = t.firstThreshold(r)
 		t.one[r] = t.zero[r] // until built, every u past zero goes to sample
+		f := &t.fast[r/NStreams]
+		f.zero[r%NStreams], f.one[r%NStreams] = t.zero[r], t.one[r]
+		f.goff, f.shift = 0, 63
 	}
 }
 
@@ -235,29 +263,43 @@ func recip(k int) float64 {
 }
 
 // buildRow stores row r's thresholds (up to P = 1 - tableTail, then a
-// sentinel) and a guide table of 2^b >= the row's length entries.
+// sentinel) and a guide table of 2^b >= (the row's length - 1) entries (see
+// guideEntry): as many as the old plain guide had, so a row costs no more
+// to build and its guide no more cache; twice as many would settle a few
+// more draws with one comparison but cost 13% more instructions per
+// practice task, where rows are built lazily (callgrind).
 func (t *countTables) buildRow(r int) {
 	start := len(t.cdf)
 	t.walk(r, 0, true)
 	row := t.cdf[start:]
+	n := len(row)
 	in := &t.info[r]
 	in.off = int32(start)
-	in.n = int32(len(row))
+	in.n = int32(n)
 	t.one[r] = row[1] // a real threshold: walk stores at least counts 0 and 1
-	b := bits.Len(uint(len(row) - 1))
+	t.fast[r/NStreams].one[r%NStreams] = row[1]
+	b := bits.Len(uint(n - 1))
 	in.shift = uint8(64 - b)
 	in.goff = int32(len(t.guide))
-	g := 1 << b
-	k := int32(0)
-	for j := range g {
+	k := 0
+	for j := range 1 << b {
 		lo := uint64(j) << (64 - b)
-		if b == 0 {
-			lo = 0
-		}
-		for row[k] <= lo && int(k) < len(row)-1 {
+		hi := min(lo|(math.MaxUint64>>b), math.MaxUint64-1) // the last u drawn from it (sample clamps u)
+		for row[k] <= lo && k < n-1 {
 			k++
 		}
-		t.guide = append(t.guide, k)
+		e := guideEntry{th: row[k], k: int32(k)}
+		// One comparison settles it if no later threshold falls in the
+		// interval, neither count is the sentinel's, and the threshold is
+		// below the largest u (so the clamp changes nothing).
+		if !(k+1 < n-1 && row[k+1] > hi && row[k] < math.MaxUint64) {
+			e.k = -1 - int32(k)
+		}
+		t.guide = append(t.guide, e)
+	}
+	if r%NStreams == int(Prescribing) {
+		f := &t.fast[r/NStreams]
+		f.goff, f.shift = in.goff, in.shift
 	}
 }
 
@@ -270,23 +312,37 @@ func (t *countTables) buildAll() {
 	}
 }
 
-// sample returns the count for row r and a uniform word u with u >= zero[r].
-// The fast path (a built row) is small enough to inline into the hot loop.
+// sample returns the count for row r and a uniform word u.
+// The fast path (one guide entry, one comparison) inlines into the hot loop.
 func (t *countTables) sample(r int, u uint64) int {
 	in := &t.info[r]
+	e := t.guide[in.goff+int32(u>>(in.shift&63))]
+	if e.k >= 0 {
+		_, br := bits.Sub64(u, e.th, 0) // 1 if u < th
+		return int(e.k) + 1 - int(br)
+	}
+	return t.scan(r, u, int(-1-e.k))
+}
+
+// scan returns the count for row r and u from first count k on: the guide
+// entry's slow path, and every draw from a row not yet built.
+func (t *countTables) scan(r int, u uint64, k int) int {
+	in := &t.info[r]
 	if in.off < 0 {
+		if u < t.zero[r] { // drawn without a table, as before it is built
+			return 0
+		}
 		return t.sampleLazy(r, u)
 	}
-	u = min(u, math.MaxUint64-1)             // the sentinel stops every scan
-	k := t.guide[in.goff+int32(u>>in.shift)] // a shift of 64 gives 0
+	u = min(u, math.MaxUint64-1) // the sentinel stops every scan
 	cdf := t.cdf[in.off : in.off+in.n]
 	for u >= cdf[k] {
 		k++
 	}
-	if k == in.n-1 {
+	if k == int(in.n)-1 {
 		return t.walk(r, u, false) // beyond the stored part (probability < tableTail)
 	}
-	return int(k)
+	return k
 }
 
 // sampleLazy draws from a row not yet built: directly for its first
@@ -297,7 +353,7 @@ func (t *countTables) sampleLazy(r int, u uint64) int {
 		in.uses++
 		return t.walk(r, u, false)
 	}
-	if len(t.cdf) >= maxTableEntries { // memory bound reached: walk
+	if len(t.cdf)+2*len(t.guide) >= maxTableEntries { // memory bound reached: walk
 		return t.walk(r, u, false)
 	}
 	t.buildRow(r)
