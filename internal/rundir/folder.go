@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gpbudget/gpbudget/output/runfolder"
 )
@@ -118,8 +119,9 @@ func (sp *Spec) plan(c *runfolder.Contents) folderPlan {
 	// Shards' manifests: this shard's own earlier attempt, the other
 	// shards of its run (left alone), anything else.
 	shardOurs := map[runfolder.Shard]bool{}
-	var runs []string                 // other runs' descriptions, in order found
-	shardsOf := map[string][]string{} // description -> its shards
+	var runs []string                    // other runs' descriptions, in order found
+	shardsOf := map[string][]string{}    // description -> its shards
+	firstStart := map[string]time.Time{} // description -> its first shard's start
 	for _, sh := range sortedShards(c) {
 		m := c.Shards[sh]
 		sibling := sp.Shard != nil && sh.Count == sp.Shard.Count
@@ -129,20 +131,27 @@ func (sp *Spec) plan(c *runfolder.Contents) folderPlan {
 		case m == nil:
 			others = append(others, fmt.Sprintf("shard %s's manifest, which cannot be read (%v)", sh, c.ShardErrs[sh]))
 		default:
-			d := describe(m)
+			// Shards of one run are grouped by what the run is, not when
+			// each shard started: separate jobs start at different times.
+			d := identify(m)
 			if shardsOf[d] == nil {
 				runs = append(runs, d)
+				firstStart[d] = m.Started
+			}
+			if m.Started.Before(firstStart[d]) {
+				firstStart[d] = m.Started
 			}
 			shardsOf[d] = append(shardsOf[d], sh.String())
 		}
 	}
 	for _, d := range runs {
 		sh := shardsOf[d]
+		desc := fmt.Sprintf("%s, started %s)", d, startStamp(firstStart[d]))
 		if len(sh) == 1 {
-			others = append(others, fmt.Sprintf("shard %s of %s", sh[0], d))
+			others = append(others, fmt.Sprintf("shard %s of %s", sh[0], desc))
 			continue
 		}
-		others = append(others, fmt.Sprintf("shards %s and %s of %s", strings.Join(sh[:len(sh)-1], ", "), sh[len(sh)-1], d))
+		others = append(others, fmt.Sprintf("shards %s and %s of %s", strings.Join(sh[:len(sh)-1], ", "), sh[len(sh)-1], desc))
 	}
 	listed := map[string]bool{}
 	if c.Run != nil {
@@ -248,6 +257,15 @@ func sortedShards(c *runfolder.Contents) []runfolder.Shard {
 
 // describe says which run m is, for a refusal.
 func describe(m *runfolder.Manifest) string {
+	return fmt.Sprintf("%s, started %s)", identify(m), startStamp(m.Started))
+}
+
+// startStamp is a run's start as a refusal shows it (to the minute).
+func startStamp(t time.Time) string { return t.Format("2006-01-02 15:04 MST") }
+
+// identify says which run m is and its state, without when it started
+// (the closing parenthesis left for the caller's start).
+func identify(m *runfolder.Manifest) string {
 	state := "complete"
 	if !m.Completed {
 		state = fmt.Sprintf("incomplete: %d of %d replications", m.DoneReps(), m.Replications)
@@ -259,8 +277,8 @@ func describe(m *runfolder.Manifest) string {
 	if m.Merged != nil {
 		what = fmt.Sprintf("a run merged from %d shards", len(m.Merged))
 	}
-	return fmt.Sprintf("%s of scenario %q, seed %d, %d replications x %d years (%s, started %s)",
-		what, m.ScenarioName, m.Seed, m.Replications, m.Years, state, m.Started.Format("2006-01-02 15:04 MST"))
+	return fmt.Sprintf("%s of scenario %q, seed %d, %d replications x %d years (%s",
+		what, m.ScenarioName, m.Seed, m.Replications, m.Years, state)
 }
 
 // manifest is the manifest a run of sp starts with.

@@ -158,6 +158,16 @@ func TestFolderRulesForShards(t *testing.T) {
 	dir := t.TempDir()
 	runShards(t, dir, 5, 6, 3, 0, 2)
 	refused(t, spec(t, dir, 5, 6, nil), "it holds shards 0/3 and 2/3 of a run")
+	// Shards are separate jobs that start when they start: one that started
+	// an hour after the other is still the same run's (the refusal named
+	// them as two runs when their minutes differed).
+	editManifest(t, dir, runfolder.Shard{Index: 2, Count: 3}, func(m map[string]any) {
+		m["started"] = "2026-01-02T15:04:00Z"
+	})
+	editManifest(t, dir, runfolder.Shard{Index: 0, Count: 3}, func(m map[string]any) {
+		m["started"] = "2026-01-02T14:04:00Z"
+	})
+	refused(t, spec(t, dir, 5, 6, nil), "it holds shards 0/3 and 2/3 of a run of scenario \"shard-test\", seed 5, 6 replications x 2 years (complete, started 2026-01-02 14:04 UTC)")
 
 	// The missing shard joins them; a shard reruns over its own attempt.
 	runShards(t, dir, 5, 6, 3, 1, 1)
