@@ -87,3 +87,23 @@ func (d *Draws) NormTail(c float64) float64 {
 		}
 	}
 }
+
+// Norm returns a standard normal by Marsaglia's polar method (Marsaglia &
+// Bray, SIAM Review 1964), caching the second variate of each pair.
+func (d *Draws) Norm() float64 {
+	if d.has {
+		d.has = false
+		return d.spare
+	}
+	for {
+		u := 2*unit(d.G.Uint64()) - 1
+		v := 2*unit(d.G.Uint64()) - 1
+		s := u*u + v*v
+		if s >= 1 || s == 0 {
+			continue
+		}
+		f := math.Sqrt(-2 * math.Log(s) / s)
+		d.spare, d.has = v*f, true
+		return u * f
+	}
+}
