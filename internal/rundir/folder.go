@@ -122,6 +122,7 @@ func (sp *Spec) plan(c *runfolder.Contents) folderPlan {
 	var runs []string                    // other runs' descriptions, in order found
 	shardsOf := map[string][]string{}    // description -> its shards
 	firstStart := map[string]time.Time{} // description -> its first shard's start
+	manOf := map[string]*runfolder.Manifest{}
 	for _, sh := range sortedShards(c) {
 		m := c.Shards[sh]
 		sibling := sp.Shard != nil && sh.Count == sp.Shard.Count
@@ -133,10 +134,10 @@ func (sp *Spec) plan(c *runfolder.Contents) folderPlan {
 		default:
 			// Shards of one run are grouped by what the run is, not when
 			// each shard started: separate jobs start at different times.
-			d := identify(m)
+			d := describeAt(m, time.Time{})
 			if shardsOf[d] == nil {
 				runs = append(runs, d)
-				firstStart[d] = m.Started
+				firstStart[d], manOf[d] = m.Started, m
 			}
 			if m.Started.Before(firstStart[d]) {
 				firstStart[d] = m.Started
@@ -146,7 +147,7 @@ func (sp *Spec) plan(c *runfolder.Contents) folderPlan {
 	}
 	for _, d := range runs {
 		sh := shardsOf[d]
-		desc := fmt.Sprintf("%s, started %s)", d, startStamp(firstStart[d]))
+		desc := describeAt(manOf[d], firstStart[d])
 		if len(sh) == 1 {
 			others = append(others, fmt.Sprintf("shard %s of %s", sh[0], desc))
 			continue
@@ -256,16 +257,11 @@ func sortedShards(c *runfolder.Contents) []runfolder.Shard {
 }
 
 // describe says which run m is, for a refusal.
-func describe(m *runfolder.Manifest) string {
-	return fmt.Sprintf("%s, started %s)", identify(m), startStamp(m.Started))
-}
+func describe(m *runfolder.Manifest) string { return describeAt(m, m.Started) }
 
-// startStamp is a run's start as a refusal shows it (to the minute).
-func startStamp(t time.Time) string { return t.Format("2006-01-02 15:04 MST") }
-
-// identify says which run m is and its state, without when it started
-// (the closing parenthesis left for the caller's start).
-func identify(m *runfolder.Manifest) string {
+// describeAt says which run m is, as if it started at started; with the
+// zero time it says so without a start (the key shards of one run share).
+func describeAt(m *runfolder.Manifest, started time.Time) string {
 	state := "complete"
 	if !m.Completed {
 		state = fmt.Sprintf("incomplete: %d of %d replications", m.DoneReps(), m.Replications)
@@ -277,7 +273,10 @@ func identify(m *runfolder.Manifest) string {
 	if m.Merged != nil {
 		what = fmt.Sprintf("a run merged from %d shards", len(m.Merged))
 	}
-	return fmt.Sprintf("%s of scenario %q, seed %d, %d replications x %d years (%s",
+	if !started.IsZero() {
+		state += ", started " + started.Format("2006-01-02 15:04 MST")
+	}
+	return fmt.Sprintf("%s of scenario %q, seed %d, %d replications x %d years (%s)",
 		what, m.ScenarioName, m.Seed, m.Replications, m.Years, state)
 }
 
