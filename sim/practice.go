@@ -594,17 +594,22 @@ func (w *worker) advanceWith(k Key, dem []uint64) {
 	// The list's cells a year on: a histogram of who stays, by their new
 	// cell (indexed by a byte, so without bounds checks).
 	var cells [256]int32
+	// Two passes, each with few enough live values for the registers: the
+	// outcomes first, each written over its patient's uniform, then the
+	// list moved on.
 	for j, row := range rows {
 		r := int(row)
 		u := dem[j]
 		de := guide[r<<demBits|int(u>>(64-demBits))]
-		next := int(de.k)
-		if next >= 0 {
-			_, br := bits.Sub64(u, de.th, 0)
-			next += 1 - int(br)
-		} else {
-			next = w.demSlow(r, u)
+		if de.k < 0 {
+			dem[j] = uint64(w.demSlow(r, u))
+			continue
 		}
+		_, br := bits.Sub64(u, de.th, 0)
+		dem[j] = uint64(int(de.k) + 1 - int(br))
+	}
+	for j := range rows {
+		next := int(dem[j])
 		// Who died or left is dropped without a branch: every patient is
 		// written at wi, which moves on only for those who stay, so the
 		// list keeps its order.
