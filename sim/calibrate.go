@@ -53,12 +53,13 @@ func EventsByBand(m *Model, seed uint64, rep, years int) *BandTotals {
 			b := min(int(l.sa[j])%(MaxAge+1)/5, NBands-1)
 			out.Heads[b]++
 			base := int(row) * NStreams
+			u, _ := patientUniforms(w.counts.G.Uint64(), w.counts.G.Uint64(), w.counts.G.Uint64())
 			for s := range NStreams {
 				mu := w.tab.mu[base+s]
 				out.Expected[s][b] += mu
 				out.ExpectedSq[s][b] += mu * mu
-				if u := w.counts.G.Uint64(); u >= w.tab.zero[base+s] {
-					out.Events[s][b] += float64(w.tab.sample(base+s, u))
+				if u[s] >= w.tab.zero[base+s] {
+					out.Events[s][b] += float64(w.tab.sample(base+s, u[s]))
 				}
 			}
 		}

@@ -14,12 +14,14 @@ func (w *worker) patientYear(k Key, each func(cost *[NStreams]float64)) {
 	w.startPractice(k.Seed, k.Rep, k.Practice)
 	w.reseedYear(k.At(0))
 	var c [NStreams]float64
+	g := &w.counts.G
 	for _, row := range w.pop.row {
 		base := int(row) * NStreams
+		u, _ := patientUniforms(g.Uint64(), g.Uint64(), g.Uint64())
 		for s := range NStreams {
 			c[s] = 0
-			if u := w.counts.G.Uint64(); u >= w.tab.zero[base+s] {
-				c[s] = w.costSum(s, w.tab.sample(base+s, u))
+			if u[s] >= w.tab.zero[base+s] {
+				c[s] = w.costSum(s, w.tab.sample(base+s, u[s]))
 			}
 		}
 		each(&c)

@@ -82,6 +82,7 @@ type worker struct {
 	ls        listTask
 	listDraws Draws
 	marks     []uint64 // patients a list change removes (lists.go)
+	demU      []uint64 // the year's demography uniforms, by patient (simulateYear, advance)
 }
 
 // setup builds the worker's model-wide lookup tables on first use.
@@ -152,11 +153,14 @@ type yearOut struct {
 	stopLoss float64 // cost above the per-patient stop-loss threshold
 }
 
-// stateOf draws a frailty state for a patient in cell c from the cell's
-// shares (c = NCells: a newborn, from the stationary shares): the number of cumulative-share thresholds a uniform word reaches
-// (no branch to mispredict).
-func (w *worker) stateOf(d *Draws, c int) int {
-	u := d.G.Uint64()
+// stateOf draws a frailty state for a patient in cell c (c = NCells: a
+// newborn, from the stationary shares) with one word of d (stateAt).
+func (w *worker) stateOf(d *Draws, c int) int { return w.stateAt(c, d.G.Uint64()) }
+
+// stateAt returns the frailty state of uniform word u for a patient in cell
+// c: the number of the cell's cumulative-share thresholds u reaches (no
+// branch to mispredict).
+func (w *worker) stateAt(c int, u uint64) int {
 	k := 0
 	K1 := w.p.k - 1
 	for _, th := range w.shareTh[c*K1 : c*K1+K1] {
@@ -239,146 +243,107 @@ func (w *worker) rates(i int, mult *[NStreams]float64) {
 // stepYear simulates practice i's year: events and costs for the list at the
 // start of the year, then (unless it is the last year) the list moves on a
 // year. Without a per-patient stop-loss both happen in one pass over the
-// patients (yearAndAdvance); the counts and demography streams are separate
-// generators, so their draws overlap in the processor. Both paths visit the
-// patients in the same order and drop leavers without reordering the list,
-// so a scenario with a stop-loss and one without give the same patients the
-// same counts and demography draws (common random numbers).
+// patients (yearAndAdvance); with one, simulateYear draws each covered
+// patient's costs and keeps the demography uniforms for advanceWith. Both
+// paths take each patient's three words (patientdraws.go) in the same
+// order and drop leavers without reordering the list, so a scenario with a
+// stop-loss and one without give the same patients the same counts and
+// demography draws (common random numbers).
 func (w *worker) stepYear(k Key, last bool, sl *StopLoss, out *yearOut) {
 	w.reseedYear(k)
-	if last || sl.Active() {
-		w.simulateYear(sl, out)
+	if sl.Active() {
+		w.simulateYear(sl, out, !last)
 		if !last {
-			w.advance(k)
+			w.advanceWith(k, w.demU)
 		}
 		return
 	}
-	w.yearAndAdvance(k, out)
+	w.yearAndAdvance(k, out, !last)
 }
 
-// yearAndAdvance is simulateYear (without stop-loss) and advance fused: for
-// each patient, one uniform per stream for the counts, then one from the
-// demography stream for next state, death or leaving. A patient who dies or
-// leaves is dropped and later patients move up, so every patient at the
-// start of the year is simulated once, in list order.
-func (w *worker) yearAndAdvance(k Key, out *yearOut) {
+// yearAndAdvance simulates the year without a stop-loss and, if advance,
+// moves the list on (advanceWith): for each patient, three words
+// (patientdraws.go), for the five streams' counts and the demography's
+// next state, death or leaving. The counts pass keeps each patient's
+// demography uniform, which the demography pass then reads: two loops, each
+// with few enough live values to keep them in registers. Without advance
+// (the last year) the list is left as it is.
+func (w *worker) yearAndAdvance(k Key, out *yearOut, advance bool) {
 	w.setup()
-	K := w.p.k
 	t := &w.tab
-	l := &w.pop
-	n := len(l.row)
-	start := n
+	rows := w.pop.row
+	n := len(rows)
 	out.listSize = n
 	w.patientYears += int64(n)
-	d := &w.demo
-	d.Reseed(k, PurposeDemography)
-	g, dg := &w.counts.G, &d.G
-	ageing, dem := w.ageing, w.dem
+	g := &w.counts.G
 	fast, guide := t.fast, t.guide
-	rows := l.row[:n]
-	sas := l.sa[:len(rows)]
+	w.demU = grow(w.demU, n)
+	demU := w.demU[:n]
 	var ev [NStreams]int // counts past one (the tables' part); the rest below
-	// zeros02 and zeros34 count the draws below zero of streams 0 and 2,
-	// and 3 and 4, in 32-bit halves (a list is far below 2^32 patients).
-	var zeros02, zeros34 uint64
-	wi := 0
-	K2 := K + 2
-	// The list's cells a year on: a histogram of who stays, by their new
-	// cell (indexed by a byte, so without bounds checks).
-	var cells [256]int32
+	// pastA and pastB count the lanes of words a and b at or past their
+	// zero threshold (a count of 1 or more): one 32-bit counter per lane,
+	// the guard bits shifted down to bits 32 and 0 (a list is far below
+	// 2^32 patients).
+	var pastA, pastB uint64
 	for j, row := range rows {
 		r := int(row)
-		base := r * NStreams
 		f := &fast[r]
-		z, o := &f.zero, &f.one
-		// Streams other than prescribing are mostly 0 or 1 events: the
-		// count is [u >= zero] without a branch, and only u past one (a
-		// count of 2 or more, or a row not yet built) branches to the
-		// table.
-		if u := g.Uint64(); true {
-			_, b := bits.Sub64(u, z[0], 0) // 1 if u < zero: count 0
-			zeros02 += b
-			if u >= o[0] {
-				ev[0] += t.sample(base, u) - 1
-				guide = t.guide // building a row may have moved it
-			}
+		a, b, c := g.Uint64(), g.Uint64(), g.Uint64()
+		demU[j] = c << 32
+		// The four rarer streams are mostly 0 or 1 events: a lane's count
+		// is [x >= zero] (its guard bit after the subtraction), two lanes
+		// at once, and only a lane past one (a count of 2 or more, or a row
+		// not yet built) goes to the table.
+		xa, xb := a|laneGuard, b|laneGuard
+		pastA += (xa - f.zero[0]) & laneGuard >> 31
+		pastB += (xb - f.zero[1]) & laneGuard >> 31
+		// A guard bit left set by the subtraction marks a lane at or past
+		// its threshold for one (a count of 2 or more): rare.
+		if pa, pb := xa-f.one[0], xb-f.one[1]; (pa|pb)&laneGuard != 0 {
+			t.pastOne(r*NStreams, a, b, pa, pb, &ev)
+			guide = t.guide // building a row may have moved it
 		}
 		// Prescribing draws past zero for nearly every patient: straight
 		// to its guide entry (sample's fast path by hand: sample is too big
 		// to inline).
-		if u := g.Uint64(); true {
-			e := guide[f.goff+int32(u>>(f.shift&63))]
-			if e.k >= 0 {
-				_, br := bits.Sub64(u, e.th, 0) // 1 if u < th
-				ev[1] += int(e.k) + 1 - int(br)
-			} else {
-				ev[1] += t.scan(base+1, u, int(-1-e.k))
-				guide = t.guide // building a row may have moved it
-			}
-		}
-		if u := g.Uint64(); true {
-			_, b := bits.Sub64(u, z[2], 0)
-			zeros02 += b << 32
-			if u >= o[2] {
-				ev[2] += t.sample(base+2, u) - 1
-				guide = t.guide // building a row may have moved it
-			}
-		}
-		if u := g.Uint64(); true {
-			_, b := bits.Sub64(u, z[3], 0)
-			zeros34 += b
-			if u >= o[3] {
-				ev[3] += t.sample(base+3, u) - 1
-				guide = t.guide // building a row may have moved it
-			}
-		}
-		if u := g.Uint64(); true {
-			_, b := bits.Sub64(u, z[4], 0)
-			zeros34 += b << 32
-			if u >= o[4] {
-				ev[4] += t.sample(base+4, u) - 1
-				guide = t.guide // building a row may have moved it
-			}
-		}
-		// Demography: outcomes 0..K-1 (next state), K (death), K+1
-		// (leaves): the number of the row's thresholds at or below u, from
-		// its guide entry (see demGuide).
-		u := dg.Uint64()
-		de := dem[r<<demBits|int(u>>(64-demBits))]
-		next := int(de.k)
-		if next >= 0 {
-			_, br := bits.Sub64(u, de.th, 0)
-			next += 1 - int(br)
+		u := c &^ lowHalf
+		e := guide[f.goff+int32(u>>(f.shift&63))]
+		if e.k >= 0 {
+			_, br := bits.Sub64(u, e.th, 0) // 1 if u < th
+			ev[Prescribing] += int(e.k) + 1 - int(br)
 		} else {
-			next = w.demSlow(r, u)
+			ev[Prescribing] += t.scan(r*NStreams+int(Prescribing), u, int(-1-e.k))
+			guide = t.guide // building a row may have moved it
 		}
-		// Who died or left is dropped without a branch: every patient is
-		// written at wi, which moves on only for those who stay, so the
-		// list keeps its order.
-		stay := 0
-		if next < K {
-			stay = 1
-		}
-		a := ageing[int(sas[j])*K2+next]
-		sas[wi], rows[wi] = uint8(a>>32), uint16(a)
-		wi += stay
-		cells[uint8(a>>16)] += int32(stay)
 	}
-	ev[0] += n - int(uint32(zeros02))
-	ev[2] += n - int(zeros02>>32)
-	ev[3] += n - int(uint32(zeros34))
-	ev[4] += n - int(zeros34>>32)
-	// Women aged 15-44 after ageing are the female cells of bands 3 to 8
-	// (15-19 ... 40-44).
-	women := 0
-	for b := 3; b <= 8; b++ {
-		women += int(cells[Female*NBands+b])
-	}
-	n = wi
-	copy(l.cells[:], cells[:NCells])
-	l.sa, l.row = sas[:n], rows[:n]
+	ev[Outpatient] += int(pastA >> 32)
+	ev[AE] += int(uint32(pastA))
+	ev[Emergency] += int(pastB >> 32)
+	ev[Elective] += int(uint32(pastB))
 	w.finishYear(&ev, out)
-	w.addJoiners(k, women, start)
+	if advance {
+		w.advanceWith(k, demU)
+	}
+}
+
+// pastOne adds to ev, for each of the four rarer streams whose lane in
+// words a and b is at or past its row's threshold for one event (its guard
+// bit in pa or pb, words a and b less their one thresholds, is set),
+// the count's excess over one (the fused loop has counted one already).
+// base is the patient's first row (group·NStreams).
+func (t *countTables) pastOne(base int, a, b, pa, pb uint64, ev *[NStreams]int) {
+	if pa&(1<<63) != 0 {
+		ev[Outpatient] += t.sample(base+int(Outpatient), laneU(a, laneShift[Outpatient])) - 1
+	}
+	if pa&(1<<31) != 0 {
+		ev[AE] += t.sample(base+int(AE), laneU(a, laneShift[AE])) - 1
+	}
+	if pb&(1<<63) != 0 {
+		ev[Emergency] += t.sample(base+int(Emergency), laneU(b, laneShift[Emergency])) - 1
+	}
+	if pb&(1<<31) != 0 {
+		ev[Elective] += t.sample(base+int(Elective), laneU(b, laneShift[Elective])) - 1
+	}
 }
 
 // demBits: each transition row's guide (dem) has 2^demBits entries.
@@ -418,6 +383,9 @@ func (w *worker) demGuide() {
 }
 
 // demSlow counts row r's first K+1 transition thresholds at or below u.
+// Kept out of line, so that advanceWith's loop keeps its values in registers.
+//
+//go:noinline
 func (w *worker) demSlow(r int, u uint64) int {
 	K := w.p.k
 	next := 0
@@ -429,60 +397,44 @@ func (w *worker) demSlow(r int, u uint64) int {
 	return next
 }
 
-// simulateYear draws one year of events and costs for the current list. It is
-// the hot loop: one uniform per patient per stream from the counts stream
-// (in patient order, stream order, so counts are common random numbers
-// across scenarios), then the cost draws. Costs are independent of which
-// patient has the event, so streams without a per-patient stop-loss draw
-// their costs after the loop from the year's total count (spend, costsum.go:
-// one Gamma(N·shape) draw for a gamma-sum stream, an exact tail and a
-// moment-matched body for a lognormal one). Only streams a stop-loss covers
-// need each patient's own cost.
-func (w *worker) simulateYear(sl *StopLoss, out *yearOut) {
+// simulateYear draws one year of events and costs for the current list
+// under a per-patient stop-loss: each patient's three words
+// (patientdraws.go) from the counts stream, in patient order (so counts
+// are common random numbers across scenarios), then the cost draws. Costs
+// are independent of which patient has the event, so streams the stop-loss
+// does not cover draw their costs after the loop from the year's total
+// count (spend, costsum.go: one Gamma(N·shape) draw for a gamma-sum
+// stream, an exact tail and a moment-matched body for a lognormal one);
+// covered streams draw each patient's own cost (and thin its counts to the
+// year's rates patient by patient). With keep, each patient's demography
+// uniform is kept in w.demU for advanceWith.
+func (w *worker) simulateYear(sl *StopLoss, out *yearOut, keep bool) {
 	w.setup()
 	t := &w.tab
 	rows := w.pop.row
 	out.listSize = len(rows)
 	w.patientYears += int64(len(rows))
 	g := &w.counts.G
-	var ev [NStreams]int
-	if !sl.Active() {
-		zero := t.zero
-		for _, row := range rows {
-			base := int(row) * NStreams
-			z := zero[base : base+NStreams : base+NStreams]
-			if u := g.Uint64(); u >= z[0] {
-				ev[0] += t.sample(base, u)
-			}
-			ev[1] += t.sample(base+1, g.Uint64())
-			if u := g.Uint64(); u >= z[2] {
-				ev[2] += t.sample(base+2, u)
-			}
-			if u := g.Uint64(); u >= z[3] {
-				ev[3] += t.sample(base+3, u)
-			}
-			if u := g.Uint64(); u >= z[4] {
-				ev[4] += t.sample(base+4, u)
-			}
-		}
-		w.finishYear(&ev, out)
-		return
+	if keep {
+		w.demU = grow(w.demU, len(rows))
 	}
-	// With a stop-loss: covered streams' costs are drawn per patient (and
-	// their counts thinned per patient to the year's rates).
+	var ev [NStreams]int
 	covered, threshold := sl.Streams, sl.Threshold
 	var inline [NStreams]float64
 	var evCovered [NStreams]int
 	for i := range rows {
 		base := int(rows[i]) * NStreams
+		u, dem := patientUniforms(g.Uint64(), g.Uint64(), g.Uint64())
+		if keep {
+			w.demU[i] = dem
+		}
 		pc := 0.0
 		for s := range NStreams {
-			u := g.Uint64()
 			r := base + s
-			if u < t.zero[r] {
+			if u[s] < t.zero[r] {
 				continue
 			}
-			k := t.sample(r, u)
+			k := t.sample(r, u[s])
 			if covered[s] {
 				if w.keep[s] < 1 {
 					k = w.thinP.Binomial(k, w.keep[s])
@@ -606,50 +558,86 @@ func (w *worker) costSum(s, k int) float64 {
 	return total
 }
 
-// advance moves the list on a year: frailty transitions, deaths and leavers
-// (one uniform per patient), ageing, then births and new registrations.
+// advance moves the list on a year outside a run's year loop (calibration):
+// it draws the year's three words per patient from the counts stream of
+// key k, as a run's year does, and moves the list with their demography
+// uniforms (advanceWith). It leaves the counts stream reseeded at k.
 func (w *worker) advance(k Key) {
-	p := w.p
-	K := p.k
-	l := &w.pop
-	d := &w.demo
-	d.Reseed(k, PurposeDemography)
+	w.counts.Reseed(k, PurposeCounts)
+	g := &w.counts.G
+	n := len(w.pop.row)
+	w.demU = grow(w.demU, n)
+	for j := range n {
+		_, _, c := g.Uint64(), g.Uint64(), g.Uint64()
+		_, w.demU[j] = patientUniforms(0, 0, c)
+	}
+	w.advanceWith(k, w.demU)
+}
+
+// advanceWith moves the list on a year with patient j's demography uniform
+// dem[j]: frailty transitions, deaths and leavers, ageing, then births and
+// new registrations. Each patient's outcome (0..K-1: next state, K: death,
+// K+1: leaves) is the number of its row's thresholds at or below u, from
+// the row's guide entry (see demGuide).
+func (w *worker) advanceWith(k Key, dem []uint64) {
 	w.setup()
-	women := 0
+	K := w.p.k
+	l := &w.pop
 	n := len(l.row)
 	start := n
+	rows := l.row[:n]
+	sas := l.sa[:len(rows)]
+	dem = dem[:len(rows)]
+	ageing, guide := w.ageing, w.dem
 	K2 := K + 2
-	trans, rowOf, rowCell := w.trans, w.rowOf, w.rowCell
 	wi := 0
-	for j := 0; j < n; j++ {
-		r := int(l.row[j])
-		row := trans[r*K2 : r*K2+K2]
-		u := d.G.Uint64()
-		next := 0
-		for next < K+1 && u >= row[next] {
-			next++
-		}
-		c := rowCell[r]
-		if next >= K { // died or left: dropped; the list keeps its order
-			l.cells[c]--
+	// The list's cells a year on: a histogram of who stays, by their new
+	// cell (indexed by a byte, so without bounds checks).
+	var cells [256]int32
+	// Two passes, each with few enough live values for the registers: the
+	// outcomes first, each written over its patient's uniform, then the
+	// list moved on.
+	for j, row := range rows {
+		r := int(row)
+		u := dem[j]
+		de := guide[r<<demBits|int(u>>(64-demBits))]
+		if de.k < 0 {
+			dem[j] = uint64(w.demSlow(r, u))
 			continue
 		}
-		sa := w.older[l.sa[j]]
-		nr := rowOf[int(sa)*K+next]
-		l.cells[c]--
-		l.cells[rowCell[nr]]++
-		l.sa[wi], l.row[wi] = sa, nr
-		wi++
-		women += int(w.woman[sa])
+		_, br := bits.Sub64(u, de.th, 0)
+		dem[j] = uint64(int(de.k) + 1 - int(br))
 	}
-	n = wi
-	l.sa, l.row = l.sa[:n], l.row[:n]
+	for j := range rows {
+		next := int(dem[j])
+		// Who died or left is dropped without a branch: every patient is
+		// written at wi, which moves on only for those who stay, so the
+		// list keeps its order.
+		stay := 0
+		if next < K {
+			stay = 1
+		}
+		x := ageing[int(sas[j])*K2+next]
+		sas[wi], rows[wi] = uint8(x>>32), uint16(x)
+		wi += stay
+		cells[uint8(x>>16)] += int32(stay)
+	}
+	// Women aged 15-44 after ageing are the female cells of bands 3 to 8
+	// (15-19 ... 40-44).
+	women := 0
+	for b := 3; b <= 8; b++ {
+		women += int(cells[Female*NBands+b])
+	}
+	copy(l.cells[:], cells[:NCells])
+	l.sa, l.row = sas[:wi], rows[:wi]
 	w.addJoiners(k, women, start)
 }
 
 // addJoiners adds the year's births (to women aged 15-44 after ageing) and
 // new registrations (as many as turnover takes, in expectation, from a list
-// of start patients) with the practice's own age-sex mix.
+// of start patients) with the practice's own age-sex mix. A birth takes one
+// word of the joiners stream: its top half the sex, its bottom half the
+// frailty state (from the stationary shares).
 func (w *worker) addJoiners(k Key, women, start int) {
 	p := w.p
 	K := p.k
@@ -658,30 +646,37 @@ func (w *worker) addJoiners(k Key, women, start int) {
 	j := &w.other
 	j.Reseed(k, PurposeJoiners)
 	births := j.Poisson(dm.BirthRate * float64(women))
+	boy := toThreshold(dm.MaleBirthShare)
 	for range births {
+		v := j.G.Uint64()
 		sex := Female
-		if j.Float64() < dm.MaleBirthShare {
+		if v&^lowHalf < boy {
 			sex = Male
 		}
-		l.add(sex, 0, w.stateOf(j, NCells), K)
+		l.add(sex, 0, w.stateAt(NCells, v<<32), K)
 	}
 	w.joinFromMix(j, k.Practice, j.Poisson(dm.Turnover*float64(start)))
 }
 
 // joinFromMix adds count patients with practice i's own age-sex mix (ages
-// uniform within band, frailty from the stationary shares), drawn from j.
+// uniform within band, frailty from the cell's shares), each from two words
+// of j: the first picks the cell (Walker's alias table of the practice's
+// mix), the second's top half the age within the band and its bottom half
+// the frailty state.
 func (w *worker) joinFromMix(j *Draws, i, count int) {
 	K := w.p.k
 	l := &w.pop
-	cdf := &w.p.joinCDF[i]
+	mix := alias{e: w.p.joinAlias[i*NCells : (i+1)*NCells]}
 	for range count {
-		c := searchCum(cdf[:], j.Float64()) // the first cell with u < cdf[c]
+		c := mix.draw(j.G.Uint64())
+		v := j.G.Uint64()
 		sex, b := c/NBands, c%NBands
-		age := 5*b + int(j.G.Uint64()%5)
+		lo, span := 5*b, uint64(5)
 		if b == NBands-1 {
-			age = 95 + int(j.G.Uint64()%10) // a second draw: kept, so runs stay as they were
+			lo, span = 95, 10 // 95 to 104
 		}
-		l.add(sex, age, w.stateOf(j, c), K)
+		age, _ := bits.Mul64(v&^lowHalf, span)
+		l.add(sex, lo+int(age), w.stateAt(c, v<<32), K)
 	}
 }
 

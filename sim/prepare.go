@@ -34,8 +34,11 @@ type prepared struct {
 	// capWeight[c]: per-head weight used for budgets (model's own or supplied)
 	capWeight [NCells]float64
 	capScale  float64 // scales the area's capitation total to its expected spend
-	// joiner distribution per practice: cumulative over cells
-	joinCDF [][NCells]float64
+	// joiner distribution per practice: cumulative over cells (cohort
+	// mode, the formula's sample), and as Walker's alias table over cells
+	// (NCells entries a practice: patient-level joiners, joinFromMix)
+	joinCDF   [][NCells]float64
+	joinAlias []uint64
 	// style-and-need multipliers per practice and stream
 	pmult [][NStreams]float64
 	// need adjustment used by capitation per practice
@@ -149,6 +152,8 @@ func prepare(m *Model) (*prepared, error) {
 		return nil, err
 	}
 	p.joinCDF = make([][NCells]float64, np)
+	p.joinAlias = make([]uint64, 0, np*NCells)
+	var sc aliasScratch
 	p.pmult = make([][NStreams]float64, np)
 	p.needAdj = make([]float64, np)
 	expected, capRaw := 0.0, 0.0
@@ -168,6 +173,7 @@ func prepare(m *Model) (*prepared, error) {
 			head += cnt * p.capWeight[c]
 		}
 		p.joinCDF[i][NCells-1] = 1
+		p.joinAlias = appendJoinAlias(p.joinAlias, pr, &sc)
 		// Need adjustment: the cost-weighted mean of need^elasticity, so a
 		// capitation formula recognises need but not the practice's style.
 		num, den := 0.0, 0.0
@@ -304,4 +310,18 @@ func (m *Model) ExpectedSpend(i int) [NStreams]float64 {
 		}
 	}
 	return out
+}
+
+// appendJoinAlias appends practice pr's joiners' alias table over cells
+// (weights: its list's counts by cell) to dst. A practice without patients
+// has no joiners; its table picks cell 0.
+func appendJoinAlias(dst []uint64, pr *Practice, sc *aliasScratch) []uint64 {
+	var w [NCells]float64
+	for c := range NCells {
+		w[c] = float64(pr.Count[c/NBands][c%NBands])
+	}
+	if pr.ListSize() == 0 {
+		w[0] = 1
+	}
+	return appendAlias(dst, w[:], sc)
 }

@@ -12,9 +12,9 @@ import (
 type Purpose uint64
 
 const (
-	PurposeCounts       Purpose = iota + 1 // event counts: one uniform per patient per stream
+	PurposeCounts       Purpose = iota + 1 // a patient-year: three words for its counts and demography (patientdraws.go)
 	PurposeCosts                           // cost per event
-	PurposeDemography                      // frailty transitions, deaths, leavers
+	PurposeDemography                      // cohort mode's frailty transitions, deaths, leavers (a patient-year's are in its counts words)
 	PurposeJoiners                         // births and new registrations
 	PurposeInitial                         // initial frailty states of the list
 	PurposeParameters                      // per-replication draws of uncertain parameters

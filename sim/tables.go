@@ -51,10 +51,11 @@ type countTables struct {
 }
 
 // rowFast is what the fused year loop reads of a patient's group, in one
-// place: each stream's zero and one thresholds (as zero and one) and
-// prescribing's guide (as its rowInfo).
+// place (40 bytes): the four rarer streams' zero and one thresholds, packed
+// as lanes of words a and b (setLane, patientdraws.go), and prescribing's
+// guide (as its rowInfo).
 type rowFast struct {
-	zero, one [NStreams]uint64
+	zero, one [2]uint64
 	goff      int32
 	shift     uint8
 }
@@ -125,7 +126,10 @@ func (t *countTables) build(mu []float64, disp *[NStreams]float64) {
 		t.zero[r] = t.firstThreshold(r)
 		t.one[r] = t.zero[r] // until built, every u past zero goes to sample
 		f := &t.fast[r/NStreams]
-		f.zero[r%NStreams], f.one[r%NStreams] = t.zero[r], t.one[r]
+		if s := r % NStreams; Stream(s) != Prescribing {
+			setLane(&f.zero, s, t.zero[r])
+			setLane(&f.one, s, t.one[r])
+		}
 		f.goff, f.shift = 0, 63
 	}
 }
@@ -277,7 +281,9 @@ func (t *countTables) buildRow(r int) {
 	in.off = int32(start)
 	in.n = int32(n)
 	t.one[r] = row[1] // a real threshold: walk stores at least counts 0 and 1
-	t.fast[r/NStreams].one[r%NStreams] = row[1]
+	if s := r % NStreams; Stream(s) != Prescribing {
+		setLane(&t.fast[r/NStreams].one, s, row[1])
+	}
 	b := bits.Len(uint(n - 1))
 	in.shift = uint8(64 - b)
 	in.goff = int32(len(t.guide))

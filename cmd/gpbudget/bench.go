@@ -17,9 +17,10 @@ func benchCommand() *cli.Command {
 		Usage: "measure the engine on a fixed, seeded workload (kernel vs random-number floor, workers, cohort mode, memory)",
 		Description: "With --summary DIR, times 'summarize' of a completed run against only reading its\n" +
 			"columns, and reports its peak memory (bench/README.md: England cohort 1,000 x 5 years).\n\n" +
-			"Times the patient-level kernel on one goroutine against the floor (5 uniforms per\n" +
-			"patient-year from the same generator, in the same run), cohort mode, and whole runs\n" +
-			"at 1, 2, 4, ... workers. Patient-years include each practice's base year.",
+			"Times the patient-level kernel on one goroutine against the floor (5 words per\n" +
+			"patient-year from the same generator, in the same run; the kernel draws 3), cohort\n" +
+			"mode, and whole runs at 1, 2, 4, ... workers. Patient-years include each practice's\n" +
+			"base year.",
 		Flags: []cli.Flag{
 			scenarioFlag(&o.cfg.Scenario, d.Scenario, "scenario `FILE|NAME`"),
 			seedFlag(&o.cfg.Seed, d.Seed, "random `SEED`"),
@@ -85,8 +86,8 @@ func runBench(ctx context.Context, o *benchOptions, w streams) error {
 		return printJSON(w.out, r)
 	}
 	fmt.Fprintf(w.out, "scenario %s, seed %d, %s, %d CPUs\n", r.Scenario, r.Seed, r.GoVersion, r.CPUs)
-	fmt.Fprintf(w.out, "kernel (1 goroutine): %.1f ns/patient-year (%.3g patient-years/s), floor %.1f ns (5 uniforms), ratio %.2f, %.3g allocs/patient-year\n",
-		r.NsPerPatientYear, r.KernelPatientYearsPerS, r.FloorNsPerPatientYear, r.FloorRatio, r.AllocsPerPatientYear)
+	fmt.Fprintf(w.out, "kernel (1 goroutine): %.1f ns/patient-year (%.3g patient-years/s), floor %.1f ns (5 words; the kernel draws %d), ratio %.2f, %.3g allocs/patient-year\n",
+		r.NsPerPatientYear, r.KernelPatientYearsPerS, r.FloorNsPerPatientYear, r.KernelWordsPerPatientYear, r.FloorRatio, r.AllocsPerPatientYear)
 	fmt.Fprintf(w.out, "whole practice tasks (1 goroutine, set-up included): %.1f ns/patient-year, ratio %.2f to the floor, %.3g allocs/patient-year\n", r.PracticeNsPerPatientYear, r.PracticeFloorRatio, r.PracticeAllocsPerPatientYear)
 	fmt.Fprintf(w.out, "cohort mode (1 goroutine): %.3g practice-years/s (%.3g patient-years/s)\n", r.CohortPracticeYearsPerSec, r.CohortPatientYearsPerSec)
 	for _, s := range r.Scaling {

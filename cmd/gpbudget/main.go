@@ -26,7 +26,7 @@ import (
 )
 
 // version is the program version written into every result.
-var version = "0.4.0"
+var version = "0.5.0"
 
 // inputError marks bad input (flags, scenario or population files, output
 // folder): the program exits with status 2.

@@ -44,49 +44,61 @@ func knownModel(t *testing.T) *sim.Model {
 	return m
 }
 
-// TestFitRecoversPracticeEffects fits engine history (one replication, 6
-// years, 50 practices) and checks each stream's fitted practice effect at the
-// base year against the truth. The fitted effects carry standard errors (the
-// BLUP's prediction SD); about 95% must lie within 1.96 SE. Tolerance: with 50
-// practices per stream, 250 in all, the binomial SE of that share is
-// sqrt(.95·.05/250) = 0.014; we accept 0.95 − 3·0.014 = 0.91 or more. The
-// spread of practice effects (Tau) must match the streams' style_sd within
-// 3 of its standard errors.
+// TestFitRecoversPracticeEffects fits engine histories (four seeds, one
+// replication of 6 years, 50 practices each) and checks each stream's
+// fitted practice effect at the base year against the truth. The fitted
+// effects carry standard errors (the BLUP's prediction SD); about 95% must
+// lie within 1.96 SE. The 1,000 effects are not independent: a history's
+// 50 effects of one stream share that fit's estimated spread (Tau), so
+// they are covered or missed together, and one history's share moved from
+// 0.88 to 0.98 between seeds (the binomial SE would say 0.014). Tolerance:
+// the SE of the pooled share from the 20 (history, stream) clusters' shares,
+// SD/sqrt(20), or the binomial SE if larger; we accept 0.95 − 3 SE or more.
+// The spread of practice effects (Tau) must match the streams' style_sd
+// within 3 of its standard errors.
 func TestFitRecoversPracticeEffects(t *testing.T) {
 	m := knownModel(t)
-	h, err := Simulate(context.Background(), m, 5, 1, 6, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := FitHistory(h.Records, []int{0, 1, 2, 3, 4})
-	if err != nil {
-		t.Fatal(err)
-	}
 	idx := map[string]int{}
 	for i := range m.Practices {
 		idx[m.Practices[i].ID] = i
 	}
+	var clusters []float64
 	within, n := 0, 0
-	for s := range sim.NStreams {
-		f := g.Fits[s]
-		for gi, id := range g.Practices {
-			i := idx[id]
-			truth := math.Log(m.ExpectedSpend(i)[s] / float64(m.Practices[i].ListSize()))
-			est, v := f.Predict(gi, 0, true)
-			n++
-			if math.Abs(est-truth) < 1.96*math.Sqrt(v) {
-				within++
-			}
+	for seed := uint64(5); seed <= 8; seed++ {
+		h, err := Simulate(context.Background(), m, seed, 1, 6, 0)
+		if err != nil {
+			t.Fatal(err)
 		}
-		sd := m.Streams[s].StyleSD
-		if math.Abs(f.Tau-sd) > 3*f.TauSE {
-			t.Errorf("%s: practice SD %.3f ± %.3f, style_sd %.3f", sim.StreamNames[s], f.Tau, f.TauSE, sd)
+		g, err := FitHistory(h.Records, []int{0, 1, 2, 3, 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s := range sim.NStreams {
+			f := g.Fits[s]
+			in := 0
+			for gi, id := range g.Practices {
+				i := idx[id]
+				truth := math.Log(m.ExpectedSpend(i)[s] / float64(m.Practices[i].ListSize()))
+				est, v := f.Predict(gi, 0, true)
+				if math.Abs(est-truth) < 1.96*math.Sqrt(v) {
+					in++
+				}
+			}
+			within += in
+			n += len(g.Practices)
+			clusters = append(clusters, float64(in)/float64(len(g.Practices)))
+			sd := m.Streams[s].StyleSD
+			if math.Abs(f.Tau-sd) > 3*f.TauSE {
+				t.Errorf("seed %d, %s: practice SD %.3f ± %.3f, style_sd %.3f", seed, sim.StreamNames[s], f.Tau, f.TauSE, sd)
+			}
 		}
 	}
 	share := float64(within) / float64(n)
-	t.Logf("%d of %d practice effects within 1.96 SE (%.3f)", within, n, share)
-	if share < 0.91 {
-		t.Errorf("%.3f of practice effects within 1.96 SE of the truth, want about 0.95 (>= 0.91)", share)
+	_, csd := stat.MeanStdDev(clusters, nil)
+	se := max(csd/math.Sqrt(float64(len(clusters))), math.Sqrt(0.95*0.05/float64(n)))
+	t.Logf("%d of %d practice effects within 1.96 SE (%.3f, SE %.4f from %d clusters)", within, n, share, se, len(clusters))
+	if share < 0.95-3*se {
+		t.Errorf("%.3f of practice effects within 1.96 SE of the truth, want about 0.95 (>= %.3f)", share, 0.95-3*se)
 	}
 }
 
