@@ -324,6 +324,39 @@ func (d *Dist) orderStat(k int) float64 {
 	return d.pool.orderStat(k)
 }
 
+// index builds d's pool where it has many leaves (see orderStat), before
+// any order statistic is asked for. With subs, exact distributions whose
+// leaves together are d's, their histograms (built here where they have
+// none) are summed rather than d's values counted again: "all" from its
+// bands.
+func (d *Dist) index(subs ...*Dist) {
+	if d.sk != nil || d.pool != nil {
+		return
+	}
+	ls := d.leaves()
+	if len(ls) <= bisectLeaves {
+		return
+	}
+	if len(subs) == 0 {
+		d.pool = newPool(ls)
+		return
+	}
+	p := &pool{ls: ls, cum: make([]int, 1<<histBits+1), bins: map[int][]float32{}}
+	for _, sub := range subs {
+		c := sub.pool
+		if c == nil {
+			c = newPool(sub.leaves())
+		}
+		for b, n := range c.cum {
+			p.cum[b] += n
+		}
+	}
+	if p.cum[len(p.cum)-1] != d.N() {
+		p = newPool(ls) // subs are not d's leaves: count them
+	}
+	d.pool = p
+}
+
 func newPool(ls [][]float32) *pool {
 	p := &pool{ls: ls, cum: make([]int, 1<<histBits+1), bins: map[int][]float32{}}
 	for _, l := range ls {

@@ -42,7 +42,7 @@ type practiceAcc struct {
 	sav, def float64
 	over     [2]int // beyond Thresholds[0], [1]
 	under    [2]int
-	staged   int   // values in the practice's stage
+	staged   int   // values in the practice's stage, or its room (-1: its own, see keep)
 	pctDist  *Dist // variance as % of budget
 	lossDist *Dist // variance in pounds (its negative is the loss)
 }
@@ -154,6 +154,13 @@ type Summarizer struct {
 	onePass     bool
 	perPractice int
 	perSeq      int // room for a shard's spend per head in one year
+	// room, in one pass, holds every practice's exact values in place of
+	// stages (see keep), per practices of a shard (each shard's its own):
+	// practice i, the shard's j-th (j = i/Shards), has its variance % from
+	// (j%roomChunk)·2·per in room[i%Shards][j/roomChunk], its variance per
+	// values further on.
+	room [Shards][][]float32
+	per  int
 	// spill, when set, also takes every practice's staged values, from
 	// which its exact statistics are computed (see spill).
 	spill *spill
@@ -184,16 +191,60 @@ func (s *Summarizer) Practice(id string) int {
 	s.IDs = append(s.IDs, id)
 	s.ps = append(s.ps, practiceAcc{})
 	if !s.headline {
-		s.stages = append(s.stages, stage{})
-	}
-	if !s.headline {
 		s.ps[i].pctDist, s.ps[i].lossDist = s.q.New(), s.q.New()
-		if s.onePass {
-			s.ps[i].pctDist.Reserve(s.perPractice)
-			s.ps[i].lossDist.Reserve(s.perPractice)
+		if s.per == 0 {
+			s.stages = append(s.stages, stage{})
 		}
 	}
 	return i
+}
+
+// roomChunk is the number of practices whose room is allocated at once.
+const roomChunk = 256
+
+// keep puts practice p's values (variance %, variance) in its room, in row
+// order: a row then touches the practice's accumulator and one place in the
+// room, with no stage to copy from. A practice with a NaN (left out, as Add
+// leaves it out) or more rows than per takes its values into its own
+// distributions from then on, those it had first.
+func (s *Summarizer) keep(p int, a *practiceAcc, pct, vr float32) {
+	if a.staged >= 0 && a.staged < s.per && pct == pct && vr == vr {
+		room, j := &s.room[p%Shards], p/Shards
+		c := j / roomChunk
+		for c >= len(*room) {
+			*room = append(*room, nil)
+		}
+		if (*room)[c] == nil {
+			(*room)[c] = make([]float32, roomChunk*2*s.per)
+		}
+		at := (j%roomChunk)*2*s.per + a.staged
+		(*room)[c][at], (*room)[c][at+s.per] = pct, vr
+		a.staged++
+		return
+	}
+	if a.staged >= 0 {
+		s.fromRoom(p)
+		a.staged = -1
+	}
+	a.pctDist.Add(float64(pct))
+	a.lossDist.Add(float64(vr))
+}
+
+// fromRoom adds practice p's values in its room to its distributions.
+func (s *Summarizer) fromRoom(p int) {
+	a := &s.ps[p]
+	if a.staged <= 0 {
+		return
+	}
+	j := p / Shards
+	at := (j % roomChunk) * 2 * s.per
+	r := s.room[p%Shards][j/roomChunk]
+	// The room's values as they lie (a practice has no others before it
+	// leaves its room), capped, so nothing is added over a neighbour's.
+	n := a.staged
+	a.pctDist.vals, a.lossDist.vals = r[at:at+n:at+n], r[at+s.per:at+s.per+n:at+s.per+n]
+	a.pctDist.sorted, a.lossDist.sorted = false, false
+	a.staged = 0
 }
 
 // OnePass makes Add take every row's list size too, so that no first pass
@@ -207,6 +258,10 @@ func (s *Summarizer) OnePass(perPractice int, rows int64, years int) error {
 		return errors.New("one pass needs exact quantiles")
 	}
 	s.onePass, s.perPractice = true, perPractice
+	if !s.headline && perPractice > 0 {
+		// Nothing is staged before the rows: the room replaces the stages.
+		s.per, s.stages = perPractice, nil
+	}
 	if years > 0 && rows > 0 {
 		// Shards split the practices about evenly: a little room to spare.
 		s.perSeq = int(rows/int64(years)/Shards) * 33 / 32
@@ -317,10 +372,14 @@ func (s *Summarizer) addRow(sh *shard, p int, rep, year, list int32, budget, spe
 	}
 	if !s.headline {
 		// Exact values are kept as float32, so staging them so loses nothing.
-		st := &s.stages[p]
-		st[a.staged] = [2]float32{float32(pct), float32(vr)}
-		if a.staged++; a.staged == stageLen {
-			s.flush(p)
+		if s.per > 0 {
+			s.keep(p, a, float32(pct), float32(vr))
+		} else {
+			st := &s.stages[p]
+			st[a.staged] = [2]float32{float32(pct), float32(vr)}
+			if a.staged++; a.staged == stageLen {
+				s.flush(p)
+			}
 		}
 		if s.onePass {
 			if sh.lastSeq == nil || year != sh.seqYear {
@@ -465,7 +524,11 @@ func (s *Summarizer) Summary() (*Summary, error) {
 	sum := &Summary{Rows: rows, Quantiles: s.q}
 	if !s.headline {
 		for i := range s.ps {
-			s.flush(i)
+			if s.per > 0 {
+				s.fromRoom(i)
+			} else {
+				s.flush(i)
+			}
 		}
 	}
 	order := make([]int, 0, len(s.IDs))
@@ -527,6 +590,22 @@ func (s *Summarizer) Summary() (*Summary, error) {
 			bands = append(bands, b)
 			s.merge(all, g)
 		}
+	}
+	if !s.headline {
+		// The bands' histograms, then "all"'s as their sum.
+		parallel(2*len(bands), func(j int) {
+			if g := groups[bands[j/2]]; j%2 == 0 {
+				g.pctDist.index()
+			} else {
+				g.lossDist.index()
+			}
+		})
+		var pct, loss []*Dist
+		for _, b := range bands {
+			pct, loss = append(pct, groups[b].pctDist), append(loss, groups[b].lossDist)
+		}
+		all.pctDist.index(pct...)
+		all.lossDist.index(loss...)
 	}
 	// "all", as large as the bands together, first.
 	bandStats := make([]Stats, len(bands)+1)
@@ -865,9 +944,6 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 	// growing the slice by doubling would copy them and touch fresh
 	// memory again and again.
 	s.ps = slices.Grow(s.ps, min(max(man.Practices, 0), 1<<20))
-	if !o.Headline {
-		s.stages = slices.Grow(s.stages, min(max(man.Practices, 0), 1<<20))
-	}
 	// A row group's batches share its dictionary: map it to practices once.
 	var local []int
 	var mapped uint64
@@ -912,6 +988,9 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 			return nil, err
 		}
 	} else {
+		if !o.Headline {
+			s.stages = slices.Grow(s.stages, min(max(man.Practices, 0), 1<<20))
+		}
 		// Pass 1: practices and their mean list sizes.
 		rows, err := runfolder.Scan(ctx, dir, files, listColumns, o.Readers, func(b *runfolder.Batch) error {
 			idx, loc := practices(b)
