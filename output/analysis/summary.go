@@ -169,12 +169,25 @@ type Summarizer struct {
 	// practices' statistics come from the spill, and only the bands and
 	// "all" need sketches.
 	bandSk [Shards][][2]*Dist
+	// margin is each of Thresholds in % of budget.
+	margin [2]float64
+}
+
+// b2i is 1 for true, 0 for false.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // NewSummarizer is a summariser with quantiles q; a headline-only
 // summariser (see Options.Headline) keeps no quantiles.
 func NewSummarizer(q *Quantiles, headline bool) *Summarizer {
 	s := &Summarizer{q: q, headline: headline, index: map[string]int{}}
+	for i, th := range Thresholds {
+		s.margin[i] = 100 * th
+	}
 	for i := range s.shards {
 		s.shards[i] = &shard{area: map[[2]int32]*areaTot{}, year: map[[2]int32]*yearAcc{}}
 	}
@@ -305,22 +318,42 @@ func (s *Summarizer) SetBands(years int) {
 	if !s.onePass || s.headline {
 		return
 	}
+	// Each practice's band at hand (a byte each, not its accumulator), and
+	// each year's values appended to its bands' as Add would (exact: NaN
+	// left out of the distribution, not of the mean).
+	band := make([]uint8, len(s.ps))
+	for i := range s.ps {
+		band[i] = uint8(s.ps[i].band)
+	}
 	parallel(Shards, func(w int) {
 		sh := s.shards[w]
+		n := make([]int, len(Bands))
+		accs := make([]*yearAcc, len(Bands))
+		vals := make([][]float32, len(Bands))
 		for y, sq := range sh.seq {
-			n := make([]int, len(Bands))
+			clear(n)
 			for _, p := range sq.p {
-				n[s.ps[p].band]++
+				n[band[p]]++
 			}
 			for b, c := range n {
+				accs[b], vals[b] = nil, nil
 				if c > 0 {
-					s.yearOf(sh, b, y).d.Reserve(c)
+					accs[b] = s.yearOf(sh, b, y)
+					accs[b].d.Reserve(c)
+					vals[b] = accs[b].d.vals
 				}
 			}
 			for j, p := range sq.p {
-				acc := s.yearOf(sh, s.ps[p].band, y)
-				acc.d.Add(sq.v[j])
-				acc.m.Add(sq.v[j])
+				b, v := band[p], sq.v[j]
+				if v == v {
+					vals[b] = append(vals[b], float32(v))
+				}
+				accs[b].m.Add(v)
+			}
+			for b, acc := range accs {
+				if acc != nil {
+					acc.d.vals, acc.d.sorted, acc.d.pool = vals[b], false, nil
+				}
 			}
 		}
 		sh.seq, sh.lastSeq = nil, nil
@@ -362,13 +395,11 @@ func (s *Summarizer) addRow(sh *shard, p int, rep, year, list int32, budget, spe
 	a.pct.Add(pct)
 	a.sav += t.sav
 	a.def += t.def
-	for i, th := range Thresholds {
-		if pct < -100*th {
-			a.over[i]++
-		}
-		if pct > 100*th {
-			a.under[i]++
-		}
+	// Counted without a branch (a row is as likely on either side); the
+	// margins in % are s.margin's.
+	for i, m := range s.margin {
+		a.over[i] += b2i(pct < -m)
+		a.under[i] += b2i(pct > m)
 	}
 	if !s.headline {
 		// Exact values are kept as float32, so staging them so loses nothing.
