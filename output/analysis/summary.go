@@ -568,7 +568,9 @@ func (s *Summarizer) Summary() (*Summary, error) {
 			order = append(order, i)
 		}
 	}
-	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(s.IDs[a], s.IDs[b]) })
+	if byID := func(a, b int) int { return cmp.Compare(s.IDs[a], s.IDs[b]) }; !slices.IsSortedFunc(order, byID) {
+		slices.SortFunc(order, byID)
+	}
 	groups := make([]*practiceAcc, len(Bands))
 	counts := make([]int, len(Bands))
 	// Practices' statistics are independent: one goroutine per shard.
@@ -858,6 +860,7 @@ func newPass2(dir string, files []string, man *runfolder.Manifest, headline bool
 		if p.risk, err = newRiskAcc(dir, files, man.Years); err != nil {
 			return nil, err
 		}
+
 		p.contract = newContractAcc(man)
 	}
 	p.riskAt, p.contractAt = len(p.cols), len(p.cols)
@@ -1050,6 +1053,10 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 		return nil, err
 	}
 	cols, risk, contract, riskAt, contractAt := p2.cols, p2.risk, p2.contract, p2.riskAt, p2.contractAt
+	if risk != nil && man.Practices > 0 && man.Years > 0 {
+		// Room for every practice-year, rather than grown as they come.
+		risk.acc = make([]decompAcc, 0, min(man.Practices, 1<<20)*man.Years)
+	}
 	// The ledger's pass, which needs nothing of the practice-years, goes on
 	// beside theirs, filling the cores where that waits on itself; with
 	// sketches (a large run) after it, so that the two passes' memory is
@@ -1128,7 +1135,22 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 	} else {
 		startLedger()
 	}
+	// The decomposition, which needs only the practices' bands, beside the
+	// summary's quantiles.
+	var fit []RiskRow
+	var decomp []DecompRow
+	var decomposed sync.WaitGroup
+	if risk != nil {
+		band := make([]string, len(s.ps))
+		for i := range s.ps {
+			if s.ps[i].sph.N > 0 { // as the by-practice table lists them
+				band[i] = Bands[s.ps[i].band].Name
+			}
+		}
+		decomposed.Go(func() { fit, decomp = risk.finish(s.IDs, band) })
+	}
 	sum, err := s.Summary()
+	decomposed.Wait()
 	ledger.Wait()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
@@ -1145,10 +1167,8 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 		return sum, nil
 	}
 	riskRows(man, sum)
-	if risk != nil {
-		// The decomposition names each practice's band.
-		risk.finish(s.IDs, sum)
-	}
+	sum.RiskAdjustment = append(sum.RiskAdjustment, fit...)
+	sum.Decomposition = decomp
 	return sum, nil
 }
 
