@@ -574,25 +574,31 @@ func (s *Summarizer) Summary() (*Summary, error) {
 	groups := make([]*practiceAcc, len(Bands))
 	counts := make([]int, len(Bands))
 	// Practices' statistics are independent: one goroutine per shard.
-	stats := make([]Stats, len(order))
+	sum.Practices = make([]PracticeStats, len(order))
+	for j, i := range order {
+		sum.Practices[j].PracticeID, sum.Practices[j].Band = s.IDs[i], Bands[s.ps[i].band].Name
+	}
 	if s.spill != nil {
+		stats := make([]Stats, len(order))
 		if err := s.spillStats(order, stats); err != nil {
 			return nil, err
+		}
+		for j := range stats {
+			sum.Practices[j].Stats = stats[j]
 		}
 	} else {
 		var wg sync.WaitGroup
 		for w := range Shards {
 			wg.Go(func() {
 				for j := w; j < len(order); j += Shards {
-					stats[j] = s.statsOf(&s.ps[order[j]], 1)
+					sum.Practices[j].Stats = s.statsOf(&s.ps[order[j]], 1)
 				}
 			})
 		}
 		wg.Wait()
 	}
-	for j, i := range order {
+	for _, i := range order {
 		a := &s.ps[i]
-		sum.Practices = append(sum.Practices, PracticeStats{PracticeID: s.IDs[i], Band: Bands[a.band].Name, Stats: stats[j]})
 		if groups[a.band] == nil {
 			groups[a.band] = s.newGroup()
 		}
