@@ -156,9 +156,10 @@ type Summarizer struct {
 	perSeq      int // room for a shard's spend per head in one year
 	// room, in one pass, holds every practice's exact values in place of
 	// stages (see keep), per practices of a shard (each shard's its own):
-	// practice i, the shard's j-th (j = i/Shards), has its variance % from
-	// (j%roomChunk)·2·per in room[i%Shards][j/roomChunk], its variance per
-	// values further on.
+	// practice i, the shard's j-th (j = i/Shards), has 2·per places from
+	// (j%roomChunk)·2·per in room[i%Shards][j/roomChunk], where its rows'
+	// (variance %, variance) lie in pairs, so that a row touches one cache
+	// line of it; fromRoom parts them.
 	room [Shards][][]float32
 	per  int
 	// spill, when set, also takes every practice's staged values, from
@@ -230,21 +231,24 @@ func (s *Summarizer) keep(p int, a *practiceAcc, pct, vr float32) {
 		if (*room)[c] == nil {
 			(*room)[c] = make([]float32, roomChunk*2*s.per)
 		}
-		at := (j%roomChunk)*2*s.per + a.staged
-		(*room)[c][at], (*room)[c][at+s.per] = pct, vr
+		at := (j%roomChunk)*2*s.per + 2*a.staged
+		(*room)[c][at], (*room)[c][at+1] = pct, vr
 		a.staged++
 		return
 	}
 	if a.staged >= 0 {
-		s.fromRoom(p)
+		var buf []float32
+		s.fromRoom(p, &buf)
 		a.staged = -1
 	}
 	a.pctDist.Add(float64(pct))
 	a.lossDist.Add(float64(vr))
 }
 
-// fromRoom adds practice p's values in its room to its distributions.
-func (s *Summarizer) fromRoom(p int) {
+// fromRoom makes practice p's values in its room its distributions', in
+// place: the pairs parted into the variances % and then the variances;
+// buf is scratch.
+func (s *Summarizer) fromRoom(p int, buf *[]float32) {
 	a := &s.ps[p]
 	if a.staged <= 0 {
 		return
@@ -252,10 +256,17 @@ func (s *Summarizer) fromRoom(p int) {
 	j := p / Shards
 	at := (j % roomChunk) * 2 * s.per
 	r := s.room[p%Shards][j/roomChunk]
-	// The room's values as they lie (a practice has no others before it
-	// leaves its room), capped, so nothing is added over a neighbour's.
+	// A practice has no other values before it leaves its room; each
+	// part is capped, so nothing is added over the other or a neighbour's.
 	n := a.staged
-	a.pctDist.vals, a.lossDist.vals = r[at:at+n:at+n], r[at+s.per:at+s.per+n:at+s.per+n]
+	pairs := r[at : at+2*n]
+	*buf = slices.Grow((*buf)[:0], n)[:n]
+	loss := *buf
+	for i := range n {
+		pairs[i], loss[i] = pairs[2*i], pairs[2*i+1]
+	}
+	copy(pairs[n:], loss)
+	a.pctDist.vals, a.lossDist.vals = pairs[:n:n], pairs[n:2*n:2*n]
 	a.pctDist.sorted, a.lossDist.sorted = false, false
 	a.staged = 0
 }
@@ -553,13 +564,9 @@ func (s *Summarizer) Summary() (*Summary, error) {
 		return nil, errors.New("no practice-years to summarise")
 	}
 	sum := &Summary{Rows: rows, Quantiles: s.q}
-	if !s.headline {
+	if !s.headline && s.per == 0 {
 		for i := range s.ps {
-			if s.per > 0 {
-				s.fromRoom(i)
-			} else {
-				s.flush(i)
-			}
+			s.flush(i)
 		}
 	}
 	order := make([]int, 0, len(s.IDs))
@@ -590,7 +597,11 @@ func (s *Summarizer) Summary() (*Summary, error) {
 		var wg sync.WaitGroup
 		for w := range Shards {
 			wg.Go(func() {
+				var buf []float32
 				for j := w; j < len(order); j += Shards {
+					if s.per > 0 {
+						s.fromRoom(order[j], &buf)
+					}
 					sum.Practices[j].Stats = s.statsOf(&s.ps[order[j]], 1)
 				}
 			})
