@@ -228,9 +228,25 @@ func radixSort(x []float32) {
 	sp := scratch.Get().(*[]uint32)
 	buf := slices.Grow((*sp)[:0], 2*n)[:2*n]
 	a, b := buf[:n], buf[n:]
-	var count [4][256]uint32
-	for i, v := range x {
-		k := key(v)
+	// Two counts per digit, of even and odd values, summed after: a
+	// practice's values share their top bytes, and one count incremented
+	// value after value waits on itself.
+	var count, odd [4][256]uint32
+	i := 0
+	for ; i+1 < n; i += 2 {
+		k, m := key(x[i]), key(x[i+1])
+		a[i], a[i+1] = k, m
+		count[0][k&0xff]++
+		odd[0][m&0xff]++
+		count[1][k>>8&0xff]++
+		odd[1][m>>8&0xff]++
+		count[2][k>>16&0xff]++
+		odd[2][m>>16&0xff]++
+		count[3][k>>24]++
+		odd[3][m>>24]++
+	}
+	if i < n {
+		k := key(x[i])
 		a[i] = k
 		count[0][k&0xff]++
 		count[1][k>>8&0xff]++
@@ -238,13 +254,13 @@ func radixSort(x []float32) {
 		count[3][k>>24]++
 	}
 	for d := range count {
-		c, shift := &count[d], 8*d
-		if int(c[a[0]>>shift&0xff]) == n {
+		c, o, shift := &count[d], &odd[d], 8*d
+		if j := a[0] >> shift & 0xff; int(c[j]+o[j]) == n {
 			continue
 		}
 		sum := uint32(0)
 		for i, m := range c {
-			c[i], sum = sum, sum+m
+			c[i], sum = sum, sum+m+o[i]
 		}
 		for _, k := range a {
 			j := k >> shift & 0xff
