@@ -126,10 +126,33 @@ type shard struct {
 	lastSeq *sphSeq
 }
 
-// sphSeq is a shard's spend per head in one year, in row order.
+// sphSeq is a shard's spend per head in one year, in row order, and each
+// row's practice: the rows of a replication-year come in practice order, so
+// a shard's practice is mostly the last's + Shards, and only where it is
+// not (a break) is it kept.
 type sphSeq struct {
-	p []int32
-	v []float64
+	v    []float64
+	brk  []seqBreak
+	next int // the practice that follows the last without a break
+}
+
+// seqBreak is the practice p of row at of a sphSeq, and of the rows after it
+// up to the next break, each the last's + Shards.
+type seqBreak struct{ at, p int }
+
+// practices calls f with each row's practice, in row order.
+func (q *sphSeq) practices(f func(j, p int)) {
+	for k, br := range q.brk {
+		end := len(q.v)
+		if k+1 < len(q.brk) {
+			end = q.brk[k+1].at
+		}
+		p := br.p
+		for j := br.at; j < end; j++ {
+			f(j, p)
+			p += Shards
+		}
+	}
 }
 
 // Summarizer computes a run's summary tables from its practice-years in two
@@ -343,9 +366,7 @@ func (s *Summarizer) SetBands(years int) {
 		vals := make([][]float32, len(Bands))
 		for y, sq := range sh.seq {
 			clear(n)
-			for _, p := range sq.p {
-				n[band[p]]++
-			}
+			sq.practices(func(_, p int) { n[band[p]]++ })
 			for b, c := range n {
 				accs[b], vals[b] = nil, nil
 				if c > 0 {
@@ -354,13 +375,13 @@ func (s *Summarizer) SetBands(years int) {
 					vals[b] = accs[b].d.vals
 				}
 			}
-			for j, p := range sq.p {
+			sq.practices(func(j, p int) {
 				b, v := band[p], sq.v[j]
 				if v == v {
 					vals[b] = append(vals[b], float32(v))
 				}
 				accs[b].m.Add(v)
-			}
+			})
 			for b, acc := range accs {
 				if acc != nil {
 					acc.d.vals, acc.d.sorted, acc.d.pool = vals[b], false, nil
@@ -426,13 +447,17 @@ func (s *Summarizer) addRow(sh *shard, p int, rep, year, list int32, budget, spe
 		if s.onePass {
 			if sh.lastSeq == nil || year != sh.seqYear {
 				if sh.lastSeq = sh.seq[year]; sh.lastSeq == nil {
-					sh.lastSeq = &sphSeq{p: make([]int32, 0, s.perSeq), v: make([]float64, 0, s.perSeq)}
+					sh.lastSeq = &sphSeq{v: make([]float64, 0, s.perSeq), next: -1}
 					sh.seq[year] = sh.lastSeq
 				}
 				sh.seqYear = year
 			}
-			sh.lastSeq.p = append(sh.lastSeq.p, int32(p))
-			sh.lastSeq.v = append(sh.lastSeq.v, sph)
+			q := sh.lastSeq
+			if p != q.next {
+				q.brk = append(q.brk, seqBreak{len(q.v), p})
+			}
+			q.next = p + Shards
+			q.v = append(q.v, sph)
 		} else {
 			y := s.yearOf(sh, a.band, year)
 			y.d.Add(sph)
