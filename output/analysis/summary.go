@@ -32,7 +32,8 @@ type Obs struct {
 }
 
 // practiceAcc accumulates one practice's practice-years: 3 cache lines,
-// which with one line of the practice's stage are all a row touches.
+// which with one line of the practice's stage (or, in one pass, its room)
+// are all a row touches.
 type practiceAcc struct {
 	listSum  float64
 	listN    float64
