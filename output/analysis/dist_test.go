@@ -144,3 +144,19 @@ func TestRadixSort(t *testing.T) {
 		}
 	}
 }
+
+// key orders values as floats do, -0 just before +0, and value undoes it
+// bit for bit.
+func TestKey(t *testing.T) {
+	inf, den := float32(math.Inf(1)), math.Float32frombits(1)
+	neg0 := float32(math.Copysign(0, -1))
+	asc := []float32{-inf, -math.MaxFloat32, -1.5, -1, -den, neg0, 0, den, 1, 1.5, math.MaxFloat32, inf}
+	for i, v := range asc {
+		if math.Float32bits(value(key(v))) != math.Float32bits(v) {
+			t.Errorf("value(key(%v)) = %v", v, value(key(v)))
+		}
+		if i > 0 && key(asc[i-1]) >= key(v) {
+			t.Errorf("key(%v) = %#x not above key(%v) = %#x", v, key(v), asc[i-1], key(asc[i-1]))
+		}
+	}
+}
