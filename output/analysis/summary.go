@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/gpbudget/gpbudget/internal/stats"
 	"github.com/gpbudget/gpbudget/output/runfolder"
 	"github.com/gpbudget/gpbudget/sim"
 )
@@ -196,6 +197,9 @@ type Summarizer struct {
 	bandSk [Shards][][2]*Dist
 	// margin is each of Thresholds in % of budget.
 	margin [2]float64
+	// yearQ, in one pass, are spend per head's quantiles by (band, year),
+	// band -1 for "all", from SetBands.
+	yearQ map[[2]int32]yearQuant
 }
 
 // b2i is 1 for true, 0 for false.
@@ -353,44 +357,202 @@ func (s *Summarizer) SetBands(years int) {
 	if !s.onePass || s.headline {
 		return
 	}
-	// Each practice's band at hand (a byte each, not its accumulator), and
-	// each year's values appended to its bands' as Add would (exact: NaN
-	// left out of the distribution, not of the mean).
+	// Each practice's band at hand (a byte each, not its accumulator); each
+	// year's rows, shard by shard in row order, into its bands' moments, and
+	// its spend per head's quantiles by band and for "all" (yearQuantiles),
+	// a year on each goroutine.
 	band := make([]uint8, len(s.ps))
 	for i := range s.ps {
 		band[i] = uint8(s.ps[i].band)
 	}
-	parallel(Shards, func(w int) {
-		sh := s.shards[w]
-		n := make([]int, len(Bands))
-		accs := make([]*yearAcc, len(Bands))
-		vals := make([][]float32, len(Bands))
-		for y, sq := range sh.seq {
-			clear(n)
-			sq.practices(func(_, p int) { n[band[p]]++ })
-			for b, c := range n {
-				accs[b], vals[b] = nil, nil
-				if c > 0 {
-					accs[b] = s.yearOf(sh, b, y)
-					accs[b].d.Reserve(c)
-					vals[b] = accs[b].d.vals
-				}
-			}
-			sq.practices(func(j, p int) {
-				b, v := band[p], sq.v[j]
-				if v == v {
-					vals[b] = append(vals[b], float32(v))
-				}
-				accs[b].m.Add(v)
-			})
-			for b, acc := range accs {
-				if acc != nil {
-					acc.d.vals, acc.d.sorted, acc.d.pool = vals[b], false, nil
-				}
+	var ys []int32
+	for _, sh := range s.shards {
+		for y := range sh.seq {
+			if !slices.Contains(ys, y) {
+				ys = append(ys, y)
 			}
 		}
-		sh.seq, sh.lastSeq = nil, nil
+	}
+	slices.Sort(ys)
+	accs := make([][Shards][]*yearAcc, len(ys))
+	quants := make([][]yearQuant, len(ys))
+	parallel(len(ys), func(i int) {
+		var seqs [Shards]*sphSeq
+		for w, sh := range s.shards {
+			seqs[w] = sh.seq[ys[i]]
+			if seqs[w] == nil {
+				continue
+			}
+			acc := make([]*yearAcc, len(Bands))
+			seqs[w].practices(func(j, p int) {
+				b := band[p]
+				if acc[b] == nil {
+					acc[b] = &yearAcc{d: s.q.New()}
+				}
+				acc[b].m.Add(seqs[w].v[j])
+			})
+			accs[i][w] = acc
+		}
+		quants[i] = yearQuantiles(seqs, band)
 	})
+	s.yearQ = map[[2]int32]yearQuant{}
+	for i, y := range ys {
+		for w, sh := range s.shards {
+			for b, acc := range accs[i][w] {
+				if acc != nil {
+					sh.year[[2]int32{int32(b), y}] = acc
+				}
+			}
+			sh.seq, sh.lastSeq = nil, nil
+		}
+		for b, q := range quants[i] {
+			k := [2]int32{int32(b), y}
+			if b == len(Bands) {
+				k[0] = -1
+			}
+			s.yearQ[k] = q
+		}
+	}
+}
+
+// yearQuant is spend per head's quantiles (yearPs) of a band, or of "all",
+// in one year, and the count of its values (NaN left out).
+type yearQuant struct {
+	n int
+	q [len(yearPs)]float64
+}
+
+// yearPs are the probabilities of the spend-per-head quantiles by year.
+var yearPs = [...]float64{.05, .25, .5, .75, .95}
+
+// yearQuantiles are one year's spend per head's quantiles by band (and,
+// last, "all"), from its shards' rows in seqs and the practices' bands:
+// the order statistics of the values as float32 that a Dist of them would
+// give, bit for bit (a leaf's own in key order; of several leaves, -0 for a
+// zero, as bisect), without copying or sorting them: each band's values are
+// counted into 2^16 bins by the top bits of their key ("all"'s the sum of
+// the bands'), the bins that hold the order statistics the quantiles ask for
+// are found, and only those bins' values are gathered and sorted.
+func yearQuantiles(seqs [Shards]*sphSeq, band []uint8) []yearQuant {
+	nb := len(Bands)
+	hist := make([][]int32, nb+1)
+	n := make([]int, nb+1)
+	leaves := make([]int, nb+1)
+	for _, sq := range seqs {
+		if sq == nil {
+			continue
+		}
+		var here [256]bool
+		sq.practices(func(j, p int) {
+			v := sq.v[j]
+			if v != v {
+				return
+			}
+			b := band[p]
+			if hist[b] == nil {
+				hist[b] = make([]int32, 1<<histBits)
+			}
+			hist[b][key(float32(v))>>(32-histBits)]++
+			n[b]++
+			here[b] = true
+		})
+		for b := range nb {
+			if here[b] {
+				leaves[b]++
+				leaves[nb]++
+			}
+		}
+	}
+	for b := range nb {
+		if n[b] == 0 {
+			continue
+		}
+		if hist[nb] == nil {
+			hist[nb] = make([]int32, 1<<histBits)
+		}
+		for i, c := range hist[b] {
+			hist[nb][i] += c
+		}
+		n[nb] += n[b]
+	}
+	// Each target's ranks (as stats.QuantileOf asks for them), the bin of
+	// each, and the values before that bin.
+	type want struct{ rank, bin, before int }
+	wants := make([][]want, nb+1)
+	need := make([][]uint64, nb+1) // bins to gather, a bit each
+	for t := range wants {
+		if n[t] == 0 {
+			continue
+		}
+		var ranks []int
+		for _, p := range yearPs {
+			h := float64(n[t]-1) * p
+			lo := int(math.Floor(h))
+			if lo >= n[t]-1 {
+				ranks = append(ranks, n[t]-1)
+			} else if ranks = append(ranks, lo); h != float64(lo) {
+				ranks = append(ranks, lo+1)
+			}
+		}
+		slices.Sort(ranks)
+		ranks = slices.Compact(ranks)
+		need[t] = make([]uint64, (1<<histBits)/64)
+		bin, before := 0, 0
+		for _, r := range ranks {
+			for before+int(hist[t][bin]) <= r {
+				before += int(hist[t][bin])
+				bin++
+			}
+			wants[t] = append(wants[t], want{r, bin, before})
+			need[t][bin/64] |= 1 << (bin % 64)
+		}
+	}
+	// The needed bins' values, then each bin's sorted by key.
+	got := make([]map[int][]float32, nb+1)
+	for t := range got {
+		got[t] = map[int][]float32{}
+	}
+	for _, sq := range seqs {
+		if sq == nil {
+			continue
+		}
+		sq.practices(func(j, p int) {
+			v := sq.v[j]
+			if v != v {
+				return
+			}
+			x := float32(v)
+			bin := int(key(x) >> (32 - histBits))
+			for _, t := range [2]int{int(band[p]), nb} {
+				if need[t][bin/64]>>(bin%64)&1 != 0 {
+					got[t][bin] = append(got[t][bin], x)
+				}
+			}
+		})
+	}
+	out := make([]yearQuant, nb+1)
+	for t := range out {
+		if n[t] == 0 {
+			continue
+		}
+		for _, g := range got[t] {
+			slices.SortFunc(g, func(a, b float32) int { return cmp.Compare(key(a), key(b)) })
+		}
+		at := func(k int) float64 {
+			i, _ := slices.BinarySearchFunc(wants[t], k, func(w want, k int) int { return cmp.Compare(w.rank, k) })
+			w := wants[t][i] // every rank asked for is wanted
+			x := got[t][w.bin][k-w.before]
+			if x == 0 && leaves[t] > 1 {
+				x = value(key(0) - 1) // bisection's answer for a zero: -0
+			}
+			return float64(x)
+		}
+		out[t].n = n[t]
+		for i, p := range yearPs {
+			out[t].q[i] = stats.QuantileOf(n[t], p, at)
+		}
+	}
+	return out
 }
 
 // Add is the second pass: one practice-year.
@@ -745,6 +907,22 @@ func (s *Summarizer) Summary() (*Summary, error) {
 			keys = append(keys, [2]int32{-1, y})
 		}
 		rows := make([]*YearStats, len(keys))
+		if s.yearQ != nil {
+			// One pass: the quantiles from SetBands.
+			for j, k := range keys {
+				q := s.yearQ[k]
+				if q.n == 0 || yearMom[k] == nil {
+					continue
+				}
+				name := AllBands
+				if k[0] >= 0 {
+					name = Bands[k[0]].Name
+				}
+				rows[j] = &YearStats{Band: name, Year: k[1], PracticeYrs: q.n, Mean: yearMom[k].Mean(),
+					P05: q.q[0], P25: q.q[1], P50: q.q[2], P75: q.q[3], P95: q.q[4], RelError: s.q.RelError}
+			}
+			keys = nil
+		}
 		parallel(len(keys), func(j int) {
 			k := keys[j]
 			d := byYear[k]
