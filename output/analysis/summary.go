@@ -378,22 +378,34 @@ func (s *Summarizer) SetBands(years int) {
 	quants := make([][]yearQuant, len(ys))
 	parallel(len(ys), func(i int) {
 		var seqs [Shards]*sphSeq
+		h := newYearHist()
 		for w, sh := range s.shards {
 			seqs[w] = sh.seq[ys[i]]
 			if seqs[w] == nil {
 				continue
 			}
 			acc := make([]*yearAcc, len(Bands))
+			var here [256]bool
 			seqs[w].practices(func(j, p int) {
-				b := band[p]
+				b, v := band[p], seqs[w].v[j]
 				if acc[b] == nil {
 					acc[b] = &yearAcc{d: s.q.New()}
 				}
-				acc[b].m.Add(seqs[w].v[j])
+				acc[b].m.Add(v)
+				if v == v {
+					h.add(b, v)
+					here[b] = true
+				}
 			})
+			for b := range Bands {
+				if here[b] {
+					h.leaves[b]++
+					h.leaves[len(Bands)]++
+				}
+			}
 			accs[i][w] = acc
 		}
-		quants[i] = yearQuantiles(seqs, band)
+		quants[i] = h.quantiles(seqs, band)
 	})
 	s.yearQ = map[[2]int32]yearQuant{}
 	for i, y := range ys {
@@ -425,44 +437,38 @@ type yearQuant struct {
 // yearPs are the probabilities of the spend-per-head quantiles by year.
 var yearPs = [...]float64{.05, .25, .5, .75, .95}
 
-// yearQuantiles are one year's spend per head's quantiles by band (and,
-// last, "all"), from its shards' rows in seqs and the practices' bands:
-// the order statistics of the values as float32 that a Dist of them would
-// give, bit for bit (a leaf's own in key order; of several leaves, -0 for a
-// zero, as bisect), without copying or sorting them: each band's values are
-// counted into 2^16 bins by the top bits of their key ("all"'s the sum of
-// the bands'), the bins that hold the order statistics the quantiles ask for
-// are found, and only those bins' values are gathered and sorted.
-func yearQuantiles(seqs [Shards]*sphSeq, band []uint8) []yearQuant {
-	nb := len(Bands)
-	hist := make([][]int32, nb+1)
-	n := make([]int, nb+1)
-	leaves := make([]int, nb+1)
-	for _, sq := range seqs {
-		if sq == nil {
-			continue
-		}
-		var here [256]bool
-		sq.practices(func(j, p int) {
-			v := sq.v[j]
-			if v != v {
-				return
-			}
-			b := band[p]
-			if hist[b] == nil {
-				hist[b] = make([]int32, 1<<histBits)
-			}
-			hist[b][key(float32(v))>>(32-histBits)]++
-			n[b]++
-			here[b] = true
-		})
-		for b := range nb {
-			if here[b] {
-				leaves[b]++
-				leaves[nb]++
-			}
-		}
+// yearHist is one year's spend per head counted by band (the last, "all"):
+// values (NaN left out), leaves (the shards that have values, as a Dist's
+// leaves) and a histogram of 2^16 bins by the top bits of each value's key.
+type yearHist struct {
+	hist      [][]int32
+	n, leaves []int
+}
+
+func newYearHist() *yearHist {
+	nb := len(Bands) + 1
+	return &yearHist{hist: make([][]int32, nb), n: make([]int, nb), leaves: make([]int, nb)}
+}
+
+// add counts value v (not NaN) of band b.
+func (h *yearHist) add(b uint8, v float64) {
+	if h.hist[b] == nil {
+		h.hist[b] = make([]int32, 1<<histBits)
 	}
+	h.hist[b][key(float32(v))>>(32-histBits)]++
+	h.n[b]++
+}
+
+// quantiles are the year's spend per head's quantiles by band (and, last,
+// "all"), from its shards' rows in seqs and the practices' bands: the order
+// statistics of the values as float32 that a Dist of them would give, bit
+// for bit (a leaf's own in key order; of several leaves, -0 for a zero, as
+// bisect), without copying or sorting them: from the histograms ("all"'s the
+// sum of the bands'), the bins that hold the order statistics the quantiles
+// ask for, and only those bins' values gathered and sorted.
+func (h *yearHist) quantiles(seqs [Shards]*sphSeq, band []uint8) []yearQuant {
+	nb := len(Bands)
+	hist, n, leaves := h.hist, h.n, h.leaves
 	for b := range nb {
 		if n[b] == 0 {
 			continue
@@ -507,10 +513,15 @@ func yearQuantiles(seqs [Shards]*sphSeq, band []uint8) []yearQuant {
 			need[t][bin/64] |= 1 << (bin % 64)
 		}
 	}
-	// The needed bins' values, then each bin's sorted by key.
+	// The needed bins' values, then each bin's sorted by key; any is a bin
+	// some target needs, so that most values are passed over at one test.
 	got := make([]map[int][]float32, nb+1)
+	any := make([]uint64, (1<<histBits)/64)
 	for t := range got {
 		got[t] = map[int][]float32{}
+		for i, w := range need[t] {
+			any[i] |= w
+		}
 	}
 	for _, sq := range seqs {
 		if sq == nil {
@@ -523,6 +534,9 @@ func yearQuantiles(seqs [Shards]*sphSeq, band []uint8) []yearQuant {
 			}
 			x := float32(v)
 			bin := int(key(x) >> (32 - histBits))
+			if any[bin/64]>>(bin%64)&1 == 0 {
+				return
+			}
 			for _, t := range [2]int{int(band[p]), nb} {
 				if need[t][bin/64]>>(bin%64)&1 != 0 {
 					got[t][bin] = append(got[t][bin], x)
