@@ -131,27 +131,48 @@ type shard struct {
 // sphSeq is a shard's spend per head in one year, in row order, and each
 // row's practice: the rows of a replication-year come in practice order, so
 // a shard's practice is mostly the last's + Shards, and only where it is
-// not (a break) is it kept.
+// not (a break) is it kept. The values are held in chunks of seqChunk,
+// allocated as they fill: held whole from the start, a run's would count
+// towards the heap before they are written, so the collector would run
+// later and let more of the reader's garbage take memory.
 type sphSeq struct {
-	v    []float64
+	v    [][]float64
+	n    int // values
 	brk  []seqBreak
 	next int // the practice that follows the last without a break
+}
+
+// seqChunk is the number of values of a sphSeq's chunk (512 KB).
+const seqChunk = 1 << 16
+
+// add appends practice p's value v.
+func (q *sphSeq) add(p int, v float64) {
+	if p != q.next {
+		q.brk = append(q.brk, seqBreak{q.n, p})
+	}
+	q.next = p + Shards
+	if q.n%seqChunk == 0 {
+		q.v = append(q.v, make([]float64, 0, seqChunk))
+	}
+	c := &q.v[len(q.v)-1]
+	*c = append(*c, v)
+	q.n++
 }
 
 // seqBreak is the practice p of row at of a sphSeq, and of the rows after it
 // up to the next break, each the last's + Shards.
 type seqBreak struct{ at, p int }
 
-// practices calls f with each row's practice, in row order.
-func (q *sphSeq) practices(f func(j, p int)) {
+// practices calls f with each row's value and practice, in row order.
+func (q *sphSeq) practices(f func(v float64, p int)) {
 	for k, br := range q.brk {
-		end := len(q.v)
+		end := q.n
 		if k+1 < len(q.brk) {
 			end = q.brk[k+1].at
 		}
 		p := br.p
 		for j := br.at; j < end; j++ {
-			f(j, p)
+			f(q.v[j/seqChunk][j%seqChunk], p)
 			p += Shards
 		}
 	}
@@ -178,7 +199,6 @@ type Summarizer struct {
 	// order until SetBands, and exact stores are sized to perPractice.
 	onePass     bool
 	perPractice int
-	perSeq      int // room for a shard's spend per head in one year
 	// room, in one pass, holds every practice's exact values in place of
 	// stages (see keep), per practices of a shard (each shard's its own):
 	// practice i, the shard's j-th (j = i/Shards), has 2·per places from
@@ -303,9 +323,8 @@ func (s *Summarizer) fromRoom(p int, buf *[]float32) {
 // is needed: a summariser with exact quantiles (or a headline only) keeps
 // each row's spend per head, as float64, until SetBands files it by band,
 // in the order the rows came. perPractice is the most rows a practice has
-// (replications times years): its exact stores are sized to it; rows and
-// years, the run's, size the store of spend per head.
-func (s *Summarizer) OnePass(perPractice int, rows int64, years int) error {
+// (replications times years): its exact stores are sized to it.
+func (s *Summarizer) OnePass(perPractice int) error {
 	if !s.headline && s.q.RelError != 0 {
 		return errors.New("one pass needs exact quantiles")
 	}
@@ -313,10 +332,6 @@ func (s *Summarizer) OnePass(perPractice int, rows int64, years int) error {
 	if !s.headline && perPractice > 0 {
 		// Nothing is staged before the rows: the room replaces the stages.
 		s.per, s.stages = perPractice, nil
-	}
-	if years > 0 && rows > 0 {
-		// Shards split the practices about evenly: a little room to spare.
-		s.perSeq = int(rows/int64(years)/Shards) * 33 / 32
 	}
 	for _, sh := range s.shards {
 		sh.seq = map[int32]*sphSeq{}
@@ -386,8 +401,8 @@ func (s *Summarizer) SetBands(years int) {
 			}
 			acc := make([]*yearAcc, len(Bands))
 			var here [256]bool
-			seqs[w].practices(func(j, p int) {
-				b, v := band[p], seqs[w].v[j]
+			seqs[w].practices(func(v float64, p int) {
+				b := band[p]
 				if acc[b] == nil {
 					acc[b] = &yearAcc{d: s.q.New()}
 				}
@@ -527,8 +542,7 @@ func (h *yearHist) quantiles(seqs [Shards]*sphSeq, band []uint8) []yearQuant {
 		if sq == nil {
 			continue
 		}
-		sq.practices(func(j, p int) {
-			v := sq.v[j]
+		sq.practices(func(v float64, p int) {
 			if v != v {
 				return
 			}
@@ -624,17 +638,12 @@ func (s *Summarizer) addRow(sh *shard, p int, rep, year, list int32, budget, spe
 		if s.onePass {
 			if sh.lastSeq == nil || year != sh.seqYear {
 				if sh.lastSeq = sh.seq[year]; sh.lastSeq == nil {
-					sh.lastSeq = &sphSeq{v: make([]float64, 0, s.perSeq), next: -1}
+					sh.lastSeq = &sphSeq{next: -1}
 					sh.seq[year] = sh.lastSeq
 				}
 				sh.seqYear = year
 			}
-			q := sh.lastSeq
-			if p != q.next {
-				q.brk = append(q.brk, seqBreak{len(q.v), p})
-			}
-			q.next = p + Shards
-			q.v = append(q.v, sph)
+			sh.lastSeq.add(p, sph)
 		} else {
 			y := s.yearOf(sh, a.band, year)
 			y.d.Add(sph)
@@ -1253,7 +1262,7 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 	// before its first row, from pass 1. The tables are the same either way.
 	onePass := o.Headline || (q.RelError == 0 && man.Rows*12 <= budget/2)
 	if onePass {
-		if err := s.OnePass(int(perPractice), man.Rows, man.Years); err != nil {
+		if err := s.OnePass(int(perPractice)); err != nil {
 			return nil, err
 		}
 	} else {

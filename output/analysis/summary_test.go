@@ -424,7 +424,7 @@ func TestOnePassAsTwo(t *testing.T) {
 			s.Practice(n)
 		}
 		if one {
-			if err := s.OnePass(per, int64(len(obs)), 8); err != nil {
+			if err := s.OnePass(per); err != nil {
 				t.Fatal(err)
 			}
 		} else {
@@ -457,7 +457,7 @@ func TestOnePassAsTwo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := NewSummarizer(q, false).OnePass(1, 1, 1); err == nil {
+	if err := NewSummarizer(q, false).OnePass(1); err == nil {
 		t.Error("one pass with sketches accepted")
 	}
 }
