@@ -374,8 +374,8 @@ func (s *Summarizer) SetBands(years int) {
 	}
 	// Each practice's band at hand (a byte each, not its accumulator); each
 	// year's rows, shard by shard in row order, into its bands' moments, and
-	// its spend per head's quantiles by band and for "all" (yearQuantiles),
-	// a year on each goroutine.
+	// its spend per head's quantiles by band and for "all" (yearHist), a
+	// year on each goroutine.
 	band := make([]uint8, len(s.ps))
 	for i := range s.ps {
 		band[i] = uint8(s.ps[i].band)
@@ -528,36 +528,39 @@ func (h *yearHist) quantiles(seqs [Shards]*sphSeq, band []uint8) []yearQuant {
 			need[t][bin/64] |= 1 << (bin % 64)
 		}
 	}
-	// The needed bins' values, then each bin's sorted by key; any is a bin
-	// some target needs, so that most values are passed over at one test.
+	// The needed bins' values, then each bin's sorted by key; anyBin is a
+	// bin some target needs, so that most values are passed over at one test.
 	got := make([]map[int][]float32, nb+1)
-	any := make([]uint64, (1<<histBits)/64)
+	anyBin := make([]uint64, (1<<histBits)/64)
 	for t := range got {
 		got[t] = map[int][]float32{}
 		for i, w := range need[t] {
-			any[i] |= w
+			anyBin[i] |= w
 		}
 	}
-	for _, sq := range seqs {
-		if sq == nil {
-			continue
-		}
-		sq.practices(func(v float64, p int) {
-			if v != v {
-				return
+	gather := func(bins []uint64, targets func(b int) [2]int) {
+		for _, sq := range seqs {
+			if sq == nil {
+				continue
 			}
-			x := float32(v)
-			bin := int(key(x) >> (32 - histBits))
-			if any[bin/64]>>(bin%64)&1 == 0 {
-				return
-			}
-			for _, t := range [2]int{int(band[p]), nb} {
-				if need[t][bin/64]>>(bin%64)&1 != 0 {
-					got[t][bin] = append(got[t][bin], x)
+			sq.practices(func(v float64, p int) {
+				if v != v {
+					return
 				}
-			}
-		})
+				x := float32(v)
+				bin := int(key(x) >> (32 - histBits))
+				if bins[bin/64]>>(bin%64)&1 == 0 {
+					return
+				}
+				for _, t := range targets(int(band[p])) {
+					if t >= 0 && need[t][bin/64]>>(bin%64)&1 != 0 {
+						got[t][bin] = append(got[t][bin], x)
+					}
+				}
+			})
+		}
 	}
+	gather(anyBin, func(b int) [2]int { return [2]int{b, nb} })
 	out := make([]yearQuant, nb+1)
 	for t := range out {
 		if n[t] == 0 {
@@ -567,8 +570,31 @@ func (h *yearHist) quantiles(seqs [Shards]*sphSeq, band []uint8) []yearQuant {
 			slices.SortFunc(g, func(a, b float32) int { return cmp.Compare(key(a), key(b)) })
 		}
 		at := func(k int) float64 {
-			i, _ := slices.BinarySearchFunc(wants[t], k, func(w want, k int) int { return cmp.Compare(w.rank, k) })
-			w := wants[t][i] // every rank asked for is wanted
+			i, ok := slices.BinarySearchFunc(wants[t], k, func(w want, k int) int { return cmp.Compare(w.rank, k) })
+			if !ok {
+				// A rank not foreseen (none is): its bin found and gathered now.
+				w := want{rank: k}
+				for w.before+int(hist[t][w.bin]) <= k {
+					w.before += int(hist[t][w.bin])
+					w.bin++
+				}
+				wants[t] = slices.Insert(wants[t], i, w)
+				if _, have := got[t][w.bin]; !have {
+					one := make([]uint64, len(anyBin))
+					one[w.bin/64] = 1 << (w.bin % 64)
+					keep := need[t]
+					need[t] = one
+					gather(one, func(b int) [2]int {
+						if t == nb || b == t {
+							return [2]int{t, -1}
+						}
+						return [2]int{-1, -1}
+					})
+					need[t] = keep
+					slices.SortFunc(got[t][w.bin], func(a, b float32) int { return cmp.Compare(key(a), key(b)) })
+				}
+			}
+			w := wants[t][i]
 			x := got[t][w.bin][k-w.before]
 			if x == 0 && leaves[t] > 1 {
 				x = value(key(0) - 1) // bisection's answer for a zero: -0
