@@ -225,56 +225,82 @@ var scratch = sync.Pool{New: func() any { return new([]uint32) }}
 // every value shares. A zero sorts -0 before +0.
 func radixSort(x []float32) {
 	n := len(x)
+	if n == 0 {
+		return
+	}
+	// One buffer of keys: the passes go from x (values) to the buffer
+	// (keys) and back, so that the scratch is n words, not 2n.
 	sp := scratch.Get().(*[]uint32)
-	buf := slices.Grow((*sp)[:0], 2*n)[:2*n]
-	a, b := buf[:n], buf[n:]
-	var count [4][256]uint32
-	for i, v := range x {
-		k := key(v)
-		a[i] = k
+	buf := slices.Grow((*sp)[:0], n)[:n]
+	// Two counts per digit, of even and odd values, summed after: a
+	// practice's values share their top bytes, and one count incremented
+	// value after value waits on itself.
+	var count, odd [4][256]uint32
+	i := 0
+	for ; i+1 < n; i += 2 {
+		k, m := key(x[i]), key(x[i+1])
+		count[0][k&0xff]++
+		odd[0][m&0xff]++
+		count[1][k>>8&0xff]++
+		odd[1][m>>8&0xff]++
+		count[2][k>>16&0xff]++
+		odd[2][m>>16&0xff]++
+		count[3][k>>24]++
+		odd[3][m>>24]++
+	}
+	if i < n {
+		k := key(x[i])
 		count[0][k&0xff]++
 		count[1][k>>8&0xff]++
 		count[2][k>>16&0xff]++
 		count[3][k>>24]++
 	}
+	k0, inX := key(x[0]), true
 	for d := range count {
-		c, shift := &count[d], 8*d
-		if int(c[a[0]>>shift&0xff]) == n {
+		c, o, shift := &count[d], &odd[d], 8*d
+		if j := k0 >> shift & 0xff; int(c[j]+o[j]) == n {
 			continue
 		}
 		sum := uint32(0)
 		for i, m := range c {
-			c[i], sum = sum, sum+m
+			c[i], sum = sum, sum+m+o[i]
 		}
-		for _, k := range a {
-			j := k >> shift & 0xff
-			b[c[j]] = k
-			c[j]++
+		if inX {
+			for _, v := range x {
+				k := key(v)
+				j := k >> shift & 0xff
+				buf[c[j]] = k
+				c[j]++
+			}
+		} else {
+			for _, k := range buf {
+				j := k >> shift & 0xff
+				x[c[j]] = value(k)
+				c[j]++
+			}
 		}
-		a, b = b, a
+		inX = !inX
 	}
-	for i, k := range a {
-		x[i] = value(k)
+	if !inX {
+		for i, k := range buf {
+			x[i] = value(k)
+		}
 	}
 	*sp = buf
 	scratch.Put(sp)
 }
 
 // key maps a float32 to a uint32 in the same order (negative values'
-// bits inverted, positive values' sign bit set), and value back.
+// bits inverted, positive values' sign bit set), and value back. Without a
+// branch: variances are as often negative as positive, and a branch on the
+// sign was mispredicted about every other value.
 func key(v float32) uint32 {
 	b := math.Float32bits(v)
-	if b>>31 == 1 {
-		return ^b
-	}
-	return b | 1<<31
+	return b ^ (uint32(int32(b)>>31) | 1<<31) // all bits if negative, else the sign's
 }
 
 func value(k uint32) float32 {
-	if k>>31 == 1 {
-		return math.Float32frombits(k &^ (1 << 31))
-	}
-	return math.Float32frombits(^k)
+	return math.Float32frombits(k ^ (uint32(int32(^k)>>31) | 1<<31))
 }
 
 // sortSearch is how many of sorted l are less than v (at most v).
@@ -322,6 +348,39 @@ func (d *Dist) orderStat(k int) float64 {
 		d.pool = newPool(ls)
 	}
 	return d.pool.orderStat(k)
+}
+
+// index builds d's pool where it has many leaves (see orderStat), before
+// any order statistic is asked for. With subs, exact distributions whose
+// leaves together are d's, their histograms (built here where they have
+// none) are summed rather than d's values counted again: "all" from its
+// bands.
+func (d *Dist) index(subs ...*Dist) {
+	if d.sk != nil || d.pool != nil {
+		return
+	}
+	ls := d.leaves()
+	if len(ls) <= bisectLeaves {
+		return
+	}
+	if len(subs) == 0 {
+		d.pool = newPool(ls)
+		return
+	}
+	p := &pool{ls: ls, cum: make([]int, 1<<histBits+1), bins: map[int][]float32{}}
+	for _, sub := range subs {
+		c := sub.pool
+		if c == nil {
+			c = newPool(sub.leaves())
+		}
+		for b, n := range c.cum {
+			p.cum[b] += n
+		}
+	}
+	if p.cum[len(p.cum)-1] != d.N() {
+		p = newPool(ls) // subs are not d's leaves: count them
+	}
+	d.pool = p
 }
 
 func newPool(ls [][]float32) *pool {

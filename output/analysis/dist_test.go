@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -111,6 +112,51 @@ func orderStatEveryRank(t *testing.T, leaves int) {
 		}
 		if b := bisect(ls, k); math.Float64bits(b) != math.Float64bits(got) {
 			t.Fatalf("%d leaves: order statistic %d: %v, bisection %v", leaves, k, got, b)
+		}
+	}
+}
+
+// The radix sort orders values as their keys do (-0 before +0), whatever
+// their count, odd or even, and whichever bytes they share.
+func TestRadixSort(t *testing.T) {
+	g := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{1, 2, 3, 48, 49, 200, 201, 1000} {
+		for _, scale := range []float64{1e-3, 10, 3e4} {
+			x := make([]float32, n)
+			for i := range x {
+				switch g.IntN(10) {
+				case 0:
+					x[i] = float32(math.Copysign(0, float64(g.IntN(2)*2-1)))
+				case 1:
+					x[i] = 7
+				default:
+					x[i] = float32(scale * g.NormFloat64())
+				}
+			}
+			want := slices.Clone(x)
+			slices.SortFunc(want, func(a, b float32) int { return cmp.Compare(key(a), key(b)) })
+			radixSort(x)
+			for i := range x {
+				if math.Float32bits(x[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("n %d scale %g: at %d %v, want %v", n, scale, i, x[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// key orders values as floats do, -0 just before +0, and value undoes it
+// bit for bit.
+func TestKey(t *testing.T) {
+	inf, den := float32(math.Inf(1)), math.Float32frombits(1)
+	neg0 := float32(math.Copysign(0, -1))
+	asc := []float32{-inf, -math.MaxFloat32, -1.5, -1, -den, neg0, 0, den, 1, 1.5, math.MaxFloat32, inf}
+	for i, v := range asc {
+		if math.Float32bits(value(key(v))) != math.Float32bits(v) {
+			t.Errorf("value(key(%v)) = %v", v, value(key(v)))
+		}
+		if i > 0 && key(asc[i-1]) >= key(v) {
+			t.Errorf("key(%v) = %#x not above key(%v) = %#x", v, key(v), asc[i-1], key(asc[i-1]))
 		}
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
-	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/gpbudget/gpbudget/output/runfolder"
@@ -129,8 +129,10 @@ func (ra *riskAcc) add(n int, loc []int, idx []int32, rep, year, list []int32, s
 			return fmt.Errorf("year %d in a run of %d years", yr, ra.years)
 		}
 		k := loc[idx[r]]*ra.years + yr - 1
-		if k >= len(ra.acc) {
+		if k >= cap(ra.acc) {
 			ra.acc = append(ra.acc, make([]decompAcc, k+1-len(ra.acc))...)
+		} else if k >= len(ra.acc) {
+			ra.acc = ra.acc[:k+1] // zero beyond len: never written
 		}
 		a := &ra.acc[k]
 		y, p, s, x := spend[r]/l, ep[r]/l, es[r]/l, e[r]/l
@@ -175,9 +177,10 @@ func riskRows(man *runfolder.Manifest, sum *Summary) {
 	}
 }
 
-// finish adds the run's fit to sum.RiskAdjustment and sets
-// sum.Decomposition; names are the practices' IDs by index.
-func (ra *riskAcc) finish(names []string, sum *Summary) {
+// finish returns the run's fit (rows of the RiskAdjustment table) and the
+// decomposition; names and band are each practice's ID and band's name by
+// index (see decompose).
+func (ra *riskAcc) finish(names, band []string) (fit []RiskRow, decomp []DecompRow) {
 	// R² per replication-year, then their mean (and its SE).
 	var real, exp Moments
 	for _, k := range slices.SortedFunc(maps.Keys(ra.fits), byPair) { // in order: the same bits every time
@@ -190,11 +193,11 @@ func (ra *riskAcc) finish(names []string, sum *Summary) {
 		}
 	}
 	if real.N > 0 {
-		sum.RiskAdjustment = append(sum.RiskAdjustment,
+		fit = append(fit,
 			RiskRow{"run_practice_r2", real.Mean(), 0.77, fmt.Sprintf("practice-level R² of spend per head on the capitation target per head in the run (list-weighted; mean of %d replication-years, SE %.3f)", int(real.N), real.SE())},
 			RiskRow{"run_practice_r2_expected", exp.Mean(), math.NaN(), "the same for expected spend per head (everything but chance)"})
 	}
-	sum.Decomposition = decompose(ra.acc, ra.years, names, sum.Practices)
+	return fit, decompose(ra.acc, ra.years, names, band)
 }
 
 // byPair orders pairs by their first element, then their second.
@@ -202,15 +205,13 @@ func byPair(a, b [2]int32) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Comp
 
 // decompose turns the practice-year accumulators (acc[practice·years +
 // year − 1]) into practice and band rows (practices in ID order, then
-// bands, then "all").
-func decompose(acc []decompAcc, years int, names []string, ps []PracticeStats) []DecompRow {
-	band := map[string]string{}
-	for _, p := range ps {
-		band[p.PracticeID] = p.Band
-	}
+// bands, then "all"); names and band are each practice's ID and band's
+// name by index ("": none).
+func decompose(acc []decompAcc, years int, names, band []string) []DecompRow {
 	type part struct{ v, p, s, d, c float64 }
-	byPractice := map[int]*part{}
-	nYears := map[int]int{}
+	// By practice index: its parts and the years that have them.
+	byPractice := make([]part, (len(acc)+years-1)/years)
+	nYears := make([]int, len(byPractice))
 	// In practice and year order, so a summary is the same to the last bit
 	// every time.
 	for k := range acc {
@@ -219,11 +220,7 @@ func decompose(acc []decompAcc, years int, names []string, ps []PracticeStats) [
 			continue
 		}
 		n := a.y.N
-		pt := byPractice[i]
-		if pt == nil {
-			pt = &part{}
-			byPractice[i] = pt
-		}
+		pt := &byPractice[i]
 		// Each estimate unbiased: the sample variances divide by n−1; the
 		// steps between levels have mean 0 by construction, so their mean
 		// squares divide by n.
@@ -246,19 +243,27 @@ func decompose(acc []decompAcc, years int, names []string, ps []PracticeStats) [
 		}
 		return r
 	}
-	order := make([]int, 0, len(byPractice))
-	for i := range byPractice {
-		order = append(order, i)
+	var order []int
+	for i, n := range nYears {
+		if n > 0 {
+			order = append(order, i)
+		}
 	}
-	sort.Slice(order, func(a, b int) bool { return names[order[a]] < names[order[b]] })
-	var out []DecompRow
+	byName := func(a, b int) int { return strings.Compare(names[a], names[b]) }
+	if !slices.IsSortedFunc(order, byName) {
+		slices.SortFunc(order, byName)
+	}
+	out := make([]DecompRow, 0, len(order)+len(Bands)+1)
 	bandSum := map[string]*part{}
 	bandN := map[string]int{}
 	var all part
 	allN := 0
 	for _, i := range order {
-		x, ny := *byPractice[i], float64(nYears[i])
-		b := band[names[i]]
+		x, ny := byPractice[i], float64(nYears[i])
+		b := ""
+		if i < len(band) {
+			b = band[i]
+		}
 		out = append(out, row("practice", names[i], b, nYears[i], part{x.v / ny, x.p / ny, x.s / ny, x.d / ny, x.c / ny}))
 		if bandSum[b] == nil {
 			bandSum[b] = &part{}

@@ -34,7 +34,7 @@ func TestDecomposeByHand(t *testing.T) {
 		a.drift += (x[i] - s[i]) * (x[i] - s[i])
 		a.chance += (y[i] - x[i]) * (y[i] - x[i])
 	}
-	rows := decompose([]decompAcc{*a}, 1, []string{"A"}, []PracticeStats{{PracticeID: "A", Band: Bands[1].Name}})
+	rows := decompose([]decompAcc{*a}, 1, []string{"A"}, []string{Bands[1].Name})
 	if len(rows) != 3 { // the practice, its band, all
 		t.Fatalf("%d rows, want 3: %+v", len(rows), rows)
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/gpbudget/gpbudget/internal/stats"
 	"github.com/gpbudget/gpbudget/output/runfolder"
 	"github.com/gpbudget/gpbudget/sim"
 )
@@ -32,7 +33,8 @@ type Obs struct {
 }
 
 // practiceAcc accumulates one practice's practice-years: 3 cache lines,
-// which with one line of the practice's stage are all a row touches.
+// which with one line of the practice's stage (or, in one pass, its room)
+// are all a row touches.
 type practiceAcc struct {
 	listSum  float64
 	listN    float64
@@ -42,7 +44,7 @@ type practiceAcc struct {
 	sav, def float64
 	over     [2]int // beyond Thresholds[0], [1]
 	under    [2]int
-	staged   int   // values in the practice's stage
+	staged   int   // values in the practice's stage, or its room (-1: its own, see keep)
 	pctDist  *Dist // variance as % of budget
 	lossDist *Dist // variance in pounds (its negative is the loss)
 }
@@ -126,10 +128,54 @@ type shard struct {
 	lastSeq *sphSeq
 }
 
-// sphSeq is a shard's spend per head in one year, in row order.
+// sphSeq is a shard's spend per head in one year, in row order, and each
+// row's practice: the rows of a replication-year come in practice order, so
+// a shard's practice is mostly the last's + Shards, and only where it is
+// not (a break) is it kept. The values are held in chunks of seqChunk,
+// allocated as they fill: held whole from the start, a run's would count
+// towards the heap before they are written, so the collector would run
+// later and let more of the reader's garbage take memory.
 type sphSeq struct {
-	p []int32
-	v []float64
+	v    [][]float64
+	n    int // values
+	brk  []seqBreak
+	next int // the practice that follows the last without a break
+}
+
+// seqChunk is the number of values of a sphSeq's chunk (512 KB).
+const seqChunk = 1 << 16
+
+// add appends practice p's value v.
+func (q *sphSeq) add(p int, v float64) {
+	if p != q.next {
+		q.brk = append(q.brk, seqBreak{q.n, p})
+	}
+	q.next = p + Shards
+	if q.n%seqChunk == 0 {
+		q.v = append(q.v, make([]float64, 0, seqChunk))
+	}
+	c := &q.v[len(q.v)-1]
+	*c = append(*c, v)
+	q.n++
+}
+
+// seqBreak is the practice p of row at of a sphSeq, and of the rows after it
+// up to the next break, each the last's + Shards.
+type seqBreak struct{ at, p int }
+
+// practices calls f with each row's value and practice, in row order.
+func (q *sphSeq) practices(f func(v float64, p int)) {
+	for k, br := range q.brk {
+		end := q.n
+		if k+1 < len(q.brk) {
+			end = q.brk[k+1].at
+		}
+		p := br.p
+		for j := br.at; j < end; j++ {
+			f(q.v[j/seqChunk][j%seqChunk], p)
+			p += Shards
+		}
+	}
 }
 
 // Summarizer computes a run's summary tables from its practice-years in two
@@ -153,7 +199,14 @@ type Summarizer struct {
 	// order until SetBands, and exact stores are sized to perPractice.
 	onePass     bool
 	perPractice int
-	perSeq      int // room for a shard's spend per head in one year
+	// room, in one pass, holds every practice's exact values in place of
+	// stages (see keep), per practices of a shard (each shard's its own):
+	// practice i, the shard's j-th (j = i/Shards), has 2·per places from
+	// (j%roomChunk)·2·per in room[i%Shards][j/roomChunk], where its rows'
+	// (variance %, variance) lie in pairs, so that a row touches one cache
+	// line of it; fromRoom parts them.
+	room [Shards][][]float32
+	per  int
 	// spill, when set, also takes every practice's staged values, from
 	// which its exact statistics are computed (see spill).
 	spill *spill
@@ -162,12 +215,28 @@ type Summarizer struct {
 	// practices' statistics come from the spill, and only the bands and
 	// "all" need sketches.
 	bandSk [Shards][][2]*Dist
+	// margin is each of Thresholds in % of budget.
+	margin [2]float64
+	// yearQ, in one pass, are spend per head's quantiles by (band, year),
+	// band -1 for "all", from SetBands.
+	yearQ map[[2]int32]yearQuant
+}
+
+// b2i is 1 for true, 0 for false.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // NewSummarizer is a summariser with quantiles q; a headline-only
 // summariser (see Options.Headline) keeps no quantiles.
 func NewSummarizer(q *Quantiles, headline bool) *Summarizer {
 	s := &Summarizer{q: q, headline: headline, index: map[string]int{}}
+	for i, th := range Thresholds {
+		s.margin[i] = 100 * th
+	}
 	for i := range s.shards {
 		s.shards[i] = &shard{area: map[[2]int32]*areaTot{}, year: map[[2]int32]*yearAcc{}}
 	}
@@ -184,32 +253,85 @@ func (s *Summarizer) Practice(id string) int {
 	s.IDs = append(s.IDs, id)
 	s.ps = append(s.ps, practiceAcc{})
 	if !s.headline {
-		s.stages = append(s.stages, stage{})
-	}
-	if !s.headline {
 		s.ps[i].pctDist, s.ps[i].lossDist = s.q.New(), s.q.New()
-		if s.onePass {
-			s.ps[i].pctDist.Reserve(s.perPractice)
-			s.ps[i].lossDist.Reserve(s.perPractice)
+		if s.per == 0 {
+			s.stages = append(s.stages, stage{})
 		}
 	}
 	return i
+}
+
+// roomChunk is the number of practices whose room is allocated at once.
+const roomChunk = 256
+
+// keep puts practice p's values (variance %, variance) in its room, in row
+// order: a row then touches the practice's accumulator and one place in the
+// room, with no stage to copy from. A practice with a NaN (left out, as Add
+// leaves it out) or more rows than per takes its values into its own
+// distributions from then on, those it had first.
+func (s *Summarizer) keep(p int, a *practiceAcc, pct, vr float32) {
+	if a.staged >= 0 && a.staged < s.per && pct == pct && vr == vr {
+		room, j := &s.room[p%Shards], p/Shards
+		c := j / roomChunk
+		for c >= len(*room) {
+			*room = append(*room, nil)
+		}
+		if (*room)[c] == nil {
+			(*room)[c] = make([]float32, roomChunk*2*s.per)
+		}
+		at := (j%roomChunk)*2*s.per + 2*a.staged
+		(*room)[c][at], (*room)[c][at+1] = pct, vr
+		a.staged++
+		return
+	}
+	if a.staged >= 0 {
+		var buf []float32
+		s.fromRoom(p, &buf)
+		a.staged = -1
+	}
+	a.pctDist.Add(float64(pct))
+	a.lossDist.Add(float64(vr))
+}
+
+// fromRoom makes practice p's values in its room its distributions', in
+// place: the pairs parted into the variances % and then the variances;
+// buf is scratch.
+func (s *Summarizer) fromRoom(p int, buf *[]float32) {
+	a := &s.ps[p]
+	if a.staged <= 0 {
+		return
+	}
+	j := p / Shards
+	at := (j % roomChunk) * 2 * s.per
+	r := s.room[p%Shards][j/roomChunk]
+	// A practice has no other values before it leaves its room; each
+	// part is capped, so nothing is added over the other or a neighbour's.
+	n := a.staged
+	pairs := r[at : at+2*n]
+	*buf = slices.Grow((*buf)[:0], n)[:n]
+	loss := *buf
+	for i := range n {
+		pairs[i], loss[i] = pairs[2*i], pairs[2*i+1]
+	}
+	copy(pairs[n:], loss)
+	a.pctDist.vals, a.lossDist.vals = pairs[:n:n], pairs[n:2*n:2*n]
+	a.pctDist.sorted, a.lossDist.sorted = false, false
+	a.staged = 0
 }
 
 // OnePass makes Add take every row's list size too, so that no first pass
 // is needed: a summariser with exact quantiles (or a headline only) keeps
 // each row's spend per head, as float64, until SetBands files it by band,
 // in the order the rows came. perPractice is the most rows a practice has
-// (replications times years): its exact stores are sized to it; rows and
-// years, the run's, size the store of spend per head.
-func (s *Summarizer) OnePass(perPractice int, rows int64, years int) error {
+// (replications times years): its exact stores are sized to it.
+func (s *Summarizer) OnePass(perPractice int) error {
 	if !s.headline && s.q.RelError != 0 {
 		return errors.New("one pass needs exact quantiles")
 	}
 	s.onePass, s.perPractice = true, perPractice
-	if years > 0 && rows > 0 {
-		// Shards split the practices about evenly: a little room to spare.
-		s.perSeq = int(rows/int64(years)/Shards) * 33 / 32
+	if !s.headline && perPractice > 0 {
+		// Nothing is staged before the rows: the room replaces the stages.
+		s.per, s.stages = perPractice, nil
 	}
 	for _, sh := range s.shards {
 		sh.seq = map[int32]*sphSeq{}
@@ -250,26 +372,241 @@ func (s *Summarizer) SetBands(years int) {
 	if !s.onePass || s.headline {
 		return
 	}
-	parallel(Shards, func(w int) {
-		sh := s.shards[w]
-		for y, sq := range sh.seq {
-			n := make([]int, len(Bands))
-			for _, p := range sq.p {
-				n[s.ps[p].band]++
-			}
-			for b, c := range n {
-				if c > 0 {
-					s.yearOf(sh, b, y).d.Reserve(c)
-				}
-			}
-			for j, p := range sq.p {
-				acc := s.yearOf(sh, s.ps[p].band, y)
-				acc.d.Add(sq.v[j])
-				acc.m.Add(sq.v[j])
+	// Each practice's band at hand (a byte each, not its accumulator); each
+	// year's rows, shard by shard in row order, into its bands' moments, and
+	// its spend per head's quantiles by band and for "all" (yearHist), a
+	// year on each goroutine.
+	band := make([]uint8, len(s.ps))
+	for i := range s.ps {
+		band[i] = uint8(s.ps[i].band)
+	}
+	var ys []int32
+	for _, sh := range s.shards {
+		for y := range sh.seq {
+			if !slices.Contains(ys, y) {
+				ys = append(ys, y)
 			}
 		}
-		sh.seq, sh.lastSeq = nil, nil
+	}
+	slices.Sort(ys)
+	accs := make([][Shards][]*yearAcc, len(ys))
+	quants := make([][]yearQuant, len(ys))
+	parallel(len(ys), func(i int) {
+		var seqs [Shards]*sphSeq
+		h := newYearHist()
+		for w, sh := range s.shards {
+			seqs[w] = sh.seq[ys[i]]
+			if seqs[w] == nil {
+				continue
+			}
+			acc := make([]*yearAcc, len(Bands))
+			var here [256]bool
+			seqs[w].practices(func(v float64, p int) {
+				b := band[p]
+				if acc[b] == nil {
+					acc[b] = &yearAcc{d: s.q.New()}
+				}
+				acc[b].m.Add(v)
+				if v == v {
+					h.add(b, v)
+					here[b] = true
+				}
+			})
+			for b := range Bands {
+				if here[b] {
+					h.leaves[b]++
+					h.leaves[len(Bands)]++
+				}
+			}
+			accs[i][w] = acc
+		}
+		quants[i] = h.quantiles(seqs, band)
 	})
+	s.yearQ = map[[2]int32]yearQuant{}
+	for i, y := range ys {
+		for w, sh := range s.shards {
+			for b, acc := range accs[i][w] {
+				if acc != nil {
+					sh.year[[2]int32{int32(b), y}] = acc
+				}
+			}
+			sh.seq, sh.lastSeq = nil, nil
+		}
+		for b, q := range quants[i] {
+			k := [2]int32{int32(b), y}
+			if b == len(Bands) {
+				k[0] = -1
+			}
+			s.yearQ[k] = q
+		}
+	}
+}
+
+// yearQuant is spend per head's quantiles (yearPs) of a band, or of "all",
+// in one year, and the count of its values (NaN left out).
+type yearQuant struct {
+	n int
+	q [len(yearPs)]float64
+}
+
+// yearPs are the probabilities of the spend-per-head quantiles by year.
+var yearPs = [...]float64{.05, .25, .5, .75, .95}
+
+// yearHist is one year's spend per head counted by band (the last, "all"):
+// values (NaN left out), leaves (the shards that have values, as a Dist's
+// leaves) and a histogram of 2^16 bins by the top bits of each value's key.
+type yearHist struct {
+	hist      [][]int32
+	n, leaves []int
+}
+
+func newYearHist() *yearHist {
+	nb := len(Bands) + 1
+	return &yearHist{hist: make([][]int32, nb), n: make([]int, nb), leaves: make([]int, nb)}
+}
+
+// add counts value v (not NaN) of band b.
+func (h *yearHist) add(b uint8, v float64) {
+	if h.hist[b] == nil {
+		h.hist[b] = make([]int32, 1<<histBits)
+	}
+	h.hist[b][key(float32(v))>>(32-histBits)]++
+	h.n[b]++
+}
+
+// quantiles are the year's spend per head's quantiles by band (and, last,
+// "all"), from its shards' rows in seqs and the practices' bands: the order
+// statistics of the values as float32 that a Dist of them would give, bit
+// for bit (a leaf's own in key order; of several leaves, -0 for a zero, as
+// bisect), without copying or sorting them: from the histograms ("all"'s the
+// sum of the bands'), the bins that hold the order statistics the quantiles
+// ask for, and only those bins' values gathered and sorted.
+func (h *yearHist) quantiles(seqs [Shards]*sphSeq, band []uint8) []yearQuant {
+	nb := len(Bands)
+	hist, n, leaves := h.hist, h.n, h.leaves
+	for b := range nb {
+		if n[b] == 0 {
+			continue
+		}
+		if hist[nb] == nil {
+			hist[nb] = make([]int32, 1<<histBits)
+		}
+		for i, c := range hist[b] {
+			hist[nb][i] += c
+		}
+		n[nb] += n[b]
+	}
+	// Each target's ranks (as stats.QuantileOf asks for them), the bin of
+	// each, and the values before that bin.
+	type want struct{ rank, bin, before int }
+	wants := make([][]want, nb+1)
+	need := make([][]uint64, nb+1) // bins to gather, a bit each
+	for t := range wants {
+		if n[t] == 0 {
+			continue
+		}
+		var ranks []int
+		for _, p := range yearPs {
+			h := float64(n[t]-1) * p
+			lo := int(math.Floor(h))
+			if lo >= n[t]-1 {
+				ranks = append(ranks, n[t]-1)
+			} else if ranks = append(ranks, lo); h != float64(lo) {
+				ranks = append(ranks, lo+1)
+			}
+		}
+		slices.Sort(ranks)
+		ranks = slices.Compact(ranks)
+		need[t] = make([]uint64, (1<<histBits)/64)
+		bin, before := 0, 0
+		for _, r := range ranks {
+			for before+int(hist[t][bin]) <= r {
+				before += int(hist[t][bin])
+				bin++
+			}
+			wants[t] = append(wants[t], want{r, bin, before})
+			need[t][bin/64] |= 1 << (bin % 64)
+		}
+	}
+	// The needed bins' values, then each bin's sorted by key; anyBin is a
+	// bin some target needs, so that most values are passed over at one test.
+	got := make([]map[int][]float32, nb+1)
+	anyBin := make([]uint64, (1<<histBits)/64)
+	for t := range got {
+		got[t] = map[int][]float32{}
+		for i, w := range need[t] {
+			anyBin[i] |= w
+		}
+	}
+	gather := func(bins []uint64, targets func(b int) [2]int) {
+		for _, sq := range seqs {
+			if sq == nil {
+				continue
+			}
+			sq.practices(func(v float64, p int) {
+				if v != v {
+					return
+				}
+				x := float32(v)
+				bin := int(key(x) >> (32 - histBits))
+				if bins[bin/64]>>(bin%64)&1 == 0 {
+					return
+				}
+				for _, t := range targets(int(band[p])) {
+					if t >= 0 && need[t][bin/64]>>(bin%64)&1 != 0 {
+						got[t][bin] = append(got[t][bin], x)
+					}
+				}
+			})
+		}
+	}
+	gather(anyBin, func(b int) [2]int { return [2]int{b, nb} })
+	out := make([]yearQuant, nb+1)
+	for t := range out {
+		if n[t] == 0 {
+			continue
+		}
+		for _, g := range got[t] {
+			slices.SortFunc(g, func(a, b float32) int { return cmp.Compare(key(a), key(b)) })
+		}
+		at := func(k int) float64 {
+			i, ok := slices.BinarySearchFunc(wants[t], k, func(w want, k int) int { return cmp.Compare(w.rank, k) })
+			if !ok {
+				// A rank not foreseen (none is): its bin found and gathered now.
+				w := want{rank: k}
+				for w.before+int(hist[t][w.bin]) <= k {
+					w.before += int(hist[t][w.bin])
+					w.bin++
+				}
+				wants[t] = slices.Insert(wants[t], i, w)
+				if _, have := got[t][w.bin]; !have {
+					one := make([]uint64, len(anyBin))
+					one[w.bin/64] = 1 << (w.bin % 64)
+					keep := need[t]
+					need[t] = one
+					gather(one, func(b int) [2]int {
+						if t == nb || b == t {
+							return [2]int{t, -1}
+						}
+						return [2]int{-1, -1}
+					})
+					need[t] = keep
+					slices.SortFunc(got[t][w.bin], func(a, b float32) int { return cmp.Compare(key(a), key(b)) })
+				}
+			}
+			w := wants[t][i]
+			x := got[t][w.bin][k-w.before]
+			if x == 0 && leaves[t] > 1 {
+				x = value(key(0) - 1) // bisection's answer for a zero: -0
+			}
+			return float64(x)
+		}
+		out[t].n = n[t]
+		for i, p := range yearPs {
+			out[t].q[i] = stats.QuantileOf(n[t], p, at)
+		}
+	}
+	return out
 }
 
 // Add is the second pass: one practice-year.
@@ -307,31 +644,32 @@ func (s *Summarizer) addRow(sh *shard, p int, rep, year, list int32, budget, spe
 	a.pct.Add(pct)
 	a.sav += t.sav
 	a.def += t.def
-	for i, th := range Thresholds {
-		if pct < -100*th {
-			a.over[i]++
-		}
-		if pct > 100*th {
-			a.under[i]++
-		}
+	// Counted without a branch (a row is as likely on either side); the
+	// margins in % are s.margin's.
+	for i, m := range s.margin {
+		a.over[i] += b2i(pct < -m)
+		a.under[i] += b2i(pct > m)
 	}
 	if !s.headline {
 		// Exact values are kept as float32, so staging them so loses nothing.
-		st := &s.stages[p]
-		st[a.staged] = [2]float32{float32(pct), float32(vr)}
-		if a.staged++; a.staged == stageLen {
-			s.flush(p)
+		if s.per > 0 {
+			s.keep(p, a, float32(pct), float32(vr))
+		} else {
+			st := &s.stages[p]
+			st[a.staged] = [2]float32{float32(pct), float32(vr)}
+			if a.staged++; a.staged == stageLen {
+				s.flush(p)
+			}
 		}
 		if s.onePass {
 			if sh.lastSeq == nil || year != sh.seqYear {
 				if sh.lastSeq = sh.seq[year]; sh.lastSeq == nil {
-					sh.lastSeq = &sphSeq{p: make([]int32, 0, s.perSeq), v: make([]float64, 0, s.perSeq)}
+					sh.lastSeq = &sphSeq{next: -1}
 					sh.seq[year] = sh.lastSeq
 				}
 				sh.seqYear = year
 			}
-			sh.lastSeq.p = append(sh.lastSeq.p, int32(p))
-			sh.lastSeq.v = append(sh.lastSeq.v, sph)
+			sh.lastSeq.add(p, sph)
 		} else {
 			y := s.yearOf(sh, a.band, year)
 			y.d.Add(sph)
@@ -463,7 +801,7 @@ func (s *Summarizer) Summary() (*Summary, error) {
 		return nil, errors.New("no practice-years to summarise")
 	}
 	sum := &Summary{Rows: rows, Quantiles: s.q}
-	if !s.headline {
+	if !s.headline && s.per == 0 {
 		for i := range s.ps {
 			s.flush(i)
 		}
@@ -474,29 +812,41 @@ func (s *Summarizer) Summary() (*Summary, error) {
 			order = append(order, i)
 		}
 	}
-	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(s.IDs[a], s.IDs[b]) })
+	if byID := func(a, b int) int { return cmp.Compare(s.IDs[a], s.IDs[b]) }; !slices.IsSortedFunc(order, byID) {
+		slices.SortFunc(order, byID)
+	}
 	groups := make([]*practiceAcc, len(Bands))
 	counts := make([]int, len(Bands))
 	// Practices' statistics are independent: one goroutine per shard.
-	stats := make([]Stats, len(order))
+	sum.Practices = make([]PracticeStats, len(order))
+	for j, i := range order {
+		sum.Practices[j].PracticeID, sum.Practices[j].Band = s.IDs[i], Bands[s.ps[i].band].Name
+	}
 	if s.spill != nil {
+		stats := make([]Stats, len(order))
 		if err := s.spillStats(order, stats); err != nil {
 			return nil, err
+		}
+		for j := range stats {
+			sum.Practices[j].Stats = stats[j]
 		}
 	} else {
 		var wg sync.WaitGroup
 		for w := range Shards {
 			wg.Go(func() {
+				var buf []float32
 				for j := w; j < len(order); j += Shards {
-					stats[j] = s.statsOf(&s.ps[order[j]], 1)
+					if s.per > 0 {
+						s.fromRoom(order[j], &buf)
+					}
+					sum.Practices[j].Stats = s.statsOf(&s.ps[order[j]], 1)
 				}
 			})
 		}
 		wg.Wait()
 	}
-	for j, i := range order {
+	for _, i := range order {
 		a := &s.ps[i]
-		sum.Practices = append(sum.Practices, PracticeStats{PracticeID: s.IDs[i], Band: Bands[a.band].Name, Stats: stats[j]})
 		if groups[a.band] == nil {
 			groups[a.band] = s.newGroup()
 		}
@@ -527,6 +877,22 @@ func (s *Summarizer) Summary() (*Summary, error) {
 			bands = append(bands, b)
 			s.merge(all, g)
 		}
+	}
+	if !s.headline {
+		// The bands' histograms, then "all"'s as their sum.
+		parallel(2*len(bands), func(j int) {
+			if g := groups[bands[j/2]]; j%2 == 0 {
+				g.pctDist.index()
+			} else {
+				g.lossDist.index()
+			}
+		})
+		var pct, loss []*Dist
+		for _, b := range bands {
+			pct, loss = append(pct, groups[b].pctDist), append(loss, groups[b].lossDist)
+		}
+		all.pctDist.index(pct...)
+		all.lossDist.index(loss...)
 	}
 	// "all", as large as the bands together, first.
 	bandStats := make([]Stats, len(bands)+1)
@@ -590,6 +956,22 @@ func (s *Summarizer) Summary() (*Summary, error) {
 			keys = append(keys, [2]int32{-1, y})
 		}
 		rows := make([]*YearStats, len(keys))
+		if s.yearQ != nil {
+			// One pass: the quantiles from SetBands.
+			for j, k := range keys {
+				q := s.yearQ[k]
+				if q.n == 0 || yearMom[k] == nil {
+					continue
+				}
+				name := AllBands
+				if k[0] >= 0 {
+					name = Bands[k[0]].Name
+				}
+				rows[j] = &YearStats{Band: name, Year: k[1], PracticeYrs: q.n, Mean: yearMom[k].Mean(),
+					P05: q.q[0], P25: q.q[1], P50: q.q[2], P75: q.q[3], P95: q.q[4], RelError: s.q.RelError}
+			}
+			keys = nil
+		}
 		parallel(len(keys), func(j int) {
 			k := keys[j]
 			d := byYear[k]
@@ -748,6 +1130,7 @@ func newPass2(dir string, files []string, man *runfolder.Manifest, headline bool
 		if p.risk, err = newRiskAcc(dir, files, man.Years); err != nil {
 			return nil, err
 		}
+
 		p.contract = newContractAcc(man)
 	}
 	p.riskAt, p.contractAt = len(p.cols), len(p.cols)
@@ -865,9 +1248,6 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 	// growing the slice by doubling would copy them and touch fresh
 	// memory again and again.
 	s.ps = slices.Grow(s.ps, min(max(man.Practices, 0), 1<<20))
-	if !o.Headline {
-		s.stages = slices.Grow(s.stages, min(max(man.Practices, 0), 1<<20))
-	}
 	// A row group's batches share its dictionary: map it to practices once.
 	var local []int
 	var mapped uint64
@@ -908,10 +1288,13 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 	// before its first row, from pass 1. The tables are the same either way.
 	onePass := o.Headline || (q.RelError == 0 && man.Rows*12 <= budget/2)
 	if onePass {
-		if err := s.OnePass(int(perPractice), man.Rows, man.Years); err != nil {
+		if err := s.OnePass(int(perPractice)); err != nil {
 			return nil, err
 		}
 	} else {
+		if !o.Headline {
+			s.stages = slices.Grow(s.stages, min(max(man.Practices, 0), 1<<20))
+		}
 		// Pass 1: practices and their mean list sizes.
 		rows, err := runfolder.Scan(ctx, dir, files, listColumns, o.Readers, func(b *runfolder.Batch) error {
 			idx, loc := practices(b)
@@ -940,6 +1323,10 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 		return nil, err
 	}
 	cols, risk, contract, riskAt, contractAt := p2.cols, p2.risk, p2.contract, p2.riskAt, p2.contractAt
+	if risk != nil && man.Practices > 0 && man.Years > 0 {
+		// Room for every practice-year, rather than grown as they come.
+		risk.acc = make([]decompAcc, 0, min(man.Practices, 1<<20)*man.Years)
+	}
 	// The ledger's pass, which needs nothing of the practice-years, goes on
 	// beside theirs, filling the cores where that waits on itself; with
 	// sketches (a large run) after it, so that the two passes' memory is
@@ -1018,7 +1405,22 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 	} else {
 		startLedger()
 	}
+	// The decomposition, which needs only the practices' bands, beside the
+	// summary's quantiles.
+	var fit []RiskRow
+	var decomp []DecompRow
+	var decomposed sync.WaitGroup
+	if risk != nil {
+		band := make([]string, len(s.ps))
+		for i := range s.ps {
+			if s.ps[i].sph.N > 0 { // as the by-practice table lists them
+				band[i] = Bands[s.ps[i].band].Name
+			}
+		}
+		decomposed.Go(func() { fit, decomp = risk.finish(s.IDs, band) })
+	}
 	sum, err := s.Summary()
+	decomposed.Wait()
 	ledger.Wait()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
@@ -1035,10 +1437,8 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 		return sum, nil
 	}
 	riskRows(man, sum)
-	if risk != nil {
-		// The decomposition names each practice's band.
-		risk.finish(s.IDs, sum)
-	}
+	sum.RiskAdjustment = append(sum.RiskAdjustment, fit...)
+	sum.Decomposition = decomp
 	return sum, nil
 }
 
