@@ -16,17 +16,6 @@ import (
 // uniform's (SE = span/sqrt(12 n)). A wrong cell order (the mix reversed)
 // fails at hundreds of SE.
 func TestJoinersFollowThePracticeMix(t *testing.T) {
-	share := []float64{0.62, 0.26, 0.10, 0.02}
-	m := &Model{
-		Frailty:    Frailty{Share: share, Level: []float64{0.35, 1, 2.6, 9}, Persistence: []float64{0.85, 0.6, 0.5, 0.45}, Mortality: []float64{1, 1, 1, 1}},
-		Demography: Demography{BirthRate: 0.06, MaleBirthShare: 0.512, Turnover: 0.08},
-		Policy:     Everyone(&Indicative{}),
-		Budget:     Budget{Setter: CapitationBudget{}},
-	}
-	for s := range NStreams {
-		m.Streams[s].Cost = []CostPart{{Share: 1, Mean: 1}}
-		m.Streams[s].Rate[0][8] = 1
-	}
 	p := Practice{ID: "x", Need: 1, Style: [NStreams]float64{1, 1, 1, 1, 1}}
 	// An uneven mix: 1, 2, ... patients by cell, and none in a few cells.
 	total := 0
@@ -36,7 +25,9 @@ func TestJoinersFollowThePracticeMix(t *testing.T) {
 			total += c + 1
 		}
 	}
-	m.Practices = []Practice{p}
+	m := smallModel(p)
+	m.Demography = Demography{BirthRate: 0.06, MaleBirthShare: 0.512, Turnover: 0.08}
+	share := m.Frailty.Share
 	pr, err := prepare(m)
 	if err != nil {
 		t.Fatal(err)

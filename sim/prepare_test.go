@@ -11,18 +11,9 @@ import (
 // stated shares are stationary (π P = π), so high-cost patients stay costly
 // for a while and the population mix does not drift.
 func TestFrailtyChainKeepsSharesAndPersists(t *testing.T) {
-	m := &Model{
-		Frailty: Frailty{Share: []float64{0.62, 0.26, 0.10, 0.02}, Level: []float64{0.35, 1, 2.6, 9}, Persistence: []float64{0.85, 0.6, 0.5, 0.45}, Mortality: []float64{1, 1, 1, 1}},
-		Policy:  Everyone(&Indicative{}),
-		Budget:  Budget{Setter: CapitationBudget{}},
-	}
-	for s := range NStreams {
-		m.Streams[s].Cost = []CostPart{{Share: 1, Mean: 1}}
-		m.Streams[s].Rate[0][8] = 1
-	}
 	p := Practice{ID: "x", Need: 1, Style: [NStreams]float64{1, 1, 1, 1, 1}}
 	p.Count[0][8] = 10
-	m.Practices = []Practice{p}
+	m := smallModel(p)
 	pr, err := prepare(m)
 	if err != nil {
 		t.Fatal(err)
@@ -65,4 +56,21 @@ func TestFrailtyChainKeepsSharesAndPersists(t *testing.T) {
 			t.Errorf("stream %d: frailty multipliers average %v", s, mean)
 		}
 	}
+}
+
+// smallModel is a model of practice p alone: four frailty states with no
+// excess mortality, no deaths, births or turnover, one event a year for
+// men of 40-44 in every stream at a cost of 1, indicative budgets.
+func smallModel(p Practice) *Model {
+	m := &Model{
+		Frailty: Frailty{Share: []float64{0.62, 0.26, 0.10, 0.02}, Level: []float64{0.35, 1, 2.6, 9}, Persistence: []float64{0.85, 0.6, 0.5, 0.45}, Mortality: []float64{1, 1, 1, 1}},
+		Policy:  Everyone(&Indicative{}),
+		Budget:  Budget{Setter: CapitationBudget{}},
+	}
+	for s := range NStreams {
+		m.Streams[s].Cost = []CostPart{{Share: 1, Mean: 1}}
+		m.Streams[s].Rate[0][8] = 1
+	}
+	m.Practices = []Practice{p}
+	return m
 }
