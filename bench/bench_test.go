@@ -236,7 +236,7 @@ func BenchmarkSummarize(b *testing.B) {
 	var read, sum float64
 	var rows int64
 	for b.Loop() {
-		r, err := MeasureSummary(context.Background(), dir, analysis.Options{})
+		r, err := MeasureSummary(context.Background(), dir, analysis.Options{}, 1)
 		if err != nil {
 			b.Fatal(err)
 		}

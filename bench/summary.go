@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gpbudget/gpbudget/internal/stats"
 	"github.com/gpbudget/gpbudget/output/analysis"
 	"github.com/gpbudget/gpbudget/output/runfolder"
 )
@@ -23,12 +24,20 @@ type SummaryResult struct {
 	Bytes        int64   `json:"bytes"`
 	VerifySec    float64 `json:"verify_sec"`
 	VerifyCPUSec float64 `json:"verify_cpu_sec"`
-	ReadSec      float64 `json:"read_sec"`      // reading the columns summarize reads, and nothing else
-	SummarySec   float64 `json:"summarize_sec"` // analysis.Summarize, both passes and the ledger
+	// ReadSec and SummarySec are the medians of Repeats timings each,
+	// taken in turn (read, summary, read, summary, ...): one timing of a
+	// fraction of a second on a machine shared with other jobs moves by a
+	// third from one to the next (ReadSecs and SummarySecs are them all).
+	Repeats     int       `json:"repeats"`
+	ReadSec     float64   `json:"read_sec"`      // reading the columns summarize reads, and nothing else
+	SummarySec  float64   `json:"summarize_sec"` // analysis.Summarize, both passes and the ledger
+	ReadSecs    []float64 `json:"read_secs"`
+	SummarySecs []float64 `json:"summarize_secs"`
 	// TimeRatio is SummarySec / ReadSec. Target: at most 2.
 	TimeRatio float64 `json:"time_ratio"`
-	// The processor time (user and system, all threads) of each, and its
-	// ratio: on a machine shared with other jobs, the steadier figure.
+	// The processor time (user and system, all threads) of each, medians
+	// as above, and their ratio: on a machine shared with other jobs, the
+	// steadier figure.
 	ReadCPUSec    float64 `json:"read_cpu_sec"`
 	SummaryCPUSec float64 `json:"summarize_cpu_sec"`
 	CPURatio      float64 `json:"cpu_ratio"`
@@ -50,8 +59,9 @@ type SummaryResult struct {
 // same state: after a first, untimed read (which checks each file's page
 // headers, done once a process, and fills the decoder's buffers, both of
 // which the summary would otherwise find done and the read not), each from
-// a collected heap. o tunes the summary.
-func MeasureSummary(ctx context.Context, dir string, o analysis.Options) (*SummaryResult, error) {
+// a collected heap, repeats times in turn (at least once), and the medians
+// kept. o tunes the summary.
+func MeasureSummary(ctx context.Context, dir string, o analysis.Options, repeats int) (*SummaryResult, error) {
 	man, err := runfolder.RequireComplete(dir)
 	if err != nil {
 		return nil, err
@@ -93,23 +103,29 @@ func MeasureSummary(ctx context.Context, dir string, o analysis.Options) (*Summa
 	if err := read(); err != nil {
 		return nil, err
 	}
-	runtime.GC()
-	start, cpu = time.Now(), processCPU()
-	if err := read(); err != nil {
-		return nil, err
+	r.Repeats = max(repeats, 1)
+	var readCPU, sumCPU []float64
+	var sum *analysis.Summary
+	for range r.Repeats {
+		runtime.GC()
+		start, cpu = time.Now(), processCPU()
+		if err := read(); err != nil {
+			return nil, err
+		}
+		r.ReadSecs, readCPU = append(r.ReadSecs, time.Since(start).Seconds()), append(readCPU, processCPU()-cpu)
+		runtime.GC()
+		start, cpu = time.Now(), processCPU()
+		if sum, err = analysis.Summarize(ctx, dir, o); err != nil {
+			return nil, err
+		}
+		r.SummarySecs, sumCPU = append(r.SummarySecs, time.Since(start).Seconds()), append(sumCPU, processCPU()-cpu)
+		if sum.Rows != r.Rows {
+			return nil, fmt.Errorf("summary saw %d rows, the read %d", sum.Rows, r.Rows)
+		}
 	}
-	r.ReadSec, r.ReadCPUSec = time.Since(start).Seconds(), processCPU()-cpu
-	runtime.GC()
-	start, cpu = time.Now(), processCPU()
-	sum, err := analysis.Summarize(ctx, dir, o)
-	if err != nil {
-		return nil, err
-	}
-	r.SummarySec, r.SummaryCPUSec = time.Since(start).Seconds(), processCPU()-cpu
+	r.ReadSec, r.SummarySec = stats.Median(r.ReadSecs), stats.Median(r.SummarySecs)
+	r.ReadCPUSec, r.SummaryCPUSec = stats.Median(readCPU), stats.Median(sumCPU)
 	r.CPURatio = r.SummaryCPUSec / r.ReadCPUSec
-	if sum.Rows != r.Rows {
-		return nil, fmt.Errorf("summary saw %d rows, the read %d", sum.Rows, r.Rows)
-	}
 	r.TimeRatio = r.SummarySec / r.ReadSec
 	r.PeakRSSBytes = PeakRSS()
 	r.QuantileError = sum.Quantiles.RelError

@@ -32,6 +32,7 @@ func benchCommand() *cli.Command {
 			&cli.BoolFlag{Name: "peer", Value: true, Destination: &o.peer, Usage: "time the numpy peer (bench/peer: python3 with numpy) on the kernel's workload; --peer=false to skip"},
 			&cli.StringFlag{Name: "summary", Destination: &o.summary, Usage: "instead, time 'summarize' of the completed run in `DIR` against reading its columns, and its peak memory"},
 			exactMemoryFlag(&o.exactMemory),
+			&cli.IntFlag{Name: "repeats", Value: 3, Destination: &o.repeats, Usage: "with --summary, time the read and the summary `N` times each, in turn, and report the medians"},
 		},
 		Action: func(c *cli.Context) error { return runBench(c.Context, o, streamsOf(c)) },
 	}
@@ -45,16 +46,18 @@ type benchOptions struct {
 	summary string
 	// exactMemory bounds --summary's exact values in MB (summarize's --exact-memory).
 	exactMemory int
+	// repeats is how many times --summary times each of the read and the summary.
+	repeats int
 }
 
 // runBench measures the engine (or, with --summary, the summary of a run).
 func runBench(ctx context.Context, o *benchOptions, w streams) error {
 	if o.summary != "" {
-		if err := inRange("exact-memory", o.exactMemory, 0, 1<<20); err != nil {
+		if err := firstError(inRange("exact-memory", o.exactMemory, 0, 1<<20), inRange("repeats", o.repeats, 1, 100)); err != nil {
 			return err
 		}
 		streamingGC()
-		r, err := bench.MeasureSummary(ctx, o.summary, analysis.Options{ExactBytes: int64(o.exactMemory) << 20})
+		r, err := bench.MeasureSummary(ctx, o.summary, analysis.Options{ExactBytes: int64(o.exactMemory) << 20}, o.repeats)
 		if err != nil {
 			return inputError{err}
 		}
@@ -63,8 +66,8 @@ func runBench(ctx context.Context, o *benchOptions, w streams) error {
 		}
 		fmt.Fprintf(w.out, "%s: %d practice-year rows, %d ledger rows\n", r.Dir, r.Rows, r.LedgerRows)
 		fmt.Fprintf(w.out, "check the files against the manifest (SHA-256): %.1f s (%.1f s CPU) for %.2f GB\n", r.VerifySec, r.VerifyCPUSec, float64(r.Bytes)/1e9)
-		fmt.Fprintf(w.out, "read the columns: %.1f s (%.1f s CPU); summarize: %.1f s (%.1f s CPU); ratio %.2f, CPU ratio %.2f (target <= 2)\n",
-			r.ReadSec, r.ReadCPUSec, r.SummarySec, r.SummaryCPUSec, r.TimeRatio, r.CPURatio)
+		fmt.Fprintf(w.out, "read the columns: %.2f s (%.2f s CPU); summarize: %.2f s (%.2f s CPU); ratio %.2f, CPU ratio %.2f (target <= 2; medians of %d each)\n",
+			r.ReadSec, r.ReadCPUSec, r.SummarySec, r.SummaryCPUSec, r.TimeRatio, r.CPURatio, r.Repeats)
 		fmt.Fprintf(w.out, "peak RSS %.0f MB (target for England 1,000 x 5: < 300 MB); quantiles %s\n", float64(r.PeakRSSBytes)/1e6,
 			map[bool]string{true: "exact", false: fmt.Sprintf("within %.0f%% (DDSketch)", 100*r.QuantileError)}[r.QuantileError == 0])
 		if r.PracticeQuantileError != r.QuantileError {

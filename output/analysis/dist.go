@@ -351,11 +351,11 @@ func (d *Dist) orderStat(k int) float64 {
 }
 
 // index builds d's pool where it has many leaves (see orderStat), before
-// any order statistic is asked for. With subs, exact distributions whose
-// leaves together are d's, their histograms (built here where they have
-// none) are summed rather than d's values counted again: "all" from its
-// bands.
-func (d *Dist) index(subs ...*Dist) {
+// any order statistic is asked for. With counts, its values counted by bin
+// elsewhere (countBins, each of counts a part of them), those are summed
+// rather than its values counted again; counts that do not add up to its
+// values are not used.
+func (d *Dist) index(counts ...[]int32) {
 	if d.sk != nil || d.pool != nil {
 		return
 	}
@@ -363,8 +363,33 @@ func (d *Dist) index(subs ...*Dist) {
 	if len(ls) <= bisectLeaves {
 		return
 	}
-	if len(subs) == 0 {
-		d.pool = newPool(ls)
+	if len(counts) > 0 {
+		p := &pool{ls: ls, cum: make([]int, 1<<histBits+1), bins: map[int][]float32{}}
+		for _, c := range counts {
+			for b, n := range c {
+				p.cum[b+1] += int(n)
+			}
+		}
+		for b := 1; b < len(p.cum); b++ {
+			p.cum[b] += p.cum[b-1]
+		}
+		if p.cum[len(p.cum)-1] == d.N() {
+			d.pool = p
+			return
+		}
+	}
+	d.pool = newPool(ls)
+}
+
+// indexAll builds the pool of d, whose leaves are those of subs together
+// ("all" from its bands), from their pools' counts (built here where they
+// have none) rather than counting d's values again.
+func (d *Dist) indexAll(subs ...*Dist) {
+	if d.sk != nil || d.pool != nil {
+		return
+	}
+	ls := d.leaves()
+	if len(ls) <= bisectLeaves {
 		return
 	}
 	p := &pool{ls: ls, cum: make([]int, 1<<histBits+1), bins: map[int][]float32{}}
@@ -381,6 +406,18 @@ func (d *Dist) index(subs ...*Dist) {
 		p = newPool(ls) // subs are not d's leaves: count them
 	}
 	d.pool = p
+}
+
+// countBins adds x's values to counts by bin, as newPool counts them (a
+// zero of either sign in +0's bin), and returns counts (made if nil).
+func countBins(counts []int32, x []float32) []int32 {
+	if counts == nil {
+		counts = make([]int32, 1<<histBits)
+	}
+	for _, v := range x {
+		counts[key(v+0)>>(32-histBits)]++
+	}
+	return counts
 }
 
 func newPool(ls [][]float32) *pool {
@@ -404,13 +441,14 @@ func (p *pool) orderStat(k int) float64 {
 	in, ok := p.bins[b]
 	if !ok {
 		// Its values are those at least its smallest and below the next bin's.
-		lo := value(uint32(b) << (32 - histBits))
+		// A leaf has few values in one bin, if any: after the search for
+		// the first, they are taken in turn.
+		lo, end := value(uint32(b)<<(32-histBits)), uint32(b+1)<<(32-histBits)
 		for _, l := range p.ls {
-			i, j := sortSearch(l, lo, false), len(l)
-			if b+1 < 1<<histBits {
-				j = sortSearch(l, value(uint32(b+1)<<(32-histBits)), false)
+			j := sortSearch(l, lo, false)
+			for ; j < len(l) && (b+1 == 1<<histBits || key(l[j]+0) < end); j++ {
+				in = append(in, l[j])
 			}
-			in = append(in, l[i:j]...)
 		}
 		slices.Sort(in)
 		p.bins[b] = in

@@ -67,9 +67,11 @@ func TestDistPooledAndSketched(t *testing.T) {
 }
 
 // Every order statistic of a pooled Dist is the flat sorted values' own,
-// with negative values, zeros of both signs, ties across leaves and leaves
-// of one value: of few leaves (bisection) and of many (a histogram), which
-// give the same bits, a zero's sign included.
+// with negative values, zeros of both signs, subnormals, ties across leaves
+// and leaves of one value: of few leaves (bisection) and of many (a histogram), which
+// give the same bits, a zero's sign included; and of many leaves whose
+// histogram was counted elsewhere (countBins, as the summary counts its
+// bands' while each practice's values are at hand).
 func TestOrderStatEveryRank(t *testing.T) {
 	for _, leaves := range []int{40, bisectLeaves + 100} {
 		orderStatEveryRank(t, leaves)
@@ -78,8 +80,9 @@ func TestOrderStatEveryRank(t *testing.T) {
 
 func orderStatEveryRank(t *testing.T, leaves int) {
 	g := rand.New(rand.NewPCG(3, 4))
-	pooled := Exact().New()
+	pooled, counted := Exact().New(), Exact().New()
 	var all []float32
+	var counts []int32
 	for i := range leaves {
 		leaf := Exact().New()
 		n := 1 + g.IntN(300)
@@ -92,6 +95,10 @@ func orderStatEveryRank(t *testing.T, leaves int) {
 				v = float32(g.IntN(5) - 2) // ties across leaves
 			case g.IntN(20) == 0:
 				v = float32(math.Copysign(0, float64(g.IntN(2)*2-1)))
+			case g.IntN(40) == 0:
+				// Subnormals of either sign: -0 lies in +0's bin, beside the
+				// bin of the least negative subnormals.
+				v = math.Float32frombits(uint32(1+g.IntN(1000)) | uint32(g.IntN(2))<<31)
 			default:
 				v = float32(1e3 * g.NormFloat64())
 			}
@@ -99,6 +106,12 @@ func orderStatEveryRank(t *testing.T, leaves int) {
 			all = append(all, v)
 		}
 		pooled.Merge(leaf)
+		counted.Merge(leaf)
+		counts = countBins(counts, leaf.vals)
+	}
+	counted.index(counts)
+	if leaves > bisectLeaves && counted.pool == nil {
+		t.Fatalf("%d leaves: no pool from the counts", leaves)
 	}
 	slices.Sort(all)
 	ls := pooled.leaves()
@@ -106,6 +119,9 @@ func orderStatEveryRank(t *testing.T, leaves int) {
 		got := pooled.orderStat(k)
 		if got != float64(want) {
 			t.Fatalf("%d leaves: order statistic %d of %d: %v, want %v", leaves, k, len(all), got, want)
+		}
+		if c := counted.orderStat(k); math.Float64bits(c) != math.Float64bits(got) {
+			t.Fatalf("%d leaves: order statistic %d from counts: %v, want %v", leaves, k, c, got)
 		}
 		if k%16 != 0 && want != 0 {
 			continue

@@ -118,7 +118,9 @@ func newRiskAcc(dir string, files []string, years int) (*riskAcc, error) {
 // add takes a batch's rows: each row's practice (loc[idx[r]]), replication, year,
 // list size and spend, and riskColumns' values.
 func (ra *riskAcc) add(n int, loc []int, idx []int32, rep, year, list []int32, spend []float64, x [4][]float64) error {
-	target, ep, es, e := x[0], x[1], x[2], x[3]
+	// Each column cut to n, so that the loop's reads need no bounds checks.
+	target, ep, es, e := x[0][:n], x[1][:n], x[2][:n], x[3][:n]
+	idx, rep, year, list, spend = idx[:n], rep[:n], year[:n], list[:n], spend[:n]
 	for r := range n {
 		l := float64(list[r])
 		if l <= 0 {

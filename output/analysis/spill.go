@@ -182,13 +182,12 @@ func (s *Summarizer) spillStats(order []int, stats []Stats) error {
 			if j < 0 {
 				return
 			}
-			a := s.ps[p] // a copy: the practice keeps its sketches for pooling
-			a.pctDist, a.lossDist = &Dist{}, &Dist{}
-			a.pctDist.Reserve(len(vals))
-			a.lossDist.Reserve(len(vals))
-			a.pctDist.addExact(vals, 0)
-			a.lossDist.addExact(vals, 1)
-			stats[j] = s.statsOf(&a, 1)
+			d := accDists{&Dist{}, &Dist{}} // the practice keeps its band's sketches for pooling
+			d.pct.Reserve(len(vals))
+			d.loss.Reserve(len(vals))
+			d.pct.addExact(vals, 0)
+			d.loss.addExact(vals, 1)
+			stats[j] = s.statsOf(&s.ps[p], d, 1)
 			stats[j].QuantileRelError = 0
 			done[j] = true
 		})

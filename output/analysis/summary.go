@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -32,21 +33,35 @@ type Obs struct {
 	HolderPaid       float64
 }
 
-// practiceAcc accumulates one practice's practice-years: 3 cache lines,
-// which with one line of the practice's stage (or, in one pass, its room)
-// are all a row touches.
+// practiceAcc accumulates one practice's practice-years (or a group's) in
+// two cache lines, which with one line of the practice's stage (or, in one
+// pass, its room) are all a row touches: its three moments share one count,
+// and its distributions are kept apart (accDists), since a row does not
+// touch them.
 type practiceAcc struct {
-	listSum  float64
-	listN    float64
-	band     int
-	sph, vr  Moments
-	pct      Moments
-	sav, def float64
-	over     [2]int // beyond Thresholds[0], [1]
-	under    [2]int
-	staged   int   // values in the practice's stage, or its room (-1: its own, see keep)
-	pctDist  *Dist // variance as % of budget
-	lossDist *Dist // variance in pounds (its negative is the loss)
+	// n is the rows: in two passes, the first pass's until SetBands, then
+	// the second's (the same rows).
+	n            float64
+	listSum      float64
+	sph, vr, pct shifted // spend per head, variance, variance %: Moments counting n
+	sav, def     float64
+	over         [2]int32 // beyond Thresholds[0], [1]
+	under        [2]int32
+	staged       int32 // values in the practice's stage, or its room (-1: its own, see keep)
+	band         int32
+}
+
+// shifted is a Moments' sums without its count (see practiceAcc): addRows
+// adds a row's values to them as Moments.Add does.
+type shifted struct{ k, s1, s2 float64 }
+
+// moments is m with count n.
+func (m shifted) moments(n float64) Moments { return Moments{N: n, k: m.k, s1: m.s1, s2: m.s2} }
+
+// accDists are a practice's (or group's) distributions.
+type accDists struct {
+	pct  *Dist // variance as % of budget
+	loss *Dist // variance in pounds (its negative is the loss)
 }
 
 // stage holds a practice's latest (pct, loss) pairs until it is full: a row
@@ -74,21 +89,21 @@ func (s *Summarizer) flush(p int) {
 	if s.spill != nil {
 		s.spill.write(p, st[:a.staged])
 	}
-	a.flush(st)
-}
-
-// flush hands practice a's staged values st to its distributions.
-func (a *practiceAcc) flush(st *stage) {
 	vals := st[:a.staged]
 	a.staged = 0
-	if a.pctDist.sk == nil && a.lossDist.sk == nil {
-		a.pctDist.addExact(vals, 0)
-		a.lossDist.addExact(vals, 1)
+	s.dists[p].take(vals)
+}
+
+// take adds the staged values vals (variance %, variance) to d.
+func (d accDists) take(vals [][2]float32) {
+	if d.pct.sk == nil && d.loss.sk == nil {
+		d.pct.addExact(vals, 0)
+		d.loss.addExact(vals, 1)
 		return
 	}
 	for _, v := range vals {
-		a.pctDist.Add(float64(v[0]))
-		a.lossDist.Add(float64(v[1]))
+		d.pct.Add(float64(v[0]))
+		d.loss.Add(float64(v[1]))
 	}
 }
 
@@ -136,10 +151,12 @@ type shard struct {
 // towards the heap before they are written, so the collector would run
 // later and let more of the reader's garbage take memory.
 type sphSeq struct {
-	v    [][]float64
-	n    int // values
-	brk  []seqBreak
-	next int // the practice that follows the last without a break
+	v      [][]float64 // chunks of seqChunk values, as made (runs reads them within their capacity, up to n)
+	last   []float64   // the last chunk, as filled so far (the values are appended to it)
+	n      int         // values
+	brk    []seqBreak
+	next   int    // the practice that follows the last without a break
+	lo, hi uint32 // the least and greatest key of a value as float32 (NaN left out)
 }
 
 // seqChunk is the number of values of a sphSeq's chunk (512 KB).
@@ -151,11 +168,15 @@ func (q *sphSeq) add(p int, v float64) {
 		q.brk = append(q.brk, seqBreak{q.n, p})
 	}
 	q.next = p + Shards
-	if q.n%seqChunk == 0 {
-		q.v = append(q.v, make([]float64, 0, seqChunk))
+	if v == v {
+		k := key(float32(v))
+		q.lo, q.hi = min(q.lo, k), max(q.hi, k)
 	}
-	c := &q.v[len(q.v)-1]
-	*c = append(*c, v)
+	if len(q.last) == cap(q.last) {
+		q.last = make([]float64, 0, seqChunk)
+		q.v = append(q.v, q.last)
+	}
+	q.last = append(q.last, v)
 	q.n++
 }
 
@@ -163,17 +184,23 @@ func (q *sphSeq) add(p int, v float64) {
 // up to the next break, each the last's + Shards.
 type seqBreak struct{ at, p int }
 
-// practices calls f with each row's value and practice, in row order.
-func (q *sphSeq) practices(f func(v float64, p int)) {
+// runs calls f with each run of values whose practices go up by Shards
+// from p, the first's, in row order: the values between two breaks, within
+// one chunk. The caller's loop over a run is then its own, with no call
+// per value.
+func (q *sphSeq) runs(f func(v []float64, p int)) {
 	for k, br := range q.brk {
 		end := q.n
 		if k+1 < len(q.brk) {
 			end = q.brk[k+1].at
 		}
 		p := br.p
-		for j := br.at; j < end; j++ {
-			f(q.v[j/seqChunk][j%seqChunk], p)
-			p += Shards
+		for j := br.at; j < end; {
+			c, at := j/seqChunk, j%seqChunk
+			e := min(end, (c+1)*seqChunk)
+			f(q.v[c][at:at+e-j], p)
+			p += Shards * (e - j)
+			j = e
 		}
 	}
 }
@@ -191,7 +218,8 @@ type Summarizer struct {
 	q        *Quantiles
 	headline bool
 	ps       []practiceAcc
-	stages   []stage // by practice, unless headline
+	dists    []accDists // by practice, unless headline
+	stages   []stage    // by practice, unless headline
 	shards   [Shards]*shard
 	years    int
 	perBand  []float64
@@ -253,7 +281,7 @@ func (s *Summarizer) Practice(id string) int {
 	s.IDs = append(s.IDs, id)
 	s.ps = append(s.ps, practiceAcc{})
 	if !s.headline {
-		s.ps[i].pctDist, s.ps[i].lossDist = s.q.New(), s.q.New()
+		s.dists = append(s.dists, accDists{s.q.New(), s.q.New()})
 		if s.per == 0 {
 			s.stages = append(s.stages, stage{})
 		}
@@ -270,7 +298,7 @@ const roomChunk = 256
 // leaves it out) or more rows than per takes its values into its own
 // distributions from then on, those it had first.
 func (s *Summarizer) keep(p int, a *practiceAcc, pct, vr float32) {
-	if a.staged >= 0 && a.staged < s.per && pct == pct && vr == vr {
+	if a.staged >= 0 && int(a.staged) < s.per && pct == pct && vr == vr {
 		room, j := &s.room[p%Shards], p/Shards
 		c := j / roomChunk
 		for c >= len(*room) {
@@ -279,7 +307,7 @@ func (s *Summarizer) keep(p int, a *practiceAcc, pct, vr float32) {
 		if (*room)[c] == nil {
 			(*room)[c] = make([]float32, roomChunk*2*s.per)
 		}
-		at := (j%roomChunk)*2*s.per + 2*a.staged
+		at := (j%roomChunk)*2*s.per + 2*int(a.staged)
 		(*room)[c][at], (*room)[c][at+1] = pct, vr
 		a.staged++
 		return
@@ -289,8 +317,9 @@ func (s *Summarizer) keep(p int, a *practiceAcc, pct, vr float32) {
 		s.fromRoom(p, &buf)
 		a.staged = -1
 	}
-	a.pctDist.Add(float64(pct))
-	a.lossDist.Add(float64(vr))
+	d := s.dists[p]
+	d.pct.Add(float64(pct))
+	d.loss.Add(float64(vr))
 }
 
 // fromRoom makes practice p's values in its room its distributions', in
@@ -306,7 +335,7 @@ func (s *Summarizer) fromRoom(p int, buf *[]float32) {
 	r := s.room[p%Shards][j/roomChunk]
 	// A practice has no other values before it leaves its room; each
 	// part is capped, so nothing is added over the other or a neighbour's.
-	n := a.staged
+	n := int(a.staged)
 	pairs := r[at : at+2*n]
 	*buf = slices.Grow((*buf)[:0], n)[:n]
 	loss := *buf
@@ -314,8 +343,9 @@ func (s *Summarizer) fromRoom(p int, buf *[]float32) {
 		pairs[i], loss[i] = pairs[2*i], pairs[2*i+1]
 	}
 	copy(pairs[n:], loss)
-	a.pctDist.vals, a.lossDist.vals = pairs[:n:n], pairs[n:2*n:2*n]
-	a.pctDist.sorted, a.lossDist.sorted = false, false
+	d := s.dists[p]
+	d.pct.vals, d.loss.vals = pairs[:n:n], pairs[n:2*n:2*n]
+	d.pct.sorted, d.loss.sorted = false, false
 	a.staged = 0
 }
 
@@ -342,7 +372,7 @@ func (s *Summarizer) OnePass(perPractice int) error {
 // AddList is the first pass: practice p had list size list in one row.
 func (s *Summarizer) AddList(p int, list int32) {
 	s.ps[p].listSum += float64(list)
-	s.ps[p].listN++
+	s.ps[p].n++
 }
 
 // SetBands ends the first pass. With years, the number of years each
@@ -353,8 +383,8 @@ func (s *Summarizer) SetBands(years int) {
 	s.years, s.perBand = years, make([]float64, len(Bands))
 	for i := range s.ps {
 		a := &s.ps[i]
-		a.band = BandOf(a.listSum / a.listN)
-		s.perBand[a.band] += a.listN
+		a.band = int32(BandOf(a.listSum / a.n))
+		s.perBand[a.band] += a.n
 		if s.spill != nil {
 			sk := &s.bandSk[i%Shards]
 			if len(*sk) == 0 {
@@ -363,10 +393,13 @@ func (s *Summarizer) SetBands(years int) {
 			if (*sk)[a.band][0] == nil {
 				(*sk)[a.band] = [2]*Dist{s.q.New(), s.q.New()}
 			}
-			a.pctDist, a.lossDist = (*sk)[a.band][0], (*sk)[a.band][1]
+			s.dists[i] = accDists{(*sk)[a.band][0], (*sk)[a.band][1]}
 		} else if !s.headline && !s.onePass {
-			a.pctDist.Reserve(int(a.listN))
-			a.lossDist.Reserve(int(a.listN))
+			s.dists[i].pct.Reserve(int(a.n))
+			s.dists[i].loss.Reserve(int(a.n))
+		}
+		if !s.onePass {
+			a.n = 0 // the second pass counts its rows
 		}
 	}
 	if !s.onePass || s.headline {
@@ -393,29 +426,40 @@ func (s *Summarizer) SetBands(years int) {
 	quants := make([][]yearQuant, len(ys))
 	parallel(len(ys), func(i int) {
 		var seqs [Shards]*sphSeq
-		h := newYearHist()
+		lo, hi := uint32(math.MaxUint32), uint32(0)
 		for w, sh := range s.shards {
-			seqs[w] = sh.seq[ys[i]]
+			if seqs[w] = sh.seq[ys[i]]; seqs[w] != nil {
+				lo, hi = min(lo, seqs[w].lo), max(hi, seqs[w].hi)
+			}
+		}
+		h := newYearHist(lo, hi)
+		for w := range s.shards {
 			if seqs[w] == nil {
 				continue
 			}
-			acc := make([]*yearAcc, len(Bands))
+			mom := make([]Moments, len(Bands))
+			seen := make([]bool, len(Bands))
 			var here [256]bool
-			seqs[w].practices(func(v float64, p int) {
-				b := band[p]
-				if acc[b] == nil {
-					acc[b] = &yearAcc{d: s.q.New()}
-				}
-				acc[b].m.Add(v)
-				if v == v {
-					h.add(b, v)
-					here[b] = true
+			seqs[w].runs(func(vals []float64, p int) {
+				for _, v := range vals {
+					b := band[p]
+					p += Shards
+					seen[b] = true
+					mom[b].Add(v)
+					if v == v {
+						h.add(b, v)
+						here[b] = true
+					}
 				}
 			})
+			acc := make([]*yearAcc, len(Bands))
 			for b := range Bands {
 				if here[b] {
 					h.leaves[b]++
 					h.leaves[len(Bands)]++
+				}
+				if seen[b] {
+					acc[b] = &yearAcc{d: s.q.New(), m: mom[b]}
 				}
 			}
 			accs[i][w] = acc
@@ -454,23 +498,39 @@ var yearPs = [...]float64{.05, .25, .5, .75, .95}
 
 // yearHist is one year's spend per head counted by band (the last, "all"):
 // values (NaN left out), leaves (the shards that have values, as a Dist's
-// leaves) and a histogram of 2^16 bins by the top bits of each value's key.
+// leaves) and a histogram of yearBins bins of equal width over the keys
+// of the year's values, from lo: a year's values lie within a few
+// doublings, so bins by a key's top bits would hold thousands each.
 type yearHist struct {
 	hist      [][]int32
 	n, leaves []int
+	lo        uint32
+	shift     uint
 }
 
-func newYearHist() *yearHist {
+// yearBins is the number of a yearHist's bins (64 KB of counts a band).
+const yearBins = 1 << 14
+
+// newYearHist is an empty yearHist for values whose keys (as float32)
+// lie in [lo, hi].
+func newYearHist(lo, hi uint32) *yearHist {
 	nb := len(Bands) + 1
-	return &yearHist{hist: make([][]int32, nb), n: make([]int, nb), leaves: make([]int, nb)}
+	h := &yearHist{hist: make([][]int32, nb), n: make([]int, nb), leaves: make([]int, nb)}
+	if lo <= hi {
+		h.lo, h.shift = lo, uint(max(bits.Len32(hi-lo)-bits.Len32(yearBins-1), 0))
+	}
+	return h
 }
+
+// bin is the bin of x (not NaN, its key within the year's).
+func (h *yearHist) bin(x float32) int { return int((key(x) - h.lo) >> h.shift) }
 
 // add counts value v (not NaN) of band b.
 func (h *yearHist) add(b uint8, v float64) {
 	if h.hist[b] == nil {
-		h.hist[b] = make([]int32, 1<<histBits)
+		h.hist[b] = make([]int32, yearBins)
 	}
-	h.hist[b][key(float32(v))>>(32-histBits)]++
+	h.hist[b][h.bin(float32(v))]++
 	h.n[b]++
 }
 
@@ -489,7 +549,7 @@ func (h *yearHist) quantiles(seqs [Shards]*sphSeq, band []uint8) []yearQuant {
 			continue
 		}
 		if hist[nb] == nil {
-			hist[nb] = make([]int32, 1<<histBits)
+			hist[nb] = make([]int32, yearBins)
 		}
 		for i, c := range hist[b] {
 			hist[nb][i] += c
@@ -517,7 +577,7 @@ func (h *yearHist) quantiles(seqs [Shards]*sphSeq, band []uint8) []yearQuant {
 		}
 		slices.Sort(ranks)
 		ranks = slices.Compact(ranks)
-		need[t] = make([]uint64, (1<<histBits)/64)
+		need[t] = make([]uint64, yearBins/64)
 		bin, before := 0, 0
 		for _, r := range ranks {
 			for before+int(hist[t][bin]) <= r {
@@ -531,7 +591,7 @@ func (h *yearHist) quantiles(seqs [Shards]*sphSeq, band []uint8) []yearQuant {
 	// The needed bins' values, then each bin's sorted by key; anyBin is a
 	// bin some target needs, so that most values are passed over at one test.
 	got := make([]map[int][]float32, nb+1)
-	anyBin := make([]uint64, (1<<histBits)/64)
+	anyBin := make([]uint64, yearBins/64)
 	for t := range got {
 		got[t] = map[int][]float32{}
 		for i, w := range need[t] {
@@ -543,18 +603,20 @@ func (h *yearHist) quantiles(seqs [Shards]*sphSeq, band []uint8) []yearQuant {
 			if sq == nil {
 				continue
 			}
-			sq.practices(func(v float64, p int) {
-				if v != v {
-					return
-				}
-				x := float32(v)
-				bin := int(key(x) >> (32 - histBits))
-				if bins[bin/64]>>(bin%64)&1 == 0 {
-					return
-				}
-				for _, t := range targets(int(band[p])) {
-					if t >= 0 && need[t][bin/64]>>(bin%64)&1 != 0 {
-						got[t][bin] = append(got[t][bin], x)
+			sq.runs(func(vals []float64, p int) {
+				for j, v := range vals {
+					if v != v {
+						continue
+					}
+					x := float32(v)
+					bin := h.bin(x)
+					if bins[bin/64]>>(bin%64)&1 == 0 {
+						continue
+					}
+					for _, t := range targets(int(band[p+j*Shards])) {
+						if t >= 0 && need[t][bin/64]>>(bin%64)&1 != 0 {
+							got[t][bin] = append(got[t][bin], x)
+						}
 					}
 				}
 			})
@@ -610,15 +672,14 @@ func (h *yearHist) quantiles(seqs [Shards]*sphSeq, band []uint8) []yearQuant {
 }
 
 // Add is the second pass: one practice-year.
-func (s *Summarizer) Add(o *Obs) error { return s.add(s.shards[o.Practice%Shards], o) }
-
-func (s *Summarizer) add(sh *shard, o *Obs) error {
-	if o.ListSize <= 0 || o.Budget <= 0 {
-		return s.invalid(o.Practice, o.Year, o.Replication, o.ListSize, o.Budget)
-	}
-	s.addRow(sh, o.Practice, o.Replication, o.Year, o.ListSize, o.Budget, o.SpendTotal, o.Variance,
-		areaTot{o.Budget, o.SpendTotal, o.CommissionerPaid, o.HolderPaid, o.SavingsRetained, o.DeficitCarried, o.StopLossPaid})
-	return nil
+func (s *Summarizer) Add(o *Obs) error {
+	return s.addRows(o.Practice%Shards, &rowCols{
+		loc: []int{o.Practice}, idx: []int32{0}, regime: []int32{0}, closed: -1,
+		rep: []int32{o.Replication}, year: []int32{o.Year}, list: []int32{o.ListSize},
+		budget: []float64{o.Budget}, spend: []float64{o.SpendTotal}, vr: []float64{o.Variance},
+		sav: []float64{o.SavingsRetained}, def: []float64{o.DeficitCarried}, stop: []float64{o.StopLossPaid},
+		comm: []float64{o.CommissionerPaid}, holder: []float64{o.HolderPaid},
+	})
 }
 
 // invalid is the error for a practice-year without a positive list size and budget.
@@ -627,65 +688,119 @@ func (s *Summarizer) invalid(p int, year, rep, list int32, budget float64) error
 		s.IDs[p], year, rep, list, budget)
 }
 
-// addRow adds practice p's practice-year with list size and budget
-// positive; t holds its money (t.sav and t.def are its savings retained and
-// deficit carried).
-func (s *Summarizer) addRow(sh *shard, p int, rep, year, list int32, budget, spend, vr float64, t areaTot) {
-	sh.rows++
-	a := &s.ps[p]
-	if s.onePass {
-		a.listSum += float64(list)
-		a.listN++
-	}
-	sph := spend / float64(list)
-	pct := 100 * vr / budget
-	a.sph.Add(sph)
-	a.vr.Add(vr)
-	a.pct.Add(pct)
-	a.sav += t.sav
-	a.def += t.def
-	// Counted without a branch (a row is as likely on either side); the
-	// margins in % are s.margin's.
-	for i, m := range s.margin {
-		a.over[i] += b2i(pct < -m)
-		a.under[i] += b2i(pct > m)
-	}
-	if !s.headline {
-		// Exact values are kept as float32, so staging them so loses nothing.
-		if s.per > 0 {
-			s.keep(p, a, float32(pct), float32(vr))
-		} else {
-			st := &s.stages[p]
-			st[a.staged] = [2]float32{float32(pct), float32(vr)}
-			if a.staged++; a.staged == stageLen {
-				s.flush(p)
-			}
+// rowCols are practice-years as the second pass reads them, a column each
+// (of equal length): row r's practice is loc[idx[r]], and rows whose regime
+// is closed are left out.
+type rowCols struct {
+	loc                                             []int   // practice by dictionary index
+	idx, regime                                     []int32 // dictionary indexes of practice and regime
+	closed                                          int32   // the closed regime's code (-1: none)
+	rep, year, list                                 []int32
+	budget, spend, vr, sav, def, stop, comm, holder []float64
+}
+
+// addRows adds the rows of c that are shard w's practices'; a row's list
+// size and budget must be positive. One loop, with each row's work written
+// out in it: a call a row would cost about a tenth of the row.
+func (s *Summarizer) addRows(w int, c *rowCols) error {
+	sh := s.shards[w]
+	n := len(c.idx)
+	idx, regIdx, reps, years, lists := c.idx[:n], c.regime[:n], c.rep[:n], c.year[:n], c.list[:n]
+	budgets, spends, vrs, savs, defs, stops, comms, holders := c.budget[:n], c.spend[:n], c.vr[:n], c.sav[:n], c.def[:n], c.stop[:n], c.comm[:n], c.holder[:n]
+	for r := range n {
+		p := c.loc[idx[r]]
+		if p%Shards != w || regIdx[r] == c.closed {
+			continue
 		}
+		rep, year, list, budget, spend, vr := reps[r], years[r], lists[r], budgets[r], spends[r], vrs[r]
+		if list <= 0 || budget <= 0 {
+			return s.invalid(p, year, rep, list, budget)
+		}
+		t := areaTot{budget, spend, comms[r], holders[r], savs[r], defs[r], stops[r]}
+		sh.rows++
+		a := &s.ps[p]
 		if s.onePass {
-			if sh.lastSeq == nil || year != sh.seqYear {
-				if sh.lastSeq = sh.seq[year]; sh.lastSeq == nil {
-					sh.lastSeq = &sphSeq{next: -1}
-					sh.seq[year] = sh.lastSeq
+			a.listSum += float64(list)
+		}
+		sph := spend / float64(list)
+		pct := 100 * vr / budget
+		// The moments (practiceAcc.add), the room (keep) and spend per head's
+		// sequence (sphSeq.add) written out here where the common case is
+		// short: each call would cost about a tenth of a row.
+		if a.n == 0 {
+			a.sph.k, a.vr.k, a.pct.k = sph, vr, pct
+		}
+		a.n++
+		d, e, f := sph-a.sph.k, vr-a.vr.k, pct-a.pct.k
+		a.sph.s1 += d
+		a.sph.s2 += d * d
+		a.vr.s1 += e
+		a.vr.s2 += e * e
+		a.pct.s1 += f
+		a.pct.s2 += f * f
+		a.sav += t.sav
+		a.def += t.def
+		// Counted without a branch (a row is as likely on either side); the
+		// margins in % are s.margin's.
+		for i, m := range s.margin {
+			a.over[i] += int32(b2i(pct < -m))
+			a.under[i] += int32(b2i(pct > m))
+		}
+		if !s.headline {
+			// Exact values are kept as float32, so staging them so loses nothing.
+			if s.per > 0 {
+				p32, v32 := float32(pct), float32(vr)
+				j, st := p/Shards, int(a.staged)
+				if room := s.room[p%Shards]; j/roomChunk < len(room) && room[j/roomChunk] != nil && st >= 0 && st < s.per && p32 == p32 && v32 == v32 {
+					rm, at := room[j/roomChunk], (j%roomChunk)*2*s.per+2*st
+					rm[at], rm[at+1] = p32, v32
+					a.staged++
+				} else {
+					s.keep(p, a, p32, v32)
 				}
-				sh.seqYear = year
+			} else {
+				st := &s.stages[p]
+				st[a.staged] = [2]float32{float32(pct), float32(vr)}
+				if a.staged++; int(a.staged) == stageLen {
+					s.flush(p)
+				}
 			}
-			sh.lastSeq.add(p, sph)
-		} else {
-			y := s.yearOf(sh, a.band, year)
-			y.d.Add(sph)
-			y.m.Add(sph)
+			if s.onePass {
+				if sh.lastSeq == nil || year != sh.seqYear {
+					if sh.lastSeq = sh.seq[year]; sh.lastSeq == nil {
+						sh.lastSeq = &sphSeq{next: -1, lo: math.MaxUint32}
+						sh.seq[year] = sh.lastSeq
+					}
+					sh.seqYear = year
+				}
+				q := sh.lastSeq
+				if p != q.next || len(q.last) == cap(q.last) || sph != sph {
+					q.add(p, sph)
+				} else {
+					k := key(float32(sph))
+					q.lo, q.hi = min(q.lo, k), max(q.hi, k)
+					q.last = append(q.last, sph)
+					q.n++
+					q.next = p + Shards
+				}
+			} else {
+				y := s.yearOf(sh, int(a.band), year)
+				y.d.Add(sph)
+				y.m.Add(sph)
+			}
 		}
-	}
-	// Rows of one replication-year come together: look the key up once.
-	if k := [2]int32{rep, year}; sh.last == nil || k != sh.lastKey {
-		at := sh.area[k]
-		if at == nil {
-			at = &areaTot{}
-			sh.area[k] = at
+		// Rows of one replication-year come together: look the key up once.
+		if k := [2]int32{rep, year}; sh.last == nil || k != sh.lastKey {
+			at := sh.area[k]
+			if at == nil {
+				at = &areaTot{}
+				sh.area[k] = at
+			}
+			sh.last, sh.lastKey = at, k
 		}
-		sh.last, sh.lastKey = at, k
+		sh.last.add(t)
 	}
-	sh.last.add(t)
+	return nil
 }
 
 // yearOf is the spend-per-head accumulator of band b in year y, in shard sh.
@@ -715,13 +830,14 @@ func (s *Summarizer) yearOf(sh *shard, b int, y int32) *yearAcc {
 }
 
 // statsOf is the summary of an accumulated group of practices.
-func (s *Summarizer) statsOf(g *practiceAcc, practices int) Stats {
-	n := g.sph.N
+func (s *Summarizer) statsOf(g *practiceAcc, gd accDists, practices int) Stats {
+	n := g.n
+	sph, vr, pct := g.sph.moments(n), g.vr.moments(n), g.pct.moments(n)
 	st := Stats{
-		Practices: practices, PracticeYrs: int(n), ListSizeMean: g.listSum / g.listN,
-		SpendPerHeadMean: g.sph.Mean(), SpendPerHeadSD: g.sph.SD(), SpendPerHeadCV: g.sph.CV(),
-		VarianceMean: g.vr.Mean(), VarianceSD: g.vr.SD(), VarianceCV: g.vr.CV(),
-		VariancePctMean: g.pct.Mean(), VariancePctSD: g.pct.SD(),
+		Practices: practices, PracticeYrs: int(n), ListSizeMean: g.listSum / n,
+		SpendPerHeadMean: sph.Mean(), SpendPerHeadSD: sph.SD(), SpendPerHeadCV: sph.CV(),
+		VarianceMean: vr.Mean(), VarianceSD: vr.SD(), VarianceCV: vr.CV(),
+		VariancePctMean: pct.Mean(), VariancePctSD: pct.SD(),
 		ProbOver5: float64(g.over[0]) / n, ProbOver10: float64(g.over[1]) / n,
 		ProbUnder5: float64(g.under[0]) / n, ProbUnder10: float64(g.under[1]) / n,
 		SavingsRetainedMean: g.sav / n, DeficitCarriedMean: g.def / n,
@@ -733,42 +849,51 @@ func (s *Summarizer) statsOf(g *practiceAcc, practices int) Stats {
 		st.VaR95, st.ES95, st.VaR99, st.ES99, st.VaR95Pct, st.ES95Pct, st.VaR99Pct, st.ES99Pct = nan, nan, nan, nan, nan, nan, nan, nan
 		return st
 	}
-	d := g.pctDist
+	d := gd.pct
 	st.VariancePctP05, st.VariancePctP25, st.VariancePctP50 = d.Quantile(.05), d.Quantile(.25), d.Quantile(.5)
 	st.VariancePctP75, st.VariancePctP95 = d.Quantile(.75), d.Quantile(.95)
 	// A loss is a negative variance.
-	st.VaR95, st.ES95 = g.lossDist.Tail(.95, true)
-	st.VaR99, st.ES99 = g.lossDist.Tail(.99, true)
+	st.VaR95, st.ES95 = gd.loss.Tail(.95, true)
+	st.VaR99, st.ES99 = gd.loss.Tail(.99, true)
 	st.VaR95Pct, st.ES95Pct = d.Tail(.95, true)
 	st.VaR99Pct, st.ES99Pct = d.Tail(.99, true)
 	d.release()
-	g.lossDist.release()
+	gd.loss.release()
 	return st
 }
 
-// merge adds practice accumulator o into g.
-func (s *Summarizer) merge(g *practiceAcc, o *practiceAcc) {
+// merge adds practice accumulator o, with its distributions od, into g,
+// with gd, as Moments.Merge does each of their moments.
+func (s *Summarizer) merge(g *practiceAcc, gd accDists, o *practiceAcc, od accDists) {
 	g.listSum += o.listSum
-	g.listN += o.listN
-	g.sph.Merge(o.sph)
-	g.vr.Merge(o.vr)
-	g.pct.Merge(o.pct)
+	for _, m := range [...]struct{ g, o *shifted }{{&g.sph, &o.sph}, {&g.vr, &o.vr}, {&g.pct, &o.pct}} {
+		x := m.g.moments(g.n)
+		x.Merge(m.o.moments(o.n))
+		*m.g = shifted{x.k, x.s1, x.s2}
+	}
+	g.n += o.n
 	g.sav += o.sav
 	g.def += o.def
 	for t := range g.over {
 		g.over[t] += o.over[t]
 		g.under[t] += o.under[t]
 	}
-	if !s.headline && o.pctDist != nil {
-		g.pctDist.Merge(o.pctDist)
-		g.lossDist.Merge(o.lossDist)
+	if !s.headline && od.pct != nil {
+		gd.pct.Merge(od.pct)
+		gd.loss.Merge(od.loss)
 	}
 }
 
-func (s *Summarizer) newGroup() *practiceAcc {
-	g := &practiceAcc{}
+// group is the accumulator of a band, or of "all".
+type group struct {
+	practiceAcc
+	d accDists
+}
+
+func (s *Summarizer) newGroup() *group {
+	g := &group{}
 	if !s.headline {
-		g.pctDist, g.lossDist = s.q.New(), s.q.New()
+		g.d = accDists{s.q.New(), s.q.New()}
 	}
 	return g
 }
@@ -808,15 +933,16 @@ func (s *Summarizer) Summary() (*Summary, error) {
 	}
 	order := make([]int, 0, len(s.IDs))
 	for i := range s.IDs {
-		if s.ps[i].sph.N > 0 {
+		if s.ps[i].n > 0 {
 			order = append(order, i)
 		}
 	}
 	if byID := func(a, b int) int { return cmp.Compare(s.IDs[a], s.IDs[b]) }; !slices.IsSortedFunc(order, byID) {
 		slices.SortFunc(order, byID)
 	}
-	groups := make([]*practiceAcc, len(Bands))
+	groups := make([]*group, len(Bands))
 	counts := make([]int, len(Bands))
+	var binned [Shards][][2][]int32 // by shard, band: (variance %, variance)
 	// Practices' statistics are independent: one goroutine per shard.
 	sum.Practices = make([]PracticeStats, len(order))
 	for j, i := range order {
@@ -831,15 +957,27 @@ func (s *Summarizer) Summary() (*Summary, error) {
 			sum.Practices[j].Stats = stats[j]
 		}
 	} else {
+		// Each shard also counts its practices' exact values by band, as
+		// a band's pool counts them (see Dist.index), while they are at
+		// hand: the bands' pools need not read them again.
 		var wg sync.WaitGroup
 		for w := range Shards {
 			wg.Go(func() {
 				var buf []float32
 				for j := w; j < len(order); j += Shards {
+					a := &s.ps[order[j]]
 					if s.per > 0 {
 						s.fromRoom(order[j], &buf)
 					}
-					sum.Practices[j].Stats = s.statsOf(&s.ps[order[j]], 1)
+					sum.Practices[j].Stats = s.statsOf(a, s.dists[order[j]], 1)
+					if !s.headline && s.q.RelError == 0 {
+						if binned[w] == nil {
+							binned[w] = make([][2][]int32, len(Bands))
+						}
+						c := &binned[w][a.band]
+						c[0] = countBins(c[0], s.dists[order[j]].pct.vals)
+						c[1] = countBins(c[1], s.dists[order[j]].loss.vals)
+					}
 				}
 			})
 		}
@@ -850,20 +988,22 @@ func (s *Summarizer) Summary() (*Summary, error) {
 		if groups[a.band] == nil {
 			groups[a.band] = s.newGroup()
 		}
-		if s.spill != nil {
-			a.pctDist, a.lossDist = nil, nil // its band's, shared: pooled below
+		var d accDists
+		if s.spill == nil && !s.headline {
+			d = s.dists[i] // with a spill, its band's, shared: pooled below
 		}
-		s.merge(groups[a.band], a)
+		g := groups[a.band]
+		s.merge(&g.practiceAcc, g.d, a, d)
 		counts[a.band]++
 		if !s.headline {
-			a.pctDist, a.lossDist = nil, nil // done with: free before pooling
+			s.dists[i] = accDists{} // done with: free before pooling
 		}
 	}
 	for _, sk := range s.bandSk {
 		for b, d := range sk {
 			if d[0] != nil && groups[b] != nil {
-				groups[b].pctDist.Merge(d[0])
-				groups[b].lossDist.Merge(d[1])
+				groups[b].d.pct.Merge(d[0])
+				groups[b].d.loss.Merge(d[1])
 			}
 		}
 	}
@@ -875,33 +1015,41 @@ func (s *Summarizer) Summary() (*Summary, error) {
 	for b, g := range groups {
 		if g != nil {
 			bands = append(bands, b)
-			s.merge(all, g)
+			s.merge(&all.practiceAcc, all.d, &g.practiceAcc, g.d)
 		}
 	}
 	if !s.headline {
 		// The bands' histograms, then "all"'s as their sum.
 		parallel(2*len(bands), func(j int) {
-			if g := groups[bands[j/2]]; j%2 == 0 {
-				g.pctDist.index()
+			b, k := bands[j/2], j%2
+			var c [][]int32
+			for _, bs := range binned {
+				if bs != nil && bs[b][k] != nil {
+					c = append(c, bs[b][k])
+				}
+			}
+			if g := groups[b]; k == 0 {
+				g.d.pct.index(c...)
 			} else {
-				g.lossDist.index()
+				g.d.loss.index(c...)
 			}
 		})
 		var pct, loss []*Dist
 		for _, b := range bands {
-			pct, loss = append(pct, groups[b].pctDist), append(loss, groups[b].lossDist)
+			pct, loss = append(pct, groups[b].d.pct), append(loss, groups[b].d.loss)
 		}
-		all.pctDist.index(pct...)
-		all.lossDist.index(loss...)
+		all.d.pct.indexAll(pct...)
+		all.d.loss.indexAll(loss...)
 	}
 	// "all", as large as the bands together, first.
 	bandStats := make([]Stats, len(bands)+1)
 	parallel(len(bandStats), func(j int) {
 		if j == 0 {
-			bandStats[0] = s.statsOf(all, len(order))
+			bandStats[0] = s.statsOf(&all.practiceAcc, all.d, len(order))
 			return
 		}
-		bandStats[j] = s.statsOf(groups[bands[j-1]], counts[bands[j-1]])
+		g := groups[bands[j-1]]
+		bandStats[j] = s.statsOf(&g.practiceAcc, g.d, counts[bands[j-1]])
 	})
 	for j, b := range bands {
 		sum.Bands = append(sum.Bands, BandStats{Band: Bands[b].Name, Stats: bandStats[j+1]})
@@ -1352,22 +1500,12 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 		closed := closedCode(b, 12)
 		var errs [Shards + 1]error
 		var wg sync.WaitGroup
-		for w, sh := range s.shards {
+		rows := &rowCols{loc: loc, idx: idx[:b.N], regime: regIdx, closed: closed, rep: rep, year: year, list: list,
+			budget: budget, spend: spend, vr: vr, sav: sav, def: def, stop: stop, comm: comm, holder: holder}
+		for w := range s.shards {
 			wg.Go(func() {
-				n := b.N
-				idx, regIdx, rep, year, list := idx[:n], regIdx[:n], rep[:n], year[:n], list[:n]
-				budget, spend, vr, sav, def, stop, comm, holder := budget[:n], spend[:n], vr[:n], sav[:n], def[:n], stop[:n], comm[:n], holder[:n]
-				for r := range n {
-					p := loc[idx[r]]
-					if p%Shards != w || regIdx[r] == closed {
-						continue
-					}
-					if list[r] <= 0 || budget[r] <= 0 {
-						errs[w] = fmt.Errorf("%s: %s: %w", dir, b.File, s.invalid(p, year[r], rep[r], list[r], budget[r]))
-						return
-					}
-					s.addRow(sh, p, rep[r], year[r], list[r], budget[r], spend[r], vr[r],
-						areaTot{budget[r], spend[r], comm[r], holder[r], sav[r], def[r], stop[r]})
+				if err := s.addRows(w, rows); err != nil {
+					errs[w] = fmt.Errorf("%s: %s: %w", dir, b.File, err)
 				}
 			})
 		}
@@ -1413,7 +1551,7 @@ func Summarize(ctx context.Context, dir string, o Options) (*Summary, error) {
 	if risk != nil {
 		band := make([]string, len(s.ps))
 		for i := range s.ps {
-			if s.ps[i].sph.N > 0 { // as the by-practice table lists them
+			if s.ps[i].n > 0 { // as the by-practice table lists them
 				band[i] = Bands[s.ps[i].band].Name
 			}
 		}
