@@ -437,28 +437,34 @@ func (s *Summarizer) SetBands(years int) {
 			if seqs[w] == nil {
 				continue
 			}
+			// Every band's histogram made first, and its count kept
+			// here, so that a value costs no test beyond its NaN's.
 			mom := make([]Moments, len(Bands))
-			seen := make([]bool, len(Bands))
-			var here [256]bool
+			n := make([]int, len(Bands))
+			for b := range Bands {
+				if h.hist[b] == nil {
+					h.hist[b] = make([]int32, yearBins)
+				}
+			}
 			seqs[w].runs(func(vals []float64, p int) {
 				for _, v := range vals {
 					b := band[p]
 					p += Shards
-					seen[b] = true
 					mom[b].Add(v)
 					if v == v {
-						h.add(b, v)
-						here[b] = true
+						h.hist[b][h.bin(float32(v))]++
+						n[b]++
 					}
 				}
 			})
 			acc := make([]*yearAcc, len(Bands))
 			for b := range Bands {
-				if here[b] {
+				if n[b] > 0 {
+					h.n[b] += n[b]
 					h.leaves[b]++
 					h.leaves[len(Bands)]++
 				}
-				if seen[b] {
+				if mom[b].N > 0 {
 					acc[b] = &yearAcc{d: s.q.New(), m: mom[b]}
 				}
 			}
@@ -524,15 +530,6 @@ func newYearHist(lo, hi uint32) *yearHist {
 
 // bin is the bin of x (not NaN, its key within the year's).
 func (h *yearHist) bin(x float32) int { return int((key(x) - h.lo) >> h.shift) }
-
-// add counts value v (not NaN) of band b.
-func (h *yearHist) add(b uint8, v float64) {
-	if h.hist[b] == nil {
-		h.hist[b] = make([]int32, yearBins)
-	}
-	h.hist[b][h.bin(float32(v))]++
-	h.n[b]++
-}
 
 // quantiles are the year's spend per head's quantiles by band (and, last,
 // "all"), from its shards' rows in seqs and the practices' bands: the order
