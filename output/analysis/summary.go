@@ -966,14 +966,18 @@ func (s *Summarizer) Summary() (*Summary, error) {
 					if s.per > 0 {
 						s.fromRoom(order[j], &buf)
 					}
-					sum.Practices[j].Stats = s.statsOf(a, s.dists[order[j]], 1)
+					var d accDists // none for a headline
+					if !s.headline {
+						d = s.dists[order[j]]
+					}
+					sum.Practices[j].Stats = s.statsOf(a, d, 1)
 					if !s.headline && s.q.RelError == 0 {
 						if binned[w] == nil {
 							binned[w] = make([][2][]int32, len(Bands))
 						}
 						c := &binned[w][a.band]
-						c[0] = countBins(c[0], s.dists[order[j]].pct.vals)
-						c[1] = countBins(c[1], s.dists[order[j]].loss.vals)
+						c[0] = countBins(c[0], d.pct.vals)
+						c[1] = countBins(c[1], d.loss.vals)
 					}
 				}
 			})

@@ -504,3 +504,35 @@ func TestSpilledPracticesAreExact(t *testing.T) {
 		t.Errorf("spillParts: %d", n)
 	}
 }
+
+// A headline summary (Options.Headline, what run prints) keeps no values:
+// its bands and practices have the full summary's counts, means and
+// probabilities, bit for bit, and no quantiles.
+func TestHeadlineSummary(t *testing.T) {
+	dir := testRun(t)
+	full, err := Summarize(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := Summarize(context.Background(), dir, Options{Headline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(head.Practices) != len(full.Practices) || len(head.Bands) != len(full.Bands) || len(head.Practices) == 0 {
+		t.Fatalf("headline: %d practices and %d bands, full: %d and %d", len(head.Practices), len(head.Bands), len(full.Practices), len(full.Bands))
+	}
+	for i, h := range append(head.Practices[:1:1], head.Practices[len(head.Practices)-1]) {
+		f := full.Practices[max(i*(len(full.Practices)-1), 0)]
+		if h.PracticeID != f.PracticeID || h.PracticeYrs != f.PracticeYrs || h.SpendPerHeadMean != f.SpendPerHeadMean || h.VariancePctSD != f.VariancePctSD || h.ProbOver5 != f.ProbOver5 {
+			t.Errorf("practice %s: headline %+v, full %+v", h.PracticeID, h.Stats, f.Stats)
+		}
+		if !math.IsNaN(h.VariancePctP50) || !math.IsNaN(h.VaR95) {
+			t.Errorf("practice %s: headline quantiles %v %v, want none (NaN)", h.PracticeID, h.VariancePctP50, h.VaR95)
+		}
+	}
+	for i, h := range head.Bands {
+		if f := full.Bands[i]; h.Band != f.Band || h.SpendPerHeadMean != f.SpendPerHeadMean || h.ProbUnder10 != f.ProbUnder10 || !math.IsNaN(h.ES95) {
+			t.Errorf("band %s: headline %+v, full %+v", h.Band, h.Stats, f.Stats)
+		}
+	}
+}
