@@ -364,16 +364,7 @@ func (d *Dist) index(counts ...[]int32) {
 		return
 	}
 	if len(counts) > 0 {
-		p := &pool{ls: ls, cum: make([]int, 1<<histBits+1), bins: map[int][]float32{}}
-		for _, c := range counts {
-			for b, n := range c {
-				p.cum[b+1] += int(n)
-			}
-		}
-		for b := 1; b < len(p.cum); b++ {
-			p.cum[b] += p.cum[b-1]
-		}
-		if p.cum[len(p.cum)-1] == d.N() {
+		if p := newPool(ls, counts...); p.cum[len(p.cum)-1] == d.N() {
 			d.pool = p
 			return
 		}
@@ -408,8 +399,9 @@ func (d *Dist) indexAll(subs ...*Dist) {
 	d.pool = p
 }
 
-// countBins adds x's values to counts by bin, as newPool counts them (a
-// zero of either sign in +0's bin), and returns counts (made if nil).
+// countBins adds x's values to counts by bin, the top histBits of each
+// one's key (+0's for -0, so that both zeros share a bin, as they compare
+// equal), and returns counts (made if nil).
 func countBins(counts []int32, x []float32) []int32 {
 	if counts == nil {
 		counts = make([]int32, 1<<histBits)
@@ -420,12 +412,20 @@ func countBins(counts []int32, x []float32) []int32 {
 	return counts
 }
 
-func newPool(ls [][]float32) *pool {
+// newPool indexes the sorted leaves ls: from counts of their values by bin
+// (countBins), or without, by counting them.
+func newPool(ls [][]float32, counts ...[]int32) *pool {
+	if len(counts) == 0 {
+		var c []int32
+		for _, l := range ls {
+			c = countBins(c, l)
+		}
+		counts = [][]int32{c}
+	}
 	p := &pool{ls: ls, cum: make([]int, 1<<histBits+1), bins: map[int][]float32{}}
-	for _, l := range ls {
-		for _, v := range l {
-			// +0 for -0, so that both zeros share a bin, as they compare equal.
-			p.cum[key(v+0)>>(32-histBits)+1]++
+	for _, c := range counts {
+		for b, n := range c {
+			p.cum[b+1] += int(n)
 		}
 	}
 	for b := 1; b < len(p.cum); b++ {
