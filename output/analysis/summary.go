@@ -47,7 +47,7 @@ type practiceAcc struct {
 	sav, def     float64
 	over         [2]int32 // beyond Thresholds[0], [1]
 	under        [2]int32
-	staged       int32 // values in the practice's stage, or its room (-1: its own, see keep)
+	staged       int32 // values in the practice's stage, or its room (-1: its own, see own)
 	band         int32
 }
 
@@ -151,33 +151,37 @@ type shard struct {
 // towards the heap before they are written, so the collector would run
 // later and let more of the reader's garbage take memory.
 type sphSeq struct {
-	v      [][]float64 // chunks of seqChunk values, as made (runs reads them within their capacity, up to n)
-	last   []float64   // the last chunk, as filled so far (the values are appended to it)
-	n      int         // values
-	brk    []seqBreak
-	next   int    // the practice that follows the last without a break
-	lo, hi uint32 // the least and greatest key of a value as float32 (NaN left out)
+	v    [][]float64 // chunks of seqChunk values, as made (runs reads them within their capacity, up to n)
+	last []float64   // the last chunk, as filled so far (the values are appended to it)
+	n    int         // values
+	brk  []seqBreak
+	next int // the practice that follows the last without a break
 }
 
 // seqChunk is the number of values of a sphSeq's chunk (512 KB).
 const seqChunk = 1 << 16
 
-// add appends practice p's value v.
+// add appends practice p's value v: short enough to be inlined in the row
+// loop, the rest (a break, a new chunk) in grow.
 func (q *sphSeq) add(p int, v float64) {
-	if p != q.next {
-		q.brk = append(q.brk, seqBreak{q.n, p})
+	if p != q.next || len(q.last) == cap(q.last) {
+		q.grow(p)
 	}
 	q.next = p + Shards
-	if v == v {
-		k := key(float32(v))
-		q.lo, q.hi = min(q.lo, k), max(q.hi, k)
+	q.last = append(q.last, v)
+	q.n++
+}
+
+// grow records a break before practice p's value where it does not follow
+// the last, and makes a new chunk where the last is full.
+func (q *sphSeq) grow(p int) {
+	if p != q.next {
+		q.brk = append(q.brk, seqBreak{q.n, p})
 	}
 	if len(q.last) == cap(q.last) {
 		q.last = make([]float64, 0, seqChunk)
 		q.v = append(q.v, q.last)
 	}
-	q.last = append(q.last, v)
-	q.n++
 }
 
 // seqBreak is the practice p of row at of a sphSeq, and of the rows after it
@@ -228,7 +232,7 @@ type Summarizer struct {
 	onePass     bool
 	perPractice int
 	// room, in one pass, holds every practice's exact values in place of
-	// stages (see keep), per practices of a shard (each shard's its own):
+	// stages (see addRows), per practices of a shard (each shard's its own):
 	// practice i, the shard's j-th (j = i/Shards), has 2·per places from
 	// (j%roomChunk)·2·per in room[i%Shards][j/roomChunk], where its rows'
 	// (variance %, variance) lie in pairs, so that a row touches one cache
@@ -292,26 +296,24 @@ func (s *Summarizer) Practice(id string) int {
 // roomChunk is the number of practices whose room is allocated at once.
 const roomChunk = 256
 
-// keep puts practice p's values (variance %, variance) in its room, in row
-// order: a row then touches the practice's accumulator and one place in the
-// room, with no stage to copy from. A practice with a NaN (left out, as Add
-// leaves it out) or more rows than per takes its values into its own
-// distributions from then on, those it had first.
-func (s *Summarizer) keep(p int, a *practiceAcc, pct, vr float32) {
-	if a.staged >= 0 && int(a.staged) < s.per && pct == pct && vr == vr {
-		room, j := &s.room[p%Shards], p/Shards
-		c := j / roomChunk
-		for c >= len(*room) {
-			*room = append(*room, nil)
-		}
-		if (*room)[c] == nil {
-			(*room)[c] = make([]float32, roomChunk*2*s.per)
-		}
-		at := (j%roomChunk)*2*s.per + 2*int(a.staged)
-		(*room)[c][at], (*room)[c][at+1] = pct, vr
-		a.staged++
-		return
+// roomOf is the chunk of shard w's room that holds the places of the
+// shard's j-th practice (see room), made if it is not yet.
+func (s *Summarizer) roomOf(w, j int) []float32 {
+	room, c := &s.room[w], j/roomChunk
+	for c >= len(*room) {
+		*room = append(*room, nil)
 	}
+	if (*room)[c] == nil {
+		(*room)[c] = make([]float32, roomChunk*2*s.per)
+	}
+	return (*room)[c]
+}
+
+// own takes practice p's values (variance %, variance) into its own
+// distributions, where a row's values are not kept in its room (addRows): a
+// NaN (left out, as Add leaves it out) or more rows than per. Those in its
+// room go with them first.
+func (s *Summarizer) own(p int, a *practiceAcc, pct, vr float32) {
 	if a.staged >= 0 {
 		var buf []float32
 		s.fromRoom(p, &buf)
@@ -425,11 +427,20 @@ func (s *Summarizer) SetBands(years int) {
 	accs := make([][Shards][]*yearAcc, len(ys))
 	quants := make([][]yearQuant, len(ys))
 	parallel(len(ys), func(i int) {
+		// The year's least and greatest key (as float32, NaN left out),
+		// the span of its histogram.
 		var seqs [Shards]*sphSeq
 		lo, hi := uint32(math.MaxUint32), uint32(0)
 		for w, sh := range s.shards {
 			if seqs[w] = sh.seq[ys[i]]; seqs[w] != nil {
-				lo, hi = min(lo, seqs[w].lo), max(hi, seqs[w].hi)
+				seqs[w].runs(func(vals []float64, _ int) {
+					for _, v := range vals {
+						if v == v {
+							k := key(float32(v))
+							lo, hi = min(lo, k), max(hi, k)
+						}
+					}
+				})
 			}
 		}
 		h := newYearHist(lo, hi)
@@ -721,9 +732,9 @@ func (s *Summarizer) addRows(w int, c *rowCols) error {
 		}
 		sph := spend / float64(list)
 		pct := 100 * vr / budget
-		// The moments (practiceAcc.add), the room (keep) and spend per head's
-		// sequence (sphSeq.add) written out here where the common case is
-		// short: each call would cost about a tenth of a row.
+		// The moments and the room written out here, with calls only for
+		// the rare (roomOf, own): a call a row would cost about a tenth of
+		// the row.
 		if a.n == 0 {
 			a.sph.k, a.vr.k, a.pct.k = sph, vr, pct
 		}
@@ -746,14 +757,23 @@ func (s *Summarizer) addRows(w int, c *rowCols) error {
 		if !s.headline {
 			// Exact values are kept as float32, so staging them so loses nothing.
 			if s.per > 0 {
+				// A row touches the practice's accumulator and one place in
+				// its room, in row order, with no stage to copy from.
 				p32, v32 := float32(pct), float32(vr)
 				j, st := p/Shards, int(a.staged)
-				if room := s.room[p%Shards]; j/roomChunk < len(room) && room[j/roomChunk] != nil && st >= 0 && st < s.per && p32 == p32 && v32 == v32 {
-					rm, at := room[j/roomChunk], (j%roomChunk)*2*s.per+2*st
+				if st >= 0 && st < s.per && p32 == p32 && v32 == v32 {
+					room := s.room[p%Shards]
+					var rm []float32
+					if c := j / roomChunk; c < len(room) && room[c] != nil {
+						rm = room[c]
+					} else {
+						rm = s.roomOf(p%Shards, j)
+					}
+					at := (j%roomChunk)*2*s.per + 2*st
 					rm[at], rm[at+1] = p32, v32
 					a.staged++
 				} else {
-					s.keep(p, a, p32, v32)
+					s.own(p, a, p32, v32)
 				}
 			} else {
 				st := &s.stages[p]
@@ -765,21 +785,12 @@ func (s *Summarizer) addRows(w int, c *rowCols) error {
 			if s.onePass {
 				if sh.lastSeq == nil || year != sh.seqYear {
 					if sh.lastSeq = sh.seq[year]; sh.lastSeq == nil {
-						sh.lastSeq = &sphSeq{next: -1, lo: math.MaxUint32}
+						sh.lastSeq = &sphSeq{next: -1}
 						sh.seq[year] = sh.lastSeq
 					}
 					sh.seqYear = year
 				}
-				q := sh.lastSeq
-				if p != q.next || len(q.last) == cap(q.last) || sph != sph {
-					q.add(p, sph)
-				} else {
-					k := key(float32(sph))
-					q.lo, q.hi = min(q.lo, k), max(q.hi, k)
-					q.last = append(q.last, sph)
-					q.n++
-					q.next = p + Shards
-				}
+				sh.lastSeq.add(p, sph)
 			} else {
 				y := s.yearOf(sh, int(a.band), year)
 				y.d.Add(sph)
