@@ -72,10 +72,24 @@ func Tail(losses []float64, a float64) (VaR, ES float64) {
 // variance"), and adding a value takes no division, so a mean and SD need
 // no second pass and no stored values.
 type Moments struct {
-	N      float64
-	k      float64
-	s1, s2 float64
+	N float64
+	shifted
 }
+
+// shifted is a Moments' sums without its count: the shift k (the first
+// value) and the sums of the values' differences from it, and of their
+// squares. Several Moments of the same values' rows may share one count
+// (a practice's accumulator in the summary).
+type shifted struct{ k, s1, s2 float64 }
+
+// add takes one value's difference d from the shift.
+func (m *shifted) add(d float64) {
+	m.s1 += d
+	m.s2 += d * d
+}
+
+// moments is m with count n.
+func (m shifted) moments(n float64) Moments { return Moments{N: n, shifted: m} }
 
 // Add takes one value.
 func (m *Moments) Add(x float64) {
@@ -83,9 +97,7 @@ func (m *Moments) Add(x float64) {
 		m.k = x
 	}
 	m.N++
-	d := x - m.k
-	m.s1 += d
-	m.s2 += d * d
+	m.add(x - m.k)
 }
 
 // Merge adds the values o has seen, re-shifting o's sums to m's shift.

@@ -43,20 +43,13 @@ type practiceAcc struct {
 	// the second's (the same rows).
 	n            float64
 	listSum      float64
-	sph, vr, pct shifted // spend per head, variance, variance %: Moments counting n
+	sph, vr, pct shifted // spend per head, variance, variance %: Moments counting n (shifted.moments)
 	sav, def     float64
 	over         [2]int32 // beyond Thresholds[0], [1]
 	under        [2]int32
 	staged       int32 // values in the practice's stage, or its room (-1: its own, see own)
 	band         int32
 }
-
-// shifted is a Moments' sums without its count (see practiceAcc): addRows
-// adds a row's values to them as Moments.Add does.
-type shifted struct{ k, s1, s2 float64 }
-
-// moments is m with count n.
-func (m shifted) moments(n float64) Moments { return Moments{N: n, k: m.k, s1: m.s1, s2: m.s2} }
 
 // accDists are a practice's (or group's) distributions.
 type accDists struct {
@@ -735,17 +728,14 @@ func (s *Summarizer) addRows(w int, c *rowCols) error {
 		// The moments and the room written out here, with calls only for
 		// the rare (roomOf, own): a call a row would cost about a tenth of
 		// the row.
+		// Three Moments sharing one count: each as Moments.Add.
 		if a.n == 0 {
 			a.sph.k, a.vr.k, a.pct.k = sph, vr, pct
 		}
 		a.n++
-		d, e, f := sph-a.sph.k, vr-a.vr.k, pct-a.pct.k
-		a.sph.s1 += d
-		a.sph.s2 += d * d
-		a.vr.s1 += e
-		a.vr.s2 += e * e
-		a.pct.s1 += f
-		a.pct.s2 += f * f
+		a.sph.add(sph - a.sph.k)
+		a.vr.add(vr - a.vr.k)
+		a.pct.add(pct - a.pct.k)
 		a.sav += t.sav
 		a.def += t.def
 		// Counted without a branch (a row is as likely on either side); the
