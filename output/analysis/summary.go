@@ -427,12 +427,14 @@ func (s *Summarizer) SetBands(years int) {
 		for w, sh := range s.shards {
 			if seqs[w] = sh.seq[ys[i]]; seqs[w] != nil {
 				seqs[w].runs(func(vals []float64, _ int) {
+					l, u := lo, hi // in registers, not shared with the closure's caller
 					for _, v := range vals {
 						if v == v {
 							k := key(float32(v))
-							lo, hi = min(lo, k), max(hi, k)
+							l, u = min(l, k), max(u, k)
 						}
 					}
+					lo, hi = l, u
 				})
 			}
 		}
@@ -441,29 +443,32 @@ func (s *Summarizer) SetBands(years int) {
 			if seqs[w] == nil {
 				continue
 			}
-			// Every band's histogram made first, and its count kept
-			// here, so that a value costs no test beyond its NaN's.
+			// Every band's histogram made first, so that a value costs no
+			// test beyond its NaN's; a band's count is what its histogram
+			// gained, rather than a count a value (each would wait on the
+			// last, through memory).
 			mom := make([]Moments, len(Bands))
 			n := make([]int, len(Bands))
 			for b := range Bands {
 				if h.hist[b] == nil {
 					h.hist[b] = make([]int32, yearBins)
 				}
+				n[b] -= histCount(h.hist[b])
 			}
 			seqs[w].runs(func(vals []float64, p int) {
+				bn := h.binner
 				for _, v := range vals {
 					b := band[p]
 					p += Shards
 					mom[b].Add(v)
 					if v == v {
-						h.hist[b][h.bin(float32(v))]++
-						n[b]++
+						h.hist[b][bn.bin(float32(v))]++
 					}
 				}
 			})
 			acc := make([]*yearAcc, len(Bands))
 			for b := range Bands {
-				if n[b] > 0 {
+				if n[b] += histCount(h.hist[b]); n[b] > 0 {
 					h.n[b] += n[b]
 					h.leaves[b]++
 					h.leaves[len(Bands)]++
@@ -514,8 +519,14 @@ var yearPs = [...]float64{.05, .25, .5, .75, .95}
 type yearHist struct {
 	hist      [][]int32
 	n, leaves []int
-	lo        uint32
-	shift     uint
+	binner
+}
+
+// binner maps a value to its bin: its key's offset from lo, shifted right.
+// Loops take a copy, which lives in registers.
+type binner struct {
+	lo    uint32
+	shift uint
 }
 
 // yearBins is the number of a yearHist's bins (64 KB of counts a band).
@@ -532,8 +543,17 @@ func newYearHist(lo, hi uint32) *yearHist {
 	return h
 }
 
+// histCount is the values counted in hist.
+func histCount(hist []int32) int {
+	n := 0
+	for _, c := range hist {
+		n += int(c)
+	}
+	return n
+}
+
 // bin is the bin of x (not NaN, its key within the year's).
-func (h *yearHist) bin(x float32) int { return int((key(x) - h.lo) >> h.shift) }
+func (b binner) bin(x float32) int { return int((key(x) - b.lo) >> b.shift & (yearBins - 1)) }
 
 // quantiles are the year's spend per head's quantiles by band (and, last,
 // "all"), from its shards' rows in seqs and the practices' bands: the order
@@ -605,12 +625,13 @@ func (h *yearHist) quantiles(seqs [Shards]*sphSeq, band []uint8) []yearQuant {
 				continue
 			}
 			sq.runs(func(vals []float64, p int) {
+				bn := h.binner
 				for j, v := range vals {
 					if v != v {
 						continue
 					}
 					x := float32(v)
-					bin := h.bin(x)
+					bin := bn.bin(x)
 					if bins[bin/64]>>(bin%64)&1 == 0 {
 						continue
 					}
