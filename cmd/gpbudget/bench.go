@@ -32,7 +32,7 @@ func benchCommand() *cli.Command {
 			&cli.BoolFlag{Name: "peer", Value: true, Destination: &o.peer, Usage: "time the numpy peer (bench/peer: python3 with numpy) on the kernel's workload; --peer=false to skip"},
 			&cli.StringFlag{Name: "summary", Destination: &o.summary, Usage: "instead, time 'summarize' of the completed run in `DIR` against reading its columns, and its peak memory"},
 			exactMemoryFlag(&o.exactMemory),
-			&cli.IntFlag{Name: "repeats", Value: 5, Destination: &o.repeats, Usage: "with --summary, time the read and the summary `N` times each, in turn, and report the medians"},
+			&cli.IntFlag{Name: "repeats", Value: 15, Destination: &o.repeats, Usage: "with --summary, time the read and the summary `N` times each, in turn, and report the medians"},
 		},
 		Action: func(c *cli.Context) error { return runBench(c.Context, o, streamsOf(c)) },
 	}
