@@ -140,6 +140,9 @@ func ledgerPass(ctx context.Context, dir string, man *runfolder.Manifest, reader
 	var reasons []string
 	var cls [2][]Class
 	var rids []int
+	// A row group's batches share its dictionaries (a party for each
+	// holder: thousands): each is mapped once, for its first batch.
+	var mapped [3]uint64
 	n, err := runfolder.Scan(ctx, dir, files, ledgerColumns, readers, func(b *runfolder.Batch) error {
 		rep, year, amount := b.Int(0), b.Int(1), b.Float(5)
 		var idx [3][]int32
@@ -148,25 +151,37 @@ func ledgerPass(ctx context.Context, dir string, man *runfolder.Manifest, reader
 			idx[c], dict[c] = b.String(2 + c)
 		}
 		for c := range 2 {
-			cls[c] = cls[c][:0]
-			for _, d := range dict[c] {
-				cls[c] = append(cls[c], ClassOfName(d))
+			if id := b.DictID(2 + c); id != mapped[c] || len(cls[c]) != len(dict[c]) {
+				cls[c] = cls[c][:0]
+				for _, d := range dict[c] {
+					cls[c] = append(cls[c], ClassOfName(d))
+				}
+				mapped[c] = id
 			}
 		}
-		rids = rids[:0]
-		for _, d := range dict[2] {
-			i, ok := rid[d]
-			if !ok {
-				i = len(reasons)
-				rid[d] = i
-				reasons = append(reasons, d)
+		if id := b.DictID(4); id != mapped[2] || len(rids) != len(dict[2]) {
+			rids = rids[:0]
+			for _, d := range dict[2] {
+				i, ok := rid[d]
+				if !ok {
+					i = len(reasons)
+					rid[d] = i
+					reasons = append(reasons, d)
+				}
+				rids = append(rids, i)
 			}
-			rids = append(rids, i)
+			mapped[2] = id
 		}
 		var last repYear
 		var cur *posAcc
 		var curFlows *yearFlows
-		for r := range b.N {
+		// The columns and lookups in locals, each cut to the batch: the
+		// closure's own variables would be loaded again a row.
+		n := b.N
+		rep, year, amount = rep[:n], year[:n], amount[:n]
+		from0, to0, why := idx[0][:n], idx[1][:n], idx[2][:n]
+		fromCls, toCls, reasonID := cls[0], cls[1], rids
+		for r := range n {
 			if k := (repYear{rep[r], year[r]}); cur == nil || k != last {
 				if cur = acc[k]; cur == nil {
 					cur = &posAcc{}
@@ -180,16 +195,16 @@ func ledgerPass(ctx context.Context, dir string, man *runfolder.Manifest, reader
 				}
 				last = k
 			}
-			from, to := cls[0][idx[0][r]], cls[1][idx[1][r]]
-			cur.p.Move(from, to, amount[r])
+			from, to, v := fromCls[from0[r]], toCls[to0[r]], amount[r]
+			cur.p.Move(from, to, v)
 			cur.rows++
 			cell := &curFlows[int(from)*int(nClasses)+int(to)]
-			if id := rids[idx[2][r]]; id < len(*cell) {
-				(*cell)[id].v += amount[r]
-				(*cell)[id].seen = true
+			if id, c := reasonID[why[r]], *cell; id < len(c) {
+				c[id].v += v
+				c[id].seen = true
 			} else {
-				*cell = append(*cell, make([]flowCell, id+1-len(*cell))...)
-				(*cell)[id] = flowCell{amount[r], true}
+				*cell = append(c, make([]flowCell, id+1-len(c))...)
+				(*cell)[id] = flowCell{v, true}
 			}
 		}
 		return nil
