@@ -631,13 +631,16 @@ func (h *yearHist) quantiles(seqs [Shards]*sphSeq, band []uint8) []yearQuant {
 						continue
 					}
 					x := float32(v)
-					bin := bn.bin(x)
+					// bn.bin(x) written out (this closure is too large for
+					// the call to be inlined), unsigned, so that its word
+					// and bit are a shift and a mask.
+					bin := uint((key(x)-bn.lo)>>bn.shift) & (yearBins - 1)
 					if bins[bin/64]>>(bin%64)&1 == 0 {
 						continue
 					}
 					for _, t := range targets(int(band[p+j*Shards])) {
 						if t >= 0 && need[t][bin/64]>>(bin%64)&1 != 0 {
-							got[t][bin] = append(got[t][bin], x)
+							got[t][int(bin)] = append(got[t][int(bin)], x)
 						}
 					}
 				}
