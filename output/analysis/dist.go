@@ -261,9 +261,13 @@ func radixSort(x []float32) {
 		if j := k0 >> shift & 0xff; int(c[j]+o[j]) == n {
 			continue
 		}
+		// Four buckets a step: with a few hundred values the 256 buckets'
+		// sums are a quarter of the sort, most of it the loop's own count.
 		sum := uint32(0)
-		for i, m := range c {
-			c[i], sum = sum, sum+m+o[i]
+		for i := 0; i < len(c); i += 4 {
+			m0, m1, m2, m3 := c[i]+o[i], c[i+1]+o[i+1], c[i+2]+o[i+2], c[i+3]+o[i+3]
+			c[i], c[i+1], c[i+2], c[i+3] = sum, sum+m0, sum+m0+m1, sum+m0+m1+m2
+			sum += m0 + m1 + m2 + m3
 		}
 		if inX {
 			for _, v := range x {
