@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"unsafe"
 
 	"github.com/DataDog/sketches-go/ddsketch"
 	"github.com/DataDog/sketches-go/ddsketch/mapping"
@@ -228,10 +229,13 @@ func radixSort(x []float32) {
 	if n == 0 {
 		return
 	}
-	// One buffer of keys: the passes go from x (values) to the buffer
-	// (keys) and back, so that the scratch is n words, not 2n.
+	// One buffer of keys: the passes go from x's memory, holding the keys
+	// (a float32 and its key are both four bytes), to the buffer and back,
+	// so that the scratch is n words, not 2n, and each value is turned into
+	// its key and back once, not at every pass.
 	sp := scratch.Get().(*[]uint32)
 	buf := slices.Grow((*sp)[:0], n)[:n]
+	xk := unsafe.Slice((*uint32)(unsafe.Pointer(&x[0])), n)
 	// Two counts per digit, of even and odd values, summed after: a
 	// practice's values share their top bytes, and one count incremented
 	// value after value waits on itself.
@@ -239,6 +243,7 @@ func radixSort(x []float32) {
 	i := 0
 	for ; i+1 < n; i += 2 {
 		k, m := key(x[i]), key(x[i+1])
+		xk[i], xk[i+1] = k, m
 		count[0][k&0xff]++
 		odd[0][m&0xff]++
 		count[1][k>>8&0xff]++
@@ -250,15 +255,16 @@ func radixSort(x []float32) {
 	}
 	if i < n {
 		k := key(x[i])
+		xk[i] = k
 		count[0][k&0xff]++
 		count[1][k>>8&0xff]++
 		count[2][k>>16&0xff]++
 		count[3][k>>24]++
 	}
-	k0, inX := key(x[0]), true
+	src, dst := xk, buf
 	for d := range count {
 		c, o, shift := &count[d], &odd[d], 8*d
-		if j := k0 >> shift & 0xff; int(c[j]+o[j]) == n {
+		if j := xk[0] >> shift & 0xff; int(c[j]+o[j]) == n {
 			continue
 		}
 		// Four buckets a step: with a few hundred values the 256 buckets'
@@ -269,26 +275,18 @@ func radixSort(x []float32) {
 			c[i], c[i+1], c[i+2], c[i+3] = sum, sum+m0, sum+m0+m1, sum+m0+m1+m2
 			sum += m0 + m1 + m2 + m3
 		}
-		if inX {
-			for _, v := range x {
-				k := key(v)
-				j := k >> shift & 0xff
-				buf[c[j]] = k
-				c[j]++
-			}
-		} else {
-			for _, k := range buf {
-				j := k >> shift & 0xff
-				x[c[j]] = value(k)
-				c[j]++
-			}
+		for _, k := range src {
+			j := k >> shift & 0xff
+			dst[c[j]] = k
+			c[j]++
 		}
-		inX = !inX
+		src, dst = dst, src
 	}
-	if !inX {
-		for i, k := range buf {
-			x[i] = value(k)
-		}
+	if &src[0] != &xk[0] {
+		copy(xk, src)
+	}
+	for i, k := range xk {
+		x[i] = value(k)
 	}
 	*sp = buf
 	scratch.Put(sp)
