@@ -139,7 +139,7 @@ func (ra *riskAcc) add(n int, loc []int, idx []int32, rep, year, list []int32, s
 		a := &ra.acc[k]
 		// Spend per head as the summary computes it (a quotient); the
 		// expected spends and the target per head by one reciprocal, as a
-		// division costs several multiplications (a quarter of this loop's
+		// division costs several multiplications (about a fifth of this loop's
 		// time). They may differ from quotients in the last bit.
 		y, inv := spend[r]/l, 1/l
 		p, s, x := ep[r]*inv, es[r]*inv, e[r]*inv
